@@ -1,0 +1,196 @@
+"""Registry validation: collect every problem in one pass.
+
+Each check appends a line ``file: feature 'id' (#n): field: what is wrong`` to a list; the
+caller raises one :class:`geo._errors.RegistryError` with all of them, so a user fixes a
+file in one pass instead of one fault per run.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pyproj import Geod
+from shapely.geometry import Point, shape
+from shapely.geometry.base import BaseGeometry
+
+ROLES = (
+    "flagship",
+    "university",
+    "research",
+    "incubator",
+    "science_park",
+    "platform",
+    "demonstrator",
+    "hospital",
+    "cluster_office",
+    "company",
+)
+PRECISIONS = ("building", "site", "district", "town", "unknown")
+PRACTICES = (
+    "business_services",
+    "rd_links",
+    "demonstrators",
+    "creative_ecosystem",
+    "industry_governance",
+    "branding",
+    "emblematic_place",
+    "human_resources",
+)
+MAX_KM_FROM_CITY = 50.0
+
+CLUSTER_FIELDS = ("id", "name", "country", "city", "domain", "description", "practices")
+SITE_FIELDS = ("id", "cluster", "name", "role", "address", "location_precision", "source")
+EPICENTRE_FIELDS = ("id", "cluster", "name", "members")
+
+_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+_GEOD = Geod(ellps="WGS84")
+
+
+class Problems:
+    """Accumulates problems for one file, prefixed with where they are."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def add(self, where: str, message: str) -> None:
+        """Record one problem at ``where`` (file, feature and field)."""
+        self.lines.append(f"{where}: {message}")
+
+    def __bool__(self) -> bool:
+        return bool(self.lines)
+
+
+def feature_label(filename: str, number: int, feature: Mapping[str, Any]) -> str:
+    """Name a feature for messages: its file, its id when it has one, and its position."""
+    props = feature.get("properties") or {}
+    fid = props.get("id") if isinstance(props, Mapping) else None
+    return f"{filename}: feature #{number}" + (f" {fid!r}" if fid else "")
+
+
+def check_collection(filename: str, data: Any, problems: Problems) -> list[dict[str, Any]]:
+    """Check the GeoJSON envelope and return the features that are objects."""
+    if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
+        got = data.get("type") if isinstance(data, dict) else type(data).__name__
+        problems.add(filename, f"expected a GeoJSON FeatureCollection, got {got!r}")
+        return []
+    features = data.get("features")
+    if not isinstance(features, list):
+        problems.add(filename, "'features' must be a list")
+        return []
+    good = []
+    for n, feature in enumerate(features, start=1):
+        if not isinstance(feature, dict) or feature.get("type") != "Feature":
+            problems.add(f"{filename}: feature #{n}", "is not a GeoJSON Feature")
+        elif not isinstance(feature.get("properties"), dict):
+            problems.add(f"{filename}: feature #{n}", "has no 'properties' object")
+        else:
+            good.append(feature)
+    return good
+
+
+def check_fields(
+    where: str, props: Mapping[str, Any], required: Iterable[str], problems: Problems
+) -> None:
+    """Required fields are present and non-empty; ids are slugs; dates are ISO."""
+    for field in required:
+        value = props.get(field)
+        if value is None or (isinstance(value, str | list) and not value):
+            problems.add(where, f"{field}: missing required field")
+    for field in ("id", "cluster"):
+        value = props.get(field)
+        if isinstance(value, str) and value and not _ID.match(value):
+            problems.add(where, f"{field}: {value!r} is not a slug (a-z, 0-9 and '-')")
+        elif value is not None and not isinstance(value, str):
+            problems.add(where, f"{field}: must be a string")
+    for field in ("valid_from", "valid_to"):
+        value = props.get(field)
+        if value is not None and not (isinstance(value, str) and _DATE.match(value)):
+            problems.add(where, f"{field}: {value!r} is not a date (YYYY, YYYY-MM or YYYY-MM-DD)")
+
+
+def check_choice(
+    where: str, field: str, value: Any, allowed: tuple[str, ...], problems: Problems
+) -> None:
+    """``value`` is one of ``allowed`` (missing values are reported by check_fields)."""
+    if value is not None and value not in allowed:
+        problems.add(where, f"{field}: {value!r} is not one of {', '.join(allowed)}")
+
+
+def check_geometry(
+    where: str, geojson: Any, problems: Problems, *, allowed: tuple[str, ...]
+) -> BaseGeometry | None:
+    """Parse a GeoJSON geometry; report bad types, invalid or empty shapes, out-of-range
+    coordinates. Returns the shapely geometry, or None when absent or unusable."""
+    if geojson is None:
+        return None
+    if not isinstance(geojson, dict) or geojson.get("type") not in allowed:
+        got = geojson.get("type") if isinstance(geojson, dict) else type(geojson).__name__
+        problems.add(where, f"geometry: type {got!r} is not one of {', '.join(allowed)}")
+        return None
+    try:
+        geom = shape(geojson)
+    except Exception as exc:  # shapely raises several types for malformed input
+        problems.add(where, f"geometry: cannot be read ({exc})")
+        return None
+    if geom.is_empty:
+        problems.add(where, "geometry: is empty")
+        return None
+    coords = _all_coords(geom)
+    bad = [(x, y) for x, y in coords if not (math.isfinite(x) and math.isfinite(y))]
+    if bad:
+        problems.add(where, "geometry: coordinates are not finite numbers")
+        return None
+    out = [(x, y) for x, y in coords if not (-180 <= x <= 180 and -90 <= y <= 90)]
+    if out:
+        x, y = out[0]
+        hint = " (lat/lon swapped?)" if -90 <= x <= 90 and -180 <= y <= 180 else ""
+        problems.add(
+            where,
+            f"geometry: coordinate [{x}, {y}] is out of range: RFC 7946 wants "
+            f"[longitude, latitude] with lon in [-180, 180], lat in [-90, 90]{hint}",
+        )
+        return None
+    if not geom.is_valid:
+        problems.add(where, "geometry: is not a valid shape (self-intersection?)")
+        return None
+    return geom
+
+
+def check_near_city(
+    where: str, geom: BaseGeometry, city: str, city_point: Point, problems: Problems
+) -> None:
+    """A site lies within MAX_KM_FROM_CITY of its cluster's city, else report it, naming a
+    lat/lon swap when swapping the coordinates brings it close."""
+    point = geom.representative_point()
+    km = _km(point.x, point.y, city_point.x, city_point.y)
+    if km <= MAX_KM_FROM_CITY:
+        return
+    swapped = _km(point.y, point.x, city_point.x, city_point.y)
+    hint = (
+        "; swapping them puts it in town, so lat/lon look swapped"
+        if swapped <= MAX_KM_FROM_CITY
+        else ""
+    )
+    problems.add(
+        where,
+        f"geometry: is {km:,.0f} km from {city} (more than {MAX_KM_FROM_CITY:.0f} km){hint}",
+    )
+
+
+def _km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    if not (-90 <= lat1 <= 90 and -180 <= lon1 <= 180):
+        return math.inf
+    return float(_GEOD.inv(lon1, lat1, lon2, lat2)[2]) / 1000.0
+
+
+def _all_coords(geom: BaseGeometry) -> list[tuple[float, float]]:
+    if hasattr(geom, "geoms"):
+        return [c for part in geom.geoms for c in _all_coords(part)]
+    if geom.geom_type == "Polygon":
+        rings = [geom.exterior, *geom.interiors]  # type: ignore[attr-defined]
+        return [(float(c[0]), float(c[1])) for ring in rings for c in ring.coords]
+    return [(float(c[0]), float(c[1])) for c in geom.coords]

@@ -1,0 +1,302 @@
+"""The cluster registry: ``data/sites/`` -> clusters, sites and epicentres.
+
+A registry folder holds three GeoJSON FeatureCollections (RFC 7946, lon/lat order):
+``clusters.geojson``, ``sites.geojson`` and ``epicentres.geojson``; their schema is in
+``data/sites/README.md``. :func:`load_registry` reads and validates all three and raises
+one :class:`geo._errors.RegistryError` listing every problem it found.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+from shapely.geometry import Point
+
+from geo import _validate as v
+from geo._errors import RegistryError, UnknownIdError
+
+FILES = ("clusters.geojson", "sites.geojson", "epicentres.geojson")
+DATA_ENV = "CLUSTERMAP_DATA"
+CRS = "EPSG:4326"
+SITE_COLUMNS = [
+    "cluster",
+    "name",
+    "role",
+    "address",
+    "location_precision",
+    "source",
+    "valid_from",
+    "valid_to",
+    "notes",
+]
+
+
+def default_data_dir() -> Path:
+    """The registry folder: ``$CLUSTERMAP_DATA`` or the bundled ``data/sites``."""
+    env = os.environ.get(DATA_ENV)
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parent.parent / "data" / "sites"
+
+
+@dataclass(frozen=True)
+class Registry:
+    """A validated registry.
+
+    Attributes
+    ----------
+    clusters
+        One row per cluster, indexed by id; geometry is the reference point of its city.
+    sites
+        One row per site, indexed by id, in EPSG:4326; geometry is None when the location
+        is unknown (``location_precision == "unknown"``).
+    epicentres
+        One row per epicentre, indexed by id, with ``members`` (a list of site ids).
+    version
+        A short hash of the registry files, changing whenever any of them changes.
+    path
+        The folder it was read from.
+    """
+
+    clusters: gpd.GeoDataFrame
+    sites: gpd.GeoDataFrame
+    epicentres: pd.DataFrame
+    version: str
+    path: Path
+
+    def cluster(self, cluster_id: str) -> dict[str, Any]:
+        """One cluster's attributes as a dict (without its city point)."""
+        self._check_cluster(cluster_id)
+        row = self.clusters.loc[cluster_id]
+        out = {"id": cluster_id}
+        out.update({k: row[k] for k in self.clusters.columns if k != "geometry"})
+        return out
+
+    def sites_of(self, cluster_id: str) -> gpd.GeoDataFrame:
+        """The sites of one cluster, located or not."""
+        self._check_cluster(cluster_id)
+        return self.sites[self.sites["cluster"] == cluster_id]
+
+    def epicentres_of(self, cluster_id: str) -> pd.DataFrame:
+        """The epicentres of one cluster."""
+        self._check_cluster(cluster_id)
+        return self.epicentres[self.epicentres["cluster"] == cluster_id]
+
+    def located(self, cluster_id: str | None = None) -> gpd.GeoDataFrame:
+        """Sites with a known location, of one cluster or of all."""
+        sites = self.sites if cluster_id is None else self.sites_of(cluster_id)
+        return sites[sites.geometry.notna()]
+
+    def cluster_locations(self) -> gpd.GeoSeries:
+        """One point per cluster with a located site: the mean of its sites' points.
+
+        Sites lie within 50 km of their city (validation checks it), so a lon/lat mean is
+        a fair marker position for a continental overview map. Clusters with no located
+        site are absent.
+        """
+        located = self.located()
+        points = located.geometry.representative_point()
+        frame = pd.DataFrame({"cluster": located["cluster"], "x": points.x, "y": points.y})
+        means = frame.groupby("cluster", sort=False)[["x", "y"]].mean()
+        return gpd.GeoSeries(gpd.points_from_xy(means["x"], means["y"]), index=means.index, crs=CRS)
+
+    def _check_cluster(self, cluster_id: str) -> None:
+        if cluster_id not in self.clusters.index:
+            raise UnknownIdError("cluster", cluster_id, list(self.clusters.index))
+
+
+def load_registry(path: str | os.PathLike[str] | None = None) -> Registry:
+    """Read and validate a registry folder.
+
+    Parameters
+    ----------
+    path
+        A folder with ``clusters.geojson``, ``sites.geojson`` and ``epicentres.geojson``;
+        by default :func:`default_data_dir`.
+
+    Raises
+    ------
+    RegistryError
+        With every problem found: missing folder or files, invalid JSON, wrong GeoJSON
+        type, missing fields, duplicate or unknown ids, bad geometry, coordinates out of
+        range or far from the cluster's city (the usual sign of swapped lat/lon).
+    """
+    folder = Path(path) if path is not None else default_data_dir()
+    raw = _read_files(folder)
+    problems = v.Problems()
+    clusters = _clusters(raw["clusters.geojson"], problems)
+    sites = _sites(raw["sites.geojson"], clusters, problems)
+    epicentres = _epicentres(raw["epicentres.geojson"], clusters, sites, problems)
+    if problems:
+        n = len(problems.lines)
+        raise RegistryError(f"invalid registry {folder}: {n} problem(s)", problems.lines)
+    digest = hashlib.sha256(b"".join(raw[name][1] for name in FILES)).hexdigest()[:16]
+    return Registry(
+        clusters=_frame(
+            clusters,
+            [
+                "name",
+                "country",
+                "city",
+                "domain",
+                "website",
+                "description",
+                "practices",
+                "city_source",
+            ],
+        ),
+        sites=_frame(sites, SITE_COLUMNS),
+        epicentres=pd.DataFrame(
+            [
+                {
+                    k: e.get(k)
+                    for k in ("id", "cluster", "name", "members", "description", "evidence")
+                }
+                for e, _ in epicentres.values()
+            ],
+            columns=["id", "cluster", "name", "members", "description", "evidence"],
+            dtype=object,
+        ).set_index("id"),
+        version=digest,
+        path=folder,
+    )
+
+
+Raw = dict[str, tuple[Any, bytes]]
+Rows = dict[str, tuple[dict[str, Any], Any]]
+
+
+def _read_files(folder: Path) -> Raw:
+    if not folder.is_dir():
+        raise RegistryError(f"registry folder {folder} does not exist or is not a folder")
+    missing = [name for name in FILES if not (folder / name).is_file()]
+    if missing:
+        raise RegistryError(
+            f"registry folder {folder} is incomplete", [f"{m}: file is missing" for m in missing]
+        )
+    raw: Raw = {}
+    errors = []
+    for name in FILES:
+        data = (folder / name).read_bytes()
+        try:
+            raw[name] = (json.loads(data.decode("utf-8")), data)
+        except UnicodeDecodeError as exc:
+            errors.append(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})")
+        except json.JSONDecodeError as exc:
+            errors.append(
+                f"{name}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
+            )
+    if errors:
+        raise RegistryError(f"invalid registry {folder}: {len(errors)} problem(s)", errors)
+    return raw
+
+
+def _features(
+    name: str, raw: tuple[Any, bytes], problems: v.Problems
+) -> list[tuple[str, dict[str, Any], Any]]:
+    """(label, properties, geojson geometry) of each feature, ids checked for duplicates."""
+    out = []
+    seen: dict[str, str] = {}
+    for n, feature in enumerate(v.check_collection(name, raw[0], problems), start=1):
+        label = v.feature_label(name, n, feature)
+        props = feature["properties"]
+        fid = props.get("id")
+        if isinstance(fid, str) and fid in seen:
+            problems.add(label, f"id: duplicate id {fid!r} (first used by {seen[fid]})")
+            continue
+        if isinstance(fid, str):
+            seen[fid] = label
+        out.append((label, props, feature.get("geometry")))
+    return out
+
+
+def _clusters(raw: tuple[Any, bytes], problems: v.Problems) -> Rows:
+    rows: Rows = {}
+    for label, props, geometry in _features("clusters.geojson", raw, problems):
+        v.check_fields(label, props, v.CLUSTER_FIELDS, problems)
+        practices = props.get("practices")
+        if practices is not None and not isinstance(practices, list):
+            problems.add(label, "practices: must be a list of {practice, evidence}")
+        for item in practices if isinstance(practices, list) else []:
+            if not isinstance(item, dict) or not item.get("evidence"):
+                problems.add(label, "practices: each item needs 'practice' and 'evidence'")
+            else:
+                v.check_choice(label, "practices", item.get("practice"), v.PRACTICES, problems)
+        if geometry is None:
+            problems.add(label, "geometry: the city's reference point is required")
+        geom = v.check_geometry(label, geometry, problems, allowed=("Point",))
+        if isinstance(props.get("id"), str):
+            rows[props["id"]] = (props, geom)
+    return rows
+
+
+def _sites(raw: tuple[Any, bytes], clusters: Rows, problems: v.Problems) -> Rows:
+    rows: Rows = {}
+    for label, props, geometry in _features("sites.geojson", raw, problems):
+        v.check_fields(label, props, v.SITE_FIELDS, problems)
+        v.check_choice(label, "role", props.get("role"), v.ROLES, problems)
+        precision = props.get("location_precision")
+        v.check_choice(label, "location_precision", precision, v.PRECISIONS, problems)
+        geom = v.check_geometry(
+            label, geometry, problems, allowed=("Point", "Polygon", "MultiPolygon")
+        )
+        if precision == "unknown" and geometry is not None:
+            problems.add(label, "geometry: must be null when location_precision is 'unknown'")
+        if precision not in (None, "unknown") and geometry is None:
+            problems.add(
+                label,
+                f"geometry: missing although location_precision is "
+                f"{precision!r} (use 'unknown' for an unlocated site)",
+            )
+        cluster = props.get("cluster")
+        if isinstance(cluster, str) and cluster and cluster not in clusters:
+            problems.add(label, f"cluster: unknown cluster id {cluster!r}")
+        elif geom is not None and cluster in clusters:
+            cprops, city = clusters[cluster]
+            if isinstance(city, Point):
+                v.check_near_city(label, geom, str(cprops.get("city")), city, problems)
+        if isinstance(props.get("id"), str):
+            rows[props["id"]] = (props, geom)
+    return rows
+
+
+def _epicentres(raw: tuple[Any, bytes], clusters: Rows, sites: Rows, problems: v.Problems) -> Rows:
+    rows: Rows = {}
+    for label, props, _geometry in _features("epicentres.geojson", raw, problems):
+        v.check_fields(label, props, v.EPICENTRE_FIELDS, problems)
+        cluster = props.get("cluster")
+        if isinstance(cluster, str) and cluster and cluster not in clusters:
+            problems.add(label, f"cluster: unknown cluster id {cluster!r}")
+        members = props.get("members")
+        if members is not None and not (isinstance(members, list) and len(members) >= 2):
+            problems.add(label, "members: must be a list of at least two site ids")
+            members = []
+        for member in members or []:
+            if member not in sites:
+                problems.add(label, f"members: unknown site id {member!r}")
+            elif sites[member][0].get("cluster") != cluster:
+                problems.add(
+                    label,
+                    f"members: site {member!r} belongs to cluster "
+                    f"{sites[member][0].get('cluster')!r}, not {cluster!r}",
+                )
+        if isinstance(props.get("id"), str):
+            rows[props["id"]] = (props, None)
+    return rows
+
+
+def _frame(rows: Rows, columns: list[str]) -> gpd.GeoDataFrame:
+    records = [
+        {"id": fid, **{c: props.get(c) for c in columns}} for fid, (props, _) in rows.items()
+    ]
+    # object dtype keeps missing values as None (not NaN) for JSON and templates
+    frame = pd.DataFrame(records, columns=["id", *columns], dtype=object).set_index("id")
+    geometry = gpd.GeoSeries([geom for _, geom in rows.values()], index=frame.index, crs=CRS)
+    return gpd.GeoDataFrame(frame, geometry=geometry, crs=CRS)

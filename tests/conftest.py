@@ -1,0 +1,123 @@
+"""Shared fixtures: the bundled registry, a Flask app and client, a live server on
+loopback and a headless Chromium page whose network is limited to loopback."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.serving import make_server
+
+from geo.registry import Registry, load_registry
+from webmap import create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data" / "sites"
+SHARED = ROOT.parent / "shared"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def registry() -> Registry:
+    """The bundled registry."""
+    return load_registry(DATA)
+
+
+@pytest.fixture
+def registry_copy(tmp_path: Path) -> Path:
+    """A writable copy of the bundled registry folder."""
+    target = tmp_path / "registry"
+    shutil.copytree(DATA, target)
+    return target
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Any:
+    """A fresh app on the bundled registry."""
+    return create_app({"TESTING": True, "DATA_DIR": str(DATA)})
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    """A Flask test client."""
+    return app.test_client()
+
+
+class LiveServer:
+    """A WSGI app served on 127.0.0.1 in a background thread."""
+
+    def __init__(self, app: Any) -> None:
+        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_server(app: Any) -> Iterator[LiveServer]:
+    """The app served on loopback for the browser tests."""
+    server = LiveServer(app)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's headless Chromium driven by Playwright (no browser download)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class BrowserPage:
+    """A page whose requests leave loopback never; page errors and dialogs recorded."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.blocked: list[str] = []
+        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        page.on("dialog", self._on_dialog)
+        page.route("**/*", self._route)
+
+    def _on_dialog(self, dialog: Any) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def _route(self, route: Any) -> None:
+        url = route.request.url
+        if url.startswith(("http://127.0.0.1", "http://localhost", "file://", "data:")):
+            route.continue_()
+        else:
+            self.blocked.append(url)
+            route.abort()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[BrowserPage]:
+    """A fresh browser page limited to loopback."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    wrapped = BrowserPage(context.new_page())
+    yield wrapped
+    context.close()

@@ -1,0 +1,59 @@
+"""The map pages in real headless Chromium, with every non-loopback request blocked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def test_delft_map_shows_one_marker_per_located_site(live_server: Any, page: Any,
+                                                     registry: Any) -> None:  # fmt: skip
+    located = registry.located("delft")
+    page.page.goto(f"{live_server.url}/clusters/delft")
+    page.page.wait_for_selector("path.cm-site")
+    assert page.page.locator("path.cm-site").count() == len(located)
+    assert page.page.locator("path.cm-epicentre-member").count() == 3
+    assert page.page.locator(".leaflet-control-scale").count() == 1
+    assert page.page.locator(".cm-legend").inner_text().startswith("Site role")
+    assert page.errors == []
+    # basemap tiles are the only requests that leave the machine, and they failed safely
+    assert all("tile.openstreetmap.org" in url for url in page.blocked)
+
+
+def test_layer_control_toggles_site_groups(live_server: Any, page: Any, registry: Any) -> None:
+    located = registry.located("delft")
+    n_university = int((located["role"] == "university").sum())
+    page.page.goto(f"{live_server.url}/clusters/delft")
+    page.page.wait_for_selector("path.cm-site")
+    toggle = page.page.get_by_label("Sites: university")
+    toggle.uncheck()
+    assert page.page.locator("path.cm-site").count() == len(located) - n_university
+    toggle.check()
+    assert page.page.locator("path.cm-site").count() == len(located)
+    page.page.get_by_label("Epicentres").uncheck()
+    assert page.page.locator("path.cm-epicentre-member").count() == 0
+    assert page.errors == []
+
+
+def test_popup_shows_site_details(live_server: Any, page: Any) -> None:
+    page.page.goto(f"{live_server.url}/clusters/delft")
+    page.page.wait_for_selector("path.cm-role-incubator")
+    page.page.locator("path.cm-role-incubator").first.click(force=True)
+    popup = page.page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    text = popup.inner_text()
+    assert "YES!Delft incubator" in text
+    assert "Molengraaffsingel 12" in text and "building" in text and "KvK" in text
+    assert page.errors == []
+
+
+def test_overview_map_has_a_marker_per_located_cluster(live_server: Any, page: Any,
+                                                       registry: Any) -> None:  # fmt: skip
+    page.page.goto(f"{live_server.url}/")
+    page.page.wait_for_selector("path.cm-cluster")
+    assert page.page.locator("path.cm-cluster").count() == len(registry.cluster_locations())
+    assert page.page.locator("#cluster-list li").count() == len(registry.clusters)
+    page.page.select_option("#practice", "rd_links")
+    page.page.click("button[type=submit]")
+    page.page.wait_for_url("**practice=rd_links")
+    assert page.page.locator("#cluster-list li").count() == 5
+    assert page.errors == []

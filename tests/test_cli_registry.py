@@ -1,0 +1,87 @@
+"""``clustermap clusters | sites | validate`` as a user runs them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+
+from webmap.cli import cli
+
+
+def run(*args: str) -> Any:
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_clusters_table_and_json(registry: Any) -> None:
+    table = run("clusters")
+    assert table.exit_code == 0
+    assert "delft" in table.output and "savoie-technolac" in table.output
+    items = json.loads(run("clusters", "--json").output)
+    assert {c["id"] for c in items} == set(registry.clusters.index)
+    delft = next(c for c in items if c["id"] == "delft")
+    assert delft["n_located"] == len(registry.located("delft"))
+
+
+def test_sites_geojson_is_rfc7946(registry: Any) -> None:
+    result = run("sites", "delft")
+    assert result.exit_code == 0
+    collection = json.loads(result.output)
+    assert collection["type"] == "FeatureCollection"
+    ids = [f["properties"]["id"] for f in collection["features"]]
+    assert ids == list(registry.sites_of("delft").index)
+    yes = next(f for f in collection["features"] if f["id"] == "yes-delft")
+    assert yes["geometry"]["coordinates"] == [4.38666, 51.99316]  # lon, lat
+    unknown = next(f for f in collection["features"] if f["id"] == "tno-stieltjesweg")
+    assert unknown["geometry"] is None
+
+
+def test_sites_csv(registry: Any) -> None:
+    result = run("sites", "genopole", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert [r["id"] for r in rows] == list(registry.sites_of("genopole").index)
+    chsf = next(r for r in rows if r["id"] == "chsf")
+    assert float(chsf["lat"]) == 48.62 and float(chsf["lon"]) == 2.45694
+    assert next(r for r in rows if r["id"] == "genopole-hq")["lat"] == ""
+
+
+def test_unknown_cluster_exits_2_with_valid_ids() -> None:
+    result = CliRunner().invoke(cli, ["sites", "atlantis"])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1
+    assert "unknown cluster id 'atlantis'" in lines[0] and "delft" in lines[0]
+    assert "Traceback" not in result.output
+
+
+def test_validate_ok_and_every_problem(registry_copy: Path) -> None:
+    ok = run("validate", str(registry_copy))
+    assert ok.exit_code == 0 and ok.output.startswith("ok:")
+    path = registry_copy / "sites.geojson"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["features"][0]["properties"]["role"] = "castle"
+    data["features"][1]["geometry"]["coordinates"] = [999, 0]
+    data["features"][2]["properties"]["cluster"] = "atlantis"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    bad = CliRunner().invoke(cli, ["validate", str(registry_copy)])
+    assert bad.exit_code == 1
+    assert "3 problem(s)" in bad.output
+    assert "castle" in bad.output and "out of range" in bad.output and "atlantis" in bad.output
+    assert "Traceback" not in bad.output
+
+
+def test_console_script_never_shows_a_traceback(tmp_path: Path) -> None:
+    """The installed entry point, run as a user would."""
+    (tmp_path / "clusters.geojson").write_text("[1, 2", encoding="utf-8")
+    for args in (["validate", str(tmp_path)], ["serve", "--data", str(tmp_path / "none")]):
+        proc = subprocess.run([sys.executable, "-m", "webmap", *args], capture_output=True,
+                              text=True, timeout=60)  # fmt: skip
+        assert proc.returncode == 1
+        assert "Traceback" not in proc.stderr
+        assert proc.stderr.startswith("error: ")

@@ -1,0 +1,179 @@
+"""The bundled registry and its validation."""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pyproj import Geod
+
+from geo._errors import RegistryError, UnknownIdError
+from geo._validate import PRACTICES, PRECISIONS, ROLES
+from geo.registry import load_registry
+from tests.conftest import SHARED
+
+NOTE = SHARED / "source" / "cluster-benchmark-note-2016.txt"
+REFERENCE = SHARED / "data" / "sites" / "sites-reference.csv"
+NOTE_CLUSTERS = {
+    "delft", "saint-etienne", "rhone-alpes-eco-energies", "lutb", "savoie-technolac",
+    "genopole", "optics-valley", "copenhagen-cleantech", "durapole", "oekoenergie-cluster",
+    "descartes", "leiden", "rotterdam",
+}  # fmt: skip
+
+
+def _normalise(text: str) -> str:
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip()
+
+
+def _edit(folder: Path, name: str, change: Any) -> None:
+    path = folder / name
+    data = json.loads(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+
+def _feature(data: dict[str, Any], fid: str) -> dict[str, Any]:
+    return next(f for f in data["features"] if f["properties"]["id"] == fid)
+
+
+def test_registry_covers_every_cluster_of_the_note(registry: Any) -> None:
+    assert set(registry.clusters.index) == NOTE_CLUSTERS
+
+
+def test_fixed_ids_exist(registry: Any) -> None:
+    for cid in ("delft", "saint-etienne", "genopole", "savoie-technolac", "descartes"):
+        assert cid in registry.clusters.index
+    assert {"delft-triangle", "manufacture", "cite-environnement"} <= set(registry.epicentres.index)
+    triangle = registry.epicentres.loc["delft-triangle"]
+    assert triangle["members"] == ["tu-delft-campus", "technopolis", "yes-delft"]
+    names = " ".join(registry.sites.loc[m, "name"] for m in triangle["members"])
+    assert "TU Delft" in names and "Technopolis" in names and "YES!Delft" in names
+
+
+def test_every_practice_quotes_the_note_verbatim(registry: Any) -> None:
+    note = _normalise(NOTE.read_text(encoding="utf-8"))
+    for cluster_id, practices in registry.clusters["practices"].items():
+        assert practices, cluster_id
+        for item in practices:
+            assert item["practice"] in PRACTICES
+            assert _normalise(item["evidence"]) in note, (cluster_id, item["evidence"])
+    for epi_id, evidence in registry.epicentres["evidence"].items():
+        assert _normalise(evidence) in note, epi_id
+
+
+def test_sites_have_roles_precision_and_sources(registry: Any) -> None:
+    sites = registry.sites
+    assert sites["role"].isin(ROLES).all()
+    assert sites["location_precision"].isin(PRECISIONS).all()
+    assert sites["source"].str.len().gt(10).all()
+    unknown = sites["location_precision"] == "unknown"
+    assert sites.geometry[unknown].isna().all()
+    assert sites.geometry[~unknown].notna().all()
+
+
+def test_located_sites_match_the_reference_coordinates(registry: Any) -> None:
+    """Every drawn point is one the researched reference gives (no invented location)."""
+    import csv
+
+    with REFERENCE.open(encoding="utf-8") as handle:
+        reference = {
+            (round(float(r["lon"]), 5), round(float(r["lat"]), 5))
+            for r in csv.DictReader(handle)
+            if r["lat"] and r["lon"]
+        }
+    for site_id, geom in registry.located().geometry.items():
+        assert (round(geom.x, 5), round(geom.y, 5)) in reference, site_id
+
+
+def test_rows_the_reference_could_not_locate_stay_unlocated(registry: Any) -> None:
+    for site_id in ("cite-environnement", "genopole-hq", "univ-evry", "durapole-office",
+                    "tno-stieltjesweg", "lutb-office", "opticsvalley-office"):  # fmt: skip
+        assert registry.sites.loc[site_id, "location_precision"] == "unknown"
+        assert registry.sites.geometry[site_id] is None
+
+
+def test_sites_lie_near_their_city(registry: Any) -> None:
+    geod = Geod(ellps="WGS84")
+    for site_id, site in registry.located().iterrows():
+        city = registry.clusters.geometry[site["cluster"]]
+        km = geod.inv(site.geometry.x, site.geometry.y, city.x, city.y)[2] / 1000
+        assert km < 50, site_id
+
+
+def test_accessors_and_unknown_ids(registry: Any) -> None:
+    assert set(registry.sites_of("delft")["cluster"]) == {"delft"}
+    assert list(registry.epicentres_of("delft").index) == ["delft-triangle"]
+    with pytest.raises(UnknownIdError, match=r"valid ids: .*delft"):
+        registry.sites_of("atlantis")
+    assert set(registry.cluster_locations().index) == set(registry.located()["cluster"])
+
+
+def test_version_changes_with_the_files(registry_copy: Path) -> None:
+    before = load_registry(registry_copy).version
+    _edit(registry_copy, "sites.geojson",
+          lambda d: _feature(d, "yes-delft")["properties"].update(notes="changed"))  # fmt: skip
+    assert load_registry(registry_copy).version != before
+
+
+def test_validation_reports_every_problem_in_one_pass(registry_copy: Path) -> None:
+    def break_sites(data: dict[str, Any]) -> None:
+        _feature(data, "yes-delft")["geometry"]["coordinates"] = [51.99316, 4.38666]  # swapped
+        _feature(data, "technopolis")["properties"]["cluster"] = "atlantis"
+        _feature(data, "chsf")["properties"]["role"] = "castle"
+        del _feature(data, "upem")["properties"]["source"]
+        _feature(data, "rdm-campus")["geometry"]["coordinates"] = [4.4, 123.0]
+        data["features"].append(json.loads(json.dumps(_feature(data, "riso-dtu"))))
+        _feature(data, "leiden-bio-science-park")["geometry"] = {
+            "type": "Polygon",
+            "coordinates": [[[4.46, 52.16], [4.47, 52.17], [4.47, 52.16], [4.46, 52.17],
+                             [4.46, 52.16]]],
+        }  # fmt: skip
+
+    def break_epicentres(data: dict[str, Any]) -> None:
+        _feature(data, "manufacture")["properties"]["members"].append("ghost-site")
+
+    _edit(registry_copy, "sites.geojson", break_sites)
+    _edit(registry_copy, "epicentres.geojson", break_epicentres)
+    with pytest.raises(RegistryError) as info:
+        load_registry(registry_copy)
+    problems = "\n".join(info.value.problems)
+    assert "'yes-delft'" in problems and "lat/lon look swapped" in problems
+    assert "unknown cluster id 'atlantis'" in problems
+    assert "role: 'castle'" in problems
+    assert "'upem'" in problems and "source: missing required field" in problems
+    assert "out of range" in problems
+    assert "duplicate id 'riso-dtu'" in problems
+    assert "not a valid shape" in problems
+    assert "unknown site id 'ghost-site'" in problems
+    # the foreign cluster also makes technopolis a stranger to the Delft triangle
+    assert "site 'technopolis' belongs to cluster 'atlantis'" in problems
+    assert len(info.value.problems) == 9
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        (lambda p: (p / "sites.geojson").write_text("{not json", encoding="utf-8"),
+         "sites.geojson: not valid JSON"),
+        (lambda p: (p / "clusters.geojson").write_text('{"type": "Feature"}', encoding="utf-8"),
+         "expected a GeoJSON FeatureCollection, got 'Feature'"),
+        (lambda p: (p / "epicentres.geojson").unlink(), "epicentres.geojson: file is missing"),
+        (lambda p: (p / "sites.geojson").write_bytes(b"\xff\xfe"), "not UTF-8"),
+    ],
+)  # fmt: skip
+def test_bad_files_get_clear_errors(registry_copy: Path, setup: Any, message: str) -> None:
+    setup(registry_copy)
+    with pytest.raises(RegistryError) as info:
+        load_registry(registry_copy)
+    assert message in str(info.value)
+
+
+def test_missing_or_empty_folder(tmp_path: Path) -> None:
+    with pytest.raises(RegistryError, match="does not exist"):
+        load_registry(tmp_path / "nowhere")
+    with pytest.raises(RegistryError, match="incomplete"):
+        load_registry(tmp_path)

@@ -1,0 +1,92 @@
+"""Pages and JSON API through the Flask test client."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from geo._errors import RegistryError
+from webmap import create_app
+from webmap.assets import VENDOR_DIR, VENDORED
+
+
+def test_overview_lists_every_cluster_and_filters_by_practice(client: Any, registry: Any) -> None:
+    page = client.get("/").get_data(as_text=True)
+    for cid in registry.clusters.index:
+        assert f'data-cluster="{cid}"' in page
+    filtered = client.get("/?practice=demonstrators").get_data(as_text=True)
+    listed = set(re.findall(r'<li data-cluster="([^"]+)"', filtered))
+    expected = {cid for cid, practices in registry.clusters["practices"].items()
+                if any(p["practice"] == "demonstrators" for p in practices)}  # fmt: skip
+    assert listed == expected == {"lutb", "copenhagen-cleantech", "oekoenergie-cluster"}
+
+
+def test_cluster_page_has_map_sites_and_unlocated_rows(client: Any, registry: Any) -> None:
+    response = client.get("/clusters/delft")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert page.count('"className": "cm-site ') == len(registry.located("delft"))
+    assert "location unknown, not drawn" in page
+    assert "L.control.layers" in page and "L.control.scale" in page
+
+
+def test_pages_load_scripts_and_styles_only_from_our_server(client: Any) -> None:
+    for url in ("/", "/clusters/delft", "/clusters/genopole"):
+        page = client.get(url).get_data(as_text=True)
+        assets = re.findall(r'<script[^>]+src="([^"]+)"', page)
+        assets += re.findall(r'<link[^>]+href="([^"]+)"', page)
+        assert assets
+        for ref in assets:
+            assert ref.startswith("/static/"), ref
+
+
+def test_vendored_assets_are_served_with_licences(client: Any) -> None:
+    for package in VENDORED:
+        assert (VENDOR_DIR / package.name / package.licence).is_file()
+        for name in package.files:
+            response = client.get(f"/static/vendor/{package.name}/{name}")
+            assert response.status_code == 200, name
+            response.close()
+
+
+def test_api_clusters_detail_and_sites(client: Any, registry: Any) -> None:
+    listing = client.get("/api/clusters").get_json()
+    assert [c["id"] for c in listing["clusters"]] == list(registry.clusters.index)
+    detail = client.get("/api/clusters/delft").get_json()
+    assert detail["epicentres"][0]["id"] == "delft-triangle"
+    assert detail["practices"][0]["evidence"]
+    sites = client.get("/api/clusters/delft/sites")
+    assert sites.headers["Content-Type"] == "application/geo+json"
+    body = json.loads(sites.get_data(as_text=True))
+    assert len(body["features"]) == len(registry.sites_of("delft"))
+
+
+def test_unknown_ids_404_json_on_api_html_elsewhere(client: Any) -> None:
+    api = client.get("/api/clusters/atlantis")
+    assert api.status_code == 404
+    assert api.get_json()["code"] == "NotFound"
+    assert "atlantis" in api.get_json()["description"]
+    assert client.get("/api/clusters/atlantis/sites").status_code == 404
+    page = client.get("/clusters/<script>alert(1)</script>")
+    assert page.status_code == 404
+    assert page.content_type.startswith("text/html")
+    assert "<script>alert(1)" not in page.get_data(as_text=True)
+    assert client.get("/api/nothing").get_json()["code"] == "NotFound"
+
+
+def test_healthz_and_security_headers(client: Any, registry: Any) -> None:
+    response = client.get("/healthz")
+    assert response.get_json() == {"status": "ok", "registry_version": registry.version,
+                                   "clusters": len(registry.clusters)}  # fmt: skip
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "frame-ancestors 'self'" in client.get("/").headers["Content-Security-Policy"]
+
+
+def test_server_refuses_an_invalid_registry(registry_copy: Path) -> None:
+    (registry_copy / "sites.geojson").write_text("{", encoding="utf-8")
+    with pytest.raises(RegistryError, match="not valid JSON"):
+        create_app({"DATA_DIR": str(registry_copy)})

@@ -1,0 +1,73 @@
+"""clustermap's web layer: a Flask app serving Folium maps and a JSON/GeoJSON API.
+
+Use :func:`create_app`; there is no app object at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from geo.registry import default_data_dir, load_registry
+from webmap import api
+from webmap.assets import use_local_assets
+from webmap.state import REGISTRY_KEY
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app.
+
+    Parameters
+    ----------
+    config
+        Overrides, e.g. ``{"DATA_DIR": "path/to/registry", "TESTING": True}``.
+        ``DATA_DIR`` defaults to ``$CLUSTERMAP_DATA`` or the bundled ``data/sites``.
+
+    Raises
+    ------
+    geo._errors.RegistryError
+        When the registry is missing or invalid: the server refuses to start.
+    """
+    app = Flask(__name__)
+    app.config.update(DATA_DIR=str(default_data_dir()), JSON_SORT_KEYS=False)
+    app.config.from_prefixed_env("CLUSTERMAP")
+    if config:
+        app.config.update(config)
+    app.extensions[REGISTRY_KEY] = load_registry(Path(app.config["DATA_DIR"]))
+    use_local_assets("/static/vendor/")
+
+    from webmap import api_routes, pages
+
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api_routes.bp)
+    app.register_error_handler(HTTPException, _http_error)
+    app.after_request(_security_headers)
+    return app
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def _http_error(exc: HTTPException) -> tuple[Any, int]:
+    status = exc.code or 500
+    if _wants_json():
+        from webmap.api_routes import to_flask
+
+        code = (exc.name or "Error").replace(" ", "")
+        return to_flask(api.error(status, code, exc.description or exc.name)), status
+    return render_template(
+        "error.html", status=status, title=exc.name, message=exc.description
+    ), status
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'self'")
+    return response
+
+
+__all__ = ["create_app"]

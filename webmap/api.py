@@ -1,0 +1,128 @@
+"""The JSON/GeoJSON API as plain functions: parameters in, :class:`ApiResponse` out.
+
+Nothing here knows Flask: :mod:`webmap.api_routes` adapts these functions to routes, and
+tests can call them directly. Errors are ``{"code": ..., "description": ...}`` bodies
+with a 4xx status; raw input is never echoed into HTML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from geo._errors import ClustermapError, UnknownIdError
+from geo.registry import Registry
+
+GEOJSON = "application/geo+json"
+JSON = "application/json"
+
+
+@dataclass(frozen=True)
+class ApiResponse:
+    """What an API call answers: status, headers, and a JSON-able body."""
+
+    status: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": JSON})
+
+
+def error(status: int, code: str, description: str) -> ApiResponse:
+    """A JSON error body, e.g. ``error(404, "NotFound", "unknown cluster id 'x'")``."""
+    return ApiResponse(status, {"code": code, "description": description})
+
+
+def from_exception(exc: ClustermapError) -> ApiResponse:
+    """Map a clustermap error to its 4xx response."""
+    if isinstance(exc, UnknownIdError):
+        return error(404, "NotFound", str(exc))
+    return error(400, "InvalidParameterValue", str(exc))
+
+
+def cluster_summary(registry: Registry, cluster_id: str) -> dict[str, Any]:
+    """A cluster's id, name, place, practices and site counts."""
+    info = registry.cluster(cluster_id)
+    sites = registry.sites_of(cluster_id)
+    return {
+        "id": cluster_id,
+        "name": info["name"],
+        "country": info["country"],
+        "city": info["city"],
+        "domain": info["domain"],
+        "website": info["website"],
+        "practices": sorted({p["practice"] for p in info["practices"]}),
+        "n_sites": len(sites),
+        "n_located": int(sites.geometry.notna().sum()),
+    }
+
+
+def list_clusters(registry: Registry, *, practice: str | None = None) -> ApiResponse:
+    """``GET /api/clusters``: every cluster, optionally only those with ``practice``."""
+    items = [cluster_summary(registry, cid) for cid in registry.clusters.index]
+    if practice:
+        items = [c for c in items if practice in c["practices"]]
+    return ApiResponse(200, {"clusters": items, "registry_version": registry.version})
+
+
+def cluster_detail(registry: Registry, cluster_id: str) -> ApiResponse:
+    """``GET /api/clusters/<id>``: attributes, practices with evidence, epicentres."""
+    try:
+        info = registry.cluster(cluster_id)
+    except UnknownIdError as exc:
+        return from_exception(exc)
+    body = cluster_summary(registry, cluster_id)
+    body.update(
+        description=info["description"],
+        practices=info["practices"],
+        epicentres=[
+            {
+                "id": epi_id,
+                "name": row["name"],
+                "members": list(row["members"]),
+                "description": row["description"],
+            }
+            for epi_id, row in registry.epicentres_of(cluster_id).iterrows()
+        ],
+        links={"sites": f"/api/clusters/{cluster_id}/sites", "map": f"/clusters/{cluster_id}"},
+    )
+    return ApiResponse(200, body)
+
+
+def site_features(registry: Registry, cluster_id: str) -> dict[str, Any]:
+    """A cluster's sites as an RFC 7946 FeatureCollection (unlocated sites: null geometry)."""
+    sites = registry.sites_of(cluster_id)
+    columns = [c for c in sites.columns if c != "geometry"]
+    features = []
+    for site_id, geom, values in zip(
+        sites.index, sites.geometry, sites[columns].itertuples(index=False), strict=True
+    ):
+        props = {"id": site_id, **dict(zip(columns, values, strict=True))}
+        features.append(
+            {
+                "type": "Feature",
+                "id": site_id,
+                "geometry": None if geom is None else geom.__geo_interface__,
+                "properties": props,
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def cluster_sites(registry: Registry, cluster_id: str) -> ApiResponse:
+    """``GET /api/clusters/<id>/sites``: GeoJSON FeatureCollection of its sites."""
+    try:
+        body = site_features(registry, cluster_id)
+    except UnknownIdError as exc:
+        return from_exception(exc)
+    return ApiResponse(200, body, {"Content-Type": GEOJSON})
+
+
+def health(registry: Registry) -> ApiResponse:
+    """``GET /healthz``: the server is up and its registry loaded."""
+    return ApiResponse(
+        200,
+        {
+            "status": "ok",
+            "registry_version": registry.version,
+            "clusters": len(registry.clusters),
+        },
+    )

@@ -1,0 +1,179 @@
+"""Front-end assets served from our own static files, never from a CDN.
+
+``VENDORED`` is the single manifest of what ``scripts/vendor_assets.py`` copies from the
+npm registry into ``webmap/static/vendor/<package>/`` (with each package's licence), and of
+the JavaScript and CSS files each Folium class needs. :func:`use_local_assets` points
+Folium's classes at those files, for the server (``/static/vendor/...`` URLs) or, for a
+self-contained export, at ``file`` placeholders that :func:`inline_assets` replaces by the
+files' contents.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import folium
+from folium import plugins
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+VENDOR_DIR = STATIC_DIR / "vendor"
+
+
+@dataclass(frozen=True)
+class Package:
+    """One npm package: the files we copy (paths inside the tarball's ``package/``)."""
+
+    name: str
+    version: str
+    files: tuple[str, ...]
+    licence: str
+
+
+VENDORED = (
+    Package(
+        "leaflet",
+        "1.9.4",
+        (
+            "dist/leaflet.js",
+            "dist/leaflet.css",
+            "dist/images/layers.png",
+            "dist/images/layers-2x.png",
+            "dist/images/marker-icon.png",
+            "dist/images/marker-icon-2x.png",
+            "dist/images/marker-shadow.png",
+        ),
+        "LICENSE",
+    ),
+    Package(
+        "leaflet.markercluster",
+        "1.5.3",
+        (
+            "dist/leaflet.markercluster.js",
+            "dist/MarkerCluster.css",
+            "dist/MarkerCluster.Default.css",
+        ),
+        "MIT-LICENCE.txt",
+    ),
+    Package(
+        "leaflet.fullscreen",
+        "3.0.2",
+        ("Control.FullScreen.js", "Control.FullScreen.css", "icon-fullscreen.svg"),
+        "LICENSE",
+    ),
+    Package(
+        "leaflet-measure",
+        "3.1.0",
+        (
+            "dist/leaflet-measure.js",
+            "dist/leaflet-measure.css",
+            *(
+                f"dist/assets/{n}{s}.png"
+                for n in ("cancel", "check", "focus", "rulers", "start", "trash")
+                for s in ("", "_@2X")
+            ),
+            "dist/assets/leaflet-measure.png",
+        ),
+        "LICENSE",
+    ),
+    Package(
+        "leaflet-minimap",
+        "3.6.1",
+        (
+            "dist/Control.MiniMap.min.js",
+            "dist/Control.MiniMap.min.css",
+            "dist/images/toggle.png",
+            "dist/images/toggle.svg",
+        ),
+        "LICENSE.txt",
+    ),
+    Package("leaflet.heat", "0.2.0", ("dist/leaflet-heat.js",), "LICENSE"),
+    # Folium's popups build their content with jQuery's $(...)
+    Package("jquery", "3.7.1", ("dist/jquery.min.js",), "LICENSE.txt"),
+)
+
+# Folium class -> the (name, vendored file) pairs it needs, replacing its CDN defaults.
+_JS: dict[Any, list[tuple[str, str]]] = {
+    folium.Map: [("leaflet", "leaflet/dist/leaflet.js"), ("jquery", "jquery/dist/jquery.min.js")],
+    plugins.MarkerCluster: [
+        ("markerclusterjs", "leaflet.markercluster/dist/leaflet.markercluster.js")
+    ],
+    plugins.FastMarkerCluster: [
+        ("markerclusterjs", "leaflet.markercluster/dist/leaflet.markercluster.js")
+    ],
+    plugins.Fullscreen: [("Control.Fullscreen.js", "leaflet.fullscreen/Control.FullScreen.js")],
+    plugins.MeasureControl: [("leaflet_measure_js", "leaflet-measure/dist/leaflet-measure.js")],
+    plugins.MiniMap: [("Control_MiniMap_js", "leaflet-minimap/dist/Control.MiniMap.min.js")],
+    plugins.HeatMap: [("leaflet-heat.js", "leaflet.heat/dist/leaflet-heat.js")],
+}
+_CSS: dict[Any, list[tuple[str, str]]] = {
+    folium.Map: [("leaflet_css", "leaflet/dist/leaflet.css")],
+    plugins.MarkerCluster: [
+        ("markerclustercss", "leaflet.markercluster/dist/MarkerCluster.css"),
+        ("markerclusterdefaultcss", "leaflet.markercluster/dist/MarkerCluster.Default.css"),
+    ],
+    plugins.FastMarkerCluster: [
+        ("markerclustercss", "leaflet.markercluster/dist/MarkerCluster.css"),
+        ("markerclusterdefaultcss", "leaflet.markercluster/dist/MarkerCluster.Default.css"),
+    ],
+    plugins.Fullscreen: [("Control.FullScreen.css", "leaflet.fullscreen/Control.FullScreen.css")],
+    plugins.MeasureControl: [("leaflet_measure_css", "leaflet-measure/dist/leaflet-measure.css")],
+    plugins.MiniMap: [("Control_MiniMap_css", "leaflet-minimap/dist/Control.MiniMap.min.css")],
+    plugins.HeatMap: [],
+}
+
+INLINE_PREFIX = "clustermap-inline:"
+
+
+def use_local_assets(prefix: str = "/static/vendor/") -> None:
+    """Point every Folium class we use at vendored files under ``prefix``.
+
+    Folium reads ``default_js``/``default_css`` when a map is rendered, so this is called
+    once at start-up (idempotent). ``prefix`` is ``/static/vendor/`` for the server, or
+    :data:`INLINE_PREFIX` for a self-contained export.
+    """
+    for cls, pairs in _JS.items():
+        cls.default_js = [(name, prefix + path) for name, path in pairs]
+    for cls, pairs in _CSS.items():
+        cls.default_css = [(name, prefix + path) for name, path in pairs]
+
+
+_INLINE_JS = re.compile(r'<script src="' + re.escape(INLINE_PREFIX) + r'([^"]+)"></script>')
+_INLINE_CSS = re.compile(
+    r'<link rel="stylesheet" href="' + re.escape(INLINE_PREFIX) + r'([^"]+)"/>'
+)
+_CSS_URL = re.compile(r"url\(['\"]?(?!data:)([^'\")]+)['\"]?\)")
+
+
+def inline_assets(html: str) -> str:
+    """Replace placeholder links by the vendored files' contents.
+
+    CSS ``url(...)`` references (icons, sprites) become ``data:`` URIs, so the page needs
+    nothing but itself (basemap tiles aside).
+    """
+
+    def js(match: re.Match[str]) -> str:
+        text = (VENDOR_DIR / match.group(1)).read_text(encoding="utf-8")
+        return "<script>" + text.replace("</script", "<\\/script") + "</script>"
+
+    def css(match: re.Match[str]) -> str:
+        path = VENDOR_DIR / match.group(1)
+        text = _CSS_URL.sub(
+            lambda m: f'url("{_data_uri(path.parent / m.group(1))}")',
+            path.read_text(encoding="utf-8"),
+        )
+        return "<style>" + text + "</style>"
+
+    return _INLINE_CSS.sub(css, _INLINE_JS.sub(js, html))
+
+
+def _data_uri(path: Path) -> str:
+    import base64
+    import mimetypes
+
+    if not path.is_file():
+        return "data:,"
+    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")

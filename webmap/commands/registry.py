@@ -1,0 +1,130 @@
+"""Registry commands: ``clusters``, ``sites``, ``validate`` and ``serve``."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from geo._errors import RegistryError
+from geo.registry import Registry, default_data_dir, load_registry
+from webmap import api
+
+DATA_OPTION = click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Registry folder (default: $CLUSTERMAP_DATA or the bundled data/sites).",
+)
+
+
+def _load(data_dir: Path | None) -> Registry:
+    return load_registry(data_dir)
+
+
+@click.command()
+@DATA_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def clusters(data_dir: Path | None, as_json: bool) -> None:
+    """List the registry's clusters."""
+    registry = _load(data_dir)
+    items = api.list_clusters(registry).body["clusters"]
+    if as_json:
+        click.echo(json.dumps(items, ensure_ascii=False, indent=2))
+        return
+    width = max(len(c["id"]) for c in items)
+    click.echo(f"{'id':<{width}}  located/sites  name")
+    for c in items:
+        click.echo(f"{c['id']:<{width}}  {c['n_located']:>7}/{c['n_sites']:<5}  {c['name']}")
+
+
+@click.command()
+@click.argument("cluster_id", metavar="CLUSTER")
+@DATA_OPTION
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["geojson", "csv"]),
+    default="geojson",
+    show_default=True,
+    help="Output format.",
+)
+def sites(cluster_id: str, data_dir: Path | None, fmt: str) -> None:
+    """Print a cluster's sites as GeoJSON or CSV."""
+    registry = _load(data_dir)
+    collection = api.site_features(registry, cluster_id)
+    if fmt == "geojson":
+        click.echo(json.dumps(collection, ensure_ascii=False, indent=1))
+        return
+    columns = [
+        "id",
+        "cluster",
+        "name",
+        "role",
+        "lon",
+        "lat",
+        "geometry_type",
+        "address",
+        "location_precision",
+        "source",
+        "valid_from",
+        "valid_to",
+        "notes",
+    ]
+    writer = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    for feature in collection["features"]:
+        row = dict(feature["properties"])
+        geometry = feature["geometry"]
+        if geometry is not None:
+            point = registry.sites.geometry[row["id"]].representative_point()
+            row.update(lon=round(point.x, 7), lat=round(point.y, 7), geometry_type=geometry["type"])
+        writer.writerow(row)
+
+
+@click.command()
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+def validate(path: Path | None) -> None:
+    """Check a registry folder and list every problem (exit 1 if any)."""
+    folder = path if path is not None else default_data_dir()
+    try:
+        registry = load_registry(folder)
+    except RegistryError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    n_sites = len(registry.sites)
+    n_located = int(registry.sites.geometry.notna().sum())
+    click.echo(
+        f"ok: {folder}: {len(registry.clusters)} clusters, {n_sites} sites "
+        f"({n_located} located), {len(registry.epicentres)} epicentres"
+    )
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option(
+    "--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="TCP port."
+)
+@DATA_OPTION
+@click.option(
+    "--threads", default=8, show_default=True, type=click.IntRange(1, 64), help="Worker threads."
+)
+def serve(host: str, port: int, data_dir: Path | None, threads: int) -> None:
+    """Serve the maps and the API with a production WSGI server (waitress)."""
+    from waitress import serve as waitress_serve
+
+    from webmap import create_app
+
+    config = {"DATA_DIR": str(data_dir)} if data_dir is not None else None
+    app = create_app(config)
+    click.echo(
+        f"clustermap: serving {app.config['DATA_DIR']} at http://{host}:{port}/ (Ctrl+C to stop)"
+    )
+    waitress_serve(app, host=host, port=port, threads=threads, ident="clustermap")
+
+
+COMMANDS: list[click.Command] = [clusters, sites, validate, serve]
