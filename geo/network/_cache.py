@@ -1,0 +1,115 @@
+"""Where street networks live on disk, and how files get there safely.
+
+Layout of the cache folder (``--cache-dir``, else ``$CLUSTERMAP_CACHE_DIR``, else
+``~/.cache/clustermap``)::
+
+    networks/<cluster>.graphml        the OSMnx graph of a cluster (unprojected, EPSG:4326)
+    networks/<cluster>.json           where it came from: source, date, size, bbox
+    networks/engine-<hash>.npz        the graph as CSR arrays, keyed by the graph file's hash
+    osmnx/                            OSMnx's own HTTP cache (downloads only)
+
+Every file is written to a temporary file in the same folder and moved into place with
+:func:`os.replace`, so a failed download or an interrupted write never leaves a
+half-written file behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+from geo._errors import ParameterError
+
+ENV_CACHE_DIR = "CLUSTERMAP_CACHE_DIR"
+"""Environment variable naming the cache folder."""
+
+DEFAULT_CACHE_DIR = Path("~/.cache/clustermap")
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def resolve_cache_dir(cache_dir: str | os.PathLike[str] | None = None) -> Path:
+    """Return the cache folder: ``cache_dir``, else ``$CLUSTERMAP_CACHE_DIR``, else the default.
+
+    Parameters
+    ----------
+    cache_dir
+        An explicit folder; wins over the environment variable.
+
+    Returns
+    -------
+    Path
+        The folder, user-expanded (it may not exist yet).
+    """
+    if cache_dir is not None and str(cache_dir) != "":
+        return Path(cache_dir).expanduser()
+    env = os.environ.get(ENV_CACHE_DIR, "")
+    if env:
+        return Path(env).expanduser()
+    return DEFAULT_CACHE_DIR.expanduser()
+
+
+def networks_dir(cache_dir: str | os.PathLike[str] | None = None) -> Path:
+    """Return the folder holding cached networks (it may not exist yet)."""
+    return resolve_cache_dir(cache_dir) / "networks"
+
+
+def _checked_id(cluster_id: str) -> str:
+    if not _SAFE_ID.match(cluster_id) or ".." in cluster_id:
+        msg = f"cluster id {cluster_id!r} cannot name a cache file (letters, digits, - _ . only)"
+        raise ParameterError(msg)
+    return cluster_id
+
+
+def graph_path(cluster_id: str, *, cache_dir: str | os.PathLike[str] | None = None) -> Path:
+    """Return the path of a cluster's cached GraphML file."""
+    return networks_dir(cache_dir) / f"{_checked_id(cluster_id)}.graphml"
+
+
+def meta_path(cluster_id: str, *, cache_dir: str | os.PathLike[str] | None = None) -> Path:
+    """Return the path of the JSON file describing a cluster's cached network."""
+    return networks_dir(cache_dir) / f"{_checked_id(cluster_id)}.json"
+
+
+def file_sha256(path: Path) -> str:
+    """Return the SHA-256 hex digest of a file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temporary path next to ``target``; move it onto ``target`` on success.
+
+    On any exception the temporary file is removed and ``target`` is left untouched.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.part")
+    try:
+        yield tmp
+        tmp.replace(target)  # atomic, like os.replace
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def atomic_write(target: Path, write: Callable[[IO[bytes]], Any]) -> None:
+    """Write ``target`` through ``write(handle)`` atomically (temp file, then ``os.replace``)."""
+    with atomic_path(target) as tmp, tmp.open("wb") as handle:
+        write(handle)
+
+
+def write_json(target: Path, data: dict[str, Any]) -> None:
+    """Write a JSON document atomically."""
+    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    atomic_write(target, lambda handle: handle.write(text.encode("utf-8")))

@@ -1,0 +1,183 @@
+"""Networks of registry clusters: what the map and the command line ask for.
+
+Each function takes a cluster id, reads the registry (or the one given) and the cluster's
+cached network, and returns plain tables or GeoDataFrames in EPSG:4326. Nothing here
+downloads, except :func:`fetch_cluster_network`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import geopandas as gpd
+import pandas as pd
+
+from geo._errors import NetworkUnavailableError
+from geo.network._output import with_attribution
+from geo.network.engine import DEFAULT_SPEED_KMH, StreetEngine, load_engine
+from geo.network.isochrone import DEFAULT_MINUTES, isochrones
+from geo.network.measures import PAIR_COLUMNS, network_paths, pair_distances
+from geo.network.source import NetworkInfo, fetch_network, has_network, network_info
+from geo.registry import Registry, load_registry
+
+CacheDir = str | os.PathLike[str] | None
+
+
+def cluster_engine(cluster_id: str, *, cache_dir: CacheDir = None) -> StreetEngine:
+    """Return the street engine of a cluster's cached network.
+
+    Raises
+    ------
+    NetworkUnavailableError
+        No network is cached; the message says how to fetch or import one.
+    """
+    info = network_info(cluster_id, cache_dir=cache_dir)
+    return load_engine(info.path, cache_dir=cache_dir)
+
+
+def fetch_cluster_network(
+    cluster_id: str,
+    *,
+    registry: Registry | None = None,
+    cache_dir: CacheDir = None,
+    network_type: str = "walk",
+    margin_m: float = 1000.0,
+    timeout_s: float = 60.0,
+    force: bool = False,
+) -> NetworkInfo:
+    """Download (or reuse the cached) network around a cluster's located sites.
+
+    With ``force=False`` an already cached network is returned as it is.
+    """
+    registry = registry or load_registry()
+    sites = registry.located(cluster_id)
+    if has_network(cluster_id, cache_dir=cache_dir) and not force:
+        return network_info(cluster_id, cache_dir=cache_dir)
+    return fetch_network(
+        cluster_id,
+        sites.geometry,
+        cache_dir=cache_dir,
+        network_type=network_type,
+        margin_m=margin_m,
+        timeout_s=timeout_s,
+    )
+
+
+def epicentre_members(registry: Registry, cluster_id: str) -> dict[str, gpd.GeoDataFrame]:
+    """Return each epicentre's member sites (located or not), keyed by epicentre id."""
+    sites = registry.sites_of(cluster_id)
+    out = {}
+    for epicentre, row in registry.epicentres_of(cluster_id).iterrows():
+        members = [m for m in row["members"] if m in sites.index]
+        out[str(epicentre)] = sites.loc[members]
+    return out
+
+
+def centroid_lonlat(points: gpd.GeoSeries) -> tuple[float, float]:
+    """Return the centroid of located points, computed in their UTM zone, as (lon, lat)."""
+    located = points[points.notna() & ~points.is_empty]
+    if located.empty:
+        msg = "no located point to take a centroid of"
+        raise NetworkUnavailableError(msg)
+    metric = located.to_crs(located.estimate_utm_crs())
+    centre = gpd.GeoSeries([metric.union_all().centroid], crs=metric.crs).to_crs(4326).iloc[0]
+    return float(centre.x), float(centre.y)
+
+
+def epicentre_distances(
+    cluster_id: str,
+    *,
+    registry: Registry | None = None,
+    cache_dir: CacheDir = None,
+    speed_kmh: float = DEFAULT_SPEED_KMH,
+) -> tuple[pd.DataFrame, list[str]]:
+    """Pair distances between the members of each of a cluster's epicentres.
+
+    Returns
+    -------
+    table, skipped
+        ``table`` has an ``epicentre`` column then :data:`geo.network.PAIR_COLUMNS`;
+        ``skipped`` lists member sites without a location.
+    """
+    registry = registry or load_registry()
+    members = epicentre_members(registry, cluster_id)
+    engine = cluster_engine(cluster_id, cache_dir=cache_dir)
+    tables, skipped = [], []
+    for epicentre, sites in members.items():
+        result = pair_distances(engine, sites, speed_kmh=speed_kmh)
+        tables.append(result.table.assign(epicentre=epicentre))
+        skipped.extend(result.skipped)
+    columns = ["epicentre", *PAIR_COLUMNS]
+    table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=columns)
+    return table[columns], skipped
+
+
+def epicentre_paths(
+    cluster_id: str,
+    *,
+    registry: Registry | None = None,
+    cache_dir: CacheDir = None,
+    speed_kmh: float = DEFAULT_SPEED_KMH,
+) -> gpd.GeoDataFrame:
+    """Network paths between the members of each epicentre, for the map.
+
+    Returns
+    -------
+    GeoDataFrame
+        EPSG:4326 LineStrings with ``epicentre``, ``from_site``, ``to_site``,
+        ``distance_m``, ``walk_minutes``, ``detour_index`` (and the other pair columns);
+        ``attrs["attribution"]`` credits OpenStreetMap, ``attrs["skipped"]`` lists
+        members without a location.
+    """
+    registry = registry or load_registry()
+    engine = cluster_engine(cluster_id, cache_dir=cache_dir)
+    frames, skipped = [], []
+    for epicentre, sites in epicentre_members(registry, cluster_id).items():
+        paths = network_paths(engine, sites, speed_kmh=speed_kmh)
+        frames.append(paths.assign(epicentre=epicentre))
+        skipped.extend(paths.attrs.get("skipped", []))
+    columns = ["epicentre", *PAIR_COLUMNS, "geometry"]
+    if frames:
+        frame = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=4326)[columns]
+    else:
+        frame = gpd.GeoDataFrame(columns=columns, geometry="geometry", crs=4326)
+    frame.attrs["skipped"] = skipped
+    return with_attribution(frame)
+
+
+def epicentre_isochrones(
+    cluster_id: str,
+    *,
+    minutes: Sequence[float] = DEFAULT_MINUTES,
+    registry: Registry | None = None,
+    cache_dir: CacheDir = None,
+    speed_kmh: float = DEFAULT_SPEED_KMH,
+) -> gpd.GeoDataFrame:
+    """Nested isochrones around the centroid of each epicentre's located members.
+
+    Returns
+    -------
+    GeoDataFrame
+        EPSG:4326, one row per epicentre and time: ``epicentre``, ``minutes``,
+        ``area_km2``, ``distance_m``, ``snap_m``, ``origin_lon``, ``origin_lat``,
+        ``geometry``; ``attrs["attribution"]`` credits OpenStreetMap. Epicentres without a
+        located member are left out.
+    """
+    registry = registry or load_registry()
+    engine = cluster_engine(cluster_id, cache_dir=cache_dir)
+    frames = []
+    for epicentre, sites in epicentre_members(registry, cluster_id).items():
+        geometry = sites.geometry
+        if not (geometry.notna() & ~geometry.is_empty).any():
+            continue
+        lon, lat = centroid_lonlat(geometry)
+        iso = isochrones(engine, (lon, lat), minutes=minutes, speed_kmh=speed_kmh)
+        frames.append(iso.assign(epicentre=epicentre, origin_lon=lon, origin_lat=lat))
+    columns = ["epicentre", "minutes", "area_km2", "distance_m", "snap_m", "origin_lon"]
+    columns += ["origin_lat", "geometry"]
+    if frames:
+        frame = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=4326)[columns]
+    else:
+        frame = gpd.GeoDataFrame(columns=columns, geometry="geometry", crs=4326)
+    return with_attribution(frame)

@@ -1,0 +1,132 @@
+"""Integration on the real OSMnx graph of Delft (© OpenStreetMap contributors).
+
+The graph holds drivable streets only, so walking times are approximate; what is checked
+is that the fast engine agrees with networkx on the same graph.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from geo.network import (
+    OSM_ATTRIBUTION,
+    StreetEngine,
+    cluster_engine,
+    epicentre_isochrones,
+    epicentre_paths,
+    has_network,
+    isochrones,
+    read_graph_file,
+)
+from tests.network_fixtures import DELFT_GRAPHML, undirected_reference
+from webmap.cli import cli
+
+YES_DELFT = (4.38666, 51.99316)
+TRIANGLE = {"tu-delft-campus", "technopolis", "yes-delft"}
+
+
+@pytest.fixture(scope="module")
+def delft_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    cache = tmp_path_factory.mktemp("cache")
+    result = CliRunner().invoke(
+        cli, ["network", "import", "delft", str(DELFT_GRAPHML), "--cache-dir", str(cache)]
+    )
+    assert result.exit_code == 0, result.stderr
+    return cache
+
+
+@pytest.fixture(scope="module")
+def delft_graph() -> nx.MultiDiGraph:
+    return read_graph_file(DELFT_GRAPHML)
+
+
+@pytest.fixture(scope="module")
+def delft_engine(delft_cache: Path) -> StreetEngine:
+    return cluster_engine("delft", cache_dir=delft_cache)
+
+
+def test_has_network_after_import(delft_cache: Path, tmp_path: Path) -> None:
+    assert has_network("delft", cache_dir=delft_cache)
+    assert not has_network("delft", cache_dir=tmp_path)
+
+
+def test_triangle_distances_agree_with_networkx_within_1_percent(
+    delft_cache: Path, delft_graph: nx.MultiDiGraph
+) -> None:
+    result = CliRunner().invoke(
+        cli, ["network-distances", "delft", "--json", "--cache-dir", str(delft_cache)]
+    )
+    assert result.exit_code == 0, result.stderr
+    pairs = json.loads(result.stdout)["pairs"]
+    assert {p["from_site"] for p in pairs} | {p["to_site"] for p in pairs} == TRIANGLE
+    walk = undirected_reference(delft_graph)
+    for pair in pairs:
+        a, b = pair["from_node"], pair["to_node"]
+        undirected = nx.shortest_path_length(walk, a, b, weight="length")
+        assert pair["distance_m"] == pytest.approx(undirected, rel=0.01)
+        # one-way streets barely matter here: networkx on the directed graph agrees too
+        directed = nx.shortest_path_length(delft_graph, a, b, weight="length")
+        assert pair["distance_m"] == pytest.approx(directed, rel=0.01)
+        # the sites sit a few hundred metres apart, a few hundred to 2,000 m by street
+        assert 100 < pair["straight_m"] < 1500
+        assert pair["straight_m"] < pair["door_to_door_m"] < 2500
+        assert pair["detour_index"] > 1
+
+
+@pytest.mark.parametrize("minutes", [5, 10, 15])
+def test_isochrones_from_yes_delft_cover_what_networkx_reaches(
+    delft_engine: StreetEngine, delft_graph: nx.MultiDiGraph, minutes: int
+) -> None:
+    iso = isochrones(delft_engine, YES_DELFT, minutes=[5, 10, 15])
+    polygon = iso.set_index("minutes").geometry.loc[minutes]
+    walk = undirected_reference(delft_graph)
+    origin = int(iso["origin_node"].iloc[0])
+    distance = nx.single_source_dijkstra_path_length(walk, origin, weight="length")
+    budget = minutes * 80.0  # 4.8 km/h
+    nodes = list(distance)
+    points = gpd.GeoSeries(
+        gpd.points_from_xy(
+            [delft_graph.nodes[n]["x"] for n in nodes], [delft_graph.nodes[n]["y"] for n in nodes]
+        ),
+        crs=4326,
+    )
+    inside = points.covered_by(polygon).to_numpy()
+    dist = np.array([distance[n] for n in nodes])
+    assert inside[dist <= budget].all()
+    far = dist > 1.5 * budget
+    assert far.sum() > 100
+    assert inside[far].mean() <= 0.02
+
+
+def test_isochrones_are_nested_with_areas(delft_engine: StreetEngine) -> None:
+    iso = isochrones(delft_engine, YES_DELFT)
+    assert list(iso["minutes"]) == [5, 10, 15]
+    assert iso["area_km2"].is_monotonic_increasing
+    metric = iso.to_crs(delft_engine.crs).geometry
+    assert metric.iloc[0].difference(metric.iloc[1]).area < 1
+    assert metric.iloc[1].difference(metric.iloc[2]).area < 1
+    # 15 minutes on foot is at most a 1.2 km radius disc
+    assert iso["area_km2"].iloc[2] < np.pi * 1.2**2
+
+
+def test_map_layers_for_the_triangle(delft_cache: Path) -> None:
+    paths = epicentre_paths("delft", cache_dir=delft_cache)
+    assert paths.crs.equals(4326)
+    assert len(paths) == 3
+    assert set(paths["from_site"]) | set(paths["to_site"]) == TRIANGLE
+    assert (paths.geometry.geom_type == "LineString").all()
+    assert (paths["walk_minutes"] > 0).all()
+    assert paths.attrs["attribution"] == OSM_ATTRIBUTION
+    iso = epicentre_isochrones("delft", cache_dir=delft_cache)
+    assert iso.crs.equals(4326)
+    assert list(iso["minutes"]) == [5, 10, 15]
+    assert set(iso["epicentre"]) == {"delft-triangle"}
+    assert (iso["area_km2"] > 0).all()
+    assert iso.attrs["attribution"] == OSM_ATTRIBUTION
