@@ -1,7 +1,483 @@
-"""Commands of this concern are added by the issue that owns this module."""
+"""Measure commands: ``measures`` (a registry cluster), ``density`` and ``proximity`` (any file).
+
+Each prints a readable table by default and the documented JSON (``docs/measures.md``) with
+``--json``. Warnings (dropped rows, reduced geometries, coarse grids) go to stderr. Runs
+longer than about two seconds show a progress bar on stderr when it is a terminal.
+"""
 
 from __future__ import annotations
 
-import click
+import json
+import sys
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TextIO
 
-COMMANDS: list[click.Command] = []
+import click
+import numpy as np
+
+from geo._errors import ParameterError
+from geo.kde import KERNELS, BandwidthRule, kde_contours, write_geotiff
+from geo.measures import analyse_points, cluster_measures
+from geo.points import read_points
+from geo.projection import metric_crs
+from geo.proximity import nearest_neighbours
+
+PROXIMITY_SCHEMA = "clustermap.proximity/1"
+#: Above this many points ``proximity --json`` gives the summary only (use ``--out``).
+MAX_JSON_NEIGHBOURS = 10_000
+
+
+class _Progress:
+    """A stage progress bar on stderr, shown on a terminal once a run passes ``delay`` s."""
+
+    def __init__(self, stages: list[str], *, stream: TextIO | None = None, delay: float = 2.0):
+        self.stages = stages
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.delay = delay
+        self.start = time.monotonic()
+        self.done = 0
+        self.shown = False
+
+    def __call__(self, stage: str) -> None:
+        self.done = self.stages.index(stage) if stage in self.stages else self.done + 1
+        self._draw(stage)
+
+    def _draw(self, label: str) -> None:
+        if not self.enabled or time.monotonic() - self.start < self.delay:
+            return
+        width = 30
+        filled = int(width * self.done / max(1, len(self.stages)))
+        bar = "#" * filled + "-" * (width - filled)
+        self.stream.write(f"\r[{bar}] {self.done}/{len(self.stages)} {label:<24}")
+        self.stream.flush()
+        self.shown = True
+
+    def finish(self) -> None:
+        if self.shown:
+            self.done = len(self.stages)
+            self._draw("done")
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+@contextmanager
+def _reported_warnings() -> Iterator[None]:
+    """Print warnings raised inside as ``warning: ...`` lines on stderr."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for w in caught:
+        click.echo(f"warning: {w.message}", err=True)
+
+
+def _loader_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option("--lat", default=None, help="Latitude column of a CSV (default: detected)."),
+        click.option("--lon", default=None, help="Longitude column of a CSV (default: detected)."),
+        click.option(
+            "--x", "x_col", default=None, help="Projected x column of a CSV (with --crs)."
+        ),
+        click.option(
+            "--y", "y_col", default=None, help="Projected y column of a CSV (with --crs)."
+        ),
+        click.option(
+            "--crs", default=None, help="CRS of --x/--y, or of a file that declares none."
+        ),
+        click.option(
+            "--drop-invalid",
+            is_flag=True,
+            help="Drop rows with missing or out-of-range coordinates instead of failing.",
+        ),
+        click.option(
+            "--metric-crs",
+            default=None,
+            help="Projected CRS in metres for distances (default: the data's UTM zone).",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _read(path: Path, opts: dict[str, Any]) -> Any:
+    return read_points(
+        path,
+        lat=opts["lat"],
+        lon=opts["lon"],
+        x=opts["x_col"],
+        y=opts["y_col"],
+        crs=opts["crs"],
+        drop_invalid=opts["drop_invalid"],
+    )
+
+
+def _parse_bandwidth(text: str) -> float | BandwidthRule:
+    if text.lower() == "scott":
+        return "scott"
+    if text.lower() == "silverman":
+        return "silverman"
+    try:
+        return float(text)
+    except ValueError:
+        msg = f"--bandwidth must be metres or scott/silverman, not {text!r}"
+        raise ParameterError(msg) from None
+
+
+def _parse_area(text: str) -> tuple[Any, float | None]:
+    """``hull``, ``bbox``, ``buffer:M`` or a polygon file -> (area, buffer_m)."""
+    lowered = text.lower()
+    if lowered in ("hull", "bbox"):
+        return lowered, None
+    if lowered.startswith("buffer:"):
+        try:
+            return "buffer", float(lowered.split(":", 1)[1])
+        except ValueError:
+            msg = f"--area buffer:M needs metres, not {text!r}"
+            raise ParameterError(msg) from None
+    path = Path(text)
+    if not path.is_file():
+        msg = f"--area must be hull, bbox, buffer:M or a polygon file; no file {text!r}"
+        raise ParameterError(msg)
+    import geopandas as gpd
+
+    try:
+        polygons = gpd.read_file(path, engine="pyogrio")
+    except Exception as exc:
+        msg = f"cannot read the study area {text}: {exc}"
+        raise ParameterError(msg) from exc
+    return polygons, None
+
+
+def _fmt(value: Any, unit: str = "") -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        text = f"{value:.4g}" if abs(value) < 1e-3 or abs(value) >= 1e6 else f"{value:,.3f}"
+        text = text.rstrip("0").rstrip(".") if "." in text and "e" not in text else text
+    else:
+        text = str(value)
+    return f"{text} {unit}".rstrip()
+
+
+def _table(rows: list[tuple[str, Any, str]]) -> str:
+    width = max(len(r[0]) for r in rows)
+    return "\n".join(f"{label:<{width}}  {_fmt(value, unit)}" for label, value, unit in rows)
+
+
+def _density_rows(m: dict[str, Any]) -> list[tuple[str, Any, str]]:
+    rows: list[tuple[str, Any, str]] = [
+        ("points", m["n_points"], ""),
+        ("metric CRS", m["crs"], ""),
+        ("study area", m["area_method"], ""),
+        ("area", m["area_km2"], "km²"),
+        ("points in area", m["n_points_in_area"], ""),
+        ("density", m["sites_per_km2"], "sites/km²"),
+        ("mean NN distance", m["mean_nn_distance_m"], "m"),
+        ("expected (random)", m["expected_mean_nn_distance_m"], "m"),
+        ("Clark-Evans R", m["clark_evans_r"], ""),
+        ("Clark-Evans z", m["clark_evans_z"], ""),
+        ("Clark-Evans p", m["clark_evans_p"], ""),
+    ]
+    kde = m.get("kde")
+    if kde:
+        rows += [
+            ("KDE kernel", f"{kde['kernel']} ({kde['bandwidth_rule']})", ""),
+            ("KDE bandwidth", kde["bandwidth_m"], "m"),
+            ("KDE cell", kde["cell_m"], "m"),
+            ("KDE peak", kde["peak_sites_per_km2"], "sites/km²"),
+            ("KDE peak at", f"{kde['peak_lat']:.5f} N {kde['peak_lon']:.5f} E", ""),
+        ]
+    hexbins = m.get("hexbins")
+    if hexbins:
+        rows += [
+            (f"H3 r{hexbins['resolution']} cells", hexbins["n_cells"], ""),
+            ("H3 max count", hexbins["max_count"], ""),
+            ("H3 max density", hexbins["max_sites_per_km2"], "sites/km²"),
+        ]
+    cores = m.get("cores")
+    if cores:
+        rows += [
+            (f"{cores['method']} cores", cores["n_cores"], ""),
+            ("noise points", cores["n_noise"], ""),
+        ]
+        for core in cores["cores"][:10]:
+            rows.append(
+                (
+                    f"  core {core['core']}",
+                    f"{core['n_sites']} sites, {_fmt(core['area_km2'], 'km²')}, "
+                    f"{_fmt(core['sites_per_km2'], 'sites/km²')}",
+                    "",
+                )
+            )
+    return rows
+
+
+@click.command()
+@click.argument("path", metavar="FILE", type=click.Path(path_type=Path))
+@_loader_options
+@click.option(
+    "--area",
+    default="hull",
+    show_default=True,
+    help="Study area: hull, bbox, buffer:M (hull buffered by M metres) or a polygon file.",
+)
+@click.option(
+    "--bandwidth",
+    default="scott",
+    show_default=True,
+    help="KDE bandwidth in metres (gaussian: std dev; quartic/epanechnikov: radius) "
+    "or scott/silverman.",
+)
+@click.option("--kernel", type=click.Choice(KERNELS), default="gaussian", show_default=True)
+@click.option(
+    "--cell", type=float, default=None, help="KDE cell size in metres (default: 512 cells)."
+)
+@click.option(
+    "--hex-res", type=click.IntRange(0, 15), default=None, help="H3 resolution of hex bins."
+)
+@click.option(
+    "--cores", type=click.Choice(["dbscan", "hdbscan"]), default=None, help="Dense cores."
+)
+@click.option("--eps", type=float, default=500.0, show_default=True, help="DBSCAN radius, m.")
+@click.option("--min-samples", type=int, default=5, show_default=True, help="Core min samples.")
+@click.option("--kde-out", type=click.Path(path_type=Path), default=None, help="KDE GeoTIFF.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="KDE contour polygons as GeoJSON (EPSG:4326).",
+)
+@click.option(
+    "--hex-out", type=click.Path(path_type=Path), default=None, help="Hex bins as GeoJSON."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def density(path: Path, **opts: Any) -> None:
+    """Density measures of the points in FILE (CSV, GeoJSON, GPKG, SHP, FGB, Parquet)."""
+    if opts["hex_out"] is not None and opts["hex_res"] is None:
+        msg = "--hex-out needs --hex-res"
+        raise ParameterError(msg)
+    area, buffer_m = _parse_area(opts["area"])
+    bandwidth = _parse_bandwidth(opts["bandwidth"])
+    stages = ["reading", "projecting", "study area", "nearest neighbours", "kernel density"]
+    stages += ["hexagonal bins"] if opts["hex_res"] is not None else []
+    stages += ["dense cores"] if opts["cores"] else []
+    stages += ["writing"]
+    progress = _Progress(stages)
+    with _reported_warnings():
+        progress("reading")
+        gdf = _read(path, opts)
+        analysis = analyse_points(
+            gdf,
+            area=area,
+            buffer_m=buffer_m,
+            bandwidth=bandwidth,
+            kernel=opts["kernel"],
+            cell_m=opts["cell"],
+            hex_resolution=opts["hex_res"],
+            cores=opts["cores"],
+            eps_m=opts["eps"],
+            min_samples=opts["min_samples"],
+            crs=opts["metric_crs"],
+            progress=progress,
+        )
+        progress("writing")
+        surface = analysis.surface
+        if (opts["kde_out"] or opts["out"]) and surface is None:
+            msg = "no kernel density surface to write: " + "; ".join(analysis.warnings)
+            raise ParameterError(msg)
+        if opts["kde_out"] is not None and surface is not None:
+            write_geotiff(surface, opts["kde_out"])
+        if opts["out"] is not None and surface is not None:
+            kde_contours(surface).to_crs(4326).to_file(opts["out"], driver="GeoJSON")
+        if opts["hex_out"] is not None and analysis.hexbins is not None:
+            analysis.hexbins.reset_index().to_file(opts["hex_out"], driver="GeoJSON")
+    progress.finish()
+    result = analysis.to_dict()
+    for note in result["warnings"]:
+        click.echo(f"warning: {note}", err=True)
+    if opts["as_json"]:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        click.echo(_table(_density_rows(result)))
+
+
+@click.command()
+@click.argument("path", metavar="FILE", type=click.Path(path_type=Path))
+@_loader_options
+@click.option("--k", "k", type=click.IntRange(1, 100), default=1, show_default=True)
+@click.option(
+    "--out", type=click.Path(path_type=Path), default=None, help="Neighbours of every site as CSV."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def proximity(path: Path, **opts: Any) -> None:
+    """The k nearest neighbours of each point in FILE, with geodesic distances in metres."""
+    k = opts["k"]
+    progress = _Progress(["reading", "neighbours", "writing"])
+    with _reported_warnings():
+        progress("reading")
+        gdf = _read(path, opts)
+        progress("neighbours")
+        crs = metric_crs(gdf, crs=opts["metric_crs"])
+        table = nearest_neighbours(gdf, k=k, crs=crs)
+        progress("writing")
+        if opts["out"] is not None:
+            table.rename_axis(gdf.index.name or "row").to_csv(opts["out"])
+    progress.finish()
+    first = table["distance_1_m"].to_numpy(dtype=float)
+    kth = table[f"distance_{k}_m"].to_numpy(dtype=float)
+    summary = {
+        "schema": PROXIMITY_SCHEMA,
+        "n_points": len(table),
+        "k": k,
+        "crs": crs.to_string(),
+        "distance": "geodesic (WGS 84)",
+        "mean_nn_distance_m": float(np.nanmean(first)),
+        "median_nn_distance_m": float(np.nanmedian(first)),
+        "min_nn_distance_m": float(np.nanmin(first)),
+        "max_nn_distance_m": float(np.nanmax(first)),
+        "mean_kth_distance_m": float(np.nanmean(kth)),
+        "neighbours": None,
+    }
+    if opts["as_json"]:
+        if len(table) <= MAX_JSON_NEIGHBOURS:
+            summary["neighbours"] = [
+                {
+                    "id": _plain(site),
+                    "neighbours": [
+                        {"id": _plain(row[f"neighbour_{j}"]), "distance_m": row[f"distance_{j}_m"]}
+                        for j in range(1, k + 1)
+                    ],
+                }
+                for site, row in table.iterrows()
+            ]
+        click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+        return
+    click.echo(
+        _table(
+            [
+                ("points", summary["n_points"], ""),
+                ("metric CRS", summary["crs"], ""),
+                ("mean NN distance", summary["mean_nn_distance_m"], "m"),
+                ("median NN distance", summary["median_nn_distance_m"], "m"),
+                ("min NN distance", summary["min_nn_distance_m"], "m"),
+                ("max NN distance", summary["max_nn_distance_m"], "m"),
+                (f"mean distance to neighbour {k}", summary["mean_kth_distance_m"], "m"),
+            ]
+        )
+    )
+    shown = table.head(20)
+    click.echo("")
+    click.echo("site  " + "  ".join(f"neighbour_{j} (m)" for j in range(1, k + 1)))
+    for site, row in shown.iterrows():
+        cells = [
+            f"{row[f'neighbour_{j}']} ({_fmt(float(row[f'distance_{j}_m']))})"
+            for j in range(1, k + 1)
+        ]
+        click.echo(f"{site}  " + "  ".join(cells))
+    if len(table) > len(shown):
+        click.echo(f"... {len(table) - len(shown)} more (use --out FILE.csv)")
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+@click.command()
+@click.argument("cluster_id", metavar="CLUSTER")
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Registry folder (default: $CLUSTERMAP_DATA or the bundled data/sites).",
+)
+@click.option("--eps", type=float, default=500.0, show_default=True, help="DBSCAN radius, m.")
+@click.option("--min-samples", type=int, default=3, show_default=True, help="DBSCAN min samples.")
+@click.option("--hex-res", type=click.IntRange(0, 15), default=9, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def measures(
+    cluster_id: str,
+    data_dir: Path | None,
+    eps: float,
+    min_samples: int,
+    hex_res: int,
+    as_json: bool,
+) -> None:
+    """Density and proximity measures of one registry cluster and its epicentres."""
+    from geo.registry import load_registry
+
+    with _reported_warnings():
+        result = cluster_measures(
+            load_registry(data_dir),
+            cluster_id,
+            eps_m=eps,
+            min_samples=min_samples,
+            hex_resolution=hex_res,
+        )
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    info = result["cluster"]
+    click.echo(f"{info['name']} ({info['id']}, {info['city']}, {info['country']})")
+    click.echo(
+        f"{result['n_sites_located']} of {result['n_sites']} sites located"
+        + (
+            f"; skipped: {', '.join(result['unlocated_sites'])}"
+            if result["unlocated_sites"]
+            else ""
+        )
+    )
+    if result["density"]:
+        click.echo("")
+        click.echo(_table(_density_rows(result["density"])))
+    if result["sites"]:
+        click.echo("")
+        width = max(len(s["id"]) for s in result["sites"])
+        click.echo(f"{'site':<{width}}  nearest site (m)")
+        for site in result["sites"]:
+            click.echo(
+                f"{site['id']:<{width}}  {site['nearest_site'] or '-'} "
+                f"({_fmt(site['nn_distance_m'])})"
+            )
+    for epi in result["epicentres"]:
+        click.echo("")
+        click.echo(f"epicentre {epi['id']}: {epi['name']}")
+        if epi["missing"]:
+            click.echo(f"  members without location: {', '.join(epi['missing'])}")
+        for side in epi["sides"] or epi["distances"]:
+            edge = (
+                f", edge to edge {_fmt(side['edge_m'], 'm')}" if side["edge_m"] is not None else ""
+            )
+            click.echo(f"  {side['a']} - {side['b']}: {_fmt(side['centre_m'], 'm')}{edge}")
+        click.echo(
+            _table(
+                [
+                    ("  perimeter", epi["perimeter_m"], "m"),
+                    ("  area", epi["area_km2"], "km²"),
+                    ("  bounding circle radius", epi["min_bounding_radius_m"], "m"),
+                    (
+                        "  longest side",
+                        epi["longest_side"]["centre_m"] if epi["longest_side"] else None,
+                        "m",
+                    ),
+                ]
+            )
+        )
+        claim = epi["claim"]
+        if claim:
+            verdict = "holds" if claim["holds"] else "does not hold"
+            click.echo(
+                f"  source claim '{claim['text']}' ({claim['meaning']}, "
+                f"{claim['range_m'][0]:g}-{claim['range_m'][1]:g} m): {verdict}, "
+                f"{claim['sides_in_range']} of {claim['n_sides']} sides in range"
+            )
+    for note in result["warnings"]:
+        click.echo(f"warning: {note}", err=True)
+
+
+COMMANDS: list[click.Command] = [measures, density, proximity]

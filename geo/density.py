@@ -1,0 +1,295 @@
+"""Site density over a study area, nearest-neighbour distances and the Clark-Evans ratio.
+
+All measures are computed in a metric CRS (:func:`geo.projection.metric_crs`): distances in
+metres, areas in km², densities in sites per km².
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+from scipy import stats
+from scipy.spatial import ConvexHull, QhullError, cKDTree
+from shapely.geometry.base import BaseGeometry
+
+from geo._errors import InputDataError, ParameterError
+from geo.projection import metric_crs, site_points, xy_arrays
+
+__all__ = [
+    "AreaMethod",
+    "ClarkEvans",
+    "Density",
+    "StudyArea",
+    "clark_evans",
+    "clark_evans_xy",
+    "nearest_neighbour_distances",
+    "nearest_neighbour_distances_xy",
+    "sites_per_km2",
+    "study_area",
+]
+
+AreaMethod = Literal["hull", "bbox", "buffer"]
+
+#: Standard error constant of the Clark-Evans test (Clark & Evans 1954).
+_CE_SE = 0.26136
+
+
+@dataclass(frozen=True)
+class StudyArea:
+    """The area over which a density is computed.
+
+    Attributes
+    ----------
+    method
+        ``"hull"``, ``"bbox"``, ``"buffer:<metres>"`` or ``"polygon"`` (user-given).
+    geometry
+        The area's polygon in ``crs``.
+    crs
+        The metric CRS.
+    area_km2
+        Its area in km².
+    """
+
+    method: str
+    geometry: BaseGeometry
+    crs: pyproj.CRS
+    area_km2: float
+
+
+@dataclass(frozen=True)
+class Density:
+    """Sites per km² over a study area."""
+
+    n_points: int
+    area_method: str
+    area_km2: float
+    sites_per_km2: float
+    crs: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able dict of the fields."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ClarkEvans:
+    """Clark-Evans nearest-neighbour statistics.
+
+    ``expected_mean_nn_distance_m`` is ``0.5 / sqrt(n / A)`` and the standard error
+    ``0.26136 / sqrt(n**2 / A)`` (A the study area in m²); ``clark_evans_r`` < 1 means
+    clustered, > 1 dispersed; ``clark_evans_p`` is two-sided.
+    """
+
+    n_points: int
+    area_method: str
+    area_km2: float
+    mean_nn_distance_m: float
+    expected_mean_nn_distance_m: float
+    clark_evans_r: float
+    clark_evans_z: float
+    clark_evans_p: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able dict of the fields."""
+        return asdict(self)
+
+
+def _hull_polygon(xy: np.ndarray) -> BaseGeometry:
+    if len(xy) >= 3:
+        try:
+            hull = ConvexHull(xy)
+        except QhullError:  # collinear or coincident points
+            return shapely.MultiPoint(xy).convex_hull
+        return shapely.Polygon(xy[hull.vertices])
+    return shapely.MultiPoint(xy).convex_hull
+
+
+def study_area(
+    gdf: gpd.GeoDataFrame,
+    *,
+    area: AreaMethod | BaseGeometry | gpd.GeoDataFrame | gpd.GeoSeries = "hull",
+    buffer_m: float | None = None,
+    crs: Any = None,
+) -> StudyArea:
+    """The study area of a point set, in the metric CRS.
+
+    Parameters
+    ----------
+    gdf
+        Points (polygon footprints count by their centroid).
+    area
+        {``"hull"``, ``"bbox"``, ``"buffer"``} or the user's polygons: ``"hull"`` is the convex
+        hull of the points, ``"bbox"`` their bounding box, ``"buffer"`` the hull buffered by
+        ``buffer_m`` metres; a GeoDataFrame/GeoSeries (with a CRS) is dissolved into one
+        polygon; a bare shapely geometry is taken to be in the metric CRS.
+    buffer_m
+        Buffer distance in metres, for ``area="buffer"`` only.
+    crs
+        Metric CRS to use (default: the UTM zone of the data).
+    """
+    metric = metric_crs(gdf, crs=crs)
+    if isinstance(area, str):
+        if area not in ("hull", "bbox", "buffer"):
+            msg = f"unknown study area {area!r}; use hull, bbox, buffer or a polygon"
+            raise ParameterError(msg)
+        if (area == "buffer") != (buffer_m is not None):
+            msg = "buffer_m is required with area='buffer' and only then"
+            raise ParameterError(msg)
+        xy = xy_arrays(site_points(gdf, crs=metric))
+        if area == "bbox":
+            geometry: BaseGeometry = shapely.box(*xy.min(axis=0), *xy.max(axis=0))
+            method = "bbox"
+        else:
+            geometry = _hull_polygon(xy)
+            method = "hull"
+        if area == "buffer":
+            assert buffer_m is not None
+            if not math.isfinite(buffer_m) or buffer_m <= 0:
+                msg = f"buffer must be a positive number of metres, not {buffer_m}"
+                raise ParameterError(msg)
+            geometry = geometry.buffer(buffer_m, quad_segs=32)
+            method = f"buffer:{buffer_m:g}"
+    elif isinstance(area, gpd.GeoDataFrame | gpd.GeoSeries):
+        if area.crs is None:
+            msg = "the study-area polygons have no CRS"
+            raise InputDataError(msg)
+        geometry = shapely.union_all(area.to_crs(metric).geometry.values)
+        method = "polygon"
+    elif isinstance(area, BaseGeometry):
+        geometry = area
+        method = "polygon"
+    else:
+        msg = f"unsupported study area {area!r}"
+        raise ParameterError(msg)
+    if isinstance(area, gpd.GeoDataFrame | gpd.GeoSeries | BaseGeometry) and (
+        shapely.get_dimensions(geometry) != 2
+    ):
+        msg = "the study area must be made of polygons"
+        raise InputDataError(msg)
+    return StudyArea(method=method, geometry=geometry, crs=metric, area_km2=geometry.area / 1e6)
+
+
+def sites_per_km2(
+    gdf: gpd.GeoDataFrame,
+    *,
+    area: AreaMethod | BaseGeometry | gpd.GeoDataFrame | gpd.GeoSeries = "hull",
+    buffer_m: float | None = None,
+    crs: Any = None,
+) -> Density:
+    """Number of sites per km² of a study area (see :func:`study_area`).
+
+    With a user polygon only the points inside it (or on its boundary) are counted, and
+    ``n_points`` says how many. ``sites_per_km2`` is NaN when the area is zero (fewer than
+    three points, or all on a line, with the hull or bbox).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> xs, ys = [500_000, 501_000, 500_000, 501_000], [5_760_000] * 2 + [5_761_000] * 2
+    >>> pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(xs, ys), crs="EPSG:32631")
+    >>> sites_per_km2(pts, area="bbox").sites_per_km2
+    4.0
+    """
+    region = study_area(gdf, area=area, buffer_m=buffer_m, crs=crs)
+    points = site_points(gdf, crs=region.crs)
+    n = len(points)
+    if region.method == "polygon":
+        n = int(shapely.covers(region.geometry, points.values).sum())
+    density = n / region.area_km2 if region.area_km2 > 0 else math.nan
+    return Density(
+        n_points=n,
+        area_method=region.method,
+        area_km2=region.area_km2,
+        sites_per_km2=density,
+        crs=region.crs.to_string(),
+    )
+
+
+def nearest_neighbour_distances_xy(xy: np.ndarray) -> np.ndarray:
+    """Distance from each point to its nearest other point (same units as ``xy``).
+
+    Exact, by a k-d tree queried in the tree's own (spatially sorted) order with a distance
+    bound: points next to each other in that order are close, so the 90th percentile of their
+    spacing bounds most nearest-neighbour distances and prunes most of the search; the few
+    points with no neighbour within the bound are searched again without it. About three
+    times faster than a plain query on a million points. NaN for a single point.
+    """
+    xy = np.asarray(xy, dtype=float)
+    if len(xy) < 2:
+        return np.full(len(xy), np.nan)
+    tree = cKDTree(xy, balanced_tree=False, compact_nodes=False)
+    order = tree.indices
+    data = tree.data[order]
+    gaps = np.hypot(*(data[1:] - data[:-1]).T)
+    bound = float(np.quantile(gaps, 0.9)) * (1.0 + 1e-9) if len(gaps) >= 10 else np.inf
+    if not bound > 0:
+        bound = np.inf
+    dist = tree.query(data, k=[2], workers=-1, distance_upper_bound=bound)[0][:, 0]
+    missed = ~np.isfinite(dist)
+    if missed.any():
+        dist[missed] = tree.query(data[missed], k=[2], workers=-1)[0][:, 0]
+    out = np.empty(len(xy))
+    out[order] = dist
+    return out
+
+
+def nearest_neighbour_distances(gdf: gpd.GeoDataFrame, *, crs: Any = None) -> pd.Series:
+    """Distance in metres from each site to its nearest other site.
+
+    Returns a Series named ``nn_distance_m`` aligned on ``gdf.index`` (NaN for sites without
+    geometry). Distances are Euclidean in the metric CRS.
+    """
+    points = site_points(gdf, crs=crs)
+    dist = nearest_neighbour_distances_xy(xy_arrays(points))
+    return pd.Series(dist, index=points.index, name="nn_distance_m").reindex(gdf.index)
+
+
+def clark_evans_xy(xy: np.ndarray, area_m2: float) -> tuple[float, float, float, float, float]:
+    """Clark-Evans statistics of metric coordinates over ``area_m2``.
+
+    Returns ``(mean_nn_m, expected_nn_m, r, z, p)``; NaN where undefined.
+    """
+    n = len(xy)
+    mean_nn = float(np.mean(nearest_neighbour_distances_xy(xy))) if n >= 2 else math.nan
+    if n < 2 or not area_m2 > 0:
+        return mean_nn, math.nan, math.nan, math.nan, math.nan
+    expected = 0.5 / math.sqrt(n / area_m2)
+    se = _CE_SE / math.sqrt(n * n / area_m2)
+    z = (mean_nn - expected) / se
+    p = float(2.0 * stats.norm.sf(abs(z)))
+    return mean_nn, expected, mean_nn / expected, z, p
+
+
+def clark_evans(
+    gdf: gpd.GeoDataFrame,
+    *,
+    area: AreaMethod | BaseGeometry | gpd.GeoDataFrame | gpd.GeoSeries = "hull",
+    buffer_m: float | None = None,
+    crs: Any = None,
+) -> ClarkEvans:
+    """Mean nearest-neighbour distance and the Clark-Evans ratio R with its z-score and p-value.
+
+    The study area A is chosen as in :func:`study_area` (default the convex hull, as in
+    PySAL ``pointpats``). Nearest neighbours are searched among all points, even with a user
+    polygon; no edge correction is applied.
+    """
+    region = study_area(gdf, area=area, buffer_m=buffer_m, crs=crs)
+    xy = xy_arrays(site_points(gdf, crs=region.crs))
+    mean_nn, expected, r, z, p = clark_evans_xy(xy, region.area_km2 * 1e6)
+    return ClarkEvans(
+        n_points=len(xy),
+        area_method=region.method,
+        area_km2=region.area_km2,
+        mean_nn_distance_m=mean_nn,
+        expected_mean_nn_distance_m=expected,
+        clark_evans_r=r,
+        clark_evans_z=z,
+        clark_evans_p=p,
+    )

@@ -1,0 +1,420 @@
+"""JSON-able bundles of density and proximity measures, for the CLI and the web API.
+
+:func:`point_measures` measures any point dataset (``clustermap density --json``, uploads);
+:func:`cluster_measures` measures one registry cluster and its epicentres
+(``clustermap measures --json``, ``/api/clusters/<id>/measures``). Both return plain dicts
+of str, int, float, bool, None, lists and dicts (NaN and infinities become ``None``), whose
+keys are stable and documented in ``docs/measures.md``.
+
+Point measures (``schema: "clustermap.point_measures/1"``)
+------------------------------------------------------------
+``n_points``, ``crs`` (the metric CRS, e.g. ``"EPSG:32631"``), ``area_method``
+(``hull``/``bbox``/``buffer:<m>``/``polygon``), ``area_km2``, ``n_points_in_area``,
+``sites_per_km2``, ``mean_nn_distance_m``, ``expected_mean_nn_distance_m``,
+``clark_evans_r``, ``clark_evans_z``, ``clark_evans_p``, ``kde`` (``kernel``,
+``bandwidth_m``, ``bandwidth_rule``, ``cell_m``, ``rows``, ``cols``,
+``peak_sites_per_km2``, ``peak_lon``, ``peak_lat``, ``integral_sites``) or ``None``,
+``hexbins`` (``resolution``, ``n_cells``, ``max_count``, ``max_sites_per_km2``) or
+``None``, ``cores`` (``method``, ``parameters``, ``n_cores``, ``n_noise``, ``cores``: list
+of ``core``, ``n_sites``, ``area_km2``, ``sites_per_km2``, ``centroid_lon``,
+``centroid_lat``) or ``None``, and ``warnings`` (list of str).
+
+Cluster measures (``schema: "clustermap.cluster_measures/1"``)
+----------------------------------------------------------------
+``cluster`` (``id``, ``name``, ``city``, ``country``), ``n_sites``, ``n_sites_located``,
+``unlocated_sites`` (ids skipped for unknown location), ``density`` (the point measures of
+the located sites, without ``schema``), ``sites`` (list of ``id``, ``name``, ``role``,
+``lon``, ``lat``, ``nearest_site``, ``nn_distance_m``), ``epicentres`` (list of ``id``,
+``name``, ``members``, ``located``, ``missing``, ``distances``, ``sides``, ``longest_side``
+— each ``{a, b, centre_m, edge_m}`` — ``perimeter_m``, ``area_km2``, ``centroid_lon``,
+``centroid_lat``, ``min_bounding_radius_m`` and ``claim``: ``None`` or ``{text, meaning,
+range_m, n_sides, sides_in_range, holds}``), and ``warnings``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pyproj
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from geo._errors import ClustermapError
+from geo.cores import CoreMethod, DenseCores, dense_cores
+from geo.density import AreaMethod, clark_evans_xy, study_area
+from geo.hexbins import hexbin_counts
+from geo.kde import BandwidthRule, KDESurface, Kernel, kde_surface_xy
+from geo.projection import metric_crs, site_points, xy_arrays
+from geo.proximity import epicentre_geometry, nearest_neighbours
+
+__all__ = [
+    "CLAIMS",
+    "CLUSTER_SCHEMA",
+    "POINT_SCHEMA",
+    "PointAnalysis",
+    "SideClaim",
+    "analyse_points",
+    "cluster_measures",
+    "point_measures",
+]
+
+POINT_SCHEMA = "clustermap.point_measures/1"
+CLUSTER_SCHEMA = "clustermap.cluster_measures/1"
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class SideClaim:
+    """A source's claim about the side length of an epicentre, as a range in metres."""
+
+    pattern: str
+    meaning: str
+    min_m: float
+    max_m: float
+
+
+#: Claims recognised in an epicentre's ``evidence`` (or ``description``) text.
+#: "A few hundred metres" is read as 100 m to under 1 km.
+CLAIMS: tuple[SideClaim, ...] = (
+    SideClaim(
+        pattern=r"quelques centaines de m[eè]tres|a few hundred met(?:re|er)s",
+        meaning="a few hundred metres per side",
+        min_m=100.0,
+        max_m=1000.0,
+    ),
+)
+
+
+def _json(value: Any) -> Any:
+    """Plain JSON types; NaN and infinities become None."""
+    if isinstance(value, dict):
+        return {str(k): _json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+@dataclass
+class PointAnalysis:
+    """Everything :func:`analyse_points` computed: the JSON summary and the layers behind it."""
+
+    summary: dict[str, Any]
+    surface: KDESurface | None = None
+    hexbins: gpd.GeoDataFrame | None = None
+    cores: DenseCores | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-able summary (see the module doc for its keys)."""
+        return _json({"schema": POINT_SCHEMA, **self.summary, "warnings": self.warnings})
+
+
+def _lonlat(x: float, y: float, crs: pyproj.CRS) -> tuple[float, float]:
+    lon, lat = pyproj.Transformer.from_crs(crs, 4326, always_xy=True).transform(x, y)
+    return float(lon), float(lat)
+
+
+def analyse_points(
+    gdf: gpd.GeoDataFrame,
+    *,
+    area: AreaMethod | BaseGeometry | gpd.GeoDataFrame | gpd.GeoSeries = "hull",
+    buffer_m: float | None = None,
+    bandwidth: float | BandwidthRule = "scott",
+    kernel: Kernel = "gaussian",
+    cell_m: float | None = None,
+    grid_size: int = 512,
+    kde: bool = True,
+    hex_resolution: int | None = None,
+    cores: CoreMethod | None = None,
+    eps_m: float = 500.0,
+    min_samples: int = 5,
+    min_cluster_size: int = 5,
+    crs: Any = None,
+    progress: Progress | None = None,
+) -> PointAnalysis:
+    """Compute every density measure of a point set (see :func:`point_measures`).
+
+    ``progress`` is called with the name of each stage as it starts.
+    """
+    step = progress or (lambda _stage: None)
+    notes: list[str] = []
+    step("projecting")
+    metric = metric_crs(gdf, crs=crs)
+    points = site_points(gdf, crs=metric)
+    xy = xy_arrays(points)
+    n = len(xy)
+    step("study area")
+    region = study_area(points.to_frame("geometry"), area=area, buffer_m=buffer_m, crs=metric)
+    n_in = n
+    if region.method == "polygon":
+        n_in = int(shapely.covers(region.geometry, points.values).sum())
+    density = n_in / region.area_km2 if region.area_km2 > 0 else math.nan
+    if not region.area_km2 > 0:
+        notes.append(f"the study area ({region.method}) has no area: density undefined")
+    step("nearest neighbours")
+    mean_nn, expected, r, z, p = clark_evans_xy(xy, region.area_km2 * 1e6)
+    if n < 2:
+        notes.append("fewer than two points: no nearest-neighbour statistics")
+    summary: dict[str, Any] = {
+        "n_points": n,
+        "crs": metric.to_string(),
+        "area_method": region.method,
+        "area_km2": region.area_km2,
+        "n_points_in_area": n_in,
+        "sites_per_km2": density,
+        "mean_nn_distance_m": mean_nn,
+        "expected_mean_nn_distance_m": expected,
+        "clark_evans_r": r,
+        "clark_evans_z": z,
+        "clark_evans_p": p,
+        "kde": None,
+        "hexbins": None,
+        "cores": None,
+    }
+    analysis = PointAnalysis(summary=summary, warnings=notes)
+    if kde:
+        step("kernel density")
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                surface = kde_surface_xy(
+                    xy,
+                    bandwidth=bandwidth,
+                    kernel=kernel,
+                    cell_m=cell_m,
+                    grid_size=grid_size,
+                    crs=metric,
+                )
+            notes.extend(str(w.message) for w in caught)
+        except ClustermapError as exc:
+            notes.append(f"no kernel density: {exc}")
+        else:
+            analysis.surface = surface
+            peak_lon, peak_lat = _lonlat(*surface.peak_xy, metric)
+            rows, cols = surface.shape
+            summary["kde"] = {
+                "kernel": surface.kernel,
+                "bandwidth_m": surface.bandwidth_m,
+                "bandwidth_rule": surface.bandwidth_rule,
+                "cell_m": surface.cell_m,
+                "rows": rows,
+                "cols": cols,
+                "peak_sites_per_km2": surface.peak_per_km2,
+                "peak_lon": peak_lon,
+                "peak_lat": peak_lat,
+                "integral_sites": surface.integral,
+            }
+    if hex_resolution is not None:
+        step("hexagonal bins")
+        bins = hexbin_counts(points.to_frame("geometry"), resolution=hex_resolution)
+        analysis.hexbins = bins
+        summary["hexbins"] = {
+            "resolution": int(hex_resolution),
+            "n_cells": len(bins),
+            "max_count": int(bins["count"].max()) if len(bins) else 0,
+            "max_sites_per_km2": float(bins["sites_per_km2"].max()) if len(bins) else None,
+        }
+    if cores is not None:
+        step("dense cores")
+        found = dense_cores(
+            points.to_frame("geometry"),
+            method=cores,
+            eps_m=eps_m,
+            min_samples=min_samples,
+            min_cluster_size=min_cluster_size,
+            crs=metric,
+        )
+        analysis.cores = found
+        table = found.cores
+        centroids = table.geometry.centroid.to_crs(4326) if len(table) else None
+        summary["cores"] = {
+            "method": found.method,
+            "parameters": found.parameters,
+            "n_cores": len(table),
+            "n_noise": found.n_noise,
+            "cores": [
+                {
+                    "core": int(core),
+                    "n_sites": int(row["n_sites"]),
+                    "area_km2": float(row["area_km2"]),
+                    "sites_per_km2": float(row["sites_per_km2"]),
+                    "centroid_lon": float(centroids.loc[core].x) if centroids is not None else None,
+                    "centroid_lat": float(centroids.loc[core].y) if centroids is not None else None,
+                }
+                for core, row in table.iterrows()
+            ],
+        }
+    return analysis
+
+
+def point_measures(
+    gdf: gpd.GeoDataFrame,
+    *,
+    area: AreaMethod | BaseGeometry | gpd.GeoDataFrame | gpd.GeoSeries = "hull",
+    buffer_m: float | None = None,
+    bandwidth: float | BandwidthRule = "scott",
+    kernel: Kernel = "gaussian",
+    cell_m: float | None = None,
+    hex_resolution: int | None = None,
+    cores: CoreMethod | None = None,
+    eps_m: float = 500.0,
+    min_samples: int = 5,
+    crs: Any = None,
+) -> dict[str, Any]:
+    """Density and nearest-neighbour measures of any point dataset, as a JSON-able dict.
+
+    Parameters are those of :func:`geo.density.study_area`, :func:`geo.kde.kde_surface`,
+    :func:`geo.hexbins.hexbin_counts` (``hex_resolution``; none by default) and
+    :func:`geo.cores.dense_cores` (``cores``: none by default). Keys: see the module doc.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy([4.37, 4.38, 4.39, 4.38],
+    ...                        [52.00, 51.99, 52.00, 52.01]), crs="EPSG:4326")
+    >>> m = point_measures(pts)
+    >>> m["n_points"], m["area_method"], m["crs"]
+    (4, 'hull', 'EPSG:32631')
+    """
+    return analyse_points(
+        gdf,
+        area=area,
+        buffer_m=buffer_m,
+        bandwidth=bandwidth,
+        kernel=kernel,
+        cell_m=cell_m,
+        hex_resolution=hex_resolution,
+        cores=cores,
+        eps_m=eps_m,
+        min_samples=min_samples,
+        crs=crs,
+    ).to_dict()
+
+
+def _claim(text: str, sides: list[dict[str, Any]]) -> dict[str, Any] | None:
+    for claim in CLAIMS:
+        match = re.search(claim.pattern, text, flags=re.IGNORECASE)
+        if match is None:
+            continue
+        lengths = [float(s["centre_m"]) for s in sides]
+        inside = sum(claim.min_m <= v < claim.max_m for v in lengths)
+        return {
+            "text": match.group(0),
+            "meaning": claim.meaning,
+            "range_m": [claim.min_m, claim.max_m],
+            "n_sides": len(lengths),
+            "sides_in_range": inside,
+            "holds": bool(lengths) and inside == len(lengths),
+        }
+    return None
+
+
+def cluster_measures(
+    registry: Any,
+    cluster_id: str,
+    *,
+    bandwidth: float | BandwidthRule = "scott",
+    kernel: Kernel = "gaussian",
+    cell_m: float | None = None,
+    hex_resolution: int | None = 9,
+    cores: CoreMethod | None = "dbscan",
+    eps_m: float = 500.0,
+    min_samples: int = 3,
+    crs: Any = None,
+) -> dict[str, Any]:
+    """All measures of one registry cluster and its epicentres, as a JSON-able dict.
+
+    Sites of unknown location are skipped and listed in ``unlocated_sites``. Measures that
+    need more located sites than the cluster has are ``None``, with a note in ``warnings``.
+    Never raises for a small or partly located cluster; raises
+    :class:`~geo._errors.UnknownIdError` for an unknown id.
+
+    Parameters
+    ----------
+    registry
+        A :class:`geo.registry.Registry`.
+    cluster_id
+        The cluster's id.
+    bandwidth, kernel, cell_m
+        Kernel density options (:func:`geo.kde.kde_surface`).
+    hex_resolution
+        H3 resolution of the hexagonal bins (``None`` for none).
+    cores, eps_m, min_samples
+        Dense-core options (:func:`geo.cores.dense_cores`); ``cores=None`` for none.
+    crs
+        Metric CRS (default UTM).
+    """
+    info = registry.cluster(cluster_id)
+    sites = registry.sites_of(cluster_id)
+    epicentres = registry.epicentres_of(cluster_id)
+    has_geom = ~(sites.geometry.isna() | sites.geometry.is_empty)
+    located = sites[has_geom]
+    notes: list[str] = []
+    out: dict[str, Any] = {
+        "schema": CLUSTER_SCHEMA,
+        "cluster": {k: info.get(k) for k in ("id", "name", "city", "country")},
+        "n_sites": len(sites),
+        "n_sites_located": len(located),
+        "unlocated_sites": [str(i) for i in sites.index[~has_geom]],
+        "density": None,
+        "sites": [],
+        "epicentres": [],
+    }
+    if len(located):
+        analysis = analyse_points(
+            located,
+            bandwidth=bandwidth,
+            kernel=kernel,
+            cell_m=cell_m,
+            hex_resolution=hex_resolution,
+            cores=cores,
+            eps_m=eps_m,
+            min_samples=min_samples,
+            crs=crs,
+        )
+        density = analysis.to_dict()
+        density.pop("schema")
+        notes.extend(density.pop("warnings"))
+        out["density"] = density
+        metric = metric_crs(located, crs=crs)
+        centres = site_points(located, crs=metric).to_crs(4326)
+        nn = nearest_neighbours(located, k=1, crs=metric) if len(located) >= 2 else None
+        for site_id, row in located.iterrows():
+            centre = centres.loc[site_id]
+            out["sites"].append(
+                {
+                    "id": str(site_id),
+                    "name": row.get("name"),
+                    "role": row.get("role"),
+                    "lon": float(centre.x),
+                    "lat": float(centre.y),
+                    "nearest_site": None if nn is None else str(nn.loc[site_id, "neighbour_1"]),
+                    "nn_distance_m": None if nn is None else float(nn.loc[site_id, "distance_1_m"]),
+                }
+            )
+    else:
+        notes.append("no site of this cluster is located: no measures")
+    for epi_id, row in epicentres.iterrows():
+        geometry = epicentre_geometry(sites, list(row["members"]), crs=crs)
+        entry = {"id": str(epi_id), "name": row.get("name"), **geometry.to_dict()}
+        text = " ".join(str(row.get(k) or "") for k in ("evidence", "description"))
+        entry["claim"] = _claim(text, entry["sides"])
+        if geometry.missing:
+            notes.append(
+                f"epicentre {epi_id}: members without location: {', '.join(geometry.missing)}"
+            )
+        out["epicentres"].append(entry)
+    out["warnings"] = notes
+    return _json(out)

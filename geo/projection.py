@@ -1,0 +1,147 @@
+"""Metric CRS choice and geodesic helpers.
+
+Every distance, area and density in clustermap is computed either in a local metric CRS
+(a UTM zone from :meth:`geopandas.GeoDataFrame.estimate_utm_crs`, or a projected CRS in
+metres that the user names) or along geodesics on the WGS 84 ellipsoid (:class:`pyproj.Geod`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pyproj
+import shapely
+
+from geo._errors import InputDataError, ParameterError
+
+__all__ = [
+    "GEOD",
+    "geodesic_distance_m",
+    "lonlat_arrays",
+    "metric_crs",
+    "site_points",
+    "to_metric",
+    "xy_arrays",
+]
+
+#: The WGS 84 ellipsoid used for every geodesic distance.
+GEOD = pyproj.Geod(ellps="WGS84")
+
+_WGS84 = pyproj.CRS.from_epsg(4326)
+
+
+def _parse_crs(crs: Any) -> pyproj.CRS:
+    try:
+        return pyproj.CRS.from_user_input(crs)
+    except pyproj.exceptions.CRSError as exc:
+        msg = f"unknown CRS {crs!r}: {exc}"
+        raise ParameterError(msg) from exc
+
+
+def metric_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries, *, crs: Any = None) -> pyproj.CRS:
+    """Choose the metric CRS in which distances and areas of ``gdf`` are computed.
+
+    Parameters
+    ----------
+    gdf
+        Features with a CRS.
+    crs
+        A projected CRS in metres named by the user (``"EPSG:28992"``, a :class:`pyproj.CRS`,
+        an EPSG integer ...). By default the UTM zone of the data's centre, from
+        :meth:`~geopandas.GeoDataFrame.estimate_utm_crs`.
+
+    Returns
+    -------
+    pyproj.CRS
+        A projected CRS whose axis unit is the metre.
+
+    Raises
+    ------
+    ParameterError
+        If ``crs`` is unknown, geographic or not in metres.
+    InputDataError
+        If ``gdf`` has no CRS or no non-empty geometry.
+    """
+    if crs is not None:
+        chosen = _parse_crs(crs)
+        units = {axis.unit_name for axis in chosen.axis_info}
+        if not chosen.is_projected or not units <= {"metre", "meter"}:
+            msg = (
+                f"CRS {chosen.to_string()} is not a projected CRS in metres "
+                f"(axis units: {', '.join(sorted(units)) or 'none'}); name one such as a UTM zone"
+            )
+            raise ParameterError(msg)
+        return chosen
+    if gdf.crs is None:
+        msg = "the data have no CRS; give one (e.g. --crs EPSG:4326)"
+        raise InputDataError(msg)
+    geoms = gdf.geometry if isinstance(gdf, gpd.GeoDataFrame) else gdf
+    located = geoms[~(geoms.isna() | geoms.is_empty)]
+    if located.empty:
+        msg = "no located geometry to choose a metric CRS from"
+        raise InputDataError(msg)
+    utm = located.estimate_utm_crs()
+    if utm is None:  # pragma: no cover - pyproj returns None only for impossible extents
+        msg = "no UTM zone fits the data; name a metric CRS"
+        raise InputDataError(msg)
+    return pyproj.CRS.from_user_input(utm)
+
+
+def to_metric(gdf: gpd.GeoDataFrame, *, crs: Any = None) -> gpd.GeoDataFrame:
+    """Return ``gdf`` reprojected to :func:`metric_crs` (same index and columns)."""
+    return gdf.to_crs(metric_crs(gdf, crs=crs))
+
+
+def site_points(gdf: gpd.GeoDataFrame, *, crs: Any = None) -> gpd.GeoSeries:
+    """One point per feature, in the metric CRS: points as they are, footprints by centroid.
+
+    Rows without geometry are dropped; the result keeps the remaining index labels.
+    The centroid of a polygon is taken in the metric CRS, where it is meaningful.
+    """
+    metric = metric_crs(gdf, crs=crs)
+    geoms = gdf.geometry[~(gdf.geometry.isna() | gdf.geometry.is_empty)].to_crs(metric)
+    is_point = shapely.get_type_id(geoms.values) == 0
+    if is_point.all():
+        return geoms
+    values = np.where(is_point, geoms.values, shapely.centroid(geoms.values))
+    return gpd.GeoSeries(values, index=geoms.index, crs=metric)
+
+
+def xy_arrays(points: gpd.GeoSeries) -> np.ndarray:
+    """``(n, 2)`` float array of the coordinates of a point GeoSeries."""
+    return shapely.get_coordinates(points.values)
+
+
+def lonlat_arrays(points: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
+    """Longitudes and latitudes (degrees, WGS 84) of a point GeoSeries in any CRS."""
+    if points.crs is None:
+        msg = "the data have no CRS; give one (e.g. --crs EPSG:4326)"
+        raise InputDataError(msg)
+    geographic = points if pyproj.CRS(points.crs).equals(_WGS84) else points.to_crs(_WGS84)
+    coords = shapely.get_coordinates(geographic.values)
+    return coords[:, 0], coords[:, 1]
+
+
+def geodesic_distance_m(
+    lon1: np.ndarray | float,
+    lat1: np.ndarray | float,
+    lon2: np.ndarray | float,
+    lat2: np.ndarray | float,
+) -> np.ndarray:
+    """Geodesic distance in metres on the WGS 84 ellipsoid, element-wise (broadcasting).
+
+    Examples
+    --------
+    >>> round(float(geodesic_distance_m(4.0, 52.0, 4.0, 53.0)))
+    111277
+    """
+    a, b, c, d = np.broadcast_arrays(
+        np.asarray(lon1, dtype=float),
+        np.asarray(lat1, dtype=float),
+        np.asarray(lon2, dtype=float),
+        np.asarray(lat2, dtype=float),
+    )
+    _, _, dist = GEOD.inv(a.ravel(), b.ravel(), c.ravel(), d.ravel())
+    return np.asarray(dist, dtype=float).reshape(a.shape)

@@ -1,0 +1,62 @@
+"""Metric CRS choice and geodesic helpers."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pyproj
+import pytest
+
+from geo._errors import InputDataError, ParameterError
+from geo.projection import geodesic_distance_m, metric_crs, site_points, to_metric
+
+
+def _delft() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        geometry=gpd.points_from_xy([4.37347, 4.38508, 4.38666], [52.00218, 51.99281, 51.99316]),
+        crs="EPSG:4326",
+    )
+
+
+def test_default_metric_crs_is_the_local_utm_zone() -> None:
+    assert metric_crs(_delft()).to_epsg() == 32631
+    assert to_metric(_delft()).crs.to_epsg() == 32631
+
+
+def test_user_crs_must_be_projected_in_metres() -> None:
+    assert metric_crs(_delft(), crs="EPSG:28992").to_epsg() == 28992
+    with pytest.raises(ParameterError, match="not a projected CRS in metres"):
+        metric_crs(_delft(), crs="EPSG:4326")
+    with pytest.raises(ParameterError, match="not a projected CRS in metres"):
+        metric_crs(_delft(), crs="EPSG:2263")  # US survey feet
+    with pytest.raises(ParameterError, match="unknown CRS"):
+        metric_crs(_delft(), crs="EPSG:999999")
+
+
+def test_data_without_crs_is_refused() -> None:
+    with pytest.raises(InputDataError, match="no CRS"):
+        metric_crs(gpd.GeoDataFrame(geometry=gpd.points_from_xy([1], [2])))
+
+
+def test_geodesic_distance_matches_pyproj_to_the_millimetre() -> None:
+    rng = np.random.default_rng(3)
+    lon1, lon2 = rng.uniform(-10, 20, (2, 200))
+    lat1, lat2 = rng.uniform(35, 60, (2, 200))
+    geod = pyproj.Geod(ellps="WGS84")
+    expected = np.array(
+        [geod.inv(a, b, c, d)[2] for a, b, c, d in zip(lon1, lat1, lon2, lat2, strict=True)]
+    )
+    np.testing.assert_allclose(geodesic_distance_m(lon1, lat1, lon2, lat2), expected, atol=1e-3)
+
+
+def test_one_degree_of_latitude_is_about_111_km() -> None:
+    assert 111_000 < float(geodesic_distance_m(4.0, 52.0, 4.0, 53.0)) < 111_400
+
+
+def test_footprints_count_by_their_metric_centroid() -> None:
+    utm = to_metric(_delft())
+    square = utm.geometry.iloc[0].buffer(100, cap_style="square")
+    mixed = gpd.GeoDataFrame(geometry=[square, utm.geometry.iloc[1], None], crs=utm.crs)
+    points = site_points(mixed)
+    assert list(points.index) == [0, 1]
+    assert points.iloc[0].distance(utm.geometry.iloc[0]) < 1e-6

@@ -1,0 +1,132 @@
+"""Geodesic distance matrix, k nearest neighbours and epicentre geometry."""
+
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import numpy as np
+import pyproj
+import pytest
+import shapely
+
+from geo._errors import InputDataError, ParameterError
+from geo.proximity import distance_matrix, epicentre_geometry, nearest_neighbours
+
+GEOD = pyproj.Geod(ellps="WGS84")
+
+
+def _random(n: int, seed: int = 0) -> gpd.GeoDataFrame:
+    rng = np.random.default_rng(seed)
+    gdf = gpd.GeoDataFrame(
+        geometry=gpd.points_from_xy(rng.uniform(4.3, 4.5, n), rng.uniform(51.95, 52.05, n)),
+        crs="EPSG:4326",
+    )
+    gdf.index = [f"s{i}" for i in range(n)]
+    return gdf
+
+
+def _brute(gdf: gpd.GeoDataFrame) -> np.ndarray:
+    lon, lat = gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy()
+    n = len(gdf)
+    out = np.zeros((n, n))
+    for i in range(n):
+        for j in range(n):
+            if i != j:
+                out[i, j] = GEOD.inv(lon[i], lat[i], lon[j], lat[j])[2]
+    return out
+
+
+def test_distance_matrix_matches_pyproj_to_the_millimetre() -> None:
+    gdf = _random(40)
+    matrix = distance_matrix(gdf)
+    assert list(matrix.index) == list(gdf.index) == list(matrix.columns)
+    np.testing.assert_allclose(matrix.to_numpy(), _brute(gdf), atol=1e-3)
+    with pytest.raises(ParameterError, match="limit"):
+        distance_matrix(gdf, max_sites=10)
+
+
+def test_k_nearest_neighbours_match_brute_force_geodesic() -> None:
+    gdf = _random(150, seed=2)
+    k = 3
+    result = nearest_neighbours(gdf, k=k)
+    brute = _brute(gdf)
+    np.fill_diagonal(brute, np.inf)
+    order = np.argsort(brute, axis=1)[:, :k]
+    labels = np.array(gdf.index)
+    for j in range(k):
+        assert list(result[f"neighbour_{j + 1}"]) == list(labels[order[:, j]])
+        np.testing.assert_allclose(
+            result[f"distance_{j + 1}_m"],
+            np.take_along_axis(brute, order[:, j : j + 1], 1)[:, 0],
+            atol=1e-3,
+        )
+    assert list(result.index) == list(gdf.index)
+
+
+def test_nearest_neighbours_with_coincident_points_and_missing_geometry() -> None:
+    gdf = _random(5)
+    gdf.loc["twin", "geometry"] = gdf.geometry.iloc[0]
+    gdf.loc["lost", "geometry"] = None
+    result = nearest_neighbours(gdf, k=1)
+    assert result.loc["s0", "neighbour_1"] == "twin"
+    assert result.loc["twin", "distance_1_m"] == 0.0
+    assert math.isnan(result.loc["lost", "distance_1_m"])
+    with pytest.raises(InputDataError, match="fewer than"):
+        nearest_neighbours(gdf, k=6)
+
+
+def _delft() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"name": ["campus", "technopolis", "yes", "lost"]},
+        geometry=[
+            shapely.Point(4.37347, 52.00218),
+            shapely.Point(4.38508, 51.99281),
+            shapely.Point(4.38666, 51.99316),
+            None,
+        ],
+        index=["tu-delft-campus", "technopolis", "yes-delft", "lost"],
+        crs="EPSG:4326",
+    )
+
+
+def test_triangle_sides_perimeter_and_area_are_geodesic() -> None:
+    members = ["tu-delft-campus", "technopolis", "yes-delft"]
+    geom = epicentre_geometry(_delft(), members)
+    lon = [4.37347, 4.38508, 4.38666]
+    lat = [52.00218, 51.99281, 51.99316]
+    sides = {frozenset((d.a, d.b)): d.centre_m for d in geom.sides}
+    for i, j in [(0, 1), (0, 2), (1, 2)]:
+        expected = GEOD.inv(lon[i], lat[i], lon[j], lat[j])[2]
+        assert sides[frozenset((members[i], members[j]))] == pytest.approx(expected, abs=1e-3)
+    area, perimeter = GEOD.polygon_area_perimeter(lon, lat)
+    assert geom.perimeter_m == pytest.approx(perimeter, abs=1e-3)
+    assert geom.area_km2 == pytest.approx(abs(area) / 1e6)
+    assert geom.longest_side is not None
+    assert geom.longest_side.centre_m == pytest.approx(max(sides.values()))
+    assert geom.min_bounding_radius_m == pytest.approx(geom.longest_side.centre_m / 2, rel=0.01)
+    assert geom.centroid_lon == pytest.approx(np.mean(lon), abs=1e-4)
+    assert geom.centroid_lat == pytest.approx(np.mean(lat), abs=1e-4)
+
+
+def test_missing_members_are_reported_and_two_located_give_one_side() -> None:
+    geom = epicentre_geometry(_delft(), ["technopolis", "lost", "yes-delft", "unknown-id"])
+    assert geom.missing == ["lost", "unknown-id"]
+    assert geom.located == ["technopolis", "yes-delft"]
+    assert len(geom.sides) == 1
+    assert geom.area_km2 is None
+    assert geom.perimeter_m is None
+    alone = epicentre_geometry(_delft(), ["lost", "technopolis"])
+    assert alone.longest_side is None
+    assert alone.distances == []
+
+
+def test_edge_to_edge_distance_between_footprints() -> None:
+    sites = _delft().iloc[:3].to_crs(32631)
+    sites.loc["technopolis", "geometry"] = sites.geometry["technopolis"].buffer(40)
+    geom = epicentre_geometry(sites.to_crs(4326), ["technopolis", "yes-delft"])
+    (pair,) = geom.distances
+    assert pair.edge_m is not None
+    assert pair.edge_m == pytest.approx(pair.centre_m - 40, abs=1.0)
+    point_pair = epicentre_geometry(_delft(), ["technopolis", "yes-delft"]).distances[0]
+    assert point_pair.edge_m is None
