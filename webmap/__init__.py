@@ -8,12 +8,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, current_app, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from geo.registry import default_data_dir, load_registry
 from webmap import api
 from webmap.assets import use_local_assets
+from webmap.basemaps import all_tile_origins
+from webmap.security import content_security_policy
 from webmap.state import REGISTRY_KEY
 
 
@@ -32,7 +34,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         When the registry is missing or invalid: the server refuses to start.
     """
     app = Flask(__name__)
-    app.config.update(DATA_DIR=str(default_data_dir()), JSON_SORT_KEYS=False)
+    app.config.update(
+        DATA_DIR=str(default_data_dir()),
+        # origins allowed to frame /embed/ pages, e.g. ["https://www.example.org"]
+        EMBED_ORIGINS=[],
+    )
     app.config.from_prefixed_env("CLUSTERMAP")
     if config:
         app.config.update(config)
@@ -65,8 +71,25 @@ def _http_error(exc: HTTPException) -> tuple[Any, int]:
 
 
 def _security_headers(response: Response) -> Response:
+    """nosniff everywhere; a per-page CSP (inline blocks by hash) on HTML pages.
+
+    ``/embed/`` pages may be framed by the origins in ``EMBED_ORIGINS``; every other page
+    only by our own.
+    """
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'self'")
+    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    ancestors = ["'self'"]
+    if request.path.startswith("/embed/"):
+        ancestors += list(current_app.config["EMBED_ORIGINS"])
+    if response.mimetype == "text/html" and not response.direct_passthrough:
+        policy = content_security_policy(
+            response.get_data(as_text=True),
+            tile_origins=all_tile_origins(),
+            frame_ancestors=ancestors,
+        )
+    else:
+        policy = f"default-src 'none'; frame-ancestors {' '.join(ancestors)}"
+    response.headers.setdefault("Content-Security-Policy", policy)
     return response
 
 
