@@ -36,6 +36,22 @@ def registry() -> Registry:
     return load_registry(DATA)
 
 
+@pytest.fixture(scope="session")
+def delft_network_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A network cache holding the real Delft street graph, imported as a user would."""
+    from click.testing import CliRunner
+
+    from webmap.cli import cli
+
+    cache = tmp_path_factory.mktemp("network-cache")
+    graph = SHARED / "data" / "osm" / "Delft.graphml"
+    result = CliRunner().invoke(
+        cli, ["network", "import", "delft", str(graph), "--cache-dir", str(cache)]
+    )
+    assert result.exit_code == 0, result.output
+    return cache
+
+
 @pytest.fixture
 def registry_copy(tmp_path: Path) -> Path:
     """A writable copy of the bundled registry folder."""

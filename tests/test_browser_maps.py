@@ -13,7 +13,7 @@ def test_delft_map_shows_one_marker_per_located_site(live_server: Any, page: Any
     assert page.page.locator("path.cm-site").count() == len(located)
     assert page.page.locator("path.cm-epicentre-member").count() == 3
     assert page.page.locator(".leaflet-control-scale").count() == 1
-    assert page.page.locator(".cm-legend").inner_text().startswith("Site role")
+    assert page.page.locator(".cm-legend-sites").inner_text().startswith("Site role")
     assert page.errors == []
     # basemap tiles are the only requests that leave the machine, and they failed safely
     assert all("tile.openstreetmap.org" in url for url in page.blocked)

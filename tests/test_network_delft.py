@@ -33,13 +33,8 @@ TRIANGLE = {"tu-delft-campus", "technopolis", "yes-delft"}
 
 
 @pytest.fixture(scope="module")
-def delft_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    cache = tmp_path_factory.mktemp("cache")
-    result = CliRunner().invoke(
-        cli, ["network", "import", "delft", str(DELFT_GRAPHML), "--cache-dir", str(cache)]
-    )
-    assert result.exit_code == 0, result.stderr
-    return cache
+def delft_cache(delft_network_cache: Path) -> Path:
+    return delft_network_cache
 
 
 @pytest.fixture(scope="module")

@@ -38,24 +38,41 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         DATA_DIR=str(default_data_dir()),
         # origins allowed to frame /embed/ pages, e.g. ["https://www.example.org"]
         EMBED_ORIGINS=[],
+        # API, uploads, caches, CORS, reverse proxy: see docs/api.md
+        MAX_CONTENT_LENGTH=20 * 1024 * 1024,
+        ANALYSIS_TTL_SECONDS=3600,
+        ANALYSIS_MAX_BYTES=256 * 1024 * 1024,
+        CACHE_ENTRIES=512,
+        CORS_ORIGINS="*",
+        PROXY_COUNT=0,
+        NETWORK_CACHE_DIR=None,
     )
     app.config.from_prefixed_env("CLUSTERMAP")
     if config:
         app.config.update(config)
     app.extensions[REGISTRY_KEY] = load_registry(Path(app.config["DATA_DIR"]))
-    use_local_assets("/static/vendor/")
+    use_local_assets("/static/")
 
-    from webmap import api_routes, pages
+    from webmap import api_routes, caching, ogc_routes, pages, uploads
 
+    caching.init_app(app)
+    uploads.init_app(app)
+    if int(app.config["PROXY_COUNT"]):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n)  # type: ignore[method-assign]
     app.register_blueprint(pages.bp)
     app.register_blueprint(api_routes.bp)
+    app.register_blueprint(ogc_routes.bp)
     app.register_error_handler(HTTPException, _http_error)
     app.after_request(_security_headers)
     return app
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path == "/healthz"
+    json_paths = ("/healthz", "/openapi.json")
+    return request.path.startswith(("/api/", "/ogc")) or request.path in json_paths
 
 
 def _http_error(exc: HTTPException) -> tuple[Any, int]:

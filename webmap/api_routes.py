@@ -1,45 +1,222 @@
-"""Flask routes for the JSON API: each adapts one function of :mod:`webmap.api`."""
+"""Flask routes for the JSON API: each adapts one function of :mod:`webmap.api`.
+
+Each route also carries its OpenAPI :func:`~webmap.openapi.operation`, so
+``/openapi.json`` documents exactly the routes that exist. ``GET`` answers carry an ETag
+and ``304`` answers ``If-None-Match``; ``/api``, ``/ogc`` and ``/openapi.json`` send CORS
+headers (read-only, no credentials) for the origins in ``CORS_ORIGINS``.
+"""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, abort, current_app, render_template, request
 
-from webmap import api
+from webmap import api, openapi
+from webmap.caching import conditional, get_cache
+from webmap.openapi import operation
 from webmap.state import get_registry
+from webmap.uploads import get_store
 
 bp = Blueprint("api", __name__)
 
+_CLUSTER = {"cluster_id": ("Cluster id, e.g. delft (see /api/clusters).", (), "delft")}
+_PRACTICE = api.Param("practice", "string", "Only clusters with this practice.")
+_UPLOAD_BODY = {
+    "description": "Points as CSV (`;` or `,` separated, decimal commas accepted; latitude and "
+    "longitude columns detected by name) or GeoJSON, or a multipart form with a `file`.",
+    "required": True,
+    "content": {
+        "text/csv": {"schema": {"type": "string"}},
+        "application/geo+json": {"schema": {"type": "object"}},
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+                "required": ["file"],
+            }
+        },
+    },
+}
+
 
 def to_flask(result: api.ApiResponse) -> Response:
-    """Turn an :class:`api.ApiResponse` into a Flask response."""
+    """Turn an :class:`api.ApiResponse` into a Flask response (ETag and 304 on GET)."""
     body = json.dumps(result.body, ensure_ascii=False, default=str)
     response = current_app.response_class(body, status=result.status)
     for key, value in result.headers.items():
         response.headers[key] = value
-    return response
+    return conditional(response)
 
 
 @bp.get("/api/clusters")
+@operation("List clusters", params=(_PRACTICE,), statuses=(304,))
 def clusters() -> Response:
     """List clusters (``?practice=`` filters)."""
     return to_flask(api.list_clusters(get_registry(), practice=request.args.get("practice")))
 
 
 @bp.get("/api/clusters/<cluster_id>")
+@operation("One cluster: practices with evidence, epicentres", path_params=_CLUSTER)
 def cluster(cluster_id: str) -> Response:
     """One cluster's detail."""
     return to_flask(api.cluster_detail(get_registry(), cluster_id))
 
 
 @bp.get("/api/clusters/<cluster_id>/sites")
+@operation("A cluster's sites (RFC 7946)", body="geojson", path_params=_CLUSTER)
 def sites(cluster_id: str) -> Response:
     """One cluster's sites as GeoJSON."""
     return to_flask(api.cluster_sites(get_registry(), cluster_id))
 
 
+@bp.get("/api/clusters/<cluster_id>/measures")
+@operation(
+    "Density and proximity measures (the JSON of `clustermap measures --json`)",
+    params=api.MEASURES_PARAMS,
+    path_params=_CLUSTER,
+)
+def measures(cluster_id: str) -> Response:
+    """One cluster's measures."""
+    return to_flask(api.measures(get_registry(), cluster_id, request.args, cache=get_cache()))
+
+
+@bp.get("/api/clusters/<cluster_id>/density")
+@operation(
+    "Kernel-density contours and H3 hexagons as GeoJSON",
+    params=api.DENSITY_PARAMS,
+    body="geojson",
+    path_params=_CLUSTER,
+)
+def density(cluster_id: str) -> Response:
+    """One cluster's density layers."""
+    return to_flask(api.density(get_registry(), cluster_id, request.args, cache=get_cache()))
+
+
+@bp.get("/api/clusters/<cluster_id>/isochrones")
+@operation(
+    "Walking isochrones around the epicentres (404 NetworkUnavailable without a network)",
+    params=api.ISOCHRONE_PARAMS,
+    body="geojson",
+    path_params=_CLUSTER,
+)
+def isochrones(cluster_id: str) -> Response:
+    """One cluster's isochrones, where a street network is cached."""
+    cache_dir = current_app.config.get("NETWORK_CACHE_DIR")
+    result = api.isochrones(
+        get_registry(),
+        cluster_id,
+        request.args,
+        cache=get_cache(),
+        cache_dir=None if cache_dir is None else str(cache_dir),
+    )
+    return to_flask(result)
+
+
+@bp.post("/api/analyze")
+@operation(
+    "Measure uploaded points; the answer links a map kept for a while",
+    tags=("uploads",),
+    params=api.ANALYZE_PARAMS,
+    request_body=_UPLOAD_BODY,
+    statuses=(400, 413),
+    success=201,
+)
+def analyze() -> Response:
+    """Analyse an upload (CSV or GeoJSON body, or a multipart ``file``)."""
+    upload = request.files.get("file")
+    if upload is not None:
+        data, filename, content_type = upload.read(), upload.filename, upload.mimetype
+    else:
+        data, filename, content_type = request.get_data(), None, request.mimetype
+    result = api.analyze(
+        data,
+        request.args,
+        store=get_store(),
+        filename=filename or None,
+        content_type=content_type,
+        base_url=request.url_root,
+    )
+    return to_flask(result)
+
+
+@bp.get("/api/analyses/<token>")
+@operation("The measures of an uploaded analysis (404 once expired)", tags=("uploads",))
+def analysis(token: str) -> Response:
+    """An upload's measures."""
+    return to_flask(api.analysis_measures(get_store(), token))
+
+
+@bp.get("/analyses/<token>")
+def analysis_page(token: str) -> Response:
+    """The map of an upload, drawn on first view and kept with it."""
+    store = get_store()
+    found = store.get(token)
+    if found is None:
+        abort(404, description="There is no such analysis; it may have expired.")
+    html = found.html
+    if html is None:
+        from webmap.uploads import render_analysis
+
+        html = render_analysis(found).encode("utf-8")
+        store.attach_html(token, html)
+    return conditional(Response(html, status=200, mimetype="text/html"))
+
+
 @bp.get("/healthz")
+@operation("Liveness and registry version", tags=("meta",), statuses=())
 def healthz() -> Response:
     """Liveness and registry version."""
     return to_flask(api.health(get_registry()))
+
+
+@bp.get("/openapi.json")
+@operation("This OpenAPI 3.0 document", tags=("meta",), body="openapi", statuses=())
+def openapi_json() -> Response:
+    """The OpenAPI document, generated from the routes."""
+    doc = openapi.document(current_app, server_url=request.script_root or "/")
+    return to_flask(api.ApiResponse(200, doc, {"Content-Type": openapi.OPENAPI_MEDIA_TYPE}))
+
+
+@bp.get("/openapi")
+@operation("The API documentation (HTML)", tags=("meta",), body="html", statuses=())
+def openapi_page() -> Response:
+    """A readable page of the OpenAPI document."""
+    doc = openapi.document(current_app, server_url=request.script_root or "/")
+    html = render_template("openapi.html", doc=doc)
+    return conditional(Response(html, status=200, mimetype="text/html"))
+
+
+# --------------------------------------------------------------------------- CORS
+
+_CORS_PREFIXES = ("/api/", "/ogc", "/openapi.json", "/healthz")
+
+
+def _allowed_origins() -> list[str]:
+    value: Any = current_app.config.get("CORS_ORIGINS", "*")
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return [str(v) for v in value or ()]
+
+
+@bp.after_app_request
+def cors(response: Response) -> Response:
+    """Read-only CORS on the API: GET/HEAD (and preflight), no credentials."""
+    origin = request.headers.get("Origin")
+    if not origin or not request.path.startswith(_CORS_PREFIXES):
+        return response
+    allowed = _allowed_origins()
+    if "*" in allowed:
+        response.headers["Access-Control-Allow-Origin"] = "*"
+    elif origin in allowed:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.vary.add("Origin")
+    else:
+        return response
+    response.headers["Access-Control-Expose-Headers"] = "ETag, Location"
+    if request.method == "OPTIONS":
+        response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = "Accept, If-None-Match"
+        response.headers["Access-Control-Max-Age"] = "600"
+    return response

@@ -3,7 +3,7 @@
 ``VENDORED`` is the single manifest of what ``scripts/vendor_assets.py`` copies from the
 npm registry into ``webmap/static/vendor/<package>/`` (with each package's licence), and of
 the JavaScript and CSS files each Folium class needs. :func:`use_local_assets` points
-Folium's classes at those files, for the server (``/static/vendor/...`` URLs) or, for a
+Folium's classes at those files, for the server (``/static/...`` URLs) or, for a
 self-contained export, at ``file`` placeholders that :func:`inline_assets` replaces by the
 files' contents.
 """
@@ -17,6 +17,9 @@ from typing import Any
 
 import folium
 from folium import plugins
+
+from webmap.controls import MapStyle, MeasureTool
+from webmap.pointmap import PointLayer
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 VENDOR_DIR = STATIC_DIR / "vendor"
@@ -64,19 +67,10 @@ VENDORED = (
         "LICENSE",
     ),
     Package(
-        "leaflet-measure",
-        "3.1.0",
-        (
-            "dist/leaflet-measure.js",
-            "dist/leaflet-measure.css",
-            *(
-                f"dist/assets/{n}{s}.png"
-                for n in ("cancel", "check", "focus", "rulers", "start", "trash")
-                for s in ("", "_@2X")
-            ),
-            "dist/assets/leaflet-measure.png",
-        ),
-        "LICENSE",
+        "leaflet.polylinemeasure",
+        "3.0.0",
+        ("Leaflet.PolylineMeasure.js", "Leaflet.PolylineMeasure.css"),
+        "LICENSE.txt",
     ),
     Package(
         "leaflet-minimap",
@@ -96,42 +90,62 @@ VENDORED = (
 
 # Folium class -> the (name, vendored file) pairs it needs, replacing its CDN defaults.
 _JS: dict[Any, list[tuple[str, str]]] = {
-    folium.Map: [("leaflet", "leaflet/dist/leaflet.js"), ("jquery", "jquery/dist/jquery.min.js")],
+    folium.Map: [
+        ("leaflet", "vendor/leaflet/dist/leaflet.js"),
+        ("jquery", "vendor/jquery/dist/jquery.min.js"),
+    ],
     plugins.MarkerCluster: [
-        ("markerclusterjs", "leaflet.markercluster/dist/leaflet.markercluster.js")
+        ("markerclusterjs", "vendor/leaflet.markercluster/dist/leaflet.markercluster.js")
     ],
     plugins.FastMarkerCluster: [
-        ("markerclusterjs", "leaflet.markercluster/dist/leaflet.markercluster.js")
+        ("markerclusterjs", "vendor/leaflet.markercluster/dist/leaflet.markercluster.js")
     ],
-    plugins.Fullscreen: [("Control.Fullscreen.js", "leaflet.fullscreen/Control.FullScreen.js")],
-    plugins.MeasureControl: [("leaflet_measure_js", "leaflet-measure/dist/leaflet-measure.js")],
-    plugins.MiniMap: [("Control_MiniMap_js", "leaflet-minimap/dist/Control.MiniMap.min.js")],
-    plugins.HeatMap: [("leaflet-heat.js", "leaflet.heat/dist/leaflet-heat.js")],
+    PointLayer: [("markerclusterjs", "vendor/leaflet.markercluster/dist/leaflet.markercluster.js")],
+    plugins.Fullscreen: [
+        ("Control.Fullscreen.js", "vendor/leaflet.fullscreen/Control.FullScreen.js")
+    ],
+    MeasureTool: [
+        ("polylinemeasure_js", "vendor/leaflet.polylinemeasure/Leaflet.PolylineMeasure.js")
+    ],
+    plugins.MiniMap: [("Control_MiniMap_js", "vendor/leaflet-minimap/dist/Control.MiniMap.min.js")],
+    plugins.HeatMap: [("leaflet-heat.js", "vendor/leaflet.heat/dist/leaflet-heat.js")],
+    MapStyle: [],
 }
 _CSS: dict[Any, list[tuple[str, str]]] = {
-    folium.Map: [("leaflet_css", "leaflet/dist/leaflet.css")],
+    folium.Map: [("leaflet_css", "vendor/leaflet/dist/leaflet.css")],
     plugins.MarkerCluster: [
-        ("markerclustercss", "leaflet.markercluster/dist/MarkerCluster.css"),
-        ("markerclusterdefaultcss", "leaflet.markercluster/dist/MarkerCluster.Default.css"),
+        ("markerclustercss", "vendor/leaflet.markercluster/dist/MarkerCluster.css"),
+        ("markerclusterdefaultcss", "vendor/leaflet.markercluster/dist/MarkerCluster.Default.css"),
     ],
     plugins.FastMarkerCluster: [
-        ("markerclustercss", "leaflet.markercluster/dist/MarkerCluster.css"),
-        ("markerclusterdefaultcss", "leaflet.markercluster/dist/MarkerCluster.Default.css"),
+        ("markerclustercss", "vendor/leaflet.markercluster/dist/MarkerCluster.css"),
+        ("markerclusterdefaultcss", "vendor/leaflet.markercluster/dist/MarkerCluster.Default.css"),
     ],
-    plugins.Fullscreen: [("Control.FullScreen.css", "leaflet.fullscreen/Control.FullScreen.css")],
-    plugins.MeasureControl: [("leaflet_measure_css", "leaflet-measure/dist/leaflet-measure.css")],
-    plugins.MiniMap: [("Control_MiniMap_css", "leaflet-minimap/dist/Control.MiniMap.min.css")],
+    PointLayer: [
+        ("markerclustercss", "vendor/leaflet.markercluster/dist/MarkerCluster.css"),
+        ("markerclusterdefaultcss", "vendor/leaflet.markercluster/dist/MarkerCluster.Default.css"),
+    ],
+    plugins.Fullscreen: [
+        ("Control.FullScreen.css", "vendor/leaflet.fullscreen/Control.FullScreen.css")
+    ],
+    MeasureTool: [
+        ("polylinemeasure_css", "vendor/leaflet.polylinemeasure/Leaflet.PolylineMeasure.css")
+    ],
+    plugins.MiniMap: [
+        ("Control_MiniMap_css", "vendor/leaflet-minimap/dist/Control.MiniMap.min.css")
+    ],
     plugins.HeatMap: [],
+    MapStyle: [("clustermap_map_css", "map.css")],
 }
 
 INLINE_PREFIX = "clustermap-inline:"
 
 
-def use_local_assets(prefix: str = "/static/vendor/") -> None:
+def use_local_assets(prefix: str = "/static/") -> None:
     """Point every Folium class we use at vendored files under ``prefix``.
 
     Folium reads ``default_js``/``default_css`` when a map is rendered, so this is called
-    once at start-up (idempotent). ``prefix`` is ``/static/vendor/`` for the server, or
+    once at start-up (idempotent). ``prefix`` is ``/static/`` for the server, or
     :data:`INLINE_PREFIX` for a self-contained export.
     """
     for cls, pairs in _JS.items():
@@ -155,11 +169,11 @@ def inline_assets(html: str) -> str:
     """
 
     def js(match: re.Match[str]) -> str:
-        text = (VENDOR_DIR / match.group(1)).read_text(encoding="utf-8")
+        text = (STATIC_DIR / match.group(1)).read_text(encoding="utf-8")
         return "<script>" + text.replace("</script", "<\\/script") + "</script>"
 
     def css(match: re.Match[str]) -> str:
-        path = VENDOR_DIR / match.group(1)
+        path = STATIC_DIR / match.group(1)
         text = _CSS_URL.sub(
             lambda m: f'url("{_data_uri(path.parent / m.group(1))}")',
             path.read_text(encoding="utf-8"),

@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from geo._errors import ClustermapError, UnknownIdError
-from webmap.commands import analysis, network, registry
+from webmap.commands import analysis, maps, network, registry
 
 
 class _Group(click.Group):
@@ -40,7 +40,7 @@ def cli() -> None:
     """clustermap: map, measure and serve business and innovation clusters."""
 
 
-for _module in (registry, analysis, network):
+for _module in (registry, analysis, network, maps):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

@@ -1,7 +1,8 @@
-"""Folium maps built from registry data: the overview map and a cluster's map.
+"""Folium maps built from registry data and measures: the overview and a cluster's map.
 
-No maths here: locations and measures come from :mod:`geo`; this module only draws them.
-Every registry string goes through :func:`webmap.text.escape_text` before reaching a map.
+No maths here: locations come from :mod:`geo.registry`, layer geometry from
+:mod:`geo.overlays` and :mod:`geo.network`; this module only draws. Every registry string
+goes through :func:`webmap.text.escape_text` before reaching a map.
 """
 
 from __future__ import annotations
@@ -12,9 +13,15 @@ from typing import Any
 import folium
 import geopandas as gpd
 from branca.element import Figure, MacroElement
+from folium import plugins
 from jinja2 import Template
 
+from geo.overlays import Overlays
 from geo.registry import Registry
+from webmap import layers as lyr
+from webmap.basemaps import BASEMAPS, add_basemaps
+from webmap.controls import MapStyle, MeasureTool
+from webmap.mapview import MapView
 from webmap.text import escape_text
 
 ROLE_COLOURS = {
@@ -30,7 +37,8 @@ ROLE_COLOURS = {
     "company": "#bcbd22",
 }
 EPICENTRE_COLOUR = "#000000"
-OSM_CREDIT = "© OpenStreetMap contributors"
+#: Above this many sites, site markers are grouped in clusters.
+CLUSTER_MARKERS_ABOVE = 200
 
 
 @dataclass(frozen=True)
@@ -41,10 +49,11 @@ class MapParts:
     header: str
     body: str
     script: str
+    name: str
 
 
 def render_parts(fmap: folium.Map) -> MapParts:
-    """Render a Folium map into the three parts a page template places."""
+    """Render a Folium map into the parts a page template places."""
     figure = fmap.get_root()
     assert isinstance(figure, Figure)
     figure.render()
@@ -52,47 +61,52 @@ def render_parts(fmap: folium.Map) -> MapParts:
         header=figure.header.render(),
         body=figure.html.render(),
         script=figure.script.render(),
+        name=fmap.get_name(),
     )
 
 
-class Legend(MacroElement):
-    """A Leaflet control holding a legend; ``rows`` are (colour, label) pairs, escaped here."""
+@dataclass(frozen=True)
+class NetworkLayers:
+    """Walking isochrones and member-to-member paths of a cluster (EPSG:4326)."""
+
+    isochrones: gpd.GeoDataFrame
+    paths: gpd.GeoDataFrame
+
+
+class ExposeMap(MacroElement):
+    """Publishes the Leaflet map as ``window.clustermapMap`` for page scripts and tests."""
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        (function() {
-            var legend = L.control({position: "bottomright"});
-            legend.onAdd = function() {
-                var div = L.DomUtil.create("div", "cm-legend");
-                div.innerHTML = `{{ this.html }}`;
-                L.DomEvent.disableClickPropagation(div);
-                return div;
-            };
-            legend.addTo({{ this._parent.get_name() }});
-        })();
+        window.clustermapMap = {{ this._parent.get_name() }};
         {% endmacro %}
         """
     )
 
-    def __init__(self, title: str, rows: list[tuple[str, str]], *, extra: str = "") -> None:
-        super().__init__()
-        self._name = "Legend"
-        items = "".join(
-            f'<li><span class="cm-swatch cm-role-{escape_text(label)}"></span>'
-            f"{escape_text(label.replace('_', ' '))}</li>"
-            for _, label in rows
-        )
-        self.html = f"<strong>{escape_text(title)}</strong><ul>{items}</ul>{extra}"
 
-
-def base_map(*, location: tuple[float, float] = (50.0, 7.0), zoom: int = 5) -> folium.Map:
-    """An empty map with the OpenStreetMap basemap, a scale bar and attribution.
-
-    Markers, popups and controls work when the tiles cannot load (no internet).
-    """
+def base_map(
+    *,
+    location: tuple[float, float] = (50.0, 7.0),
+    zoom: int = 5,
+    basemap: str = "osm",
+    controls: bool = True,
+) -> folium.Map:
+    """An empty map with the basemaps, a scale bar, and (``controls``) fullscreen, measure
+    and minimap tools. Markers, popups and controls work when tiles cannot load."""
     fmap = folium.Map(location=list(location), zoom_start=zoom, tiles=None, control_scale=True)
-    folium.TileLayer("OpenStreetMap", name="OpenStreetMap", control=True).add_to(fmap)
+    add_basemaps(fmap, selected=basemap)
+    fmap.add_child(MapStyle())
+    if controls:
+        plugins.Fullscreen(position="topleft").add_to(fmap)
+        fmap.add_child(MeasureTool())
+        provider = BASEMAPS["osm"].provider
+        if basemap != "none" and provider is not None:
+            tiles = folium.TileLayer(tiles=provider.build_url(), attr=provider.html_attribution)
+            plugins.MiniMap(tile_layer=tiles, toggle_display=True, position="bottomleft").add_to(
+                fmap
+            )
+    fmap.add_child(ExposeMap())
     return fmap
 
 
@@ -128,39 +142,95 @@ def overview_map(registry: Registry, cluster_ids: list[str]) -> folium.Map:
     return fmap
 
 
-def cluster_map(registry: Registry, cluster_id: str) -> folium.Map:
-    """A cluster's sites coloured by role, epicentres marked, with legend and layers."""
+def cluster_map(
+    registry: Registry,
+    cluster_id: str,
+    *,
+    overlays: Overlays,
+    network: NetworkLayers | None = None,
+    view: MapView | None = None,
+    controls: bool = True,
+) -> folium.Map:
+    """A cluster's map: sites by role, epicentres, analysis and network layers.
+
+    With ``view.layers`` None every layer is drawn and the default ones shown; otherwise
+    only the listed layers are drawn, all shown (embedding and export).
+    """
+    view = view or MapView()
     sites = registry.located(cluster_id)
-    fmap = base_map(location=_city_location(registry, cluster_id), zoom=12)
-    # epicentres first, so that site markers lie on top and take the clicks
-    _add_epicentres(fmap, registry, cluster_id, sites)
-    _add_sites(fmap, sites)
-    roles = [r for r in ROLE_COLOURS if r in set(sites["role"])]
-    fmap.add_child(
-        Legend(
-            "Site role",
-            [(ROLE_COLOURS[r], r) for r in roles],
-            extra='<p class="cm-epi-key">dashed ring: epicentre member</p>',
-        )
-    )
+    city = registry.clusters.geometry[cluster_id]
+    fmap = base_map(location=(city.y, city.x), zoom=12, basemap=view.basemap, controls=controls)
+
+    def wanted(key: str) -> tuple[bool, bool]:
+        """(draw it, show it)"""
+        if view.layers is None:
+            return True, lyr.LAYERS[key].default
+        return key in view.layers, True
+
+    builders: list[tuple[str, Any]] = [
+        ("density", lambda show: lyr.add_density(fmap, overlays, show=show)),
+        ("hexbins", lambda show: lyr.add_hexbins(fmap, overlays, show=show)),
+        ("cores", lambda show: lyr.add_cores(fmap, overlays, show=show)),
+        ("nn", lambda show: lyr.add_nn_links(fmap, overlays, show=show)),
+    ]
+    if network is not None:
+        builders += [
+            ("isochrones", lambda show: lyr.add_isochrones(fmap, network.isochrones, show=show)),
+            ("paths", lambda show: lyr.add_paths(fmap, network.paths, show=show)),
+        ]
+    builders += [
+        ("epicentres", lambda show: _add_epicentres(fmap, registry, cluster_id, sites,
+                                                    overlays, show=show)),
+        ("sites", lambda show: _add_sites(fmap, sites, show=show)),
+    ]  # fmt: skip
+    for key, build in builders:
+        draw, show = wanted(key)
+        if draw:
+            build(show)
+    if network is not None and (view.layers is None or set(view.layers) & {"isochrones", "paths"}):
+        lyr.credit_osm(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
-    if len(sites):
+    if view.lat is not None and view.lon is not None:
+        fmap.location = [view.lat, view.lon]
+        fmap.options["zoom"] = view.zoom if view.zoom is not None else 15
+    elif len(sites):
         minx, miny, maxx, maxy = sites.total_bounds
         fmap.fit_bounds([[miny, minx], [maxy, maxx]], padding=(40, 40), max_zoom=16)
+        if view.zoom is not None:
+            fmap.options["zoom"] = view.zoom
     return fmap
 
 
-def _city_location(registry: Registry, cluster_id: str) -> tuple[float, float]:
-    city = registry.clusters.geometry[cluster_id]
-    return (city.y, city.x)
+def layer_keys(fmap: folium.Map) -> dict[str, str]:
+    """The JS variable name of each keyed layer group of a map, mapped to its key."""
+    return {
+        child.get_name(): child.layer_key
+        for child in fmap._children.values()
+        if isinstance(child, lyr.KeyedGroup | lyr.KeyedSubGroup)
+    }
 
 
-def _add_sites(fmap: folium.Map, sites: gpd.GeoDataFrame) -> None:
+def available_layers(*, has_network: bool) -> list[str]:
+    """The layer keys a cluster map can draw."""
+    keys = list(lyr.LAYERS)
+    return keys if has_network else [k for k in keys if k not in lyr.NETWORK_LAYERS]
+
+
+def _add_sites(fmap: folium.Map, sites: gpd.GeoDataFrame, *, show: bool) -> None:
+    parent: Any = fmap
+    if len(sites) > CLUSTER_MARKERS_ABOVE:
+        parent = plugins.MarkerCluster(name="Sites (clustered)", show=show).add_to(fmap)
     for role, colour in ROLE_COLOURS.items():
         members = sites[sites["role"] == role]
         if members.empty:
             continue
-        group = folium.FeatureGroup(name=f"Sites: {role.replace('_', ' ')}").add_to(fmap)
+        name = f"Sites: {role.replace('_', ' ')}"
+        group = (
+            lyr.KeyedSubGroup(parent, name, key="sites", show=show)
+            if parent is not fmap
+            else lyr.KeyedGroup(name, key="sites", show=show)
+        )
+        fmap.add_child(group)
         for site_id, site in members.iterrows():
             point = site.geometry.representative_point()
             folium.CircleMarker(
@@ -183,6 +253,14 @@ def _add_sites(fmap: folium.Map, sites: gpd.GeoDataFrame) -> None:
                     style_function=_footprint_style(colour),
                     control=False,
                 ).add_to(group)
+    roles = [r for r in ROLE_COLOURS if r in set(sites["role"])]
+    anchor = folium.FeatureGroup(name="Site roles legend", show=show, control=False)
+    fmap.add_child(anchor)
+    lyr.LayerLegend(
+        anchor,
+        "sites",
+        lyr.legend_rows("Site role", [(ROLE_COLOURS[r], r.replace("_", " ")) for r in roles]),
+    ).add_to(fmap)
 
 
 def _footprint_style(colour: str) -> Any:
@@ -196,12 +274,9 @@ def _site_popup(site_id: str, site: Any) -> str:
         ("Location precision", site["location_precision"]),
         ("Source", site["source"]),
     ]
-    if site.get("valid_from"):
-        rows.append(("Since", site["valid_from"]))
-    if site.get("valid_to"):
-        rows.append(("Until", site["valid_to"]))
-    if site.get("notes"):
-        rows.append(("Notes", site["notes"]))
+    for key, label in (("valid_from", "Since"), ("valid_to", "Until"), ("notes", "Notes")):
+        if site.get(key):
+            rows.append((label, site[key]))
     cells = "".join(f"<tr><th>{escape_text(k)}</th><td>{escape_text(v)}</td></tr>" for k, v in rows)
     return (
         f'<div class="cm-popup" data-site="{escape_text(site_id)}">'
@@ -210,16 +285,19 @@ def _site_popup(site_id: str, site: Any) -> str:
 
 
 def _add_epicentres(
-    fmap: folium.Map, registry: Registry, cluster_id: str, sites: gpd.GeoDataFrame
+    fmap: folium.Map,
+    registry: Registry,
+    cluster_id: str,
+    sites: gpd.GeoDataFrame,
+    overlays: Overlays,
+    *,
+    show: bool,
 ) -> None:
-    epicentres = registry.epicentres_of(cluster_id)
-    if epicentres.empty:
-        return
-    group = folium.FeatureGroup(name="Epicentres").add_to(fmap)
-    for _epi_id, epi in epicentres.iterrows():
-        located = [m for m in epi["members"] if m in sites.index]
-        points = [sites.geometry[m].representative_point() for m in located]
-        for point in points:
+    """Epicentre geometry (polygon, side labels, circle) and a ring on each member."""
+    group = lyr.add_epicentres(fmap, overlays, show=show)
+    for _epi_id, epi in registry.epicentres_of(cluster_id).iterrows():
+        for member in (m for m in epi["members"] if m in sites.index):
+            point = sites.geometry[member].representative_point()
             folium.CircleMarker(
                 [point.y, point.x],
                 radius=14,
@@ -229,17 +307,4 @@ def _add_epicentres(
                 fill=False,
                 class_name="cm-epicentre-member",
                 tooltip=folium.Tooltip(escape_text(f"Epicentre: {epi['name']}")),
-            ).add_to(group)
-        if len(points) >= 2:
-            ring = [[p.y, p.x] for p in points]
-            shape = folium.Polygon if len(points) >= 3 else folium.PolyLine
-            shape(
-                ring,
-                color=EPICENTRE_COLOUR,
-                weight=2,
-                dash_array="6 6",
-                fill=len(points) >= 3,
-                fill_opacity=0.05,
-                class_name="cm-epicentre",
-                tooltip=folium.Tooltip(escape_text(epi["name"])),
             ).add_to(group)

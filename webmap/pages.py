@@ -1,13 +1,20 @@
-"""HTML pages: the overview map and each cluster's map."""
+"""HTML pages: the overview map, each cluster's map, and the embeddable map."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+import json
 
-from geo._errors import UnknownIdError
+from flask import Blueprint, Response, abort, render_template, request, url_for
+
+from geo._errors import ParameterError, UnknownIdError
 from geo._validate import PRACTICES
 from webmap import api, maps
+from webmap.caching import cached_page
+from webmap.layers import LAYERS
+from webmap.mapdata import cluster_map_data, request_network_signature
+from webmap.mapview import MapView, parse_view
 from webmap.state import get_registry
+from webmap.tables import sites_csv
 
 bp = Blueprint("pages", __name__)
 
@@ -41,14 +48,37 @@ def overview() -> str:
     )
 
 
-@bp.get("/clusters/<cluster_id>")
-def cluster(cluster_id: str) -> str:
-    """One cluster: its map, description, practices and sites."""
-    registry = get_registry()
+def _cluster_or_404(cluster_id: str) -> dict[str, object]:
     try:
-        info = registry.cluster(cluster_id)
+        return get_registry().cluster(cluster_id)
     except UnknownIdError:
         abort(404, description=f"There is no cluster with the id '{cluster_id}'.")
+
+
+def _view(available: list[str]) -> MapView:
+    try:
+        return parse_view(request.args, available=available)
+    except ParameterError as exc:
+        abort(400, description=str(exc))
+
+
+@bp.get("/clusters/<cluster_id>")
+@cached_page(vary=request_network_signature)
+def cluster(cluster_id: str) -> str:
+    """One cluster: its map, description, practices, measures, sites and downloads."""
+    info = _cluster_or_404(cluster_id)
+    registry = get_registry()
+    data = cluster_map_data(registry, cluster_id)
+    available = maps.available_layers(has_network=data.network is not None)
+    view = _view(available)
+    if view.layers is not None:  # on the full page, listed layers are the ones shown
+        view = MapView(basemap=view.basemap, lat=view.lat, lon=view.lon, zoom=view.zoom)
+    fmap = maps.cluster_map(
+        registry, cluster_id, overlays=data.overlays, network=data.network, view=view
+    )
+    walking = []
+    if data.network is not None:
+        walking = data.network.paths.drop(columns="geometry").to_dict("records")
     return render_template(
         "cluster.html",
         cluster=info,
@@ -60,6 +90,62 @@ def cluster(cluster_id: str) -> str:
             {"id": eid, **row.to_dict()}
             for eid, row in registry.epicentres_of(cluster_id).iterrows()
         ],
+        measures=data.measures,
+        walking=walking,
         practices=PRACTICE_LABELS,
-        map=maps.render_parts(maps.cluster_map(registry, cluster_id)),
+        map=maps.render_parts(fmap),
+        layer_keys=json.dumps(maps.layer_keys(fmap)),
+        embed_url=url_for("pages.embed", cluster_id=cluster_id, _external=True),
+        basemap=view.basemap,
+    )
+
+
+@bp.get("/embed/<cluster_id>")
+@cached_page(vary=request_network_signature)
+def embed(cluster_id: str) -> str:
+    """The map alone, filling its frame: ``layers``, ``basemap``, ``lat``, ``lon``, ``zoom``.
+
+    Only the origins in ``EMBED_ORIGINS`` (and ours) may frame it.
+    """
+    _cluster_or_404(cluster_id)
+    registry = get_registry()
+    data = cluster_map_data(registry, cluster_id)
+    view = _view(maps.available_layers(has_network=data.network is not None))
+    if view.layers is None:
+        view = MapView(
+            layers=tuple(k for k, spec in LAYERS.items() if spec.default),
+            basemap=view.basemap, lat=view.lat, lon=view.lon, zoom=view.zoom,
+        )  # fmt: skip
+    fmap = maps.cluster_map(
+        registry, cluster_id, overlays=data.overlays, network=data.network, view=view
+    )
+    return render_template(
+        "embed.html",
+        cluster=registry.cluster(cluster_id),
+        map=maps.render_parts(fmap),
+        page_url=url_for("pages.cluster", cluster_id=cluster_id, _external=True),
+    )
+
+
+@bp.get("/clusters/<cluster_id>/sites.csv")
+def sites_download(cluster_id: str) -> Response:
+    """The cluster's sites as a CSV download."""
+    _cluster_or_404(cluster_id)
+    body = sites_csv(get_registry(), cluster_id)
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{cluster_id}-sites.csv"'},
+    )
+
+
+@bp.get("/clusters/<cluster_id>/measures.json")
+def measures_download(cluster_id: str) -> Response:
+    """The cluster's measures (the ``clustermap measures --json`` schema) as a download."""
+    _cluster_or_404(cluster_id)
+    measures = cluster_map_data(get_registry(), cluster_id).measures
+    return Response(
+        json.dumps(measures, ensure_ascii=False, indent=1),
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{cluster_id}-measures.json"'},
     )

@@ -30,7 +30,23 @@ def _hashes(blocks: Iterable[str]) -> list[str]:
 def content_security_policy(
     html: str, *, tile_origins: Iterable[str], frame_ancestors: Iterable[str]
 ) -> str:
-    """The CSP for one HTML page.
+    """The CSP for one HTML page (memoised on the page's digest: cached pages are sent
+    many times and scanning them each time would cost more than serving them)."""
+    key = (hashlib.sha256(html.encode("utf-8")).digest(), *tile_origins, "|", *frame_ancestors)
+    policy = _MEMO.get(key)
+    if policy is None:
+        if len(_MEMO) >= _MEMO_SIZE:
+            _MEMO.clear()
+        policy = _MEMO[key] = _policy(html, tile_origins, frame_ancestors)
+    return policy
+
+
+_MEMO: dict[tuple[object, ...], str] = {}
+_MEMO_SIZE = 256
+
+
+def _policy(html: str, tile_origins: Iterable[str], frame_ancestors: Iterable[str]) -> str:
+    """Build the CSP of one HTML page.
 
     Parameters
     ----------

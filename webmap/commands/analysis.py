@@ -75,7 +75,8 @@ def _reported_warnings() -> Iterator[None]:
         click.echo(f"warning: {w.message}", err=True)
 
 
-def _loader_options(func: Callable[..., Any]) -> Callable[..., Any]:
+def loader_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The options that say how to read a point file (shared by every file command)."""
     options = [
         click.option("--lat", default=None, help="Latitude column of a CSV (default: detected)."),
         click.option("--lon", default=None, help="Longitude column of a CSV (default: detected)."),
@@ -104,7 +105,8 @@ def _loader_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def _read(path: Path, opts: dict[str, Any]) -> Any:
+def read_input(path: Path, opts: dict[str, Any]) -> Any:
+    """Read a point file with the options of :func:`loader_options`."""
     return read_points(
         path,
         lat=opts["lat"],
@@ -219,7 +221,7 @@ def _density_rows(m: dict[str, Any]) -> list[tuple[str, Any, str]]:
 
 @click.command()
 @click.argument("path", metavar="FILE", type=click.Path(path_type=Path))
-@_loader_options
+@loader_options
 @click.option(
     "--area",
     default="hull",
@@ -270,7 +272,7 @@ def density(path: Path, **opts: Any) -> None:
     progress = _Progress(stages)
     with _reported_warnings():
         progress("reading")
-        gdf = _read(path, opts)
+        gdf = read_input(path, opts)
         analysis = analyse_points(
             gdf,
             area=area,
@@ -308,7 +310,7 @@ def density(path: Path, **opts: Any) -> None:
 
 @click.command()
 @click.argument("path", metavar="FILE", type=click.Path(path_type=Path))
-@_loader_options
+@loader_options
 @click.option("--k", "k", type=click.IntRange(1, 100), default=1, show_default=True)
 @click.option(
     "--out", type=click.Path(path_type=Path), default=None, help="Neighbours of every site as CSV."
@@ -320,7 +322,7 @@ def proximity(path: Path, **opts: Any) -> None:
     progress = _Progress(["reading", "neighbours", "writing"])
     with _reported_warnings():
         progress("reading")
-        gdf = _read(path, opts)
+        gdf = read_input(path, opts)
         progress("neighbours")
         crs = metric_crs(gdf, crs=opts["metric_crs"])
         table = nearest_neighbours(gdf, k=k, crs=crs)

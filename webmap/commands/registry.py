@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ import click
 from geo._errors import RegistryError
 from geo.registry import Registry, default_data_dir, load_registry
 from webmap import api
+from webmap.tables import sites_csv
 
 DATA_OPTION = click.option(
     "--data",
@@ -56,34 +56,11 @@ def clusters(data_dir: Path | None, as_json: bool) -> None:
 def sites(cluster_id: str, data_dir: Path | None, fmt: str) -> None:
     """Print a cluster's sites as GeoJSON or CSV."""
     registry = _load(data_dir)
-    collection = api.site_features(registry, cluster_id)
     if fmt == "geojson":
+        collection = api.site_features(registry, cluster_id)
         click.echo(json.dumps(collection, ensure_ascii=False, indent=1))
         return
-    columns = [
-        "id",
-        "cluster",
-        "name",
-        "role",
-        "lon",
-        "lat",
-        "geometry_type",
-        "address",
-        "location_precision",
-        "source",
-        "valid_from",
-        "valid_to",
-        "notes",
-    ]
-    writer = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore")
-    writer.writeheader()
-    for feature in collection["features"]:
-        row = dict(feature["properties"])
-        geometry = feature["geometry"]
-        if geometry is not None:
-            point = registry.sites.geometry[row["id"]].representative_point()
-            row.update(lon=round(point.x, 7), lat=round(point.y, 7), geometry_type=geometry["type"])
-        writer.writerow(row)
+    click.echo(sites_csv(registry, cluster_id), nl=False)
 
 
 @click.command()
@@ -113,13 +90,25 @@ def validate(path: Path | None) -> None:
 @click.option(
     "--threads", default=8, show_default=True, type=click.IntRange(1, 64), help="Worker threads."
 )
-def serve(host: str, port: int, data_dir: Path | None, threads: int) -> None:
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Street-network cache (default: $CLUSTERMAP_CACHE_DIR or ~/.cache/clustermap).",
+)
+def serve(
+    host: str, port: int, data_dir: Path | None, threads: int, cache_dir: Path | None
+) -> None:
     """Serve the maps and the API with a production WSGI server (waitress)."""
     from waitress import serve as waitress_serve
 
     from webmap import create_app
 
-    config = {"DATA_DIR": str(data_dir)} if data_dir is not None else None
+    config: dict[str, str] = {}
+    if data_dir is not None:
+        config["DATA_DIR"] = str(data_dir)
+    if cache_dir is not None:
+        config["NETWORK_CACHE_DIR"] = str(cache_dir)
     app = create_app(config)
     click.echo(
         f"clustermap: serving {app.config['DATA_DIR']} at http://{host}:{port}/ (Ctrl+C to stop)"

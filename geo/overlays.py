@@ -1,0 +1,201 @@
+"""Map-ready geometry of the measures: everything a map draws, in EPSG:4326.
+
+The maths lives in :mod:`geo.density`, :mod:`geo.kde`, :mod:`geo.hexbins`,
+:mod:`geo.cores` and :mod:`geo.proximity`; this module only turns their results into
+GeoDataFrames (lon/lat) that a map layer can draw without computing anything: density
+bands, hexagons, dense cores, nearest-neighbour links, and each epicentre's polygon,
+sides (with their lengths) and minimum bounding circle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from geo.kde import kde_contours
+from geo.measures import analyse_points
+from geo.projection import metric_crs, site_points
+from geo.proximity import epicentre_geometry, nearest_neighbours
+
+WGS84 = "EPSG:4326"
+
+
+@dataclass
+class Overlays:
+    """Layers of one point set (a registry cluster's located sites or an analyst's file).
+
+    Every frame is in EPSG:4326; a layer that cannot be computed (too few points) is an
+    empty frame, never missing.
+    """
+
+    density_bands: gpd.GeoDataFrame
+    hexbins: gpd.GeoDataFrame
+    cores: gpd.GeoDataFrame
+    nn_links: gpd.GeoDataFrame
+    epicentres: gpd.GeoDataFrame = field(default_factory=lambda: _empty(["epicentre", "name"]))
+    epicentre_sides: gpd.GeoDataFrame = field(
+        default_factory=lambda: _empty(["epicentre", "a", "b", "length_m"])
+    )
+    epicentre_circles: gpd.GeoDataFrame = field(
+        default_factory=lambda: _empty(["epicentre", "radius_m"])
+    )
+    hex_resolution: int | None = None
+
+
+def _empty(columns: list[str]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs=WGS84)
+
+
+def point_overlays(
+    gdf: gpd.GeoDataFrame,
+    *,
+    hex_resolution: int = 9,
+    eps_m: float = 500.0,
+    min_samples: int = 3,
+    crs: Any = None,
+) -> Overlays:
+    """Density bands, hexagons, dense cores and nearest-neighbour links of points.
+
+    Parameters
+    ----------
+    gdf
+        Points (or footprints) in any CRS; rows without geometry are ignored.
+    hex_resolution
+        H3 resolution of the hexagons.
+    eps_m, min_samples
+        DBSCAN options of the dense cores.
+    crs
+        Metric CRS (default: UTM of the data).
+    """
+    located = gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)]
+    if located.empty:
+        return Overlays(
+            density_bands=_empty(["density_min_per_km2", "density_max_per_km2"]),
+            hexbins=_empty(["h3_cell", "count", "sites_per_km2"]),
+            cores=_empty(["core", "n_sites", "area_km2", "sites_per_km2"]),
+            nn_links=_empty(["from_id", "to_id", "distance_m"]),
+        )
+    metric = metric_crs(located, crs=crs)
+    analysis = analyse_points(
+        located,
+        hex_resolution=hex_resolution,
+        cores="dbscan",
+        eps_m=eps_m,
+        min_samples=min_samples,
+        crs=metric,
+    )
+    if analysis.surface is not None:
+        bands = kde_contours(analysis.surface).to_crs(WGS84)
+    else:
+        bands = _empty(["density_min_per_km2", "density_max_per_km2"])
+    hexbins = analysis.hexbins if analysis.hexbins is not None else _empty(["h3_cell"])
+    if analysis.cores is not None and len(analysis.cores.cores):
+        cores = analysis.cores.cores.reset_index().to_crs(WGS84)
+    else:
+        cores = _empty(["core", "n_sites", "area_km2", "sites_per_km2"])
+    return Overlays(
+        density_bands=bands,
+        hexbins=hexbins.to_crs(WGS84),
+        cores=cores,
+        nn_links=_nn_links(located, metric),
+        hex_resolution=hex_resolution,
+    )
+
+
+def _nn_links(gdf: gpd.GeoDataFrame, metric: Any) -> gpd.GeoDataFrame:
+    """One line from each point to its nearest neighbour (pairs drawn once)."""
+    if len(gdf) < 2:
+        return _empty(["from_id", "to_id", "distance_m"])
+    table = nearest_neighbours(gdf, k=1, crs=metric)
+    centres = site_points(gdf, crs=metric).to_crs(WGS84)
+    rows, lines, seen = [], [], set()
+    for site, row in table.iterrows():
+        other = row["neighbour_1"]
+        key = frozenset((site, other))
+        if key in seen or pd.isna(other):
+            continue
+        seen.add(key)
+        a, b = centres.loc[site], centres.loc[other]
+        lines.append(shapely.LineString([(a.x, a.y), (b.x, b.y)]))
+        rows.append({"from_id": str(site), "to_id": str(other), "distance_m": row["distance_1_m"]})
+    return gpd.GeoDataFrame(rows, geometry=lines, crs=WGS84)
+
+
+def cluster_overlays(registry: Any, cluster_id: str, *, hex_resolution: int = 9) -> Overlays:
+    """Every overlay of a registry cluster, epicentres included.
+
+    Raises :class:`geo._errors.UnknownIdError` for an unknown cluster.
+    """
+    sites = registry.sites_of(cluster_id)
+    overlays = point_overlays(sites, hex_resolution=hex_resolution)
+    _add_epicentres(overlays, sites, registry.epicentres_of(cluster_id))
+    return overlays
+
+
+def _add_epicentres(overlays: Overlays, sites: gpd.GeoDataFrame, epicentres: pd.DataFrame) -> None:
+    shapes, sides, circles = [], [], []
+    for epi_id, row in epicentres.iterrows():
+        geometry = epicentre_geometry(sites, list(row["members"]))
+        if len(geometry.located) < 2:
+            continue
+        located = sites.loc[geometry.located]
+        metric = metric_crs(located)
+        centres_m = site_points(located, crs=metric)
+        centres = centres_m.to_crs(WGS84)
+        xy = shapely.multipoints([(p.x, p.y) for p in centres_m])
+        hull = shapely.convex_hull(shapely.multipoints([(p.x, p.y) for p in centres]))
+        shapes.append(
+            {
+                "epicentre": str(epi_id),
+                "name": row["name"],
+                "perimeter_m": geometry.perimeter_m,
+                "area_km2": geometry.area_km2,
+                "geometry": hull,
+            }
+        )
+        for side in geometry.sides:
+            a, b = centres.loc[side.a], centres.loc[side.b]
+            sides.append(
+                {
+                    "epicentre": str(epi_id),
+                    "a": side.a,
+                    "b": side.b,
+                    "length_m": side.centre_m,
+                    "edge_m": side.edge_m,
+                    "geometry": shapely.LineString([(a.x, a.y), (b.x, b.y)]),
+                }
+            )
+        circle = gpd.GeoSeries([shapely.minimum_bounding_circle(xy)], crs=metric).to_crs(WGS84)
+        circles.append(
+            {
+                "epicentre": str(epi_id),
+                "radius_m": geometry.min_bounding_radius_m,
+                "geometry": circle.iloc[0],
+            }
+        )
+    if shapes:
+        overlays.epicentres = gpd.GeoDataFrame(shapes, crs=WGS84)
+    if sides:
+        overlays.epicentre_sides = gpd.GeoDataFrame(sides, crs=WGS84)
+    if circles:
+        overlays.epicentre_circles = gpd.GeoDataFrame(circles, crs=WGS84)
+
+
+def class_breaks(values: Any, *, n_classes: int = 5) -> list[float]:
+    """Upper bounds of up to ``n_classes`` quantile classes of ``values`` (ascending, unique).
+
+    The last bound is the maximum, so every value falls in a class; inner bounds are
+    rounded to three significant digits, and fewer classes are returned when the values
+    have fewer distinct levels. Empty input gives ``[]``.
+    """
+    series = pd.Series(values, dtype=float).dropna()
+    if series.empty:
+        return []
+    quantiles = series.quantile([(i + 1) / n_classes for i in range(n_classes - 1)])
+    # three significant digits, so that bounds a float rounding apart merge
+    inner = {float(f"{q:.3g}") for q in quantiles if q < series.max()}
+    return sorted(inner | {float(series.max())})

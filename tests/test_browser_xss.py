@@ -1,0 +1,97 @@
+"""Untrusted text is never HTML: registry strings carrying XSS payloads stay inert text."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import LiveServer
+from webmap import create_app
+from webmap.text import escape_text
+
+PAYLOADS = [
+    "<img src=x onerror=alert(1)>",
+    "${alert(1)}",
+    "back`tick`alert(1)`",
+    "back\\slash\\",
+    '"><script>alert(1)</script>',
+]
+
+
+def test_escape_text_neutralises_html_and_template_strings() -> None:
+    for payload in PAYLOADS:
+        out = escape_text(payload)
+        for char in "<>`$\\\"'{}":
+            assert char not in out, (payload, out)
+    assert escape_text(None) == ""
+    assert escape_text("Genopole & Évry") == "Genopole &amp; Évry"
+
+
+@pytest.fixture
+def hostile_registry(registry_copy: Path) -> Path:
+    """The bundled registry with payloads in every free-text field of Delft."""
+    sites_path = registry_copy / "sites.geojson"
+    sites = json.loads(sites_path.read_text(encoding="utf-8"))
+    delft = [f for f in sites["features"] if f["properties"]["cluster"] == "delft"]
+    for feature, payload in zip(delft, PAYLOADS, strict=False):
+        feature["properties"].update(name=payload, address=payload, notes=payload, source=payload)
+    sites_path.write_text(json.dumps(sites), encoding="utf-8")
+    clusters_path = registry_copy / "clusters.geojson"
+    clusters = json.loads(clusters_path.read_text(encoding="utf-8"))
+    for feature in clusters["features"]:
+        if feature["properties"]["id"] == "delft":
+            feature["properties"].update(name=PAYLOADS[0], description=PAYLOADS[1], city="Delft")
+    clusters_path.write_text(json.dumps(clusters), encoding="utf-8")
+    return registry_copy
+
+
+def test_payloads_render_as_text_on_the_server_pages(hostile_registry: Path, page: Any) -> None:
+    server = LiveServer(create_app({"TESTING": True, "DATA_DIR": str(hostile_registry)}))
+    try:
+        page.page.goto(f"{server.url}/clusters/delft")
+        page.page.wait_for_selector("path.cm-site")
+        assert page.page.locator("h1").inner_text() == PAYLOADS[0]
+        panel = page.page.locator("#site-table").inner_text()
+        for payload in PAYLOADS:
+            assert payload in panel
+        # open every site's popup and read it back as text
+        texts = page.page.evaluate(
+            """() => {
+                const out = [];
+                window.clustermapMap.eachLayer(layer => {
+                    if (layer.getPopup && layer.getPopup() && layer.options.className &&
+                        layer.options.className.includes('cm-site')) {
+                        layer.openPopup();
+                        out.push(layer.getPopup().getElement().innerText);
+                    }
+                });
+                return out;
+            }"""
+        )
+        assert len(texts) == 5
+        for payload in PAYLOADS:
+            assert any(payload in text for text in texts), payload
+        tooltips = page.page.evaluate(
+            """() => {
+                const out = [];
+                window.clustermapMap.eachLayer(layer => {
+                    if (layer.getTooltip && layer.getTooltip()) {
+                        layer.openTooltip();
+                        out.push(layer.getTooltip().getElement().innerText);
+                    }
+                });
+                return out;
+            }"""
+        )
+        assert any(PAYLOADS[2] in text for text in tooltips)
+        page.page.goto(f"{server.url}/")
+        page.page.wait_for_selector("path.cm-cluster")
+        assert PAYLOADS[0] in page.page.locator("#cluster-list").inner_text()
+        assert page.page.locator("img[src=x]").count() == 0
+        assert page.dialogs == []
+        assert page.errors == []
+    finally:
+        server.stop()

@@ -1,0 +1,213 @@
+"""Response caching: a bounded LRU of computed results, ETags and ``304 Not Modified``.
+
+Everything cached is keyed by what determines it, always including the registry version,
+so a changed registry never serves a stale page or measure:
+
+* :class:`LruCache` holds computed results (measures, density layers, rendered pages), with
+  a bound on the number of entries. It is thread-safe (waitress serves from threads).
+* :func:`cached_page` decorates a Flask view: the first request renders the page and stores
+  its bytes and a strong ``ETag``; later requests answer from memory, and a request whose
+  ``If-None-Match`` holds that ETag gets ``304`` with no body, without rendering anything.
+* :func:`etag_of` hashes response bytes; :func:`conditional` adds the ETag to any response
+  and turns it into a ``304`` when the client already holds it.
+
+The cache of an app is ``app.extensions[CACHE_KEY]``; its size is ``CACHE_ENTRIES``.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Any, TypeVar, overload
+
+from flask import Flask, Response, current_app, make_response, request
+
+from webmap.state import get_registry
+
+__all__ = [
+    "CACHE_KEY",
+    "CachedPage",
+    "LruCache",
+    "cached_page",
+    "conditional",
+    "etag_of",
+    "get_cache",
+    "init_app",
+]
+
+CACHE_KEY = "clustermap.cache"
+DEFAULT_ENTRIES = 512
+
+T = TypeVar("T")
+
+
+class LruCache:
+    """A thread-safe least-recently-used mapping with at most ``max_entries`` items."""
+
+    def __init__(self, max_entries: int = DEFAULT_ENTRIES) -> None:
+        self.max_entries = max(1, int(max_entries))
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: Hashable) -> Any | None:
+        """The value stored under ``key`` (marked as recently used), or None."""
+        with self._lock:
+            if key not in self._items:
+                self.misses += 1
+                return None
+            self._items.move_to_end(key)
+            self.hits += 1
+            return self._items[key]
+
+    def put(self, key: Hashable, value: Any) -> None:
+        """Store ``value``, evicting the least recently used items beyond the bound."""
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.max_entries:
+                self._items.popitem(last=False)
+
+    def get_or_compute(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """The cached value of ``key``, computing and storing it on a miss.
+
+        Two threads missing at once may both compute; the result is the same.
+        """
+        found = self.get(key)
+        if found is not None:
+            return found
+        value = compute()
+        self.put(key, value)
+        return value
+
+    def clear(self) -> None:
+        """Forget everything."""
+        with self._lock:
+            self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def init_app(app: Flask) -> LruCache:
+    """Give ``app`` its cache (``CACHE_ENTRIES`` items, default 512)."""
+    cache = LruCache(int(app.config.get("CACHE_ENTRIES", DEFAULT_ENTRIES)))
+    app.extensions[CACHE_KEY] = cache
+    return cache
+
+
+def get_cache() -> LruCache:
+    """The current app's cache (created on first use if :func:`init_app` was not called)."""
+    cache = current_app.extensions.get(CACHE_KEY)
+    if cache is None:
+        cache = init_app(current_app)
+    return cache
+
+
+def etag_of(data: bytes) -> str:
+    """A strong ETag value (without quotes) for response bytes."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def conditional(response: Response) -> Response:
+    """Add a strong ETag to a ``200`` response to GET/HEAD and answer ``304`` if it matches.
+
+    Other responses are returned unchanged.
+    """
+    if request.method not in ("GET", "HEAD") or response.status_code != 200:
+        return response
+    if response.direct_passthrough or response.is_streamed:
+        return response
+    response.set_etag(etag_of(response.get_data()))
+    response.headers.setdefault("Cache-Control", "no-cache")
+    response.make_conditional(request)
+    return response
+
+
+@dataclass(frozen=True)
+class CachedPage:
+    """A rendered response kept in the cache."""
+
+    body: bytes
+    etag: str
+    headers: tuple[tuple[str, str], ...]
+
+
+_KEPT_HEADERS = ("Content-Type", "Content-Language")
+
+
+def _page_key(vary: Callable[[], Hashable] | None) -> tuple[Hashable, ...]:
+    view_args = tuple(sorted((request.view_args or {}).items()))
+    query = tuple(sorted(request.args.items(multi=True)))
+    extra = None if vary is None else vary()
+    return ("page", request.endpoint, view_args, query, get_registry().version, extra)
+
+
+def _not_modified(page: CachedPage) -> Response:
+    response = current_app.response_class(status=304)
+    response.set_etag(page.etag)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+def _from_cache(page: CachedPage) -> Response:
+    if request.if_none_match.contains(page.etag):
+        return _not_modified(page)
+    response = current_app.response_class(page.body, status=200, headers=list(page.headers))
+    response.set_etag(page.etag)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+View = Callable[..., Any]
+
+
+@overload
+def cached_page(view: View) -> Callable[..., Response]: ...
+@overload
+def cached_page(
+    *, vary: Callable[[], Hashable] | None = None
+) -> Callable[[View], Callable[..., Response]]: ...
+
+
+def cached_page(view: View | None = None, *, vary: Callable[[], Hashable] | None = None) -> Any:
+    """Cache a GET view's ``200`` responses per (endpoint, URL arguments, query, registry).
+
+    Apply it under the route decorator::
+
+        @bp.get("/clusters/<cluster_id>")
+        @cached_page
+        def cluster(cluster_id: str) -> str: ...
+
+    ``@cached_page(vary=func)`` adds ``func()`` (called in the request) to the key, for a
+    page that also depends on something else, e.g. whether a street network is cached.
+    The view may return anything Flask accepts; errors (``abort(404)``, non-200 statuses)
+    are not cached. The page must not depend on anything but its URL, the registry and
+    ``vary`` (no per-request nonce, cookie or user).
+    """
+    if view is None:
+        return functools.partial(cached_page, vary=vary)
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        if request.method not in ("GET", "HEAD"):
+            return make_response(view(*args, **kwargs))
+        cache = get_cache()
+        key = _page_key(vary)
+        page = cache.get(key)
+        if page is None:
+            response = make_response(view(*args, **kwargs))
+            if response.status_code != 200 or response.is_streamed:
+                return response
+            body = response.get_data()
+            headers = tuple((k, v) for k, v in response.headers.items() if k in _KEPT_HEADERS)
+            page = CachedPage(body=body, etag=etag_of(body), headers=headers)
+            cache.put(key, page)
+        return _from_cache(page)
+
+    return wrapper

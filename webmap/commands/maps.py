@@ -1,0 +1,120 @@
+"""``clustermap map``: a cluster's map, or an analyst's points, as one self-contained HTML
+file that opens from disk with no server and no internet (basemap tiles aside)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+
+from geo._errors import ParameterError
+from geo.registry import load_registry
+from webmap import maps
+from webmap.basemaps import BASEMAPS, DEFAULT_BASEMAP
+from webmap.commands.analysis import loader_options, read_input
+from webmap.commands.registry import DATA_OPTION
+from webmap.export import standalone_html
+from webmap.layers import LAYERS
+from webmap.mapdata import compute
+from webmap.mapview import MapView, parse_layers
+from webmap.pointmap import points_map
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file, so that a failure leaves no
+    half-written file (and an existing one untouched)."""
+    path = path.resolve()
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@click.command("map")
+@click.argument("cluster_id", metavar="[CLUSTER]", required=False)
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), required=True, help="The HTML file to write."
+)
+@click.option(
+    "--points",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    default=None,
+    help="Map this point file instead of a registry cluster.",
+)
+@click.option(
+    "--layers",
+    default=None,
+    help="Comma list of layers (cluster maps), e.g. sites,epicentres,density.",
+)
+@click.option(
+    "--basemap",
+    type=click.Choice(list(BASEMAPS)),
+    default=DEFAULT_BASEMAP,
+    show_default=True,
+    help="Basemap shown first.",
+)
+@click.option(
+    "--label",
+    "label_column",
+    default=None,
+    help="Column shown in point popups (--points; default: detected).",
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Network cache folder (default: $CLUSTERMAP_CACHE_DIR or ~/.cache/clustermap).",
+)
+@DATA_OPTION
+@loader_options
+def map_command(
+    cluster_id: str | None,
+    output: Path,
+    points: Path | None,
+    layers: str | None,
+    basemap: str,
+    label_column: str | None,
+    cache_dir: Path | None,
+    data_dir: Path | None,
+    **loader: Any,
+) -> None:
+    """Write a self-contained HTML map of CLUSTER, or of a point file with --points."""
+    if (cluster_id is None) == (points is None):
+        msg = "give either a CLUSTER id or --points FILE"
+        raise ParameterError(msg)
+    if not output.parent.resolve().is_dir():
+        msg = f"cannot write {output}: folder {output.parent} does not exist"
+        raise ParameterError(msg)
+    if points is not None:
+        if layers is not None:
+            msg = "--layers applies to cluster maps; a --points map draws the points"
+            raise ParameterError(msg)
+        fmap = points_map(read_input(points, loader), label_column=label_column, basemap=basemap)
+    else:
+        assert cluster_id is not None
+        registry = load_registry(data_dir)
+        registry.cluster(cluster_id)  # unknown id: exit 2 before any work
+        data = compute(registry, cluster_id, cache_dir=str(cache_dir) if cache_dir else None)
+        available = maps.available_layers(has_network=data.network is not None)
+        chosen = (
+            parse_layers(layers, available=available)
+            if layers
+            else tuple(key for key in available if LAYERS[key].default)
+        )
+        view = MapView(layers=chosen, basemap=basemap)
+        fmap = maps.cluster_map(
+            registry, cluster_id, overlays=data.overlays, network=data.network, view=view
+        )
+    html = standalone_html(fmap)
+    write_atomically(output, html)
+    click.echo(f"wrote {output} ({len(html.encode('utf-8')) / 1e6:.2f} MB)")
+
+
+COMMANDS: list[click.Command] = [map_command]

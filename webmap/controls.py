@@ -1,0 +1,50 @@
+"""Map controls Folium lacks or gets wrong for us.
+
+Folium's ``MeasureControl`` wraps leaflet-measure, which compiles its templates with
+``eval``: our Content-Security-Policy rightly forbids that, so the measure tool here is
+Leaflet.PolylineMeasure, which needs no ``eval``.
+"""
+
+from __future__ import annotations
+
+from branca.element import MacroElement
+from folium.elements import JSCSSMixin
+from jinja2 import Template
+
+
+class MeasureTool(JSCSSMixin, MacroElement):
+    """Distance measuring (Leaflet.PolylineMeasure), metric units."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        L.control.polylineMeasure({
+            position: "topleft",
+            unit: "kilometres",
+            showBearings: false,
+            clearMeasurementsOnStop: false,
+            showClearControl: true,
+            showUnitControl: false
+        }).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+    # placeholders; webmap.assets.use_local_assets points them at our vendored files
+    default_js = [("polylinemeasure_js", "Leaflet.PolylineMeasure.js")]  # noqa: RUF012
+    default_css = [("polylinemeasure_css", "Leaflet.PolylineMeasure.css")]  # noqa: RUF012
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "MeasureTool"
+
+
+class MapStyle(JSCSSMixin, MacroElement):
+    """Our map stylesheet (legends, labels, popups), so exported maps carry it too."""
+
+    _template = Template("")
+    default_js = []  # noqa: RUF012
+    default_css = [("clustermap_map_css", "map.css")]  # noqa: RUF012
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "MapStyle"

@@ -1,0 +1,81 @@
+"""What a cluster map needs, computed once per (registry version, cluster, network).
+
+Overlays (density, hexagons, cores, links, epicentres) and walking-network layers take
+from a tenth of a second to about a second to compute; they only change with the registry
+or the cached network, so they are memoised per app.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Hashable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import current_app, request
+
+from geo.measures import cluster_measures
+from geo.network import epicentre_isochrones, epicentre_paths, has_network
+from geo.network._cache import graph_path
+from geo.overlays import Overlays, cluster_overlays
+from geo.registry import Registry
+from webmap.maps import NetworkLayers
+from webmap.state import get_registry
+
+MEMO_KEY = "clustermap.mapdata"
+_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class ClusterMapData:
+    """Measures, overlays and (when the cluster has a cached network) network layers."""
+
+    measures: dict[str, Any]
+    overlays: Overlays
+    network: NetworkLayers | None
+
+
+def network_signature(cluster_id: str, cache_dir: str | None) -> float | None:
+    """Modification time of the cluster's cached graph, or None without a network."""
+    if not has_network(cluster_id, cache_dir=cache_dir):
+        return None
+    return Path(graph_path(cluster_id, cache_dir=cache_dir)).stat().st_mtime
+
+
+def request_network_signature() -> Hashable:
+    """For page caches: the network signature of the request's ``cluster_id`` (None for
+    an id the registry does not hold, which the view answers with 404)."""
+    cluster_id = str((request.view_args or {}).get("cluster_id"))
+    if cluster_id not in get_registry().clusters.index:
+        return None
+    return network_signature(cluster_id, current_app.config.get("NETWORK_CACHE_DIR"))
+
+
+def compute(registry: Registry, cluster_id: str, *, cache_dir: str | None) -> ClusterMapData:
+    """Compute a cluster's map data (no memo)."""
+    overlays = cluster_overlays(registry, cluster_id)
+    network = None
+    if has_network(cluster_id, cache_dir=cache_dir):
+        network = NetworkLayers(
+            isochrones=epicentre_isochrones(cluster_id, registry=registry, cache_dir=cache_dir),
+            paths=epicentre_paths(cluster_id, registry=registry, cache_dir=cache_dir),
+        )
+    measures = cluster_measures(registry, cluster_id)
+    return ClusterMapData(measures=measures, overlays=overlays, network=network)
+
+
+def cluster_map_data(registry: Registry, cluster_id: str) -> ClusterMapData:
+    """The current app's memoised map data of a cluster."""
+    cache_dir = current_app.config.get("NETWORK_CACHE_DIR")
+    key = (registry.version, cluster_id, cache_dir, network_signature(cluster_id, cache_dir))
+    memo: dict[Any, ClusterMapData] = current_app.extensions.setdefault(MEMO_KEY, {})
+    with _LOCK:
+        found = memo.get(key)
+    if found is None:
+        found = compute(registry, cluster_id, cache_dir=cache_dir)
+        with _LOCK:
+            if len(memo) > 64:
+                memo.clear()
+            memo[key] = found
+    return found

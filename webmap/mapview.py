@@ -1,0 +1,78 @@
+"""What a map shows: layers, basemap and view, parsed from query parameters or options.
+
+Parsing is strict: an unknown layer, an unknown basemap, or a latitude, longitude or zoom
+out of range is a :class:`geo._errors.ParameterError` with a readable message (answered
+``400`` by the pages), never a broken map.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from geo._errors import ParameterError
+from webmap.basemaps import BASEMAPS, DEFAULT_BASEMAP
+
+MAX_ZOOM = 19
+
+
+@dataclass(frozen=True)
+class MapView:
+    """Layers to draw (``None``: every layer, the default ones shown), the basemap, and an
+    optional centre and zoom (``None``: fit the data)."""
+
+    layers: tuple[str, ...] | None = None
+    basemap: str = DEFAULT_BASEMAP
+    lat: float | None = None
+    lon: float | None = None
+    zoom: int | None = None
+
+
+def parse_layers(text: str, *, available: Iterable[str]) -> tuple[str, ...]:
+    """A comma list of layer keys, each one of ``available``."""
+    allowed = list(available)
+    keys = tuple(k.strip() for k in text.split(",") if k.strip())
+    unknown = [k for k in keys if k not in allowed]
+    if unknown:
+        msg = f"unknown layer {unknown[0]!r}; layers: {', '.join(allowed)}"
+        raise ParameterError(msg)
+    if not keys:
+        msg = f"layers is empty; layers: {', '.join(allowed)}"
+        raise ParameterError(msg)
+    return keys
+
+
+def parse_view(args: Mapping[str, str], *, available: Iterable[str]) -> MapView:
+    """A :class:`MapView` from ``layers``, ``basemap``, ``lat``, ``lon`` and ``zoom``."""
+    layers = parse_layers(args["layers"], available=available) if "layers" in args else None
+    basemap = args.get("basemap", DEFAULT_BASEMAP)
+    if basemap not in BASEMAPS:
+        msg = f"unknown basemap {basemap!r}; basemaps: {', '.join(BASEMAPS)}"
+        raise ParameterError(msg)
+    lat = _number(args, "lat", -90, 90)
+    lon = _number(args, "lon", -180, 180)
+    if (lat is None) != (lon is None):
+        msg = "lat and lon go together: give both or neither"
+        raise ParameterError(msg)
+    zoom = None
+    if "zoom" in args:
+        text = args["zoom"]
+        if not text.isdigit() or int(text) > MAX_ZOOM:
+            msg = f"zoom must be a whole number from 0 to {MAX_ZOOM}"
+            raise ParameterError(msg)
+        zoom = int(text)
+    return MapView(layers=layers, basemap=basemap, lat=lat, lon=lon, zoom=zoom)
+
+
+def _number(args: Mapping[str, str], name: str, low: float, high: float) -> float | None:
+    if name not in args:
+        return None
+    try:
+        value = float(args[name])
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and low <= value <= high):
+        msg = f"{name} must be a number from {low:g} to {high:g}"
+        raise ParameterError(msg)
+    return value

@@ -1,0 +1,366 @@
+"""Maps of many points (an analyst's file of up to hundreds of thousands of sites).
+
+One Folium marker per point costs a Leaflet object, a popup and several lines of
+JavaScript each: about 40 s and 22 MB for 100,000 sites. :class:`PointLayer` instead embeds
+the points once, as one compact JSON object (longitudes and latitudes rounded to 6 decimals,
+about 0.1 m, and a label array), and draws them with ``L.circleMarker`` on one shared
+``L.canvas()`` renderer, inside an ``L.markerClusterGroup`` with chunked loading above
+:data:`CLUSTER_THRESHOLD` points. A label reaches the page only through
+:func:`webmap.text.escape_text` and is shown by a popup opened on click.
+
+For tests and scripts, a loaded page exposes:
+
+* ``window.clustermapPointCount``: the number of points loaded by all point layers of the
+  page, set (and increased) once a layer has finished loading: at once for a plain layer;
+  for a clustered one, when the chunked clustering that starts once the layer is first on
+  the map is complete. Undefined before;
+* ``window.clustermapPointLayers``: the Leaflet layers (cluster or feature groups), in the
+  order they were loaded; each point marker carries its row number as ``options.cmIndex``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from folium.elements import JSCSSMixin
+from folium.map import Layer
+from folium.template import Template
+
+from geo._errors import InputDataError, ParameterError
+from geo.projection import lonlat_arrays
+from webmap.basemaps import BASEMAPS, DEFAULT_BASEMAP, add_basemaps
+from webmap.text import escape_text
+
+__all__ = [
+    "CLUSTER_THRESHOLD",
+    "LABEL_NAMES",
+    "PointLayer",
+    "add_points",
+    "label_column_of",
+    "points_map",
+]
+
+#: Column names taken as a point's label when none is given (compared case-insensitively,
+#: in this order).
+LABEL_NAMES = ("name", "nom", "label", "title")
+#: Above this many points, markers are clustered (Leaflet.markercluster, chunked loading).
+CLUSTER_THRESHOLD = 1000
+DEFAULT_COLOUR = "#3388ff"
+_COLOUR = re.compile(r"#[0-9a-fA-F]{3,8}|[a-zA-Z]{3,20}")
+_DECIMALS = 6
+# characters that could end a <script> block or start an HTML comment in it, and the two
+# line separators older JavaScript engines refuse inside string literals
+_SCRIPT_SAFE = str.maketrans(
+    {"<": "\\u003c", ">": "\\u003e", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+)
+
+
+class PointLayer(JSCSSMixin, Layer):
+    """A Leaflet layer of circle markers on a canvas, clustered or not, from compact data.
+
+    Parameters
+    ----------
+    lon, lat
+        Coordinates in degrees (WGS 84), one per point.
+    labels
+        One label per point (any objects, shown as plain text in a popup), or None for no
+        popups.
+    name
+        The layer's name in the layer control (plain text).
+    colour
+        Fill colour: ``#rgb``/``#rrggbb``(``aa``) or a CSS colour name.
+    cluster
+        Cluster the markers; default: when there are more than :data:`CLUSTER_THRESHOLD`.
+    radius
+        Marker radius in pixels.
+    show
+        Whether the layer is shown when the map opens.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = (function () {
+            var data = {{ this.data_json }};
+            var style = {{ this.style_json }};
+            style.renderer = L.canvas({padding: 0.5, tolerance: 3});
+            var group;
+            function loaded() {
+                window.clustermapPointLayers = window.clustermapPointLayers || [];
+                window.clustermapPointLayers.push(group);
+                window.clustermapPointCount =
+                    (window.clustermapPointCount || 0) + group.getLayers().length;
+            }
+            {%- if this.cluster %}
+            var done = false;
+            group = L.markerClusterGroup({
+                chunkedLoading: true,
+                showCoverageOnHover: false,
+                chunkProgress: function (processed, total) {
+                    // (the group's own onAdd reports an empty batch: 0 of 0)
+                    if (!done && total === markers.length && processed === total) {
+                        done = true;
+                        loaded();
+                    }
+                }
+            });
+            {%- else %}
+            group = L.featureGroup();
+            {%- endif %}
+            var markers = new Array(data.lat.length);
+            for (var i = 0; i < data.lat.length; i++) {
+                style.cmIndex = i;
+                markers[i] = L.circleMarker([data.lat[i], data.lon[i]], style);
+            }
+            {%- if this.cluster %}
+            // markers are clustered once the group is on a map: before that, addLayers
+            // checks each marker against all the pending ones (quadratic: 5 s for 100,000)
+            group.once("add", function () {
+                if (markers.length) {
+                    group.addLayers(markers);
+                } else if (!done) {
+                    done = true;
+                    loaded();
+                }
+            });
+            {%- else %}
+            for (var j = 0; j < markers.length; j++) { group.addLayer(markers[j]); }
+            loaded();
+            {%- endif %}
+            if (data.label) {
+                // labels went through escape_text: HTML character references only, no markup
+                group.on("click", function (e) {
+                    var content = L.DomUtil.create("div", "cm-point-popup");
+                    content.innerHTML = data.label[e.layer.options.cmIndex];
+                    L.popup({maxWidth: 320})
+                        .setLatLng(e.layer.getLatLng())
+                        .setContent(content)
+                        .openOn(group._map);
+                });
+            }
+            return group;
+        })();
+        {% endmacro %}
+        """
+    )
+
+    # replaced by use_local_assets (webmap.assets), like Folium's own classes' links; lists,
+    # as Folium's JSCSSMixin declares them
+    default_js = [  # noqa: RUF012
+        ("markerclusterjs", "/static/vendor/leaflet.markercluster/dist/leaflet.markercluster.js"),
+    ]
+    default_css = [  # noqa: RUF012
+        ("markerclustercss", "/static/vendor/leaflet.markercluster/dist/MarkerCluster.css"),
+        (
+            "markerclusterdefaultcss",
+            "/static/vendor/leaflet.markercluster/dist/MarkerCluster.Default.css",
+        ),
+    ]
+
+    def __init__(
+        self,
+        lon: np.ndarray,
+        lat: np.ndarray,
+        labels: list[Any] | None = None,
+        *,
+        name: str = "Points",
+        colour: str = DEFAULT_COLOUR,
+        cluster: bool | None = None,
+        radius: float = 5.0,
+        show: bool = True,
+    ) -> None:
+        super().__init__(name=escape_text(name), overlay=True, control=True, show=show)
+        self._name = "PointLayer"
+        problems = []
+        if len(lon) != len(lat) or (labels is not None and len(labels) != len(lon)):
+            problems.append("lon, lat and labels must have the same length")
+        if not _COLOUR.fullmatch(colour):
+            problems.append(f"colour must be #rgb, #rrggbb or a CSS colour name, not {colour!r}")
+        if not 0 < radius <= 50:
+            problems.append(f"radius must be in (0, 50] pixels, not {radius}")
+        if problems:
+            raise ParameterError("; ".join(problems))
+        self.n_points = len(lon)
+        #: ``[[south, west], [north, east]]`` of the points, None when there are none
+        self.bounds = (
+            [[float(np.min(lat)), float(np.min(lon))], [float(np.max(lat)), float(np.max(lon))]]
+            if self.n_points
+            else None
+        )
+        self.cluster = self.n_points > CLUSTER_THRESHOLD if cluster is None else cluster
+        if not self.cluster:
+            # the plugin is only needed for clustering (instance attributes win over the
+            # class's, which use_local_assets sets)
+            self.default_js = []
+            self.default_css = []
+        data: dict[str, list[Any]] = {"lon": _rounded(lon), "lat": _rounded(lat)}
+        if labels is not None:
+            data["label"] = [escape_text(_text(v)) for v in labels]
+        self.data_json = script_json(data)
+        self.style_json = script_json(
+            {
+                "radius": radius,
+                "color": "#222222",
+                "weight": 1,
+                "fillColor": colour,
+                "fillOpacity": 0.8,
+            }
+        )
+
+
+def script_json(value: Any) -> str:
+    """Compact JSON that is also safe as a JavaScript expression inside ``<script>``.
+
+    ``<`` and ``>`` are written as ``\\u003c``/``\\u003e``, so neither ``</script>`` nor
+    ``<!--`` can appear, whatever the strings hold.
+    """
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return text.translate(_SCRIPT_SAFE)
+
+
+def label_column_of(gdf: pd.DataFrame) -> str | None:
+    """The first column named like a label (:data:`LABEL_NAMES`, any case), or None."""
+    by_lower: dict[str, str] = {}
+    for column in gdf.columns:
+        if isinstance(column, str):
+            by_lower.setdefault(column.lower(), column)
+    return next((by_lower[n] for n in LABEL_NAMES if n in by_lower), None)
+
+
+def add_points(
+    fmap: folium.Map | folium.FeatureGroup,
+    gdf: gpd.GeoDataFrame,
+    *,
+    label_column: str | None = None,
+    name: str = "Points",
+    colour: str = DEFAULT_COLOUR,
+    cluster: bool | None = None,
+) -> PointLayer:
+    """Draw every point of ``gdf`` on ``fmap`` as one :class:`PointLayer`.
+
+    Parameters
+    ----------
+    fmap
+        The map (or a feature group of it).
+    gdf
+        Points in any CRS (reprojected to EPSG:4326 here). Other geometries are drawn at a
+        representative point; rows without geometry or with non-finite coordinates are left
+        out with a :class:`UserWarning`.
+    label_column
+        Column shown in a point's popup; default the first of :data:`LABEL_NAMES` present,
+        else no popups.
+    name
+        The layer's name in the layer control.
+    colour
+        Fill colour of the markers.
+    cluster
+        Cluster the markers; default: above :data:`CLUSTER_THRESHOLD` points.
+
+    Returns
+    -------
+    PointLayer
+        The layer added.
+
+    Raises
+    ------
+    ParameterError
+        If ``label_column`` is not a column of ``gdf``, or ``colour`` is not a colour.
+    InputDataError
+        If ``gdf`` has no CRS.
+    """
+    if label_column is not None and label_column not in gdf.columns:
+        msg = (
+            f"label column {label_column!r} not found; columns: {', '.join(map(str, gdf.columns))}"
+        )
+        raise ParameterError(msg)
+    label_column = label_column if label_column is not None else label_column_of(gdf)
+    lon, lat, keep = _lonlat(gdf)
+    labels = None if label_column is None else list(gdf[label_column].to_numpy()[keep])
+    layer = PointLayer(lon, lat, labels, name=name, colour=colour, cluster=cluster)
+    layer.add_to(fmap)
+    return layer
+
+
+def points_map(
+    gdf: gpd.GeoDataFrame,
+    *,
+    label_column: str | None = None,
+    basemap: str = DEFAULT_BASEMAP,
+) -> folium.Map:
+    """A map of every point of ``gdf``, fitted to their extent, with a layer control.
+
+    Parameters
+    ----------
+    gdf
+        Points in any CRS (see :func:`add_points`).
+    label_column
+        Column shown in a point's popup; default detected by name (:data:`LABEL_NAMES`).
+    basemap : {"osm", "positron", "none"}
+        The basemap shown first; the others are offered in the layer control.
+
+    Raises
+    ------
+    ParameterError
+        If ``basemap`` or ``label_column`` is unknown.
+    InputDataError
+        If ``gdf`` has no CRS.
+    """
+    if basemap not in BASEMAPS:
+        msg = f"unknown basemap {basemap!r}; choose one of {', '.join(BASEMAPS)}"
+        raise ParameterError(msg)
+    fmap = folium.Map(location=[50.0, 7.0], zoom_start=4, tiles=None, control_scale=True)
+    add_basemaps(fmap, selected=basemap)
+    layer = add_points(fmap, gdf, label_column=label_column)
+    folium.LayerControl(collapsed=True).add_to(fmap)
+    if layer.bounds is not None:
+        fmap.fit_bounds(layer.bounds, padding=(20, 20), max_zoom=16)
+    return fmap
+
+
+def _lonlat(gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Longitudes, latitudes (WGS 84) of the kept rows, and the boolean mask of those rows."""
+    if gdf.crs is None:
+        msg = "the points have no CRS; give one (e.g. --crs EPSG:4326)"
+        raise InputDataError(msg)
+    geoms = gdf.geometry.to_numpy()
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    geoms = geoms[present]
+    not_point = shapely.get_type_id(geoms) != 0
+    if not_point.any():
+        geoms = geoms.copy()
+        geoms[not_point] = shapely.point_on_surface(geoms[not_point])
+    series = gpd.GeoSeries(geoms, crs=gdf.crs)
+    lon = np.full(len(gdf), np.nan)
+    lat = np.full(len(gdf), np.nan)
+    if present.any():
+        lon[present], lat[present] = lonlat_arrays(series)
+    keep = present & np.isfinite(lon) & np.isfinite(lat)
+    dropped = int((~keep).sum())
+    if dropped:
+        warnings.warn(
+            f"{dropped} row(s) without geometry or valid coordinates are not drawn",
+            UserWarning,
+            stacklevel=3,
+        )
+    return lon[keep], lat[keep], keep
+
+
+def _rounded(values: np.ndarray) -> list[float]:
+    rounded: list[float] = np.round(np.asarray(values, dtype=float), _DECIMALS).tolist()
+    return rounded
+
+
+def _text(value: Any) -> Any:
+    """None for missing values (NaN, None, NA), so that they show as empty text."""
+    try:
+        return None if pd.isna(value) else value
+    except (TypeError, ValueError):  # lists and arrays: ambiguous truth value
+        return value

@@ -1,0 +1,49 @@
+/* clustermap cluster page: the copyable <iframe> snippet follows the map's view and layers. */
+(function () {
+  "use strict";
+  var config = document.getElementById("cm-embed-config");
+  var box = document.getElementById("embed-snippet");
+  var map = window.clustermapMap;
+  if (!config || !box || !map) { return; }
+  var keys = JSON.parse(config.dataset.layerKeys || "{}");
+  var basemap = config.dataset.basemap || "osm";
+
+  function escapeAttr(text) {
+    return String(text).replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
+  }
+
+  function visibleLayers() {
+    var shown = [];
+    Object.keys(keys).forEach(function (name) {
+      var layer = window[name];
+      if (layer && map.hasLayer(layer) && shown.indexOf(keys[name]) < 0) { shown.push(keys[name]); }
+    });
+    return shown;
+  }
+
+  function update() {
+    var centre = map.getCenter();
+    var params = new URLSearchParams();
+    var layers = visibleLayers();
+    if (layers.length) { params.set("layers", layers.join(",")); }
+    params.set("basemap", basemap);
+    params.set("lat", centre.lat.toFixed(5));
+    params.set("lon", centre.lng.toFixed(5));
+    params.set("zoom", String(map.getZoom()));
+    var src = config.dataset.embedUrl + "?" + params.toString();
+    box.value = '<iframe src="' + escapeAttr(src) + '" title="' + escapeAttr(config.dataset.title) +
+      '" width="800" height="500" loading="lazy" referrerpolicy="strict-origin-when-cross-origin"></iframe>';
+  }
+
+  map.on("moveend zoomend overlayadd overlayremove", update);
+  map.on("baselayerchange", function (event) {
+    var names = { "OpenStreetMap": "osm", "CartoDB Positron": "positron", "No basemap": "none" };
+    basemap = names[event.name] || basemap;
+    update();
+  });
+  document.getElementById("embed-copy").addEventListener("click", function () {
+    box.select();
+    if (navigator.clipboard) { navigator.clipboard.writeText(box.value); }
+  });
+  update();
+})();
