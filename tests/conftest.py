@@ -137,3 +137,31 @@ def page(browser: Any) -> Iterator[BrowserPage]:
     wrapped = BrowserPage(context.new_page())
     yield wrapped
     context.close()
+
+
+@pytest.fixture
+def crowded_registry(registry_copy: Path) -> Path:
+    """The bundled registry with 300 more Delft sites, enough to cluster the markers."""
+    import json
+
+    import numpy as np
+
+    path = registry_copy / "sites.geojson"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    rng = np.random.default_rng(1)
+    roles = ["company", "research", "incubator"]
+    for i in range(300):
+        lon, lat = 4.33 + rng.random() * 0.08, 51.97 + rng.random() * 0.05
+        data["features"].append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                "properties": {
+                    "id": f"company-{i}", "cluster": "delft", "name": f"Company {i}",
+                    "role": roles[i % 3], "address": "Delft", "location_precision": "building",
+                    "source": "generated for tests",
+                },
+            }
+        )  # fmt: skip
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return registry_copy

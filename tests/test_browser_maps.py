@@ -62,3 +62,26 @@ def test_overview_map_has_a_marker_per_located_cluster(live_server: Any, page: A
     page.page.wait_for_url("**practice=rd_links")
     assert page.page.locator("#cluster-list li").count() == 5
     assert page.errors == []
+
+
+def test_crowded_cluster_groups_its_markers(crowded_registry: Any, page: Any) -> None:
+    from tests.conftest import LiveServer
+    from webmap import create_app
+
+    server = LiveServer(create_app({"TESTING": True, "DATA_DIR": str(crowded_registry)}))
+    try:
+        page.page.goto(f"{server.url}/clusters/delft")
+        page.page.wait_for_selector(".marker-cluster")
+        total = page.page.evaluate(
+            """() => {
+                let n = 0;
+                window.clustermapMap.eachLayer(layer => {
+                    if (layer instanceof L.MarkerClusterGroup) { n += layer.getLayers().length; }
+                });
+                return n;
+            }"""
+        )
+        assert total == 305  # 5 registry sites + 300 generated, all in the cluster group
+        assert page.errors == []
+    finally:
+        server.stop()

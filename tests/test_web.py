@@ -44,6 +44,17 @@ def test_pages_load_scripts_and_styles_only_from_our_server(client: Any) -> None
             assert ref.startswith("/static/"), ref
 
 
+def test_crowded_cluster_pages_load_assets_only_from_our_server(crowded_registry: Path) -> None:
+    """Marker clustering pulls in more plugins: they must be vendored too."""
+    client = create_app({"TESTING": True, "DATA_DIR": str(crowded_registry)}).test_client()
+    for url in ("/clusters/delft", "/embed/delft?layers=sites,density,hexbins,cores,nn"):
+        page = client.get(url).get_data(as_text=True)
+        assert "markerClusterGroup" in page, url
+        assets = re.findall(r'<script[^>]+src="([^"]+)"', page)
+        assets += re.findall(r'<link[^>]+href="([^"]+)"', page)
+        assert all(ref.startswith("/static/") for ref in assets), url
+
+
 def test_vendored_assets_are_served_with_licences(client: Any) -> None:
     for package in VENDORED:
         assert (VENDOR_DIR / package.name / package.licence).is_file()

@@ -84,12 +84,24 @@ VENDORED = (
         "LICENSE.txt",
     ),
     Package("leaflet.heat", "0.2.0", ("dist/leaflet-heat.js",), "LICENSE"),
+    Package(
+        "leaflet.featuregroup.subgroup",
+        "1.0.2",
+        ("dist/leaflet.featuregroup.subgroup.js",),
+        "LICENSE",
+    ),
     # Folium's popups build their content with jQuery's $(...)
     Package("jquery", "3.7.1", ("dist/jquery.min.js",), "LICENSE.txt"),
 )
 
 # Folium class -> the (name, vendored file) pairs it needs, replacing its CDN defaults.
 _JS: dict[Any, list[tuple[str, str]]] = {
+    plugins.FeatureGroupSubGroup: [
+        (
+            "featuregroupsubgroupjs",
+            "vendor/leaflet.featuregroup.subgroup/dist/leaflet.featuregroup.subgroup.js",
+        )
+    ],
     folium.Map: [
         ("leaflet", "vendor/leaflet/dist/leaflet.js"),
         ("jquery", "vendor/jquery/dist/jquery.min.js"),
@@ -135,6 +147,7 @@ _CSS: dict[Any, list[tuple[str, str]]] = {
         ("Control_MiniMap_css", "vendor/leaflet-minimap/dist/Control.MiniMap.min.css")
     ],
     plugins.HeatMap: [],
+    plugins.FeatureGroupSubGroup: [],
     MapStyle: [("clustermap_map_css", "map.css")],
 }
 
