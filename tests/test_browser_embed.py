@@ -78,3 +78,21 @@ def test_embed_origins_are_configurable_from_the_environment(monkeypatch: Any) -
     app = create_app({"TESTING": True, "DATA_DIR": str(DATA)})
     policy = app.test_client().get("/embed/delft").headers["Content-Security-Policy"]
     assert "frame-ancestors 'self' https://news.example.org" in policy
+
+
+def test_snippet_follows_the_view_and_layers(live_server: Any, page: Any) -> None:
+    page.page.goto(f"{live_server.url}/clusters/delft")
+    page.page.wait_for_selector("path.cm-site")
+    snippet = page.page.locator("#embed-snippet")
+    assert f'src="{live_server.url}/embed/delft?layers=' in snippet.input_value()
+    page.page.get_by_label("Kernel density", exact=True).check()
+    page.page.evaluate("window.clustermapMap.setView([51.995, 4.38], 15, {animate: false})")
+    value = snippet.input_value()
+    src = value.split('src="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    assert "density" in src.split("layers=", 1)[1].split("&", 1)[0]
+    assert "lat=51.99500" in src
+    assert "zoom=15" in src
+    page.page.goto(src)  # the snippet's URL renders the same view
+    page.page.wait_for_selector("path.cm-site")
+    assert page.page.locator(".cm-legend-density").count() == 1
+    assert page.errors == []

@@ -101,3 +101,17 @@ def test_server_refuses_an_invalid_registry(registry_copy: Path) -> None:
     (registry_copy / "sites.geojson").write_text("{", encoding="utf-8")
     with pytest.raises(RegistryError, match="not valid JSON"):
         create_app({"DATA_DIR": str(registry_copy)})
+
+
+def test_cluster_page_panel_has_measures_downloads_and_snippet(client: Any) -> None:
+    page = client.get("/clusters/delft").get_data(as_text=True)
+    panel = re.sub(r"\s+", " ", page)
+    assert "tu-delft-campus \u2013 yes-delft</th><td>1,352 m" in panel
+    assert "technopolis \u2013 yes-delft</th><td>115 m" in panel
+    assert "does not hold: 1 of 3 sides between 100 and 1,000 m" in panel
+    assert 'id="embed-snippet"' in page
+    csv = client.get("/clusters/delft/sites.csv")
+    assert csv.mimetype == "text/csv"
+    assert csv.get_data(as_text=True).splitlines()[0].startswith("id,cluster,name,role,lon,lat")
+    measures = client.get("/clusters/delft/measures.json").get_json()
+    assert measures == client.get("/api/clusters/delft/measures").get_json()
