@@ -14,6 +14,7 @@ from tests.conftest import DATA
 from tests.network_fixtures import DELFT_GRAPHML
 from webmap import api, create_app
 from webmap.caching import LruCache
+from webmap.params import Param, parse_params
 
 
 def test_measures_are_the_json_of_the_measures_command(client: Any, registry: Any) -> None:
@@ -110,13 +111,13 @@ def test_isochrones_where_a_network_exists(tmp_path: Path) -> None:
 
 def test_parse_params_reports_every_problem_and_clamps_where_asked() -> None:
     params = (
-        api.Param("a", "number", "", minimum=0, maximum=10),
-        api.Param("b", "integer", "", default=100, minimum=1, maximum=1000, clamp=True),
-        api.Param("c", "boolean", "", default=False),
+        Param("a", "number", "", minimum=0, maximum=10),
+        Param("b", "integer", "", default=100, minimum=1, maximum=1000, clamp=True),
+        Param("c", "boolean", "", default=False),
     )
-    assert api.parse_params(params, {"b": "5000", "c": "true"}) == {"a": None, "b": 1000, "c": True}
+    assert parse_params(params, {"b": "5000", "c": "true"}) == {"a": None, "b": 1000, "c": True}
     with pytest.raises(api.ParameterError) as info:
-        api.parse_params(params, {"a": "1e400", "b": "0", "c": "maybe"})
+        parse_params(params, {"a": "1e400", "b": "0", "c": "maybe"})
     message = str(info.value)
     assert "a must be a finite number" in message
     assert "b must be >= 1" in message

@@ -1,4 +1,5 @@
-"""Flask routes for the JSON API: each adapts one function of :mod:`webmap.api`.
+"""Flask routes for the JSON API: each adapts one function of :mod:`webmap.api`,
+:mod:`webmap.api_measures` or :mod:`webmap.api_uploads`.
 
 Each route also carries its OpenAPI :func:`~webmap.openapi.operation`, so
 ``/openapi.json`` documents exactly the routes that exist. ``GET`` answers carry an ETag
@@ -13,16 +14,17 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
-from webmap import api, openapi
+from webmap import api, api_measures, api_uploads, openapi
 from webmap.caching import conditional, get_cache
 from webmap.openapi import operation
+from webmap.params import Param
 from webmap.state import get_registry
 from webmap.uploads import get_store
 
 bp = Blueprint("api", __name__)
 
 _CLUSTER = {"cluster_id": ("Cluster id, e.g. delft (see /api/clusters).", (), "delft")}
-_PRACTICE = api.Param("practice", "string", "Only clusters with this practice.")
+_PRACTICE = Param("practice", "string", "Only clusters with this practice.")
 _UPLOAD_BODY = {
     "description": "Points as CSV (`;` or `,` separated, decimal commas accepted; latitude and "
     "longitude columns detected by name) or GeoJSON, or a multipart form with a `file`.",
@@ -74,37 +76,41 @@ def sites(cluster_id: str) -> Response:
 @bp.get("/api/clusters/<cluster_id>/measures")
 @operation(
     "Density and proximity measures (the JSON of `clustermap measures --json`)",
-    params=api.MEASURES_PARAMS,
+    params=api_measures.MEASURES_PARAMS,
     path_params=_CLUSTER,
 )
 def measures(cluster_id: str) -> Response:
     """One cluster's measures."""
-    return to_flask(api.measures(get_registry(), cluster_id, request.args, cache=get_cache()))
+    return to_flask(
+        api_measures.measures(get_registry(), cluster_id, request.args, cache=get_cache())
+    )
 
 
 @bp.get("/api/clusters/<cluster_id>/density")
 @operation(
     "Kernel-density contours and H3 hexagons as GeoJSON",
-    params=api.DENSITY_PARAMS,
+    params=api_measures.DENSITY_PARAMS,
     body="geojson",
     path_params=_CLUSTER,
 )
 def density(cluster_id: str) -> Response:
     """One cluster's density layers."""
-    return to_flask(api.density(get_registry(), cluster_id, request.args, cache=get_cache()))
+    return to_flask(
+        api_measures.density(get_registry(), cluster_id, request.args, cache=get_cache())
+    )
 
 
 @bp.get("/api/clusters/<cluster_id>/isochrones")
 @operation(
     "Walking isochrones around the epicentres (404 NetworkUnavailable without a network)",
-    params=api.ISOCHRONE_PARAMS,
+    params=api_measures.ISOCHRONE_PARAMS,
     body="geojson",
     path_params=_CLUSTER,
 )
 def isochrones(cluster_id: str) -> Response:
     """One cluster's isochrones, where a street network is cached."""
     cache_dir = current_app.config.get("NETWORK_CACHE_DIR")
-    result = api.isochrones(
+    result = api_measures.isochrones(
         get_registry(),
         cluster_id,
         request.args,
@@ -118,7 +124,7 @@ def isochrones(cluster_id: str) -> Response:
 @operation(
     "Measure uploaded points; the answer links a map kept for a while",
     tags=("uploads",),
-    params=api.ANALYZE_PARAMS,
+    params=api_uploads.ANALYZE_PARAMS,
     request_body=_UPLOAD_BODY,
     statuses=(400, 413),
     success=201,
@@ -130,7 +136,7 @@ def analyze() -> Response:
         data, filename, content_type = upload.read(), upload.filename, upload.mimetype
     else:
         data, filename, content_type = request.get_data(), None, request.mimetype
-    result = api.analyze(
+    result = api_uploads.analyze(
         data,
         request.args,
         store=get_store(),
@@ -145,7 +151,7 @@ def analyze() -> Response:
 @operation("The measures of an uploaded analysis (404 once expired)", tags=("uploads",))
 def analysis(token: str) -> Response:
     """An upload's measures."""
-    return to_flask(api.analysis_measures(get_store(), token))
+    return to_flask(api_uploads.analysis_measures(get_store(), token))
 
 
 @bp.get("/analyses/<token>")

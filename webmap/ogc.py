@@ -24,9 +24,10 @@ import shapely
 
 from geo._errors import ParameterError
 from geo.registry import Registry
-from webmap.api import GEOJSON, JSON, ApiResponse, Param, error, parse_params
+from webmap.api import GEOJSON, JSON, ApiResponse, error
 from webmap.caching import LruCache
 from webmap.openapi import OPENAPI_MEDIA_TYPE
+from webmap.params import Param, parse_params
 
 __all__ = [
     "COLLECTIONS",

@@ -1,0 +1,263 @@
+"""API functions for a cluster's measures, density layers and walking isochrones."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from typing import Any, cast
+
+from geo._errors import ClustermapError, ParameterError
+from geo.registry import Registry
+from webmap.api import GEOJSON, ApiResponse, from_exception
+from webmap.caching import LruCache
+from webmap.params import Param, parse_params
+
+HEX_RES = Param(
+    "hex_res",
+    "integer",
+    "H3 resolution of the hexagonal bins (9 is about 0.1 km²).",
+    default=9,
+    minimum=0,
+    maximum=15,
+)
+MEASURES_PARAMS = (
+    HEX_RES,
+    Param(
+        "eps",
+        "number",
+        "DBSCAN radius of the dense cores, metres.",
+        default=500.0,
+        minimum=1.0,
+        maximum=50_000.0,
+    ),
+    Param(
+        "min_samples",
+        "integer",
+        "DBSCAN minimum samples of a dense core.",
+        default=3,
+        minimum=1,
+        maximum=1000,
+    ),
+)
+
+#: Largest kernel-density grid computed for a web request (cells).
+MAX_WEB_KDE_CELLS = 2_000_000
+
+DENSITY_PARAMS = (
+    Param(
+        "bandwidth",
+        "number",
+        "Kernel bandwidth in metres (standard deviation for the "
+        "gaussian kernel, support radius otherwise) or a rule of thumb.",
+        default="scott",
+        minimum=1.0,
+        maximum=100_000.0,
+        choices=("scott", "silverman"),
+    ),
+    Param(
+        "cell",
+        "number",
+        "Grid cell size, metres (default: 512 cells on the longest side).",
+        minimum=1.0,
+        maximum=100_000.0,
+    ),
+    Param(
+        "kernel",
+        "string",
+        "Kernel shape.",
+        default="gaussian",
+        choices=("gaussian", "quartic", "epanechnikov"),
+    ),
+    Param(
+        "hex_res",
+        "integer",
+        "H3 resolution of the hexagonal bins.",
+        default=9,
+        minimum=0,
+        maximum=15,
+    ),
+)
+
+ISOCHRONE_PARAMS = (
+    Param(
+        "minutes",
+        "numbers",
+        "Walking times in minutes, comma-separated.",
+        default=[5.0, 10.0, 15.0],
+        minimum=0,
+        exclusive_minimum=True,
+        maximum=60.0,
+        max_items=6,
+    ),
+)
+
+
+def measures(
+    registry: Registry, cluster_id: str, args: Mapping[str, str], *, cache: LruCache
+) -> ApiResponse:
+    """``GET /api/clusters/<id>/measures``: the JSON of ``clustermap measures --json``."""
+    from geo.measures import cluster_measures
+
+    try:
+        registry.cluster(cluster_id)
+        opts = parse_params(MEASURES_PARAMS, args)
+        key = ("measures", cluster_id, tuple(sorted(opts.items())), registry.version)
+        body = cache.get_or_compute(
+            key,
+            lambda: quietly(
+                cluster_measures,
+                registry,
+                cluster_id,
+                eps_m=float(opts["eps"]),
+                min_samples=int(opts["min_samples"]),
+                hex_resolution=int(opts["hex_res"]),
+            ),
+        )
+    except ClustermapError as exc:
+        return from_exception(exc)
+    return ApiResponse(200, body)
+
+
+def quietly(func: Any, *args: Any, **kwargs: Any) -> Any:
+    """Call ``func`` with warnings silenced (they are reported in the result's warnings)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return func(*args, **kwargs)
+
+
+def check_kde_grid(points: Any, opts: Mapping[str, Any]) -> None:
+    """Refuse a kernel-density grid too large for a web request (before computing it)."""
+    from geo.kde import BandwidthRule, bandwidth_m
+    from geo.projection import metric_crs, site_points, xy_arrays
+
+    if opts.get("cell") is None or len(points) == 0:
+        return  # the default grid has 512 cells on its longest side
+    xy = xy_arrays(site_points(points, crs=metric_crs(points)))
+    bandwidth = opts["bandwidth"]
+    if isinstance(bandwidth, str):
+        try:
+            h = bandwidth_m(xy, rule=cast(BandwidthRule, bandwidth), kernel=opts["kernel"])
+        except ClustermapError:
+            return  # no surface will be computed
+    else:
+        h = float(bandwidth)
+    support = 4.0 * h if opts["kernel"] == "gaussian" else h
+    cell = float(opts["cell"])
+    width, height = xy.max(axis=0) - xy.min(axis=0)
+    cells = ((width + 2 * (support + cell)) / cell + 2) * (
+        (height + 2 * (support + cell)) / cell + 2
+    )
+    if cells > MAX_WEB_KDE_CELLS:
+        msg = (
+            f"the density grid would have about {cells:,.0f} cells "
+            f"(at most {MAX_WEB_KDE_CELLS:,}): use a larger cell or a smaller bandwidth"
+        )
+        raise ParameterError(msg)
+
+
+def _frame_features(frame: Any, layer: str) -> list[dict[str, Any]]:
+    import json
+
+    if frame is None or len(frame) == 0:
+        return []
+    frame = frame.to_crs(4326)
+    if frame.index.name is not None:
+        frame = frame.reset_index()
+    data = json.loads(frame.to_json(drop_id=True, na="null"))
+    features: list[dict[str, Any]] = data["features"]
+    for feature in features:
+        feature["properties"] = {"layer": layer, **feature["properties"]}
+    return features
+
+
+def density_layers(points: Any, opts: Mapping[str, Any]) -> dict[str, Any]:
+    """Kernel-density contours and hexagonal bins of points, as one FeatureCollection.
+
+    Features carry ``layer``: ``"kde_contour"`` (``density_min_per_km2``,
+    ``density_max_per_km2``) or ``"hexbin"`` (``h3_cell``, ``count``, ``area_km2``,
+    ``sites_per_km2``). The collection's ``kde`` and ``hexbins`` members summarise them.
+    """
+    from geo.kde import kde_contours
+    from geo.measures import analyse_points
+
+    check_kde_grid(points, opts)
+    if len(points) == 0:
+        return {
+            "type": "FeatureCollection",
+            "features": [],
+            "kde": None,
+            "hexbins": None,
+            "warnings": ["no located point: no density"],
+        }
+    analysis = quietly(
+        analyse_points,
+        points,
+        bandwidth=opts["bandwidth"],
+        kernel=opts["kernel"],
+        cell_m=None if opts.get("cell") is None else float(opts["cell"]),
+        hex_resolution=opts.get("hex_res"),
+    )
+    summary = analysis.to_dict()
+    features: list[dict[str, Any]] = []
+    if analysis.surface is not None:
+        features += _frame_features(quietly(kde_contours, analysis.surface), "kde_contour")
+    features += _frame_features(analysis.hexbins, "hexbin")
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "kde": summary["kde"],
+        "hexbins": summary["hexbins"],
+        "warnings": summary["warnings"],
+    }
+
+
+def density(
+    registry: Registry, cluster_id: str, args: Mapping[str, str], *, cache: LruCache
+) -> ApiResponse:
+    """``GET /api/clusters/<id>/density``: density contours and hexagons as GeoJSON."""
+    try:
+        located = registry.located(cluster_id)
+        opts = parse_params(DENSITY_PARAMS, args)
+        key = ("density", cluster_id, tuple(sorted(opts.items())), registry.version)
+        body = cache.get_or_compute(key, lambda: density_layers(located, opts))
+    except ClustermapError as exc:
+        return from_exception(exc)
+    return ApiResponse(200, body, {"Content-Type": GEOJSON})
+
+
+def isochrones(
+    registry: Registry,
+    cluster_id: str,
+    args: Mapping[str, str],
+    *,
+    cache: LruCache,
+    cache_dir: str | None = None,
+) -> ApiResponse:
+    """``GET /api/clusters/<id>/isochrones``: walking isochrones around each epicentre.
+
+    ``404`` with code ``NetworkUnavailable`` when no street network is cached for the
+    cluster (``clustermap network fetch|import``).
+    """
+    from geo.network import epicentre_isochrones, network_info, to_geojson
+
+    try:
+        registry.cluster(cluster_id)
+        opts = parse_params(ISOCHRONE_PARAMS, args)
+        minutes = [float(m) for m in opts["minutes"]]
+        info = network_info(cluster_id, cache_dir=cache_dir)
+        key = ("isochrones", cluster_id, tuple(sorted(set(minutes))), registry.version, info.sha256)
+        body = cache.get_or_compute(
+            key,
+            lambda: to_geojson(
+                quietly(
+                    epicentre_isochrones,
+                    cluster_id,
+                    minutes=minutes,
+                    registry=registry,
+                    cache_dir=cache_dir,
+                )
+            ),
+        )
+    except ClustermapError as exc:
+        return from_exception(exc)
+    return ApiResponse(200, body, {"Content-Type": GEOJSON})

@@ -1,0 +1,204 @@
+"""API functions for uploads: ``POST /api/analyze`` and the analyses it keeps."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+from geo._errors import ClustermapError, ParameterError
+from webmap.api import JSON, ApiResponse, error, from_exception
+from webmap.api_measures import DENSITY_PARAMS, check_kde_grid, quietly
+from webmap.params import Param, parse_params
+from webmap.uploads import Analysis, AnalysisStore
+
+ANALYZE_PARAMS = (
+    Param(
+        "format",
+        "string",
+        "Format of the body (default: from the Content-Type or the uploaded file's name).",
+        choices=("csv", "geojson"),
+    ),
+    Param("lat", "string", "Latitude column of a CSV (default: detected by name)."),
+    Param("lon", "string", "Longitude column of a CSV (default: detected by name)."),
+    Param(
+        "drop_invalid",
+        "boolean",
+        "Drop rows with missing or out-of-range coordinates instead of refusing the file.",
+        default=False,
+    ),
+    *DENSITY_PARAMS[:3],
+    Param(
+        "hex_res",
+        "integer",
+        "H3 resolution of the hexagonal bins (none by default).",
+        minimum=0,
+        maximum=15,
+    ),
+)
+
+#: Points drawn on an upload's map (a random sample beyond this).
+MAP_POINTS = 100_000
+
+
+def _labels(points: Any, sample: Any) -> list[str] | None:
+    """The sampled points' names, from the column a map would label them with."""
+    from webmap.pointmap import label_column_of
+
+    column = label_column_of(points)
+    if column is None:
+        return None
+    values = points[column].to_numpy()[sample]
+    return ["" if v is None or v != v else str(v) for v in values]
+
+
+ANALYSIS_SCHEMA = "clustermap.analysis/1"
+
+
+def _upload_name(fmt: str | None, filename: str | None, content_type: str | None) -> str:
+    if fmt is not None:
+        return f"upload.{fmt}"
+    if filename:
+        return filename
+    kind = (content_type or "").split(";")[0].strip().lower()
+    if kind in ("text/csv", "text/plain", "application/csv", "text/tab-separated-values"):
+        return "upload.csv"
+    if kind in ("application/geo+json", "application/json"):
+        return "upload.geojson"
+    msg = (
+        "say what the body is: Content-Type text/csv or application/geo+json, "
+        "a multipart file with a .csv or .geojson name, or ?format=csv|geojson"
+    )
+    raise ParameterError(msg)
+
+
+def _proximity(points: Any) -> dict[str, Any]:
+    """Nearest-neighbour distance summary (geodesic metres), as ``proximity --json``."""
+    import numpy as np
+
+    from geo.projection import metric_crs
+    from geo.proximity import nearest_neighbours
+
+    if len(points) < 2:
+        return {
+            "k": 1,
+            "distance": "geodesic (WGS 84)",
+            "mean_nn_distance_m": None,
+            "median_nn_distance_m": None,
+            "min_nn_distance_m": None,
+            "max_nn_distance_m": None,
+        }
+    table = nearest_neighbours(points, k=1, crs=metric_crs(points))
+    first = table["distance_1_m"].to_numpy(dtype=float)
+    return {
+        "k": 1,
+        "distance": "geodesic (WGS 84)",
+        "mean_nn_distance_m": float(np.nanmean(first)),
+        "median_nn_distance_m": float(np.nanmedian(first)),
+        "min_nn_distance_m": float(np.nanmin(first)),
+        "max_nn_distance_m": float(np.nanmax(first)),
+    }
+
+
+def analyze(
+    data: bytes,
+    args: Mapping[str, str],
+    *,
+    store: AnalysisStore,
+    filename: str | None = None,
+    content_type: str | None = None,
+    base_url: str = "/",
+) -> ApiResponse:
+    """``POST /api/analyze``: measure uploaded points and keep a map of them for a while.
+
+    The body is a CSV (``;`` or ``,`` separators, decimal commas accepted) or GeoJSON, read
+    by the CLI's loader (:func:`geo.points.read_points_bytes`). Answers ``201`` with
+    ``density`` (the point measures of ``clustermap density --json``), ``proximity``
+    (nearest-neighbour distances), ``map`` (the URL of ``/analyses/<token>``) and
+    ``expires_in_s``; the upload is never written into the registry.
+    """
+    import json
+
+    import numpy as np
+
+    from geo.measures import analyse_points
+    from geo.points import read_points_bytes
+
+    try:
+        opts = parse_params(ANALYZE_PARAMS, args)
+        if not data.strip():
+            raise ParameterError("the request body is empty: send a CSV or GeoJSON")
+        name = _upload_name(opts["format"], filename, content_type)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            points = read_points_bytes(
+                data,
+                filename=name,
+                lat=opts["lat"],
+                lon=opts["lon"],
+                drop_invalid=bool(opts["drop_invalid"]),
+            )
+        notes = [str(w.message) for w in caught]
+        if len(points) == 0:
+            raise ParameterError("the upload holds no located point")
+        check_kde_grid(points, opts)
+        analysis = quietly(
+            analyse_points,
+            points,
+            bandwidth=opts["bandwidth"],
+            kernel=opts["kernel"],
+            cell_m=None if opts["cell"] is None else float(opts["cell"]),
+            hex_resolution=opts["hex_res"],
+        )
+        proximity = _proximity(points)
+    except ClustermapError as exc:
+        return from_exception(exc)
+    density_body = analysis.to_dict()
+    density_body["warnings"] = notes + density_body["warnings"]
+    lonlat = points.to_crs(4326).geometry.representative_point()
+    lons, lats = lonlat.x.to_numpy(), lonlat.y.to_numpy()
+    sample = np.arange(len(lons))
+    if len(sample) > MAP_POINTS:
+        sample = np.sort(np.random.default_rng(0).choice(len(lons), MAP_POINTS, replace=False))
+    layers: dict[str, dict[str, Any]] = {}
+    if analysis.surface is not None:
+        from geo.kde import kde_contours
+
+        contours = quietly(kde_contours, analysis.surface)
+        layers["kde_contours"] = json.loads(contours.to_crs(4326).to_json(drop_id=True))
+    body: dict[str, Any] = {
+        "schema": ANALYSIS_SCHEMA,
+        "density": density_body,
+        "proximity": proximity,
+    }
+    record = Analysis(
+        measures=body,
+        points=[[round(float(lats[i]), 6), round(float(lons[i]), 6)] for i in sample],
+        labels=_labels(points, sample),
+        layers=layers,
+        bounds=[
+            [float(np.min(lats)), float(np.min(lons))],
+            [float(np.max(lats)), float(np.max(lons))],
+        ],
+    )
+    token = store.put(record)
+    root = base_url.rstrip("/")
+    body = {
+        **body,
+        "token": token,
+        "map": None if token is None else f"{root}/analyses/{token}",
+        "measures": None if token is None else f"{root}/api/analyses/{token}",
+        "expires_in_s": None if token is None else store.ttl_seconds,
+    }
+    if token is None:
+        body["density"]["warnings"].append("the analysis is too large to keep: no map")
+        return ApiResponse(200, body)
+    return ApiResponse(201, body, {"Content-Type": JSON, "Location": body["map"]})
+
+
+def analysis_measures(store: AnalysisStore, token: str) -> ApiResponse:
+    """``GET /api/analyses/<token>``: the measures of a kept upload, or ``404``."""
+    found = store.get(token)
+    if found is None:
+        return error(404, "NotFound", "no such analysis (it may have expired)")
+    return ApiResponse(200, found.measures)
