@@ -35,6 +35,7 @@ import pyproj
 import shapely
 
 from geo._errors import InputDataError, ParameterError
+from geo.projection import parse_crs
 
 __all__ = [
     "CSV_SUFFIXES",
@@ -258,8 +259,8 @@ def _points_from_geodataframe(
         if crs is None:
             msg = f"{source}: the file declares no CRS; give one (e.g. --crs EPSG:4326)"
             raise InputDataError(msg)
-        gdf = gdf.set_crs(_parse_crs(crs))
-    elif crs is not None and not pyproj.CRS(gdf.crs).equals(_parse_crs(crs)):
+        gdf = gdf.set_crs(parse_crs(crs))
+    elif crs is not None and not pyproj.CRS(gdf.crs).equals(parse_crs(crs)):
         msg = f"{source}: the file declares {gdf.crs.to_string()}, which differs from --crs {crs}"
         raise ParameterError(msg)
     values = gdf.geometry.values
@@ -304,14 +305,6 @@ _TYPE_NAMES = {
 }
 
 
-def _parse_crs(crs: Any) -> pyproj.CRS:
-    try:
-        return pyproj.CRS.from_user_input(crs)
-    except pyproj.exceptions.CRSError as exc:
-        msg = f"unknown CRS {crs!r}: {exc}"
-        raise ParameterError(msg) from exc
-
-
 def _find(columns: Sequence[str], names: Sequence[str]) -> str | None:
     lowered = {str(c).strip().lower(): str(c) for c in columns}
     for candidate in names:
@@ -346,19 +339,19 @@ def _coordinate_columns(
             msg = "--x/--y need --crs (the CRS of those coordinates)"
             raise ParameterError(msg)
         chosen = (x, y)
-        point_crs = _parse_crs(crs)
+        point_crs = parse_crs(crs)
     elif lat is not None and lon is not None:
         chosen = (lon, lat)
-        point_crs = _parse_crs(crs) if crs is not None else pyproj.CRS.from_epsg(4326)
+        point_crs = parse_crs(crs) if crs is not None else pyproj.CRS.from_epsg(4326)
     else:
         found_lat, found_lon = _find(columns, LAT_NAMES), _find(columns, LON_NAMES)
         found_x, found_y = _find(columns, _X_NAMES), _find(columns, _Y_NAMES)
         if found_lat and found_lon:
             chosen = (found_lon, found_lat)
-            point_crs = _parse_crs(crs) if crs is not None else pyproj.CRS.from_epsg(4326)
+            point_crs = parse_crs(crs) if crs is not None else pyproj.CRS.from_epsg(4326)
         elif found_x and found_y and crs is not None:
             chosen = (found_x, found_y)
-            point_crs = _parse_crs(crs)
+            point_crs = parse_crs(crs)
         elif found_x and found_y:
             msg = (
                 f"columns {found_x!r}/{found_y!r} look like projected coordinates; "

@@ -32,7 +32,9 @@ GEOD = pyproj.Geod(ellps="WGS84")
 _WGS84 = pyproj.CRS.from_epsg(4326)
 
 
-def _parse_crs(crs: Any) -> pyproj.CRS:
+def parse_crs(crs: Any) -> pyproj.CRS:
+    """A CRS from anything pyproj accepts ("EPSG:2154", 2154, WKT...); ParameterError if
+    it names none."""
     try:
         return pyproj.CRS.from_user_input(crs)
     except pyproj.exceptions.CRSError as exc:
@@ -65,7 +67,7 @@ def metric_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries, *, crs: Any = None) -> pyp
         If ``gdf`` has no CRS or no non-empty geometry.
     """
     if crs is not None:
-        chosen = _parse_crs(crs)
+        chosen = parse_crs(crs)
         units = {axis.unit_name for axis in chosen.axis_info}
         if not chosen.is_projected or not units <= {"metre", "meter"}:
             msg = (
