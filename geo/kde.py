@@ -101,10 +101,11 @@ class KDESurface:
 
     @property
     def transform(self) -> Any:
-        """The grid's affine transform (a :class:`rasterio.Affine`)."""
-        from rasterio.transform import from_origin
+        """The grid's affine transform (an :class:`affine.Affine`, as rasterio uses)."""
+        from affine import Affine
 
-        return from_origin(self.west_m, self.north_m, self.cell_m, self.cell_m)
+        # built directly: rasterio's from_origin multiplies Affines with the deprecated `*`
+        return Affine(self.cell_m, 0.0, self.west_m, 0.0, -self.cell_m, self.north_m)
 
     @property
     def x_centres(self) -> np.ndarray:
