@@ -161,7 +161,10 @@ def test_download_uses_timeout_and_area_around_sites(
 
     def fake(polygon: object, *, network_type: str, retain_all: bool) -> nx.MultiDiGraph:
         seen.update(
-            polygon=polygon, network_type=network_type, timeout=ox.settings.requests_timeout
+            polygon=polygon,
+            network_type=network_type,
+            timeout=ox.settings.requests_timeout,
+            rate_limit=ox.settings.overpass_rate_limit,
         )
         return graph
 
@@ -172,6 +175,8 @@ def test_download_uses_timeout_and_area_around_sites(
     )
     assert (info.source, info.network_type) == ("download", "walk")
     assert seen["timeout"] == 7
+    # no status poll first: offline, OSMnx would sleep 60 s before failing
+    assert seen["rate_limit"] is False
     assert ox.settings.requests_timeout == timeout_before  # restored
     area = gpd.GeoSeries([seen["polygon"]], crs=4326)
     metric = area.to_crs(area.estimate_utm_crs())

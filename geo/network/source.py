@@ -372,8 +372,15 @@ def fetch_network(
     area = download_area(sites, margin_m=margin_m)
     http_cache = resolve_cache_dir(cache_dir) / "osmnx"
     try:
+        # overpass_rate_limit=False: OSMnx would first poll the server's status and, when
+        # that fails (offline, blocked), sleep 60 s before even trying; one fetch is one
+        # request, so the slot check buys nothing and the user gets the error at once.
         with _osmnx_settings(
-            requests_timeout=timeout_s, cache_folder=http_cache, use_cache=True, log_console=False
+            requests_timeout=timeout_s,
+            cache_folder=http_cache,
+            use_cache=True,
+            log_console=False,
+            overpass_rate_limit=False,
         ):
             graph = ox.graph_from_polygon(area, network_type=network_type, retain_all=False)
     except Exception as exc:  # OSMnx raises requests, HTTP and its own errors alike
