@@ -23,6 +23,7 @@ Rules
 from __future__ import annotations
 
 import io
+import json
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -233,6 +234,8 @@ def _read_vector(
             f"use one of {', '.join(CSV_SUFFIXES + VECTOR_SUFFIXES)}"
         )
         raise InputDataError(msg)
+    if suffix in (".geojson", ".json"):
+        _check_json(source, name=name)
     data: Any = io.BytesIO(source) if isinstance(source, bytes) else source
     try:
         if suffix in _PARQUET_SUFFIXES:
@@ -303,6 +306,24 @@ _TYPE_NAMES = {
     6: "MultiPolygon",
     7: "GeometryCollection",
 }
+
+
+def _check_json(source: Path | bytes, *, name: str) -> None:
+    """A GeoJSON file must parse as JSON: say where it does not (GDAL's own message names
+    an internal in-memory path, not the user's file)."""
+    raw = source if isinstance(source, bytes) else source.read_bytes()
+    try:
+        data = json.loads(raw)
+    except UnicodeDecodeError as exc:
+        msg = f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+        raise InputDataError(msg) from exc
+    except json.JSONDecodeError as exc:
+        msg = f"{name}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
+        raise InputDataError(msg) from exc
+    kind = data.get("type") if isinstance(data, dict) else type(data).__name__
+    if kind not in ("FeatureCollection", "Feature"):
+        msg = f"{name}: expected a GeoJSON FeatureCollection or Feature, got {kind!r}"
+        raise InputDataError(msg)
 
 
 def _find(columns: Sequence[str], names: Sequence[str]) -> str | None:

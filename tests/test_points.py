@@ -179,3 +179,12 @@ def test_vector_file_without_crs_needs_one(tmp_path: Path) -> None:
     gdf = read_points(path, crs="EPSG:28992")
     assert gdf.crs.to_epsg() == 28992
     assert gdf.geometry.x.iloc[0] == 85000.0
+
+
+def test_malformed_geojson_names_the_file_and_the_fault(tmp_path: Path) -> None:
+    bad = tmp_path / "sites.geojson"
+    bad.write_text('{"type": "FeatureCollection", "features": [', encoding="utf-8")
+    with pytest.raises(InputDataError, match=r"sites\.geojson: not valid JSON \(.* line 1"):
+        read_points(bad)
+    with pytest.raises(InputDataError, match="got 'Point'"):
+        read_points_bytes(b'{"type": "Point", "coordinates": [4, 52]}', filename="p.geojson")

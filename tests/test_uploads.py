@@ -93,7 +93,7 @@ def test_multipart_file_upload_takes_its_format_from_the_name(client: Any) -> No
         (b"", "text/csv", "the request body is empty"),
         (b"a;b\n1;2\n", "text/csv", "no coordinate columns found"),
         (b"lat;lon\n95;2\n", "text/csv", "latitude"),
-        (b"{not json", "application/geo+json", "cannot read"),
+        (b"{not json", "application/geo+json", "not valid JSON"),
         (b"lat,lon\n1,2\n", "application/octet-stream", "say what the body is"),
     ],
 )
