@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from geo.network import epicentre_paths
 from tests.conftest import DATA, LiveServer
 from webmap import create_app
 
@@ -46,18 +47,23 @@ def test_each_layer_toggles_with_its_legend(network_server: Any, page: Any) -> N
     assert page.errors == []
 
 
-def test_layers_draw_their_geometry(network_server: Any, page: Any) -> None:
+def test_layers_draw_their_geometry(
+    network_server: Any, page: Any, delft_network_cache: Path
+) -> None:
     page.page.goto(f"{network_server.url}/clusters/delft")
     page.page.wait_for_selector("path.cm-site")
     # shown by default: epicentre sides with their lengths, walking paths and isochrones
     labels = page.page.locator(".cm-side-label").all_inner_texts()
     assert sorted(labels) == ["1,313 m", "1,352 m", "115 m"]
     walk = page.page.locator(".cm-walk-label").all_inner_texts()
-    assert len(walk) == 3
-    assert all("min walk" in text for text in walk)
+    paths = epicentre_paths("delft", cache_dir=delft_network_cache)
+    assert sorted(walk) == sorted(f"{m:.0f} min" for m in paths["walk_minutes"])
     assert page.page.locator("path.cm-walk-path").count() >= 3
     attribution = page.page.locator(".leaflet-control-attribution").inner_text()
-    assert "OpenStreetMap contributors" in attribution
+    assert attribution.count("OpenStreetMap contributors") == 1
+    page.page.get_by_label("No basemap").check()  # the street data is still credited
+    attribution = page.page.locator(".leaflet-control-attribution").inner_text()
+    assert attribution.count("OpenStreetMap contributors") == 1
     before = page.page.locator("path.leaflet-interactive").count()
     page.page.get_by_label("Nearest neighbours", exact=True).check()
     assert page.page.locator("path.cm-nn-link").count() >= 2

@@ -39,7 +39,8 @@ BASEMAPS = {
     )
 }
 DEFAULT_BASEMAP = "osm"
-OSM_CREDIT = '© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+# the exact text of the OpenStreetMap tiles' attribution, so Leaflet shows it once
+OSM_CREDIT = xyz.OpenStreetMap.Mapnik.html_attribution
 
 
 def add_basemaps(fmap: folium.Map, *, selected: str = DEFAULT_BASEMAP) -> None:

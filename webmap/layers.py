@@ -60,7 +60,7 @@ class LayerLegend(MacroElement):
         (function() {
             var map = {{ this._parent.get_name() }};
             var layer = {{ this.layer.get_name() }};
-            var legend = L.control({position: "bottomright"});
+            var legend = L.control({position: "bottomleft"});
             legend.onAdd = function() {
                 var div = L.DomUtil.create("div", "cm-legend cm-legend-{{ this.key }}");
                 div.innerHTML = `{{ this.html }}`;
@@ -387,11 +387,15 @@ def add_paths(fmap: folium.Map, paths: gpd.GeoDataFrame, *, show: bool) -> None:
                 weight=4,
                 opacity=0.8,
                 class_name="cm-walk-path",
-                tooltip=folium.Tooltip(
+                popup=folium.Popup(
                     escape_text(
-                        f"{row.from_site} to {row.to_site}: {row.walk_minutes:.0f} min walk "
-                        f"({_fmt(row.distance_m, 'm')}, detour index {row.detour_index:.2f})"
-                    ),
+                        f"{row.from_site} to {row.to_site}: {row.walk_minutes:.0f} min walk, "
+                        f"{_fmt(row.distance_m, 'm')} on the network, "
+                        f"detour index {row.detour_index:.2f}"
+                    )
+                ),
+                tooltip=folium.Tooltip(
+                    escape_text(f"{row.walk_minutes:.0f} min"),
                     permanent=True,
                     direction="center",
                     class_name="cm-walk-label",

@@ -103,7 +103,7 @@ def base_map(
         provider = BASEMAPS["osm"].provider
         if basemap != "none" and provider is not None:
             tiles = folium.TileLayer(tiles=provider.build_url(), attr=provider.html_attribution)
-            plugins.MiniMap(tile_layer=tiles, toggle_display=True, position="bottomleft").add_to(
+            plugins.MiniMap(tile_layer=tiles, toggle_display=True, position="bottomright").add_to(
                 fmap
             )
     fmap.add_child(ExposeMap())
