@@ -115,3 +115,21 @@ def test_cluster_page_panel_has_measures_downloads_and_snippet(client: Any) -> N
     assert csv.get_data(as_text=True).splitlines()[0].startswith("id,cluster,name,role,lon,lat")
     measures = client.get("/clusters/delft/measures.json").get_json()
     assert measures == client.get("/api/clusters/delft/measures").get_json()
+
+
+def test_an_unexpected_error_is_a_plain_500(app: Any, monkeypatch: Any) -> None:
+    """A bug must not leak a traceback: JSON on the API, an HTML page elsewhere."""
+
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr("webmap.api.list_clusters", broken)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    client = app.test_client()
+    api = client.get("/api/clusters")
+    assert api.status_code == 500
+    assert api.get_json()["code"] == "InternalServerError"
+    page = client.get("/")
+    assert page.status_code == 500
+    assert "secret internals" not in page.get_data(as_text=True)
+    assert "Traceback" not in page.get_data(as_text=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, current_app, render_template, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from geo.registry import default_data_dir, load_registry
 from webmap import api
@@ -66,6 +66,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api_routes.bp)
     app.register_blueprint(ogc_routes.bp)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
     app.after_request(_security_headers)
     return app
 
@@ -85,6 +86,12 @@ def _http_error(exc: HTTPException) -> tuple[Any, int]:
     return render_template(
         "error.html", status=status, title=exc.name, message=exc.description
     ), status
+
+
+def _unexpected_error(exc: Exception) -> tuple[Any, int]:
+    """A bug: logged with its traceback for us, a plain 500 (JSON on the API) for users."""
+    current_app.logger.exception("unexpected error on %s", request.path, exc_info=exc)
+    return _http_error(InternalServerError())
 
 
 def _security_headers(response: Response) -> Response:
