@@ -135,6 +135,11 @@ def legend_rows(title: str, rows: list[tuple[str, str]], *, note: str = "") -> s
     return f"<strong>{escape_text(title)}</strong><ul>{items}</ul>{extra}"
 
 
+def _latlon(geometry: Any) -> list[tuple[float, float]]:
+    """A line's or ring's coordinates in Leaflet's (lat, lon) order."""
+    return [(lat, lon) for lon, lat, *_ in geometry.coords]
+
+
 def _fmt(value: float, unit: str = "") -> str:
     text = f"{value:,.0f}" if value >= 100 else f"{value:,.3g}"
     return f"{text} {unit}".strip()
@@ -257,7 +262,7 @@ def add_nn_links(fmap: folium.Map, overlays: Overlays, *, show: bool) -> None:
     """A line from each site to its nearest neighbour, labelled in metres."""
     layer = group(fmap, "nn", show=show)
     for row in overlays.nn_links.itertuples():
-        coords = [(lat, lon) for lon, lat in row.geometry.coords]
+        coords = _latlon(row.geometry)
         folium.PolyLine(
             coords,
             color="#555555",
@@ -284,7 +289,7 @@ def add_epicentres(fmap: folium.Map, overlays: Overlays, *, show: bool) -> foliu
     the layer so that member markers can join it."""
     layer = group(fmap, "epicentres", show=show)
     for row in overlays.epicentre_circles.itertuples():
-        ring = [(lat, lon) for lon, lat in row.geometry.exterior.coords]
+        ring = _latlon(row.geometry.exterior)
         folium.Polygon(
             ring,
             color="#444444",
@@ -298,7 +303,7 @@ def add_epicentres(fmap: folium.Map, overlays: Overlays, *, show: bool) -> foliu
         ).add_to(layer)
     for row in overlays.epicentres.itertuples():
         if row.geometry.geom_type == "Polygon":
-            ring = [(lat, lon) for lon, lat in row.geometry.exterior.coords]
+            ring = _latlon(row.geometry.exterior)
             folium.Polygon(
                 ring,
                 color="#000000",
@@ -310,7 +315,7 @@ def add_epicentres(fmap: folium.Map, overlays: Overlays, *, show: bool) -> foliu
                 tooltip=folium.Tooltip(escape_text(row.name)),
             ).add_to(layer)
     for row in overlays.epicentre_sides.itertuples():
-        coords = [(lat, lon) for lon, lat in row.geometry.coords]
+        coords = _latlon(row.geometry)
         folium.PolyLine(
             coords,
             color="#000000",
@@ -382,7 +387,7 @@ def add_paths(fmap: folium.Map, paths: gpd.GeoDataFrame, *, show: bool) -> None:
         lines = getattr(row.geometry, "geoms", [row.geometry])
         for line in lines:
             folium.PolyLine(
-                [(lat, lon) for lon, lat in line.coords],
+                _latlon(line),
                 color="#2c7bb6",
                 weight=4,
                 opacity=0.8,
