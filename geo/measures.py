@@ -333,6 +333,7 @@ def cluster_measures(
     eps_m: float = 500.0,
     min_samples: int = 3,
     crs: Any = None,
+    as_of: str | None = None,
 ) -> dict[str, Any]:
     """All measures of one registry cluster and its epicentres, as a JSON-able dict.
 
@@ -355,9 +356,12 @@ def cluster_measures(
         Dense-core options (:func:`geo.cores.dense_cores`); ``cores=None`` for none.
     crs
         Metric CRS (default UTM).
+    as_of
+        Only the sites that existed at this date (``YYYY[-MM[-DD]]``), e.g. ``"2016-10"``
+        for the note's configuration; default every site.
     """
     info = registry.cluster(cluster_id)
-    sites = registry.sites_of(cluster_id)
+    sites = registry.sites_of(cluster_id, as_of=as_of)
     epicentres = registry.epicentres_of(cluster_id)
     has_geom = ~(sites.geometry.isna() | sites.geometry.is_empty)
     located = sites[has_geom]
@@ -365,6 +369,7 @@ def cluster_measures(
     out: dict[str, Any] = {
         "schema": CLUSTER_SCHEMA,
         "cluster": {k: info.get(k) for k in ("id", "name", "city", "country")},
+        "as_of": as_of,
         "n_sites": len(sites),
         "n_sites_located": len(located),
         "unlocated_sites": [str(i) for i in sites.index[~has_geom]],

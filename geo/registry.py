@@ -20,7 +20,7 @@ import pandas as pd
 from shapely.geometry import Point
 
 from geo import _validate as v
-from geo._errors import RegistryError, UnknownIdError
+from geo._errors import ParameterError, RegistryError, UnknownIdError
 
 FILES = ("clusters.geojson", "sites.geojson", "epicentres.geojson")
 DATA_ENV = "CLUSTERMAP_DATA"
@@ -79,10 +79,27 @@ class Registry:
         out.update({k: row[k] for k in self.clusters.columns if k != "geometry"})
         return out
 
-    def sites_of(self, cluster_id: str) -> gpd.GeoDataFrame:
-        """The sites of one cluster, located or not."""
+    def sites_of(self, cluster_id: str, *, as_of: str | None = None) -> gpd.GeoDataFrame:
+        """The sites of one cluster, located or not.
+
+        Parameters
+        ----------
+        as_of
+            A date (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``; a year means its 1 January):
+            keep only the sites that existed then, by their ``valid_from``/``valid_to``
+            (``"2016-10"`` gives the configuration the note of October 2016 saw).
+            Default: every site.
+        """
         self._check_cluster(cluster_id)
-        return self.sites[self.sites["cluster"] == cluster_id]
+        sites = self.sites[self.sites["cluster"] == cluster_id]
+        if as_of is None:
+            return sites
+        when = _date_key(as_of, field="as_of")
+        alive = [
+            (start is None or _date_key(start) <= when) and (end is None or when < _date_key(end))
+            for start, end in zip(sites["valid_from"], sites["valid_to"], strict=True)
+        ]
+        return sites[alive]
 
     def epicentres_of(self, cluster_id: str) -> pd.DataFrame:
         """The epicentres of one cluster."""
@@ -110,6 +127,16 @@ class Registry:
     def _check_cluster(self, cluster_id: str) -> None:
         if cluster_id not in self.clusters.index:
             raise UnknownIdError("cluster", cluster_id, list(self.clusters.index))
+
+
+def _date_key(text: str, *, field: str = "date") -> tuple[int, ...]:
+    """``"2016"``, ``"2016-05"`` or ``"2016-05-09"`` as a comparable (year, month, day)."""
+    parts = str(text).split("-")
+    if not (1 <= len(parts) <= 3 and all(p.isdigit() for p in parts)):
+        msg = f"{field} must be a date YYYY, YYYY-MM or YYYY-MM-DD, not {text!r}"
+        raise ParameterError(msg)
+    year, month, day = ([int(p) for p in parts] + [1, 1])[:3]
+    return (year, month, day)
 
 
 def load_registry(path: str | os.PathLike[str] | None = None) -> Registry:

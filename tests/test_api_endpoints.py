@@ -165,3 +165,14 @@ def test_cors_is_read_only_and_configurable(client: Any) -> None:
     assert "Origin" in allowed.headers["Vary"]
     refused = strict.get("/api/clusters", headers={"Origin": "https://b.example"})
     assert "Access-Control-Allow-Origin" not in refused.headers
+
+
+def test_measures_as_of_the_note(client: Any) -> None:
+    now = client.get("/api/clusters/delft/measures").get_json()
+    then = client.get("/api/clusters/delft/measures?as_of=2016-10").get_json()
+    assert then["as_of"] == "2016-10"
+    assert now["n_sites_located"] - then["n_sites_located"] == 1  # TNO NeXt opened in 2021
+    assert "tno-next-delft" not in {s["id"] for s in then["sites"]}
+    bad = client.get("/api/clusters/delft/measures?as_of=soon")
+    assert bad.status_code == 400
+    assert "YYYY" in bad.get_json()["description"]

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from pyproj import Geod
 
-from geo._errors import RegistryError, UnknownIdError
+from geo._errors import ParameterError, RegistryError, UnknownIdError
 from geo._validate import PRACTICES, PRECISIONS, ROLES
 from geo.registry import load_registry
 from tests.conftest import SHARED
@@ -177,3 +177,16 @@ def test_missing_or_empty_folder(tmp_path: Path) -> None:
         load_registry(tmp_path / "nowhere")
     with pytest.raises(RegistryError, match="incomplete"):
         load_registry(tmp_path)
+
+
+def test_sites_as_of_a_date_follow_valid_from_and_valid_to(registry: Any) -> None:
+    everything = set(registry.sites_of("delft").index)
+    in_2016 = set(registry.sites_of("delft", as_of="2016-10").index)
+    # opened in 2021: not there in 2016; the old TNO campus (closed 2021) still was
+    assert everything - in_2016 == {"tno-next-delft", "tno-bouwinnovatie-lab"}
+    assert "tno-former-campus" in in_2016
+    assert "tno-former-campus" not in set(registry.sites_of("delft", as_of="2022").index)
+    assert "advancity" in set(registry.sites_of("descartes", as_of="2018-04").index)
+    assert "advancity" not in set(registry.sites_of("descartes", as_of="2018-05").index)
+    with pytest.raises(ParameterError, match="YYYY-MM"):
+        registry.sites_of("delft", as_of="last year")

@@ -38,6 +38,11 @@ MEASURES_PARAMS = (
         minimum=1,
         maximum=1000,
     ),
+    Param(
+        "as_of",
+        "string",
+        "Only sites that existed at this date (YYYY, YYYY-MM or YYYY-MM-DD).",
+    ),
 )
 
 #: Largest kernel-density grid computed for a web request (cells).
@@ -111,6 +116,7 @@ def measures(
                 eps_m=float(opts["eps"]),
                 min_samples=int(opts["min_samples"]),
                 hex_resolution=int(opts["hex_res"]),
+                as_of=opts["as_of"],
             ),
         )
     except ClustermapError as exc:

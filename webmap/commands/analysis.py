@@ -25,6 +25,7 @@ from geo.measures import analyse_points, cluster_measures
 from geo.points import read_points
 from geo.projection import metric_crs
 from geo.proximity import nearest_neighbours
+from webmap.commands.registry import DATA_OPTION
 
 PROXIMITY_SCHEMA = "clustermap.proximity/1"
 #: Above this many points ``proximity --json`` gives the summary only (use ``--out``).
@@ -391,16 +392,16 @@ def _plain(value: Any) -> Any:
 
 @click.command()
 @click.argument("cluster_id", metavar="CLUSTER")
-@click.option(
-    "--data",
-    "data_dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Registry folder (default: $CLUSTERMAP_DATA or the bundled data/sites).",
-)
+@DATA_OPTION
 @click.option("--eps", type=float, default=500.0, show_default=True, help="DBSCAN radius, m.")
 @click.option("--min-samples", type=int, default=3, show_default=True, help="DBSCAN min samples.")
 @click.option("--hex-res", type=click.IntRange(0, 15), default=9, show_default=True)
+@click.option(
+    "--as-of",
+    default=None,
+    metavar="DATE",
+    help="Only sites that existed at this date (YYYY[-MM[-DD]]), e.g. 2016-10 for the note's.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def measures(
     cluster_id: str,
@@ -408,6 +409,7 @@ def measures(
     eps: float,
     min_samples: int,
     hex_res: int,
+    as_of: str | None,
     as_json: bool,
 ) -> None:
     """Density and proximity measures of one registry cluster and its epicentres."""
@@ -420,6 +422,7 @@ def measures(
             eps_m=eps,
             min_samples=min_samples,
             hex_resolution=hex_res,
+            as_of=as_of,
         )
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
