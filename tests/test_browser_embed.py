@@ -31,8 +31,8 @@ def test_embed_renders_for_allowed_origin_only(page: Any) -> None:
     try:
         page.page.goto(allowed.url)
         frame = page.page.frame_locator("#map")
-        frame.locator("path.cm-site").first.wait_for()
-        assert frame.locator("path.cm-site").count() == 5
+        frame.locator("div.cm-site").first.wait_for()
+        assert frame.locator("div.cm-site").count() == 5
         assert frame.locator(".cm-legend-sites").count() == 1
         assert page.errors == []
 
@@ -40,7 +40,7 @@ def test_embed_renders_for_allowed_origin_only(page: Any) -> None:
         page.page.wait_for_timeout(1500)
         child = next(f for f in page.page.frames if f != page.page.main_frame)
         assert child.locator(".folium-map").count() == 0
-        assert child.locator("path.cm-site").count() == 0
+        assert child.locator("div.cm-site").count() == 0
     finally:
         for server in (ours, allowed, refused):
             server.stop()
@@ -82,7 +82,7 @@ def test_embed_origins_are_configurable_from_the_environment(monkeypatch: Any) -
 
 def test_snippet_follows_the_view_and_layers(live_server: Any, page: Any) -> None:
     page.page.goto(f"{live_server.url}/clusters/delft")
-    page.page.wait_for_selector("path.cm-site")
+    page.page.wait_for_selector("div.cm-site")
     snippet = page.page.locator("#embed-snippet")
     assert f'src="{live_server.url}/embed/delft?layers=' in snippet.input_value()
     page.page.get_by_label("Kernel density", exact=True).check()
@@ -99,6 +99,6 @@ def test_snippet_follows_the_view_and_layers(live_server: Any, page: Any) -> Non
     assert f"lat={centre[0]:.5f}" in src
     assert f"lon={centre[1]:.5f}" in src
     page.page.goto(src)  # the snippet's URL renders the same view
-    page.page.wait_for_selector("path.cm-site")
+    page.page.wait_for_selector("div.cm-site")
     assert page.page.locator(".cm-legend-density").count() == 1
     assert page.errors == []

@@ -35,7 +35,7 @@ LEGENDS = {
 
 def test_each_layer_toggles_with_its_legend(network_server: Any, page: Any) -> None:
     page.page.goto(f"{network_server.url}/clusters/delft")
-    page.page.wait_for_selector("path.cm-site")
+    page.page.wait_for_selector("div.cm-site")
     for label, key in LEGENDS.items():
         legend = page.page.locator(f".cm-legend-{key}")
         box = page.page.get_by_label(label, exact=True)
@@ -51,7 +51,7 @@ def test_layers_draw_their_geometry(
     network_server: Any, page: Any, delft_network_cache: Path
 ) -> None:
     page.page.goto(f"{network_server.url}/clusters/delft")
-    page.page.wait_for_selector("path.cm-site")
+    page.page.wait_for_selector("div.cm-site")
     # shown by default: epicentre sides with their lengths, walking paths and isochrones
     labels = page.page.locator(".cm-side-label").all_inner_texts()
     assert sorted(labels) == ["1,313 m", "1,352 m", "115 m"]
@@ -74,7 +74,7 @@ def test_layers_draw_their_geometry(
 
 def test_controls_work_offline(live_server: Any, page: Any) -> None:
     page.page.goto(f"{live_server.url}/clusters/delft")
-    page.page.wait_for_selector("path.cm-site")
+    page.page.wait_for_selector("div.cm-site")
     assert page.page.locator(".leaflet-control-zoom-fullscreen").count() == 1
     assert page.page.locator(".polyline-measure-unicode-icon").count() >= 1
     assert page.page.locator(".leaflet-control-minimap").count() == 1

@@ -9,8 +9,8 @@ def test_delft_map_shows_one_marker_per_located_site(live_server: Any, page: Any
                                                      registry: Any) -> None:  # fmt: skip
     located = registry.located("delft")
     page.page.goto(f"{live_server.url}/clusters/delft")
-    page.page.wait_for_selector("path.cm-site")
-    assert page.page.locator("path.cm-site").count() == len(located)
+    page.page.wait_for_selector("div.cm-site")
+    assert page.page.locator("div.cm-site").count() == len(located)
     assert page.page.locator("path.cm-epicentre-member").count() == 3
     assert page.page.locator(".leaflet-control-scale").count() == 1
     assert page.page.locator(".cm-legend-sites").inner_text().startswith("Site role")
@@ -23,12 +23,12 @@ def test_layer_control_toggles_site_groups(live_server: Any, page: Any, registry
     located = registry.located("delft")
     n_university = int((located["role"] == "university").sum())
     page.page.goto(f"{live_server.url}/clusters/delft")
-    page.page.wait_for_selector("path.cm-site")
+    page.page.wait_for_selector("div.cm-site")
     toggle = page.page.get_by_label("Sites: university")
     toggle.uncheck()
-    assert page.page.locator("path.cm-site").count() == len(located) - n_university
+    assert page.page.locator("div.cm-site").count() == len(located) - n_university
     toggle.check()
-    assert page.page.locator("path.cm-site").count() == len(located)
+    assert page.page.locator("div.cm-site").count() == len(located)
     page.page.get_by_label("Epicentres").uncheck()
     assert page.page.locator("path.cm-epicentre-member").count() == 0
     assert page.errors == []
@@ -36,13 +36,13 @@ def test_layer_control_toggles_site_groups(live_server: Any, page: Any, registry
 
 def test_popup_shows_site_details(live_server: Any, page: Any) -> None:
     page.page.goto(f"{live_server.url}/clusters/delft")
-    page.page.wait_for_selector("path.cm-role-incubator")
+    page.page.wait_for_selector("div.cm-role-incubator")
     # zoom in on YES!Delft so that its marker does not overlap Technopolis' (115 m away)
     page.page.evaluate(
         "window[document.querySelector('.folium-map').id].setView([51.99316, 4.38666], 18)"
     )
     page.page.wait_for_timeout(400)
-    page.page.locator("path.cm-role-incubator").first.click(force=True)
+    page.page.locator("div.cm-role-incubator").first.click(force=True)
     popup = page.page.locator(".leaflet-popup-content")
     popup.wait_for()
     text = popup.inner_text()

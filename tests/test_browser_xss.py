@@ -52,7 +52,7 @@ def test_payloads_render_as_text_on_the_server_pages(hostile_registry: Path, pag
     server = LiveServer(create_app({"TESTING": True, "DATA_DIR": str(hostile_registry)}))
     try:
         page.page.goto(f"{server.url}/clusters/delft")
-        page.page.wait_for_selector("path.cm-site")
+        page.page.wait_for_selector("div.cm-site")
         assert page.page.locator("h1").inner_text() == PAYLOADS[0]
         panel = page.page.locator("#site-table").inner_text()
         for payload in PAYLOADS:
@@ -62,8 +62,9 @@ def test_payloads_render_as_text_on_the_server_pages(hostile_registry: Path, pag
             """() => {
                 const out = [];
                 window.clustermapMap.eachLayer(layer => {
-                    if (layer.getPopup && layer.getPopup() && layer.options.className &&
-                        layer.options.className.includes('cm-site')) {
+                    const icon = layer.options.icon;
+                    if (layer.getPopup && layer.getPopup() && icon &&
+                        String(icon.options.className).includes('cm-site')) {
                         layer.openPopup();
                         out.push(layer.getPopup().getElement().innerText);
                     }

@@ -26,8 +26,8 @@ def test_cluster_export_is_self_contained_and_opens_from_disk(
     assert not re.findall(r'<link[^>]+href="(?!data:)', html)
     assert "clustermap-inline:" not in html
     page.page.goto(out.as_uri())
-    page.page.wait_for_selector("path.cm-site")
-    assert page.page.locator("path.cm-site").count() == len(registry.located("delft"))
+    page.page.wait_for_selector("div.cm-site")
+    assert page.page.locator("div.cm-site").count() == len(registry.located("delft"))
     assert page.page.locator(".cm-legend-density").count() == 1
     assert page.page.get_by_label("Hexagons (H3 r9)").count() == 0  # not asked for
     assert page.errors == []

@@ -36,6 +36,19 @@ ROLE_COLOURS = {
     "cluster_office": "#7f7f7f",
     "company": "#bcbd22",
 }
+#: The letter on each role's icon (plain text: no icon font to load).
+ROLE_LETTERS = {
+    "flagship": "F",
+    "university": "U",
+    "research": "R",
+    "incubator": "I",
+    "science_park": "S",
+    "platform": "P",
+    "demonstrator": "D",
+    "hospital": "H",
+    "cluster_office": "O",
+    "company": "C",
+}
 EPICENTRE_COLOUR = "#000000"
 #: Above this many sites, site markers are grouped in clusters.
 CLUSTER_MARKERS_ABOVE = 200
@@ -233,15 +246,9 @@ def _add_sites(fmap: folium.Map, sites: gpd.GeoDataFrame, *, show: bool) -> None
         fmap.add_child(group)
         for site_id, site in members.iterrows():
             point = site.geometry.representative_point()
-            folium.CircleMarker(
+            folium.Marker(
                 [point.y, point.x],
-                radius=8,
-                color="#222222",
-                weight=1,
-                fill=True,
-                fill_color=colour,
-                fill_opacity=0.9,
-                class_name=f"cm-site cm-role-{role}",
+                icon=_role_icon(role, colour),
                 popup=folium.Popup(
                     _site_popup(str(site_id), site), parse_html=False, max_width=360
                 ),
@@ -259,8 +266,22 @@ def _add_sites(fmap: folium.Map, sites: gpd.GeoDataFrame, *, show: bool) -> None
     lyr.LayerLegend(
         anchor,
         "sites",
-        lyr.legend_rows("Site role", [(ROLE_COLOURS[r], r.replace("_", " ")) for r in roles]),
+        lyr.legend_rows(
+            "Site role",
+            [(ROLE_COLOURS[r], f"{ROLE_LETTERS[r]}  {r.replace('_', ' ')}") for r in roles],
+        ),
     ).add_to(fmap)
+
+
+def _role_icon(role: str, colour: str) -> folium.DivIcon:
+    """A round icon in the role's colour with the role's letter."""
+    return folium.DivIcon(
+        html=f'<span class="cm-site-icon" style="background:{colour}">{ROLE_LETTERS[role]}</span>',
+        class_name=f"cm-site cm-role-{role}",
+        icon_size=(22, 22),
+        icon_anchor=(11, 11),
+        popup_anchor=(0, -11),
+    )
 
 
 def _footprint_style(colour: str) -> Any:
