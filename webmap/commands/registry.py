@@ -100,7 +100,7 @@ def serve(
     host: str, port: int, data_dir: Path | None, threads: int, cache_dir: Path | None
 ) -> None:
     """Serve the maps and the API with a production WSGI server (waitress)."""
-    from waitress import serve as waitress_serve
+    from waitress import create_server
 
     from webmap import create_app
 
@@ -110,10 +110,15 @@ def serve(
     if cache_dir is not None:
         config["NETWORK_CACHE_DIR"] = str(cache_dir)
     app = create_app(config)
+    try:
+        server = create_server(app, host=host, port=port, threads=threads, ident="clustermap")
+    except OSError as exc:
+        msg = f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+        raise click.ClickException(msg) from exc
     click.echo(
         f"clustermap: serving {app.config['DATA_DIR']} at http://{host}:{port}/ (Ctrl+C to stop)"
     )
-    waitress_serve(app, host=host, port=port, threads=threads, ident="clustermap")
+    server.run()
 
 
 COMMANDS: list[click.Command] = [clusters, sites, validate, serve]
