@@ -130,6 +130,25 @@ class BrowserPage:
             route.abort()
 
 
+def wait_until(page: Any, expression: str, *, timeout_s: float = 15.0, arg: Any = None) -> Any:
+    """Evaluate ``expression`` (a JS function of ``arg``) until it returns a truthy value.
+
+    Playwright's ``wait_for_function`` re-polls with ``eval`` inside the page, which our
+    Content-Security-Policy rightly forbids; ``evaluate`` goes through the debugger.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = page.evaluate(expression, arg)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            msg = f"timed out after {timeout_s} s waiting for {expression}"
+            raise AssertionError(msg)
+        time.sleep(0.05)
+
+
 @pytest.fixture
 def page(browser: Any) -> Iterator[BrowserPage]:
     """A fresh browser page limited to loopback."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import DATA, LiveServer
+from tests.conftest import DATA, LiveServer, wait_until
 from webmap import create_app
 
 
@@ -87,8 +87,8 @@ def test_snippet_follows_the_view_and_layers(live_server: Any, page: Any) -> Non
     assert f'src="{live_server.url}/embed/delft?layers=' in snippet.input_value()
     page.page.get_by_label("Kernel density", exact=True).check()
     page.page.evaluate("window.clustermapMap.setView([51.995, 4.38], 15, {animate: false})")
-    page.page.wait_for_function(
-        "document.getElementById('embed-snippet').value.includes('zoom=15')"
+    wait_until(
+        page.page, "() => document.getElementById('embed-snippet').value.includes('zoom=15')"
     )
     centre = page.page.evaluate(
         "(() => { const c = window.clustermapMap.getCenter(); return [c.lat, c.lng]; })()"

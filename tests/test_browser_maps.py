@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.conftest import wait_until
+
 
 def test_delft_map_shows_one_marker_per_located_site(live_server: Any, page: Any,
                                                      registry: Any) -> None:  # fmt: skip
@@ -38,11 +40,16 @@ def test_popup_shows_site_details(live_server: Any, page: Any) -> None:
     page.page.goto(f"{live_server.url}/clusters/delft")
     page.page.wait_for_selector("div.cm-role-incubator")
     # zoom in on YES!Delft so that its marker does not overlap Technopolis' (115 m away)
-    page.page.evaluate(
-        "window[document.querySelector('.folium-map').id].setView([51.99316, 4.38666], 18)"
+    # Leaflet ignores a new view while the initial fit animates: ask until it holds
+    wait_until(
+        page.page,
+        """() => {
+            const map = window.clustermapMap;
+            if (map.getZoom() !== 18) { map.setView([51.99316, 4.38666], 18, {animate: false}); }
+            return map.getZoom() === 18;
+        }""",
     )
-    page.page.wait_for_timeout(400)
-    page.page.locator("div.cm-role-incubator").first.click(force=True)
+    page.page.locator("div.cm-role-incubator").first.click()  # a real, unforced click
     popup = page.page.locator(".leaflet-popup-content")
     popup.wait_for()
     text = popup.inner_text()

@@ -10,6 +10,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 
+from tests.conftest import wait_until
 from webmap.export import standalone_html
 from webmap.pointmap import CLUSTER_THRESHOLD, points_map
 
@@ -58,7 +59,7 @@ def _payload_points(n_filler: int) -> gpd.GeoDataFrame:
 
 def _popup_text(page: Any, index: int) -> str:
     """Click the marker of row ``index`` and return its popup's text; close the popup."""
-    page.page.wait_for_function(_SHOW_MARKER, arg=index)
+    wait_until(page.page, _SHOW_MARKER, arg=index)
     x, y = page.page.evaluate(_MARKER_POSITION)
     page.page.mouse.click(x, y)
     popup = page.page.locator(".leaflet-popup-content .cm-point-popup")
@@ -75,7 +76,7 @@ def test_exported_clustered_map_shows_payload_names_as_plain_text(
 ) -> None:
     gdf = _payload_points(CLUSTER_THRESHOLD + 500)
     page.page.goto(_export(tmp_path, gdf))
-    page.page.wait_for_function(f"window.clustermapPointCount === {len(gdf)}")
+    wait_until(page.page, f"() => window.clustermapPointCount === {len(gdf)}")
     assert page.page.locator(".marker-cluster").count() >= 1
     for index, payload in enumerate(PAYLOADS):
         assert _popup_text(page, index) == payload
@@ -88,7 +89,7 @@ def test_exported_clustered_map_shows_payload_names_as_plain_text(
 def test_exported_small_map_draws_every_point_without_clusters(tmp_path: Path, page: Any) -> None:
     gdf = _payload_points(6)
     page.page.goto(_export(tmp_path, gdf))
-    page.page.wait_for_function(f"window.clustermapPointCount === {len(gdf)}")
+    wait_until(page.page, f"() => window.clustermapPointCount === {len(gdf)}")
     assert page.page.locator(".marker-cluster").count() == 0
     assert page.page.locator("canvas.leaflet-zoom-animated").count() == 1
     assert [_popup_text(page, i) for i in range(len(PAYLOADS))] == PAYLOADS
@@ -115,7 +116,7 @@ def test_uploaded_points_show_payload_names_as_plain_text(live_server: Any, page
     with urllib.request.urlopen(request, timeout=60) as response:
         answer = json.loads(response.read())
     page.page.goto(answer["map"])
-    page.page.wait_for_function(f"window.clustermapPointCount === {len(gdf)}")
+    wait_until(page.page, f"() => window.clustermapPointCount === {len(gdf)}")
     assert [_popup_text(page, i) for i in range(len(PAYLOADS))] == PAYLOADS
     assert page.page.locator('img[src="x"]').count() == 0
     assert page.dialogs == []
