@@ -2,12 +2,11 @@
 
 Overlays (density, hexagons, cores, links, epicentres) and walking-network layers take
 from a tenth of a second to about a second to compute; they only change with the registry
-or the cached network, so they are memoised per app.
+or the cached network, so they are kept in the app's cache (:mod:`webmap.caching`).
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Hashable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,11 +19,9 @@ from geo.network import epicentre_isochrones, epicentre_paths, has_network
 from geo.network._cache import graph_path
 from geo.overlays import Overlays, cluster_overlays
 from geo.registry import Registry
+from webmap.caching import get_cache
 from webmap.maps import NetworkLayers
 from webmap.state import get_registry
-
-MEMO_KEY = "clustermap.mapdata"
-_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -66,16 +63,15 @@ def compute(registry: Registry, cluster_id: str, *, cache_dir: str | None) -> Cl
 
 
 def cluster_map_data(registry: Registry, cluster_id: str) -> ClusterMapData:
-    """The current app's memoised map data of a cluster."""
+    """The current app's map data of a cluster, from the app's cache when it can."""
     cache_dir = current_app.config.get("NETWORK_CACHE_DIR")
-    key = (registry.version, cluster_id, cache_dir, network_signature(cluster_id, cache_dir))
-    memo: dict[Any, ClusterMapData] = current_app.extensions.setdefault(MEMO_KEY, {})
-    with _LOCK:
-        found = memo.get(key)
-    if found is None:
-        found = compute(registry, cluster_id, cache_dir=cache_dir)
-        with _LOCK:
-            if len(memo) > 64:
-                memo.clear()
-            memo[key] = found
-    return found
+    key = (
+        "mapdata",
+        registry.version,
+        cluster_id,
+        cache_dir,
+        network_signature(cluster_id, cache_dir),
+    )
+    return get_cache().get_or_compute(
+        key, lambda: compute(registry, cluster_id, cache_dir=cache_dir)
+    )
