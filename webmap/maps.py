@@ -62,7 +62,6 @@ class MapParts:
     header: str
     body: str
     script: str
-    name: str
 
 
 def render_parts(fmap: folium.Map) -> MapParts:
@@ -74,7 +73,6 @@ def render_parts(fmap: folium.Map) -> MapParts:
         header=figure.header.render(),
         body=figure.html.render(),
         script=figure.script.render(),
-        name=fmap.get_name(),
     )
 
 

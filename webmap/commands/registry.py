@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from geo._errors import RegistryError
-from geo.registry import Registry, default_data_dir, load_registry
+from geo.registry import default_data_dir, load_registry
 from webmap import api
 from webmap.tables import sites_csv
 
@@ -22,16 +22,12 @@ DATA_OPTION = click.option(
 )
 
 
-def _load(data_dir: Path | None) -> Registry:
-    return load_registry(data_dir)
-
-
 @click.command()
 @DATA_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def clusters(data_dir: Path | None, as_json: bool) -> None:
     """List the registry's clusters."""
-    registry = _load(data_dir)
+    registry = load_registry(data_dir)
     items = api.list_clusters(registry).body["clusters"]
     if as_json:
         click.echo(json.dumps(items, ensure_ascii=False, indent=2))
@@ -55,7 +51,7 @@ def clusters(data_dir: Path | None, as_json: bool) -> None:
 )
 def sites(cluster_id: str, data_dir: Path | None, fmt: str) -> None:
     """Print a cluster's sites as GeoJSON or CSV."""
-    registry = _load(data_dir)
+    registry = load_registry(data_dir)
     if fmt == "geojson":
         collection = api.site_features(registry, cluster_id)
         click.echo(json.dumps(collection, ensure_ascii=False, indent=1))
