@@ -17,7 +17,8 @@ from webmap import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data" / "sites"
-SHARED = ROOT.parent / "shared"
+NETWORKS = ROOT / "data" / "networks"
+SOURCES = ROOT / "data" / "sources"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -44,7 +45,7 @@ def delft_network_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from webmap.cli import cli
 
     cache = tmp_path_factory.mktemp("network-cache")
-    graph = SHARED / "data" / "osm" / "Delft.graphml"
+    graph = NETWORKS / "delft.graphml"
     result = CliRunner().invoke(
         cli, ["network", "import", "delft", str(graph), "--cache-dir", str(cache)]
     )

@@ -111,7 +111,5 @@ def undirected_reference(graph: nx.MultiDiGraph) -> nx.Graph:
     return simple
 
 
-DELFT_GRAPHML = (
-    Path(__file__).resolve().parents[1].parent / "shared" / "data" / "osm" / "Delft.graphml"
-)
+DELFT_GRAPHML = Path(__file__).resolve().parents[1] / "data" / "networks" / "delft.graphml"
 """The real OSMnx graph of Delft (drivable streets; © OpenStreetMap contributors)."""

@@ -14,10 +14,10 @@ from pyproj import Geod
 from geo._errors import ParameterError, RegistryError, UnknownIdError
 from geo._validate import PRACTICES, PRECISIONS, ROLES
 from geo.registry import load_registry
-from tests.conftest import SHARED
+from tests.conftest import DATA, SOURCES
 
-NOTE = SHARED / "source" / "cluster-benchmark-note-2016.txt"
-REFERENCE = SHARED / "data" / "sites" / "sites-reference.csv"
+NOTE = SOURCES / "cluster-benchmark-note-2016.txt"
+REFERENCE = DATA / "sites-reference.csv"
 NOTE_CLUSTERS = {
     "delft", "saint-etienne", "rhone-alpes-eco-energies", "lutb", "savoie-technolac",
     "genopole", "optics-valley", "copenhagen-cleantech", "durapole", "oekoenergie-cluster",
