@@ -21,6 +21,7 @@ from shapely.geometry import Point
 
 from geo import _validate as v
 from geo._errors import ParameterError, RegistryError, UnknownIdError
+from geo._resources import bundled_dir
 
 FILES = ("clusters.geojson", "sites.geojson", "epicentres.geojson")
 DATA_ENV = "CLUSTERMAP_DATA"
@@ -43,7 +44,7 @@ def default_data_dir() -> Path:
     env = os.environ.get(DATA_ENV)
     if env:
         return Path(env)
-    return Path(__file__).resolve().parent.parent / "data" / "sites"
+    return bundled_dir("sites")
 
 
 @dataclass(frozen=True)

@@ -63,8 +63,11 @@ def registry_copy(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def app(tmp_path: Path) -> Any:
-    """A fresh app on the bundled registry."""
-    return create_app({"TESTING": True, "DATA_DIR": str(DATA)})
+    """A fresh app on the bundled registry, with an empty network cache of its own (Delft's
+    network is the bundled one)."""
+    return create_app(
+        {"TESTING": True, "DATA_DIR": str(DATA), "NETWORK_CACHE_DIR": str(tmp_path / "cache")}
+    )
 
 
 @pytest.fixture

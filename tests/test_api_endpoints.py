@@ -85,11 +85,20 @@ def test_unknown_cluster_is_404_on_every_endpoint(client: Any) -> None:
 
 def test_isochrones_without_a_network_is_a_404_that_says_how_to_get_one(tmp_path: Path) -> None:
     app = create_app({"TESTING": True, "DATA_DIR": str(DATA), "NETWORK_CACHE_DIR": str(tmp_path)})
-    response = app.test_client().get("/api/clusters/delft/isochrones")
+    response = app.test_client().get("/api/clusters/descartes/isochrones")
     assert response.status_code == 404
     body = response.get_json()
     assert body["code"] == "NetworkUnavailable"
-    assert "clustermap network import delft" in body["description"]
+    assert "clustermap network import descartes" in body["description"]
+
+
+def test_isochrones_from_the_bundled_delft_network_with_an_empty_cache(tmp_path: Path) -> None:
+    app = create_app({"TESTING": True, "DATA_DIR": str(DATA), "NETWORK_CACHE_DIR": str(tmp_path)})
+    response = app.test_client().get("/api/clusters/delft/isochrones?minutes=5")
+    assert response.status_code == 200
+    assert {f["properties"]["epicentre"] for f in response.get_json()["features"]} == {
+        "delft-triangle"
+    }
 
 
 def test_isochrones_where_a_network_exists(tmp_path: Path) -> None:

@@ -19,15 +19,46 @@ def _run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
 
 def test_commands_without_a_network_fail_in_one_line(tmp_path: Path) -> None:
     for args in (
-        ["network-distances", "delft"],
-        ["network", "info", "delft"],
-        ["isochrones", "delft"],
+        ["network-distances", "descartes"],
+        ["network", "info", "descartes"],
+        ["isochrones", "descartes"],
     ):
         code, _, err = _run(*args, "--cache-dir", str(tmp_path))
         assert code == 1
-        assert err.startswith("error: no street network for cluster 'delft'")
+        assert err.startswith("error: no street network for cluster 'descartes'")
         assert err.count("\n") == 1
-        assert "clustermap network fetch delft" in err
+        assert "clustermap network fetch descartes" in err
+
+
+def test_delft_works_out_of_the_box_from_the_bundled_network(tmp_path: Path) -> None:
+    empty_cache = tmp_path / "cache"
+    code, out, err = _run("network", "info", "delft", "--cache-dir", str(empty_cache))
+    assert code == 0, err
+    assert "from:         bundled with clustermap (read-only)" in out
+    assert "nodes:        2,156" in out
+    code, out, err = _run("isochrones", "delft", "--minutes", "5", "--cache-dir", str(empty_cache))
+    assert code == 0, err
+    assert {f["properties"]["epicentre"] for f in json.loads(out)["features"]} == {"delft-triangle"}
+    # the engine was cached in the user's folder; the bundled folder was not written
+    assert list((empty_cache / "networks").glob("engine-*.npz"))
+    # an import goes to the cache and wins over the bundled graph
+    osm = write_river_town(tmp_path)
+    assert _run("network", "import", "delft", str(osm), "--cache-dir", str(empty_cache))[0] == 0
+    code, out, _ = _run("network", "info", "delft", "--cache-dir", str(empty_cache))
+    assert "from:         cache" in out and "nodes:        26" in out
+
+
+def test_bundled_network_description_matches_its_graph() -> None:
+    from geo.network._cache import bundled_graph_path, file_sha256
+    from geo.network.source import read_graph_file
+
+    path = bundled_graph_path("delft")
+    meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    graph = read_graph_file(path)
+    assert meta["source"] == "bundled"
+    assert meta["sha256"] == file_sha256(path)
+    assert (meta["nodes"], meta["edges"]) == (graph.number_of_nodes(), graph.number_of_edges())
+    assert (path.parent / "NOTICE").read_text(encoding="utf-8").count("OpenStreetMap") >= 1
 
 
 def test_cache_dir_from_environment(tmp_path: Path) -> None:

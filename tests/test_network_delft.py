@@ -48,8 +48,10 @@ def delft_engine(delft_cache: Path) -> StreetEngine:
 
 
 def test_has_network_after_import(delft_cache: Path, tmp_path: Path) -> None:
-    assert has_network("delft", cache_dir=delft_cache)
-    assert not has_network("delft", cache_dir=tmp_path)
+    assert has_network("delft", cache_dir=delft_cache, bundled=False)
+    assert not has_network("delft", cache_dir=tmp_path, bundled=False)
+    assert has_network("delft", cache_dir=tmp_path)  # the bundled graph
+    assert not has_network("genopole", cache_dir=tmp_path)
 
 
 def test_triangle_distances_agree_with_networkx_within_1_percent(

@@ -78,12 +78,12 @@ def test_graphml_import_is_a_byte_copy(river_osm: Path, tmp_path: Path) -> None:
 
 
 def test_missing_network_says_how_to_fetch_or_import(tmp_path: Path) -> None:
-    with pytest.raises(NetworkUnavailableError, match="network fetch delft") as err:
-        get_network("delft", cache_dir=tmp_path)
-    assert "network import delft FILE" in str(err.value)
+    with pytest.raises(NetworkUnavailableError, match="network fetch genopole") as err:
+        get_network("genopole", cache_dir=tmp_path)
+    assert "network import genopole FILE" in str(err.value)
     assert "\n" not in str(err.value)
     with pytest.raises(NetworkUnavailableError):
-        network_info("delft", cache_dir=tmp_path)
+        network_info("genopole", cache_dir=tmp_path)
 
 
 def test_get_network_prefers_cache_then_file(river_osm: Path, tmp_path: Path) -> None:

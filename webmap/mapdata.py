@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from flask import current_app, request
 
 from geo.measures import cluster_measures
-from geo.network import epicentre_isochrones, epicentre_paths, has_network
-from geo.network._cache import graph_path
+from geo.network import epicentre_isochrones, epicentre_paths, has_network, network_path
 from geo.overlays import Overlays, cluster_overlays
 from geo.registry import Registry
 from webmap.caching import get_cache
@@ -33,11 +31,10 @@ class ClusterMapData:
     network: NetworkLayers | None
 
 
-def network_signature(cluster_id: str, cache_dir: str | None) -> float | None:
-    """Modification time of the cluster's cached graph, or None without a network."""
-    if not has_network(cluster_id, cache_dir=cache_dir):
-        return None
-    return Path(graph_path(cluster_id, cache_dir=cache_dir)).stat().st_mtime
+def network_signature(cluster_id: str, cache_dir: str | None) -> tuple[str, float] | None:
+    """Path and modification time of the cluster's graph, or None without a network."""
+    path = network_path(cluster_id, cache_dir=cache_dir)
+    return None if path is None else (str(path), path.stat().st_mtime)
 
 
 def request_network_signature() -> Hashable:

@@ -45,6 +45,7 @@ from geo.network.source import (
     has_network,
     import_network,
     network_info,
+    network_path,
     read_graph_file,
 )
 
@@ -76,6 +77,7 @@ __all__ = [
     "load_engine",
     "metres_per_minute",
     "network_info",
+    "network_path",
     "network_paths",
     "pair_distances",
     "reachable_within",

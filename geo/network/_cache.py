@@ -8,6 +8,10 @@ Layout of the cache folder (``--cache-dir``, else ``$CLUSTERMAP_CACHE_DIR``, els
     networks/engine-<hash>.npz        the graph as CSR arrays, keyed by the graph file's hash
     osmnx/                            OSMnx's own HTTP cache (downloads only)
 
+Graphs that ship with clustermap (``data/networks/<cluster>.graphml`` with its ``.json``,
+see :func:`geo._resources.bundled_dir`) are consulted after the cache and never written:
+their engines are cached in the folder above like any other.
+
 Every file is written to a temporary file in the same folder and moved into place with
 :func:`os.replace`, so a failed download or an interrupted write never leaves a
 half-written file behind.
@@ -26,6 +30,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from geo._errors import ParameterError
+from geo._resources import bundled_dir
 
 ENV_CACHE_DIR = "CLUSTERMAP_CACHE_DIR"
 """Environment variable naming the cache folder."""
@@ -76,6 +81,11 @@ def graph_path(cluster_id: str, *, cache_dir: str | os.PathLike[str] | None = No
 def meta_path(cluster_id: str, *, cache_dir: str | os.PathLike[str] | None = None) -> Path:
     """Return the path of the JSON file describing a cluster's cached network."""
     return networks_dir(cache_dir) / f"{_checked_id(cluster_id)}.json"
+
+
+def bundled_graph_path(cluster_id: str) -> Path:
+    """Return where a bundled (read-only) GraphML file of a cluster would be."""
+    return bundled_dir("networks") / f"{_checked_id(cluster_id)}.graphml"
 
 
 def file_sha256(path: Path) -> str:

@@ -30,7 +30,7 @@ def cluster_engine(cluster_id: str, *, cache_dir: CacheDir = None) -> StreetEngi
     Raises
     ------
     NetworkUnavailableError
-        No network is cached; the message says how to fetch or import one.
+        No network is cached or bundled; the message says how to fetch or import one.
     """
     info = network_info(cluster_id, cache_dir=cache_dir)
     return load_engine(info.path, cache_dir=cache_dir)
@@ -48,11 +48,12 @@ def fetch_cluster_network(
 ) -> NetworkInfo:
     """Download (or reuse the cached) network around a cluster's located sites.
 
-    With ``force=False`` an already cached network is returned as it is.
+    With ``force=False`` an already cached network is returned as it is. A bundled network
+    does not count: fetching replaces it with a download of the cluster's own area.
     """
     registry = registry or load_registry()
     sites = registry.located(cluster_id)
-    if has_network(cluster_id, cache_dir=cache_dir) and not force:
+    if has_network(cluster_id, cache_dir=cache_dir, bundled=False) and not force:
         return network_info(cluster_id, cache_dir=cache_dir)
     return fetch_network(
         cluster_id,

@@ -12,6 +12,7 @@ be walked both ways, at the length of the shortest parallel edge.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 from dataclasses import dataclass, field
@@ -440,5 +441,7 @@ def load_engine(
         directed=directed,
         key=cached.stem,
     )
-    save_engine(engine, cached)
+    # a read-only or full cache folder only costs the conversion next time
+    with contextlib.suppress(OSError):
+        save_engine(engine, cached)
     return engine

@@ -1,4 +1,5 @@
-"""Getting a street network: the local cache, a file the user gives, or an OSMnx download.
+"""Getting a street network: the local cache, the networks that ship with clustermap, a file
+the user gives, or an OSMnx download.
 
 :func:`get_network` tries them in that order of preference. Only :func:`fetch_network`
 (and :func:`get_network` with ``download=True``) ever touches the internet, always with a
@@ -29,6 +30,7 @@ from geo.network._cache import (
     atomic_path as _atomic_path,
 )
 from geo.network._cache import (
+    bundled_graph_path,
     file_sha256,
     graph_path,
     meta_path,
@@ -74,7 +76,8 @@ class NetworkInfo:
     path
         The cached GraphML file.
     source
-        ``"download"`` or ``"file"``.
+        ``"download"`` or ``"file"`` (both kept in the user's cache), or ``"bundled"``
+        (shipped with clustermap, read-only).
     origin
         The file imported, or the download request (network type, margin).
     network_type
@@ -116,25 +119,42 @@ def _fetch_hint(cluster_id: str) -> str:
     )
 
 
-def has_network(cluster_id: str, *, cache_dir: str | os.PathLike[str] | None = None) -> bool:
-    """Return whether a street network is cached for ``cluster_id`` (a cheap file check)."""
-    return graph_path(cluster_id, cache_dir=cache_dir).is_file()
+def network_path(
+    cluster_id: str, *, cache_dir: str | os.PathLike[str] | None = None, bundled: bool = True
+) -> Path | None:
+    """Return the GraphML file of a cluster's network, or None (a cheap file check).
+
+    The user's cache comes first; with ``bundled=True`` the networks that ship with
+    clustermap are consulted next.
+    """
+    cached = graph_path(cluster_id, cache_dir=cache_dir)
+    if cached.is_file():
+        return cached
+    shipped = bundled_graph_path(cluster_id)
+    return shipped if bundled and shipped.is_file() else None
+
+
+def has_network(
+    cluster_id: str, *, cache_dir: str | os.PathLike[str] | None = None, bundled: bool = True
+) -> bool:
+    """Return whether ``cluster_id`` has a street network (see :func:`network_path`)."""
+    return network_path(cluster_id, cache_dir=cache_dir, bundled=bundled) is not None
 
 
 def network_info(
     cluster_id: str, *, cache_dir: str | os.PathLike[str] | None = None
 ) -> NetworkInfo:
-    """Describe a cluster's cached network.
+    """Describe a cluster's network: the cached one, else the bundled one.
 
     Raises
     ------
     NetworkUnavailableError
-        No network is cached for the cluster.
+        The cluster has no network.
     """
-    path = graph_path(cluster_id, cache_dir=cache_dir)
-    meta = meta_path(cluster_id, cache_dir=cache_dir)
-    if not path.is_file():
+    path = network_path(cluster_id, cache_dir=cache_dir)
+    if path is None:
         raise NetworkUnavailableError(_fetch_hint(cluster_id))
+    meta = path.with_suffix(".json")
     if meta.is_file():
         data = json.loads(meta.read_text(encoding="utf-8"))
         data["path"] = path

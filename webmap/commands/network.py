@@ -60,6 +60,8 @@ def _print_info(info: NetworkInfo) -> None:
     click.echo(f"nodes:        {info.nodes:,}")
     click.echo(f"edges:        {info.edges:,}")
     click.echo(f"bbox:         {west:.5f},{south:.5f},{east:.5f},{north:.5f} (W,S,E,N)")
+    where = "bundled with clustermap (read-only)" if info.source == "bundled" else "cache"
+    click.echo(f"from:         {where}")
     click.echo(f"source:       {info.source} ({info.origin})")
     click.echo(f"network type: {info.network_type}")
     click.echo(f"date:         {info.created}")
@@ -141,7 +143,8 @@ def import_(
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @CACHE_OPTION
 def info(cluster_id: str, as_json: bool, cache_dir: Path | None) -> None:
-    """Describe CLUSTER's cached network: nodes, edges, bbox, source, date."""
+    """Describe CLUSTER's network: where it comes from (cache or bundled), nodes, edges,
+    bbox, source, date."""
     found = network_info(cluster_id, cache_dir=cache_dir)
     if as_json:
         click.echo(json.dumps({**found.to_dict(), "attribution": OSM_ATTRIBUTION}, indent=2))
