@@ -13,15 +13,17 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
-import pandas as pd
 from shapely.geometry import Point
 
 from geo import _validate as v
 from geo._errors import ParameterError, RegistryError, UnknownIdError
 from geo._resources import bundled_dir
+
+if TYPE_CHECKING:  # pandas and geopandas load with the frames, not with this module
+    import geopandas as gpd
+    import pandas as pd
 
 FILES = ("clusters.geojson", "sites.geojson", "epicentres.geojson")
 DATA_ENV = "CLUSTERMAP_DATA"
@@ -64,6 +66,8 @@ class Registry:
         A short hash of the registry files, changing whenever any of them changes.
     path
         The folder it was read from.
+    catalogue
+        Each cluster's summary, as :func:`read_catalogue` lists it, keyed by id.
     """
 
     clusters: gpd.GeoDataFrame
@@ -71,6 +75,12 @@ class Registry:
     epicentres: pd.DataFrame
     version: str
     path: Path
+    catalogue: dict[str, dict[str, Any]]
+
+    def summary(self, cluster_id: str) -> dict[str, Any]:
+        """A cluster's id, name, place, practices and site counts (a copy)."""
+        self._check_cluster(cluster_id)
+        return dict(self.catalogue[cluster_id])
 
     def cluster(self, cluster_id: str) -> dict[str, Any]:
         """One cluster's attributes as a dict (without its city point)."""
@@ -119,6 +129,9 @@ class Registry:
         a fair marker position for a continental overview map. Clusters with no located
         site are absent.
         """
+        import geopandas as gpd
+        import pandas as pd
+
         located = self.located()
         points = located.geometry.representative_point()
         frame = pd.DataFrame({"cluster": located["cluster"], "x": points.x, "y": points.y})
@@ -156,16 +169,10 @@ def load_registry(path: str | os.PathLike[str] | None = None) -> Registry:
         type, missing fields, duplicate or unknown ids, bad geometry, coordinates out of
         range or far from the cluster's city (the usual sign of swapped lat/lon).
     """
+    import pandas as pd
+
     folder = Path(path) if path is not None else default_data_dir()
-    raw = _read_files(folder)
-    problems = v.Problems()
-    clusters = _clusters(raw["clusters.geojson"], problems)
-    sites = _sites(raw["sites.geojson"], clusters, problems)
-    epicentres = _epicentres(raw["epicentres.geojson"], clusters, sites, problems)
-    if problems:
-        n = len(problems.lines)
-        raise RegistryError(f"invalid registry {folder}: {n} problem(s)", problems.lines)
-    digest = hashlib.sha256(b"".join(raw[name][1] for name in FILES)).hexdigest()[:16]
+    clusters, sites, epicentres, digest = _validated(folder)
     return Registry(
         clusters=_frame(
             clusters,
@@ -194,11 +201,63 @@ def load_registry(path: str | os.PathLike[str] | None = None) -> Registry:
         ).set_index("id"),
         version=digest,
         path=folder,
+        catalogue={cid: _summary(cid, props, sites) for cid, (props, _) in clusters.items()},
     )
+
+
+def read_catalogue(path: str | os.PathLike[str] | None = None) -> list[dict[str, Any]]:
+    """Validate a registry folder as :func:`load_registry` does and list its clusters.
+
+    A light read for listings (``clustermap clusters``): no GeoDataFrame is built.
+
+    Returns
+    -------
+    list of dict
+        Per cluster, in file order: ``id``, ``name``, ``country``, ``city``, ``domain``,
+        ``website``, ``practices`` (sorted practice names), ``n_sites`` and ``n_located``.
+
+    Raises
+    ------
+    RegistryError
+        As :func:`load_registry`.
+    """
+    folder = Path(path) if path is not None else default_data_dir()
+    clusters, sites, _, _ = _validated(folder)
+    return [_summary(cid, props, sites) for cid, (props, _) in clusters.items()]
 
 
 Raw = dict[str, tuple[Any, bytes]]
 Rows = dict[str, tuple[dict[str, Any], Any]]
+
+
+def _validated(folder: Path) -> tuple[Rows, Rows, Rows, str]:
+    """Clusters, sites and epicentres of a folder, checked, and the files' short hash."""
+    raw = _read_files(folder)
+    problems = v.Problems()
+    clusters = _clusters(raw["clusters.geojson"], problems)
+    sites = _sites(raw["sites.geojson"], clusters, problems)
+    epicentres = _epicentres(raw["epicentres.geojson"], clusters, sites, problems)
+    if problems:
+        n = len(problems.lines)
+        raise RegistryError(f"invalid registry {folder}: {n} problem(s)", problems.lines)
+    digest = hashlib.sha256(b"".join(raw[name][1] for name in FILES)).hexdigest()[:16]
+    return clusters, sites, epicentres, digest
+
+
+def _summary(cluster_id: str, props: dict[str, Any], sites: Rows) -> dict[str, Any]:
+    """A cluster's id, name, place, practices and site counts (one home for that rule)."""
+    own = [geom for site, geom in sites.values() if site.get("cluster") == cluster_id]
+    return {
+        "id": cluster_id,
+        "name": props.get("name"),
+        "country": props.get("country"),
+        "city": props.get("city"),
+        "domain": props.get("domain"),
+        "website": props.get("website"),
+        "practices": sorted({p["practice"] for p in props.get("practices") or []}),
+        "n_sites": len(own),
+        "n_located": sum(geom is not None for geom in own),
+    }
 
 
 def _read_files(folder: Path) -> Raw:
@@ -321,6 +380,9 @@ def _epicentres(raw: tuple[Any, bytes], clusters: Rows, sites: Rows, problems: v
 
 
 def _frame(rows: Rows, columns: list[str]) -> gpd.GeoDataFrame:
+    import geopandas as gpd
+    import pandas as pd
+
     records = [
         {"id": fid, **{c: props.get(c) for c in columns}} for fid, (props, _) in rows.items()
     ]

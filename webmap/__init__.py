@@ -1,120 +1,22 @@
 """clustermap's web layer: a Flask app serving Folium maps and a JSON/GeoJSON API.
 
-Use :func:`create_app`; there is no app object at import time.
+Use :func:`create_app`; there is no app object at import time. Importing this package is
+cheap (Flask and Folium load with the app), so that the command line starts fast.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response, current_app, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
-
-from geo.registry import default_data_dir, load_registry
-from webmap import api
-from webmap.assets import use_local_assets
-from webmap.basemaps import all_tile_origins
-from webmap.security import content_security_policy
-from webmap.state import REGISTRY_KEY
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build the app.
+    """Build the app; see :func:`webmap.app.create_app`."""
+    from webmap.app import create_app as build
 
-    Parameters
-    ----------
-    config
-        Overrides, e.g. ``{"DATA_DIR": "path/to/registry", "TESTING": True}``.
-        ``DATA_DIR`` defaults to ``$CLUSTERMAP_DATA`` or the bundled ``data/sites``.
-
-    Raises
-    ------
-    geo._errors.RegistryError
-        When the registry is missing or invalid: the server refuses to start.
-    """
-    app = Flask(__name__)
-    app.config.update(
-        DATA_DIR=str(default_data_dir()),
-        # origins allowed to frame /embed/ pages, e.g. ["https://www.example.org"]
-        EMBED_ORIGINS=[],
-        # API, uploads, caches, CORS, reverse proxy: see docs/api.md
-        MAX_CONTENT_LENGTH=20 * 1024 * 1024,
-        ANALYSIS_TTL_SECONDS=3600,
-        ANALYSIS_MAX_BYTES=256 * 1024 * 1024,
-        CACHE_ENTRIES=512,
-        CORS_ORIGINS="*",
-        PROXY_COUNT=0,
-        NETWORK_CACHE_DIR=None,
-    )
-    app.config.from_prefixed_env("CLUSTERMAP")
-    if config:
-        app.config.update(config)
-    app.extensions[REGISTRY_KEY] = load_registry(Path(app.config["DATA_DIR"]))
-    use_local_assets("/static/")
-
-    from webmap import api_routes, caching, ogc_routes, pages, uploads
-
-    caching.init_app(app)
-    uploads.init_app(app)
-    if int(app.config["PROXY_COUNT"]):
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        n = int(app.config["PROXY_COUNT"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n)  # type: ignore[method-assign]
-    app.register_blueprint(pages.bp)
-    app.register_blueprint(api_routes.bp)
-    app.register_blueprint(ogc_routes.bp)
-    app.register_error_handler(HTTPException, _http_error)
-    app.register_error_handler(Exception, _unexpected_error)
-    app.after_request(_security_headers)
-    return app
-
-
-def _wants_json() -> bool:
-    json_paths = ("/healthz", "/openapi.json")
-    return request.path.startswith(("/api/", "/ogc")) or request.path in json_paths
-
-
-def _http_error(exc: HTTPException) -> tuple[Any, int]:
-    status = exc.code or 500
-    if _wants_json():
-        from webmap.api_routes import to_flask
-
-        code = (exc.name or "Error").replace(" ", "")
-        return to_flask(api.error(status, code, exc.description or exc.name)), status
-    return render_template(
-        "error.html", status=status, title=exc.name, message=exc.description
-    ), status
-
-
-def _unexpected_error(exc: Exception) -> tuple[Any, int]:
-    """A bug: logged with its traceback for us, a plain 500 (JSON on the API) for users."""
-    current_app.logger.exception("unexpected error on %s", request.path, exc_info=exc)
-    return _http_error(InternalServerError())
-
-
-def _security_headers(response: Response) -> Response:
-    """nosniff everywhere; a per-page CSP (inline blocks by hash) on HTML pages.
-
-    ``/embed/`` pages may be framed by the origins in ``EMBED_ORIGINS``; every other page
-    only by our own.
-    """
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    ancestors = ["'self'"]
-    if request.path.startswith("/embed/"):
-        ancestors += list(current_app.config["EMBED_ORIGINS"])
-    if response.mimetype == "text/html" and not response.direct_passthrough:
-        policy = content_security_policy(
-            response.get_data(as_text=True),
-            tile_origins=all_tile_origins(),
-            frame_ancestors=ancestors,
-        )
-    else:
-        policy = f"default-src 'none'; frame-ancestors {' '.join(ancestors)}"
-    response.headers.setdefault("Content-Security-Policy", policy)
-    return response
+    return build(config)
 
 
 __all__ = ["create_app"]

@@ -50,19 +50,7 @@ def bad_request(exc: ParameterError) -> ApiResponse:
 
 def cluster_summary(registry: Registry, cluster_id: str) -> dict[str, Any]:
     """A cluster's id, name, place, practices and site counts."""
-    info = registry.cluster(cluster_id)
-    sites = registry.sites_of(cluster_id)
-    return {
-        "id": cluster_id,
-        "name": info["name"],
-        "country": info["country"],
-        "city": info["city"],
-        "domain": info["domain"],
-        "website": info["website"],
-        "practices": sorted({p["practice"] for p in info["practices"]}),
-        "n_sites": len(sites),
-        "n_located": int(sites.geometry.notna().sum()),
-    }
+    return registry.summary(cluster_id)
 
 
 def list_clusters(registry: Registry, *, practice: str | None = None) -> ApiResponse:

@@ -4,21 +4,54 @@ Each concern keeps its commands in :mod:`webmap.commands`; this module only asse
 and makes sure a user never sees a traceback: expected failures
 (:class:`geo._errors.ClustermapError`) become a one-line ``error: ...`` message and a
 non-zero exit code, unknown ids exit with code 2.
+
+A command's module is imported only when that command runs, so ``clustermap --help`` or
+``clustermap clusters`` do not pay for osmnx, scikit-learn, folium or rasterio.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 from typing import Any
 
 import click
 
 from geo._errors import ClustermapError, UnknownIdError
-from webmap.commands import analysis, maps, network, registry
+
+#: Every command: the module of :mod:`webmap.commands` that defines it, and its one-line
+#: help for ``clustermap --help`` (a test keeps it equal to the command's own).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "clusters": ("registry", "List the registry's clusters."),
+    "sites": ("registry", "Print a cluster's sites as GeoJSON or CSV."),
+    "validate": ("registry", "Check a registry folder and list every problem (exit 1 if any)."),
+    "serve": ("registry", "Serve the maps and the API with a production WSGI server (waitress)."),
+    "measures": ("analysis", "Density and proximity measures of one registry cluster."),
+    "density": ("analysis", "Density measures of the points in FILE."),
+    "proximity": ("analysis", "The k nearest neighbours of each point in FILE."),
+    "network": ("network", "Street networks of clusters: fetch, import, info."),
+    "isochrones": ("network", "Walking isochrones as GeoJSON."),
+    "network-distances": ("network", "Network distance, walking time and detour index."),
+    "map": ("maps", "Write a self-contained HTML map of CLUSTER, or of a point file."),
+}
 
 
 class _Group(click.Group):
-    """A click group that turns clustermap errors into one-line messages."""
+    """Loads each command's module on demand; turns clustermap errors into one line."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module = importlib.import_module(f"webmap.commands.{COMMANDS[cmd_name][0]}")
+        return next(c for c in module.COMMANDS if c.name == cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -38,11 +71,6 @@ class _Group(click.Group):
 @click.version_option(package_name="clustermap")
 def cli() -> None:
     """clustermap: map, measure and serve business and innovation clusters."""
-
-
-for _module in (registry, analysis, network, maps):
-    for _command in _module.COMMANDS:
-        cli.add_command(_command)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -23,12 +23,10 @@ import hashlib
 import json
 import os
 import re
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
+from geo._atomic import write_text
 from geo._errors import ParameterError
 from geo._resources import bundled_dir
 
@@ -97,29 +95,6 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-@contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary path next to ``target``; move it onto ``target`` on success.
-
-    On any exception the temporary file is removed and ``target`` is left untouched.
-    """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.part")
-    try:
-        yield tmp
-        tmp.replace(target)  # atomic, like os.replace
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
-def atomic_write(target: Path, write: Callable[[IO[bytes]], Any]) -> None:
-    """Write ``target`` through ``write(handle)`` atomically (temp file, then ``os.replace``)."""
-    with atomic_path(target) as tmp, tmp.open("wb") as handle:
-        write(handle)
-
-
 def write_json(target: Path, data: dict[str, Any]) -> None:
     """Write a JSON document atomically."""
-    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    atomic_write(target, lambda handle: handle.write(text.encode("utf-8")))
+    write_text(target, json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")

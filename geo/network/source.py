@@ -25,10 +25,8 @@ import networkx as nx
 import osmnx as ox
 import shapely
 
+from geo._atomic import atomic_path
 from geo._errors import InputDataError, NetworkUnavailableError, ParameterError
-from geo.network._cache import (
-    atomic_path as _atomic_path,
-)
 from geo.network._cache import (
     bundled_graph_path,
     file_sha256,
@@ -286,7 +284,7 @@ def _store(
 ) -> NetworkInfo:
     """Write a graph (or copy a GraphML file) into the cache, atomically, with its metadata."""
     target = graph_path(cluster_id, cache_dir=cache_dir)
-    with _atomic_path(target) as tmp:
+    with atomic_path(target) as tmp:
         if copy_from is not None:
             shutil.copyfile(copy_from, tmp)
         else:

@@ -19,6 +19,7 @@ from typing import Any, TextIO
 import click
 import numpy as np
 
+from geo._atomic import atomic_path
 from geo._errors import ParameterError
 from geo.kde import KERNELS, BandwidthRule, kde_contours, write_geotiff
 from geo.measures import analyse_points, cluster_measures
@@ -294,11 +295,14 @@ def density(path: Path, **opts: Any) -> None:
             msg = "no kernel density surface to write: " + "; ".join(analysis.warnings)
             raise ParameterError(msg)
         if opts["kde_out"] is not None and surface is not None:
-            write_geotiff(surface, opts["kde_out"])
+            with atomic_path(opts["kde_out"]) as tmp:
+                write_geotiff(surface, tmp)
         if opts["out"] is not None and surface is not None:
-            kde_contours(surface).to_crs(4326).to_file(opts["out"], driver="GeoJSON")
+            with atomic_path(opts["out"]) as tmp:
+                kde_contours(surface).to_crs(4326).to_file(tmp, driver="GeoJSON")
         if opts["hex_out"] is not None and analysis.hexbins is not None:
-            analysis.hexbins.reset_index().to_file(opts["hex_out"], driver="GeoJSON")
+            with atomic_path(opts["hex_out"]) as tmp:
+                analysis.hexbins.reset_index().to_file(tmp, driver="GeoJSON")
     progress.finish()
     result = analysis.to_dict()
     for note in result["warnings"]:
@@ -329,7 +333,8 @@ def proximity(path: Path, **opts: Any) -> None:
         table = nearest_neighbours(gdf, k=k, crs=crs)
         progress("writing")
         if opts["out"] is not None:
-            table.rename_axis(gdf.index.name or "row").to_csv(opts["out"])
+            with atomic_path(opts["out"]) as tmp:
+                table.rename_axis(gdf.index.name or "row").to_csv(tmp)
     progress.finish()
     first = table["distance_1_m"].to_numpy(dtype=float)
     kth = table[f"distance_{k}_m"].to_numpy(dtype=float)

@@ -3,13 +3,12 @@ file that opens from disk with no server and no internet (basemap tiles aside)."
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import click
 
+from geo._atomic import write_text
 from geo._errors import ParameterError
 from geo.registry import load_registry
 from webmap import maps
@@ -21,20 +20,6 @@ from webmap.layers import LAYERS
 from webmap.mapdata import compute
 from webmap.mapview import MapView, parse_layers
 from webmap.pointmap import points_map
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file, so that a failure leaves no
-    half-written file (and an existing one untouched)."""
-    path = path.resolve()
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @click.command("map")
@@ -113,7 +98,7 @@ def map_command(
             registry, cluster_id, overlays=data.overlays, network=data.network, view=view
         )
     html = standalone_html(fmap)
-    write_atomically(output, html)
+    write_text(output.resolve(), html)
     click.echo(f"wrote {output} ({len(html.encode('utf-8')) / 1e6:.2f} MB)")
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from geo._errors import RegistryError
-from geo.registry import default_data_dir, load_registry
+from geo.registry import default_data_dir, load_registry, read_catalogue
 from webmap import api
 from webmap.tables import sites_csv
 
@@ -27,8 +27,7 @@ DATA_OPTION = click.option(
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def clusters(data_dir: Path | None, as_json: bool) -> None:
     """List the registry's clusters."""
-    registry = load_registry(data_dir)
-    items = api.list_clusters(registry).body["clusters"]
+    items = read_catalogue(data_dir)
     if as_json:
         click.echo(json.dumps(items, ensure_ascii=False, indent=2))
         return
