@@ -52,7 +52,9 @@ def metric_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries, *, crs: Any = None) -> pyp
     crs
         A projected CRS in metres named by the user (``"EPSG:28992"``, a :class:`pyproj.CRS`,
         an EPSG integer ...). By default the UTM zone of the data's centre, from
-        :meth:`~geopandas.GeoDataFrame.estimate_utm_crs`.
+        :meth:`~geopandas.GeoDataFrame.estimate_utm_crs`; near a pole (beyond UTM's
+        80° S to 84° N) or across the antimeridian, a Lambert azimuthal equal-area
+        projection centred on the data.
 
     Returns
     -------
@@ -84,11 +86,26 @@ def metric_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries, *, crs: Any = None) -> pyp
     if located.empty:
         msg = "no located geometry to choose a metric CRS from"
         raise InputDataError(msg)
-    utm = located.estimate_utm_crs()
-    if utm is None:  # pragma: no cover - pyproj returns None only for impossible extents
-        msg = "no UTM zone fits the data; name a metric CRS"
-        raise InputDataError(msg)
-    return pyproj.CRS.from_user_input(utm)
+    lonlat = located if located.crs.equals(_WGS84) else located.to_crs(_WGS84)
+    west, _, east, _ = lonlat.total_bounds
+    centre_lon, centre_lat = _centre(lonlat)
+    if east - west <= 180 and -80 <= centre_lat <= 84:
+        return pyproj.CRS.from_user_input(located.estimate_utm_crs())
+    # Around a pole UTM is undefined, and across the antimeridian the bounds' centre is on
+    # the wrong side of the Earth: an equal-area azimuthal projection centred on the data
+    # keeps local distances and areas true there.
+    return pyproj.CRS.from_proj4(
+        f"+proj=laea +lat_0={centre_lat:.6f} +lon_0={centre_lon:.6f} +datum=WGS84 +units=m"
+    )
+
+
+def _centre(lonlat: gpd.GeoSeries) -> tuple[float, float]:
+    """Centre of lon/lat geometries: circular mean of longitudes (right across the
+    antimeridian), mean of latitudes, both in degrees."""
+    xy = shapely.get_coordinates(lonlat.values)
+    lon = np.radians(xy[:, 0])
+    centre_lon = float(np.degrees(np.arctan2(np.sin(lon).mean(), np.cos(lon).mean())))
+    return centre_lon, float(xy[:, 1].mean())
 
 
 def to_metric(gdf: gpd.GeoDataFrame, *, crs: Any = None) -> gpd.GeoDataFrame:

@@ -60,3 +60,24 @@ def test_footprints_count_by_their_metric_centroid() -> None:
     points = site_points(mixed)
     assert list(points.index) == [0, 1]
     assert points.iloc[0].distance(utm.geometry.iloc[0]) < 1e-6
+
+
+@pytest.mark.parametrize(
+    ("lons", "lats"),
+    [
+        ([179.99, -179.98, 179.97], [10.0, 10.01, 9.99]),  # across the antimeridian
+        ([10.0, -170.0, 100.0], [89.95, 89.96, 89.97]),  # around the North Pole
+        ([0.0, 120.0, -120.0], [-89.9, -89.92, -89.91]),  # around the South Pole
+    ],
+)
+def test_metric_crs_keeps_distances_true_across_the_antimeridian_and_at_the_poles(
+    lons: list[float], lats: list[float]
+) -> None:
+    points = gpd.GeoSeries(gpd.points_from_xy(lons, lats), crs=4326)
+    crs = metric_crs(points)
+    assert crs.is_projected
+    metric = points.to_crs(crs)
+    geod = pyproj.Geod(ellps="WGS84")
+    for i, j in ((0, 1), (1, 2), (0, 2)):
+        expected = geod.inv(lons[i], lats[i], lons[j], lats[j])[2]
+        assert metric.iloc[i].distance(metric.iloc[j]) == pytest.approx(expected, rel=1e-3)

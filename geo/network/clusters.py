@@ -19,6 +19,7 @@ from geo.network.engine import DEFAULT_SPEED_KMH, StreetEngine, load_engine
 from geo.network.isochrone import DEFAULT_MINUTES, isochrones
 from geo.network.measures import PAIR_COLUMNS, network_paths, pair_distances
 from geo.network.source import NetworkInfo, fetch_network, has_network, network_info
+from geo.projection import metric_crs
 from geo.registry import Registry, load_registry
 
 CacheDir = str | os.PathLike[str] | None
@@ -76,12 +77,12 @@ def epicentre_members(registry: Registry, cluster_id: str) -> dict[str, gpd.GeoD
 
 
 def centroid_lonlat(points: gpd.GeoSeries) -> tuple[float, float]:
-    """Return the centroid of located points, computed in their UTM zone, as (lon, lat)."""
+    """Return the centroid of located points, computed in their metric CRS, as (lon, lat)."""
     located = points[points.notna() & ~points.is_empty]
     if located.empty:
         msg = "no located point to take a centroid of"
         raise NetworkUnavailableError(msg)
-    metric = located.to_crs(located.estimate_utm_crs())
+    metric = located.to_crs(metric_crs(located))
     centre = gpd.GeoSeries([metric.union_all().centroid], crs=metric.crs).to_crs(4326).iloc[0]
     return float(centre.x), float(centre.y)
 

@@ -33,6 +33,7 @@ from geo._atomic import atomic_write
 from geo._errors import InputDataError, ParameterError
 from geo.network._cache import file_sha256, networks_dir
 from geo.network.source import read_graph_file
+from geo.projection import metric_crs
 
 DEFAULT_SPEED_KMH = 4.8
 """Default walking speed, km/h."""
@@ -221,8 +222,8 @@ def _node_arrays(graph: nx.MultiDiGraph) -> tuple[IntArray, FloatArray, FloatArr
     else:
         back = pyproj.Transformer.from_crs(crs, 4326, always_xy=True)
         lon, lat = (np.asarray(a, float) for a in back.transform(xs, ys))
-    utm = gpd.GeoSeries(gpd.points_from_xy([lon.mean()], [lat.mean()]), crs=4326)
-    return node_ids, lon, lat, utm.estimate_utm_crs().to_wkt()
+    nodes = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=4326)
+    return node_ids, lon, lat, metric_crs(nodes).to_wkt()
 
 
 def build_engine(graph: nx.MultiDiGraph, *, directed: bool = False, key: str = "") -> StreetEngine:

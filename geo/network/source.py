@@ -35,6 +35,7 @@ from geo.network._cache import (
     resolve_cache_dir,
     write_json,
 )
+from geo.projection import metric_crs
 
 NETWORK_TYPES = ("walk", "bike", "drive", "drive_service", "all", "all_public")
 """OSMnx network types accepted by :func:`fetch_network`."""
@@ -336,13 +337,13 @@ def import_network(
 def download_area(sites: gpd.GeoSeries, *, margin_m: float) -> shapely.Polygon:
     """Return the area to download around sites: their convex hull grown by ``margin_m``.
 
-    The buffer is computed in the sites' UTM zone; the result is in EPSG:4326.
+    The buffer is computed in the sites' metric CRS; the result is in EPSG:4326.
     """
     points = sites[sites.notna() & ~sites.is_empty]
     if points.empty:
         msg = "no located site to download a network around"
         raise ParameterError(msg)
-    metric = points.to_crs(points.estimate_utm_crs())
+    metric = points.to_crs(metric_crs(points))
     area = shapely.convex_hull(shapely.union_all(metric.to_numpy())).buffer(margin_m)
     return gpd.GeoSeries([area], crs=metric.crs).to_crs(4326).iloc[0]
 
