@@ -40,6 +40,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         EMBED_ORIGINS=[],
         # API, uploads, caches, CORS, reverse proxy: see docs/api.md
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,
+        MAX_UPLOAD_POINTS=2_000_000,
+        MAX_UPLOAD_DECODED_BYTES=256 * 1024 * 1024,
         ANALYSIS_TTL_SECONDS=3600,
         ANALYSIS_MAX_BYTES=256 * 1024 * 1024,
         CACHE_ENTRIES=512,

@@ -143,6 +143,8 @@ def analyze() -> Response:
         filename=filename or None,
         content_type=content_type,
         base_url=request.url_root,
+        max_points=int(current_app.config["MAX_UPLOAD_POINTS"]),
+        max_bytes=int(current_app.config["MAX_UPLOAD_DECODED_BYTES"]),
     )
     return to_flask(result)
 
