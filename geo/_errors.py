@@ -57,7 +57,7 @@ class NetworkUnavailableError(ClustermapError, RuntimeError):
 
 
 class TooLargeError(InputDataError):
-    """Input data beyond a configured limit (points, decoded bytes, nesting depth)."""
+    """Input data beyond a configured limit (points, or bytes once decompressed)."""
 
 
 #: Characters of user input a message quotes at most.

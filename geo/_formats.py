@@ -184,7 +184,7 @@ def _check_geojson(raw: bytes, *, name: str) -> None:
     depth = json_depth(raw)
     if depth > MAX_JSON_DEPTH:
         msg = f"{name}: JSON nested {depth} levels deep, more than the limit of {MAX_JSON_DEPTH}"
-        raise TooLargeError(msg)
+        raise InputDataError(msg)
     try:
         data = json.loads(raw)
     except UnicodeDecodeError as exc:
@@ -213,9 +213,10 @@ def read_vector(
     Raises
     ------
     InputDataError
-        If the content is CSV, or cannot be read by the reader of ``kind``.
+        If the content is CSV, nests deeper than :data:`MAX_JSON_DEPTH` (GeoJSON) or cannot
+        be read by the reader of ``kind``.
     TooLargeError
-        Beyond ``max_points`` features, ``max_bytes`` decoded or :data:`MAX_JSON_DEPTH`.
+        Beyond ``max_points`` features or ``max_bytes`` decoded.
     """
     limits = {"max_points": max_points, "max_bytes": max_bytes}
     if isinstance(source, Path):

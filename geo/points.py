@@ -357,6 +357,41 @@ def _rows(mask: np.ndarray) -> str:
     return ", ".join(str(r) for r in rows) + more
 
 
+#: Degrees (at least) by which a CRS's area of use is widened before checking points in it.
+_AREA_MARGIN_DEG = 3.0
+
+
+def _valid_bounds(crs: pyproj.CRS) -> tuple[float, float, float, float] | None:
+    """Bounds, in ``crs``, of its area of use widened by a margin (a quarter of its size,
+    at least :data:`_AREA_MARGIN_DEG`); None when the CRS declares no area or the bounds are
+    not finite."""
+    area = crs.area_of_use
+    if area is None:
+        return None
+    to_crs = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    pad_x = max(_AREA_MARGIN_DEG, (area.east - area.west) / 4)
+    pad_y = max(_AREA_MARGIN_DEG, (area.north - area.south) / 4)
+    boxes = (
+        (
+            max(-180.0, area.west - pad_x),
+            max(-90.0, area.south - pad_y),
+            min(180.0, area.east + pad_x),
+            min(90.0, area.north + pad_y),
+        ),
+        (area.west, area.south, area.east, area.north),
+    )
+    for box in boxes:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                bounds = to_crs.transform_bounds(*box, densify_pts=21)
+            except pyproj.exceptions.ProjError:
+                continue
+        if all(np.isfinite(bounds)):
+            return (bounds[0], bounds[1], bounds[2], bounds[3])
+    return None
+
+
 def _check_coordinates(
     xs: np.ndarray,
     ys: np.ndarray,
@@ -399,6 +434,16 @@ def _check_coordinates(
             problems.append(
                 f"{int(out_of_range.sum())} rows with coordinates out of range "
                 f"(latitude beyond ±90° or longitude beyond ±180°; rows {_rows(out_of_range)})"
+            )
+    elif (bounds := _valid_bounds(crs)) is not None:
+        minx, miny, maxx, maxy = bounds
+        with np.errstate(invalid="ignore"):
+            out_of_range = ~nonfinite & ((xs < minx) | (xs > maxx) | (ys < miny) | (ys > maxy))
+        if out_of_range.any():
+            problems.append(
+                f"{int(out_of_range.sum())} rows with coordinates far outside the area where "
+                f"{crs.name} is used (x {minx:,.0f} to {maxx:,.0f}, y {miny:,.0f} to "
+                f"{maxy:,.0f}; rows {_rows(out_of_range)}): check the CRS"
             )
     invalid = nonfinite | out_of_range
     if problems and (swapped or not drop_invalid):

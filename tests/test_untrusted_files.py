@@ -1,0 +1,196 @@
+"""Uploads and named files never make the reader open another local file or a URL.
+
+A GDAL VRT names a data source (a local file, a ``/vsicurl/`` URL) that GDAL would open on
+the reader's behalf; it must be refused under any name, bare or inside a zip, through the
+API and the command line, with a one-line message that never shows the source's content.
+"""
+
+from __future__ import annotations
+
+import http.server
+import io
+import subprocess
+import sys
+import threading
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from geo._errors import InputDataError
+from geo.points import read_points_bytes
+from tests.conftest import ROOT
+from webmap.cli import cli
+
+SECRET = "TOPSECRET-7f3a"
+EXTENSIONS = (".gpkg", ".zip", ".fgb", ".geojson", ".csv", ".vrt", ".parquet")
+
+
+class Recorder(http.server.BaseHTTPRequestHandler):
+    """Answers every request with a CSV holding the secret, and records it."""
+
+    requests: list[str]
+
+    def do_GET(self) -> None:
+        self.requests.append(self.path)
+        body = f"lat,lon,name\n52.0,4.3,{SECRET}\n".encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_HEAD(self) -> None:
+        self.requests.append(self.path)
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet."""
+
+
+@pytest.fixture
+def loopback() -> Iterator[tuple[str, list[str]]]:
+    """A URL of a server on 127.0.0.1 and the list of requests it receives."""
+    requests: list[str] = []
+    handler = type("Handler", (Recorder,), {"requests": requests})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/points.csv", requests
+    server.shutdown()
+    server.server_close()
+
+
+def _vrt(source: str, layer: str) -> bytes:
+    return (
+        '<OGRVRTDataSource><OGRVRTLayer name="p">'
+        f"<SrcDataSource>{source}</SrcDataSource><SrcLayer>{layer}</SrcLayer>"
+        "<LayerSRS>EPSG:4326</LayerSRS><GeometryType>wkbPoint</GeometryType>"
+        '<GeometryField encoding="PointFromColumns" x="lon" y="lat"/>'
+        "</OGRVRTLayer></OGRVRTDataSource>"
+    ).encode()
+
+
+@pytest.fixture(params=["local", "url"])
+def vrt(
+    request: pytest.FixtureRequest, tmp_path: Path, loopback: tuple[str, list[str]]
+) -> tuple[bytes, list[str]]:
+    """A VRT reading a local file or a loopback URL (both hold SECRET), and the URL's log."""
+    url, requests = loopback
+    if request.param == "local":
+        secret = tmp_path / "secret.csv"
+        secret.write_text(f"lat,lon,name\n52.0,4.3,{SECRET}\n", encoding="utf-8")
+        return _vrt(str(secret), "secret"), requests
+    return _vrt(f"/vsicurl/{url}", "points"), requests
+
+
+def _zipped(name: str, data: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _assert_refused(status: int, text: str, requests: list[str]) -> None:
+    assert status == 400, text
+    assert SECRET not in text
+    assert "Traceback" not in text
+    assert requests == []
+
+
+@pytest.mark.parametrize("extension", EXTENSIONS)
+def test_a_vrt_upload_is_refused_under_any_name(
+    client: Any, vrt: tuple[bytes, list[str]], extension: str
+) -> None:
+    data, requests = vrt
+    response = client.post(
+        "/api/analyze",
+        data={"file": (io.BytesIO(data), f"points{extension}")},
+        content_type="multipart/form-data",
+    )
+    _assert_refused(response.status_code, response.get_data(as_text=True), requests)
+    body = response.get_json()
+    assert body["code"] == "InvalidParameterValue"
+    assert "GDAL VRT" in body["description"] and "not accepted" in body["description"]
+
+
+@pytest.mark.parametrize("member", ["points.vrt", "points.shp", "points.gpkg"])
+def test_a_vrt_inside_a_zip_is_refused(
+    client: Any, vrt: tuple[bytes, list[str]], member: str
+) -> None:
+    data, requests = vrt
+    response = client.post(
+        "/api/analyze",
+        data={"file": (io.BytesIO(_zipped(member, data)), "points.zip")},
+        content_type="multipart/form-data",
+    )
+    _assert_refused(response.status_code, response.get_data(as_text=True), requests)
+    assert "points.zip" in response.get_json()["description"]
+
+
+@pytest.mark.parametrize("extension", EXTENSIONS)
+def test_a_vrt_file_is_refused_by_the_command_line(
+    tmp_path: Path, vrt: tuple[bytes, list[str]], extension: str
+) -> None:
+    data, requests = vrt
+    path = tmp_path / f"points{extension}"
+    path.write_bytes(_zipped("points.vrt", data) if extension == ".zip" else data)
+    result = CliRunner().invoke(cli, ["density", str(path)])
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.output
+    assert SECRET not in result.output
+    assert requests == []
+
+
+def test_python_m_webmap_refuses_a_vrt_in_one_line(
+    tmp_path: Path, vrt: tuple[bytes, list[str]]
+) -> None:
+    data, requests = vrt
+    path = tmp_path / "points.gpkg"
+    path.write_bytes(data)
+    done = subprocess.run(
+        [sys.executable, "-m", "webmap", "density", str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr.strip() == (
+        f"error: {path}: XML content (such as a GDAL VRT) is not accepted; use GeoPackage, "
+        "zipped shapefile, FlatGeobuf, GeoParquet, GeoJSON or CSV"
+    )
+    assert requests == []
+
+
+def test_a_zip_of_anything_but_one_shapefile_is_refused(tmp_path: Path) -> None:
+    import geopandas as gpd
+
+    gdf = gpd.GeoDataFrame(geometry=gpd.points_from_xy([4.3], [52.0]), crs=4326)
+    gdf.to_file(tmp_path / "p.shp")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for part in tmp_path.glob("p.*"):
+            archive.write(part, part.name)
+    assert len(read_points_bytes(buffer.getvalue(), filename="p.zip")) == 1
+    with zipfile.ZipFile(buffer, "a") as archive:
+        archive.writestr("extra.csv", "lat,lon\n52,4\n")
+    with pytest.raises(InputDataError, match=r"exactly one shapefile .* and 'extra\.csv'"):
+        read_points_bytes(buffer.getvalue(), filename="p.zip")
+
+
+def test_an_sqlite_database_that_is_not_a_geopackage_is_refused(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "plain.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE t (lat REAL, lon REAL)")
+    with pytest.raises(InputDataError, match="an SQLite database that is not a GeoPackage"):
+        read_points_bytes(path.read_bytes(), filename="points.gpkg")
