@@ -58,7 +58,7 @@ def _check_rows(text: str, *, sep: str, name: str, max_rows: int | None) -> None
                 raise InputDataError(msg)
             rows += 1
             if max_rows is not None and rows > max_rows:
-                msg = f"{name}: holds more than {max_rows:,} rows, the limit of points"
+                msg = f"{name}: holds more rows than the limit of {max_rows:,} points"
                 raise TooLargeError(msg)
     except csv.Error as exc:
         msg = f"{name}: cannot read as CSV at line {reader.line_num}: {quote(exc)}"

@@ -183,7 +183,7 @@ def _check_geojson(raw: bytes, *, name: str) -> None:
     in-memory path, not the user's file)."""
     depth = json_depth(raw)
     if depth > MAX_JSON_DEPTH:
-        msg = f"{name}: JSON nested {depth} levels deep, more than the limit of {MAX_JSON_DEPTH}"
+        msg = f"{name}: JSON nested {depth:,} levels deep, more than the limit of {MAX_JSON_DEPTH}"
         raise InputDataError(msg)
     try:
         data = json.loads(raw)
@@ -270,7 +270,7 @@ def _read_gdal(
         msg = f"{name}: cannot read: {quote(exc, limit=200)}"
         raise InputDataError(msg) from exc
     if max_points is not None and len(gdf) > max_points:
-        msg = f"{name}: holds more than {max_points:,} features, the limit of points"
+        msg = f"{name}: holds more features than the limit of {max_points:,} points"
         raise TooLargeError(msg)
     return gdf
 
