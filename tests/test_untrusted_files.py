@@ -194,3 +194,38 @@ def test_an_sqlite_database_that_is_not_a_geopackage_is_refused(tmp_path: Path) 
         db.execute("CREATE TABLE t (lat REAL, lon REAL)")
     with pytest.raises(InputDataError, match="an SQLite database that is not a GeoPackage"):
         read_points_bytes(path.read_bytes(), filename="points.gpkg")
+
+
+def test_a_geopackage_view_over_a_virtualogr_table_is_refused(client: Any, tmp_path: Path) -> None:
+    """SQLite's VirtualOGR module would let a GeoPackage view read any file GDAL opens."""
+    import sqlite3
+
+    import geopandas as gpd
+
+    secret = tmp_path / "secret.csv"
+    secret.write_text(f"lat,lon,name\n52.0,4.3,{SECRET}\n", encoding="utf-8")
+    path = tmp_path / "evil.gpkg"
+    gpd.GeoDataFrame({"name": ["a"]}, geometry=gpd.points_from_xy([4.3], [52.0]), crs=4326).to_file(
+        path, layer="pts"
+    )
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA writable_schema=ON")
+        db.execute(
+            "INSERT INTO sqlite_master(type, name, tbl_name, rootpage, sql) "
+            "VALUES('table', 'ev', 'ev', 0, ?)",
+            (f"CREATE VIRTUAL TABLE ev USING VirtualOGR('{secret}')",),
+        )
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE VIEW pv AS SELECT pts.fid AS fid, pts.geom AS geom, "
+            "(SELECT name FROM ev) AS name FROM pts"
+        )
+        db.execute("UPDATE gpkg_contents SET table_name = 'pv', identifier = 'pv'")
+        db.execute("UPDATE gpkg_geometry_columns SET table_name = 'pv'")
+    response = client.post(
+        "/api/analyze",
+        data={"file": (io.BytesIO(path.read_bytes()), "evil.gpkg")},
+        content_type="multipart/form-data",
+    )
+    _assert_refused(response.status_code, response.get_data(as_text=True), [])
+    assert "no such module: VirtualOGR" in response.get_json()["description"]

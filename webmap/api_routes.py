@@ -27,7 +27,10 @@ _CLUSTER = {"cluster_id": ("Cluster id, e.g. delft (see /api/clusters).", (), "d
 _PRACTICE = Param("practice", "string", "Only clusters with this practice.")
 _UPLOAD_BODY = {
     "description": "Points as CSV (`;` or `,` separated, decimal commas accepted; latitude and "
-    "longitude columns detected by name) or GeoJSON, or a multipart form with a `file`.",
+    "longitude columns detected by name) or GeoJSON, or a multipart form with a `file` "
+    "(also GeoPackage, zipped shapefile, FlatGeobuf or GeoParquet). The format is read from "
+    "the content, never the name; GDAL VRT/XML is refused. At most `MAX_UPLOAD_POINTS` "
+    "points (default 2,000,000), else 413.",
     "required": True,
     "content": {
         "text/csv": {"schema": {"type": "string"}},
