@@ -74,8 +74,10 @@ _HEAD_BYTES = 65536
 MAX_JSON_DEPTH = 64
 
 
-def load(path: Path) -> tuple[Kind, Path | bytes]:
+def load(path: Path, *, name: str | None = None) -> tuple[Kind, Path | bytes]:
     """The format of a named file and what to read: its bytes, or its path if a shapefile.
+
+    ``name`` names the file in messages (default: its path).
 
     Raises
     ------
@@ -86,7 +88,7 @@ def load(path: Path) -> tuple[Kind, Path | bytes]:
         msg = f"{path}: no such file"
         raise InputDataError(msg)
     with path.open("rb") as handle:
-        kind = sniff(handle.read(_HEAD_BYTES), name=str(path))
+        kind = sniff(handle.read(_HEAD_BYTES), name=name or str(path))
     return kind, (path if kind == "shp" else path.read_bytes())
 
 

@@ -229,3 +229,16 @@ def test_a_geopackage_view_over_a_virtualogr_table_is_refused(client: Any, tmp_p
     )
     _assert_refused(response.status_code, response.get_data(as_text=True), [])
     assert "no such module: VirtualOGR" in response.get_json()["description"]
+
+
+def test_a_vrt_study_area_is_refused(tmp_path: Path, vrt: tuple[bytes, list[str]]) -> None:
+    data, requests = vrt
+    points = tmp_path / "points.csv"
+    points.write_text("lat,lon\n52.0,4.3\n52.01,4.31\n52.02,4.29\n", encoding="utf-8")
+    area = tmp_path / "area.gpkg"
+    area.write_bytes(data)
+    result = CliRunner().invoke(cli, ["density", str(points), "--area", str(area)])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"error: study area {area}: XML content")
+    assert result.output.count("\n") == 1 and SECRET not in result.output
+    assert requests == []

@@ -213,9 +213,12 @@ def _allowed_origins() -> list[str]:
 
 @bp.after_app_request
 def cors(response: Response) -> Response:
-    """Read-only CORS on the API: GET/HEAD (and preflight), no credentials."""
+    """Read-only CORS on the API: GET/HEAD (and preflight), no credentials; never on other
+    methods (a cross-origin ``POST /api/analyze`` answer stays unreadable to the page)."""
     origin = request.headers.get("Origin")
     if not origin or not request.path.startswith(_CORS_PREFIXES):
+        return response
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
         return response
     allowed = _allowed_origins()
     if "*" in allowed:

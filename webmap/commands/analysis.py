@@ -154,8 +154,9 @@ def _parse_area(text: str) -> tuple[Any, float | None]:
     if not path.is_file():
         msg = f"--area must be hull, bbox, buffer:M or a polygon file; no file {quote(text)}"
         raise ParameterError(msg)
-    kind, source = load(path)
-    return read_vector(source, kind=kind, name=f"study area {clip(text)}"), None
+    name = f"study area {clip(text)}"
+    kind, source = load(path, name=name)
+    return read_vector(source, kind=kind, name=name), None
 
 
 def _fmt(value: Any, unit: str = "") -> str:
