@@ -261,9 +261,8 @@ def _read_gdal(
             if info["driver"] != _DRIVERS[kind]:
                 msg = f"{name}: read as {info['driver']}, not as the expected {_DRIVERS[kind]}"
                 raise InputDataError(msg)
-            count = int(info["features"])
-            _check_count(count, name=name, max_points=max_points)
-            if count < 0 and max_points is not None:  # unknown: read one more than allowed
+            _check_count(int(info["features"]), name=name, max_points=max_points)
+            if max_points is not None:  # a header's count may be unknown (-1) or false
                 kwargs["max_features"] = max_points + 1
             gdf = gpd.read_file(source, engine="pyogrio", **kwargs)
     except InputDataError:

@@ -319,3 +319,15 @@ def test_geojson_nesting_in_a_file_is_checked_before_parsing(tmp_path: Path) -> 
     path.write_bytes(_nested(200))
     with pytest.raises(InputDataError, match="JSON nested 204 levels deep"):
         read_points(path)
+
+
+def test_a_geopackage_that_understates_its_feature_count_is_still_limited(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "p.gpkg"
+    _points(1001).to_file(path, driver="GPKG")
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE gpkg_ogr_contents SET feature_count = 1")
+    with pytest.raises(TooLargeError, match="holds more features than the limit of 1,000 points"):
+        read_points(path, max_points=1000)
+    assert len(read_points(path, max_points=1001)) == 1001

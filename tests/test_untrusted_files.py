@@ -242,3 +242,16 @@ def test_a_vrt_study_area_is_refused(tmp_path: Path, vrt: tuple[bytes, list[str]
     assert result.output.startswith(f"error: study area {area}: XML content")
     assert result.output.count("\n") == 1 and SECRET not in result.output
     assert requests == []
+
+
+def test_gdal_runs_with_its_network_file_systems_shut(loopback: tuple[str, list[str]]) -> None:
+    """A second line of defence: even a path GDAL is asked to open makes no request."""
+    import pyogrio
+
+    from geo._formats import GDAL_CONFIG
+
+    url, requests = loopback
+    pyogrio.set_gdal_config_options(GDAL_CONFIG)
+    with pytest.raises(pyogrio.errors.DataSourceError):
+        pyogrio.read_info(f"/vsicurl/{url}")
+    assert requests == []
