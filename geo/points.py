@@ -7,13 +7,18 @@ latitude/longitude columns), indexed like the input rows, with every input colum
 
 Rules
 -----
+* The format comes from the content, never the file name, and each format has one reader
+  (:mod:`geo._formats`; CSV: :mod:`geo._csv`): GDAL VRTs and other XML are refused, so a
+  file cannot make the reader open another file or a URL. ``max_points`` and ``max_bytes``
+  stop oversized input before or while it is decoded (:class:`~geo._errors.TooLargeError`).
 * CSV coordinates come from latitude/longitude columns found by common names
   (:data:`LAT_NAMES`, :data:`LON_NAMES`, case-insensitive), or named with ``lat``/``lon``, or
   projected ``x``/``y`` columns with their ``crs``. Separators ``,``, ``;``, tab and ``|`` are
   detected from the header; decimal commas (``52,0123``) are read as decimal points.
 * Non-point geometries are reduced to representative points, with a :class:`UserWarning`
   that says how many.
-* Rows with missing, non-finite or (for geographic data) out-of-range coordinates are refused
+* Rows with missing, non-finite or out-of-range coordinates (latitude/longitude beyond
+  ±90°/±180°; projected x/y far outside the area of use of their CRS) are refused
   with their count and first row numbers (data rows counted from 1, the CSV header not
   counted), unless ``drop_invalid=True``, which drops them with a warning. Latitudes and
   longitudes that look swapped are always refused, with that diagnosis.
