@@ -7,6 +7,8 @@ without ever showing a traceback.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class ClustermapError(Exception):
     """Base class of every expected, user-facing failure."""
@@ -36,7 +38,7 @@ class UnknownIdError(ClustermapError, KeyError):
         self.kind = kind
         self.value = value
         self.valid = sorted(valid)
-        super().__init__(f"unknown {kind} id {value!r}; valid ids: {', '.join(self.valid)}")
+        super().__init__(f"unknown {kind} id {quote(value)}; valid ids: {', '.join(self.valid)}")
 
     def __str__(self) -> str:
         return str(self.args[0])
@@ -52,3 +54,46 @@ class ParameterError(ClustermapError, ValueError):
 
 class NetworkUnavailableError(ClustermapError, RuntimeError):
     """No street network is cached, given or downloadable for the request."""
+
+
+class TooLargeError(InputDataError):
+    """Input data beyond a configured limit (points, or bytes once decompressed)."""
+
+
+#: Characters of user input a message quotes at most.
+QUOTE_LIMIT = 80
+
+
+def clip(text: object, *, limit: int = QUOTE_LIMIT) -> str:
+    """At most ``limit`` characters of user input, then ``…`` if cut (a name in a message)."""
+    value = str(text)
+    return value[:limit] + "…" if len(value) > limit else value
+
+
+def quote(text: object, *, limit: int = QUOTE_LIMIT) -> str:
+    """``repr`` of at most ``limit`` characters of user input, then ``…`` if cut.
+
+    Every message that quotes input (a value, a line, a column name) goes through this, so
+    an error never echoes a huge input back.
+
+    Examples
+    --------
+    >>> quote("lat")
+    "'lat'"
+    >>> quote("x" * 100, limit=3)
+    "'xxx…'"
+    """
+    return repr(clip(text, limit=limit))
+
+
+def listing(items: Iterable[object], *, limit: int = 5) -> str:
+    """At most ``limit`` quoted items, comma-separated, then ``and N more``.
+
+    ``(none)`` for no items. E.g. ``'a', 'b' and 3 more``.
+    """
+    values = [str(v) for v in items]
+    if not values:
+        return "(none)"
+    shown = ", ".join(quote(v) for v in values[:limit])
+    more = len(values) - limit
+    return f"{shown} and {more} more" if more > 0 else shown

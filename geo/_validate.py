@@ -46,7 +46,7 @@ SITE_FIELDS = ("id", "cluster", "name", "role", "address", "location_precision",
 EPICENTRE_FIELDS = ("id", "cluster", "name", "members")
 
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+_DATE = re.compile(r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$")
 _GEOD = Geod(ellps="WGS84")
 
 

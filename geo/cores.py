@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo._errors import ParameterError
+from geo._errors import ParameterError, quote
 from geo.density import nearest_neighbour_distances_xy
 from geo.projection import metric_crs, site_points, xy_arrays
 
@@ -111,7 +111,7 @@ def dense_cores(
                 copy=True,
             ).fit_predict(xy)
     else:
-        msg = f"unknown core method {method!r}; use dbscan or hdbscan"
+        msg = f"unknown core method {quote(method)}; use dbscan or hdbscan"
         raise ParameterError(msg)
     rows = []
     geoms = []

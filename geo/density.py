@@ -19,7 +19,7 @@ from scipy import stats
 from scipy.spatial import ConvexHull, QhullError, cKDTree
 from shapely.geometry.base import BaseGeometry
 
-from geo._errors import InputDataError, ParameterError
+from geo._errors import InputDataError, ParameterError, quote
 from geo.projection import metric_crs, site_points, xy_arrays
 
 __all__ = [
@@ -137,7 +137,7 @@ def study_area(
     metric = metric_crs(gdf, crs=crs)
     if isinstance(area, str):
         if area not in ("hull", "bbox", "buffer"):
-            msg = f"unknown study area {area!r}; use hull, bbox, buffer or a polygon"
+            msg = f"unknown study area {quote(area)}; use hull, bbox, buffer or a polygon"
             raise ParameterError(msg)
         if (area == "buffer") != (buffer_m is not None):
             msg = "buffer_m is required with area='buffer' and only then"
@@ -166,7 +166,7 @@ def study_area(
         geometry = area
         method = "polygon"
     else:
-        msg = f"unsupported study area {area!r}"
+        msg = f"unsupported study area {quote(area)}"
         raise ParameterError(msg)
     if isinstance(area, gpd.GeoDataFrame | gpd.GeoSeries | BaseGeometry) and (
         shapely.get_dimensions(geometry) != 2

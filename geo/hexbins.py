@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo._errors import ParameterError
+from geo._errors import ParameterError, quote
 from geo.projection import lonlat_arrays, site_points
 
 __all__ = ["hex_cells", "hexbin_counts"]
@@ -22,7 +22,7 @@ __all__ = ["hex_cells", "hexbin_counts"]
 
 def _check_resolution(resolution: int) -> int:
     if isinstance(resolution, bool) or not isinstance(resolution, int | np.integer):
-        msg = f"H3 resolution must be an integer from 0 to 15, not {resolution!r}"
+        msg = f"H3 resolution must be an integer from 0 to 15, not {quote(resolution)}"
         raise ParameterError(msg)
     if not 0 <= int(resolution) <= 15:
         msg = f"H3 resolution must be from 0 to 15, not {resolution}"

@@ -37,7 +37,7 @@ import pyproj
 import shapely
 from scipy.signal import fftconvolve
 
-from geo._errors import InputDataError, ParameterError
+from geo._errors import InputDataError, ParameterError, quote
 from geo.projection import metric_crs, site_points, xy_arrays
 
 __all__ = [
@@ -153,7 +153,7 @@ def bandwidth_m(
     xy = np.asarray(xy, dtype=float)
     n = len(xy)
     if rule not in ("scott", "silverman"):
-        msg = f"unknown bandwidth rule {rule!r}; use scott, silverman or a number of metres"
+        msg = f"unknown bandwidth rule {quote(rule)}; use scott, silverman or a number of metres"
         raise ParameterError(msg)
     if n < 2:
         msg = f"the {rule} rule needs at least two points; give a bandwidth in metres"
@@ -215,7 +215,7 @@ def kde_surface_xy(
         The CRS of ``xy``, recorded on the result.
     """
     if kernel not in KERNELS:
-        msg = f"unknown kernel {kernel!r}; use one of {', '.join(KERNELS)}"
+        msg = f"unknown kernel {quote(kernel)}; use one of {', '.join(KERNELS)}"
         raise ParameterError(msg)
     xy = np.asarray(xy, dtype=float)
     if xy.ndim != 2 or xy.shape[1] != 2 or len(xy) == 0:

@@ -7,13 +7,18 @@ latitude/longitude columns), indexed like the input rows, with every input colum
 
 Rules
 -----
+* The format comes from the content, never the file name, and each format has one reader
+  (:mod:`geo._formats`; CSV: :mod:`geo._csv`): GDAL VRTs and other XML are refused, so a
+  file cannot make the reader open another file or a URL. ``max_points`` and ``max_bytes``
+  stop oversized input before or while it is decoded (:class:`~geo._errors.TooLargeError`).
 * CSV coordinates come from latitude/longitude columns found by common names
   (:data:`LAT_NAMES`, :data:`LON_NAMES`, case-insensitive), or named with ``lat``/``lon``, or
   projected ``x``/``y`` columns with their ``crs``. Separators ``,``, ``;``, tab and ``|`` are
   detected from the header; decimal commas (``52,0123``) are read as decimal points.
 * Non-point geometries are reduced to representative points, with a :class:`UserWarning`
   that says how many.
-* Rows with missing, non-finite or (for geographic data) out-of-range coordinates are refused
+* Rows with missing, non-finite or out-of-range coordinates (latitude/longitude beyond
+  ±90°/±180°; projected x/y far outside the area of use of their CRS) are refused
   with their count and first row numbers (data rows counted from 1, the CSV header not
   counted), unless ``drop_invalid=True``, which drops them with a warning. Latitudes and
   longitudes that look swapped are always refused, with that diagnosis.
@@ -22,8 +27,6 @@ Rules
 
 from __future__ import annotations
 
-import io
-import json
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,14 +38,14 @@ import pandas as pd
 import pyproj
 import shapely
 
-from geo._errors import InputDataError, ParameterError
+from geo._csv import read_csv_bytes
+from geo._errors import InputDataError, ParameterError, listing, quote
+from geo._formats import Kind, load, read_vector, sniff
 from geo.projection import parse_crs
 
 __all__ = [
-    "CSV_SUFFIXES",
     "LAT_NAMES",
     "LON_NAMES",
-    "VECTOR_SUFFIXES",
     "points_from_frame",
     "read_points",
     "read_points_bytes",
@@ -64,10 +67,6 @@ LON_NAMES = (
 _X_NAMES = ("x", "easting", "coord_x", "x_coord")
 _Y_NAMES = ("y", "northing", "coord_y", "y_coord")
 
-CSV_SUFFIXES = (".csv", ".tsv", ".txt")
-_PARQUET_SUFFIXES = (".parquet", ".geoparquet")
-VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb", *_PARQUET_SUFFIXES)
-
 _MAX_ROWS_LISTED = 5
 
 
@@ -81,14 +80,18 @@ def read_points(
     crs: Any = None,
     drop_invalid: bool = False,
     layer: str | None = None,
+    max_points: int | None = None,
+    max_bytes: int | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a point file in any supported format and CRS.
+
+    The format comes from the file's content (see :mod:`geo._formats`), never its name.
 
     Parameters
     ----------
     path
-        A ``.csv``/``.tsv``/``.txt``, ``.geojson``/``.json``, ``.gpkg``, ``.shp`` (or a
-        zipped shapefile), ``.fgb`` or ``.parquet`` file.
+        A CSV (any name), GeoJSON, GeoPackage, shapefile (``.shp`` with its sidecar files,
+        or zipped), FlatGeobuf or GeoParquet file.
     lat, lon
         Names of the latitude / longitude columns of a CSV (default: detected by name).
     x, y
@@ -101,6 +104,11 @@ def read_points(
         instead of refusing the file.
     layer
         Layer of a multi-layer file (GeoPackage); default the first.
+    max_points
+        Refuse a file of more rows or features than this, checked before or while it is
+        read (None: no limit).
+    max_bytes
+        Refuse compressed content (zip, Parquet) that decodes to more bytes than this.
 
     Returns
     -------
@@ -110,19 +118,17 @@ def read_points(
     Raises
     ------
     InputDataError
-        If the file cannot be read or its coordinates are invalid (all problems at once).
+        If the file cannot be read, is of no accepted format or its coordinates are invalid
+        (all problems at once).
+    TooLargeError
+        If it is beyond ``max_points`` or ``max_bytes``.
     ParameterError
         If the column or CRS options contradict each other.
     """
-    path = Path(path)
-    if not path.is_file():
-        msg = f"{path}: no such file"
-        raise InputDataError(msg)
+    kind, source = load(Path(path))
     options = {"lat": lat, "lon": lon, "x": x, "y": y, "crs": crs, "drop_invalid": drop_invalid}
-    suffix = path.suffix.lower()
-    if suffix in CSV_SUFFIXES:
-        return points_from_frame(_read_csv(path, name=str(path)), source=str(path), **options)
-    return _read_vector(path, name=str(path), suffix=suffix, layer=layer, **options)
+    limits = {"max_points": max_points, "max_bytes": max_bytes}
+    return _read(source, kind=kind, name=str(path), layer=layer, limits=limits, **options)
 
 
 def read_points_bytes(
@@ -136,19 +142,21 @@ def read_points_bytes(
     crs: Any = None,
     drop_invalid: bool = False,
     layer: str | None = None,
+    max_points: int | None = None,
+    max_bytes: int | None = None,
 ) -> gpd.GeoDataFrame:
-    """Read point data held in memory, e.g. an uploaded file; the format comes from ``filename``.
+    """Read point data held in memory, e.g. an uploaded file.
 
-    Accepts the formats and options of :func:`read_points` (a shapefile must be zipped).
+    Accepts the formats and options of :func:`read_points` (a shapefile must be zipped);
+    the format comes from the content, ``filename`` only names the data in messages.
     """
-    suffix = Path(filename).suffix.lower()
-    options = {"lat": lat, "lon": lon, "x": x, "y": y, "crs": crs, "drop_invalid": drop_invalid}
-    if suffix in CSV_SUFFIXES:
-        return points_from_frame(_read_csv(data, name=filename), source=filename, **options)
-    if suffix == ".shp":
+    kind = sniff(data, name=filename)
+    if kind == "shp":
         msg = f"{filename}: upload a shapefile as a .zip holding its .shp, .shx, .dbf and .prj"
         raise InputDataError(msg)
-    return _read_vector(data, name=filename, suffix=suffix, layer=layer, **options)
+    options = {"lat": lat, "lon": lon, "x": x, "y": y, "crs": crs, "drop_invalid": drop_invalid}
+    limits = {"max_points": max_points, "max_bytes": max_bytes}
+    return _read(data, kind=kind, name=filename, layer=layer, limits=limits, **options)
 
 
 def points_from_frame(
@@ -170,9 +178,9 @@ def points_from_frame(
     xs = _numeric(frame[xcol])
     ys = _numeric(frame[ycol])
     labels = (
-        (f"longitude column {xcol!r}", f"latitude column {ycol!r}")
+        (f"longitude column {quote(xcol)}", f"latitude column {quote(ycol)}")
         if point_crs.is_geographic
-        else (f"x column {xcol!r}", f"y column {ycol!r}")
+        else (f"x column {quote(xcol)}", f"y column {quote(ycol)}")
     )
     keep = _check_coordinates(
         xs, ys, crs=point_crs, drop_invalid=drop_invalid, source=source, labels=labels
@@ -184,40 +192,13 @@ def points_from_frame(
 # --------------------------------------------------------------------------- internals
 
 
-def _read_csv(source: Path | bytes, *, name: str) -> pd.DataFrame:
-    """Read a CSV with a detected separator and encoding; coordinates are parsed later."""
-    if isinstance(source, bytes):
-        head = source[:65536]
-    else:
-        with source.open("rb") as handle:
-            head = handle.read(65536)
-    encoding = "utf-8-sig"
-    try:
-        text = head.decode(encoding)
-    except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:  # not just a multi-byte character cut at 64 KiB
-            encoding = "cp1252"
-        text = head.decode(encoding, errors="replace")
-    header = text.splitlines()[0] if text.strip() else ""
-    if not header:
-        msg = f"{name}: the file is empty"
-        raise InputDataError(msg)
-    counts = {sep: header.count(sep) for sep in (";", "\t", "|", ",")}
-    sep = max(counts, key=lambda s: counts[s]) if any(counts.values()) else ","
-    handle_or_path: Any = io.BytesIO(source) if isinstance(source, bytes) else source
-    try:
-        return pd.read_csv(handle_or_path, sep=sep, encoding=encoding, low_memory=False)
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        msg = f"{name}: cannot read as CSV (separator {sep!r}): {exc}"
-        raise InputDataError(msg) from exc
-
-
-def _read_vector(
+def _read(
     source: Path | bytes,
     *,
+    kind: Kind,
     name: str,
-    suffix: str,
     layer: str | None,
+    limits: dict[str, int | None],
     lat: str | None,
     lon: str | None,
     x: str | None,
@@ -225,30 +206,17 @@ def _read_vector(
     crs: Any,
     drop_invalid: bool,
 ) -> gpd.GeoDataFrame:
+    """Read ``source`` (bytes, or the path of a shapefile) with the one reader of ``kind``;
+    ``limits`` holds ``max_points`` and ``max_bytes``."""
+    if kind == "csv" and isinstance(source, bytes):
+        frame = read_csv_bytes(source, name=name, max_rows=limits["max_points"])
+        return points_from_frame(
+            frame, lat=lat, lon=lon, x=x, y=y, crs=crs, drop_invalid=drop_invalid, source=name
+        )
     if any(v is not None for v in (lat, lon, x, y)):
         msg = "--lat/--lon/--x/--y apply to CSV files only; vector files carry their geometry"
         raise ParameterError(msg)
-    if suffix not in VECTOR_SUFFIXES:
-        msg = (
-            f"{name}: unsupported file type {suffix or '(none)'!r}; "
-            f"use one of {', '.join(CSV_SUFFIXES + VECTOR_SUFFIXES)}"
-        )
-        raise InputDataError(msg)
-    if suffix in (".geojson", ".json"):
-        _check_json(source, name=name)
-    data: Any = io.BytesIO(source) if isinstance(source, bytes) else source
-    try:
-        if suffix in _PARQUET_SUFFIXES:
-            gdf = gpd.read_parquet(data)
-        else:
-            kwargs = {"layer": layer} if layer is not None else {}
-            gdf = gpd.read_file(data, engine="pyogrio", **kwargs)
-    except ImportError as exc:
-        msg = f"{name}: reading GeoParquet needs the 'pyarrow' package ({exc})"
-        raise InputDataError(msg) from exc
-    except Exception as exc:  # pyogrio/GDAL raise many types for unreadable files
-        msg = f"{name}: cannot read: {exc}"
-        raise InputDataError(msg) from exc
+    gdf = read_vector(source, kind=kind, name=name, layer=layer, **limits)
     return _points_from_geodataframe(gdf, crs=crs, drop_invalid=drop_invalid, source=name)
 
 
@@ -308,24 +276,6 @@ _TYPE_NAMES = {
 }
 
 
-def _check_json(source: Path | bytes, *, name: str) -> None:
-    """A GeoJSON file must parse as JSON: say where it does not (GDAL's own message names
-    an internal in-memory path, not the user's file)."""
-    raw = source if isinstance(source, bytes) else source.read_bytes()
-    try:
-        data = json.loads(raw)
-    except UnicodeDecodeError as exc:
-        msg = f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})"
-        raise InputDataError(msg) from exc
-    except json.JSONDecodeError as exc:
-        msg = f"{name}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
-        raise InputDataError(msg) from exc
-    kind = data.get("type") if isinstance(data, dict) else type(data).__name__
-    if kind not in ("FeatureCollection", "Feature"):
-        msg = f"{name}: expected a GeoJSON FeatureCollection or Feature, got {kind!r}"
-        raise InputDataError(msg)
-
-
 def _find(columns: Sequence[str], names: Sequence[str]) -> str | None:
     lowered = {str(c).strip().lower(): str(c) for c in columns}
     for candidate in names:
@@ -345,7 +295,7 @@ def _coordinate_columns(
 ) -> tuple[str, str, pyproj.CRS]:
     """Return (x-or-lon column, y-or-lat column, CRS of those columns)."""
     columns = [str(c) for c in frame.columns]
-    listed = ", ".join(columns) or "(none)"
+    listed = listing(columns)
     if (x is None) != (y is None):
         msg = "give both --x and --y"
         raise ParameterError(msg)
@@ -375,7 +325,7 @@ def _coordinate_columns(
             point_crs = parse_crs(crs)
         elif found_x and found_y:
             msg = (
-                f"columns {found_x!r}/{found_y!r} look like projected coordinates; "
+                f"columns {quote(found_x)}/{quote(found_y)} look like projected coordinates; "
                 "give their CRS with --crs (or name lat/lon columns with --lat/--lon)"
             )
             raise InputDataError(msg)
@@ -387,10 +337,10 @@ def _coordinate_columns(
             raise InputDataError(msg)
     missing = [c for c in chosen if c not in frame.columns]
     if missing:
-        msg = f"no column named {', '.join(map(repr, missing))}; columns: {listed}"
+        msg = f"no column named {listing(missing)}; columns: {listed}"
         raise InputDataError(msg)
     if chosen[0] == chosen[1]:
-        msg = f"the same column {chosen[0]!r} was given for both coordinates"
+        msg = f"the same column {quote(chosen[0])} was given for both coordinates"
         raise ParameterError(msg)
     if point_crs.is_geographic is False and lat is not None:
         msg = f"--lat/--lon need a geographic CRS, not {point_crs.to_string()}"
@@ -410,6 +360,41 @@ def _rows(mask: np.ndarray) -> str:
     rows = np.flatnonzero(mask)[:_MAX_ROWS_LISTED] + 1
     more = ", ..." if int(mask.sum()) > _MAX_ROWS_LISTED else ""
     return ", ".join(str(r) for r in rows) + more
+
+
+#: Degrees (at least) by which a CRS's area of use is widened before checking points in it.
+_AREA_MARGIN_DEG = 3.0
+
+
+def _valid_bounds(crs: pyproj.CRS) -> tuple[float, float, float, float] | None:
+    """Bounds, in ``crs``, of its area of use widened by a margin (a quarter of its size,
+    at least :data:`_AREA_MARGIN_DEG`); None when the CRS declares no area or the bounds are
+    not finite."""
+    area = crs.area_of_use
+    if area is None:
+        return None
+    to_crs = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    pad_x = max(_AREA_MARGIN_DEG, (area.east - area.west) / 4)
+    pad_y = max(_AREA_MARGIN_DEG, (area.north - area.south) / 4)
+    boxes = (
+        (
+            max(-180.0, area.west - pad_x),
+            max(-90.0, area.south - pad_y),
+            min(180.0, area.east + pad_x),
+            min(90.0, area.north + pad_y),
+        ),
+        (area.west, area.south, area.east, area.north),
+    )
+    for box in boxes:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                bounds = to_crs.transform_bounds(*box, densify_pts=21)
+            except pyproj.exceptions.ProjError:
+                continue
+        if all(np.isfinite(bounds)):
+            return (bounds[0], bounds[1], bounds[2], bounds[3])
+    return None
 
 
 def _check_coordinates(
@@ -454,6 +439,16 @@ def _check_coordinates(
             problems.append(
                 f"{int(out_of_range.sum())} rows with coordinates out of range "
                 f"(latitude beyond ±90° or longitude beyond ±180°; rows {_rows(out_of_range)})"
+            )
+    elif (bounds := _valid_bounds(crs)) is not None:
+        minx, miny, maxx, maxy = bounds
+        with np.errstate(invalid="ignore"):
+            out_of_range = ~nonfinite & ((xs < minx) | (xs > maxx) | (ys < miny) | (ys > maxy))
+        if out_of_range.any():
+            problems.append(
+                f"{int(out_of_range.sum())} rows with coordinates far outside the area where "
+                f"{crs.name} is used (x {minx:,.0f} to {maxx:,.0f}, y {miny:,.0f} to "
+                f"{maxy:,.0f}; rows {_rows(out_of_range)}): check the CRS"
             )
     invalid = nonfinite | out_of_range
     if problems and (swapped or not drop_invalid):

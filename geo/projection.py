@@ -14,7 +14,7 @@ import numpy as np
 import pyproj
 import shapely
 
-from geo._errors import InputDataError, ParameterError
+from geo._errors import InputDataError, ParameterError, clip, quote
 
 __all__ = [
     "GEOD",
@@ -38,7 +38,7 @@ def parse_crs(crs: Any) -> pyproj.CRS:
     try:
         return pyproj.CRS.from_user_input(crs)
     except pyproj.exceptions.CRSError as exc:
-        msg = f"unknown CRS {crs!r}: {exc}"
+        msg = f"unknown CRS {quote(crs)}: {clip(exc, limit=200)}"
         raise ParameterError(msg) from exc
 
 

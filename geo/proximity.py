@@ -19,7 +19,7 @@ import pyproj
 import shapely
 from scipy.spatial import ConvexHull, QhullError, cKDTree
 
-from geo._errors import InputDataError, ParameterError
+from geo._errors import InputDataError, ParameterError, quote
 from geo.projection import (
     GEOD,
     geodesic_distance_m,
@@ -74,7 +74,7 @@ def nearest_neighbours(gdf: gpd.GeoDataFrame, *, k: int = 1, crs: Any = None) ->
         ``distance_1_m ... distance_k_m``, nearest first; NaN for sites without geometry.
     """
     if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
-        msg = f"k must be a positive integer, not {k!r}"
+        msg = f"k must be a positive integer, not {quote(k)}"
         raise ParameterError(msg)
     metric = metric_crs(gdf, crs=crs)
     points = site_points(gdf, crs=metric)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from shapely.geometry import Point
 
 from geo import _validate as v
-from geo._errors import ParameterError, RegistryError, UnknownIdError
+from geo._errors import ParameterError, RegistryError, UnknownIdError, quote
 from geo._resources import bundled_dir
 
 if TYPE_CHECKING:  # pandas and geopandas load with the frames, not with this module
@@ -143,13 +144,16 @@ class Registry:
             raise UnknownIdError("cluster", cluster_id, list(self.clusters.index))
 
 
+_DATE = re.compile(r"[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?")
+
+
 def _date_key(text: str, *, field: str = "date") -> tuple[int, ...]:
-    """``"2016"``, ``"2016-05"`` or ``"2016-05-09"`` as a comparable (year, month, day)."""
-    parts = str(text).split("-")
-    if not (1 <= len(parts) <= 3 and all(p.isdigit() for p in parts)):
-        msg = f"{field} must be a date YYYY, YYYY-MM or YYYY-MM-DD, not {text!r}"
+    """``"2016"``, ``"2016-05"`` or ``"2016-05-09"`` (ASCII digits) as a comparable
+    (year, month, day)."""
+    if not _DATE.fullmatch(str(text)):
+        msg = f"{field} must be a date YYYY, YYYY-MM or YYYY-MM-DD, not {quote(text)}"
         raise ParameterError(msg)
-    year, month, day = ([int(p) for p in parts] + [1, 1])[:3]
+    year, month, day = ([int(p) for p in str(text).split("-")] + [1, 1])[:3]
     return (year, month, day)
 
 

@@ -185,3 +185,29 @@ def test_measures_as_of_the_note(client: Any) -> None:
     bad = client.get("/api/clusters/delft/measures?as_of=soon")
     assert bad.status_code == 400
     assert "YYYY" in bad.get_json()["description"]
+
+
+def test_a_cross_origin_post_gets_no_cors_headers(client: Any) -> None:
+    data = b"lat,lon\n52.0,4.37\n52.01,4.38\n52.02,4.36\n"
+    origin = {"Origin": "https://evil.example"}
+    response = client.post("/api/analyze", data=data, content_type="text/csv", headers=origin)
+    assert response.status_code == 201
+    assert "Access-Control-Allow-Origin" not in response.headers
+    assert "Access-Control-Expose-Headers" not in response.headers
+    assert client.get("/api/clusters", headers=origin).headers["Access-Control-Allow-Origin"] == "*"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("put", "/api/analyze", {"POST"}),
+        ("delete", "/api/clusters", {"GET", "HEAD", "OPTIONS"}),
+        ("post", "/clusters/delft", {"GET", "HEAD", "OPTIONS"}),
+    ],
+)
+def test_405_answers_list_the_allowed_methods(
+    client: Any, method: str, path: str, allow: set[str]
+) -> None:
+    response = getattr(client, method)(path)
+    assert response.status_code == 405
+    assert {m.strip() for m in response.headers["Allow"].split(",")} >= allow

@@ -150,24 +150,38 @@ def test_all_problems_are_reported_at_once() -> None:
     assert "out of range" in str(info.value)
 
 
-def test_bytes_entry_reads_csv_and_geojson() -> None:
+def test_bytes_entry_reads_csv_and_geojson(tmp_path: Path) -> None:
     csv = b"lat;lon\n52,00218;4,37347\n51,99281;4,38508\n"
     gdf = read_points_bytes(csv, filename="upload.csv")
     np.testing.assert_allclose(gdf.geometry.y, LAT[:2])
     gj = _gdf().to_json().encode()
     gdf2 = read_points_bytes(gj, filename="upload.geojson")
     np.testing.assert_allclose(gdf2.geometry.x, LON)
-    with pytest.raises(InputDataError, match="zip"):
-        read_points_bytes(b"", filename="a.shp")
+    _gdf().to_file(tmp_path / "a.shp")
+    with pytest.raises(InputDataError, match=r"upload a shapefile as a \.zip"):
+        read_points_bytes((tmp_path / "a.shp").read_bytes(), filename="a.shp")
 
 
 def test_missing_file_and_unknown_format(tmp_path: Path) -> None:
     with pytest.raises(InputDataError, match="no such file"):
         read_points(tmp_path / "nope.csv")
-    other = tmp_path / "a.xyz"
-    other.write_text("x")
-    with pytest.raises(InputDataError, match="unsupported file type"):
+    other = tmp_path / "a.csv"
+    other.write_bytes(b"\x00\x01\x02 not a format")
+    with pytest.raises(InputDataError, match="binary content of no accepted format"):
         read_points(other)
+
+
+def test_the_format_comes_from_the_content_not_the_name(tmp_path: Path) -> None:
+    csv = tmp_path / "points.gpkg"
+    csv.write_text("lat,lon\n52.0,4.3\n")
+    assert read_points(csv).geometry.y.tolist() == [52.0]
+    gpkg = tmp_path / "written.gpkg"
+    _gdf().to_file(gpkg, driver="GPKG")
+    assert sorted(read_points(gpkg.rename(tmp_path / "points.csv"))["name"]) == [
+        "campus",
+        "technopolis",
+        "yes",
+    ]
 
 
 def test_vector_file_without_crs_needs_one(tmp_path: Path) -> None:

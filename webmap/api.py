@@ -13,7 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from geo._errors import ClustermapError, NetworkUnavailableError, ParameterError, UnknownIdError
+from geo._errors import (
+    ClustermapError,
+    NetworkUnavailableError,
+    ParameterError,
+    TooLargeError,
+    UnknownIdError,
+)
 from geo.registry import Registry
 
 GEOJSON = "application/geo+json"
@@ -40,6 +46,8 @@ def from_exception(exc: ClustermapError) -> ApiResponse:
         return error(404, "NotFound", str(exc))
     if isinstance(exc, NetworkUnavailableError):
         return error(404, "NetworkUnavailable", str(exc))
+    if isinstance(exc, TooLargeError):
+        return error(413, "RequestEntityTooLarge", str(exc))
     return error(400, "InvalidParameterValue", str(exc))
 
 

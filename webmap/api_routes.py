@@ -27,7 +27,10 @@ _CLUSTER = {"cluster_id": ("Cluster id, e.g. delft (see /api/clusters).", (), "d
 _PRACTICE = Param("practice", "string", "Only clusters with this practice.")
 _UPLOAD_BODY = {
     "description": "Points as CSV (`;` or `,` separated, decimal commas accepted; latitude and "
-    "longitude columns detected by name) or GeoJSON, or a multipart form with a `file`.",
+    "longitude columns detected by name) or GeoJSON, or a multipart form with a `file` "
+    "(also GeoPackage, zipped shapefile, FlatGeobuf or GeoParquet). The format is read from "
+    "the content, never the name; GDAL VRT/XML is refused. At most `MAX_UPLOAD_POINTS` "
+    "points (default 2,000,000), else 413.",
     "required": True,
     "content": {
         "text/csv": {"schema": {"type": "string"}},
@@ -143,6 +146,8 @@ def analyze() -> Response:
         filename=filename or None,
         content_type=content_type,
         base_url=request.url_root,
+        max_points=int(current_app.config["MAX_UPLOAD_POINTS"]),
+        max_bytes=int(current_app.config["MAX_UPLOAD_DECODED_BYTES"]),
     )
     return to_flask(result)
 
@@ -208,9 +213,12 @@ def _allowed_origins() -> list[str]:
 
 @bp.after_app_request
 def cors(response: Response) -> Response:
-    """Read-only CORS on the API: GET/HEAD (and preflight), no credentials."""
+    """Read-only CORS on the API: GET/HEAD (and preflight), no credentials; never on other
+    methods (a cross-origin ``POST /api/analyze`` answer stays unreadable to the page)."""
     origin = request.headers.get("Origin")
     if not origin or not request.path.startswith(_CORS_PREFIXES):
+        return response
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
         return response
     allowed = _allowed_origins()
     if "*" in allowed:

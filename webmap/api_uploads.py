@@ -6,7 +6,7 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
-from geo._errors import ClustermapError, ParameterError
+from geo._errors import ClustermapError, ParameterError, clip
 from webmap.api import JSON, ApiResponse, error, from_exception
 from webmap.api_measures import DENSITY_PARAMS, check_kde_grid, quietly
 from webmap.params import Param, parse_params
@@ -16,7 +16,8 @@ ANALYZE_PARAMS = (
     Param(
         "format",
         "string",
-        "Format of the body (default: from the Content-Type or the uploaded file's name).",
+        "Declares a body sent without a CSV or GeoJSON Content-Type or file name "
+        "(the content itself decides how it is read).",
         choices=("csv", "geojson"),
     ),
     Param("lat", "string", "Latitude column of a CSV (default: detected by name)."),
@@ -59,7 +60,7 @@ def _upload_name(fmt: str | None, filename: str | None, content_type: str | None
     if fmt is not None:
         return f"upload.{fmt}"
     if filename:
-        return filename
+        return clip(filename)
     kind = (content_type or "").split(";")[0].strip().lower()
     if kind in ("text/csv", "text/plain", "application/csv", "text/tab-separated-values"):
         return "upload.csv"
@@ -108,6 +109,8 @@ def analyze(
     filename: str | None = None,
     content_type: str | None = None,
     base_url: str = "/",
+    max_points: int | None = None,
+    max_bytes: int | None = None,
 ) -> ApiResponse:
     """``POST /api/analyze``: measure uploaded points and keep a map of them for a while.
 
@@ -115,7 +118,10 @@ def analyze(
     by the CLI's loader (:func:`geo.points.read_points_bytes`). Answers ``201`` with
     ``density`` (the point measures of ``clustermap density --json``), ``proximity``
     (nearest-neighbour distances), ``map`` (the URL of ``/analyses/<token>``) and
-    ``expires_in_s``; the upload is never written into the registry.
+    ``expires_in_s``; the upload is never written into the registry. The format is read
+    from the content (see :mod:`geo._formats`); an upload of more than ``max_points``
+    points, or compressed content decoding to more than ``max_bytes``, is refused early
+    with ``413``.
     """
     import json
 
@@ -137,6 +143,8 @@ def analyze(
                 lat=opts["lat"],
                 lon=opts["lon"],
                 drop_invalid=bool(opts["drop_invalid"]),
+                max_points=max_points,
+                max_bytes=max_bytes,
             )
         notes = [str(w.message) for w in caught]
         if len(points) == 0:

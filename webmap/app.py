@@ -40,6 +40,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         EMBED_ORIGINS=[],
         # API, uploads, caches, CORS, reverse proxy: see docs/api.md
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,
+        MAX_UPLOAD_POINTS=2_000_000,
+        MAX_UPLOAD_DECODED_BYTES=256 * 1024 * 1024,
         ANALYSIS_TTL_SECONDS=3600,
         ANALYSIS_MAX_BYTES=256 * 1024 * 1024,
         CACHE_ENTRIES=512,
@@ -76,19 +78,24 @@ def _wants_json() -> bool:
     return request.path.startswith(("/api/", "/ogc")) or request.path in json_paths
 
 
-def _http_error(exc: HTTPException) -> tuple[Any, int]:
+def _http_error(exc: HTTPException) -> Response:
+    """A JSON (API) or HTML error page; a ``405`` lists the allowed methods in ``Allow``."""
     status = exc.code or 500
     if _wants_json():
         from webmap.api_routes import to_flask
 
         code = (exc.name or "Error").replace(" ", "")
-        return to_flask(api.error(status, code, exc.description or exc.name)), status
-    return render_template(
-        "error.html", status=status, title=exc.name, message=exc.description
-    ), status
+        response = to_flask(api.error(status, code, exc.description or exc.name))
+    else:
+        html = render_template("error.html", status=status, title=exc.name, message=exc.description)
+        response = current_app.response_class(html, status=status, mimetype="text/html")
+    allowed = getattr(exc, "valid_methods", None)
+    if allowed:
+        response.headers["Allow"] = ", ".join(allowed)
+    return response
 
 
-def _unexpected_error(exc: Exception) -> tuple[Any, int]:
+def _unexpected_error(exc: Exception) -> Response:
     """A bug: logged with its traceback for us, a plain 500 (JSON on the API) for users."""
     current_app.logger.exception("unexpected error on %s", request.path, exc_info=exc)
     return _http_error(InternalServerError())

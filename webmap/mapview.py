@@ -8,13 +8,15 @@ out of range is a :class:`geo._errors.ParameterError` with a readable message (a
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from geo._errors import ParameterError
+from geo._errors import ParameterError, quote
 from webmap.basemaps import BASEMAPS, DEFAULT_BASEMAP
 
 MAX_ZOOM = 19
+_ZOOM = re.compile(r"[0-9]{1,2}")  # ASCII digits only: str.isdigit() accepts "²"
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,7 @@ def parse_layers(text: str, *, available: Iterable[str]) -> tuple[str, ...]:
     keys = tuple(k.strip() for k in text.split(",") if k.strip())
     unknown = [k for k in keys if k not in allowed]
     if unknown:
-        msg = f"unknown layer {unknown[0]!r}; layers: {', '.join(allowed)}"
+        msg = f"unknown layer {quote(unknown[0])}; layers: {', '.join(allowed)}"
         raise ParameterError(msg)
     if not keys:
         msg = f"layers is empty; layers: {', '.join(allowed)}"
@@ -48,7 +50,7 @@ def parse_view(args: Mapping[str, str], *, available: Iterable[str]) -> MapView:
     layers = parse_layers(args["layers"], available=available) if "layers" in args else None
     basemap = args.get("basemap", DEFAULT_BASEMAP)
     if basemap not in BASEMAPS:
-        msg = f"unknown basemap {basemap!r}; basemaps: {', '.join(BASEMAPS)}"
+        msg = f"unknown basemap {quote(basemap)}; basemaps: {', '.join(BASEMAPS)}"
         raise ParameterError(msg)
     lat = _number(args, "lat", -90, 90)
     lon = _number(args, "lon", -180, 180)
@@ -58,7 +60,7 @@ def parse_view(args: Mapping[str, str], *, available: Iterable[str]) -> MapView:
     zoom = None
     if "zoom" in args:
         text = args["zoom"]
-        if not text.isdigit() or int(text) > MAX_ZOOM:
+        if not _ZOOM.fullmatch(text) or int(text) > MAX_ZOOM:
             msg = f"zoom must be a whole number from 0 to {MAX_ZOOM}"
             raise ParameterError(msg)
         zoom = int(text)
@@ -68,8 +70,9 @@ def parse_view(args: Mapping[str, str], *, available: Iterable[str]) -> MapView:
 def _number(args: Mapping[str, str], name: str, low: float, high: float) -> float | None:
     if name not in args:
         return None
+    text = args[name]
     try:
-        value = float(args[name])
+        value = float(text) if len(text) <= 50 and text.isascii() else math.nan
     except ValueError:
         value = math.nan
     if not (math.isfinite(value) and low <= value <= high):

@@ -22,7 +22,7 @@ from urllib.parse import quote, urlencode
 import numpy as np
 import shapely
 
-from geo._errors import ParameterError
+from geo._errors import ParameterError, clip
 from geo.registry import Registry
 from webmap.api import GEOJSON, JSON, ApiResponse, error
 from webmap.caching import LruCache
@@ -419,7 +419,7 @@ def feature(
     try:
         position = table.ids.index(feature_id)
     except ValueError:
-        return error(404, "NotFound", f"no such feature in the collection {collection_id!r}")
+        return error(404, "NotFound", f"no such feature in the collection {clip(collection_id)!r}")
     path = f"/collections/{collection_id}/items/{quote(feature_id, safe='')}"
     body = {
         **table.features[position],

@@ -6,7 +6,7 @@ import json
 
 from flask import Blueprint, Response, abort, render_template, request, url_for
 
-from geo._errors import ParameterError, UnknownIdError
+from geo._errors import ParameterError, UnknownIdError, quote
 from geo._validate import PRACTICES
 from webmap import api, maps
 from webmap.caching import cached_page
@@ -52,7 +52,7 @@ def _cluster_or_404(cluster_id: str) -> dict[str, object]:
     try:
         return get_registry().cluster(cluster_id)
     except UnknownIdError:
-        abort(404, description=f"There is no cluster with the id '{cluster_id}'.")
+        abort(404, description=f"There is no cluster with the id {quote(cluster_id)}.")
 
 
 def _view(available: list[str]) -> MapView:

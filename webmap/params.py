@@ -9,6 +9,7 @@ validation.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -88,11 +89,17 @@ class Param:
         return out
 
 
+#: Numbers are ASCII digits (``int``/``float`` also take "٣" and "1_0"), at most 50 characters.
+_INTEGER = re.compile(r"[+-]?[0-9]{1,18}")
+_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]{1,4})?")
+_MAX_NUMBER_CHARS = 50
+
+
 def _finite(text: str) -> float | None:
-    try:
-        value = float(text)
-    except ValueError:
+    text = text.strip()
+    if len(text) > _MAX_NUMBER_CHARS or not _NUMBER.fullmatch(text):
         return None
+    value = float(text)
     return value if math.isfinite(value) else None
 
 
@@ -152,10 +159,7 @@ def _parse_one(param: Param, text: str) -> tuple[Any, str | None]:
         return text.lower(), None
     number: float | int | None
     if param.kind == "integer":
-        try:
-            number = int(text)
-        except ValueError:
-            number = None
+        number = int(text) if _INTEGER.fullmatch(text) else None
     else:
         number = _finite(text)
     if number is None:

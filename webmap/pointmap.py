@@ -34,7 +34,7 @@ from folium.elements import JSCSSMixin
 from folium.map import Layer
 from folium.template import Template
 
-from geo._errors import InputDataError, ParameterError
+from geo._errors import InputDataError, ParameterError, listing, quote
 from geo.projection import lonlat_arrays
 from webmap.basemaps import BASEMAPS, DEFAULT_BASEMAP, add_basemaps
 from webmap.text import escape_text
@@ -183,7 +183,9 @@ class PointLayer(JSCSSMixin, Layer):
         if len(lon) != len(lat) or (labels is not None and len(labels) != len(lon)):
             problems.append("lon, lat and labels must have the same length")
         if not _COLOUR.fullmatch(colour):
-            problems.append(f"colour must be #rgb, #rrggbb or a CSS colour name, not {colour!r}")
+            problems.append(
+                f"colour must be #rgb, #rrggbb or a CSS colour name, not {quote(colour)}"
+            )
         if not 0 < radius <= 50:
             problems.append(f"radius must be in (0, 50] pixels, not {radius}")
         if problems:
@@ -277,9 +279,7 @@ def add_points(
         If ``gdf`` has no CRS.
     """
     if label_column is not None and label_column not in gdf.columns:
-        msg = (
-            f"label column {label_column!r} not found; columns: {', '.join(map(str, gdf.columns))}"
-        )
+        msg = f"label column {quote(label_column)} not found; columns: {listing(gdf.columns)}"
         raise ParameterError(msg)
     label_column = label_column if label_column is not None else label_column_of(gdf)
     lon, lat, keep = _lonlat(gdf)
@@ -314,7 +314,7 @@ def points_map(
         If ``gdf`` has no CRS.
     """
     if basemap not in BASEMAPS:
-        msg = f"unknown basemap {basemap!r}; choose one of {', '.join(BASEMAPS)}"
+        msg = f"unknown basemap {quote(basemap)}; choose one of {', '.join(BASEMAPS)}"
         raise ParameterError(msg)
     fmap = folium.Map(location=[50.0, 7.0], zoom_start=4, tiles=None, control_scale=True)
     add_basemaps(fmap, selected=basemap)

@@ -20,7 +20,8 @@ import click
 import numpy as np
 
 from geo._atomic import atomic_path
-from geo._errors import ParameterError
+from geo._errors import ParameterError, clip, quote
+from geo._formats import load, read_vector
 from geo.kde import KERNELS, BandwidthRule, kde_contours, write_geotiff
 from geo.measures import analyse_points, cluster_measures
 from geo.points import read_points
@@ -97,6 +98,12 @@ def loader_options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="Drop rows with missing or out-of-range coordinates instead of failing.",
         ),
         click.option(
+            "--max-points",
+            type=click.IntRange(min=1),
+            default=None,
+            help="Refuse a file of more points than this (default: no limit).",
+        ),
+        click.option(
             "--metric-crs",
             default=None,
             help="Projected CRS in metres for distances (default: the data's UTM zone).",
@@ -117,6 +124,7 @@ def read_input(path: Path, opts: dict[str, Any]) -> Any:
         y=opts["y_col"],
         crs=opts["crs"],
         drop_invalid=opts["drop_invalid"],
+        max_points=opts["max_points"],
     )
 
 
@@ -128,7 +136,7 @@ def _parse_bandwidth(text: str) -> float | BandwidthRule:
     try:
         return float(text)
     except ValueError:
-        msg = f"--bandwidth must be metres or scott/silverman, not {text!r}"
+        msg = f"--bandwidth must be metres or scott/silverman, not {quote(text)}"
         raise ParameterError(msg) from None
 
 
@@ -141,20 +149,15 @@ def _parse_area(text: str) -> tuple[Any, float | None]:
         try:
             return "buffer", float(lowered.split(":", 1)[1])
         except ValueError:
-            msg = f"--area buffer:M needs metres, not {text!r}"
+            msg = f"--area buffer:M needs metres, not {quote(text)}"
             raise ParameterError(msg) from None
     path = Path(text)
     if not path.is_file():
-        msg = f"--area must be hull, bbox, buffer:M or a polygon file; no file {text!r}"
+        msg = f"--area must be hull, bbox, buffer:M or a polygon file; no file {quote(text)}"
         raise ParameterError(msg)
-    import geopandas as gpd
-
-    try:
-        polygons = gpd.read_file(path, engine="pyogrio")
-    except Exception as exc:
-        msg = f"cannot read the study area {text}: {exc}"
-        raise ParameterError(msg) from exc
-    return polygons, None
+    name = f"study area {clip(text)}"
+    kind, source = load(path, name=name)
+    return read_vector(source, kind=kind, name=name), None
 
 
 def _fmt(value: Any, unit: str = "") -> str:

@@ -16,7 +16,7 @@ from typing import Any
 import click
 import pandas as pd
 
-from geo._errors import ParameterError, UnknownIdError
+from geo._errors import ParameterError, UnknownIdError, quote
 from geo.network import (
     DEFAULT_SPEED_KMH,
     ENV_CACHE_DIR,
@@ -158,7 +158,7 @@ def _parse_minutes(text: str) -> list[float]:
     except ValueError:
         values = []
     if not values or not all(math.isfinite(v) and v > 0 for v in values):
-        msg = f"--minutes must be positive numbers separated by commas, got {text!r}"
+        msg = f"--minutes must be positive numbers separated by commas, got {quote(text)}"
         raise ParameterError(msg)
     return values
 
@@ -287,7 +287,7 @@ def _site_lonlat(sites: pd.DataFrame, site: str) -> tuple[float, float]:
         raise UnknownIdError("site", site, [str(s) for s in sites.index])
     point = sites.geometry.loc[site]
     if point is None or point.is_empty:
-        msg = f"site {site!r} has no known location"
+        msg = f"site {quote(site)} has no known location"
         raise ParameterError(msg)
     return float(point.x), float(point.y)
 
