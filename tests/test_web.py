@@ -133,3 +133,10 @@ def test_an_unexpected_error_is_a_plain_500(app: Any, monkeypatch: Any) -> None:
     assert page.status_code == 500
     assert "secret internals" not in page.get_data(as_text=True)
     assert "Traceback" not in page.get_data(as_text=True)
+
+
+def test_every_cluster_page_of_the_bundled_registry_answers(client: Any, registry: Any) -> None:
+    for cluster_id in registry.clusters.index:
+        response = client.get(f"/clusters/{cluster_id}")
+        assert response.status_code == 200, cluster_id
+        assert client.get(f"/embed/{cluster_id}").status_code == 200, cluster_id

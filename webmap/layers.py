@@ -302,10 +302,9 @@ def add_epicentres(fmap: folium.Map, overlays: Overlays, *, show: bool) -> foliu
             ),
         ).add_to(layer)
     for row in overlays.epicentres.itertuples():
-        if row.geometry.geom_type == "Polygon":
-            ring = _latlon(row.geometry.exterior)
+        if row.shape == "polygon":
             folium.Polygon(
-                ring,
+                _latlon(row.geometry.exterior),
                 color="#000000",
                 weight=2,
                 dash_array="6 6",
@@ -313,6 +312,18 @@ def add_epicentres(fmap: folium.Map, overlays: Overlays, *, show: bool) -> foliu
                 fill_opacity=0.05,
                 class_name="cm-epicentre",
                 tooltip=folium.Tooltip(escape_text(row.name)),
+            ).add_to(layer)
+        elif row.shape == "point":
+            folium.CircleMarker(
+                [row.geometry.y, row.geometry.x],
+                radius=20,
+                color="#000000",
+                weight=2,
+                dash_array="6 6",
+                fill=True,
+                fill_opacity=0.05,
+                class_name="cm-epicentre cm-epicentre-point",
+                tooltip=folium.Tooltip(escape_text(f"{row.name}: a single located place")),
             ).add_to(layer)
     for row in overlays.epicentre_sides.itertuples():
         coords = _latlon(row.geometry)

@@ -76,6 +76,15 @@ def _reported_warnings() -> Iterator[None]:
         click.echo(f"warning: {w.message}", err=True)
 
 
+#: How the command line names each epicentre shape (:data:`geo.proximity.EpicentreShape`).
+SHAPE_WORDS = {
+    "none": "no located member: listed, not drawn",
+    "point": "one located place",
+    "segment": "a segment",
+    "polygon": "a polygon",
+}
+
+
 def loader_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """The options that say how to read a point file (shared by every file command)."""
     options = [
@@ -451,7 +460,9 @@ def measures(
             )
     for epi in result["epicentres"]:
         click.echo("")
-        click.echo(f"epicentre {epi['id']}: {epi['name']}")
+        click.echo(f"epicentre {epi['id']}: {epi['name']} ({SHAPE_WORDS[epi['shape']]})")
+        for group in epi["shared_points"]:
+            click.echo(f"  one place, one point: {', '.join(group)}")
         if epi["missing"]:
             click.echo(f"  members without location: {', '.join(epi['missing'])}")
         for side in epi["sides"] or epi["distances"]:
@@ -464,6 +475,7 @@ def measures(
                 [
                     ("  perimeter", epi["perimeter_m"], "m"),
                     ("  area", epi["area_km2"], "km²"),
+                    ("  extent (centre to centre)", epi["extent_m"], "m"),
                     ("  bounding circle radius", epi["min_bounding_radius_m"], "m"),
                     (
                         "  longest side",
