@@ -31,11 +31,17 @@ SITE_COLUMNS = [
     "role",
     "address",
     "location_precision",
+    "confidence",
+    "approximates",
+    "uncertainty_m",
+    "footprint",
     "source",
     "valid_from",
     "valid_to",
     "notes",
 ]
+#: Properties of a footprint file's feature kept beside its polygon.
+FOOTPRINT_COLUMNS = ["name", "precision", "source", "confidence", "notes"]
 
 
 def default_data_dir() -> Path:
@@ -59,8 +65,13 @@ class Registry:
         is unknown (``location_precision == "unknown"``).
     epicentres
         One row per epicentre, indexed by id, with ``members`` (a list of site ids).
+    footprints
+        The footprint polygon of each site that has one (its ``footprint`` file), indexed
+        by site id, in EPSG:4326, with the file's ``name``, ``precision``, ``source``,
+        ``confidence`` and ``notes``; the site's point lies on it.
     version
-        A short hash of the registry files, changing whenever any of them changes.
+        A short hash of the registry files (footprints included), changing whenever any
+        of them changes.
     path
         The folder it was read from.
     """
@@ -68,6 +79,7 @@ class Registry:
     clusters: gpd.GeoDataFrame
     sites: gpd.GeoDataFrame
     epicentres: pd.DataFrame
+    footprints: gpd.GeoDataFrame
     version: str
     path: Path
 
@@ -159,12 +171,14 @@ def load_registry(path: str | os.PathLike[str] | None = None) -> Registry:
     raw = _read_files(folder)
     problems = v.Problems()
     clusters = _clusters(raw["clusters.geojson"], problems)
-    sites = _sites(raw["sites.geojson"], clusters, problems)
+    footprints: dict[str, tuple[dict[str, Any], Any, bytes]] = {}
+    sites = _sites(raw["sites.geojson"], clusters, problems, folder=folder, footprints=footprints)
     epicentres = _epicentres(raw["epicentres.geojson"], clusters, sites, problems)
     if problems:
         n = len(problems.lines)
         raise RegistryError(f"invalid registry {folder}: {n} problem(s)", problems.lines)
-    digest = hashlib.sha256(b"".join(raw[name][1] for name in FILES)).hexdigest()[:16]
+    parts = [raw[name][1] for name in FILES] + [data for *_, data in footprints.values()]
+    digest = hashlib.sha256(b"".join(parts)).hexdigest()[:16]
     return Registry(
         clusters=_frame(
             clusters,
@@ -191,6 +205,10 @@ def load_registry(path: str | os.PathLike[str] | None = None) -> Registry:
             columns=["id", "cluster", "name", "members", "description", "evidence"],
             dtype=object,
         ).set_index("id"),
+        footprints=_frame(
+            {site: (props, geom) for site, (props, geom, _) in footprints.items()},
+            FOOTPRINT_COLUMNS,
+        ),
         version=digest,
         path=folder,
     )
@@ -264,16 +282,30 @@ def _clusters(raw: tuple[Any, bytes], problems: v.Problems) -> Rows:
     return rows
 
 
-def _sites(raw: tuple[Any, bytes], clusters: Rows, problems: v.Problems) -> Rows:
+def _sites(
+    raw: tuple[Any, bytes],
+    clusters: Rows,
+    problems: v.Problems,
+    *,
+    folder: Path,
+    footprints: dict[str, tuple[dict[str, Any], Any, bytes]],
+) -> Rows:
+    """Sites by id; the footprint of each site that names one goes into ``footprints``."""
     rows: Rows = {}
     for label, props, geometry in _features("sites.geojson", raw, problems):
         v.check_fields(label, props, v.SITE_FIELDS, problems)
         v.check_choice(label, "role", props.get("role"), v.ROLES, problems)
         precision = props.get("location_precision")
         v.check_choice(label, "location_precision", precision, v.PRECISIONS, problems)
+        v.check_choice(label, "confidence", props.get("confidence"), v.CONFIDENCES, problems)
+        v.check_approximation(label, props, problems)
         geom = v.check_geometry(
             label, geometry, problems, allowed=("Point", "Polygon", "MultiPolygon")
         )
+        if props.get("footprint") is not None and (geom is not None or geometry is None):
+            found = _footprint(folder, label, props["footprint"], geom, problems)
+            if found is not None and isinstance(props.get("id"), str):
+                footprints[props["id"]] = found
         if precision == "unknown" and geometry is not None:
             problems.add(label, "geometry: must be null when location_precision is 'unknown'")
         if precision not in (None, "unknown") and geometry is None:
@@ -292,6 +324,43 @@ def _sites(raw: tuple[Any, bytes], clusters: Rows, problems: v.Problems) -> Rows
         if isinstance(props.get("id"), str):
             rows[props["id"]] = (props, geom)
     return rows
+
+
+def _footprint(
+    folder: Path, label: str, ref: Any, point: Any, problems: v.Problems
+) -> tuple[dict[str, Any], Any, bytes] | None:
+    """Read a site's footprint file: one Polygon or MultiPolygon feature under ``folder``
+    on which the site's point lies. Returns (properties, polygon, file bytes)."""
+    where = f"{label}: footprint"
+    path = folder / ref if isinstance(ref, str) and ref else None
+    if path is None or Path(ref).is_absolute() or ".." in Path(ref).parts:
+        problems.add(label, f"footprint: {ref!r} is not a relative path inside the registry")
+        return None
+    if not path.is_file():
+        problems.add(label, f"footprint: file {ref!r} is missing")
+        return None
+    data = path.read_bytes()
+    try:
+        collection = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        problems.add(where, f"{ref}: not valid UTF-8 JSON ({exc})")
+        return None
+    features = v.check_collection(f"{where} {ref}", collection, problems)
+    if len(features) != 1:
+        problems.add(where, f"{ref}: must hold exactly one feature, not {len(features)}")
+        return None
+    polygon = v.check_geometry(
+        f"{where} {ref}",
+        features[0].get("geometry"),
+        problems,
+        allowed=("Polygon", "MultiPolygon"),
+    )
+    if polygon is None:
+        return None
+    if point is None or not polygon.covers(point.representative_point()):
+        problems.add(label, f"footprint: the site's point does not lie on its footprint {ref}")
+        return None
+    return features[0]["properties"], polygon, data
 
 
 def _epicentres(raw: tuple[Any, bytes], clusters: Rows, sites: Rows, problems: v.Problems) -> Rows:

@@ -104,7 +104,8 @@ def cluster_detail(registry: Registry, cluster_id: str) -> ApiResponse:
 
 
 def site_features(registry: Registry, cluster_id: str) -> dict[str, Any]:
-    """A cluster's sites as an RFC 7946 FeatureCollection (unlocated sites: null geometry)."""
+    """A cluster's sites as an RFC 7946 FeatureCollection (unlocated sites: null geometry;
+    a site's ``footprint`` property holds its polygon as a GeoJSON geometry)."""
     sites = registry.sites_of(cluster_id)
     columns = [c for c in sites.columns if c != "geometry"]
     features = []
@@ -112,6 +113,8 @@ def site_features(registry: Registry, cluster_id: str) -> dict[str, Any]:
         sites.index, sites.geometry, sites[columns].itertuples(index=False), strict=True
     ):
         props = {"id": site_id, **dict(zip(columns, values, strict=True))}
+        if site_id in registry.footprints.index:  # the polygon itself, not its file name
+            props["footprint"] = registry.footprints.geometry[site_id].__geo_interface__
         features.append(
             {
                 "type": "Feature",
