@@ -134,7 +134,12 @@ def cluster_overlays(registry: Any, cluster_id: str, *, hex_resolution: int = 9)
     """
     sites = registry.sites_of(cluster_id)
     overlays = point_overlays(sites, hex_resolution=hex_resolution)
-    _add_epicentres(overlays, sites, registry.epicentres_of(cluster_id))
+    _add_epicentres(
+        overlays,
+        sites,
+        registry.epicentres_of(cluster_id),
+        footprints=registry.footprints.geometry,
+    )
     return overlays
 
 

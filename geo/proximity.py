@@ -34,6 +34,7 @@ __all__ = [
     "EpicentreShape",
     "MemberDistance",
     "distance_matrix",
+    "distinct_places",
     "epicentre_geometry",
     "nearest_neighbours",
 ]
@@ -108,6 +109,19 @@ def nearest_neighbours(gdf: gpd.GeoDataFrame, *, k: int = 1, crs: Any = None) ->
 #: What an epicentre's located members draw: nothing (listed only), one point, a
 #: segment (two distinct places, or more on a line) or a polygon (their convex hull).
 EpicentreShape = Literal["none", "point", "segment", "polygon"]
+
+
+def distinct_places(xy: np.ndarray) -> tuple[list[int], list[list[int]]]:
+    """Group metric coordinates that share one point (to the millimetre) into places.
+
+    Returns the index of each place's first point, in input order, and each place's
+    indices (a site that reuses another's point is the same place, not a neighbour 0 m
+    away).
+    """
+    _, first, inverse = np.unique(np.round(xy, 3), axis=0, return_index=True, return_inverse=True)
+    inverse = inverse.ravel()
+    places = sorted(int(i) for i in first)
+    return places, [[j for j in range(len(xy)) if inverse[j] == inverse[i]] for i in places]
 
 
 @dataclass(frozen=True)
@@ -229,11 +243,8 @@ def epicentre_geometry(
         edge = 0.0 if relation != "apart" else float(shapely.distance(a, b))
         return MemberDistance(located[i], located[j], centre, edge, relation, container)
 
-    # one place per distinct point (to the millimetre), in member order
-    _, first, inverse = np.unique(np.round(xy, 3), axis=0, return_index=True, return_inverse=True)
-    inverse = inverse.ravel()
-    places = sorted(int(i) for i in first)
-    shared = [[located[j] for j in range(len(located)) if inverse[j] == inverse[i]] for i in places]
+    places, groups = distinct_places(xy)
+    shared = [[located[j] for j in group] for group in groups]
     distances = [pair(i, j) for k, i in enumerate(places) for j in places[k + 1 :]]
     hull: BaseGeometry = shapely.MultiPoint(xy[places]).convex_hull
     index = {tuple(xy[i]): i for i in places}

@@ -106,9 +106,12 @@ def test_server_refuses_an_invalid_registry(registry_copy: Path) -> None:
 def test_cluster_page_panel_has_measures_downloads_and_snippet(client: Any) -> None:
     page = client.get("/clusters/delft").get_data(as_text=True)
     panel = re.sub(r"\s+", " ", page)
-    assert "tu-delft-campus \u2013 yes-delft</th><td>1,352 m" in panel
-    assert "technopolis \u2013 yes-delft</th><td>115 m" in panel
-    assert "does not hold: 1 of 3 sides between 100 and 1,000 m" in panel
+    edge = "0 m edge to edge (inside tu-delft-campus)"
+    assert f"tu-delft-campus \u2013 yes-delft</th><td>1,352 m centre to centre; {edge}" in panel
+    assert "technopolis \u2013 yes-delft</th><td>115 m centre to centre</td>" in panel
+    verdict = "</th><td>does not hold: 1 of 3 sides between 100 and 1,000 m"
+    assert f"as of 2016-10, centre to centre{verdict}" in panel
+    assert f"as of 2016-10, edge to edge{verdict}" in panel
     assert 'id="embed-snippet"' in page
     csv = client.get("/clusters/delft/sites.csv")
     assert csv.mimetype == "text/csv"

@@ -465,11 +465,15 @@ def measures(
             click.echo(f"  one place, one point: {', '.join(group)}")
         if epi["missing"]:
             click.echo(f"  members without location: {', '.join(epi['missing'])}")
+        if epi["absent_at_date"]:
+            click.echo(f"  members not there at that date: {', '.join(epi['absent_at_date'])}")
         for side in epi["sides"] or epi["distances"]:
-            edge = (
-                f", edge to edge {_fmt(side['edge_m'], 'm')}" if side["edge_m"] is not None else ""
+            edge = ""
+            if side["edge_m"] is not None:
+                edge = f", edge to edge {_fmt(side['edge_m'], 'm')} ({side['relation']})"
+            click.echo(
+                f"  {side['a']} - {side['b']}: centre to centre {_fmt(side['centre_m'], 'm')}{edge}"
             )
-            click.echo(f"  {side['a']} - {side['b']}: {_fmt(side['centre_m'], 'm')}{edge}")
         click.echo(
             _table(
                 [
@@ -487,12 +491,17 @@ def measures(
         )
         claim = epi["claim"]
         if claim:
-            verdict = "holds" if claim["holds"] else "does not hold"
             click.echo(
                 f"  source claim '{claim['text']}' ({claim['meaning']}, "
-                f"{claim['range_m'][0]:g}-{claim['range_m'][1]:g} m): {verdict}, "
-                f"{claim['sides_in_range']} of {claim['n_sides']} sides in range"
+                f"{claim['range_m'][0]:g}-{claim['range_m'][1]:g} m), checked on the sites "
+                f"as of {claim['as_of']}:"
             )
+            for method, check in claim["methods"].items():
+                verdict = "holds" if check["holds"] else "does not hold"
+                click.echo(
+                    f"    {method.replace('_', ' ')}: {verdict}, "
+                    f"{check['sides_in_range']} of {check['n_sides']} sides in range"
+                )
     for note in result["warnings"]:
         click.echo(f"warning: {note}", err=True)
 
