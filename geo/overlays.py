@@ -127,12 +127,15 @@ def _nn_links(gdf: gpd.GeoDataFrame, metric: Any) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(rows, geometry=lines, crs=WGS84)
 
 
-def cluster_overlays(registry: Any, cluster_id: str, *, hex_resolution: int = 9) -> Overlays:
-    """Every overlay of a registry cluster, epicentres included.
+def cluster_overlays(
+    registry: Any, cluster_id: str, *, hex_resolution: int = 9, as_of: str | None = None
+) -> Overlays:
+    """Every overlay of a registry cluster, epicentres included, for its sites as of
+    ``as_of`` (``YYYY[-MM[-DD]]``; default every site).
 
     Raises :class:`geo._errors.UnknownIdError` for an unknown cluster.
     """
-    sites = registry.sites_of(cluster_id)
+    sites = registry.sites_of(cluster_id, as_of=as_of)
     overlays = point_overlays(sites, hex_resolution=hex_resolution)
     _add_epicentres(
         overlays,

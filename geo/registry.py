@@ -106,9 +106,9 @@ class Registry:
         sites = self.sites[self.sites["cluster"] == cluster_id]
         if as_of is None:
             return sites
-        when = _date_key(as_of, field="as_of")
+        when = date_key(as_of, field="as_of")
         alive = [
-            (start is None or _date_key(start) <= when) and (end is None or when < _date_key(end))
+            (start is None or date_key(start) <= when) and (end is None or when < date_key(end))
             for start, end in zip(sites["valid_from"], sites["valid_to"], strict=True)
         ]
         return sites[alive]
@@ -118,9 +118,12 @@ class Registry:
         self._check_cluster(cluster_id)
         return self.epicentres[self.epicentres["cluster"] == cluster_id]
 
-    def located(self, cluster_id: str | None = None) -> gpd.GeoDataFrame:
-        """Sites with a known location, of one cluster or of all."""
-        sites = self.sites if cluster_id is None else self.sites_of(cluster_id)
+    def located(
+        self, cluster_id: str | None = None, *, as_of: str | None = None
+    ) -> gpd.GeoDataFrame:
+        """Sites with a known location, of one cluster (that existed at ``as_of``, see
+        :meth:`sites_of`) or of all."""
+        sites = self.sites if cluster_id is None else self.sites_of(cluster_id, as_of=as_of)
         return sites[sites.geometry.notna()]
 
     def cluster_locations(self) -> gpd.GeoSeries:
@@ -141,8 +144,11 @@ class Registry:
             raise UnknownIdError("cluster", cluster_id, list(self.clusters.index))
 
 
-def _date_key(text: str, *, field: str = "date") -> tuple[int, ...]:
-    """``"2016"``, ``"2016-05"`` or ``"2016-05-09"`` as a comparable (year, month, day)."""
+def date_key(text: str, *, field: str = "date") -> tuple[int, ...]:
+    """``"2016"``, ``"2016-05"`` or ``"2016-05-09"`` as a comparable (year, month, day).
+
+    Raises :class:`~geo._errors.ParameterError` naming ``field`` for any other text.
+    """
     parts = str(text).split("-")
     if not (1 <= len(parts) <= 3 and all(p.isdigit() for p in parts)):
         msg = f"{field} must be a date YYYY, YYYY-MM or YYYY-MM-DD, not {text!r}"

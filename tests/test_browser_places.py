@@ -77,3 +77,26 @@ def test_the_campus_footprint_lies_under_its_point(live_server: Any, page: Any) 
     )
     assert holds
     assert page.errors == []
+
+
+def test_the_date_control_switches_map_and_measures(
+    live_server: Any, page: Any, registry: Any
+) -> None:
+    page.page.goto(f"{live_server.url}/clusters/saint-etienne")
+    page.page.wait_for_selector("div.cm-site")
+    assert page.page.locator("div.cm-site").count() == len(registry.located("saint-etienne"))
+    page.page.locator("#asof-note").click()
+    page.page.wait_for_url("**/clusters/saint-etienne?as_of=2016-10")
+    page.page.wait_for_selector("div.cm-site")
+    then = registry.located("saint-etienne", as_of="2016-10")
+    assert page.page.locator("div.cm-site").count() == len(then)
+    assert "comedie-saint-etienne" not in then.index
+    assert page.page.locator("#asof-note[aria-current=page]").count() == 1
+    assert f"{len(then)} of" in page.page.locator("#measures").inner_text()
+    snippet = page.page.locator("#embed-snippet").input_value()
+    assert "as_of=2016-10" in snippet
+    page.page.locator("#asof-today").click()
+    page.page.wait_for_url("**/clusters/saint-etienne")
+    page.page.wait_for_selector("div.cm-site")
+    assert "as_of" not in page.page.locator("#embed-snippet").input_value()
+    assert page.errors == []

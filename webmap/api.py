@@ -103,10 +103,13 @@ def cluster_detail(registry: Registry, cluster_id: str) -> ApiResponse:
     return ApiResponse(200, body)
 
 
-def site_features(registry: Registry, cluster_id: str) -> dict[str, Any]:
+def site_features(
+    registry: Registry, cluster_id: str, *, as_of: str | None = None
+) -> dict[str, Any]:
     """A cluster's sites as an RFC 7946 FeatureCollection (unlocated sites: null geometry;
-    a site's ``footprint`` property holds its polygon as a GeoJSON geometry)."""
-    sites = registry.sites_of(cluster_id)
+    a site's ``footprint`` property holds its polygon as a GeoJSON geometry); with
+    ``as_of``, only the sites that existed at that date."""
+    sites = registry.sites_of(cluster_id, as_of=as_of)
     columns = [c for c in sites.columns if c != "geometry"]
     features = []
     for site_id, geom, values in zip(

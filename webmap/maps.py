@@ -174,7 +174,7 @@ def cluster_map(
     only the listed layers are drawn, all shown (embedding and export).
     """
     view = view or MapView()
-    sites = registry.located(cluster_id)
+    sites = registry.located(cluster_id, as_of=view.as_of)
     city = registry.clusters.geometry[cluster_id]
     fmap = base_map(location=(city.y, city.x), zoom=12, basemap=view.basemap, controls=controls)
 
