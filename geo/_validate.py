@@ -27,8 +27,10 @@ ROLES = (
     "hospital",
     "cluster_office",
     "company",
+    "venue",
 )
-PRECISIONS = ("building", "site", "district", "town", "unknown")
+PRECISIONS = ("building", "street", "site", "district", "town", "unknown")
+CONFIDENCES = ("high", "medium", "low")
 PRACTICES = (
     "business_services",
     "rd_links",
@@ -42,7 +44,16 @@ PRACTICES = (
 MAX_KM_FROM_CITY = 50.0
 
 CLUSTER_FIELDS = ("id", "name", "country", "city", "domain", "description", "practices")
-SITE_FIELDS = ("id", "cluster", "name", "role", "address", "location_precision", "source")
+SITE_FIELDS = (
+    "id",
+    "cluster",
+    "name",
+    "role",
+    "address",
+    "location_precision",
+    "confidence",
+    "source",
+)
 EPICENTRE_FIELDS = ("id", "cluster", "name", "members")
 
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -158,6 +169,27 @@ def check_geometry(
         problems.add(where, "geometry: is not a valid shape (self-intersection?)")
         return None
     return geom
+
+
+def check_approximation(where: str, props: Mapping[str, Any], problems: Problems) -> None:
+    """``approximates`` is text and ``uncertainty_m`` a positive number of metres; both
+    describe a drawn position, so a site without geometry has neither, and a drawn
+    low-confidence position always says what it approximates."""
+    what, radius = props.get("approximates"), props.get("uncertainty_m")
+    if what is not None and not (isinstance(what, str) and what.strip()):
+        problems.add(where, "approximates: must be a non-empty text (what the point stands for)")
+    if radius is not None and not (
+        isinstance(radius, int | float)
+        and not isinstance(radius, bool)
+        and math.isfinite(radius)
+        and radius > 0
+    ):
+        problems.add(where, f"uncertainty_m: {radius!r} is not a positive number of metres")
+    located = props.get("location_precision") not in (None, "unknown")
+    if not located and (what is not None or radius is not None):
+        problems.add(where, "approximates/uncertainty_m: describe a position; this site has none")
+    if located and props.get("confidence") == "low" and what is None:
+        problems.add(where, "approximates: a low-confidence position must say what it stands for")
 
 
 def check_near_city(

@@ -37,7 +37,7 @@ import math
 import re
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import geopandas as gpd
@@ -52,11 +52,12 @@ from geo.density import AreaMethod, clark_evans_xy, study_area
 from geo.hexbins import hexbin_counts
 from geo.kde import BandwidthRule, KDESurface, Kernel, kde_surface_xy
 from geo.projection import metric_crs, site_points, xy_arrays
-from geo.proximity import epicentre_geometry, nearest_neighbours
+from geo.proximity import distinct_places, epicentre_geometry, nearest_neighbours
 
 __all__ = [
     "CLAIMS",
     "CLUSTER_SCHEMA",
+    "NOTE_DATE",
     "POINT_SCHEMA",
     "PointAnalysis",
     "SideClaim",
@@ -73,13 +74,21 @@ Progress = Callable[[str], None]
 
 @dataclass(frozen=True)
 class SideClaim:
-    """A source's claim about the side length of an epicentre, as a range in metres."""
+    """A source's claim about the side length of an epicentre, as a range in metres.
+
+    ``as_of`` is the source's date: the claim is checked on the sites that existed then,
+    whatever date the rest of the measures are for.
+    """
 
     pattern: str
     meaning: str
     min_m: float
     max_m: float
+    as_of: str
 
+
+#: The date of the source note (Ecodev Conseil, 17/10/2016).
+NOTE_DATE = "2016-10"
 
 #: Claims recognised in an epicentre's ``evidence`` (or ``description``) text.
 #: "A few hundred metres" is read as 100 m to under 1 km.
@@ -89,8 +98,22 @@ CLAIMS: tuple[SideClaim, ...] = (
         meaning="a few hundred metres per side",
         min_m=100.0,
         max_m=1000.0,
+        as_of=NOTE_DATE,
     ),
 )
+
+#: How each distance of an epicentre is measured (``{crs}``: the metric CRS).
+DISTANCE_METHODS = {
+    "centre_m": "centre to centre: geodesic distance on the WGS 84 ellipsoid between the "
+    "sites' points",
+    "edge_m": "edge to edge: shortest distance between footprints in {crs}, 0 with relation "
+    "'inside' when one lies within the other's footprint; null when neither has a footprint",
+}
+#: How a claim is checked: each side's length by one method.
+CLAIM_METHODS = {
+    "centre_to_centre": "centre_m",
+    "edge_to_edge": "edge_m",
+}
 
 
 def _json(value: Any) -> Any:
@@ -303,20 +326,34 @@ def point_measures(
     ).to_dict()
 
 
-def _claim(text: str, sides: list[dict[str, Any]]) -> dict[str, Any] | None:
+def _claim(text: str, sides_as_of: Callable[[str], list[dict[str, Any]]]) -> dict[str, Any] | None:
+    """Check the first claim found in ``text`` on the epicentre's sides at the claim's date
+    (``sides_as_of(date)``), by each method of :data:`CLAIM_METHODS`. Edge to edge, a side
+    between two points (no footprint) is their centre distance: a point has no edge."""
     for claim in CLAIMS:
         match = re.search(claim.pattern, text, flags=re.IGNORECASE)
         if match is None:
             continue
-        lengths = [float(s["centre_m"]) for s in sides]
-        inside = sum(claim.min_m <= v < claim.max_m for v in lengths)
+        sides = sides_as_of(claim.as_of)
+        methods = {}
+        for method, key in CLAIM_METHODS.items():
+            lengths = [float(s[key]) if s[key] is not None else float(s["centre_m"]) for s in sides]
+            inside = sum(claim.min_m <= v < claim.max_m for v in lengths)
+            methods[method] = {
+                "lengths_m": lengths,
+                "n_sides": len(lengths),
+                "sides_in_range": inside,
+                "holds": bool(lengths) and inside == len(lengths),
+            }
         return {
             "text": match.group(0),
             "meaning": claim.meaning,
             "range_m": [claim.min_m, claim.max_m],
-            "n_sides": len(lengths),
-            "sides_in_range": inside,
-            "holds": bool(lengths) and inside == len(lengths),
+            "as_of": claim.as_of,
+            "sides": [
+                {k: s[k] for k in ("a", "b", "centre_m", "edge_m", "relation")} for s in sides
+            ],
+            "methods": methods,
         }
     return None
 
@@ -363,6 +400,7 @@ def cluster_measures(
     info = registry.cluster(cluster_id)
     sites = registry.sites_of(cluster_id, as_of=as_of)
     epicentres = registry.epicentres_of(cluster_id)
+    footprints = registry.footprints.geometry
     has_geom = ~(sites.geometry.isna() | sites.geometry.is_empty)
     located = sites[has_geom]
     notes: list[str] = []
@@ -372,14 +410,26 @@ def cluster_measures(
         "as_of": as_of,
         "n_sites": len(sites),
         "n_sites_located": len(located),
+        "n_places": 0,
         "unlocated_sites": [str(i) for i in sites.index[~has_geom]],
         "density": None,
         "sites": [],
         "epicentres": [],
     }
+    metric = None
     if len(located):
+        metric = metric_crs(located, crs=crs)
+        centres = site_points(located, crs=metric)
+        places, groups = distinct_places(xy_arrays(centres))
+        distinct = located.iloc[places]
+        out["n_places"] = len(places)
+        if len(places) < len(located):
+            notes.append(
+                f"{len(located) - len(places)} located site(s) share a point with another "
+                f"site: density and nearest neighbours count {len(places)} distinct places"
+            )
         analysis = analyse_points(
-            located,
+            distinct,
             bandwidth=bandwidth,
             kernel=kernel,
             cell_m=cell_m,
@@ -387,38 +437,55 @@ def cluster_measures(
             cores=cores,
             eps_m=eps_m,
             min_samples=min_samples,
-            crs=crs,
+            crs=metric,
         )
         density = analysis.to_dict()
         density.pop("schema")
         notes.extend(density.pop("warnings"))
         out["density"] = density
-        metric = metric_crs(located, crs=crs)
-        centres = site_points(located, crs=metric).to_crs(4326)
-        nn = nearest_neighbours(located, k=1, crs=metric) if len(located) >= 2 else None
-        for site_id, row in located.iterrows():
-            centre = centres.loc[site_id]
+        nn = nearest_neighbours(distinct, k=1, crs=metric) if len(places) >= 2 else None
+        lonlat = centres.to_crs(4326)
+        place_of = {j: (place, group) for place, group in zip(places, groups, strict=True)
+                    for j in group}  # fmt: skip
+        for j, (site_id, row) in enumerate(located.iterrows()):
+            place, group = place_of[j]
+            first = located.index[place]
             out["sites"].append(
                 {
                     "id": str(site_id),
                     "name": row.get("name"),
                     "role": row.get("role"),
-                    "lon": float(centre.x),
-                    "lat": float(centre.y),
-                    "nearest_site": None if nn is None else str(nn.loc[site_id, "neighbour_1"]),
-                    "nn_distance_m": None if nn is None else float(nn.loc[site_id, "distance_1_m"]),
+                    "confidence": row.get("confidence"),
+                    "lon": float(lonlat.loc[site_id].x),
+                    "lat": float(lonlat.loc[site_id].y),
+                    "same_point_as": [str(located.index[k]) for k in group if k != j],
+                    "nearest_site": None if nn is None else str(nn.loc[first, "neighbour_1"]),
+                    "nn_distance_m": None if nn is None else float(nn.loc[first, "distance_1_m"]),
                 }
             )
     else:
         notes.append("no site of this cluster is located: no measures")
     for epi_id, row in epicentres.iterrows():
-        geometry = epicentre_geometry(sites, list(row["members"]), crs=crs)
+        members = [str(m) for m in row["members"]]
+        geometry = epicentre_geometry(sites, members, footprints=footprints, crs=crs)
         entry = {"id": str(epi_id), "name": row.get("name"), **geometry.to_dict()}
+        entry["absent_at_date"] = [m for m in members if m not in sites.index]
+        entry["missing"] = [m for m in geometry.missing if m in sites.index]
+        entry["distance_methods"] = {
+            key: text.format(crs=metric.to_string() if metric is not None else "the UTM zone")
+            for key, text in DISTANCE_METHODS.items()
+        }
+
+        def sides_as_of(date: str, members: list[str] = members) -> list[dict[str, Any]]:
+            then = registry.sites_of(cluster_id, as_of=date)
+            found = epicentre_geometry(then, members, footprints=footprints, crs=crs)
+            return [asdict(side) for side in found.sides]
+
         text = " ".join(str(row.get(k) or "") for k in ("evidence", "description"))
-        entry["claim"] = _claim(text, entry["sides"])
-        if geometry.missing:
+        entry["claim"] = _claim(text, sides_as_of)
+        if entry["missing"]:
             notes.append(
-                f"epicentre {epi_id}: members without location: {', '.join(geometry.missing)}"
+                f"epicentre {epi_id}: members without location: {', '.join(entry['missing'])}"
             )
         out["epicentres"].append(entry)
     out["warnings"] = notes

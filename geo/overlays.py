@@ -18,7 +18,7 @@ import shapely
 
 from geo.kde import kde_contours
 from geo.measures import analyse_points
-from geo.projection import metric_crs, site_points
+from geo.projection import metric_crs, site_points, xy_arrays
 from geo.proximity import epicentre_geometry, nearest_neighbours
 
 WGS84 = "EPSG:4326"
@@ -36,7 +36,9 @@ class Overlays:
     hexbins: gpd.GeoDataFrame
     cores: gpd.GeoDataFrame
     nn_links: gpd.GeoDataFrame
-    epicentres: gpd.GeoDataFrame = field(default_factory=lambda: _empty(["epicentre", "name"]))
+    epicentres: gpd.GeoDataFrame = field(
+        default_factory=lambda: _empty(["epicentre", "name", "shape"])
+    )
     epicentre_sides: gpd.GeoDataFrame = field(
         default_factory=lambda: _empty(["epicentre", "a", "b", "length_m"])
     )
@@ -125,36 +127,54 @@ def _nn_links(gdf: gpd.GeoDataFrame, metric: Any) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(rows, geometry=lines, crs=WGS84)
 
 
-def cluster_overlays(registry: Any, cluster_id: str, *, hex_resolution: int = 9) -> Overlays:
-    """Every overlay of a registry cluster, epicentres included.
+def cluster_overlays(
+    registry: Any, cluster_id: str, *, hex_resolution: int = 9, as_of: str | None = None
+) -> Overlays:
+    """Every overlay of a registry cluster, epicentres included, for its sites as of
+    ``as_of`` (``YYYY[-MM[-DD]]``; default every site).
 
     Raises :class:`geo._errors.UnknownIdError` for an unknown cluster.
     """
-    sites = registry.sites_of(cluster_id)
+    sites = registry.sites_of(cluster_id, as_of=as_of)
     overlays = point_overlays(sites, hex_resolution=hex_resolution)
-    _add_epicentres(overlays, sites, registry.epicentres_of(cluster_id))
+    _add_epicentres(
+        overlays,
+        sites,
+        registry.epicentres_of(cluster_id),
+        footprints=registry.footprints.geometry,
+    )
     return overlays
 
 
-def _add_epicentres(overlays: Overlays, sites: gpd.GeoDataFrame, epicentres: pd.DataFrame) -> None:
+def _add_epicentres(
+    overlays: Overlays,
+    sites: gpd.GeoDataFrame,
+    epicentres: pd.DataFrame,
+    *,
+    footprints: gpd.GeoSeries | None = None,
+) -> None:
+    """Each drawable epicentre as what its distinct places make: a point, a segment or a
+    polygon (``shape``), with its sides and, for a segment or a polygon, its minimum
+    bounding circle. An epicentre without a located member is not drawn."""
     shapes, sides, circles = [], [], []
     for epi_id, row in epicentres.iterrows():
-        geometry = epicentre_geometry(sites, list(row["members"]))
-        if len(geometry.located) < 2:
+        geometry = epicentre_geometry(sites, list(row["members"]), footprints=footprints)
+        if geometry.shape == "none":
             continue
         located = sites.loc[geometry.located]
         metric = metric_crs(located)
         centres_m = site_points(located, crs=metric)
         centres = centres_m.to_crs(WGS84)
-        xy = shapely.multipoints([(p.x, p.y) for p in centres_m])
-        hull = shapely.convex_hull(shapely.multipoints([(p.x, p.y) for p in centres]))
+        xy = shapely.multipoints(xy_arrays(centres_m))
+        drawn = gpd.GeoSeries([shapely.convex_hull(xy)], crs=metric).to_crs(WGS84)
         shapes.append(
             {
                 "epicentre": str(epi_id),
                 "name": row["name"],
+                "shape": geometry.shape,
                 "perimeter_m": geometry.perimeter_m,
                 "area_km2": geometry.area_km2,
-                "geometry": hull,
+                "geometry": drawn.iloc[0],
             }
         )
         for side in geometry.sides:
@@ -169,14 +189,15 @@ def _add_epicentres(overlays: Overlays, sites: gpd.GeoDataFrame, epicentres: pd.
                     "geometry": shapely.LineString([(a.x, a.y), (b.x, b.y)]),
                 }
             )
-        circle = gpd.GeoSeries([shapely.minimum_bounding_circle(xy)], crs=metric).to_crs(WGS84)
-        circles.append(
-            {
-                "epicentre": str(epi_id),
-                "radius_m": geometry.min_bounding_radius_m,
-                "geometry": circle.iloc[0],
-            }
-        )
+        if geometry.min_bounding_radius_m is not None:
+            circle = gpd.GeoSeries([shapely.minimum_bounding_circle(xy)], crs=metric)
+            circles.append(
+                {
+                    "epicentre": str(epi_id),
+                    "radius_m": geometry.min_bounding_radius_m,
+                    "geometry": circle.to_crs(WGS84).iloc[0],
+                }
+            )
     if shapes:
         overlays.epicentres = gpd.GeoDataFrame(shapes, crs=WGS84)
     if sides:

@@ -8,16 +8,16 @@ computed in the metric CRS (UTM: scale error under 0.1 %).
 
 from __future__ import annotations
 
-import math
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyproj
 import shapely
-from scipy.spatial import ConvexHull, QhullError, cKDTree
+from scipy.spatial import cKDTree
+from shapely.geometry.base import BaseGeometry
 
 from geo._errors import InputDataError, ParameterError, quote
 from geo.projection import (
@@ -31,14 +31,19 @@ from geo.projection import (
 
 __all__ = [
     "EpicentreGeometry",
+    "EpicentreShape",
     "MemberDistance",
     "distance_matrix",
+    "distinct_places",
     "epicentre_geometry",
     "nearest_neighbours",
 ]
 
 #: Largest site count for a full distance matrix (n² distances).
 MAX_MATRIX_SITES = 5000
+#: Places whose convex hull is thinner than this (metres) lie on a line: coordinates with
+#: five decimals are good to about a metre.
+ON_A_LINE_M = 1.0
 
 
 def distance_matrix(
@@ -101,35 +106,69 @@ def nearest_neighbours(gdf: gpd.GeoDataFrame, *, k: int = 1, crs: Any = None) ->
     return pd.DataFrame(data, index=points.index).reindex(gdf.index)
 
 
+#: What an epicentre's located members draw: nothing (listed only), one point, a
+#: segment (two distinct places, or more on a line) or a polygon (their convex hull).
+EpicentreShape = Literal["none", "point", "segment", "polygon"]
+
+
+def distinct_places(xy: np.ndarray) -> tuple[list[int], list[list[int]]]:
+    """Group metric coordinates that share one point (to the millimetre) into places.
+
+    Returns the index of each place's first point, in input order, and each place's
+    indices (a site that reuses another's point is the same place, not a neighbour 0 m
+    away).
+    """
+    _, first, inverse = np.unique(np.round(xy, 3), axis=0, return_index=True, return_inverse=True)
+    inverse = inverse.ravel()
+    places = sorted(int(i) for i in first)
+    return places, [[j for j in range(len(xy)) if inverse[j] == inverse[i]] for i in places]
+
+
 @dataclass(frozen=True)
 class MemberDistance:
-    """Distance between two members of an epicentre.
+    """Distance between two members of an epicentre, by two methods.
 
-    ``centre_m`` is geodesic between centres; ``edge_m`` is the shortest distance between the
-    footprints (metric CRS), or ``None`` when both members are points.
+    ``centre_m`` is geodesic between the members' points (centre to centre). ``edge_m`` is
+    the shortest distance between their footprints in the metric CRS (edge to edge), or
+    ``None`` when neither has a footprint. ``relation`` says how the footprints lie:
+    ``"inside"`` (one lies within the other's footprint: ``edge_m`` is 0 and ``container``
+    names the member whose footprint holds the other), ``"overlapping"``, ``"apart"``, or
+    ``None`` without footprints.
     """
 
     a: str
     b: str
     centre_m: float
-    edge_m: float | None
+    edge_m: float | None = None
+    relation: str | None = None
+    container: str | None = None
 
 
 @dataclass(frozen=True)
 class EpicentreGeometry:
     """Geometry of an epicentre's located members.
 
-    ``sides`` are the edges of the convex hull of the member centres (the single pair for two
-    members; empty when fewer than two are located or all are on a line); ``perimeter_m`` and
-    ``area_km2`` are geodesic and need three members not on a line (else ``None``).
+    Members that share one point count as one place (``shared_points`` lists them), so
+    ``distances`` holds one pair per two distinct places and never a zero between a place
+    and itself. ``shape`` is what the distinct places draw: ``"none"`` (no located member:
+    the epicentre is listed, not drawn), ``"point"``, ``"segment"`` or ``"polygon"``.
+    Measures that the shape does not define are ``None``, never 0: ``sides``,
+    ``longest_side``, ``extent_m`` (the largest centre-to-centre distance) and
+    ``min_bounding_radius_m`` need a segment or a polygon; ``perimeter_m`` and ``area_km2``
+    (geodesic) need a polygon. ``sides`` are the convex hull's edges (for a segment, the
+    pair of its two ends; places within ON_A_LINE_M of a line are on it); the centroid is
+    the hull's (a segment's midpoint, the point).
     """
 
     members: list[str]
     located: list[str]
     missing: list[str]
+    shape: EpicentreShape = "none"
+    shared_points: list[list[str]] = field(default_factory=list)
     distances: list[MemberDistance] = field(default_factory=list)
     sides: list[MemberDistance] = field(default_factory=list)
     longest_side: MemberDistance | None = None
+    extent_m: float | None = None
     perimeter_m: float | None = None
     area_km2: float | None = None
     centroid_lon: float | None = None
@@ -141,10 +180,26 @@ class EpicentreGeometry:
         return asdict(self)
 
 
+def _relation(a: Any, b: Any) -> tuple[str, str | None]:
+    """How two member shapes lie: ("inside", index of the container) or another word."""
+    if shapely.covers(b, a) and shapely.get_type_id(b) != 0:
+        return "inside", "b"
+    if shapely.covers(a, b) and shapely.get_type_id(a) != 0:
+        return "inside", "a"
+    return ("overlapping" if shapely.intersects(a, b) else "apart"), None
+
+
 def epicentre_geometry(
-    sites: gpd.GeoDataFrame, members: list[str], *, crs: Any = None
+    sites: gpd.GeoDataFrame,
+    members: list[str],
+    *,
+    footprints: gpd.GeoSeries | None = None,
+    crs: Any = None,
 ) -> EpicentreGeometry:
-    """Distances, perimeter, area, centroid and bounding circle of an epicentre.
+    """Distances, extent, perimeter, area, centroid and bounding circle of an epicentre.
+
+    Never raises for few, coincident or aligned members: it returns what they define (see
+    :class:`EpicentreGeometry`).
 
     Parameters
     ----------
@@ -153,6 +208,9 @@ def epicentre_geometry(
     members
         Ids of the epicentre's members. Members not in ``sites`` or without geometry are
         reported in ``missing``; the geometry is computed on the located ones.
+    footprints
+        Footprint polygons of some sites, indexed by site id, in any CRS; a member's
+        footprint gives its edge-to-edge distances (its point stays its centre).
     crs
         Metric CRS (default UTM).
     """
@@ -160,60 +218,75 @@ def epicentre_geometry(
     has_geom = ~(sites.geometry.isna() | sites.geometry.is_empty)
     located = [m for m in members if m in sites.index and bool(has_geom.loc[m])]
     missing = [m for m in members if m not in located]
-    if len(located) < 1:
+    if not located:
         return EpicentreGeometry(members=members, located=located, missing=missing)
     subset = sites.loc[located]
     metric = metric_crs(subset, crs=crs)
     shapes = subset.geometry.to_crs(metric)
+    has_footprint = ~shapely.is_empty(shapes.values) & (shapely.get_type_id(shapes.values) != 0)
+    if footprints is not None:
+        own = footprints[footprints.index.isin(located)].to_crs(metric)
+        for site_id, footprint in own.items():
+            shapes.loc[site_id] = footprint
+            has_footprint[located.index(str(site_id))] = True
     centres = site_points(subset, crs=metric)
     xy = xy_arrays(centres)
     lon, lat = lonlat_arrays(centres)
-    is_point = shapely.get_type_id(shapes.values) == 0
 
     def pair(i: int, j: int) -> MemberDistance:
         centre = float(geodesic_distance_m(lon[i], lat[i], lon[j], lat[j]))
-        edge = None
-        if not (is_point[i] and is_point[j]):
-            edge = float(shapely.distance(shapes.values[i], shapes.values[j]))
-        return MemberDistance(located[i], located[j], centre, edge)
+        if not (has_footprint[i] or has_footprint[j]):
+            return MemberDistance(located[i], located[j], centre)
+        a, b = shapes.values[i], shapes.values[j]
+        relation, holder = _relation(a, b)
+        container = {"a": located[i], "b": located[j]}.get(holder or "")
+        edge = 0.0 if relation != "apart" else float(shapely.distance(a, b))
+        return MemberDistance(located[i], located[j], centre, edge, relation, container)
 
-    n = len(located)
-    distances = [pair(i, j) for i in range(n) for j in range(i + 1, n)]
-    sides: list[MemberDistance] = []
-    perimeter = area = None
-    hull_xy = xy
-    if n == 2:
-        sides = list(distances)
-    elif n >= 3:
-        try:
-            vertices = ConvexHull(xy).vertices.tolist()
-        except QhullError:
-            vertices = []
-        if vertices:
-            sides = [
-                pair(*sorted((a, b)))
-                for a, b in zip(vertices, [*vertices[1:], vertices[0]], strict=True)
-            ]
-            signed_area, perimeter = GEOD.polygon_area_perimeter(lon[vertices], lat[vertices])
-            area = abs(float(signed_area)) / 1e6
-            perimeter = float(perimeter)
-            hull_xy = xy[vertices]
-    centroid = shapely.Polygon(hull_xy).centroid if area else shapely.Point(xy.mean(axis=0))
+    places, groups = distinct_places(xy)
+    shared = [[located[j] for j in group] for group in groups]
+    distances = [pair(i, j) for k, i in enumerate(places) for j in places[k + 1 :]]
+    hull: BaseGeometry = shapely.MultiPoint(xy[places]).convex_hull
+    index = {tuple(xy[i]): i for i in places}
+    vertices = [index[tuple(c)] for c in shapely.get_coordinates(hull)]
+    if hull.geom_type == "Polygon" and 2 * hull.area / hull.length < ON_A_LINE_M:
+        gaps = np.linalg.norm(xy[places][:, None] - xy[places][None, :], axis=-1)
+        ends = np.unravel_index(np.argmax(gaps), gaps.shape)
+        hull = shapely.LineString(xy[[places[ends[0]], places[ends[1]]]])
+        vertices = [places[ends[0]], places[ends[1]]]
     c_lon, c_lat = pyproj.Transformer.from_crs(metric, 4326, always_xy=True).transform(
-        centroid.x, centroid.y
+        hull.centroid.x, hull.centroid.y
     )
-    radius = float(shapely.minimum_bounding_radius(shapely.multipoints(xy))) if n >= 2 else None
-    longest = max(sides or distances, key=lambda d: d.centre_m) if n >= 2 else None
-    return EpicentreGeometry(
+    point = EpicentreGeometry(
         members=members,
         located=located,
         missing=missing,
+        shape="point",
+        shared_points=[group for group in shared if len(group) > 1],
         distances=distances,
+        centroid_lon=float(c_lon),
+        centroid_lat=float(c_lat),
+    )
+    if len(places) == 1:
+        return point
+    if hull.geom_type == "LineString":
+        sides = [pair(*sorted(vertices[:2]))]
+        perimeter = area = None
+        shape: EpicentreShape = "segment"
+    else:
+        ring = vertices[:-1]
+        sides = [pair(*sorted((a, b))) for a, b in zip(ring, [*ring[1:], ring[0]], strict=True)]
+        signed_area, geodesic_perimeter = GEOD.polygon_area_perimeter(lon[ring], lat[ring])
+        perimeter, area = float(geodesic_perimeter), abs(float(signed_area)) / 1e6
+        shape = "polygon"
+    radius = shapely.minimum_bounding_radius(shapely.multipoints(xy[places]))
+    return replace(
+        point,
+        shape=shape,
         sides=sides,
-        longest_side=longest,
+        longest_side=max(sides, key=lambda d: d.centre_m),
+        extent_m=max(d.centre_m for d in distances),
         perimeter_m=perimeter,
         area_km2=area,
-        centroid_lon=float(c_lon) if math.isfinite(c_lon) else None,
-        centroid_lat=float(c_lat) if math.isfinite(c_lat) else None,
-        min_bounding_radius_m=radius,
+        min_bounding_radius_m=float(radius),
     )

@@ -35,11 +35,17 @@ SITE_COLUMNS = [
     "role",
     "address",
     "location_precision",
+    "confidence",
+    "approximates",
+    "uncertainty_m",
+    "footprint",
     "source",
     "valid_from",
     "valid_to",
     "notes",
 ]
+#: Properties of a footprint file's feature kept beside its polygon.
+FOOTPRINT_COLUMNS = ["name", "precision", "source", "confidence", "notes"]
 
 
 def default_data_dir() -> Path:
@@ -63,8 +69,13 @@ class Registry:
         is unknown (``location_precision == "unknown"``).
     epicentres
         One row per epicentre, indexed by id, with ``members`` (a list of site ids).
+    footprints
+        The footprint polygon of each site that has one (its ``footprint`` file), indexed
+        by site id, in EPSG:4326, with the file's ``name``, ``precision``, ``source``,
+        ``confidence`` and ``notes``; the site's point lies on it.
     version
-        A short hash of the registry files, changing whenever any of them changes.
+        A short hash of the registry files (footprints included), changing whenever any
+        of them changes.
     path
         The folder it was read from.
     catalogue
@@ -74,6 +85,7 @@ class Registry:
     clusters: gpd.GeoDataFrame
     sites: gpd.GeoDataFrame
     epicentres: pd.DataFrame
+    footprints: gpd.GeoDataFrame
     version: str
     path: Path
     catalogue: dict[str, dict[str, Any]]
@@ -106,9 +118,9 @@ class Registry:
         sites = self.sites[self.sites["cluster"] == cluster_id]
         if as_of is None:
             return sites
-        when = _date_key(as_of, field="as_of")
+        when = date_key(as_of, field="as_of")
         alive = [
-            (start is None or _date_key(start) <= when) and (end is None or when < _date_key(end))
+            (start is None or date_key(start) <= when) and (end is None or when < date_key(end))
             for start, end in zip(sites["valid_from"], sites["valid_to"], strict=True)
         ]
         return sites[alive]
@@ -118,9 +130,12 @@ class Registry:
         self._check_cluster(cluster_id)
         return self.epicentres[self.epicentres["cluster"] == cluster_id]
 
-    def located(self, cluster_id: str | None = None) -> gpd.GeoDataFrame:
-        """Sites with a known location, of one cluster or of all."""
-        sites = self.sites if cluster_id is None else self.sites_of(cluster_id)
+    def located(
+        self, cluster_id: str | None = None, *, as_of: str | None = None
+    ) -> gpd.GeoDataFrame:
+        """Sites with a known location, of one cluster (that existed at ``as_of``, see
+        :meth:`sites_of`) or of all."""
+        sites = self.sites if cluster_id is None else self.sites_of(cluster_id, as_of=as_of)
         return sites[sites.geometry.notna()]
 
     def cluster_locations(self) -> gpd.GeoSeries:
@@ -147,9 +162,12 @@ class Registry:
 _DATE = re.compile(r"[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?")
 
 
-def _date_key(text: str, *, field: str = "date") -> tuple[int, ...]:
+def date_key(text: str, *, field: str = "date") -> tuple[int, ...]:
     """``"2016"``, ``"2016-05"`` or ``"2016-05-09"`` (ASCII digits) as a comparable
-    (year, month, day)."""
+    (year, month, day).
+
+    Raises :class:`~geo._errors.ParameterError` naming ``field`` for any other text.
+    """
     if not _DATE.fullmatch(str(text)):
         msg = f"{field} must be a date YYYY, YYYY-MM or YYYY-MM-DD, not {quote(text)}"
         raise ParameterError(msg)
@@ -176,7 +194,7 @@ def load_registry(path: str | os.PathLike[str] | None = None) -> Registry:
     import pandas as pd
 
     folder = Path(path) if path is not None else default_data_dir()
-    clusters, sites, epicentres, digest = _validated(folder)
+    clusters, sites, epicentres, footprints, digest = _validated(folder)
     return Registry(
         clusters=_frame(
             clusters,
@@ -203,6 +221,10 @@ def load_registry(path: str | os.PathLike[str] | None = None) -> Registry:
             columns=["id", "cluster", "name", "members", "description", "evidence"],
             dtype=object,
         ).set_index("id"),
+        footprints=_frame(
+            {site: (props, geom) for site, (props, geom, _) in footprints.items()},
+            FOOTPRINT_COLUMNS,
+        ),
         version=digest,
         path=folder,
         catalogue={cid: _summary(cid, props, sites) for cid, (props, _) in clusters.items()},
@@ -226,26 +248,30 @@ def read_catalogue(path: str | os.PathLike[str] | None = None) -> list[dict[str,
         As :func:`load_registry`.
     """
     folder = Path(path) if path is not None else default_data_dir()
-    clusters, sites, _, _ = _validated(folder)
+    clusters, sites, *_ = _validated(folder)
     return [_summary(cid, props, sites) for cid, (props, _) in clusters.items()]
 
 
 Raw = dict[str, tuple[Any, bytes]]
 Rows = dict[str, tuple[dict[str, Any], Any]]
+Footprints = dict[str, tuple[dict[str, Any], Any, bytes]]
 
 
-def _validated(folder: Path) -> tuple[Rows, Rows, Rows, str]:
-    """Clusters, sites and epicentres of a folder, checked, and the files' short hash."""
+def _validated(folder: Path) -> tuple[Rows, Rows, Rows, Footprints, str]:
+    """Clusters, sites, epicentres and footprints of a folder, checked, and a short hash
+    of every file read."""
     raw = _read_files(folder)
     problems = v.Problems()
     clusters = _clusters(raw["clusters.geojson"], problems)
-    sites = _sites(raw["sites.geojson"], clusters, problems)
+    footprints: Footprints = {}
+    sites = _sites(raw["sites.geojson"], clusters, problems, folder=folder, footprints=footprints)
     epicentres = _epicentres(raw["epicentres.geojson"], clusters, sites, problems)
     if problems:
         n = len(problems.lines)
         raise RegistryError(f"invalid registry {folder}: {n} problem(s)", problems.lines)
-    digest = hashlib.sha256(b"".join(raw[name][1] for name in FILES)).hexdigest()[:16]
-    return clusters, sites, epicentres, digest
+    parts = [raw[name][1] for name in FILES] + [data for *_, data in footprints.values()]
+    digest = hashlib.sha256(b"".join(parts)).hexdigest()[:16]
+    return clusters, sites, epicentres, footprints, digest
 
 
 def _summary(cluster_id: str, props: dict[str, Any], sites: Rows) -> dict[str, Any]:
@@ -328,16 +354,30 @@ def _clusters(raw: tuple[Any, bytes], problems: v.Problems) -> Rows:
     return rows
 
 
-def _sites(raw: tuple[Any, bytes], clusters: Rows, problems: v.Problems) -> Rows:
+def _sites(
+    raw: tuple[Any, bytes],
+    clusters: Rows,
+    problems: v.Problems,
+    *,
+    folder: Path,
+    footprints: Footprints,
+) -> Rows:
+    """Sites by id; the footprint of each site that names one goes into ``footprints``."""
     rows: Rows = {}
     for label, props, geometry in _features("sites.geojson", raw, problems):
         v.check_fields(label, props, v.SITE_FIELDS, problems)
         v.check_choice(label, "role", props.get("role"), v.ROLES, problems)
         precision = props.get("location_precision")
         v.check_choice(label, "location_precision", precision, v.PRECISIONS, problems)
+        v.check_choice(label, "confidence", props.get("confidence"), v.CONFIDENCES, problems)
+        v.check_approximation(label, props, problems)
         geom = v.check_geometry(
             label, geometry, problems, allowed=("Point", "Polygon", "MultiPolygon")
         )
+        if props.get("footprint") is not None and (geom is not None or geometry is None):
+            found = _footprint(folder, label, props["footprint"], geom, problems)
+            if found is not None and isinstance(props.get("id"), str):
+                footprints[props["id"]] = found
         if precision == "unknown" and geometry is not None:
             problems.add(label, "geometry: must be null when location_precision is 'unknown'")
         if precision not in (None, "unknown") and geometry is None:
@@ -356,6 +396,43 @@ def _sites(raw: tuple[Any, bytes], clusters: Rows, problems: v.Problems) -> Rows
         if isinstance(props.get("id"), str):
             rows[props["id"]] = (props, geom)
     return rows
+
+
+def _footprint(
+    folder: Path, label: str, ref: Any, point: Any, problems: v.Problems
+) -> tuple[dict[str, Any], Any, bytes] | None:
+    """Read a site's footprint file: one Polygon or MultiPolygon feature under ``folder``
+    on which the site's point lies. Returns (properties, polygon, file bytes)."""
+    where = f"{label}: footprint"
+    path = folder / ref if isinstance(ref, str) and ref else None
+    if path is None or Path(ref).is_absolute() or ".." in Path(ref).parts:
+        problems.add(label, f"footprint: {ref!r} is not a relative path inside the registry")
+        return None
+    if not path.is_file():
+        problems.add(label, f"footprint: file {ref!r} is missing")
+        return None
+    data = path.read_bytes()
+    try:
+        collection = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        problems.add(where, f"{ref}: not valid UTF-8 JSON ({exc})")
+        return None
+    features = v.check_collection(f"{where} {ref}", collection, problems)
+    if len(features) != 1:
+        problems.add(where, f"{ref}: must hold exactly one feature, not {len(features)}")
+        return None
+    polygon = v.check_geometry(
+        f"{where} {ref}",
+        features[0].get("geometry"),
+        problems,
+        allowed=("Polygon", "MultiPolygon"),
+    )
+    if polygon is None:
+        return None
+    if point is None or not polygon.covers(point.representative_point()):
+        problems.add(label, f"footprint: the site's point does not lie on its footprint {ref}")
+        return None
+    return features[0]["properties"], polygon, data
 
 
 def _epicentres(raw: tuple[Any, bytes], clusters: Rows, sites: Rows, problems: v.Problems) -> Rows:

@@ -182,7 +182,7 @@ def crowded_registry(registry_copy: Path) -> Path:
                 "properties": {
                     "id": f"company-{i}", "cluster": "delft", "name": f"Company {i}",
                     "role": roles[i % 3], "address": "Delft", "location_precision": "building",
-                    "source": "generated for tests",
+                    "confidence": "high", "source": "generated for tests",
                 },
             }
         )  # fmt: skip

@@ -40,8 +40,11 @@ def test_measures_delft_json(registry_copy: Path) -> None:
     data = json.loads(result.stdout)
     assert data["cluster"]["id"] == "delft"
     triangle = data["epicentres"][0]
-    assert triangle["claim"]["holds"] is False
+    assert triangle["claim"]["as_of"] == "2016-10"
+    assert set(triangle["claim"]["methods"]) == {"centre_to_centre", "edge_to_edge"}
+    assert not any(check["holds"] for check in triangle["claim"]["methods"].values())
     assert len(triangle["sides"]) == 3
+    assert set(triangle["distance_methods"]) == {"centre_m", "edge_m"}
 
 
 def test_measures_table_and_unknown_cluster() -> None:
@@ -49,7 +52,9 @@ def test_measures_table_and_unknown_cluster() -> None:
     result = runner.invoke(cli, ["measures", "delft"])
     assert result.exit_code == 0
     assert "Clark-Evans R" in result.stdout
-    assert "does not hold" in result.stdout
+    assert "checked on the sites as of 2016-10" in result.stdout
+    assert "centre to centre: does not hold" in result.stdout
+    assert "edge to edge: does not hold" in result.stdout
     missing = runner.invoke(cli, ["measures", "atlantis"])
     assert missing.exit_code == 2
     assert "unknown cluster id" in missing.stderr

@@ -38,8 +38,21 @@ def test_sites_geojson_is_rfc7946(registry: Any) -> None:
     assert ids == list(registry.sites_of("delft").index)
     yes = next(f for f in collection["features"] if f["id"] == "yes-delft")
     assert yes["geometry"]["coordinates"] == [4.38666, 51.99316]  # lon, lat
-    unknown = next(f for f in collection["features"] if f["id"] == "tno-stieltjesweg")
+    unknown = next(f for f in collection["features"] if f["id"] == "tno-former-campus")
     assert unknown["geometry"] is None
+    campus = next(f for f in collection["features"] if f["id"] == "tu-delft-campus")
+    assert campus["geometry"]["type"] == "Point"
+    assert campus["properties"]["footprint"]["type"] == "Polygon"  # GeoJSON, not a file name
+
+
+def test_the_cite_de_l_environnement_is_located_as_a_low_confidence_district() -> None:
+    result = run("sites", "rhone-alpes-eco-energies", "--format", "geojson")
+    collection = json.loads(result.output)
+    cite = next(f for f in collection["features"] if f["id"] == "cite-environnement")
+    assert cite["geometry"] == {"type": "Point", "coordinates": [4.93202, 45.71533]}
+    props = cite["properties"]
+    assert props["location_precision"] == "district" and props["confidence"] == "low"
+    assert "355 allée Jacques Monod" in props["approximates"] and props["uncertainty_m"] == 500
 
 
 def test_sites_csv(registry: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -10,7 +11,7 @@ import pyproj
 import pytest
 
 from geo.measures import CLUSTER_SCHEMA, POINT_SCHEMA, cluster_measures, point_measures
-from geo.registry import Registry
+from geo.registry import Registry, load_registry
 
 GEOD = pyproj.Geod(ellps="WGS84")
 POINT_KEYS = {
@@ -46,10 +47,88 @@ def test_delft_triangle_sides_are_not_all_a_few_hundred_metres(registry: Registr
         assert sides[frozenset(pair)] == pytest.approx(metres, abs=1e-3)
     claim = triangle["claim"]
     assert claim["text"] == "quelques centaines de mètres"
-    assert claim["n_sides"] == 3
-    assert claim["sides_in_range"] == 1  # only Technopolis - YES!Delft (~115 m)
-    assert claim["holds"] is False
+    assert claim["as_of"] == "2016-10"
+    centre = claim["methods"]["centre_to_centre"]
+    assert centre["n_sides"] == 3
+    assert centre["sides_in_range"] == 1  # only Technopolis - YES!Delft (~115 m)
+    assert centre["holds"] is False
     assert triangle["longest_side"]["centre_m"] > 1300
+
+
+def test_the_triangle_edge_to_edge_uses_the_campus_footprint(registry: Registry) -> None:
+    """Technopolis and YES!Delft lie inside the campus envelope: 0 m edge to edge, 'inside';
+    the two points stay 115 m apart (a point has no edge)."""
+    result = cluster_measures(registry, "delft")
+    (triangle,) = result["epicentres"]
+    campus = registry.footprints.geometry["tu-delft-campus"]
+    sides = {frozenset((s["a"], s["b"])): s for s in triangle["sides"]}
+    for other in ("technopolis", "yes-delft"):
+        side = sides[frozenset(("tu-delft-campus", other))]
+        assert campus.covers(registry.sites.geometry[other])  # shapely, independently
+        assert side["edge_m"] == 0.0 and side["relation"] == "inside"
+        assert side["container"] == "tu-delft-campus"
+    points = sides[frozenset(("technopolis", "yes-delft"))]
+    assert points["edge_m"] is None
+    edge = triangle["claim"]["methods"]["edge_to_edge"]
+    assert edge["lengths_m"] == pytest.approx([0.0, 0.0, points["centre_m"]])
+    assert edge["holds"] is False
+    assert "EPSG:32631" in triangle["distance_methods"]["edge_m"]
+
+
+def test_the_claim_is_checked_on_the_sites_of_the_note_whatever_the_date(
+    registry_copy: Path,
+) -> None:
+    """A member that opened after the note changes today's triangle, never the claim."""
+    path = registry_copy / "sites.geojson"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    for feature in data["features"]:
+        if feature["properties"]["id"] == "yes-delft":
+            feature["properties"]["valid_from"] = "2020"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    moved = load_registry(registry_copy)
+    (today,) = cluster_measures(moved, "delft", hex_resolution=None, cores=None)["epicentres"]
+    assert today["shape"] == "polygon" and len(today["sides"]) == 3
+    claim = today["claim"]
+    assert claim["as_of"] == "2016-10"  # YES!Delft did not exist then: one side only
+    assert claim["methods"]["centre_to_centre"]["n_sides"] == 1
+    (then,) = cluster_measures(moved, "delft", as_of="2016-10", hex_resolution=None,
+                               cores=None)["epicentres"]  # fmt: skip
+    assert then["absent_at_date"] == ["yes-delft"] and then["missing"] == []
+    assert then["claim"] == claim
+
+
+def test_the_manufacture_is_made_of_distinct_places(registry: Registry) -> None:
+    result = cluster_measures(registry, "saint-etienne")
+    (manufacture,) = result["epicentres"]
+    members = ["la-manufacture", "zenith-saint-etienne", "le-fil", "comedie-saint-etienne"]
+    assert manufacture["located"] == members and manufacture["shape"] == "polygon"
+    points = {m: registry.sites.geometry[m] for m in members}
+    extent = max(
+        GEOD.inv(points[a].x, points[a].y, points[b].x, points[b].y)[2]
+        for a in members
+        for b in members
+        if a < b
+    )
+    assert manufacture["extent_m"] == pytest.approx(extent, abs=1e-3)
+    assert 700 < manufacture["extent_m"] < 760  # the Zénith, 729 m from the Cité du design
+    assert all(d["centre_m"] > 0 for d in manufacture["distances"])
+    # Le Mixeur shares the Cité du design point: one place, never a neighbour 0 m away
+    assert all(s["nn_distance_m"] > 0 for s in result["sites"])
+    mixeur = next(s for s in result["sites"] if s["id"] == "le-mixeur")
+    assert mixeur["same_point_as"] == ["la-manufacture"]
+    assert result["n_places"] == result["n_sites_located"] - 1
+    (before,) = cluster_measures(registry, "saint-etienne", as_of="2016-10")["epicentres"]
+    assert before["absent_at_date"] == ["comedie-saint-etienne"]  # opened 2017-09
+    assert before["shape"] == "polygon" and len(before["located"]) == 3
+
+
+def test_the_cite_de_l_environnement_is_one_place(registry: Registry) -> None:
+    (cite,) = cluster_measures(registry, "rhone-alpes-eco-energies")["epicentres"]
+    assert cite["shape"] == "point" and cite["located"] == ["cite-environnement"]
+    assert cite["missing"] == ["cluster-eco-energies-office"]
+    assert cite["extent_m"] is None and cite["min_bounding_radius_m"] is None
+    (then,) = cluster_measures(registry, "rhone-alpes-eco-energies", as_of="2016-10")["epicentres"]
+    assert then["absent_at_date"] == ["cluster-eco-energies-office"]  # left in 2015-09
 
 
 def test_cluster_measures_skip_and_report_unlocated_sites(registry: Registry) -> None:
@@ -59,7 +138,7 @@ def test_cluster_measures_skip_and_report_unlocated_sites(registry: Registry) ->
     assert result["schema"] == CLUSTER_SCHEMA
     assert sorted(result["unlocated_sites"]) == unlocated
     assert result["n_sites_located"] == len(sites) - len(unlocated)
-    assert result["density"]["n_points"] == result["n_sites_located"]
+    assert result["density"]["n_points"] == result["n_places"] <= result["n_sites_located"]
     assert {s["id"] for s in result["sites"]}.isdisjoint(unlocated)
     json.dumps(result, allow_nan=False)
 

@@ -68,7 +68,13 @@ def _expected_sites(registry: Any, ids: Any = None) -> Any:
 
 
 def _read(url: str, layer: str, **kwargs: Any) -> Any:
-    frame = pyogrio.read_dataframe(f"OAPIF:{url}/ogc", layer=layer, **kwargs)
+    # GDAL guesses types per page: a page whose only valid_to is a full date would read it
+    # as a date ("2014/05/09"); users keep the text with this option (docs/api.md)
+    pyogrio.set_gdal_config_options({"OGR_GEOJSON_DATE_AS_STRING": "YES"})
+    try:
+        frame = pyogrio.read_dataframe(f"OAPIF:{url}/ogc", layer=layer, **kwargs)
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_GEOJSON_DATE_AS_STRING": None})
     return frame.set_index("id")
 
 

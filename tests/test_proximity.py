@@ -130,3 +130,82 @@ def test_edge_to_edge_distance_between_footprints() -> None:
     assert pair.edge_m == pytest.approx(pair.centre_m - 40, abs=1.0)
     point_pair = epicentre_geometry(_delft(), ["technopolis", "yes-delft"]).distances[0]
     assert point_pair.edge_m is None
+
+
+def _points(coords: dict[str, tuple[float, float] | None]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        geometry=[None if c is None else shapely.Point(c) for c in coords.values()],
+        index=list(coords),
+        crs="EPSG:4326",
+    )
+
+
+def test_members_sharing_one_point_make_a_point_without_zero_distances() -> None:
+    sites = _points({"cite": (4.38528, 45.45028), "mixeur": (4.38528, 45.45028)})
+    geom = epicentre_geometry(sites, ["cite", "mixeur"])
+    assert geom.shape == "point"
+    assert geom.shared_points == [["cite", "mixeur"]]
+    assert geom.distances == [] and geom.sides == [] and geom.longest_side is None
+    assert geom.extent_m is None and geom.min_bounding_radius_m is None
+    assert geom.area_km2 is None and geom.perimeter_m is None
+    assert (geom.centroid_lon, geom.centroid_lat) == pytest.approx((4.38528, 45.45028))
+
+
+def test_two_members_make_a_segment() -> None:
+    sites = _points({"cite": (4.38528, 45.45028), "zenith": (4.39250, 45.45444)})
+    geom = epicentre_geometry(sites, ["cite", "zenith"])
+    expected = GEOD.inv(4.38528, 45.45028, 4.39250, 45.45444)[2]
+    assert geom.shape == "segment"
+    assert [(s.a, s.b) for s in geom.sides] == [("cite", "zenith")]
+    assert geom.extent_m == pytest.approx(expected, abs=1e-3)
+    assert geom.min_bounding_radius_m == pytest.approx(expected / 2, rel=0.01)
+    assert geom.area_km2 is None and geom.perimeter_m is None
+    mid_lon, mid_lat, _ = GEOD.fwd(4.38528, 45.45028, GEOD.inv(4.38528, 45.45028,
+                                   4.39250, 45.45444)[0], expected / 2)  # fmt: skip
+    assert (geom.centroid_lon, geom.centroid_lat) == pytest.approx((mid_lon, mid_lat), abs=1e-5)
+
+
+def test_collinear_members_make_a_segment_between_the_ends() -> None:
+    line = shapely.LineString([(4.36, 52.00), (4.40, 52.00)])
+    ends_m = gpd.GeoSeries([line], crs=4326).to_crs(32631).iloc[0]
+    inner = gpd.GeoSeries([ends_m.interpolate(0.3, normalized=True)], crs=32631).to_crs(4326)
+    sites = _points({"west": (4.36, 52.00), "middle": (inner.x[0], inner.y[0]),
+                     "east": (4.40, 52.00), "twin": (4.40, 52.00)})  # fmt: skip
+    geom = epicentre_geometry(sites, ["west", "middle", "east", "twin"])
+    assert geom.shape == "segment"
+    assert [(s.a, s.b) for s in geom.sides] == [("west", "east")]
+    assert len(geom.distances) == 3  # three distinct places; the twin shares "east"
+    assert geom.shared_points == [["east", "twin"]]
+    assert geom.extent_m == pytest.approx(GEOD.inv(4.36, 52.0, 4.40, 52.0)[2], abs=1e-3)
+    assert geom.area_km2 is None and geom.perimeter_m is None
+    assert all(d.centre_m > 0 for d in geom.distances)
+
+
+def test_one_or_no_located_member() -> None:
+    sites = _points({"cite": (4.93202, 45.71533), "office": None})
+    one = epicentre_geometry(sites, ["cite", "office"])
+    assert one.shape == "point" and one.located == ["cite"] and one.missing == ["office"]
+    assert one.min_bounding_radius_m is None and one.extent_m is None
+    assert (one.centroid_lon, one.centroid_lat) == pytest.approx((4.93202, 45.71533))
+    none = epicentre_geometry(sites, ["office", "elsewhere"])
+    assert none.shape == "none" and none.located == [] and none.centroid_lon is None
+    assert none.to_dict()["distances"] == []
+
+
+def test_a_member_inside_a_footprint_is_zero_edge_to_edge_and_inside() -> None:
+    sites = _delft().iloc[:3]
+    campus = shapely.box(4.366, 51.984, 4.392, 52.004)
+    geom = epicentre_geometry(
+        sites,
+        ["tu-delft-campus", "technopolis", "yes-delft"],
+        footprints=gpd.GeoSeries([campus], index=["tu-delft-campus"], crs=4326),
+    )
+    pairs = {frozenset((d.a, d.b)): d for d in geom.distances}
+    inside = pairs[frozenset(("tu-delft-campus", "technopolis"))]
+    assert inside.edge_m == 0.0 and inside.relation == "inside"
+    assert inside.container == "tu-delft-campus"
+    assert inside.centre_m == pytest.approx(
+        GEOD.inv(4.37347, 52.00218, 4.38508, 51.99281)[2], abs=1e-3
+    )
+    points_only = pairs[frozenset(("technopolis", "yes-delft"))]
+    assert points_only.edge_m is None and points_only.relation is None

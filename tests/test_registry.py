@@ -90,8 +90,10 @@ def test_located_sites_match_the_reference_coordinates(registry: Any) -> None:
 
 
 def test_rows_the_reference_could_not_locate_stay_unlocated(registry: Any) -> None:
-    for site_id in ("cite-environnement", "genopole-hq", "univ-evry", "durapole-office",
-                    "tno-stieltjesweg", "lutb-office", "opticsvalley-office"):  # fmt: skip
+    # the Cité de l'environnement, TNO Stieltjesweg and the Opticsvalley office were
+    # located by the pass-3 rows (a district proxy, a street, a station proxy)
+    for site_id in ("genopole-hq", "univ-evry", "durapole-office", "lutb-office", "numelink",
+                    "cluster-eco-energies-confluence", "tno-bouwinnovatie-lab"):  # fmt: skip
         assert registry.sites.loc[site_id, "location_precision"] == "unknown"
         assert registry.sites.geometry[site_id] is None
 
@@ -190,3 +192,106 @@ def test_sites_as_of_a_date_follow_valid_from_and_valid_to(registry: Any) -> Non
     assert "advancity" not in set(registry.sites_of("descartes", as_of="2018-05").index)
     with pytest.raises(ParameterError, match="YYYY-MM"):
         registry.sites_of("delft", as_of="last year")
+
+
+LEVELS = {"low": 0, "medium": 1, "high": 2}
+POSITION_WORDS = ("coord", "position", "location", "precision", "site", "camp", "point",
+                  "street", "building")  # fmt: skip
+
+
+def _reference_confidence(text: str) -> str:
+    """The README's rule for a reference-table confidence: of the parts that carry a level,
+    keep those that qualify the position (all of them when none does); a range counts as
+    its lower end, several parts as the lowest."""
+    rated = [p for p in text.split("/") if any(re.search(rf"\b{lvl}\b", p) for lvl in LEVELS)]
+    about_position = [p for p in rated if any(w in p for w in POSITION_WORDS)]
+    levels = [
+        min((lvl for lvl in LEVELS if re.search(rf"\b{lvl}\b", part)), key=LEVELS.__getitem__)
+        for part in (about_position or rated)
+    ]
+    return min(levels, key=LEVELS.__getitem__)
+
+
+def test_the_confidence_rule_reads_compound_values() -> None:
+    assert _reference_confidence("address high / coords medium") == "medium"
+    assert _reference_confidence("medium-low") == "low"
+    assert _reference_confidence("high (position) / valid_from 2017") == "high"
+    assert _reference_confidence("medium (street) / low (building)") == "low"
+    assert _reference_confidence("medium-high (camp) / medium (Transpolis point)") == "medium"
+    assert _reference_confidence("medium-high (site) / low (which demonstration facilities)") == (
+        "medium"
+    )
+    assert _reference_confidence("identity high / location not found") == "high"
+
+
+def test_no_site_is_surer_than_the_reference_row_that_gives_its_point(registry: Any) -> None:
+    import csv
+
+    with REFERENCE.open(encoding="utf-8") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["lat"] and r["lon"]]
+    assert registry.sites["confidence"].isin(LEVELS).all()
+    for site_id, site in registry.located().iterrows():
+        point = (round(site.geometry.x, 5), round(site.geometry.y, 5))
+        found = [
+            _reference_confidence(r["confidence"])
+            for r in rows
+            if (round(float(r["lon"]), 5), round(float(r["lat"]), 5)) == point
+        ]
+        best = max(found, key=LEVELS.__getitem__)
+        assert LEVELS[site["confidence"]] <= LEVELS[best], (site_id, site["confidence"], best)
+        if site["confidence"] == "low":
+            assert site["approximates"], site_id
+
+
+def test_the_campus_footprint_is_the_reference_envelope_under_the_aula(registry: Any) -> None:
+    from shapely.geometry import shape
+
+    reference = json.loads(
+        (DATA / "footprints" / "tu-delft-campus-1993.geojson").read_text(encoding="utf-8")
+    )
+    footprint = registry.footprints.loc["tu-delft-campus"]
+    assert footprint.geometry.equals(shape(reference["features"][0]["geometry"]))
+    assert footprint["confidence"] == "medium-low"
+    # the reference says the envelope holds every campus point of the registry
+    for site_id in ("tu-delft-campus", "tu-delft-tnw", "tno-stieltjesweg", "technopolis",
+                    "yes-delft"):  # fmt: skip
+        assert footprint.geometry.covers(registry.sites.geometry[site_id]), site_id
+    area_m2, _ = Geod(ellps="WGS84").geometry_area_perimeter(footprint.geometry)
+    assert abs(area_m2) / 1e4 == pytest.approx(159, rel=0.05)  # "about 159 ha"
+
+
+def test_footprints_and_confidence_are_validated(registry_copy: Path) -> None:
+    def break_sites(data: dict[str, Any]) -> None:
+        _feature(data, "yes-delft")["properties"]["footprint"] = "../../etc/passwd"
+        _feature(data, "technopolis")["properties"]["footprint"] = "footprints/nowhere.geojson"
+        _feature(data, "la-manufacture")["properties"]["footprint"] = (
+            "footprints/tu-delft-campus-1993.geojson"  # Delft's campus is not in Saint-Étienne
+        )
+        del _feature(data, "chsf")["properties"]["confidence"]
+        _feature(data, "upem")["properties"]["confidence"] = "fairly sure"
+        _feature(data, "numelink")["properties"]["uncertainty_m"] = 100
+        _feature(data, "rdm-campus")["properties"]["approximates"] = None
+        _feature(data, "leiden-bio-science-park")["properties"]["uncertainty_m"] = -5
+
+    _edit(registry_copy, "sites.geojson", break_sites)
+    with pytest.raises(RegistryError) as info:
+        load_registry(registry_copy)
+    problems = "\n".join(info.value.problems)
+    assert "'yes-delft': footprint: '../../etc/passwd' is not a relative path" in problems
+    assert "file 'footprints/nowhere.geojson' is missing" in problems
+    assert "'la-manufacture': footprint: the site's point does not lie on its footprint" in problems
+    assert "'chsf': confidence: missing required field" in problems
+    assert "confidence: 'fairly sure' is not one of high, medium, low" in problems
+    assert "'numelink': approximates/uncertainty_m: describe a position" in problems
+    assert "'rdm-campus': approximates: a low-confidence position must say" in problems
+    assert "uncertainty_m: -5 is not a positive number of metres" in problems
+    assert len(info.value.problems) == 8
+
+
+def test_a_footprint_file_changes_the_registry_version(registry_copy: Path) -> None:
+    before = load_registry(registry_copy).version
+    path = registry_copy / "footprints" / "tu-delft-campus-1993.geojson"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["features"][0]["properties"]["notes"] = "changed"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert load_registry(registry_copy).version != before

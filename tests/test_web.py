@@ -106,9 +106,12 @@ def test_server_refuses_an_invalid_registry(registry_copy: Path) -> None:
 def test_cluster_page_panel_has_measures_downloads_and_snippet(client: Any) -> None:
     page = client.get("/clusters/delft").get_data(as_text=True)
     panel = re.sub(r"\s+", " ", page)
-    assert "tu-delft-campus \u2013 yes-delft</th><td>1,352 m" in panel
-    assert "technopolis \u2013 yes-delft</th><td>115 m" in panel
-    assert "does not hold: 1 of 3 sides between 100 and 1,000 m" in panel
+    edge = "0 m edge to edge (inside tu-delft-campus)"
+    assert f"tu-delft-campus \u2013 yes-delft</th><td>1,352 m centre to centre; {edge}" in panel
+    assert "technopolis \u2013 yes-delft</th><td>115 m centre to centre</td>" in panel
+    verdict = "</th><td>does not hold: 1 of 3 sides between 100 and 1,000 m"
+    assert f"as of 2016-10, centre to centre{verdict}" in panel
+    assert f"as of 2016-10, edge to edge{verdict}" in panel
     assert 'id="embed-snippet"' in page
     csv = client.get("/clusters/delft/sites.csv")
     assert csv.mimetype == "text/csv"
@@ -133,3 +136,48 @@ def test_an_unexpected_error_is_a_plain_500(app: Any, monkeypatch: Any) -> None:
     assert page.status_code == 500
     assert "secret internals" not in page.get_data(as_text=True)
     assert "Traceback" not in page.get_data(as_text=True)
+
+
+def test_every_cluster_page_of_the_bundled_registry_answers(client: Any, registry: Any) -> None:
+    for cluster_id in registry.clusters.index:
+        response = client.get(f"/clusters/{cluster_id}")
+        assert response.status_code == 200, cluster_id
+        assert client.get(f"/embed/{cluster_id}").status_code == 200, cluster_id
+
+
+def test_cluster_page_shows_the_sites_as_in_2016_or_today(client: Any, registry: Any) -> None:
+    today = client.get("/clusters/saint-etienne").get_data(as_text=True)
+    then = client.get("/clusters/saint-etienne?as_of=2016-10").get_data(as_text=True)
+    assert 'id="asof-today" href="/clusters/saint-etienne" aria-current="page"' in today
+    assert 'href="/clusters/saint-etienne?as_of=2016-10" aria-current="page"' in then
+    # the Comédie opened in 2017-09: on today's page and map, not on the note's
+    assert 'data-site="comedie-saint-etienne"' in today
+    assert 'data-site="comedie-saint-etienne"' not in then
+    assert "Not there at that date</th><td>comedie-saint-etienne" in then
+    n_then = len(registry.located("saint-etienne", as_of="2016-10"))
+    assert f"Sites located</th><td>{n_then} of" in re.sub(r"\s+", " ", then)
+    assert 'data-as-of="2016-10"' in then and 'data-as-of=""' in today
+    measures = client.get("/clusters/saint-etienne/measures.json?as_of=2016-10").get_json()
+    assert measures["as_of"] == "2016-10" and measures["n_sites_located"] == n_then
+    assert client.get("/clusters/saint-etienne?as_of=last-year").status_code == 400
+
+
+def test_the_embed_takes_as_of(client: Any) -> None:
+    then = client.get("/embed/saint-etienne?as_of=2016-10").get_data(as_text=True)
+    today = client.get("/embed/saint-etienne").get_data(as_text=True)
+    assert "Comédie" in today and "Comédie" not in then
+    assert client.get("/embed/saint-etienne?as_of=2016-13-45x").status_code == 400
+
+
+def test_pages_say_what_is_approximate(client: Any) -> None:
+    cite = re.sub(
+        r"\s+", " ", client.get("/clusters/rhone-alpes-eco-energies").get_data(as_text=True)
+    )
+    section = cite[cite.index("What is approximate") :]
+    assert "(district precision, low confidence): the point stands for the Cité" in section
+    assert "within about 500 m" in section
+    assert "drawn as the one place located (cite-environnement)" in section
+    saint = re.sub(r"\s+", " ", client.get("/clusters/saint-etienne").get_data(as_text=True))
+    section = saint[saint.index("What is approximate") :]
+    assert "Le Mixeur" in section and "drawn at the Cité du design point" in section
+    assert "4 located members make a polygon" in section

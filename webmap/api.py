@@ -99,15 +99,21 @@ def cluster_detail(registry: Registry, cluster_id: str) -> ApiResponse:
     return ApiResponse(200, body)
 
 
-def site_features(registry: Registry, cluster_id: str) -> dict[str, Any]:
-    """A cluster's sites as an RFC 7946 FeatureCollection (unlocated sites: null geometry)."""
-    sites = registry.sites_of(cluster_id)
+def site_features(
+    registry: Registry, cluster_id: str, *, as_of: str | None = None
+) -> dict[str, Any]:
+    """A cluster's sites as an RFC 7946 FeatureCollection (unlocated sites: null geometry;
+    a site's ``footprint`` property holds its polygon as a GeoJSON geometry); with
+    ``as_of``, only the sites that existed at that date."""
+    sites = registry.sites_of(cluster_id, as_of=as_of)
     columns = [c for c in sites.columns if c != "geometry"]
     features = []
     for site_id, geom, values in zip(
         sites.index, sites.geometry, sites[columns].itertuples(index=False), strict=True
     ):
         props = {"id": site_id, **dict(zip(columns, values, strict=True))}
+        if site_id in registry.footprints.index:  # the polygon itself, not its file name
+            props["footprint"] = registry.footprints.geometry[site_id].__geo_interface__
         features.append(
             {
                 "type": "Feature",

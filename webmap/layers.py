@@ -125,17 +125,27 @@ def group(fmap: folium.Map, key: str, *, show: bool, label: str | None = None) -
     return layer
 
 
-def legend_rows(title: str, rows: list[tuple[str, str]], *, note: str = "") -> str:
-    """Legend markup: a title, (colour, label) rows, an optional note; text escaped."""
+def legend_rows(
+    title: str,
+    rows: list[tuple[str, str]],
+    *,
+    note: str = "",
+    marks: list[tuple[str, str]] | None = None,
+) -> str:
+    """Legend markup: a title, (colour, label) rows, (CSS class, label) ``marks`` drawn by
+    the stylesheet (dashed rings, areas), an optional note; text escaped."""
     items = "".join(
         f'<li><span class="cm-swatch" style="background:{colour}"></span>{escape_text(label)}</li>'
         for colour, label in rows
+    ) + "".join(
+        f'<li class="{css}-row"><span class="cm-mark {css}"></span>{escape_text(label)}</li>'
+        for css, label in marks or []
     )
     extra = f"<p>{escape_text(note)}</p>" if note else ""
     return f"<strong>{escape_text(title)}</strong><ul>{items}</ul>{extra}"
 
 
-def _latlon(geometry: Any) -> list[tuple[float, float]]:
+def latlon(geometry: Any) -> list[tuple[float, float]]:
     """A line's or ring's coordinates in Leaflet's (lat, lon) order."""
     return [(lat, lon) for lon, lat, *_ in geometry.coords]
 
@@ -262,7 +272,7 @@ def add_nn_links(fmap: folium.Map, overlays: Overlays, *, show: bool) -> None:
     """A line from each site to its nearest neighbour, labelled in metres."""
     layer = group(fmap, "nn", show=show)
     for row in overlays.nn_links.itertuples():
-        coords = _latlon(row.geometry)
+        coords = latlon(row.geometry)
         folium.PolyLine(
             coords,
             color="#555555",
@@ -289,7 +299,7 @@ def add_epicentres(fmap: folium.Map, overlays: Overlays, *, show: bool) -> foliu
     the layer so that member markers can join it."""
     layer = group(fmap, "epicentres", show=show)
     for row in overlays.epicentre_circles.itertuples():
-        ring = _latlon(row.geometry.exterior)
+        ring = latlon(row.geometry.exterior)
         folium.Polygon(
             ring,
             color="#444444",
@@ -302,10 +312,9 @@ def add_epicentres(fmap: folium.Map, overlays: Overlays, *, show: bool) -> foliu
             ),
         ).add_to(layer)
     for row in overlays.epicentres.itertuples():
-        if row.geometry.geom_type == "Polygon":
-            ring = _latlon(row.geometry.exterior)
+        if row.shape == "polygon":
             folium.Polygon(
-                ring,
+                latlon(row.geometry.exterior),
                 color="#000000",
                 weight=2,
                 dash_array="6 6",
@@ -314,8 +323,20 @@ def add_epicentres(fmap: folium.Map, overlays: Overlays, *, show: bool) -> foliu
                 class_name="cm-epicentre",
                 tooltip=folium.Tooltip(escape_text(row.name)),
             ).add_to(layer)
+        elif row.shape == "point":
+            folium.CircleMarker(
+                [row.geometry.y, row.geometry.x],
+                radius=20,
+                color="#000000",
+                weight=2,
+                dash_array="6 6",
+                fill=True,
+                fill_opacity=0.05,
+                class_name="cm-epicentre cm-epicentre-point",
+                tooltip=folium.Tooltip(escape_text(f"{row.name}: a single located place")),
+            ).add_to(layer)
     for row in overlays.epicentre_sides.itertuples():
-        coords = _latlon(row.geometry)
+        coords = latlon(row.geometry)
         folium.PolyLine(
             coords,
             color="#000000",
@@ -387,7 +408,7 @@ def add_paths(fmap: folium.Map, paths: gpd.GeoDataFrame, *, show: bool) -> None:
         lines = getattr(row.geometry, "geoms", [row.geometry])
         for line in lines:
             folium.PolyLine(
-                _latlon(line),
+                latlon(line),
                 color="#2c7bb6",
                 weight=4,
                 opacity=0.8,

@@ -46,29 +46,35 @@ def request_network_signature() -> Hashable:
     return network_signature(cluster_id, current_app.config.get("NETWORK_CACHE_DIR"))
 
 
-def compute(registry: Registry, cluster_id: str, *, cache_dir: str | None) -> ClusterMapData:
-    """Compute a cluster's map data (no memo)."""
-    overlays = cluster_overlays(registry, cluster_id)
+def compute(
+    registry: Registry, cluster_id: str, *, cache_dir: str | None, as_of: str | None = None
+) -> ClusterMapData:
+    """Compute a cluster's map data (no memo), for the sites of ``as_of`` (default: all)."""
+    overlays = cluster_overlays(registry, cluster_id, as_of=as_of)
     network = None
     if has_network(cluster_id, cache_dir=cache_dir):
         network = NetworkLayers(
             isochrones=epicentre_isochrones(cluster_id, registry=registry, cache_dir=cache_dir),
             paths=epicentre_paths(cluster_id, registry=registry, cache_dir=cache_dir),
         )
-    measures = cluster_measures(registry, cluster_id)
+    measures = cluster_measures(registry, cluster_id, as_of=as_of)
     return ClusterMapData(measures=measures, overlays=overlays, network=network)
 
 
-def cluster_map_data(registry: Registry, cluster_id: str) -> ClusterMapData:
-    """The current app's map data of a cluster, from the app's cache when it can."""
+def cluster_map_data(
+    registry: Registry, cluster_id: str, *, as_of: str | None = None
+) -> ClusterMapData:
+    """The current app's map data of a cluster (its sites as of ``as_of``, default all),
+    from the app's cache when it can."""
     cache_dir = current_app.config.get("NETWORK_CACHE_DIR")
     key = (
         "mapdata",
         registry.version,
         cluster_id,
+        as_of,
         cache_dir,
         network_signature(cluster_id, cache_dir),
     )
     return get_cache().get_or_compute(
-        key, lambda: compute(registry, cluster_id, cache_dir=cache_dir)
+        key, lambda: compute(registry, cluster_id, cache_dir=cache_dir, as_of=as_of)
     )

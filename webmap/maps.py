@@ -35,6 +35,7 @@ ROLE_COLOURS = {
     "hospital": "#e377c2",
     "cluster_office": "#7f7f7f",
     "company": "#bcbd22",
+    "venue": "#393b79",
 }
 #: The letter on each role's icon (plain text: no icon font to load).
 ROLE_LETTERS = {
@@ -48,7 +49,12 @@ ROLE_LETTERS = {
     "hospital": "H",
     "cluster_office": "O",
     "company": "C",
+    "venue": "V",
 }
+#: Outline of an approximate position (a proxy or a low-confidence point).
+APPROX_COLOUR = "#e6550d"
+#: Screen radius (pixels) of the ring around an approximate point whose error is not stated.
+APPROX_RING_PX = 16
 EPICENTRE_COLOUR = "#000000"
 #: Above this many sites, site markers are grouped in clusters.
 CLUSTER_MARKERS_ABOVE = 200
@@ -168,7 +174,7 @@ def cluster_map(
     only the listed layers are drawn, all shown (embedding and export).
     """
     view = view or MapView()
-    sites = registry.located(cluster_id)
+    sites = registry.located(cluster_id, as_of=view.as_of)
     city = registry.clusters.geometry[cluster_id]
     fmap = base_map(location=(city.y, city.x), zoom=12, basemap=view.basemap, controls=controls)
 
@@ -189,10 +195,11 @@ def cluster_map(
             ("isochrones", lambda show: lyr.add_isochrones(fmap, network.isochrones, show=show)),
             ("paths", lambda show: lyr.add_paths(fmap, network.paths, show=show)),
         ]
+    footprints = registry.footprints[registry.footprints.index.isin(sites.index)]
     builders += [
         ("epicentres", lambda show: _add_epicentres(fmap, registry, cluster_id, sites,
                                                     overlays, show=show)),
-        ("sites", lambda show: _add_sites(fmap, sites, show=show)),
+        ("sites", lambda show: _add_sites(fmap, sites, footprints, show=show)),
     ]  # fmt: skip
     for key, build in builders:
         draw, show = wanted(key)
@@ -227,10 +234,21 @@ def available_layers(*, has_network: bool) -> list[str]:
     return keys if has_network else [k for k in keys if k not in lyr.NETWORK_LAYERS]
 
 
-def _add_sites(fmap: folium.Map, sites: gpd.GeoDataFrame, *, show: bool) -> None:
+def is_approximate(site: Any) -> bool:
+    """Whether a located site is drawn as an approximate position: a proxy (it says what
+    it ``approximates``) or a low-confidence point."""
+    return bool(site.get("approximates")) or site.get("confidence") == "low"
+
+
+def _add_sites(
+    fmap: folium.Map, sites: gpd.GeoDataFrame, footprints: gpd.GeoDataFrame, *, show: bool
+) -> None:
     parent: Any = fmap
+    areas: Any = None  # rings and footprints: beside clustered markers, never inside them
     if len(sites) > CLUSTER_MARKERS_ABOVE:
         parent = plugins.MarkerCluster(name="Sites (clustered)", show=show).add_to(fmap)
+        areas = lyr.KeyedGroup("Sites: areas and uncertainty", key="sites", show=show)
+        fmap.add_child(areas)
     for role, colour in ROLE_COLOURS.items():
         members = sites[sites["role"] == role]
         if members.empty:
@@ -243,10 +261,15 @@ def _add_sites(fmap: folium.Map, sites: gpd.GeoDataFrame, *, show: bool) -> None
         )
         fmap.add_child(group)
         for site_id, site in members.iterrows():
+            if site_id in footprints.index:
+                _add_footprint(areas or group, footprints.loc[site_id], colour)
             point = site.geometry.representative_point()
+            approximate = is_approximate(site)
+            if approximate:
+                _add_uncertainty(areas or group, site, (point.y, point.x))
             folium.Marker(
                 [point.y, point.x],
-                icon=_role_icon(role, colour),
+                icon=_role_icon(role, colour, approximate=approximate),
                 popup=folium.Popup(
                     _site_popup(str(site_id), site), parse_html=False, max_width=360
                 ),
@@ -259,6 +282,18 @@ def _add_sites(fmap: folium.Map, sites: gpd.GeoDataFrame, *, show: bool) -> None
                     control=False,
                 ).add_to(group)
     roles = [r for r in ROLE_COLOURS if r in set(sites["role"])]
+    marks = []
+    if any(is_approximate(site) for _, site in sites.iterrows()):
+        marks.append(
+            (
+                "cm-mark-approx",
+                "approximate position (a proxy or low confidence): the dashed ring is the "
+                "stated uncertainty, or a fixed ring when none is stated; the popup says "
+                "what the point stands for",
+            )
+        )
+    if len(footprints):
+        marks.append(("cm-mark-footprint", "footprint: the area of a site, under its point"))
     anchor = folium.FeatureGroup(name="Site roles legend", show=show, control=False)
     fmap.add_child(anchor)
     lyr.LayerLegend(
@@ -267,15 +302,54 @@ def _add_sites(fmap: folium.Map, sites: gpd.GeoDataFrame, *, show: bool) -> None
         lyr.legend_rows(
             "Site role",
             [(ROLE_COLOURS[r], f"{ROLE_LETTERS[r]}  {r.replace('_', ' ')}") for r in roles],
+            marks=marks,
         ),
     ).add_to(fmap)
 
 
-def _role_icon(role: str, colour: str) -> folium.DivIcon:
-    """A round icon in the role's colour with the role's letter."""
+def _add_uncertainty(group: Any, site: Any, latlon: tuple[float, float]) -> None:
+    """A dashed ring around an approximate point: its stated uncertainty in metres, or a
+    fixed screen ring when the source gives no distance."""
+    style: dict[str, Any] = {
+        "color": APPROX_COLOUR,
+        "weight": 2,
+        "dash_array": "4 6",
+        "fill": True,
+        "fill_opacity": 0.08,
+        "class_name": "cm-approx",
+        "tooltip": folium.Tooltip(escape_text(f"Approximate position: {site['name']}")),
+    }
+    radius = site.get("uncertainty_m")
+    if radius:
+        folium.Circle(list(latlon), radius=float(radius), **style).add_to(group)
+    else:
+        folium.CircleMarker(list(latlon), radius=APPROX_RING_PX, **style).add_to(group)
+
+
+def _add_footprint(group: Any, footprint: Any, colour: str) -> None:
+    """A site's footprint polygon(s), drawn under its marker, with their provenance."""
+    rows = [(k.capitalize(), footprint[k]) for k in ("precision", "confidence", "source", "notes")]
+    popup = _popup(footprint["name"], [(k, v) for k, v in rows if v])
+    for polygon in getattr(footprint.geometry, "geoms", [footprint.geometry]):
+        folium.Polygon(
+            [lyr.latlon(polygon.exterior), *(lyr.latlon(r) for r in polygon.interiors)],
+            color=colour,
+            weight=2,
+            fill=True,
+            fill_opacity=0.12,
+            class_name="cm-footprint",
+            tooltip=folium.Tooltip(escape_text(footprint["name"])),
+            popup=folium.Popup(popup, parse_html=False, max_width=360),
+        ).add_to(group)
+
+
+def _role_icon(role: str, colour: str, *, approximate: bool = False) -> folium.DivIcon:
+    """A round icon in the role's colour with the role's letter (outlined in dashes when
+    the position is approximate)."""
+    extra = " cm-site-approx" if approximate else ""
     return folium.DivIcon(
         html=f'<span class="cm-site-icon" style="background:{colour}">{ROLE_LETTERS[role]}</span>',
-        class_name=f"cm-site cm-role-{role}",
+        class_name=f"cm-site cm-role-{role}{extra}",
         icon_size=(22, 22),
         icon_anchor=(11, 11),
         popup_anchor=(0, -11),
@@ -291,15 +365,26 @@ def _site_popup(site_id: str, site: Any) -> str:
         ("Role", str(site["role"]).replace("_", " ")),
         ("Address", site["address"]),
         ("Location precision", site["location_precision"]),
-        ("Source", site["source"]),
+        ("Confidence", site["confidence"]),
     ]
+    if site.get("approximates"):
+        radius = site.get("uncertainty_m")
+        by = f"; within about {radius:,.0f} m" if radius else ""
+        rows.append(("Approximate position", f"the point stands for {site['approximates']}{by}"))
+    rows.append(("Source", site["source"]))
     for key, label in (("valid_from", "Since"), ("valid_to", "Until"), ("notes", "Notes")):
         if site.get(key):
             rows.append((label, site[key]))
+    return _popup(site["name"], rows, site_id=site_id)
+
+
+def _popup(title: Any, rows: list[tuple[str, Any]], *, site_id: str | None = None) -> str:
+    """Popup markup: a title and a table of (label, value) rows, all escaped."""
     cells = "".join(f"<tr><th>{escape_text(k)}</th><td>{escape_text(v)}</td></tr>" for k, v in rows)
+    data = f' data-site="{escape_text(site_id)}"' if site_id is not None else ""
     return (
-        f'<div class="cm-popup" data-site="{escape_text(site_id)}">'
-        f"<strong>{escape_text(site['name'])}</strong><table>{cells}</table></div>"
+        f'<div class="cm-popup"{data}>'
+        f"<strong>{escape_text(title)}</strong><table>{cells}</table></div>"
     )
 
 

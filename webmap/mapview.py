@@ -1,8 +1,9 @@
 """What a map shows: layers, basemap and view, parsed from query parameters or options.
 
-Parsing is strict: an unknown layer, an unknown basemap, or a latitude, longitude or zoom
-out of range is a :class:`geo._errors.ParameterError` with a readable message (answered
-``400`` by the pages), never a broken map.
+Parsing is strict: an unknown layer, an unknown basemap, a latitude, longitude or zoom
+out of range, or a date that is not ``YYYY[-MM[-DD]]`` is a
+:class:`geo._errors.ParameterError` with a readable message (answered ``400`` by the
+pages), never a broken map.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from geo._errors import ParameterError, quote
+from geo.registry import date_key
 from webmap.basemaps import BASEMAPS, DEFAULT_BASEMAP
 
 MAX_ZOOM = 19
@@ -21,14 +23,16 @@ _ZOOM = re.compile(r"[0-9]{1,2}")  # ASCII digits only: str.isdigit() accepts "Â
 
 @dataclass(frozen=True)
 class MapView:
-    """Layers to draw (``None``: every layer, the default ones shown), the basemap, and an
-    optional centre and zoom (``None``: fit the data)."""
+    """Layers to draw (``None``: every layer, the default ones shown), the basemap, an
+    optional centre and zoom (``None``: fit the data), and the date whose sites are shown
+    (``as_of``, ``YYYY[-MM[-DD]]``; ``None``: today's registry)."""
 
     layers: tuple[str, ...] | None = None
     basemap: str = DEFAULT_BASEMAP
     lat: float | None = None
     lon: float | None = None
     zoom: int | None = None
+    as_of: str | None = None
 
 
 def parse_layers(text: str, *, available: Iterable[str]) -> tuple[str, ...]:
@@ -46,7 +50,8 @@ def parse_layers(text: str, *, available: Iterable[str]) -> tuple[str, ...]:
 
 
 def parse_view(args: Mapping[str, str], *, available: Iterable[str]) -> MapView:
-    """A :class:`MapView` from ``layers``, ``basemap``, ``lat``, ``lon`` and ``zoom``."""
+    """A :class:`MapView` from ``layers``, ``basemap``, ``lat``, ``lon``, ``zoom`` and
+    ``as_of``."""
     layers = parse_layers(args["layers"], available=available) if "layers" in args else None
     basemap = args.get("basemap", DEFAULT_BASEMAP)
     if basemap not in BASEMAPS:
@@ -64,7 +69,10 @@ def parse_view(args: Mapping[str, str], *, available: Iterable[str]) -> MapView:
             msg = f"zoom must be a whole number from 0 to {MAX_ZOOM}"
             raise ParameterError(msg)
         zoom = int(text)
-    return MapView(layers=layers, basemap=basemap, lat=lat, lon=lon, zoom=zoom)
+    as_of = args.get("as_of") or None
+    if as_of is not None:
+        date_key(as_of, field="as_of")
+    return MapView(layers=layers, basemap=basemap, lat=lat, lon=lon, zoom=zoom, as_of=as_of)
 
 
 def _number(args: Mapping[str, str], name: str, low: float, high: float) -> float | None:

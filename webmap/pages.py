@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from flask import Blueprint, Response, abort, render_template, request, url_for
 
 from geo._errors import ParameterError, UnknownIdError, quote
 from geo._validate import PRACTICES
+from geo.measures import NOTE_DATE
 from webmap import api, maps
 from webmap.caching import cached_page
 from webmap.layers import LAYERS
@@ -68,11 +70,10 @@ def cluster(cluster_id: str) -> str:
     """One cluster: its map, description, practices, measures, sites and downloads."""
     info = _cluster_or_404(cluster_id)
     registry = get_registry()
-    data = cluster_map_data(registry, cluster_id)
-    available = maps.available_layers(has_network=data.network is not None)
-    view = _view(available)
+    view = _view(maps.available_layers(has_network=request_network_signature() is not None))
+    data = cluster_map_data(registry, cluster_id, as_of=view.as_of)
     if view.layers is not None:  # on the full page, listed layers are the ones shown
-        view = MapView(basemap=view.basemap, lat=view.lat, lon=view.lon, zoom=view.zoom)
+        view = replace(view, layers=None)
     fmap = maps.cluster_map(
         registry, cluster_id, overlays=data.overlays, network=data.network, view=view
     )
@@ -83,9 +84,16 @@ def cluster(cluster_id: str) -> str:
         "cluster.html",
         cluster=info,
         sites=[
-            {**feature["properties"], "located": feature["geometry"] is not None}
-            for feature in api.site_features(registry, cluster_id)["features"]
+            {
+                **feature["properties"],
+                "located": feature["geometry"] is not None,
+                "approximate": feature["geometry"] is not None
+                and maps.is_approximate(feature["properties"]),
+            }
+            for feature in api.site_features(registry, cluster_id, as_of=view.as_of)["features"]
         ],
+        as_of=view.as_of,
+        note_date=NOTE_DATE,
         epicentres=[
             {"id": eid, **row.to_dict()}
             for eid, row in registry.epicentres_of(cluster_id).iterrows()
@@ -96,6 +104,7 @@ def cluster(cluster_id: str) -> str:
         map=maps.render_parts(fmap),
         layer_keys=json.dumps(maps.layer_keys(fmap)),
         embed_url=url_for("pages.embed", cluster_id=cluster_id, _external=True),
+        page_url=url_for("pages.cluster", cluster_id=cluster_id),
         basemap=view.basemap,
     )
 
@@ -103,19 +112,17 @@ def cluster(cluster_id: str) -> str:
 @bp.get("/embed/<cluster_id>")
 @cached_page(vary=request_network_signature)
 def embed(cluster_id: str) -> str:
-    """The map alone, filling its frame: ``layers``, ``basemap``, ``lat``, ``lon``, ``zoom``.
+    """The map alone, filling its frame: ``layers``, ``basemap``, ``lat``, ``lon``, ``zoom``
+    and ``as_of`` (the sites of that date, e.g. ``2016-10``).
 
     Only the origins in ``EMBED_ORIGINS`` (and ours) may frame it.
     """
     _cluster_or_404(cluster_id)
     registry = get_registry()
-    data = cluster_map_data(registry, cluster_id)
-    view = _view(maps.available_layers(has_network=data.network is not None))
+    view = _view(maps.available_layers(has_network=request_network_signature() is not None))
+    data = cluster_map_data(registry, cluster_id, as_of=view.as_of)
     if view.layers is None:
-        view = MapView(
-            layers=tuple(k for k, spec in LAYERS.items() if spec.default),
-            basemap=view.basemap, lat=view.lat, lon=view.lon, zoom=view.zoom,
-        )  # fmt: skip
+        view = replace(view, layers=tuple(k for k, spec in LAYERS.items() if spec.default))
     fmap = maps.cluster_map(
         registry, cluster_id, overlays=data.overlays, network=data.network, view=view
     )
@@ -143,7 +150,8 @@ def sites_download(cluster_id: str) -> Response:
 def measures_download(cluster_id: str) -> Response:
     """The cluster's measures (the ``clustermap measures --json`` schema) as a download."""
     _cluster_or_404(cluster_id)
-    measures = cluster_map_data(get_registry(), cluster_id).measures
+    as_of = _view(maps.available_layers(has_network=request_network_signature() is not None)).as_of
+    measures = cluster_map_data(get_registry(), cluster_id, as_of=as_of).measures
     return Response(
         json.dumps(measures, ensure_ascii=False, indent=1),
         mimetype="application/json",

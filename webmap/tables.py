@@ -9,7 +9,8 @@ from geo.registry import Registry
 
 SITE_CSV_COLUMNS = [
     "id", "cluster", "name", "role", "lon", "lat", "geometry_type", "address",
-    "location_precision", "source", "valid_from", "valid_to", "notes",
+    "location_precision", "confidence", "approximates", "uncertainty_m", "footprint", "source",
+    "valid_from", "valid_to", "notes",
 ]  # fmt: skip
 
 

@@ -78,6 +78,15 @@ def _reported_warnings() -> Iterator[None]:
         click.echo(f"warning: {w.message}", err=True)
 
 
+#: How the command line names each epicentre shape (:data:`geo.proximity.EpicentreShape`).
+SHAPE_WORDS = {
+    "none": "no located member: listed, not drawn",
+    "point": "one located place",
+    "segment": "a segment",
+    "polygon": "a polygon",
+}
+
+
 def loader_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """The options that say how to read a point file (shared by every file command)."""
     options = [
@@ -459,19 +468,26 @@ def measures(
             )
     for epi in result["epicentres"]:
         click.echo("")
-        click.echo(f"epicentre {epi['id']}: {epi['name']}")
+        click.echo(f"epicentre {epi['id']}: {epi['name']} ({SHAPE_WORDS[epi['shape']]})")
+        for group in epi["shared_points"]:
+            click.echo(f"  one place, one point: {', '.join(group)}")
         if epi["missing"]:
             click.echo(f"  members without location: {', '.join(epi['missing'])}")
+        if epi["absent_at_date"]:
+            click.echo(f"  members not there at that date: {', '.join(epi['absent_at_date'])}")
         for side in epi["sides"] or epi["distances"]:
-            edge = (
-                f", edge to edge {_fmt(side['edge_m'], 'm')}" if side["edge_m"] is not None else ""
+            edge = ""
+            if side["edge_m"] is not None:
+                edge = f", edge to edge {_fmt(side['edge_m'], 'm')} ({side['relation']})"
+            click.echo(
+                f"  {side['a']} - {side['b']}: centre to centre {_fmt(side['centre_m'], 'm')}{edge}"
             )
-            click.echo(f"  {side['a']} - {side['b']}: {_fmt(side['centre_m'], 'm')}{edge}")
         click.echo(
             _table(
                 [
                     ("  perimeter", epi["perimeter_m"], "m"),
                     ("  area", epi["area_km2"], "km²"),
+                    ("  extent (centre to centre)", epi["extent_m"], "m"),
                     ("  bounding circle radius", epi["min_bounding_radius_m"], "m"),
                     (
                         "  longest side",
@@ -483,12 +499,17 @@ def measures(
         )
         claim = epi["claim"]
         if claim:
-            verdict = "holds" if claim["holds"] else "does not hold"
             click.echo(
                 f"  source claim '{claim['text']}' ({claim['meaning']}, "
-                f"{claim['range_m'][0]:g}-{claim['range_m'][1]:g} m): {verdict}, "
-                f"{claim['sides_in_range']} of {claim['n_sides']} sides in range"
+                f"{claim['range_m'][0]:g}-{claim['range_m'][1]:g} m), checked on the sites "
+                f"as of {claim['as_of']}:"
             )
+            for method, check in claim["methods"].items():
+                verdict = "holds" if check["holds"] else "does not hold"
+                click.echo(
+                    f"    {method.replace('_', ' ')}: {verdict}, "
+                    f"{check['sides_in_range']} of {check['n_sides']} sides in range"
+                )
     for note in result["warnings"]:
         click.echo(f"warning: {note}", err=True)
 

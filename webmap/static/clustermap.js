@@ -1,4 +1,4 @@
-/* clustermap cluster page: the copyable <iframe> snippet follows the map's view and layers. */
+/* clustermap cluster page: the copyable <iframe> snippet follows the map's view, layers and date. */
 (function () {
   "use strict";
   var config = document.getElementById("cm-embed-config");
@@ -30,6 +30,7 @@
     params.set("lat", centre.lat.toFixed(5));
     params.set("lon", centre.lng.toFixed(5));
     params.set("zoom", String(map.getZoom()));
+    if (config.dataset.asOf) { params.set("as_of", config.dataset.asOf); }
     var src = config.dataset.embedUrl + "?" + params.toString();
     box.value = '<iframe src="' + escapeAttr(src) + '" title="' + escapeAttr(config.dataset.title) +
       '" width="800" height="500" loading="lazy" referrerpolicy="strict-origin-when-cross-origin"></iframe>';
