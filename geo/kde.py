@@ -139,6 +139,10 @@ class KDESurface:
         return float(self.x_centres[col]), float(self.y_centres[row])
 
 
+#: Below this spread (metres) points count as coinciding: no rule of thumb gives a bandwidth.
+_MIN_SPREAD_M = 1e-3
+
+
 def _robust_sd(values: np.ndarray) -> float:
     sd = float(np.std(values, ddof=1))
     q75, q25 = np.percentile(values, [75, 25])
@@ -158,13 +162,19 @@ def bandwidth_m(
     if n < 2:
         msg = f"the {rule} rule needs at least two points; give a bandwidth in metres"
         raise InputDataError(msg)
+    # centred on one point, coinciding points give an exact zero spread: on raw projected
+    # coordinates (hundreds of km) the mean's rounding alone leaves about 1e-11 m
+    xy = xy - xy[0]
     if rule == "scott":
         sx, sy = np.std(xy, axis=0, ddof=1)
     else:
         sx, sy = _robust_sd(xy[:, 0]), _robust_sd(xy[:, 1])
     sigma = math.sqrt((sx * sx + sy * sy) / 2.0) * n ** (-1.0 / 6.0)
-    if not sigma > 0:
-        msg = f"the {rule} rule gives a zero bandwidth (all points coincide); give one in metres"
+    if not sigma >= _MIN_SPREAD_M:
+        msg = (
+            f"the {rule} rule gives a zero bandwidth (the points are within "
+            f"{_MIN_SPREAD_M * 1000:g} mm of each other); give one in metres"
+        )
         raise InputDataError(msg)
     return sigma * _RADIUS_PER_SIGMA.get(kernel, 1.0)
 

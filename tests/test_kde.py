@@ -11,7 +11,7 @@ import pytest
 import rasterio
 from scipy.stats import gaussian_kde
 
-from geo._errors import ParameterError
+from geo._errors import InputDataError, ParameterError
 from geo.kde import bandwidth_m, kde_contours, kde_surface, kde_surface_xy, write_geotiff
 
 ORIGIN = np.array([500_000.0, 5_760_000.0])
@@ -128,3 +128,14 @@ def test_contours_are_nested_density_bands() -> None:
     union_areas = [bands.geometry.iloc[i:].union_all().area for i in range(len(bands))]
     assert np.all(np.diff(union_areas) < 0)
     assert areas.sum() > 0
+
+
+@pytest.mark.parametrize("rule", ["scott", "silverman"])
+def test_coinciding_points_far_from_the_origin_give_no_bandwidth(rule: str) -> None:
+    # five copies of one UTM point: the raw standard deviation is 3e-11 m, not 0
+    xy = np.tile([[833776.09237676, 221366.16603034]], (5, 1))
+    assert np.std(xy, axis=0, ddof=1).max() > 0  # the rounding the rule must not trust
+    with pytest.raises(InputDataError, match="zero bandwidth"):
+        bandwidth_m(xy, rule=rule)
+    spread = xy + [[0, 0], [5, 0], [0, 5], [5, 5], [2, 2]]
+    assert bandwidth_m(spread, rule=rule) > 1  # metres apart: a real bandwidth
