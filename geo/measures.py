@@ -17,7 +17,9 @@ Point measures (``schema: "clustermap.point_measures/1"``)
 ``hexbins`` (``resolution``, ``n_cells``, ``max_count``, ``max_sites_per_km2``) or
 ``None``, ``cores`` (``method``, ``parameters``, ``n_cores``, ``n_noise``, ``cores``: list
 of ``core``, ``n_sites``, ``area_km2``, ``sites_per_km2``, ``centroid_lon``,
-``centroid_lat``) or ``None``, and ``warnings`` (list of str).
+``centroid_lat``) or ``None``, ``caveats`` (``{measure: reason}`` for ``clark_evans``,
+``kde`` and ``cores`` computed on fewer than :data:`MIN_POINTS` points) and ``warnings``
+(list of str).
 
 Cluster measures (``schema: "clustermap.cluster_measures/1"``)
 ----------------------------------------------------------------
@@ -57,6 +59,7 @@ from geo.proximity import distinct_places, epicentre_geometry, nearest_neighbour
 __all__ = [
     "CLAIMS",
     "CLUSTER_SCHEMA",
+    "MIN_POINTS",
     "NOTE_DATE",
     "POINT_SCHEMA",
     "PointAnalysis",
@@ -65,6 +68,11 @@ __all__ = [
     "cluster_measures",
     "point_measures",
 ]
+
+#: Fewest points for which a measure means something (docs/measures.md explains each):
+#: below it the measure is kept as a description, flagged in ``caveats`` and ``warnings``,
+#: and the Clark-Evans test gives no z-score or p-value.
+MIN_POINTS = {"clark_evans": 20, "kde": 10, "cores": 10}
 
 POINT_SCHEMA = "clustermap.point_measures/1"
 CLUSTER_SCHEMA = "clustermap.cluster_measures/1"
@@ -140,8 +148,12 @@ class PointAnalysis:
     warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON-able summary (see the module doc for its keys)."""
-        return _json({"schema": POINT_SCHEMA, **self.summary, "warnings": self.warnings})
+        """The JSON-able summary (see the module doc for its keys); each caveat of a measure
+        on too few points is also a warning."""
+        caveats = [f"{key}: {text}" for key, text in self.summary.get("caveats", {}).items()]
+        return _json(
+            {"schema": POINT_SCHEMA, **self.summary, "warnings": [*self.warnings, *caveats]}
+        )
 
 
 def _lonlat(x: float, y: float, crs: pyproj.CRS) -> tuple[float, float]:
@@ -206,6 +218,14 @@ def analyse_points(
         "hexbins": None,
         "cores": None,
     }
+    caveats: dict[str, str] = {}
+    summary["caveats"] = caveats
+    if 2 <= n < MIN_POINTS["clark_evans"]:
+        caveats["clark_evans"] = (
+            f"{n} points, fewer than the {MIN_POINTS['clark_evans']} a Clark-Evans test needs: "
+            "R is descriptive only, no z-score or p-value"
+        )
+        summary["clark_evans_z"] = summary["clark_evans_p"] = None
     analysis = PointAnalysis(summary=summary, warnings=notes)
     if kde:
         step("kernel density")
@@ -239,6 +259,11 @@ def analyse_points(
                 "peak_lat": peak_lat,
                 "integral_sites": surface.integral,
             }
+            if n < MIN_POINTS["kde"]:
+                caveats["kde"] = (
+                    f"{n} points, fewer than the {MIN_POINTS['kde']} a density surface needs: "
+                    "it shows the kernel around each point, not a pattern"
+                )
     if hex_resolution is not None:
         step("hexagonal bins")
         bins = hexbin_counts(points.to_frame("geometry"), resolution=hex_resolution)
@@ -260,6 +285,11 @@ def analyse_points(
             crs=metric,
         )
         analysis.cores = found
+        if n < MIN_POINTS["cores"]:
+            caveats["cores"] = (
+                f"{n} points, fewer than the {MIN_POINTS['cores']} dense cores need: any "
+                f"{min_samples} sites within {eps_m:g} m make a 'core'"
+            )
         table = found.cores
         centroids = table.geometry.centroid.to_crs(4326) if len(table) else None
         summary["cores"] = {

@@ -29,7 +29,8 @@ class Overlays:
     """Layers of one point set (a registry cluster's located sites or an analyst's file).
 
     Every frame is in EPSG:4326; a layer that cannot be computed (too few points) is an
-    empty frame, never missing.
+    empty frame, never missing. ``caveats`` gives, per measure (``kde``, ``cores``), why it
+    means little on so few points (:data:`geo.measures.MIN_POINTS`).
     """
 
     density_bands: gpd.GeoDataFrame
@@ -46,6 +47,7 @@ class Overlays:
         default_factory=lambda: _empty(["epicentre", "radius_m"])
     )
     hex_resolution: int | None = None
+    caveats: dict[str, str] = field(default_factory=dict)
 
 
 def _empty(columns: list[str]) -> gpd.GeoDataFrame:
@@ -105,6 +107,7 @@ def point_overlays(
         cores=cores,
         nn_links=_nn_links(located, metric),
         hex_resolution=hex_resolution,
+        caveats=dict(analysis.summary["caveats"]),
     )
 
 
