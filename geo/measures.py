@@ -23,14 +23,18 @@ of ``core``, ``n_sites``, ``area_km2``, ``sites_per_km2``, ``centroid_lon``,
 
 Cluster measures (``schema: "clustermap.cluster_measures/1"``)
 ----------------------------------------------------------------
-``cluster`` (``id``, ``name``, ``city``, ``country``), ``n_sites``, ``n_sites_located``,
-``unlocated_sites`` (ids skipped for unknown location), ``density`` (the point measures of
-the located sites, without ``schema``), ``sites`` (list of ``id``, ``name``, ``role``,
-``lon``, ``lat``, ``nearest_site``, ``nn_distance_m``), ``epicentres`` (list of ``id``,
-``name``, ``members``, ``located``, ``missing``, ``distances``, ``sides``, ``longest_side``
-— each ``{a, b, centre_m, edge_m}`` — ``perimeter_m``, ``area_km2``, ``centroid_lon``,
-``centroid_lat``, ``min_bounding_radius_m`` and ``claim``: ``None`` or ``{text, meaning,
-range_m, n_sides, sides_in_range, holds}``), and ``warnings``.
+``cluster`` (``id``, ``name``, ``city``, ``country``), ``as_of``, ``n_sites``,
+``n_sites_located``, ``n_places`` (distinct located points: sites sharing a point count
+once), ``unlocated_sites`` (ids skipped for unknown location), ``density`` (the point
+measures of the distinct places, without ``schema``), ``sites`` (list of ``id``, ``name``,
+``role``, ``confidence``, ``lon``, ``lat``, ``same_point_as``, ``nearest_site``,
+``nn_distance_m``: the nearest other place), ``epicentres`` (list of ``id``, ``name`` and
+the fields of :class:`geo.proximity.EpicentreGeometry` — ``shape``, ``distances``,
+``sides`` and ``longest_side`` each ``{a, b, centre_m, edge_m, relation, container}``,
+``extent_m``, ``perimeter_m``, ``area_km2``, ``min_bounding_radius_m`` … — plus
+``absent_at_date``, ``distance_methods`` and ``claim``: ``None`` or ``{text, meaning,
+range_m, as_of, sides, methods}``, checked on the sites as of the source's date by each of
+:data:`CLAIM_METHODS`), and ``warnings``.
 """
 
 from __future__ import annotations

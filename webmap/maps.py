@@ -287,9 +287,8 @@ def _add_sites(
         marks.append(
             (
                 "cm-mark-approx",
-                "approximate position (a proxy or low confidence): the dashed ring is the "
-                "stated uncertainty, or a fixed ring when none is stated; the popup says "
-                "what the point stands for",
+                "approximate position (proxy or low confidence): ring radius = stated "
+                "uncertainty (fixed ring if none); the popup says what it stands for",
             )
         )
     if len(footprints):
