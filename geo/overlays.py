@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -207,6 +208,26 @@ def _add_epicentres(
         overlays.epicentre_sides = gpd.GeoDataFrame(sides, crs=WGS84)
     if circles:
         overlays.epicentre_circles = gpd.GeoDataFrame(circles, crs=WGS84)
+
+
+def drawn_bounds(
+    sites: gpd.GeoDataFrame, *, footprints: gpd.GeoSeries | None = None
+) -> tuple[float, float, float, float]:
+    """Lon/lat bounds (minx, miny, maxx, maxy) of what a map draws for located ``sites``:
+    their points, the circles of their ``uncertainty_m`` (in the metric CRS) and the
+    footprints of ``footprints`` (indexed by site id) that belong to them."""
+    metric = metric_crs(sites)
+    points = sites.geometry.to_crs(metric)
+    radius = np.zeros(len(sites))
+    if "uncertainty_m" in sites.columns:
+        radius = pd.to_numeric(sites["uncertainty_m"], errors="coerce").fillna(0.0).to_numpy()
+    shapes = np.where(radius > 0, shapely.buffer(points.values, radius), points.values)
+    drawn = gpd.GeoSeries(shapes, crs=metric).to_crs(WGS84)
+    if footprints is not None:
+        own = footprints[footprints.index.isin(sites.index)].to_crs(WGS84)
+        drawn = pd.concat([drawn, own])
+    minx, miny, maxx, maxy = drawn.total_bounds
+    return float(minx), float(miny), float(maxx), float(maxy)
 
 
 def class_breaks(values: Any, *, n_classes: int = 5) -> list[float]:
