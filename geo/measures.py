@@ -499,9 +499,10 @@ def cluster_measures(
             )
     else:
         notes.append("no site of this cluster is located: no measures")
+    epi_crs = crs if crs is not None else metric  # the CRS distance_methods names
     for epi_id, row in epicentres.iterrows():
         members = [str(m) for m in row["members"]]
-        geometry = epicentre_geometry(sites, members, footprints=footprints, crs=crs)
+        geometry = epicentre_geometry(sites, members, footprints=footprints, crs=epi_crs)
         entry = {"id": str(epi_id), "name": row.get("name"), **geometry.to_dict()}
         entry["absent_at_date"] = [m for m in members if m not in sites.index]
         entry["missing"] = [m for m in geometry.missing if m in sites.index]
@@ -512,7 +513,7 @@ def cluster_measures(
 
         def sides_as_of(date: str, members: list[str] = members) -> list[dict[str, Any]]:
             then = registry.sites_of(cluster_id, as_of=date)
-            found = epicentre_geometry(then, members, footprints=footprints, crs=crs)
+            found = epicentre_geometry(then, members, footprints=footprints, crs=epi_crs)
             return [asdict(side) for side in found.sides]
 
         text = " ".join(str(row.get(k) or "") for k in ("evidence", "description"))
