@@ -17,18 +17,24 @@ Point measures (``schema: "clustermap.point_measures/1"``)
 ``hexbins`` (``resolution``, ``n_cells``, ``max_count``, ``max_sites_per_km2``) or
 ``None``, ``cores`` (``method``, ``parameters``, ``n_cores``, ``n_noise``, ``cores``: list
 of ``core``, ``n_sites``, ``area_km2``, ``sites_per_km2``, ``centroid_lon``,
-``centroid_lat``) or ``None``, and ``warnings`` (list of str).
+``centroid_lat``) or ``None``, ``caveats`` (``{measure: reason}`` for ``clark_evans``,
+``kde`` and ``cores`` computed on fewer than :data:`MIN_POINTS` points) and ``warnings``
+(list of str).
 
 Cluster measures (``schema: "clustermap.cluster_measures/1"``)
 ----------------------------------------------------------------
-``cluster`` (``id``, ``name``, ``city``, ``country``), ``n_sites``, ``n_sites_located``,
-``unlocated_sites`` (ids skipped for unknown location), ``density`` (the point measures of
-the located sites, without ``schema``), ``sites`` (list of ``id``, ``name``, ``role``,
-``lon``, ``lat``, ``nearest_site``, ``nn_distance_m``), ``epicentres`` (list of ``id``,
-``name``, ``members``, ``located``, ``missing``, ``distances``, ``sides``, ``longest_side``
-— each ``{a, b, centre_m, edge_m}`` — ``perimeter_m``, ``area_km2``, ``centroid_lon``,
-``centroid_lat``, ``min_bounding_radius_m`` and ``claim``: ``None`` or ``{text, meaning,
-range_m, n_sides, sides_in_range, holds}``), and ``warnings``.
+``cluster`` (``id``, ``name``, ``city``, ``country``), ``as_of``, ``n_sites``,
+``n_sites_located``, ``n_places`` (distinct located points: sites sharing a point count
+once), ``unlocated_sites`` (ids skipped for unknown location), ``density`` (the point
+measures of the distinct places, without ``schema``), ``sites`` (list of ``id``, ``name``,
+``role``, ``confidence``, ``lon``, ``lat``, ``same_point_as``, ``nearest_site``,
+``nn_distance_m``: the nearest other place), ``epicentres`` (list of ``id``, ``name`` and
+the fields of :class:`geo.proximity.EpicentreGeometry` — ``shape``, ``distances``,
+``sides`` and ``longest_side`` each ``{a, b, centre_m, edge_m, relation, container}``,
+``extent_m``, ``perimeter_m``, ``area_km2``, ``min_bounding_radius_m`` … — plus
+``absent_at_date``, ``distance_methods`` and ``claim``: ``None`` or ``{text, meaning,
+range_m, as_of, sides, methods}``, checked on the sites as of the source's date by each of
+:data:`CLAIM_METHODS`), and ``warnings``.
 """
 
 from __future__ import annotations
@@ -57,6 +63,7 @@ from geo.proximity import distinct_places, epicentre_geometry, nearest_neighbour
 __all__ = [
     "CLAIMS",
     "CLUSTER_SCHEMA",
+    "MIN_POINTS",
     "NOTE_DATE",
     "POINT_SCHEMA",
     "PointAnalysis",
@@ -65,6 +72,11 @@ __all__ = [
     "cluster_measures",
     "point_measures",
 ]
+
+#: Fewest points for which a measure means something (docs/measures.md explains each):
+#: below it the measure is kept as a description, flagged in ``caveats`` and ``warnings``,
+#: and the Clark-Evans test gives no z-score or p-value.
+MIN_POINTS = {"clark_evans": 20, "kde": 10, "cores": 10}
 
 POINT_SCHEMA = "clustermap.point_measures/1"
 CLUSTER_SCHEMA = "clustermap.cluster_measures/1"
@@ -140,8 +152,12 @@ class PointAnalysis:
     warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON-able summary (see the module doc for its keys)."""
-        return _json({"schema": POINT_SCHEMA, **self.summary, "warnings": self.warnings})
+        """The JSON-able summary (see the module doc for its keys); each caveat of a measure
+        on too few points is also a warning."""
+        caveats = [f"{key}: {text}" for key, text in self.summary.get("caveats", {}).items()]
+        return _json(
+            {"schema": POINT_SCHEMA, **self.summary, "warnings": [*self.warnings, *caveats]}
+        )
 
 
 def _lonlat(x: float, y: float, crs: pyproj.CRS) -> tuple[float, float]:
@@ -206,6 +222,14 @@ def analyse_points(
         "hexbins": None,
         "cores": None,
     }
+    caveats: dict[str, str] = {}
+    summary["caveats"] = caveats
+    if 2 <= n < MIN_POINTS["clark_evans"]:
+        caveats["clark_evans"] = (
+            f"{n} points, fewer than the {MIN_POINTS['clark_evans']} a Clark-Evans test needs: "
+            "R is descriptive only, no z-score or p-value"
+        )
+        summary["clark_evans_z"] = summary["clark_evans_p"] = None
     analysis = PointAnalysis(summary=summary, warnings=notes)
     if kde:
         step("kernel density")
@@ -239,6 +263,11 @@ def analyse_points(
                 "peak_lat": peak_lat,
                 "integral_sites": surface.integral,
             }
+            if n < MIN_POINTS["kde"]:
+                caveats["kde"] = (
+                    f"{n} points, fewer than the {MIN_POINTS['kde']} a density surface needs: "
+                    "it shows the kernel around each point, not a pattern"
+                )
     if hex_resolution is not None:
         step("hexagonal bins")
         bins = hexbin_counts(points.to_frame("geometry"), resolution=hex_resolution)
@@ -260,6 +289,11 @@ def analyse_points(
             crs=metric,
         )
         analysis.cores = found
+        if n < MIN_POINTS["cores"]:
+            caveats["cores"] = (
+                f"{n} points, fewer than the {MIN_POINTS['cores']} dense cores need: any "
+                f"{min_samples} sites within {eps_m:g} m make a 'core'"
+            )
         table = found.cores
         centroids = table.geometry.centroid.to_crs(4326) if len(table) else None
         summary["cores"] = {
@@ -465,9 +499,10 @@ def cluster_measures(
             )
     else:
         notes.append("no site of this cluster is located: no measures")
+    epi_crs = crs if crs is not None else metric  # the CRS distance_methods names
     for epi_id, row in epicentres.iterrows():
         members = [str(m) for m in row["members"]]
-        geometry = epicentre_geometry(sites, members, footprints=footprints, crs=crs)
+        geometry = epicentre_geometry(sites, members, footprints=footprints, crs=epi_crs)
         entry = {"id": str(epi_id), "name": row.get("name"), **geometry.to_dict()}
         entry["absent_at_date"] = [m for m in members if m not in sites.index]
         entry["missing"] = [m for m in geometry.missing if m in sites.index]
@@ -478,7 +513,7 @@ def cluster_measures(
 
         def sides_as_of(date: str, members: list[str] = members) -> list[dict[str, Any]]:
             then = registry.sites_of(cluster_id, as_of=date)
-            found = epicentre_geometry(then, members, footprints=footprints, crs=crs)
+            found = epicentre_geometry(then, members, footprints=footprints, crs=epi_crs)
             return [asdict(side) for side in found.sides]
 
         text = " ".join(str(row.get(k) or "") for k in ("evidence", "description"))

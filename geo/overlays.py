@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -29,7 +30,8 @@ class Overlays:
     """Layers of one point set (a registry cluster's located sites or an analyst's file).
 
     Every frame is in EPSG:4326; a layer that cannot be computed (too few points) is an
-    empty frame, never missing.
+    empty frame, never missing. ``caveats`` gives, per measure (``kde``, ``cores``), why it
+    means little on so few points (:data:`geo.measures.MIN_POINTS`).
     """
 
     density_bands: gpd.GeoDataFrame
@@ -46,6 +48,7 @@ class Overlays:
         default_factory=lambda: _empty(["epicentre", "radius_m"])
     )
     hex_resolution: int | None = None
+    caveats: dict[str, str] = field(default_factory=dict)
 
 
 def _empty(columns: list[str]) -> gpd.GeoDataFrame:
@@ -105,6 +108,7 @@ def point_overlays(
         cores=cores,
         nn_links=_nn_links(located, metric),
         hex_resolution=hex_resolution,
+        caveats=dict(analysis.summary["caveats"]),
     )
 
 
@@ -204,6 +208,26 @@ def _add_epicentres(
         overlays.epicentre_sides = gpd.GeoDataFrame(sides, crs=WGS84)
     if circles:
         overlays.epicentre_circles = gpd.GeoDataFrame(circles, crs=WGS84)
+
+
+def drawn_bounds(
+    sites: gpd.GeoDataFrame, *, footprints: gpd.GeoSeries | None = None
+) -> tuple[float, float, float, float]:
+    """Lon/lat bounds (minx, miny, maxx, maxy) of what a map draws for located ``sites``:
+    their points, the circles of their ``uncertainty_m`` (in the metric CRS) and the
+    footprints of ``footprints`` (indexed by site id) that belong to them."""
+    metric = metric_crs(sites)
+    points = sites.geometry.to_crs(metric)
+    radius = np.zeros(len(sites))
+    if "uncertainty_m" in sites.columns:
+        radius = pd.to_numeric(sites["uncertainty_m"], errors="coerce").fillna(0.0).to_numpy()
+    shapes = np.where(radius > 0, shapely.buffer(points.values, radius), points.values)
+    drawn = gpd.GeoSeries(shapes, crs=metric).to_crs(WGS84)
+    if footprints is not None:
+        own = footprints[footprints.index.isin(sites.index)].to_crs(WGS84)
+        drawn = pd.concat([drawn, own])
+    minx, miny, maxx, maxy = drawn.total_bounds
+    return float(minx), float(miny), float(maxx), float(maxy)
 
 
 def class_breaks(values: Any, *, n_classes: int = 5) -> list[float]:

@@ -100,3 +100,18 @@ def test_the_date_control_switches_map_and_measures(
     page.page.wait_for_selector("div.cm-site")
     assert "as_of" not in page.page.locator("#embed-snippet").input_value()
     assert page.errors == []
+
+
+def test_few_site_measures_are_greyed_and_their_legends_say_why(
+    live_server: Any, page: Any
+) -> None:
+    page.page.goto(f"{live_server.url}/clusters/delft")
+    page.page.wait_for_selector("div.cm-site")
+    row = page.page.locator("tr.cm-unreliable[data-measure='clark_evans']")
+    assert "Clark-Evans test needs" in row.inner_text()
+    colour = row.locator("td").evaluate("e => getComputedStyle(e).color")
+    assert colour == "rgb(153, 153, 153)"  # greyed out
+    for label, key in (("Kernel density", "density"), ("Dense cores", "cores")):
+        page.page.get_by_label(label, exact=True).check()
+        assert "fewer than the 10" in page.page.locator(f".cm-legend-{key}").inner_text()
+    assert page.errors == []

@@ -172,3 +172,14 @@ def test_progress_bar_only_on_a_terminal_and_only_for_long_runs() -> None:
         progress("b")
         progress.finish()
         assert ("[" in stream.getvalue()) is shown
+
+
+def test_measures_saint_etienne_json_has_a_real_manufacture() -> None:
+    result = CliRunner().invoke(cli, ["measures", "saint-etienne", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    (manufacture,) = data["epicentres"]
+    assert manufacture["shape"] == "polygon" and manufacture["extent_m"] > 700
+    assert manufacture["min_bounding_radius_m"] > 0 and manufacture["area_km2"] > 0
+    assert all(d["centre_m"] > 0 for d in manufacture["distances"])
+    assert all(s["nn_distance_m"] > 0 for s in data["sites"])

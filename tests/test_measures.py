@@ -10,7 +10,13 @@ import numpy as np
 import pyproj
 import pytest
 
-from geo.measures import CLUSTER_SCHEMA, POINT_SCHEMA, cluster_measures, point_measures
+from geo.measures import (
+    CLUSTER_SCHEMA,
+    MIN_POINTS,
+    POINT_SCHEMA,
+    cluster_measures,
+    point_measures,
+)
 from geo.registry import Registry, load_registry
 
 GEOD = pyproj.Geod(ellps="WGS84")
@@ -30,6 +36,7 @@ POINT_KEYS = {
     "kde",
     "hexbins",
     "cores",
+    "caveats",
     "warnings",
 }
 
@@ -163,6 +170,7 @@ def test_point_measures_keys_and_values_agree_with_the_parts() -> None:
     assert m["hexbins"]["resolution"] == 8
     assert m["cores"]["method"] == "dbscan"
     assert 0.8 < m["clark_evans_r"] < 1.2  # uniform random points
+    assert m["clark_evans_p"] is not None and m["caveats"] == {}
     json.dumps(m, allow_nan=False)
 
 
@@ -174,3 +182,32 @@ def test_point_measures_on_one_point_give_nulls_and_warnings() -> None:
     assert m["clark_evans_r"] is None
     assert m["kde"] is None
     assert any("two points" in w for w in m["warnings"])
+
+
+def test_measures_on_a_handful_of_sites_say_so_and_drop_the_p_value(registry: Registry) -> None:
+    result = cluster_measures(registry, "delft")
+    density = result["density"]
+    n = density["n_points"]
+    assert n < MIN_POINTS["clark_evans"] and n < MIN_POINTS["kde"] and n < MIN_POINTS["cores"]
+    assert density["clark_evans_r"] is not None  # kept, as a description
+    assert density["clark_evans_p"] is None and density["clark_evans_z"] is None
+    assert set(density["caveats"]) == {"clark_evans", "kde", "cores"}
+    for measure, reason in density["caveats"].items():
+        assert f"{measure}: {reason}" in result["warnings"]
+        assert f"{n} points" in reason
+    json.dumps(result, allow_nan=False)
+
+
+def test_the_thresholds_are_where_the_docs_say(registry: Registry) -> None:
+    from tests.conftest import ROOT
+
+    docs = (ROOT / "docs" / "measures.md").read_text(encoding="utf-8")
+    assert f"| Clark-Evans R, z, p | {MIN_POINTS['clark_evans']} |" in docs
+    assert f"| kernel density (`kde`) | {MIN_POINTS['kde']} |" in docs
+    assert f"| dense cores (`cores`) | {MIN_POINTS['cores']} |" in docs
+    rng = np.random.default_rng(3)
+    n = MIN_POINTS["clark_evans"]
+    xy = rng.uniform(0, 2000, (n, 2)) + np.array([500_000, 5_760_000])
+    gdf = gpd.GeoDataFrame(geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs="EPSG:32631")
+    assert point_measures(gdf)["clark_evans_p"] is not None  # at the threshold: a test
+    assert point_measures(gdf.iloc[: n - 1])["clark_evans_p"] is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -209,3 +210,19 @@ def test_a_member_inside_a_footprint_is_zero_edge_to_edge_and_inside() -> None:
     )
     points_only = pairs[frozenset(("technopolis", "yes-delft"))]
     assert points_only.edge_m is None and points_only.relation is None
+
+
+def test_drawn_bounds_hold_the_uncertainty_rings_and_footprints(registry: Any) -> None:
+    from geo.overlays import drawn_bounds
+
+    cite = registry.located("rhone-alpes-eco-energies")
+    minx, miny, maxx, maxy = drawn_bounds(cite)
+    _, north, _ = GEOD.fwd(4.93202, 45.71533, 0, 500)
+    _, south, _ = GEOD.fwd(4.93202, 45.71533, 180, 500)
+    assert maxy == pytest.approx(north, abs=2e-5) and miny == pytest.approx(south, abs=2e-5)
+    assert minx < 4.93202 < maxx
+    delft = registry.located("delft")
+    box = drawn_bounds(delft, footprints=registry.footprints.geometry)
+    campus = registry.footprints.geometry["tu-delft-campus"].bounds
+    assert box[0] <= campus[0] and box[1] <= campus[1]
+    assert box[2] >= campus[2] and box[3] >= campus[3]

@@ -152,3 +152,14 @@ def test_store_keeps_under_its_size_cap_dropping_the_oldest() -> None:
     too_big = Analysis(measures={}, points=[[0.0, 0.0]] * 1000, labels=None, layers={}, bounds=[])
     assert store.put(too_big) is None
     assert store.get("../../etc/passwd") is None
+
+
+def test_an_upload_of_a_few_points_greys_out_what_they_cannot_support(client: Any) -> None:
+    data = b"lat,lon\n52.00,4.37\n51.99,4.38\n52.01,4.39\n51.995,4.375\n"
+    body = client.post("/api/analyze", data=data, content_type="text/csv").get_json()
+    density = body["density"]
+    assert density["n_points"] == 4
+    assert density["clark_evans_p"] is None and "clark_evans" in density["caveats"]
+    html = client.get(body["map"]).get_data(as_text=True)
+    assert 'class="cm-unreliable" data-measure="clark_evans"' in html
+    assert "fewer than the 20 a Clark-Evans test needs" in html

@@ -181,3 +181,12 @@ def test_pages_say_what_is_approximate(client: Any) -> None:
     section = saint[saint.index("What is approximate") :]
     assert "Le Mixeur" in section and "drawn at the Cité du design point" in section
     assert "4 located members make a polygon" in section
+
+
+def test_measures_on_few_sites_are_greyed_out_with_the_reason(client: Any) -> None:
+    page = re.sub(r"\s+", " ", client.get("/clusters/delft").get_data(as_text=True))
+    row = re.search(r'<tr class="cm-unreliable" data-measure="clark_evans">(.*?)</tr>', page)
+    assert row is not None
+    assert "(p =" not in row.group(1)
+    assert "fewer than the 20 a Clark-Evans test needs" in row.group(1)
+    assert 'data-measure="kde"' in page and 'data-measure="cores"' in page

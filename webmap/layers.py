@@ -198,7 +198,11 @@ def add_density(fmap: folium.Map, overlays: Overlays, *, show: bool) -> None:
         (c, f"≥ {_fmt(lo)}")
         for c, lo in zip(bands["colour"], bands["density_min_per_km2"], strict=True)
     ]
-    LayerLegend(layer, "density", legend_rows("Kernel density (sites per km²)", rows)).add_to(fmap)
+    LayerLegend(
+        layer,
+        "density",
+        legend_rows("Kernel density (sites per km²)", rows, note=overlays.caveats.get("kde", "")),
+    ).add_to(fmap)
 
 
 def add_hexbins(fmap: folium.Map, overlays: Overlays, *, show: bool) -> None:
@@ -261,6 +265,8 @@ def add_cores(fmap: folium.Map, overlays: Overlays, *, show: bool) -> None:
             ["label"],
         ).add_to(layer)
     note = f"{len(cores)} core(s)" if not cores.empty else "no dense core"
+    if "cores" in overlays.caveats:
+        note = f"{note}; {overlays.caveats['cores']}"
     LayerLegend(
         layer,
         "cores",

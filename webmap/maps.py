@@ -16,7 +16,7 @@ from branca.element import Figure, MacroElement
 from folium import plugins
 from jinja2 import Template
 
-from geo.overlays import Overlays
+from geo.overlays import Overlays, drawn_bounds
 from geo.registry import Registry
 from webmap import layers as lyr
 from webmap.basemaps import BASEMAPS, add_basemaps
@@ -212,7 +212,7 @@ def cluster_map(
         fmap.location = [view.lat, view.lon]
         fmap.options["zoom"] = view.zoom if view.zoom is not None else 15
     elif len(sites):
-        minx, miny, maxx, maxy = sites.total_bounds
+        minx, miny, maxx, maxy = drawn_bounds(sites, footprints=footprints.geometry)
         fmap.fit_bounds([[miny, minx], [maxy, maxx]], padding=(40, 40), max_zoom=16)
         if view.zoom is not None:
             fmap.options["zoom"] = view.zoom
@@ -287,9 +287,8 @@ def _add_sites(
         marks.append(
             (
                 "cm-mark-approx",
-                "approximate position (a proxy or low confidence): the dashed ring is the "
-                "stated uncertainty, or a fixed ring when none is stated; the popup says "
-                "what the point stands for",
+                "approximate position (proxy or low confidence): ring radius = stated "
+                "uncertainty (fixed ring if none); the popup says what it stands for",
             )
         )
     if len(footprints):

@@ -57,7 +57,9 @@ def _cluster_or_404(cluster_id: str) -> dict[str, object]:
         abort(404, description=f"There is no cluster with the id {quote(cluster_id)}.")
 
 
-def _view(available: list[str]) -> MapView:
+def _view() -> MapView:
+    """The request's view (layers, basemap, centre, zoom, ``as_of``); 400 when invalid."""
+    available = maps.available_layers(has_network=request_network_signature() is not None)
     try:
         return parse_view(request.args, available=available)
     except ParameterError as exc:
@@ -70,7 +72,7 @@ def cluster(cluster_id: str) -> str:
     """One cluster: its map, description, practices, measures, sites and downloads."""
     info = _cluster_or_404(cluster_id)
     registry = get_registry()
-    view = _view(maps.available_layers(has_network=request_network_signature() is not None))
+    view = _view()
     data = cluster_map_data(registry, cluster_id, as_of=view.as_of)
     if view.layers is not None:  # on the full page, listed layers are the ones shown
         view = replace(view, layers=None)
@@ -119,7 +121,7 @@ def embed(cluster_id: str) -> str:
     """
     _cluster_or_404(cluster_id)
     registry = get_registry()
-    view = _view(maps.available_layers(has_network=request_network_signature() is not None))
+    view = _view()
     data = cluster_map_data(registry, cluster_id, as_of=view.as_of)
     if view.layers is None:
         view = replace(view, layers=tuple(k for k, spec in LAYERS.items() if spec.default))
@@ -148,10 +150,10 @@ def sites_download(cluster_id: str) -> Response:
 
 @bp.get("/clusters/<cluster_id>/measures.json")
 def measures_download(cluster_id: str) -> Response:
-    """The cluster's measures (the ``clustermap measures --json`` schema) as a download."""
+    """The cluster's measures (the ``clustermap measures --json`` schema) as a download;
+    ``as_of`` as on the page."""
     _cluster_or_404(cluster_id)
-    as_of = _view(maps.available_layers(has_network=request_network_signature() is not None)).as_of
-    measures = cluster_map_data(get_registry(), cluster_id, as_of=as_of).measures
+    measures = cluster_map_data(get_registry(), cluster_id, as_of=_view().as_of).measures
     return Response(
         json.dumps(measures, ensure_ascii=False, indent=1),
         mimetype="application/json",
