@@ -123,7 +123,7 @@ class Registry:
             (start is None or date_key(start) <= when) and (end is None or when < date_key(end))
             for start, end in zip(sites["valid_from"], sites["valid_to"], strict=True)
         ]
-        return sites[alive]
+        return sites.loc[alive]  # rows, even for an empty mask (sites[[]] would select columns)
 
     def epicentres_of(self, cluster_id: str) -> pd.DataFrame:
         """The epicentres of one cluster."""

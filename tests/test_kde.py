@@ -137,5 +137,5 @@ def test_coinciding_points_far_from_the_origin_give_no_bandwidth(rule: str) -> N
     assert np.std(xy, axis=0, ddof=1).max() > 0  # the rounding the rule must not trust
     with pytest.raises(InputDataError, match="zero bandwidth"):
         bandwidth_m(xy, rule=rule)
-    spread = xy + [[0, 0], [5, 0], [0, 5], [5, 5], [2, 2]]
+    spread = xy + np.array([[0, 0], [5, 0], [0, 5], [5, 5], [2, 2]])
     assert bandwidth_m(spread, rule=rule) > 1  # metres apart: a real bandwidth
