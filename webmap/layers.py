@@ -300,6 +300,16 @@ def add_nn_links(fmap: folium.Map, overlays: Overlays, *, show: bool) -> None:
     ).add_to(fmap)
 
 
+#: How an epicentre's area (or its single place) is outlined.
+_EPICENTRE_STYLE: dict[str, Any] = {
+    "color": "#000000",
+    "weight": 2,
+    "dash_array": "6 6",
+    "fill": True,
+    "fill_opacity": 0.05,
+}
+
+
 def add_epicentres(fmap: folium.Map, overlays: Overlays, *, show: bool) -> folium.FeatureGroup:
     """Epicentre polygons, side lengths as labels, and minimum bounding circles; returns
     the layer so that member markers can join it."""
@@ -321,11 +331,7 @@ def add_epicentres(fmap: folium.Map, overlays: Overlays, *, show: bool) -> foliu
         if row.shape == "polygon":
             folium.Polygon(
                 latlon(row.geometry.exterior),
-                color="#000000",
-                weight=2,
-                dash_array="6 6",
-                fill=True,
-                fill_opacity=0.05,
+                **_EPICENTRE_STYLE,
                 class_name="cm-epicentre",
                 tooltip=folium.Tooltip(escape_text(row.name)),
             ).add_to(layer)
@@ -333,11 +339,7 @@ def add_epicentres(fmap: folium.Map, overlays: Overlays, *, show: bool) -> foliu
             folium.CircleMarker(
                 [row.geometry.y, row.geometry.x],
                 radius=20,
-                color="#000000",
-                weight=2,
-                dash_array="6 6",
-                fill=True,
-                fill_opacity=0.05,
+                **_EPICENTRE_STYLE,
                 class_name="cm-epicentre cm-epicentre-point",
                 tooltip=folium.Tooltip(escape_text(f"{row.name}: a single located place")),
             ).add_to(layer)
