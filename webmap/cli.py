@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "measures": ("analysis", "Density and proximity measures of one registry cluster."),
     "density": ("analysis", "Density measures of the points in FILE."),
     "proximity": ("analysis", "The k nearest neighbours of each point in FILE."),
+    "ripley": ("ripley", "Ripley's K and Besag's L of FILE (or --cluster), with a CSR envelope."),
     "network": ("network", "Street networks of clusters: fetch, import, info."),
     "isochrones": ("network", "Walking isochrones as GeoJSON."),
     "network-distances": ("network", "Network distance, walking time and detour index."),
