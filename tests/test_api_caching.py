@@ -53,7 +53,7 @@ def test_cached_page_decorator_renders_once_per_key(app: Flask) -> None:
     calls: list[str] = []
 
     @app.get("/probe/<name>")
-    @cached_page
+    @cached_page(params=("x",))
     def probe(name: str) -> str:
         calls.append(name)
         return f"<p>{len(calls)}</p>"
@@ -69,6 +69,7 @@ def test_cached_page_decorator_renders_once_per_key(app: Flask) -> None:
     assert client.get("/probe/a").get_data() == b"<p>1</p>"
     assert client.get("/probe/a").get_data() == b"<p>1</p>"
     assert client.get("/probe/a?x=1").get_data() == b"<p>2</p>"
+    assert client.get("/probe/a?x=1&utm=z").get_data() == b"<p>2</p>"  # unknown: ignored
     assert calls == ["a", "a"]
 
     assert client.get("/varies").get_data() == b"without"

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, current_app, render_template, request
+from flask import Flask, Response, abort, current_app, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from geo.registry import default_data_dir, load_registry
@@ -47,6 +47,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         CACHE_ENTRIES=512,
         CORS_ORIGINS="*",
         PROXY_COUNT=0,
+        PUBLIC_URL=None,
+        # waitress (clustermap serve): idle/half-sent connections closed after this many
+        # seconds; open connections at most
+        SERVER_CHANNEL_TIMEOUT=30,
+        SERVER_CONNECTION_LIMIT=1000,
         NETWORK_CACHE_DIR=None,
     )
     app.config.from_prefixed_env("CLUSTERMAP")
@@ -59,11 +64,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     caching.init_app(app)
     uploads.init_app(app)
-    if int(app.config["PROXY_COUNT"]):
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        n = int(app.config["PROXY_COUNT"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n)  # type: ignore[method-assign]
+    _trust_origin(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api_routes.bp)
     app.register_blueprint(ogc_routes.bp)
@@ -71,6 +72,33 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_error_handler(Exception, _unexpected_error)
     app.after_request(_security_headers)
     return app
+
+
+def _trust_origin(app: Flask) -> None:
+    """Absolute links from ``PUBLIC_URL``, a trusted proxy's checked headers, or the server's
+    own address (:mod:`webmap.origin`); a malformed forwarded value answers ``400``."""
+    from webmap.origin import TrustedOrigin, parse_public_url
+
+    public = app.config["PUBLIC_URL"]
+    n = int(app.config["PROXY_COUNT"])
+    wsgi: Any = TrustedOrigin(
+        app.wsgi_app, public_url=parse_public_url(public) if public else None, forwarded=n > 0
+    )
+    if n:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        wsgi = ProxyFix(wsgi, x_for=n, x_proto=n, x_host=n, x_prefix=n)
+    app.wsgi_app = wsgi  # type: ignore[method-assign]
+    app.before_request(_refuse_bad_origin)
+
+
+def _refuse_bad_origin() -> None:
+    """``400`` when a trusted proxy forwarded a malformed scheme, host or prefix."""
+    from webmap.origin import BAD_ORIGIN_KEY
+
+    problem = request.environ.get(BAD_ORIGIN_KEY)
+    if problem:
+        abort(400, description=f"Malformed forwarded value: {problem}.")
 
 
 def _wants_json() -> bool:

@@ -141,11 +141,13 @@ class CachedPage:
 _KEPT_HEADERS = ("Content-Type", "Content-Language")
 
 
-def _page_key(vary: Callable[[], Hashable] | None) -> tuple[Hashable, ...]:
+def _page_key(params: tuple[str, ...], vary: Callable[[], Hashable] | None) -> tuple[Hashable, ...]:
     view_args = tuple(sorted((request.view_args or {}).items()))
-    query = tuple(sorted(request.args.items(multi=True)))
+    query = tuple((name, tuple(request.args.getlist(name))) for name in params)
     extra = None if vary is None else vary()
-    return ("page", request.endpoint, view_args, query, get_registry().version, extra)
+    # the path prefix is in every link of the page (the host is in none: links are relative)
+    root = request.script_root
+    return ("page", request.endpoint, view_args, query, root, get_registry().version, extra)
 
 
 def _not_modified(page: CachedPage) -> Response:
@@ -171,12 +173,18 @@ View = Callable[..., Any]
 def cached_page(view: View) -> Callable[..., Response]: ...
 @overload
 def cached_page(
-    *, vary: Callable[[], Hashable] | None = None
+    *, params: tuple[str, ...] = (), vary: Callable[[], Hashable] | None = None
 ) -> Callable[[View], Callable[..., Response]]: ...
 
 
-def cached_page(view: View | None = None, *, vary: Callable[[], Hashable] | None = None) -> Any:
-    """Cache a GET view's ``200`` responses per (endpoint, URL arguments, query, registry).
+def cached_page(
+    view: View | None = None,
+    *,
+    params: tuple[str, ...] = (),
+    vary: Callable[[], Hashable] | None = None,
+) -> Any:
+    """Cache a GET view's ``200`` responses per (endpoint, URL arguments, the query
+    parameters named in ``params``, path prefix, registry).
 
     Apply it under the route decorator::
 
@@ -184,21 +192,23 @@ def cached_page(view: View | None = None, *, vary: Callable[[], Hashable] | None
         @cached_page
         def cluster(cluster_id: str) -> str: ...
 
-    ``@cached_page(vary=func)`` adds ``func()`` (called in the request) to the key, for a
-    page that also depends on something else, e.g. whether a street network is cached.
-    The view may return anything Flask accepts; errors (``abort(404)``, non-200 statuses)
-    are not cached. The page must not depend on anything but its URL, the registry and
-    ``vary`` (no per-request nonce, cookie or user).
+    ``params`` names the query parameters the view reads; any other parameter (``?utm=``)
+    is ignored and never makes an entry of its own. ``@cached_page(vary=func)`` adds
+    ``func()`` (called in the request) to the key, for a page that also depends on
+    something else, e.g. whether a street network is cached. The view may return anything
+    Flask accepts; errors (``abort(404)``, non-200 statuses) are not cached. The page must
+    not depend on anything but its path, those parameters, the registry and ``vary`` (no
+    host name, per-request nonce, cookie or user): its links are relative.
     """
     if view is None:
-        return functools.partial(cached_page, vary=vary)
+        return functools.partial(cached_page, params=params, vary=vary)
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Response:
         if request.method not in ("GET", "HEAD"):
             return make_response(view(*args, **kwargs))
         cache = get_cache()
-        key = _page_key(vary)
+        key = _page_key(params, vary)
         page = cache.get(key)
         if page is None:
             response = make_response(view(*args, **kwargs))

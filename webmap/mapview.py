@@ -16,6 +16,7 @@ from geo._errors import ParameterError, quote
 from webmap.basemaps import BASEMAPS, DEFAULT_BASEMAP
 
 MAX_ZOOM = 19
+VIEW_PARAMS = ("layers", "basemap", "lat", "lon", "zoom")
 _ZOOM = re.compile(r"[0-9]{1,2}")  # ASCII digits only: str.isdigit() accepts "²"
 
 

@@ -12,7 +12,7 @@ from webmap import api, maps
 from webmap.caching import cached_page
 from webmap.layers import LAYERS
 from webmap.mapdata import cluster_map_data, request_network_signature
-from webmap.mapview import MapView, parse_view
+from webmap.mapview import VIEW_PARAMS, MapView, parse_view
 from webmap.state import get_registry
 from webmap.tables import sites_csv
 
@@ -63,7 +63,7 @@ def _view(available: list[str]) -> MapView:
 
 
 @bp.get("/clusters/<cluster_id>")
-@cached_page(vary=request_network_signature)
+@cached_page(params=VIEW_PARAMS, vary=request_network_signature)
 def cluster(cluster_id: str) -> str:
     """One cluster: its map, description, practices, measures, sites and downloads."""
     info = _cluster_or_404(cluster_id)
@@ -95,13 +95,13 @@ def cluster(cluster_id: str) -> str:
         practices=PRACTICE_LABELS,
         map=maps.render_parts(fmap),
         layer_keys=json.dumps(maps.layer_keys(fmap)),
-        embed_url=url_for("pages.embed", cluster_id=cluster_id, _external=True),
+        embed_url=url_for("pages.embed", cluster_id=cluster_id),
         basemap=view.basemap,
     )
 
 
 @bp.get("/embed/<cluster_id>")
-@cached_page(vary=request_network_signature)
+@cached_page(params=VIEW_PARAMS, vary=request_network_signature)
 def embed(cluster_id: str) -> str:
     """The map alone, filling its frame: ``layers``, ``basemap``, ``lat``, ``lon``, ``zoom``.
 
@@ -123,7 +123,7 @@ def embed(cluster_id: str) -> str:
         "embed.html",
         cluster=registry.cluster(cluster_id),
         map=maps.render_parts(fmap),
-        page_url=url_for("pages.cluster", cluster_id=cluster_id, _external=True),
+        page_url=url_for("pages.cluster", cluster_id=cluster_id),
     )
 
 
