@@ -5,6 +5,7 @@ Reached through :func:`webmap.create_app`; there is no app object at import time
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         ANALYSIS_TTL_SECONDS=3600,
         ANALYSIS_MAX_BYTES=256 * 1024 * 1024,
         CACHE_ENTRIES=512,
+        CACHE_MAX_BYTES=256 * 1024 * 1024,
         CORS_ORIGINS="*",
         PROXY_COUNT=0,
         PUBLIC_URL=None,
@@ -53,6 +55,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         SERVER_CHANNEL_TIMEOUT=30,
         SERVER_CONNECTION_LIMIT=1000,
         NETWORK_CACHE_DIR=None,
+        # heavy computations: at most WORK_SLOTS at once (None: the CPU cores), else 503;
+        # a request waits at most WORK_TIMEOUT_SECONDS for one, else 504
+        WORK_SLOTS=None,
+        WORK_TIMEOUT_SECONDS=60,
     )
     app.config.from_prefixed_env("CLUSTERMAP")
     if config:
@@ -60,10 +66,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions[REGISTRY_KEY] = load_registry(Path(app.config["DATA_DIR"]))
     use_local_assets("/static/")
 
-    from webmap import api_routes, caching, ogc_routes, pages, uploads
+    from webmap import api_routes, caching, ogc_routes, pages, uploads, workpool
 
     caching.init_app(app)
     uploads.init_app(app)
+    pool = workpool.init_app(app)
+    weakref.finalize(app, pool.shutdown)
     _trust_origin(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api_routes.bp)
@@ -107,7 +115,8 @@ def _wants_json() -> bool:
 
 
 def _http_error(exc: HTTPException) -> Response:
-    """A JSON (API) or HTML error page; a ``405`` lists the allowed methods in ``Allow``."""
+    """A JSON (API) or HTML error page; a ``405`` lists the allowed methods in ``Allow``, a
+    ``503`` the seconds to wait in ``Retry-After``."""
     status = exc.code or 500
     if _wants_json():
         from webmap.api_routes import to_flask
@@ -120,6 +129,9 @@ def _http_error(exc: HTTPException) -> Response:
     allowed = getattr(exc, "valid_methods", None)
     if allowed:
         response.headers["Allow"] = ", ".join(allowed)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
     return response
 
 

@@ -4,14 +4,17 @@ Everything cached is keyed by what determines it, always including the registry 
 so a changed registry never serves a stale page or measure:
 
 * :class:`LruCache` holds computed results (measures, density layers, rendered pages), with
-  a bound on the number of entries. It is thread-safe (waitress serves from threads).
+  a bound on the number of entries and one on the bytes they hold (each entry measured by
+  :func:`webmap.sizing.estimate_bytes` when stored). It is thread-safe (waitress serves
+  from threads).
 * :func:`cached_page` decorates a Flask view: the first request renders the page and stores
   its bytes and a strong ``ETag``; later requests answer from memory, and a request whose
   ``If-None-Match`` holds that ETag gets ``304`` with no body, without rendering anything.
 * :func:`etag_of` hashes response bytes; :func:`conditional` adds the ETag to any response
   and turns it into a ``304`` when the client already holds it.
 
-The cache of an app is ``app.extensions[CACHE_KEY]``; its size is ``CACHE_ENTRIES``.
+The cache of an app is ``app.extensions[CACHE_KEY]``; its bounds are ``CACHE_ENTRIES`` and
+``CACHE_MAX_BYTES``.
 """
 
 from __future__ import annotations
@@ -26,7 +29,9 @@ from typing import Any, TypeVar, overload
 
 from flask import Flask, Response, current_app, make_response, request
 
+from webmap.sizing import estimate_bytes
 from webmap.state import get_registry
+from webmap.workpool import Runner, heavy, run_inline
 
 __all__ = [
     "CACHE_KEY",
@@ -41,16 +46,22 @@ __all__ = [
 
 CACHE_KEY = "clustermap.cache"
 DEFAULT_ENTRIES = 512
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 
 T = TypeVar("T")
 
 
 class LruCache:
-    """A thread-safe least-recently-used mapping with at most ``max_entries`` items."""
+    """A thread-safe least-recently-used mapping with at most ``max_entries`` items holding
+    at most ``max_bytes`` (estimated); a value larger than ``max_bytes`` is not kept."""
 
-    def __init__(self, max_entries: int = DEFAULT_ENTRIES) -> None:
+    def __init__(
+        self, max_entries: int = DEFAULT_ENTRIES, max_bytes: int = DEFAULT_MAX_BYTES
+    ) -> None:
         self.max_entries = max(1, int(max_entries))
-        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self.max_bytes = int(max_bytes)
+        self._items: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+        self._bytes = 0
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -63,40 +74,66 @@ class LruCache:
                 return None
             self._items.move_to_end(key)
             self.hits += 1
-            return self._items[key]
+            return self._items[key][0]
 
     def put(self, key: Hashable, value: Any) -> None:
-        """Store ``value``, evicting the least recently used items beyond the bound."""
+        """Store ``value``, evicting the least recently used items beyond the bounds."""
+        size = estimate_bytes(value)
         with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.max_entries:
-                self._items.popitem(last=False)
+            old = self._items.pop(key, None)
+            if old is not None:
+                self._bytes -= old[1]
+            if size > self.max_bytes:
+                return
+            self._items[key] = (value, size)
+            self._bytes += size
+            while len(self._items) > self.max_entries or self._bytes > self.max_bytes:
+                _, (_, dropped) = self._items.popitem(last=False)
+                self._bytes -= dropped
 
-    def get_or_compute(self, key: Hashable, compute: Callable[[], T]) -> T:
+    @property
+    def total_bytes(self) -> int:
+        """The estimated size of everything kept."""
+        with self._lock:
+            return self._bytes
+
+    def get_or_compute(
+        self, key: Hashable, compute: Callable[[], T], *, run: Runner = run_inline
+    ) -> T:
         """The cached value of ``key``, computing and storing it on a miss.
 
-        Two threads missing at once may both compute; the result is the same.
+        ``run`` runs the computation and the storing (the app's work pool,
+        :func:`webmap.workpool.heavy`; a result that comes too late for its request is
+        still stored). Two threads missing at once may both compute; the result is the same.
         """
         found = self.get(key)
         if found is not None:
             return found
-        value = compute()
-        self.put(key, value)
-        return value
+
+        def compute_and_store() -> T:
+            value = compute()
+            self.put(key, value)
+            return value
+
+        return run(compute_and_store)
 
     def clear(self) -> None:
         """Forget everything."""
         with self._lock:
             self._items.clear()
+            self._bytes = 0
 
     def __len__(self) -> int:
         return len(self._items)
 
 
 def init_app(app: Flask) -> LruCache:
-    """Give ``app`` its cache (``CACHE_ENTRIES`` items, default 512)."""
-    cache = LruCache(int(app.config.get("CACHE_ENTRIES", DEFAULT_ENTRIES)))
+    """Give ``app`` its cache (``CACHE_ENTRIES`` items, default 512, and
+    ``CACHE_MAX_BYTES``, default 256 MB)."""
+    cache = LruCache(
+        int(app.config.get("CACHE_ENTRIES", DEFAULT_ENTRIES)),
+        int(app.config.get("CACHE_MAX_BYTES", DEFAULT_MAX_BYTES)),
+    )
     app.extensions[CACHE_KEY] = cache
     return cache
 
@@ -198,7 +235,8 @@ def cached_page(
     something else, e.g. whether a street network is cached. The view may return anything
     Flask accepts; errors (``abort(404)``, non-200 statuses) are not cached. The page must
     not depend on anything but its path, those parameters, the registry and ``vary`` (no
-    host name, per-request nonce, cookie or user): its links are relative.
+    host name, per-request nonce, cookie or user): its links are relative. A miss renders
+    the view in the app's work pool (:mod:`webmap.workpool`): ``503`` when it is full.
     """
     if view is None:
         return functools.partial(cached_page, params=params, vary=vary)
@@ -211,13 +249,21 @@ def cached_page(
         key = _page_key(params, vary)
         page = cache.get(key)
         if page is None:
-            response = make_response(view(*args, **kwargs))
-            if response.status_code != 200 or response.is_streamed:
-                return response
-            body = response.get_data()
-            headers = tuple((k, v) for k, v in response.headers.items() if k in _KEPT_HEADERS)
-            page = CachedPage(body=body, etag=etag_of(body), headers=headers)
-            cache.put(key, page)
+
+            def render() -> Response | CachedPage:
+                response = make_response(view(*args, **kwargs))
+                if response.status_code != 200 or response.is_streamed:
+                    return response
+                body = response.get_data()
+                headers = tuple((k, v) for k, v in response.headers.items() if k in _KEPT_HEADERS)
+                rendered = CachedPage(body=body, etag=etag_of(body), headers=headers)
+                cache.put(key, rendered)
+                return rendered
+
+            outcome = heavy(render)
+            if isinstance(outcome, Response):
+                return outcome
+            page = outcome
         return _from_cache(page)
 
     return wrapper

@@ -20,6 +20,7 @@ from geo.registry import Registry
 from webmap.caching import get_cache
 from webmap.maps import NetworkLayers
 from webmap.state import get_registry
+from webmap.workpool import heavy
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,8 @@ def compute(registry: Registry, cluster_id: str, *, cache_dir: str | None) -> Cl
 
 
 def cluster_map_data(registry: Registry, cluster_id: str) -> ClusterMapData:
-    """The current app's map data of a cluster, from the app's cache when it can."""
+    """The current app's map data of a cluster, from the app's cache when it can (else
+    computed in the app's work pool)."""
     cache_dir = current_app.config.get("NETWORK_CACHE_DIR")
     key = (
         "mapdata",
@@ -70,5 +72,5 @@ def cluster_map_data(registry: Registry, cluster_id: str) -> ClusterMapData:
         network_signature(cluster_id, cache_dir),
     )
     return get_cache().get_or_compute(
-        key, lambda: compute(registry, cluster_id, cache_dir=cache_dir)
+        key, lambda: compute(registry, cluster_id, cache_dir=cache_dir), run=heavy
     )

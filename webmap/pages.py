@@ -31,6 +31,7 @@ PRACTICE_LABELS = {
 
 
 @bp.get("/")
+@cached_page(params=("practice",))
 def overview() -> str:
     """Every located cluster on a map of Europe, with a list filtered by practice."""
     registry = get_registry()
