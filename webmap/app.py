@@ -16,7 +16,7 @@ from geo.registry import default_data_dir, load_registry
 from webmap import api
 from webmap.assets import use_local_assets
 from webmap.basemaps import all_tile_origins
-from webmap.security import content_security_policy
+from webmap.security import NONCE_MARKER, content_security_policy, nonce_page, nonced
 from webmap.state import REGISTRY_KEY
 
 
@@ -64,6 +64,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if config:
         app.config.update(config)
     app.extensions[REGISTRY_KEY] = load_registry(Path(app.config["DATA_DIR"]))
+    app.jinja_env.globals["csp_nonce"] = NONCE_MARKER
+    app.jinja_env.filters["nonced"] = nonced
     use_local_assets("/static/")
 
     from webmap import api_routes, caching, ogc_routes, pages, uploads, workpool
@@ -76,6 +78,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(api_routes.bp)
     app.register_blueprint(ogc_routes.bp)
+    if app.config.get("TESTING") and app.config.get("TEST_INJECTION_ROUTE"):
+        _add_injection_probe(app)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
     app.after_request(_security_headers)
@@ -107,6 +111,22 @@ def _refuse_bad_origin() -> None:
     problem = request.environ.get(BAD_ORIGIN_KEY)
     if problem:
         abort(400, description=f"Malformed forwarded value: {problem}.")
+
+
+INJECTED_SCRIPT = "<script>window.clustermapInjected = true;</script>"
+
+
+def _add_injection_probe(app: Flask) -> None:
+    """Tests only (``TESTING`` and ``TEST_INJECTION_ROUTE``): ``/_test/injected/<id>`` is
+    the cluster page with :data:`INJECTED_SCRIPT` slipped into it, as an XSS would."""
+    from webmap.pages import cluster
+
+    def injected(cluster_id: str) -> Response:
+        html = cluster(cluster_id).get_data(as_text=True)
+        html = html.replace("</main>", INJECTED_SCRIPT + "</main>", 1)
+        return current_app.response_class(html, mimetype="text/html")
+
+    app.add_url_rule("/_test/injected/<cluster_id>", "injected", injected)
 
 
 def _wants_json() -> bool:
@@ -142,21 +162,27 @@ def _unexpected_error(exc: Exception) -> Response:
 
 
 def _security_headers(response: Response) -> Response:
-    """nosniff everywhere; a per-page CSP (inline blocks by hash) on HTML pages.
+    """nosniff everywhere; on HTML pages a CSP whose inline scripts need this response's
+    nonce (put in place of the marker here, :mod:`webmap.security`).
 
     ``/embed/`` pages may be framed by the origins in ``EMBED_ORIGINS``; every other page
-    only by our own.
+    only by our own. A ``304`` carries no policy: the browser keeps the one that came with
+    the page it holds (whose nonce matches that page).
     """
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    if response.status_code == 304:
+        return response
     ancestors = ["'self'"]
     if request.path.startswith("/embed/"):
         ancestors += list(current_app.config["EMBED_ORIGINS"])
     if response.mimetype == "text/html" and not response.direct_passthrough:
+        html = response.get_data(as_text=True)
+        sent, nonce = nonce_page(html)
+        if nonce is not None:
+            response.set_data(sent)
         policy = content_security_policy(
-            response.get_data(as_text=True),
-            tile_origins=all_tile_origins(),
-            frame_ancestors=ancestors,
+            html, nonce=nonce, tile_origins=all_tile_origins(), frame_ancestors=ancestors
         )
     else:
         policy = f"default-src 'none'; frame-ancestors {' '.join(ancestors)}"
