@@ -97,6 +97,13 @@ class LiveServer:
         self._thread.join(timeout=5)
 
 
+def without_nonce(response: Any) -> bytes:
+    """A page's body with its per-response CSP nonce replaced by ``NONCE``."""
+    policy = response.headers["Content-Security-Policy"]
+    nonce = policy.split("'nonce-", 1)[1].split("'", 1)[0]
+    return bytes(response.get_data().replace(nonce.encode(), b"NONCE"))
+
+
 def free_port() -> int:
     """A TCP port free on loopback (for a server subprocess)."""
     with socket.socket() as sock:

@@ -14,9 +14,9 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from geo.registry import default_data_dir, load_registry
 from webmap import api
-from webmap.assets import use_local_assets
+from webmap.assets import IMMUTABLE, asset_version, use_local_assets
 from webmap.basemaps import all_tile_origins
-from webmap.security import NONCE_MARKER, content_security_policy, nonce_page, nonced
+from webmap.security import NONCE_MARKER, content_security_policy, nonced, page_nonce
 from webmap.state import REGISTRY_KEY
 
 
@@ -82,7 +82,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         _add_injection_probe(app)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
-    app.after_request(_security_headers)
+    app.url_defaults(_versioned_static)
+    app.after_request(_finish)
     return app
 
 
@@ -161,9 +162,63 @@ def _unexpected_error(exc: Exception) -> Response:
     return _http_error(InternalServerError())
 
 
-def _security_headers(response: Response) -> Response:
+def _versioned_static(endpoint: str, values: dict[str, Any]) -> None:
+    """``url_for('static', filename=...)`` adds ``v=<digest of the file>``."""
+    if endpoint == "static" and "filename" in values:
+        values.setdefault("v", asset_version(str(values["filename"])))
+
+
+def _static_caching(response: Response) -> None:
+    """A static file asked for with its current digest is cached for a year; without it
+    (old links) the browser revalidates."""
+    filename = str((request.view_args or {}).get("filename", ""))
+    current = asset_version(filename)
+    fresh = current is not None and request.args.get("v") == current
+    response.headers["Cache-Control"] = IMMUTABLE if fresh else "no-cache"
+
+
+def _finish(response: Response) -> Response:
+    """Security headers, then the body as sent: this response's nonce in place of the
+    marker, gzipped when the client accepts it (:mod:`webmap.compression`); static files
+    cached by digest."""
+    if request.endpoint == "static" and response.status_code in (200, 304):
+        _static_caching(response)
+    nonce = _security_headers(response)
+    _encode(response, nonce)
+    return response
+
+
+def _encode(response: Response, nonce: str | None) -> None:
+    """Put ``nonce`` in the body and gzip a ``200`` HTML/JSON answer that has an ETag (its
+    compressed pieces are kept in the app's cache under that ETag)."""
+    from webmap.caching import get_cache
+    from webmap.compression import COMPRESSIBLE, GZIP_SUFFIX, MIN_BYTES, gzip_with, splice
+
+    if response.direct_passthrough or response.is_streamed:
+        return
+    body = response.get_data()
+    marker, filler = NONCE_MARKER.encode(), (nonce or "").encode()
+    etag = response.get_etag()[0]
+    compressible = (
+        response.status_code == 200
+        and response.mimetype in COMPRESSIBLE
+        and len(body) >= MIN_BYTES
+        and etag is not None
+    )
+    if compressible:
+        response.vary.add("Accept-Encoding")
+    if compressible and request.accept_encodings["gzip"] > 0:
+        spliced = get_cache().get_or_compute(("gzip", etag), lambda: splice(body, marker))
+        response.set_data(gzip_with(spliced, filler))
+        response.headers["Content-Encoding"] = "gzip"
+        response.set_etag(f"{etag}{GZIP_SUFFIX}")
+    elif nonce is not None:
+        response.set_data(body.replace(marker, filler))
+
+
+def _security_headers(response: Response) -> str | None:
     """nosniff everywhere; on HTML pages a CSP whose inline scripts need this response's
-    nonce (put in place of the marker here, :mod:`webmap.security`).
+    nonce (returned; :mod:`webmap.security`).
 
     ``/embed/`` pages may be framed by the origins in ``EMBED_ORIGINS``; every other page
     only by our own. A ``304`` carries no policy: the browser keeps the one that came with
@@ -172,22 +227,21 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     if response.status_code == 304:
-        return response
+        return None
     ancestors = ["'self'"]
     if request.path.startswith("/embed/"):
         ancestors += list(current_app.config["EMBED_ORIGINS"])
+    nonce = None
     if response.mimetype == "text/html" and not response.direct_passthrough:
         html = response.get_data(as_text=True)
-        sent, nonce = nonce_page(html)
-        if nonce is not None:
-            response.set_data(sent)
+        nonce = page_nonce(html)
         policy = content_security_policy(
             html, nonce=nonce, tile_origins=all_tile_origins(), frame_ancestors=ancestors
         )
     else:
         policy = f"default-src 'none'; frame-ancestors {' '.join(ancestors)}"
     response.headers.setdefault("Content-Security-Policy", policy)
-    return response
+    return nonce
 
 
 __all__ = ["create_app"]

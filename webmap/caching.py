@@ -151,6 +151,16 @@ def etag_of(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+def _held_etag(etag: str) -> str | None:
+    """The ETag of ``etag``'s representation the client holds (plain or gzipped), if any."""
+    from webmap.compression import GZIP_SUFFIX
+
+    for candidate in (etag, etag + GZIP_SUFFIX):
+        if request.if_none_match.contains(candidate):
+            return candidate
+    return None
+
+
 def conditional(response: Response) -> Response:
     """Add a strong ETag to a ``200`` response to GET/HEAD and answer ``304`` if it matches.
 
@@ -160,9 +170,12 @@ def conditional(response: Response) -> Response:
         return response
     if response.direct_passthrough or response.is_streamed:
         return response
-    response.set_etag(etag_of(response.get_data()))
+    etag = etag_of(response.get_data())
+    held = _held_etag(etag)
+    if held is not None:
+        return _not_modified(held)
+    response.set_etag(etag)
     response.headers.setdefault("Cache-Control", "no-cache")
-    response.make_conditional(request)
     return response
 
 
@@ -187,16 +200,17 @@ def _page_key(params: tuple[str, ...], vary: Callable[[], Hashable] | None) -> t
     return ("page", request.endpoint, view_args, query, root, get_registry().version, extra)
 
 
-def _not_modified(page: CachedPage) -> Response:
+def _not_modified(etag: str) -> Response:
     response = current_app.response_class(status=304)
-    response.set_etag(page.etag)
+    response.set_etag(etag)
     response.headers["Cache-Control"] = "no-cache"
     return response
 
 
 def _from_cache(page: CachedPage) -> Response:
-    if request.if_none_match.contains(page.etag):
-        return _not_modified(page)
+    held = _held_etag(page.etag)
+    if held is not None:
+        return _not_modified(held)
     response = current_app.response_class(page.body, status=200, headers=list(page.headers))
     response.set_etag(page.etag)
     response.headers["Cache-Control"] = "no-cache"

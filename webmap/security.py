@@ -4,7 +4,7 @@ Inline scripts run only with the per-response nonce of the page. Templates write
 inline scripts we generate (Folium's map script and its header snippet) with
 ``nonce="{{ csp_nonce }}"`` or through the ``nonced`` filter; that value is
 :data:`NONCE_MARKER`, a random string of this process that never leaves it: each HTML
-response replaces it by a fresh nonce (:func:`nonce_page`), which the policy names. A
+response replaces it by a fresh nonce (:func:`page_nonce`), which the policy names. A
 script injected into a page (say through a registry text that escaped escaping) carries no
 nonce and does not run, and cached pages stay byte-identical until they are sent.
 
@@ -35,13 +35,10 @@ def nonced(html: str) -> Markup:
     return Markup(_INLINE_SCRIPT_TAG.sub(f'<script nonce="{NONCE_MARKER}"', html))
 
 
-def nonce_page(html: str) -> tuple[str, str | None]:
-    """The page with a fresh nonce in place of the marker, and that nonce (None when the
-    page has no nonced script)."""
-    if NONCE_MARKER not in html:
-        return html, None
-    nonce = secrets.token_urlsafe(18)
-    return html.replace(NONCE_MARKER, nonce), nonce
+def page_nonce(html: str) -> str | None:
+    """A fresh nonce for a page that has nonced scripts (None for one that has none); the
+    caller puts it in place of the marker (:mod:`webmap.compression` does)."""
+    return secrets.token_urlsafe(18) if NONCE_MARKER in html else None
 
 
 def _hashes(blocks: Iterable[str]) -> list[str]:
