@@ -110,8 +110,11 @@ def page_weight(url: str, path: str = "/clusters/delft") -> dict[str, float]:
 
 def serve_in_thread(app: Any) -> str:
     """``app`` on a free loopback port (werkzeug, threaded); its URL."""
+    import logging
+
     from werkzeug.serving import make_server
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return f"http://127.0.0.1:{server.server_port}"

@@ -32,10 +32,14 @@ class ClusterMapData:
     network: NetworkLayers | None
 
 
-def network_signature(cluster_id: str, cache_dir: str | None) -> tuple[str, float] | None:
-    """Path and modification time of the cluster's graph, or None without a network."""
+def network_signature(cluster_id: str, cache_dir: str | None) -> tuple[str, int, int] | None:
+    """Path, modification time (ns) and size of the cluster's graph, or None without a
+    network: a graph replaced under a running server changes it."""
     path = network_path(cluster_id, cache_dir=cache_dir)
-    return None if path is None else (str(path), path.stat().st_mtime)
+    if path is None:
+        return None
+    stat = path.stat()
+    return str(path), stat.st_mtime_ns, stat.st_size
 
 
 def request_network_signature() -> Hashable:
