@@ -3,9 +3,15 @@ loopback and a headless Chromium page whose network is limited to loopback."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import socket
+import subprocess
+import sys
 import threading
+import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -98,6 +104,57 @@ class LiveServer:
         self._thread.join(timeout=5)
 
 
+def without_nonce(response: Any) -> bytes:
+    """A page's body with its per-response CSP nonce replaced by ``NONCE``."""
+    policy = response.headers["Content-Security-Policy"]
+    nonce = policy.split("'nonce-", 1)[1].split("'", 1)[0]
+    return bytes(response.get_data().replace(nonce.encode(), b"NONCE"))
+
+
+def free_port() -> int:
+    """A TCP port free on loopback (for a server subprocess)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def served(*args: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """``python -m webmap serve ARGS`` (this checkout) on a free loopback port: its URL,
+    once ``/healthz`` answers; stopped on exit."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "webmap", "serve", "--port", str(port), *args],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/healthz", timeout=1) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    _, err = process.communicate(timeout=5)
+                    pytest.fail(f"the server did not start: {err.decode(errors='replace')}")
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        if process.stderr is not None:
+            process.stderr.close()
+
+
 @pytest.fixture
 def live_server(app: Any) -> Iterator[LiveServer]:
     """The app served on loopback for the browser tests."""
@@ -148,8 +205,6 @@ def wait_until(page: Any, expression: str, *, timeout_s: float = 15.0, arg: Any 
     Playwright's ``wait_for_function`` re-polls with ``eval`` inside the page, which our
     Content-Security-Policy rightly forbids; ``evaluate`` goes through the debugger.
     """
-    import time
-
     deadline = time.monotonic() + timeout_s
     while True:
         value = page.evaluate(expression, arg)

@@ -197,3 +197,23 @@ def test_download_options_are_validated_together(tmp_path: Path) -> None:
 def test_cluster_ids_cannot_escape_the_cache(tmp_path: Path) -> None:
     with pytest.raises(ParameterError):
         has_network("../etc", cache_dir=tmp_path)
+
+
+def test_a_graph_replaced_without_its_metadata_is_described_afresh(
+    river_osm: Path, tmp_path: Path
+) -> None:
+    first = import_network("river", river_osm, cache_dir=tmp_path)
+    assert network_info("river", cache_dir=tmp_path) == first
+    # an import interrupted after the graph moved into place, before its metadata did
+    smaller = read_graph_file(river_osm)
+    smaller.remove_nodes_from(list(smaller.nodes)[:5])
+    ox.save_graphml(smaller, graph_path("river", cache_dir=tmp_path))
+    info = network_info("river", cache_dir=tmp_path)
+    assert info.nodes == smaller.number_of_nodes() != first.nodes
+    assert info.sha256 != first.sha256
+    # a complete import writes metadata naming the graph it describes
+    again = import_network("river", river_osm, cache_dir=tmp_path)
+    meta = json.loads((tmp_path / "networks" / "river.json").read_text(encoding="utf-8"))
+    stat = again.path.stat()
+    assert (meta["graph_size"], meta["graph_mtime_ns"]) == (stat.st_size, stat.st_mtime_ns)
+    assert network_info("river", cache_dir=tmp_path) == again

@@ -206,7 +206,7 @@ def test_standalone_html_inlines_every_asset_and_restores_server_links() -> None
     assert all(url.startswith("/static/") for _, url in folium.Map.default_js)
     assert all(url.startswith("/static/") for _, url in PointLayer.default_js)
     # and the map still renders for the server afterwards
-    assert '<script src="/static/vendor/leaflet/dist/leaflet.js">' in fmap.get_root().render()
+    assert '<script src="/static/vendor/leaflet/dist/leaflet.js?v=' in fmap.get_root().render()
 
 
 def test_a_hundred_thousand_points_weigh_under_five_megabytes() -> None:

@@ -137,19 +137,18 @@ def test_an_upload_expires_then_answers_404(app: Any, registry: Any) -> None:
 
 
 def test_store_keeps_under_its_size_cap_dropping_the_oldest() -> None:
-    store = AnalysisStore(ttl_seconds=3600, max_bytes=10_000, clock=Clock())
+    store = AnalysisStore(ttl_seconds=3600, max_bytes=40_000, clock=Clock())
 
-    def analysis() -> Analysis:
-        return Analysis(
-            measures={}, points=[[0.0, 0.0]] * 100, labels=None, layers={}, bounds=[[0, 0], [0, 0]]
-        )
+    def analysis(n: int = 100) -> Analysis:
+        points = [[0.5, float(i)] for i in range(n)]
+        return Analysis(measures={}, points=points, labels=None, layers={}, bounds=[[0, 0], [0, 0]])
 
     tokens = [store.put(analysis()) for _ in range(5)]
     assert all(tokens)
-    assert store.total_bytes <= 10_000
+    assert store.total_bytes <= 40_000
     assert store.get(str(tokens[-1])) is not None
     assert store.get(str(tokens[0])) is None  # evicted first
-    too_big = Analysis(measures={}, points=[[0.0, 0.0]] * 1000, labels=None, layers={}, bounds=[])
+    too_big = analysis(1000)
     assert store.put(too_big) is None
     assert store.get("../../etc/passwd") is None
 

@@ -11,6 +11,7 @@ from geo.registry import Registry
 from webmap.api import GEOJSON, ApiResponse, from_exception
 from webmap.caching import LruCache
 from webmap.params import Param, parse_params
+from webmap.workpool import Runner, run_inline
 
 HEX_RES = Param(
     "hex_res",
@@ -98,9 +99,17 @@ ISOCHRONE_PARAMS = (
 
 
 def measures(
-    registry: Registry, cluster_id: str, args: Mapping[str, str], *, cache: LruCache
+    registry: Registry,
+    cluster_id: str,
+    args: Mapping[str, str],
+    *,
+    cache: LruCache,
+    run: Runner = run_inline,
 ) -> ApiResponse:
-    """``GET /api/clusters/<id>/measures``: the JSON of ``clustermap measures --json``."""
+    """``GET /api/clusters/<id>/measures``: the JSON of ``clustermap measures --json``.
+
+    ``run`` runs the computation of a result missing from ``cache`` (the app's work pool).
+    """
     from geo.measures import cluster_measures
 
     try:
@@ -118,6 +127,7 @@ def measures(
                 hex_resolution=int(opts["hex_res"]),
                 as_of=opts["as_of"],
             ),
+            run=run,
         )
     except ClustermapError as exc:
         return from_exception(exc)
@@ -218,14 +228,22 @@ def density_layers(points: Any, opts: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def density(
-    registry: Registry, cluster_id: str, args: Mapping[str, str], *, cache: LruCache
+    registry: Registry,
+    cluster_id: str,
+    args: Mapping[str, str],
+    *,
+    cache: LruCache,
+    run: Runner = run_inline,
 ) -> ApiResponse:
-    """``GET /api/clusters/<id>/density``: density contours and hexagons as GeoJSON."""
+    """``GET /api/clusters/<id>/density``: density contours and hexagons as GeoJSON.
+
+    ``run`` runs the computation of a result missing from ``cache`` (the app's work pool).
+    """
     try:
         located = registry.located(cluster_id)
         opts = parse_params(DENSITY_PARAMS, args)
         key = ("density", cluster_id, tuple(sorted(opts.items())), registry.version)
-        body = cache.get_or_compute(key, lambda: density_layers(located, opts))
+        body = cache.get_or_compute(key, lambda: density_layers(located, opts), run=run)
     except ClustermapError as exc:
         return from_exception(exc)
     return ApiResponse(200, body, {"Content-Type": GEOJSON})
@@ -238,11 +256,13 @@ def isochrones(
     *,
     cache: LruCache,
     cache_dir: str | None = None,
+    run: Runner = run_inline,
 ) -> ApiResponse:
     """``GET /api/clusters/<id>/isochrones``: walking isochrones around each epicentre.
 
     ``404`` with code ``NetworkUnavailable`` when no street network is cached for the
-    cluster (``clustermap network fetch|import``).
+    cluster (``clustermap network fetch|import``). ``run`` runs the computation of a
+    result missing from ``cache`` (the app's work pool).
     """
     from geo.network import epicentre_isochrones, network_info, to_geojson
 
@@ -263,6 +283,7 @@ def isochrones(
                     cache_dir=cache_dir,
                 )
             ),
+            run=run,
         )
     except ClustermapError as exc:
         return from_exception(exc)

@@ -20,6 +20,7 @@ from webmap.openapi import operation
 from webmap.params import Param
 from webmap.state import get_registry
 from webmap.uploads import get_store
+from webmap.workpool import get_pool, heavy
 
 bp = Blueprint("api", __name__)
 
@@ -85,7 +86,9 @@ def sites(cluster_id: str) -> Response:
 def measures(cluster_id: str) -> Response:
     """One cluster's measures."""
     return to_flask(
-        api_measures.measures(get_registry(), cluster_id, request.args, cache=get_cache())
+        api_measures.measures(
+            get_registry(), cluster_id, request.args, cache=get_cache(), run=heavy
+        )
     )
 
 
@@ -99,7 +102,7 @@ def measures(cluster_id: str) -> Response:
 def density(cluster_id: str) -> Response:
     """One cluster's density layers."""
     return to_flask(
-        api_measures.density(get_registry(), cluster_id, request.args, cache=get_cache())
+        api_measures.density(get_registry(), cluster_id, request.args, cache=get_cache(), run=heavy)
     )
 
 
@@ -119,6 +122,7 @@ def isochrones(cluster_id: str) -> Response:
         request.args,
         cache=get_cache(),
         cache_dir=None if cache_dir is None else str(cache_dir),
+        run=heavy,
     )
     return to_flask(result)
 
@@ -139,15 +143,20 @@ def analyze() -> Response:
         data, filename, content_type = upload.read(), upload.filename, upload.mimetype
     else:
         data, filename, content_type = request.get_data(), None, request.mimetype
-    result = api_uploads.analyze(
-        data,
-        request.args,
-        store=get_store(),
-        filename=filename or None,
-        content_type=content_type,
-        base_url=request.url_root,
-        max_points=int(current_app.config["MAX_UPLOAD_POINTS"]),
-        max_bytes=int(current_app.config["MAX_UPLOAD_DECODED_BYTES"]),
+    args, store, base_url = request.args.to_dict(), get_store(), request.url_root
+    max_points = int(current_app.config["MAX_UPLOAD_POINTS"])
+    max_bytes = int(current_app.config["MAX_UPLOAD_DECODED_BYTES"])
+    result = get_pool().run(
+        lambda: api_uploads.analyze(
+            data,
+            args,
+            store=store,
+            filename=filename or None,
+            content_type=content_type,
+            base_url=base_url,
+            max_points=max_points,
+            max_bytes=max_bytes,
+        )
     )
     return to_flask(result)
 
@@ -170,7 +179,7 @@ def analysis_page(token: str) -> Response:
     if html is None:
         from webmap.uploads import render_analysis
 
-        html = render_analysis(found).encode("utf-8")
+        html = heavy(lambda: render_analysis(found)).encode("utf-8")
         store.attach_html(token, html)
     return conditional(Response(html, status=200, mimetype="text/html"))
 

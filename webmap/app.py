@@ -5,17 +5,18 @@ Reached through :func:`webmap.create_app`; there is no app object at import time
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, current_app, render_template, request
+from flask import Flask, Response, abort, current_app, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from geo.registry import default_data_dir, load_registry
 from webmap import api
-from webmap.assets import use_local_assets
+from webmap.assets import IMMUTABLE, asset_version, use_local_assets
 from webmap.basemaps import all_tile_origins
-from webmap.security import content_security_policy
+from webmap.security import NONCE_MARKER, content_security_policy, nonced, page_nonce
 from webmap.state import REGISTRY_KEY
 
 
@@ -45,32 +46,88 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         ANALYSIS_TTL_SECONDS=3600,
         ANALYSIS_MAX_BYTES=256 * 1024 * 1024,
         CACHE_ENTRIES=512,
+        CACHE_MAX_BYTES=256 * 1024 * 1024,
         CORS_ORIGINS="*",
         PROXY_COUNT=0,
+        PUBLIC_URL=None,
+        # waitress (clustermap serve): idle/half-sent connections closed after this many
+        # seconds; open connections at most
+        SERVER_CHANNEL_TIMEOUT=30,
+        SERVER_CONNECTION_LIMIT=1000,
         NETWORK_CACHE_DIR=None,
+        # heavy computations: at most WORK_SLOTS at once (None: the CPU cores), else 503;
+        # a request waits at most WORK_TIMEOUT_SECONDS for one, else 504
+        WORK_SLOTS=None,
+        WORK_TIMEOUT_SECONDS=60,
     )
     app.config.from_prefixed_env("CLUSTERMAP")
     if config:
         app.config.update(config)
     app.extensions[REGISTRY_KEY] = load_registry(Path(app.config["DATA_DIR"]))
+    app.jinja_env.globals["csp_nonce"] = NONCE_MARKER
+    app.jinja_env.filters["nonced"] = nonced
     use_local_assets("/static/")
 
-    from webmap import api_routes, caching, ogc_routes, pages, uploads
+    from webmap import api_routes, caching, ogc_routes, pages, uploads, workpool
 
     caching.init_app(app)
     uploads.init_app(app)
-    if int(app.config["PROXY_COUNT"]):
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        n = int(app.config["PROXY_COUNT"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n)  # type: ignore[method-assign]
+    pool = workpool.init_app(app)
+    weakref.finalize(app, pool.shutdown)
+    _trust_origin(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api_routes.bp)
     app.register_blueprint(ogc_routes.bp)
+    if app.config.get("TESTING") and app.config.get("TEST_INJECTION_ROUTE"):
+        _add_injection_probe(app)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
-    app.after_request(_security_headers)
+    app.url_defaults(_versioned_static)
+    app.after_request(_finish)
     return app
+
+
+def _trust_origin(app: Flask) -> None:
+    """Absolute links from ``PUBLIC_URL``, a trusted proxy's checked headers, or the server's
+    own address (:mod:`webmap.origin`); a malformed forwarded value answers ``400``."""
+    from webmap.origin import TrustedOrigin, parse_public_url
+
+    public = app.config["PUBLIC_URL"]
+    n = int(app.config["PROXY_COUNT"])
+    wsgi: Any = TrustedOrigin(
+        app.wsgi_app, public_url=parse_public_url(public) if public else None, forwarded=n > 0
+    )
+    if n:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        wsgi = ProxyFix(wsgi, x_for=n, x_proto=n, x_host=n, x_prefix=n)
+    app.wsgi_app = wsgi  # type: ignore[method-assign]
+    app.before_request(_refuse_bad_origin)
+
+
+def _refuse_bad_origin() -> None:
+    """``400`` when a trusted proxy forwarded a malformed scheme, host or prefix."""
+    from webmap.origin import BAD_ORIGIN_KEY
+
+    problem = request.environ.get(BAD_ORIGIN_KEY)
+    if problem:
+        abort(400, description=f"Malformed forwarded value: {problem}.")
+
+
+INJECTED_SCRIPT = "<script>window.clustermapInjected = true;</script>"
+
+
+def _add_injection_probe(app: Flask) -> None:
+    """Tests only (``TESTING`` and ``TEST_INJECTION_ROUTE``): ``/_test/injected/<id>`` is
+    the cluster page with :data:`INJECTED_SCRIPT` slipped into it, as an XSS would."""
+    from webmap.pages import cluster
+
+    def injected(cluster_id: str) -> Response:
+        html = cluster(cluster_id).get_data(as_text=True)
+        html = html.replace("</main>", INJECTED_SCRIPT + "</main>", 1)
+        return current_app.response_class(html, mimetype="text/html")
+
+    app.add_url_rule("/_test/injected/<cluster_id>", "injected", injected)
 
 
 def _wants_json() -> bool:
@@ -79,7 +136,8 @@ def _wants_json() -> bool:
 
 
 def _http_error(exc: HTTPException) -> Response:
-    """A JSON (API) or HTML error page; a ``405`` lists the allowed methods in ``Allow``."""
+    """A JSON (API) or HTML error page; a ``405`` lists the allowed methods in ``Allow``, a
+    ``503`` the seconds to wait in ``Retry-After``."""
     status = exc.code or 500
     if _wants_json():
         from webmap.api_routes import to_flask
@@ -92,6 +150,9 @@ def _http_error(exc: HTTPException) -> Response:
     allowed = getattr(exc, "valid_methods", None)
     if allowed:
         response.headers["Allow"] = ", ".join(allowed)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
     return response
 
 
@@ -101,27 +162,86 @@ def _unexpected_error(exc: Exception) -> Response:
     return _http_error(InternalServerError())
 
 
-def _security_headers(response: Response) -> Response:
-    """nosniff everywhere; a per-page CSP (inline blocks by hash) on HTML pages.
+def _versioned_static(endpoint: str, values: dict[str, Any]) -> None:
+    """``url_for('static', filename=...)`` adds ``v=<digest of the file>``."""
+    if endpoint == "static" and "filename" in values:
+        values.setdefault("v", asset_version(str(values["filename"])))
+
+
+def _static_caching(response: Response) -> None:
+    """A static file asked for with its current digest is cached for a year; without it
+    (old links) the browser revalidates."""
+    filename = str((request.view_args or {}).get("filename", ""))
+    current = asset_version(filename)
+    fresh = current is not None and request.args.get("v") == current
+    response.headers["Cache-Control"] = IMMUTABLE if fresh else "no-cache"
+
+
+def _finish(response: Response) -> Response:
+    """Security headers, then the body as sent: this response's nonce in place of the
+    marker, gzipped when the client accepts it (:mod:`webmap.compression`); static files
+    cached by digest."""
+    if request.endpoint == "static" and response.status_code in (200, 304):
+        _static_caching(response)
+    nonce = _security_headers(response)
+    _encode(response, nonce)
+    return response
+
+
+def _encode(response: Response, nonce: str | None) -> None:
+    """Put ``nonce`` in the body and gzip a ``200`` HTML/JSON answer that has an ETag (its
+    compressed pieces are kept in the app's cache under that ETag)."""
+    from webmap.caching import get_cache
+    from webmap.compression import COMPRESSIBLE, GZIP_SUFFIX, MIN_BYTES, gzip_with, splice
+
+    if response.direct_passthrough or response.is_streamed:
+        return
+    body = response.get_data()
+    marker, filler = NONCE_MARKER.encode(), (nonce or "").encode()
+    etag = response.get_etag()[0]
+    compressible = (
+        response.status_code == 200
+        and response.mimetype in COMPRESSIBLE
+        and len(body) >= MIN_BYTES
+        and etag is not None
+    )
+    if compressible:
+        response.vary.add("Accept-Encoding")
+    if compressible and request.accept_encodings["gzip"] > 0:
+        spliced = get_cache().get_or_compute(("gzip", etag), lambda: splice(body, marker))
+        response.set_data(gzip_with(spliced, filler))
+        response.headers["Content-Encoding"] = "gzip"
+        response.set_etag(f"{etag}{GZIP_SUFFIX}")
+    elif nonce is not None:
+        response.set_data(body.replace(marker, filler))
+
+
+def _security_headers(response: Response) -> str | None:
+    """nosniff everywhere; on HTML pages a CSP whose inline scripts need this response's
+    nonce (returned; :mod:`webmap.security`).
 
     ``/embed/`` pages may be framed by the origins in ``EMBED_ORIGINS``; every other page
-    only by our own.
+    only by our own. A ``304`` carries no policy: the browser keeps the one that came with
+    the page it holds (whose nonce matches that page).
     """
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    if response.status_code == 304:
+        return None
     ancestors = ["'self'"]
     if request.path.startswith("/embed/"):
         ancestors += list(current_app.config["EMBED_ORIGINS"])
+    nonce = None
     if response.mimetype == "text/html" and not response.direct_passthrough:
+        html = response.get_data(as_text=True)
+        nonce = page_nonce(html)
         policy = content_security_policy(
-            response.get_data(as_text=True),
-            tile_origins=all_tile_origins(),
-            frame_ancestors=ancestors,
+            html, nonce=nonce, tile_origins=all_tile_origins(), frame_ancestors=ancestors
         )
     else:
         policy = f"default-src 'none'; frame-ancestors {' '.join(ancestors)}"
     response.headers.setdefault("Content-Security-Policy", policy)
-    return response
+    return nonce
 
 
 __all__ = ["create_app"]

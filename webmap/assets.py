@@ -10,6 +10,8 @@ files' contents.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,19 +154,37 @@ _CSS: dict[Any, list[tuple[str, str]]] = {
 }
 
 INLINE_PREFIX = "clustermap-inline:"
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+@functools.cache
+def asset_version(filename: str) -> str | None:
+    """A digest of the static file ``filename`` (relative to ``static/``), for URLs that
+    change with its content (``?v=``); None for a path that is not a file there."""
+    path = (STATIC_DIR / filename).resolve()
+    if not path.is_relative_to(STATIC_DIR) or not path.is_file():
+        return None
+    return hashlib.blake2b(path.read_bytes(), digest_size=8).hexdigest()
+
+
+def _link(prefix: str, path: str) -> str:
+    if prefix == INLINE_PREFIX:
+        return prefix + path
+    return f"{prefix}{path}?v={asset_version(path)}"
 
 
 def use_local_assets(prefix: str = "/static/") -> None:
     """Point every Folium class we use at vendored files under ``prefix``.
 
     Folium reads ``default_js``/``default_css`` when a map is rendered, so this is called
-    once at start-up (idempotent). ``prefix`` is ``/static/`` for the server, or
+    once at start-up (idempotent). ``prefix`` is ``/static/`` for the server (links carry
+    ``?v=<digest>`` and are cached for a year, :func:`asset_version`), or
     :data:`INLINE_PREFIX` for a self-contained export.
     """
     for cls, pairs in _JS.items():
-        cls.default_js = [(name, prefix + path) for name, path in pairs]
+        cls.default_js = [(name, _link(prefix, path)) for name, path in pairs]
     for cls, pairs in _CSS.items():
-        cls.default_css = [(name, prefix + path) for name, path in pairs]
+        cls.default_css = [(name, _link(prefix, path)) for name, path in pairs]
 
 
 _INLINE_JS = re.compile(r'<script src="' + re.escape(INLINE_PREFIX) + r'([^"]+)"></script>')

@@ -4,14 +4,17 @@ Everything cached is keyed by what determines it, always including the registry 
 so a changed registry never serves a stale page or measure:
 
 * :class:`LruCache` holds computed results (measures, density layers, rendered pages), with
-  a bound on the number of entries. It is thread-safe (waitress serves from threads).
+  a bound on the number of entries and one on the bytes they hold (each entry measured by
+  :func:`webmap.sizing.estimate_bytes` when stored). It is thread-safe (waitress serves
+  from threads).
 * :func:`cached_page` decorates a Flask view: the first request renders the page and stores
   its bytes and a strong ``ETag``; later requests answer from memory, and a request whose
   ``If-None-Match`` holds that ETag gets ``304`` with no body, without rendering anything.
 * :func:`etag_of` hashes response bytes; :func:`conditional` adds the ETag to any response
   and turns it into a ``304`` when the client already holds it.
 
-The cache of an app is ``app.extensions[CACHE_KEY]``; its size is ``CACHE_ENTRIES``.
+The cache of an app is ``app.extensions[CACHE_KEY]``; its bounds are ``CACHE_ENTRIES`` and
+``CACHE_MAX_BYTES``.
 """
 
 from __future__ import annotations
@@ -26,7 +29,9 @@ from typing import Any, TypeVar, overload
 
 from flask import Flask, Response, current_app, make_response, request
 
+from webmap.sizing import estimate_bytes
 from webmap.state import get_registry
+from webmap.workpool import Runner, heavy, run_inline
 
 __all__ = [
     "CACHE_KEY",
@@ -41,16 +46,22 @@ __all__ = [
 
 CACHE_KEY = "clustermap.cache"
 DEFAULT_ENTRIES = 512
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 
 T = TypeVar("T")
 
 
 class LruCache:
-    """A thread-safe least-recently-used mapping with at most ``max_entries`` items."""
+    """A thread-safe least-recently-used mapping with at most ``max_entries`` items holding
+    at most ``max_bytes`` (estimated); a value larger than ``max_bytes`` is not kept."""
 
-    def __init__(self, max_entries: int = DEFAULT_ENTRIES) -> None:
+    def __init__(
+        self, max_entries: int = DEFAULT_ENTRIES, max_bytes: int = DEFAULT_MAX_BYTES
+    ) -> None:
         self.max_entries = max(1, int(max_entries))
-        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self.max_bytes = int(max_bytes)
+        self._items: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+        self._bytes = 0
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -63,40 +74,66 @@ class LruCache:
                 return None
             self._items.move_to_end(key)
             self.hits += 1
-            return self._items[key]
+            return self._items[key][0]
 
     def put(self, key: Hashable, value: Any) -> None:
-        """Store ``value``, evicting the least recently used items beyond the bound."""
+        """Store ``value``, evicting the least recently used items beyond the bounds."""
+        size = estimate_bytes(value)
         with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.max_entries:
-                self._items.popitem(last=False)
+            old = self._items.pop(key, None)
+            if old is not None:
+                self._bytes -= old[1]
+            if size > self.max_bytes:
+                return
+            self._items[key] = (value, size)
+            self._bytes += size
+            while len(self._items) > self.max_entries or self._bytes > self.max_bytes:
+                _, (_, dropped) = self._items.popitem(last=False)
+                self._bytes -= dropped
 
-    def get_or_compute(self, key: Hashable, compute: Callable[[], T]) -> T:
+    @property
+    def total_bytes(self) -> int:
+        """The estimated size of everything kept."""
+        with self._lock:
+            return self._bytes
+
+    def get_or_compute(
+        self, key: Hashable, compute: Callable[[], T], *, run: Runner = run_inline
+    ) -> T:
         """The cached value of ``key``, computing and storing it on a miss.
 
-        Two threads missing at once may both compute; the result is the same.
+        ``run`` runs the computation and the storing (the app's work pool,
+        :func:`webmap.workpool.heavy`; a result that comes too late for its request is
+        still stored). Two threads missing at once may both compute; the result is the same.
         """
         found = self.get(key)
         if found is not None:
             return found
-        value = compute()
-        self.put(key, value)
-        return value
+
+        def compute_and_store() -> T:
+            value = compute()
+            self.put(key, value)
+            return value
+
+        return run(compute_and_store)
 
     def clear(self) -> None:
         """Forget everything."""
         with self._lock:
             self._items.clear()
+            self._bytes = 0
 
     def __len__(self) -> int:
         return len(self._items)
 
 
 def init_app(app: Flask) -> LruCache:
-    """Give ``app`` its cache (``CACHE_ENTRIES`` items, default 512)."""
-    cache = LruCache(int(app.config.get("CACHE_ENTRIES", DEFAULT_ENTRIES)))
+    """Give ``app`` its cache (``CACHE_ENTRIES`` items, default 512, and
+    ``CACHE_MAX_BYTES``, default 256 MB)."""
+    cache = LruCache(
+        int(app.config.get("CACHE_ENTRIES", DEFAULT_ENTRIES)),
+        int(app.config.get("CACHE_MAX_BYTES", DEFAULT_MAX_BYTES)),
+    )
     app.extensions[CACHE_KEY] = cache
     return cache
 
@@ -114,6 +151,16 @@ def etag_of(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+def _held_etag(etag: str) -> str | None:
+    """The ETag of ``etag``'s representation the client holds (plain or gzipped), if any."""
+    from webmap.compression import GZIP_SUFFIX
+
+    for candidate in (etag, etag + GZIP_SUFFIX):
+        if request.if_none_match.contains(candidate):
+            return candidate
+    return None
+
+
 def conditional(response: Response) -> Response:
     """Add a strong ETag to a ``200`` response to GET/HEAD and answer ``304`` if it matches.
 
@@ -123,9 +170,12 @@ def conditional(response: Response) -> Response:
         return response
     if response.direct_passthrough or response.is_streamed:
         return response
-    response.set_etag(etag_of(response.get_data()))
+    etag = etag_of(response.get_data())
+    held = _held_etag(etag)
+    if held is not None:
+        return _not_modified(held)
+    response.set_etag(etag)
     response.headers.setdefault("Cache-Control", "no-cache")
-    response.make_conditional(request)
     return response
 
 
@@ -141,23 +191,26 @@ class CachedPage:
 _KEPT_HEADERS = ("Content-Type", "Content-Language")
 
 
-def _page_key(vary: Callable[[], Hashable] | None) -> tuple[Hashable, ...]:
+def _page_key(params: tuple[str, ...], vary: Callable[[], Hashable] | None) -> tuple[Hashable, ...]:
     view_args = tuple(sorted((request.view_args or {}).items()))
-    query = tuple(sorted(request.args.items(multi=True)))
+    query = tuple((name, tuple(request.args.getlist(name))) for name in params)
     extra = None if vary is None else vary()
-    return ("page", request.endpoint, view_args, query, get_registry().version, extra)
+    # the path prefix is in every link of the page (the host is in none: links are relative)
+    root = request.script_root
+    return ("page", request.endpoint, view_args, query, root, get_registry().version, extra)
 
 
-def _not_modified(page: CachedPage) -> Response:
+def _not_modified(etag: str) -> Response:
     response = current_app.response_class(status=304)
-    response.set_etag(page.etag)
+    response.set_etag(etag)
     response.headers["Cache-Control"] = "no-cache"
     return response
 
 
 def _from_cache(page: CachedPage) -> Response:
-    if request.if_none_match.contains(page.etag):
-        return _not_modified(page)
+    held = _held_etag(page.etag)
+    if held is not None:
+        return _not_modified(held)
     response = current_app.response_class(page.body, status=200, headers=list(page.headers))
     response.set_etag(page.etag)
     response.headers["Cache-Control"] = "no-cache"
@@ -171,12 +224,18 @@ View = Callable[..., Any]
 def cached_page(view: View) -> Callable[..., Response]: ...
 @overload
 def cached_page(
-    *, vary: Callable[[], Hashable] | None = None
+    *, params: tuple[str, ...] = (), vary: Callable[[], Hashable] | None = None
 ) -> Callable[[View], Callable[..., Response]]: ...
 
 
-def cached_page(view: View | None = None, *, vary: Callable[[], Hashable] | None = None) -> Any:
-    """Cache a GET view's ``200`` responses per (endpoint, URL arguments, query, registry).
+def cached_page(
+    view: View | None = None,
+    *,
+    params: tuple[str, ...] = (),
+    vary: Callable[[], Hashable] | None = None,
+) -> Any:
+    """Cache a GET view's ``200`` responses per (endpoint, URL arguments, the query
+    parameters named in ``params``, path prefix, registry).
 
     Apply it under the route decorator::
 
@@ -184,30 +243,41 @@ def cached_page(view: View | None = None, *, vary: Callable[[], Hashable] | None
         @cached_page
         def cluster(cluster_id: str) -> str: ...
 
-    ``@cached_page(vary=func)`` adds ``func()`` (called in the request) to the key, for a
-    page that also depends on something else, e.g. whether a street network is cached.
-    The view may return anything Flask accepts; errors (``abort(404)``, non-200 statuses)
-    are not cached. The page must not depend on anything but its URL, the registry and
-    ``vary`` (no per-request nonce, cookie or user).
+    ``params`` names the query parameters the view reads; any other parameter (``?utm=``)
+    is ignored and never makes an entry of its own. ``@cached_page(vary=func)`` adds
+    ``func()`` (called in the request) to the key, for a page that also depends on
+    something else, e.g. whether a street network is cached. The view may return anything
+    Flask accepts; errors (``abort(404)``, non-200 statuses) are not cached. The page must
+    not depend on anything but its path, those parameters, the registry and ``vary`` (no
+    host name, per-request nonce, cookie or user): its links are relative. A miss renders
+    the view in the app's work pool (:mod:`webmap.workpool`): ``503`` when it is full.
     """
     if view is None:
-        return functools.partial(cached_page, vary=vary)
+        return functools.partial(cached_page, params=params, vary=vary)
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Response:
         if request.method not in ("GET", "HEAD"):
             return make_response(view(*args, **kwargs))
         cache = get_cache()
-        key = _page_key(vary)
+        key = _page_key(params, vary)
         page = cache.get(key)
         if page is None:
-            response = make_response(view(*args, **kwargs))
-            if response.status_code != 200 or response.is_streamed:
-                return response
-            body = response.get_data()
-            headers = tuple((k, v) for k, v in response.headers.items() if k in _KEPT_HEADERS)
-            page = CachedPage(body=body, etag=etag_of(body), headers=headers)
-            cache.put(key, page)
+
+            def render() -> Response | CachedPage:
+                response = make_response(view(*args, **kwargs))
+                if response.status_code != 200 or response.is_streamed:
+                    return response
+                body = response.get_data()
+                headers = tuple((k, v) for k, v in response.headers.items() if k in _KEPT_HEADERS)
+                rendered = CachedPage(body=body, etag=etag_of(body), headers=headers)
+                cache.put(key, rendered)
+                return rendered
+
+            outcome = heavy(render)
+            if isinstance(outcome, Response):
+                return outcome
+            page = outcome
         return _from_cache(page)
 
     return wrapper

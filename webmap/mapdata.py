@@ -20,6 +20,7 @@ from geo.registry import Registry
 from webmap.caching import get_cache
 from webmap.maps import NetworkLayers
 from webmap.state import get_registry
+from webmap.workpool import heavy
 
 
 @dataclass(frozen=True)
@@ -31,10 +32,14 @@ class ClusterMapData:
     network: NetworkLayers | None
 
 
-def network_signature(cluster_id: str, cache_dir: str | None) -> tuple[str, float] | None:
-    """Path and modification time of the cluster's graph, or None without a network."""
+def network_signature(cluster_id: str, cache_dir: str | None) -> tuple[str, int, int] | None:
+    """Path, modification time (ns) and size of the cluster's graph, or None without a
+    network: a graph replaced under a running server changes it."""
     path = network_path(cluster_id, cache_dir=cache_dir)
-    return None if path is None else (str(path), path.stat().st_mtime)
+    if path is None:
+        return None
+    stat = path.stat()
+    return str(path), stat.st_mtime_ns, stat.st_size
 
 
 def request_network_signature() -> Hashable:
@@ -65,7 +70,7 @@ def cluster_map_data(
     registry: Registry, cluster_id: str, *, as_of: str | None = None
 ) -> ClusterMapData:
     """The current app's map data of a cluster (its sites as of ``as_of``, default all),
-    from the app's cache when it can."""
+    from the app's cache when it can (else computed in the app's work pool)."""
     cache_dir = current_app.config.get("NETWORK_CACHE_DIR")
     key = (
         "mapdata",
@@ -76,5 +81,7 @@ def cluster_map_data(
         network_signature(cluster_id, cache_dir),
     )
     return get_cache().get_or_compute(
-        key, lambda: compute(registry, cluster_id, cache_dir=cache_dir, as_of=as_of)
+        key,
+        lambda: compute(registry, cluster_id, cache_dir=cache_dir, as_of=as_of),
+        run=heavy,
     )

@@ -18,6 +18,7 @@ from geo.registry import date_key
 from webmap.basemaps import BASEMAPS, DEFAULT_BASEMAP
 
 MAX_ZOOM = 19
+VIEW_PARAMS = ("layers", "basemap", "lat", "lon", "zoom", "as_of")
 _ZOOM = re.compile(r"[0-9]{1,2}")  # ASCII digits only: str.isdigit() accepts "²"
 
 

@@ -14,7 +14,7 @@ from webmap import api, maps
 from webmap.caching import cached_page
 from webmap.layers import LAYERS
 from webmap.mapdata import cluster_map_data, request_network_signature
-from webmap.mapview import MapView, parse_view
+from webmap.mapview import VIEW_PARAMS, MapView, parse_view
 from webmap.state import get_registry
 from webmap.tables import sites_csv
 
@@ -33,6 +33,7 @@ PRACTICE_LABELS = {
 
 
 @bp.get("/")
+@cached_page(params=("practice",))
 def overview() -> str:
     """Every located cluster on a map of Europe, with a list filtered by practice."""
     registry = get_registry()
@@ -67,7 +68,7 @@ def _view() -> MapView:
 
 
 @bp.get("/clusters/<cluster_id>")
-@cached_page(vary=request_network_signature)
+@cached_page(params=VIEW_PARAMS, vary=request_network_signature)
 def cluster(cluster_id: str) -> str:
     """One cluster: its map, description, practices, measures, sites and downloads."""
     info = _cluster_or_404(cluster_id)
@@ -105,14 +106,14 @@ def cluster(cluster_id: str) -> str:
         practices=PRACTICE_LABELS,
         map=maps.render_parts(fmap),
         layer_keys=json.dumps(maps.layer_keys(fmap)),
-        embed_url=url_for("pages.embed", cluster_id=cluster_id, _external=True),
+        embed_url=url_for("pages.embed", cluster_id=cluster_id),
         page_url=url_for("pages.cluster", cluster_id=cluster_id),
         basemap=view.basemap,
     )
 
 
 @bp.get("/embed/<cluster_id>")
-@cached_page(vary=request_network_signature)
+@cached_page(params=VIEW_PARAMS, vary=request_network_signature)
 def embed(cluster_id: str) -> str:
     """The map alone, filling its frame: ``layers``, ``basemap``, ``lat``, ``lon``, ``zoom``
     and ``as_of`` (the sites of that date, e.g. ``2016-10``).
@@ -132,7 +133,7 @@ def embed(cluster_id: str) -> str:
         "embed.html",
         cluster=registry.cluster(cluster_id),
         map=maps.render_parts(fmap),
-        page_url=url_for("pages.cluster", cluster_id=cluster_id, _external=True),
+        page_url=url_for("pages.cluster", cluster_id=cluster_id),
     )
 
 

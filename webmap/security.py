@@ -1,8 +1,14 @@
 """Response headers that keep pages safe: Content-Security-Policy and friends.
 
-Folium writes its map as inline ``<script>`` and ``<style>`` blocks. Rather than allowing
-every inline script (``'unsafe-inline'``), the policy lists the SHA-256 hash of each inline
-block of the page being sent, so an injected script, whose hash is not listed, never runs.
+Inline scripts run only with the per-response nonce of the page. Templates write the
+inline scripts we generate (Folium's map script and its header snippet) with
+``nonce="{{ csp_nonce }}"`` or through the ``nonced`` filter; that value is
+:data:`NONCE_MARKER`, a random string of this process that never leaves it: each HTML
+response replaces it by a fresh nonce (:func:`page_nonce`), which the policy names. A
+script injected into a page (say through a registry text that escaped escaping) carries no
+nonce and does not run, and cached pages stay byte-identical until they are sent.
+
+Folium's inline ``<style>`` blocks and ``style="..."`` attributes are allowed by hash.
 """
 
 from __future__ import annotations
@@ -10,13 +16,29 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import secrets
 from collections.abc import Iterable
 
-_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S | re.I)
+from markupsafe import Markup
+
+NONCE_MARKER = "cmnonce" + secrets.token_hex(16)
+
+_INLINE_SCRIPT_TAG = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*\bnonce=)", re.I)
 _STYLE = re.compile(r"<style[^>]*>(.*?)</style>", re.S | re.I)
 # style="..." attributes Folium writes (popup wrappers), also inside its JS strings; user
 # text cannot add one: escape_text turns its quotes into &quot;
 _STYLE_ATTR = re.compile(r'\sstyle="([^"]*)"')
+
+
+def nonced(html: str) -> Markup:
+    """Markup we generated (Folium's header) with the nonce marker on its inline scripts."""
+    return Markup(_INLINE_SCRIPT_TAG.sub(f'<script nonce="{NONCE_MARKER}"', html))
+
+
+def page_nonce(html: str) -> str | None:
+    """A fresh nonce for a page that has nonced scripts (None for one that has none); the
+    caller puts it in place of the marker (:mod:`webmap.compression` does)."""
+    return secrets.token_urlsafe(18) if NONCE_MARKER in html else None
 
 
 def _hashes(blocks: Iterable[str]) -> list[str]:
@@ -28,45 +50,35 @@ def _hashes(blocks: Iterable[str]) -> list[str]:
 
 
 def content_security_policy(
-    html: str, *, tile_origins: Iterable[str], frame_ancestors: Iterable[str]
+    html: str,
+    *,
+    nonce: str | None,
+    tile_origins: Iterable[str],
+    frame_ancestors: Iterable[str],
 ) -> str:
-    """The CSP for one HTML page (memoised on the page's digest: cached pages are sent
-    many times and scanning them each time would cost more than serving them)."""
-    key = (hashlib.sha256(html.encode("utf-8")).digest(), *tile_origins, "|", *frame_ancestors)
-    policy = _MEMO.get(key)
-    if policy is None:
-        if len(_MEMO) >= _MEMO_SIZE:
-            _MEMO.clear()
-        policy = _MEMO[key] = _policy(html, tile_origins, frame_ancestors)
-    return policy
-
-
-_MEMO: dict[tuple[object, ...], str] = {}
-_MEMO_SIZE = 256
-
-
-def _policy(html: str, tile_origins: Iterable[str], frame_ancestors: Iterable[str]) -> str:
-    """Build the CSP of one HTML page.
+    """The CSP for one HTML page.
 
     Parameters
     ----------
     html
-        The page as sent; its inline scripts and styles are allowed by hash.
+        The page as rendered (with the marker, not the nonce): its inline styles are
+        allowed by hash (memoised on the page's digest: cached pages are sent many times
+        and scanning them each time would cost more than serving them).
+    nonce
+        The nonce of this response's inline scripts, or None: no inline script runs.
     tile_origins
         Where basemap tiles may load from (images only).
     frame_ancestors
         Who may frame the page: ``'self'`` for ordinary pages, the configured origins for
         ``/embed/``.
     """
-    scripts = " ".join(["'self'", *_hashes(_SCRIPT.findall(html))])
-    attributes = _hashes(_STYLE_ATTR.findall(html))
-    styles = " ".join(
-        [
-            "'self'",
-            *_hashes(_STYLE.findall(html)),
-            *(["'unsafe-hashes'", *attributes] if attributes else []),
-        ]
-    )
+    key = hashlib.sha256(html.encode("utf-8")).digest()
+    styles = _MEMO.get(key)
+    if styles is None:
+        if len(_MEMO) >= _MEMO_SIZE:
+            _MEMO.clear()
+        styles = _MEMO[key] = _styles(html)
+    scripts = "'self'" if nonce is None else f"'self' 'nonce-{nonce}'"
     images = " ".join(["'self'", "data:", *tile_origins])
     ancestors = " ".join(frame_ancestors) or "'none'"
     return "; ".join(
@@ -81,5 +93,21 @@ def _policy(html: str, tile_origins: Iterable[str], frame_ancestors: Iterable[st
             "base-uri 'none'",
             "form-action 'self'",
             f"frame-ancestors {ancestors}",
+        ]
+    )
+
+
+_MEMO: dict[bytes, str] = {}
+_MEMO_SIZE = 256
+
+
+def _styles(html: str) -> str:
+    """The style-src sources of a page: ours, and its inline blocks and attributes by hash."""
+    attributes = _hashes(_STYLE_ATTR.findall(html))
+    return " ".join(
+        [
+            "'self'",
+            *_hashes(_STYLE.findall(html)),
+            *(["'unsafe-hashes'", *attributes] if attributes else []),
         ]
     )

@@ -5,7 +5,9 @@ density contours) under a random token; ``/analyses/<token>`` draws it and
 ``/api/analyses/<token>`` returns its measures. An analysis is never written into the
 registry and is gone (``404``) once it is older than ``ANALYSIS_TTL_SECONDS`` (default one
 hour) or evicted, oldest first, to keep the total under ``ANALYSIS_MAX_BYTES`` (default
-256 MB).
+256 MB). Every byte an analysis holds is counted (measures, points, labels, layers, the
+drawn page: :func:`webmap.sizing.estimate_bytes`), and expired analyses are freed by a
+background sweep, not only when the next request comes.
 """
 
 from __future__ import annotations
@@ -14,12 +16,15 @@ import re
 import secrets
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, current_app
+
+from webmap.sizing import estimate_bytes
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -76,15 +81,6 @@ class Analysis:
     created: float = field(default=0.0)
 
 
-def _approximate_size(analysis: Analysis) -> int:
-    import json
-
-    layers = sum(len(json.dumps(layer)) for layer in analysis.layers.values())
-    return (len(json.dumps(analysis.measures)) + 40 * len(analysis.points) + layers + 1024) + len(
-        analysis.html or b""
-    )
-
-
 class AnalysisStore:
     """A thread-safe token -> :class:`Analysis` map with an age limit and a size cap.
 
@@ -124,7 +120,7 @@ class AnalysisStore:
 
     def put(self, analysis: Analysis) -> str | None:
         """Keep ``analysis`` and return its new token (None if it alone exceeds the cap)."""
-        analysis.size = _approximate_size(analysis)
+        analysis.size = estimate_bytes(analysis)
         if analysis.size > self.max_bytes:
             return None
         token = secrets.token_urlsafe(18)
@@ -150,7 +146,7 @@ class AnalysisStore:
             if analysis is None or analysis.html is not None:
                 return
             analysis.html = html
-            analysis.size += len(html)
+            analysis.size += estimate_bytes(html)
             self._shrink()
 
     def expires_in(self, token: str) -> float | None:
@@ -160,6 +156,11 @@ class AnalysisStore:
             if analysis is None:
                 return None
             return max(0.0, analysis.created + self.ttl_seconds - self._clock())
+
+    def expire(self) -> None:
+        """Free the analyses older than the age limit."""
+        with self._lock:
+            self._expire()
 
     def _expire(self) -> None:
         now = self._clock()
@@ -176,13 +177,40 @@ class AnalysisStore:
             total -= dropped.size
 
 
+def _sweep(store_ref: weakref.ref[AnalysisStore], interval_s: float, stop: threading.Event) -> None:
+    """Expire old analyses every ``interval_s`` until ``stop`` is set or the store is gone."""
+    while not stop.wait(interval_s):
+        store = store_ref()
+        if store is None:
+            return
+        store.expire()
+        del store
+
+
+def start_sweeper(store: AnalysisStore) -> threading.Event:
+    """Free ``store``'s expired analyses in a daemon thread, every quarter of the age limit
+    (at least every minute); set the returned event to stop it."""
+    stop = threading.Event()
+    interval = min(60.0, max(0.05, store.ttl_seconds / 4))
+    thread = threading.Thread(
+        target=_sweep,
+        args=(weakref.ref(store), interval, stop),
+        name="clustermap-analysis-sweep",
+        daemon=True,
+    )
+    thread.start()
+    return stop
+
+
 def init_app(app: Flask) -> AnalysisStore:
-    """Give ``app`` its store, from ``ANALYSIS_TTL_SECONDS`` and ``ANALYSIS_MAX_BYTES``."""
+    """Give ``app`` its store, from ``ANALYSIS_TTL_SECONDS`` and ``ANALYSIS_MAX_BYTES``, and
+    a sweeper that frees expired analyses (stopped when the app is collected)."""
     store = AnalysisStore(
         ttl_seconds=float(app.config.get("ANALYSIS_TTL_SECONDS", DEFAULT_TTL_SECONDS)),
         max_bytes=int(app.config.get("ANALYSIS_MAX_BYTES", DEFAULT_MAX_BYTES)),
     )
     app.extensions[STORE_KEY] = store
+    weakref.finalize(app, start_sweeper(store).set)
     return store
 
 

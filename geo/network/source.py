@@ -14,7 +14,7 @@ import shutil
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
@@ -156,11 +156,22 @@ def network_info(
     meta = path.with_suffix(".json")
     if meta.is_file():
         data = json.loads(meta.read_text(encoding="utf-8"))
-        data["path"] = path
-        data["bbox"] = tuple(data["bbox"])
-        return NetworkInfo(**data)
-    # a GraphML file dropped into the cache by hand: describe it from the graph itself
+        # metadata written with the graph name its size and mtime; other ones (older
+        # caches) are trusted as they are
+        stamp = (data.pop("graph_size", None), data.pop("graph_mtime_ns", None))
+        if stamp == (None, None) or stamp == _stamp(path):
+            data["path"] = path
+            data["bbox"] = tuple(data["bbox"])
+            return NetworkInfo(**data)
+    # a GraphML file dropped into the cache by hand, or replaced without its metadata (an
+    # interrupted import): describe it from the graph itself
     return _describe(cluster_id, path, read_graph_file(path), source="file", origin=str(path))
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    """Size and modification time (ns) of a file: what its metadata must name."""
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns
 
 
 def _describe(
@@ -283,19 +294,27 @@ def _store(
     network_type: str,
     copy_from: Path | None = None,
 ) -> NetworkInfo:
-    """Write a graph (or copy a GraphML file) into the cache, atomically, with its metadata."""
+    """Write a graph (or copy a GraphML file) into the cache, atomically, with its metadata.
+
+    The graph is described while still under its temporary name, then moved into place;
+    the metadata, written last, names the size and mtime of the graph it describes, so an
+    import interrupted between the two leaves metadata that :func:`network_info` sees is
+    stale (it then describes the graph itself), never a new graph with old metadata.
+    """
     target = graph_path(cluster_id, cache_dir=cache_dir)
     with atomic_path(target) as tmp:
         if copy_from is not None:
             shutil.copyfile(copy_from, tmp)
         else:
             ox.save_graphml(graph, tmp)
-    loaded = graph if graph is not None else read_graph_file(target)
-    info = _describe(
-        cluster_id, target, loaded, source=source, origin=origin, network_type=network_type
-    )
+        loaded = graph if graph is not None else read_graph_file(tmp)
+        info = _describe(
+            cluster_id, tmp, loaded, source=source, origin=origin, network_type=network_type
+        )
+    info = replace(info, path=target)
     meta = info.to_dict()
     del meta["path"]
+    meta["graph_size"], meta["graph_mtime_ns"] = _stamp(target)
     write_json(meta_path(cluster_id, cache_dir=cache_dir), meta)
     return info
 

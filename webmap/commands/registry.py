@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
+import socket
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -106,7 +110,7 @@ def serve(
         config["NETWORK_CACHE_DIR"] = str(cache_dir)
     app = create_app(config)
     try:
-        server = create_server(app, host=host, port=port, threads=threads, ident="clustermap")
+        server = create_server(app, **waitress_options(app.config, host, port, threads))
     except OSError as exc:
         msg = f"cannot listen on {host}:{port}: {exc.strerror or exc}"
         raise click.ClickException(msg) from exc
@@ -114,6 +118,34 @@ def serve(
         f"clustermap: serving {app.config['DATA_DIR']} at http://{host}:{port}/ (Ctrl+C to stop)"
     )
     server.run()
+
+
+def waitress_options(
+    config: Mapping[str, Any], host: str, port: int, threads: int
+) -> dict[str, Any]:
+    """waitress's settings for an app's configuration.
+
+    * ``server_name`` is the listening address (the host name on a wildcard address): it
+      is the host of absolute links unless ``PUBLIC_URL`` or a trusted proxy says
+      otherwise (:mod:`webmap.origin`), never the client's ``Host`` header.
+    * With ``PROXY_COUNT`` set, waitress keeps the ``X-Forwarded-*`` headers it would
+      otherwise strip, for the app's ProxyFix to apply and check.
+    * ``channel_timeout`` (``SERVER_CHANNEL_TIMEOUT``, seconds) closes idle or half-sent
+      connections, ``connection_limit`` (``SERVER_CONNECTION_LIMIT``) bounds open ones;
+      the per-request "task queue depth" warnings of waitress are silenced.
+    """
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    wildcard = host in ("", "0.0.0.0", "::")
+    return {
+        "host": host,
+        "port": port,
+        "threads": threads,
+        "ident": "clustermap",
+        "server_name": socket.gethostname() if wildcard else host,
+        "clear_untrusted_proxy_headers": not int(config["PROXY_COUNT"]),
+        "channel_timeout": int(config["SERVER_CHANNEL_TIMEOUT"]),
+        "connection_limit": int(config["SERVER_CONNECTION_LIMIT"]),
+    }
 
 
 COMMANDS: list[click.Command] = [clusters, sites, validate, serve]

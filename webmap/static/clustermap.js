@@ -31,7 +31,8 @@
     params.set("lon", centre.lng.toFixed(5));
     params.set("zoom", String(map.getZoom()));
     if (config.dataset.asOf) { params.set("as_of", config.dataset.asOf); }
-    var src = config.dataset.embedUrl + "?" + params.toString();
+    // the page holds a relative link (cached pages name no host); the snippet needs it whole
+    var src = new URL(config.dataset.embedUrl, document.baseURI).href + "?" + params.toString();
     box.value = '<iframe src="' + escapeAttr(src) + '" title="' + escapeAttr(config.dataset.title) +
       '" width="800" height="500" loading="lazy" referrerpolicy="strict-origin-when-cross-origin"></iframe>';
   }
