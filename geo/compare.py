@@ -1,0 +1,205 @@
+"""The clusters side by side: one row of measures per cluster, and every epicentre drawn
+at one common scale.
+
+:func:`comparison_table` gives the benchmark table (the measures of
+:func:`geo.measures.cluster_measures`, plus walking minutes where a street network exists);
+:func:`epicentre_frames` gives, for each epicentre, its members and footprints in metres
+around the epicentre's centre, in a local azimuthal equidistant projection, so that every
+frame shares one scale.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyproj
+import shapely
+
+from geo._errors import NetworkUnavailableError
+from geo.measures import cluster_measures
+from geo.proximity import epicentre_geometry
+from geo.registry import Registry
+
+__all__ = ["COLUMNS", "EpicentreFrame", "comparison_table", "epicentre_frames"]
+
+#: The table's columns, in order: (key, label, unit).
+COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("name", "Cluster", ""),
+    ("n_sites", "Sites listed", ""),
+    ("n_located", "Sites located", ""),
+    ("area_km2", "Study area", "km²"),
+    ("sites_per_km2", "Sites per km²", "/km²"),
+    ("mean_nn_distance_m", "Mean nearest-neighbour distance", "m"),
+    ("clark_evans_r", "Clark-Evans R", ""),
+    ("clark_evans_p", "Clark-Evans p", ""),
+    ("epicentre", "Epicentre", ""),
+    ("longest_side_m", "Longest side", "m"),
+    ("bounding_radius_m", "Bounding-circle radius", "m"),
+    ("walk_minutes_max", "Walk between members (longest)", "min"),
+)
+
+
+def comparison_table(
+    registry: Registry,
+    *,
+    as_of: str | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+) -> list[dict[str, Any]]:
+    """One row per cluster, with the keys of :data:`COLUMNS` plus ``id``, ``caveats``
+    and ``epicentre_id``.
+
+    Measures that do not exist for a cluster (no located site, no epicentre, no street
+    network) are None. ``walk_minutes_max`` is the longest walk between two members of the
+    cluster's first epicentre on its street network (cached or bundled).
+    """
+    rows = []
+    for cluster_id in registry.clusters.index:
+        measures = cluster_measures(registry, str(cluster_id), as_of=as_of)
+        density = measures.get("density") or {}
+        epicentres = measures.get("epicentres") or []
+        first = epicentres[0] if epicentres else {}
+        longest = first.get("longest_side") or {}
+        rows.append(
+            {
+                "id": str(cluster_id),
+                "name": measures["cluster"]["name"],
+                "n_sites": measures["n_sites"],
+                "n_located": measures["n_sites_located"],
+                # one site or sites on a line enclose no area: undefined, not 0
+                "area_km2": density.get("area_km2") or None,
+                "sites_per_km2": density.get("sites_per_km2"),
+                "mean_nn_distance_m": density.get("mean_nn_distance_m"),
+                "clark_evans_r": density.get("clark_evans_r"),
+                "clark_evans_p": density.get("clark_evans_p"),
+                "caveats": density.get("caveats") or {},
+                "epicentre_id": first.get("id"),
+                "epicentre": first.get("name"),
+                "longest_side_m": longest.get("centre_m"),
+                "bounding_radius_m": first.get("min_bounding_radius_m"),
+                "walk_minutes_max": _walk_minutes(
+                    registry, str(cluster_id), first.get("id"), cache_dir=cache_dir
+                ),
+            }
+        )
+    return rows
+
+
+def _walk_minutes(
+    registry: Registry,
+    cluster_id: str,
+    epicentre_id: str | None,
+    *,
+    cache_dir: str | os.PathLike[str] | None,
+) -> float | None:
+    from geo.network import epicentre_distances, has_network
+
+    if epicentre_id is None or not has_network(cluster_id, cache_dir=cache_dir):
+        return None
+    try:
+        table, _ = epicentre_distances(cluster_id, registry=registry, cache_dir=cache_dir)
+    except NetworkUnavailableError:
+        return None
+    minutes = table.loc[table["epicentre"] == epicentre_id, "walk_minutes"].dropna()
+    return float(minutes.max()) if len(minutes) else None
+
+
+@dataclass(frozen=True)
+class EpicentreFrame:
+    """One epicentre in metres around its centre (x east, y north).
+
+    Attributes
+    ----------
+    epicentre_id, cluster_id, name, cluster_name
+        What it is.
+    members
+        ``(site id, site name, x_m, y_m)`` of each located member.
+    sides
+        The sides of the epicentre's shape, each ``((x_m, y_m), (x_m, y_m))``: the very
+        sides :func:`geo.proximity.epicentre_geometry` measures (none for a single place).
+    footprints
+        Rings ``[(x_m, y_m), ...]`` of the members' footprints, clipped to the frame.
+    missing
+        Names of members that are not located (listed, not drawn).
+    """
+
+    epicentre_id: str
+    cluster_id: str
+    name: str
+    cluster_name: str
+    members: list[tuple[str, str, float, float]]
+    sides: list[tuple[tuple[float, float], tuple[float, float]]]
+    footprints: list[list[tuple[float, float]]] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+
+def epicentre_frames(
+    registry: Registry, *, as_of: str | None = None, side_m: float = 3000.0
+) -> list[EpicentreFrame]:
+    """Every epicentre of the registry in a ``side_m`` square around its centre.
+
+    The centre is the mean of the located members' points (their footprints do not move
+    it); each frame uses an azimuthal equidistant projection centred there, so distances
+    from the centre are true and every frame has the same scale.
+    """
+    frames = []
+    half = side_m / 2.0
+    window = shapely.box(-half, -half, half, half)
+    for epicentre_id, row in registry.epicentres.iterrows():
+        cluster_id = str(row["cluster"])
+        sites = registry.sites_of(cluster_id, as_of=as_of)
+        members = [m for m in row["members"] if m in sites.index]
+        located = [m for m in members if sites.loc[m].geometry is not None]
+        missing = [str(sites.loc[m, "name"]) for m in members if m not in located]
+        points = [sites.loc[m].geometry.representative_point() for m in located]
+        to_local = _local_projection(points)
+        xy = [to_local(p.x, p.y) for p in points]
+        where = dict(zip(located, xy, strict=True))
+        geometry = epicentre_geometry(sites, members, footprints=registry.footprints.geometry)
+        footprints = []
+        for member in located:
+            if member in registry.footprints.index:
+                local = _project(registry.footprints.geometry[member], to_local)
+                clipped = local.intersection(window)
+                footprints += [_ring(part) for part in getattr(clipped, "geoms", [clipped])]
+        frames.append(
+            EpicentreFrame(
+                epicentre_id=str(epicentre_id),
+                cluster_id=cluster_id,
+                name=str(row["name"]),
+                cluster_name=str(registry.clusters.loc[cluster_id, "name"]),
+                members=[
+                    (m, str(sites.loc[m, "name"]), x, y)
+                    for m, (x, y) in zip(located, xy, strict=True)
+                ],
+                sides=[(where[side.a], where[side.b]) for side in geometry.sides],
+                footprints=[ring for ring in footprints if ring],
+                missing=missing,
+            )
+        )
+    return frames
+
+
+def _local_projection(points: list[Any]) -> Any:
+    """(lon, lat) -> (x, y) metres in an azimuthal equidistant projection at the points'
+    mean (or anywhere, for no point: nothing will be projected)."""
+    lon = float(np.mean([p.x for p in points])) if points else 0.0
+    lat = float(np.mean([p.y for p in points])) if points else 0.0
+    crs = pyproj.CRS.from_proj4(f"+proj=aeqd +lat_0={lat} +lon_0={lon} +datum=WGS84 +units=m")
+    transformer = pyproj.Transformer.from_crs(4326, crs, always_xy=True)
+    return transformer.transform
+
+
+def _project(geometry: Any, transform: Any) -> Any:
+    """``geometry`` with its coordinates passed through ``transform(xs, ys)``."""
+    return shapely.transform(
+        geometry, lambda coords: np.column_stack(transform(coords[:, 0], coords[:, 1]))
+    )
+
+
+def _ring(geometry: Any) -> list[tuple[float, float]]:
+    if geometry.is_empty or geometry.geom_type != "Polygon":
+        return []
+    return [(float(x), float(y)) for x, y in geometry.exterior.coords]
