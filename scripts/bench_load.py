@@ -4,14 +4,14 @@ python scripts/bench_load.py                       # baseline: commit 69e8db2
 python scripts/bench_load.py --baseline HEAD~3 --duration 10
 
 For each tree (the baseline is checked out in a temporary ``git worktree``, removed after)
-a server is started on a free loopback port, then:
+a server is started on a free loopback port, then, in this order:
 
-1. ``wrk`` (Debian package; else a Python thread-pool client) with 64 connections for
+1. the page on the wire and map-ready times in headless Chromium (scripts/bench_api.py);
+2. ``wrk`` (Debian package; else a Python thread-pool client) with 64 connections for
    ``--duration`` seconds on the cached ``/clusters/delft`` (asking for gzip, as browsers
    do): errors, p99 latency, requests per second;
-2. ``/healthz`` latency (sampled every 50 ms) while 8 clients post uploads back to back;
-3. the server's RSS before and after ``--uploads`` uploads of ``--points`` points each;
-4. the page on the wire and map-ready times in headless Chromium (scripts/bench_api.py).
+3. ``/healthz`` latency (sampled every 50 ms) while 8 clients post uploads back to back;
+4. the server's RSS before and after ``--uploads`` uploads of ``--points`` points each.
 
 Only loopback is used. Not part of the test suite.
 """
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import math
 import os
 import re
 import shutil
@@ -236,10 +237,10 @@ def bench(tree: Path, args: argparse.Namespace) -> dict[str, float]:
     with server(tree) as (url, pid):
         _get(f"{url}{PAGE}")  # warm the page cache
         results: dict[str, Any] = {}
+        results.update(page_weight(url))
         results.update(load(url, args.duration, args.connections))
         results.update(health_under_uploads(url, args.health_seconds, args.points))
         results.update(rss_after_uploads(url, pid, args.uploads, args.points))
-        results.update(page_weight(url))
         return results
 
 
@@ -288,12 +289,15 @@ def main() -> None:
     os.environ.pop("CLUSTERMAP_PROXY_COUNT", None)
     with baseline_tree(args.baseline) as tree:
         before = bench(tree, args)
+    print("before:", before, flush=True)
     after = bench(ROOT, args)
+    print("after:", after, flush=True)
     print(f"{'measure':<44}{'before':>12}{'after':>12}{'after/before':>14}")
     for key, label, fmt in ROWS:
         b, a = float(before[key]), float(after[key])
-        ratio = f"{a / b:.2f}" if b else "-"
-        print(f"{label:<44}{fmt.format(b):>12}{fmt.format(a):>12}{ratio:>14}")
+        ratio = f"{a / b:.2f}" if b and math.isfinite(a / b) else "-"
+        shown = ["never" if math.isinf(v) else fmt.format(v) for v in (b, a)]
+        print(f"{label:<44}{shown[0]:>12}{shown[1]:>12}{ratio:>14}")
     tools = {0: "wrk", 1: "Python client"}
     print(f"load tool: {tools[int(after['tool'])]}, {args.connections} connections, "
           f"{args.duration} s; uploads of {args.points:,} points")  # fmt: skip

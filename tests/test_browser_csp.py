@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
-from tests.conftest import DATA, LiveServer, wait_until
+from flask import request
+
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, DATA, LiveServer, wait_until
 from webmap import create_app
 from webmap.security import NONCE_MARKER
 
@@ -57,4 +60,28 @@ def test_an_injected_script_is_blocked_and_the_map_still_works(page: Any) -> Non
         assert any("Content Security Policy" in text for text in console), console
         assert page.errors == []
     finally:
+        server.stop()
+
+
+def test_a_repeat_visit_answered_304_still_runs_the_map(browser: Any, app: Any) -> None:
+    statuses: list[int] = []
+
+    @app.after_request
+    def record(response: Any) -> Any:
+        if request.path == "/clusters/delft":
+            statuses.append(response.status_code)
+        return response
+
+    server = LiveServer(app)
+    # a browser of its own: request interception (the page fixture's) turns the HTTP cache off
+    offline = f"--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE {urlsplit(server.url).hostname}"
+    cached = browser.browser_type.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, offline])
+    try:
+        page = cached.new_page()
+        for _ in range(2):
+            page.goto(f"{server.url}/clusters/delft")
+            page.wait_for_selector("div.cm-site", timeout=15_000)
+        assert statuses == [200, 304]  # the second page came from the browser's cache
+    finally:
+        cached.close()
         server.stop()

@@ -234,10 +234,15 @@ def _security_headers(response: Response) -> str | None:
         ancestors += list(current_app.config["EMBED_ORIGINS"])
     nonce = None
     if response.mimetype == "text/html" and not response.direct_passthrough:
-        html = response.get_data(as_text=True)
+        html = response.get_data()
+        etag, weak = response.get_etag()
         nonce = page_nonce(html)
         policy = content_security_policy(
-            html, nonce=nonce, tile_origins=all_tile_origins(), frame_ancestors=ancestors
+            html,
+            nonce=nonce,
+            tile_origins=all_tile_origins(),
+            frame_ancestors=ancestors,
+            etag=None if weak else etag,
         )
     else:
         policy = f"default-src 'none'; frame-ancestors {' '.join(ancestors)}"

@@ -35,10 +35,10 @@ def nonced(html: str) -> Markup:
     return Markup(_INLINE_SCRIPT_TAG.sub(f'<script nonce="{NONCE_MARKER}"', html))
 
 
-def page_nonce(html: str) -> str | None:
+def page_nonce(html: bytes) -> str | None:
     """A fresh nonce for a page that has nonced scripts (None for one that has none); the
     caller puts it in place of the marker (:mod:`webmap.compression` does)."""
-    return secrets.token_urlsafe(18) if NONCE_MARKER in html else None
+    return secrets.token_urlsafe(18) if NONCE_MARKER.encode() in html else None
 
 
 def _hashes(blocks: Iterable[str]) -> list[str]:
@@ -50,11 +50,12 @@ def _hashes(blocks: Iterable[str]) -> list[str]:
 
 
 def content_security_policy(
-    html: str,
+    html: bytes,
     *,
     nonce: str | None,
     tile_origins: Iterable[str],
     frame_ancestors: Iterable[str],
+    etag: str | None = None,
 ) -> str:
     """The CSP for one HTML page.
 
@@ -62,8 +63,10 @@ def content_security_policy(
     ----------
     html
         The page as rendered (with the marker, not the nonce): its inline styles are
-        allowed by hash (memoised on the page's digest: cached pages are sent many times
-        and scanning them each time would cost more than serving them).
+        allowed by hash (memoised on the page's strong ETag, else its digest: cached pages
+        are sent many times and scanning them each time would cost more than serving them).
+    etag
+        The page's strong ETag, when it has one.
     nonce
         The nonce of this response's inline scripts, or None: no inline script runs.
     tile_origins
@@ -72,12 +75,12 @@ def content_security_policy(
         Who may frame the page: ``'self'`` for ordinary pages, the configured origins for
         ``/embed/``.
     """
-    key = hashlib.sha256(html.encode("utf-8")).digest()
+    key = etag or hashlib.blake2b(html, digest_size=16).hexdigest()
     styles = _MEMO.get(key)
     if styles is None:
         if len(_MEMO) >= _MEMO_SIZE:
             _MEMO.clear()
-        styles = _MEMO[key] = _styles(html)
+        styles = _MEMO[key] = _styles(html.decode("utf-8"))
     scripts = "'self'" if nonce is None else f"'self' 'nonce-{nonce}'"
     images = " ".join(["'self'", "data:", *tile_origins])
     ancestors = " ".join(frame_ancestors) or "'none'"
@@ -97,7 +100,7 @@ def content_security_policy(
     )
 
 
-_MEMO: dict[bytes, str] = {}
+_MEMO: dict[str, str] = {}
 _MEMO_SIZE = 256
 
 
