@@ -314,7 +314,7 @@ def analyse_points(
     _kde(analysis, xy)
     if opts.hex_res is not None:
         step("hexagonal bins")
-        analysis.hexbins = hexbin_counts(frame, resolution=opts.hex_res)
+        analysis.hexbins = hexbin_counts(frame, resolution=opts.hex_res, crs=metric)
     if opts.cores is not None:
         step("dense cores")
         _cores(analysis, frame)

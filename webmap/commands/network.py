@@ -215,25 +215,16 @@ def _check_origin(
 )
 @CACHE_OPTION
 @DATA_OPTION
-def isochrones_command(
-    cluster_id: str | None,
-    lat: float | None,
-    lon: float | None,
-    graph: Path | None,
-    site: str | None,
-    epicentre: str | None,
-    minutes: str,
-    speed_kmh: float,
-    out: Path | None,
-    cache_dir: Path | None,
-    data_dir: Path | None,
-) -> None:
+def isochrones_command(cluster_id: str | None, **opts: Any) -> None:
     """Walking isochrones as GeoJSON (nested polygons with minutes and area_km2).
 
     From a point (--lat/--lon) on a graph file (--graph) or on CLUSTER's network, from a
     site (--site), an epicentre's centroid (--epicentre), or, with CLUSTER alone, around
     every epicentre of CLUSTER.
     """
+    lat, lon, site, epicentre = opts["lat"], opts["lon"], opts["site"], opts["epicentre"]
+    graph, speed_kmh, cache_dir = opts["graph"], opts["speed_kmh"], opts["cache_dir"]
+    minutes, out, data_dir = opts["minutes"], opts["out"], opts["data_dir"]
     _check_origin(cluster_id, lat, lon, graph, site, epicentre)
     times = _parse_minutes(minutes)
     registry = network = None
