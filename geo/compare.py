@@ -2,7 +2,7 @@
 at one common scale.
 
 :func:`comparison_table` gives the benchmark table (the measures of
-:func:`geo.measures.cluster_measures`, plus walking minutes where a street network exists);
+:func:`geo.measures.analyse_cluster`, plus walking minutes where a street network exists);
 :func:`epicentre_frames` gives, for each epicentre, its members and footprints in metres
 around the epicentre's centre, in a local azimuthal equidistant projection, so that every
 frame shares one scale.
@@ -19,7 +19,7 @@ import pyproj
 import shapely
 
 from geo._errors import NetworkUnavailableError
-from geo.measures import cluster_measures
+from geo.measures import analyse_cluster
 from geo.proximity import epicentre_geometry
 from geo.registry import Registry
 
@@ -57,7 +57,7 @@ def comparison_table(
     """
     rows = []
     for cluster_id in registry.clusters.index:
-        measures = cluster_measures(registry, str(cluster_id), as_of=as_of)
+        measures = analyse_cluster(registry, str(cluster_id), as_of=as_of).to_dict()
         density = measures.get("density") or {}
         epicentres = measures.get("epicentres") or []
         first = epicentres[0] if epicentres else {}
@@ -94,12 +94,13 @@ def _walk_minutes(
     *,
     cache_dir: str | os.PathLike[str] | None,
 ) -> float | None:
-    from geo.network import epicentre_distances, has_network
+    from geo.network import ClusterNetwork, has_network
 
     if epicentre_id is None or not has_network(cluster_id, cache_dir=cache_dir):
         return None
     try:
-        table, _ = epicentre_distances(cluster_id, registry=registry, cache_dir=cache_dir)
+        network = ClusterNetwork(cluster_id, registry=registry, cache_dir=cache_dir)
+        table, _ = network.distances()
     except NetworkUnavailableError:
         return None
     minutes = table.loc[table["epicentre"] == epicentre_id, "walk_minutes"].dropna()

@@ -65,8 +65,8 @@ def dense_cores(
     gdf: gpd.GeoDataFrame,
     *,
     method: CoreMethod = "dbscan",
-    eps_m: float = 500.0,
-    min_samples: int = 5,
+    eps_m: float,
+    min_samples: int,
     min_cluster_size: int = 5,
     crs: Any = None,
 ) -> DenseCores:
@@ -79,9 +79,11 @@ def dense_cores(
     method
         {``"dbscan"``, ``"hdbscan"``}.
     eps_m
-        DBSCAN neighbourhood radius in metres.
+        DBSCAN neighbourhood radius in metres (its default:
+        :class:`geo.options.AnalysisOptions`).
     min_samples
-        Neighbours (the point itself included) that make a core point.
+        Neighbours (the point itself included) that make a core point (its default:
+        :class:`geo.options.AnalysisOptions`).
     min_cluster_size
         HDBSCAN's smallest cluster.
     crs

@@ -1,10 +1,13 @@
-"""JSON-able bundles of density and proximity measures, for the CLI and the web API.
+"""One registry cluster analysed once: its points and its epicentres, as a typed result.
 
-:func:`point_measures` measures any point dataset (``clustermap density --json``, uploads);
-:func:`cluster_measures` measures one registry cluster and its epicentres
-(``clustermap measures --json``, ``/api/clusters/<id>/measures``). Both return plain dicts
-of str, int, float, bool, None, lists and dicts (NaN and infinities become ``None``), whose
-keys are stable and documented in ``docs/measures.md``.
+:func:`analyse_cluster` returns a :class:`ClusterAnalysis`: the
+:class:`~geo.analysis.PointAnalysis` of the cluster's distinct places and each epicentre's
+geometry and claim. Its :meth:`ClusterAnalysis.to_dict` is the JSON of
+``clustermap measures --json`` and ``/api/clusters/<id>/measures``; the map layers
+(:func:`geo.overlays.cluster_overlays`) are drawn from the same result. The point measures
+(:meth:`geo.analysis.PointAnalysis.to_dict`) are those of ``clustermap density --json``
+and uploads. Both are plain dicts of str, int, float, bool, None, lists and dicts (NaN and
+infinities become ``None``), whose keys are stable and documented in ``docs/measures.md``.
 
 Point measures (``schema: "clustermap.point_measures/1"``)
 ------------------------------------------------------------
@@ -39,26 +42,18 @@ range_m, as_of, sides, methods}``, checked on the sites as of the source's date 
 
 from __future__ import annotations
 
-import math
 import re
-import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pyproj
-import shapely
-from shapely.geometry.base import BaseGeometry
 
-from geo._errors import ClustermapError
-from geo.cores import CoreMethod, DenseCores, dense_cores
-from geo.density import AreaMethod, clark_evans_xy, study_area
-from geo.hexbins import hexbin_counts
-from geo.kde import BandwidthRule, KDESurface, Kernel, kde_surface_xy
+from geo.analysis import MIN_POINTS, POINT_SCHEMA, PointAnalysis, analyse_points, to_json
+from geo.options import AnalysisOptions
 from geo.projection import metric_crs, site_points, xy_arrays
-from geo.proximity import distinct_places, epicentre_geometry, nearest_neighbours
+from geo.proximity import EpicentreGeometry, distinct_places, epicentre_geometry
 
 __all__ = [
     "CLAIMS",
@@ -66,22 +61,13 @@ __all__ = [
     "MIN_POINTS",
     "NOTE_DATE",
     "POINT_SCHEMA",
-    "PointAnalysis",
+    "ClusterAnalysis",
+    "EpicentreAnalysis",
     "SideClaim",
-    "analyse_points",
-    "cluster_measures",
-    "point_measures",
+    "analyse_cluster",
 ]
 
-#: Fewest points for which a measure means something (docs/measures.md explains each):
-#: below it the measure is kept as a description, flagged in ``caveats`` and ``warnings``,
-#: and the Clark-Evans test gives no z-score or p-value.
-MIN_POINTS = {"clark_evans": 20, "kde": 10, "cores": 10}
-
-POINT_SCHEMA = "clustermap.point_measures/1"
 CLUSTER_SCHEMA = "clustermap.cluster_measures/1"
-
-Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -128,238 +114,6 @@ CLAIM_METHODS = {
 }
 
 
-def _json(value: Any) -> Any:
-    """Plain JSON types; NaN and infinities become None."""
-    if isinstance(value, dict):
-        return {str(k): _json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-@dataclass
-class PointAnalysis:
-    """Everything :func:`analyse_points` computed: the JSON summary and the layers behind it."""
-
-    summary: dict[str, Any]
-    surface: KDESurface | None = None
-    hexbins: gpd.GeoDataFrame | None = None
-    cores: DenseCores | None = None
-    warnings: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON-able summary (see the module doc for its keys); each caveat of a measure
-        on too few points is also a warning."""
-        caveats = [f"{key}: {text}" for key, text in self.summary.get("caveats", {}).items()]
-        return _json(
-            {"schema": POINT_SCHEMA, **self.summary, "warnings": [*self.warnings, *caveats]}
-        )
-
-
-def _lonlat(x: float, y: float, crs: pyproj.CRS) -> tuple[float, float]:
-    lon, lat = pyproj.Transformer.from_crs(crs, 4326, always_xy=True).transform(x, y)
-    return float(lon), float(lat)
-
-
-def analyse_points(
-    gdf: gpd.GeoDataFrame,
-    *,
-    area: AreaMethod | BaseGeometry | gpd.GeoDataFrame | gpd.GeoSeries = "hull",
-    buffer_m: float | None = None,
-    bandwidth: float | BandwidthRule = "scott",
-    kernel: Kernel = "gaussian",
-    cell_m: float | None = None,
-    grid_size: int = 512,
-    kde: bool = True,
-    hex_resolution: int | None = None,
-    cores: CoreMethod | None = None,
-    eps_m: float = 500.0,
-    min_samples: int = 5,
-    min_cluster_size: int = 5,
-    crs: Any = None,
-    progress: Progress | None = None,
-) -> PointAnalysis:
-    """Compute every density measure of a point set (see :func:`point_measures`).
-
-    ``progress`` is called with the name of each stage as it starts.
-    """
-    step = progress or (lambda _stage: None)
-    notes: list[str] = []
-    step("projecting")
-    metric = metric_crs(gdf, crs=crs)
-    points = site_points(gdf, crs=metric)
-    xy = xy_arrays(points)
-    n = len(xy)
-    step("study area")
-    region = study_area(points.to_frame("geometry"), area=area, buffer_m=buffer_m, crs=metric)
-    n_in = n
-    if region.method == "polygon":
-        n_in = int(shapely.covers(region.geometry, points.values).sum())
-    density = n_in / region.area_km2 if region.area_km2 > 0 else math.nan
-    if not region.area_km2 > 0:
-        notes.append(f"the study area ({region.method}) has no area: density undefined")
-    step("nearest neighbours")
-    mean_nn, expected, r, z, p = clark_evans_xy(xy, region.area_km2 * 1e6)
-    if n < 2:
-        notes.append("fewer than two points: no nearest-neighbour statistics")
-    summary: dict[str, Any] = {
-        "n_points": n,
-        "crs": metric.to_string(),
-        "area_method": region.method,
-        "area_km2": region.area_km2,
-        "n_points_in_area": n_in,
-        "sites_per_km2": density,
-        "mean_nn_distance_m": mean_nn,
-        "expected_mean_nn_distance_m": expected,
-        "clark_evans_r": r,
-        "clark_evans_z": z,
-        "clark_evans_p": p,
-        "kde": None,
-        "hexbins": None,
-        "cores": None,
-    }
-    caveats: dict[str, str] = {}
-    summary["caveats"] = caveats
-    if 2 <= n < MIN_POINTS["clark_evans"]:
-        caveats["clark_evans"] = (
-            f"{n} points, fewer than the {MIN_POINTS['clark_evans']} a Clark-Evans test needs: "
-            "R is descriptive only, no z-score or p-value"
-        )
-        summary["clark_evans_z"] = summary["clark_evans_p"] = None
-    analysis = PointAnalysis(summary=summary, warnings=notes)
-    if kde:
-        step("kernel density")
-        try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                surface = kde_surface_xy(
-                    xy,
-                    bandwidth=bandwidth,
-                    kernel=kernel,
-                    cell_m=cell_m,
-                    grid_size=grid_size,
-                    crs=metric,
-                )
-            notes.extend(str(w.message) for w in caught)
-        except ClustermapError as exc:
-            notes.append(f"no kernel density: {exc}")
-        else:
-            analysis.surface = surface
-            peak_lon, peak_lat = _lonlat(*surface.peak_xy, metric)
-            rows, cols = surface.shape
-            summary["kde"] = {
-                "kernel": surface.kernel,
-                "bandwidth_m": surface.bandwidth_m,
-                "bandwidth_rule": surface.bandwidth_rule,
-                "cell_m": surface.cell_m,
-                "rows": rows,
-                "cols": cols,
-                "peak_sites_per_km2": surface.peak_per_km2,
-                "peak_lon": peak_lon,
-                "peak_lat": peak_lat,
-                "integral_sites": surface.integral,
-            }
-            if n < MIN_POINTS["kde"]:
-                caveats["kde"] = (
-                    f"{n} points, fewer than the {MIN_POINTS['kde']} a density surface needs: "
-                    "it shows the kernel around each point, not a pattern"
-                )
-    if hex_resolution is not None:
-        step("hexagonal bins")
-        bins = hexbin_counts(points.to_frame("geometry"), resolution=hex_resolution)
-        analysis.hexbins = bins
-        summary["hexbins"] = {
-            "resolution": int(hex_resolution),
-            "n_cells": len(bins),
-            "max_count": int(bins["count"].max()) if len(bins) else 0,
-            "max_sites_per_km2": float(bins["sites_per_km2"].max()) if len(bins) else None,
-        }
-    if cores is not None:
-        step("dense cores")
-        found = dense_cores(
-            points.to_frame("geometry"),
-            method=cores,
-            eps_m=eps_m,
-            min_samples=min_samples,
-            min_cluster_size=min_cluster_size,
-            crs=metric,
-        )
-        analysis.cores = found
-        if n < MIN_POINTS["cores"]:
-            caveats["cores"] = (
-                f"{n} points, fewer than the {MIN_POINTS['cores']} dense cores need: any "
-                f"{min_samples} sites within {eps_m:g} m make a 'core'"
-            )
-        table = found.cores
-        centroids = table.geometry.centroid.to_crs(4326) if len(table) else None
-        summary["cores"] = {
-            "method": found.method,
-            "parameters": found.parameters,
-            "n_cores": len(table),
-            "n_noise": found.n_noise,
-            "cores": [
-                {
-                    "core": int(core),
-                    "n_sites": int(row["n_sites"]),
-                    "area_km2": float(row["area_km2"]),
-                    "sites_per_km2": float(row["sites_per_km2"]),
-                    "centroid_lon": float(centroids.loc[core].x) if centroids is not None else None,
-                    "centroid_lat": float(centroids.loc[core].y) if centroids is not None else None,
-                }
-                for core, row in table.iterrows()
-            ],
-        }
-    return analysis
-
-
-def point_measures(
-    gdf: gpd.GeoDataFrame,
-    *,
-    area: AreaMethod | BaseGeometry | gpd.GeoDataFrame | gpd.GeoSeries = "hull",
-    buffer_m: float | None = None,
-    bandwidth: float | BandwidthRule = "scott",
-    kernel: Kernel = "gaussian",
-    cell_m: float | None = None,
-    hex_resolution: int | None = None,
-    cores: CoreMethod | None = None,
-    eps_m: float = 500.0,
-    min_samples: int = 5,
-    crs: Any = None,
-) -> dict[str, Any]:
-    """Density and nearest-neighbour measures of any point dataset, as a JSON-able dict.
-
-    Parameters are those of :func:`geo.density.study_area`, :func:`geo.kde.kde_surface`,
-    :func:`geo.hexbins.hexbin_counts` (``hex_resolution``; none by default) and
-    :func:`geo.cores.dense_cores` (``cores``: none by default). Keys: see the module doc.
-
-    Examples
-    --------
-    >>> import geopandas as gpd
-    >>> pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy([4.37, 4.38, 4.39, 4.38],
-    ...                        [52.00, 51.99, 52.00, 52.01]), crs="EPSG:4326")
-    >>> m = point_measures(pts)
-    >>> m["n_points"], m["area_method"], m["crs"]
-    (4, 'hull', 'EPSG:32631')
-    """
-    return analyse_points(
-        gdf,
-        area=area,
-        buffer_m=buffer_m,
-        bandwidth=bandwidth,
-        kernel=kernel,
-        cell_m=cell_m,
-        hex_resolution=hex_resolution,
-        cores=cores,
-        eps_m=eps_m,
-        min_samples=min_samples,
-        crs=crs,
-    ).to_dict()
-
-
 def _claim(text: str, sides_as_of: Callable[[str], list[dict[str, Any]]]) -> dict[str, Any] | None:
     """Check the first claim found in ``text`` on the epicentre's sides at the claim's date
     (``sides_as_of(date)``), by each method of :data:`CLAIM_METHODS`. Edge to edge, a side
@@ -392,99 +146,52 @@ def _claim(text: str, sides_as_of: Callable[[str], list[dict[str, Any]]]) -> dic
     return None
 
 
-def cluster_measures(
-    registry: Any,
-    cluster_id: str,
-    *,
-    bandwidth: float | BandwidthRule = "scott",
-    kernel: Kernel = "gaussian",
-    cell_m: float | None = None,
-    hex_resolution: int | None = 9,
-    cores: CoreMethod | None = "dbscan",
-    eps_m: float = 500.0,
-    min_samples: int = 3,
-    crs: Any = None,
-    as_of: str | None = None,
-) -> dict[str, Any]:
-    """All measures of one registry cluster and its epicentres, as a JSON-able dict.
+@dataclass(frozen=True)
+class EpicentreAnalysis:
+    """One epicentre of a cluster: its geometry on the sites of the analysis' date."""
 
-    Sites of unknown location are skipped and listed in ``unlocated_sites``. Measures that
-    need more located sites than the cluster has are ``None``, with a note in ``warnings``.
-    Never raises for a small or partly located cluster; raises
-    :class:`~geo._errors.UnknownIdError` for an unknown id.
+    id: str
+    name: Any
+    geometry: EpicentreGeometry
+    absent_at_date: list[str]
+    missing: list[str]
+    claim: dict[str, Any] | None
 
-    Parameters
-    ----------
-    registry
-        A :class:`geo.registry.Registry`.
-    cluster_id
-        The cluster's id.
-    bandwidth, kernel, cell_m
-        Kernel density options (:func:`geo.kde.kde_surface`).
-    hex_resolution
-        H3 resolution of the hexagonal bins (``None`` for none).
-    cores, eps_m, min_samples
-        Dense-core options (:func:`geo.cores.dense_cores`); ``cores=None`` for none.
-    crs
-        Metric CRS (default UTM).
-    as_of
-        Only the sites that existed at this date (``YYYY[-MM[-DD]]``), e.g. ``"2016-10"``
-        for the note's configuration; default every site.
+
+@dataclass(frozen=True)
+class ClusterAnalysis:
+    """Everything measured on one registry cluster (see :func:`analyse_cluster`).
+
+    ``located`` are the sites with a location, ``places``/``groups`` their distinct places
+    (:func:`geo.proximity.distinct_places`, positions in ``located``), ``points`` the
+    analysis of the distinct places (``None`` when no site is located) and ``crs`` its
+    metric CRS.
     """
-    info = registry.cluster(cluster_id)
-    sites = registry.sites_of(cluster_id, as_of=as_of)
-    epicentres = registry.epicentres_of(cluster_id)
-    footprints = registry.footprints.geometry
-    has_geom = ~(sites.geometry.isna() | sites.geometry.is_empty)
-    located = sites[has_geom]
-    notes: list[str] = []
-    out: dict[str, Any] = {
-        "schema": CLUSTER_SCHEMA,
-        "cluster": {k: info.get(k) for k in ("id", "name", "city", "country")},
-        "as_of": as_of,
-        "n_sites": len(sites),
-        "n_sites_located": len(located),
-        "n_places": 0,
-        "unlocated_sites": [str(i) for i in sites.index[~has_geom]],
-        "density": None,
-        "sites": [],
-        "epicentres": [],
-    }
-    metric = None
-    if len(located):
-        metric = metric_crs(located, crs=crs)
-        centres = site_points(located, crs=metric)
-        places, groups = distinct_places(xy_arrays(centres))
-        distinct = located.iloc[places]
-        out["n_places"] = len(places)
-        if len(places) < len(located):
-            notes.append(
-                f"{len(located) - len(places)} located site(s) share a point with another "
-                f"site: density and nearest neighbours count {len(places)} distinct places"
-            )
-        analysis = analyse_points(
-            distinct,
-            bandwidth=bandwidth,
-            kernel=kernel,
-            cell_m=cell_m,
-            hex_resolution=hex_resolution,
-            cores=cores,
-            eps_m=eps_m,
-            min_samples=min_samples,
-            crs=metric,
-        )
-        density = analysis.to_dict()
-        density.pop("schema")
-        notes.extend(density.pop("warnings"))
-        out["density"] = density
-        nn = nearest_neighbours(distinct, k=1, crs=metric) if len(places) >= 2 else None
-        lonlat = centres.to_crs(4326)
-        place_of = {j: (place, group) for place, group in zip(places, groups, strict=True)
+
+    info: dict[str, Any]
+    as_of: str | None
+    sites: gpd.GeoDataFrame
+    located: gpd.GeoDataFrame
+    places: list[int]
+    groups: list[list[int]]
+    crs: pyproj.CRS | None
+    points: PointAnalysis | None
+    epicentres: list[EpicentreAnalysis]
+    warnings: list[str] = field(default_factory=list)
+
+    def _site_rows(self) -> list[dict[str, Any]]:
+        if self.points is None:
+            return []
+        located = self.located
+        nn = self.points.neighbours
+        lonlat = site_points(located, crs=self.crs).to_crs(4326)
+        place_of = {j: (place, group) for place, group in zip(self.places, self.groups, strict=True)
                     for j in group}  # fmt: skip
+        rows = []
         for j, (site_id, row) in enumerate(located.iterrows()):
             place, group = place_of[j]
             first = located.index[place]
-            out["sites"].append(
+            rows.append(
                 {
                     "id": str(site_id),
                     "name": row.get("name"),
@@ -497,31 +204,137 @@ def cluster_measures(
                     "nn_distance_m": None if nn is None else float(nn.loc[first, "distance_1_m"]),
                 }
             )
-    else:
-        notes.append("no site of this cluster is located: no measures")
-    epi_crs = crs if crs is not None else metric  # the CRS distance_methods names
-    for epi_id, row in epicentres.iterrows():
+        return rows
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-able measures (``schema: "clustermap.cluster_measures/1"``, see the
+        module doc for the keys)."""
+        notes = list(self.warnings)
+        density = None
+        if self.points is not None:
+            density = self.points.to_dict()
+            density.pop("schema")
+            notes += density.pop("warnings")
+        crs_name = self.crs.to_string() if self.crs is not None else "the UTM zone"
+        epicentres = []
+        for epi in self.epicentres:
+            entry = {"id": epi.id, "name": epi.name, **epi.geometry.to_dict()}
+            entry["absent_at_date"] = epi.absent_at_date
+            entry["missing"] = epi.missing
+            entry["distance_methods"] = {
+                key: text.format(crs=crs_name) for key, text in DISTANCE_METHODS.items()
+            }
+            entry["claim"] = epi.claim
+            epicentres.append(entry)
+            if epi.missing:
+                notes.append(
+                    f"epicentre {epi.id}: members without location: {', '.join(epi.missing)}"
+                )
+        return to_json(
+            {
+                "schema": CLUSTER_SCHEMA,
+                "cluster": {k: self.info.get(k) for k in ("id", "name", "city", "country")},
+                "as_of": self.as_of,
+                "n_sites": len(self.sites),
+                "n_sites_located": len(self.located),
+                "n_places": len(self.places),
+                "unlocated_sites": [
+                    str(i) for i in self.sites.index if i not in self.located.index
+                ],
+                "density": density,
+                "sites": self._site_rows(),
+                "epicentres": epicentres,
+                "warnings": notes,
+            }
+        )
+
+
+def _epicentres(
+    registry: Any, cluster_id: str, sites: gpd.GeoDataFrame, crs: pyproj.CRS | None
+) -> list[EpicentreAnalysis]:
+    """Each epicentre's geometry on ``sites``, its claim checked at the claim's date."""
+    footprints = registry.footprints.geometry
+    out = []
+    for epi_id, row in registry.epicentres_of(cluster_id).iterrows():
         members = [str(m) for m in row["members"]]
-        geometry = epicentre_geometry(sites, members, footprints=footprints, crs=epi_crs)
-        entry = {"id": str(epi_id), "name": row.get("name"), **geometry.to_dict()}
-        entry["absent_at_date"] = [m for m in members if m not in sites.index]
-        entry["missing"] = [m for m in geometry.missing if m in sites.index]
-        entry["distance_methods"] = {
-            key: text.format(crs=metric.to_string() if metric is not None else "the UTM zone")
-            for key, text in DISTANCE_METHODS.items()
-        }
+        geometry = epicentre_geometry(sites, members, footprints=footprints, crs=crs)
 
         def sides_as_of(date: str, members: list[str] = members) -> list[dict[str, Any]]:
             then = registry.sites_of(cluster_id, as_of=date)
-            found = epicentre_geometry(then, members, footprints=footprints, crs=epi_crs)
+            found = epicentre_geometry(then, members, footprints=footprints, crs=crs)
             return [asdict(side) for side in found.sides]
 
         text = " ".join(str(row.get(k) or "") for k in ("evidence", "description"))
-        entry["claim"] = _claim(text, sides_as_of)
-        if entry["missing"]:
-            notes.append(
-                f"epicentre {epi_id}: members without location: {', '.join(entry['missing'])}"
+        out.append(
+            EpicentreAnalysis(
+                id=str(epi_id),
+                name=row.get("name"),
+                geometry=geometry,
+                absent_at_date=[m for m in members if m not in sites.index],
+                missing=[m for m in geometry.missing if m in sites.index],
+                claim=_claim(text, sides_as_of),
             )
-        out["epicentres"].append(entry)
-    out["warnings"] = notes
-    return _json(out)
+        )
+    return out
+
+
+def analyse_cluster(
+    registry: Any,
+    cluster_id: str,
+    options: AnalysisOptions | None = None,
+    *,
+    as_of: str | None = None,
+) -> ClusterAnalysis:
+    """Every measure of one registry cluster and its epicentres, computed once.
+
+    Sites of unknown location are skipped (``unlocated_sites`` of the JSON); sites sharing
+    one point count as one place. Never raises for a small or partly located cluster.
+
+    Parameters
+    ----------
+    registry
+        A :class:`geo.registry.Registry`.
+    cluster_id
+        The cluster's id.
+    options
+        The analysis options (default :class:`~geo.options.AnalysisOptions`).
+    as_of
+        Only the sites that existed at this date (``YYYY[-MM[-DD]]``), e.g. ``"2016-10"``
+        for the note's configuration; default every site.
+
+    Raises
+    ------
+    UnknownIdError
+        For an unknown cluster id.
+    """
+    info = registry.cluster(cluster_id)
+    sites = registry.sites_of(cluster_id, as_of=as_of)
+    located = sites[~(sites.geometry.isna() | sites.geometry.is_empty)]
+    notes: list[str] = []
+    places: list[int] = []
+    groups: list[list[int]] = []
+    metric = points = None
+    if len(located):
+        metric = metric_crs(located)
+        places, groups = distinct_places(xy_arrays(site_points(located, crs=metric)))
+        if len(places) < len(located):
+            notes.append(
+                f"{len(located) - len(places)} located site(s) share a point with another "
+                f"site: density and nearest neighbours count {len(places)} distinct places"
+            )
+        points = analyse_points(located.iloc[places], options, crs=metric)
+    else:
+        notes.append("no site of this cluster is located: no measures")
+    epicentres = _epicentres(registry, cluster_id, sites, metric)
+    return ClusterAnalysis(
+        info=dict(info),
+        as_of=as_of,
+        sites=sites,
+        located=located,
+        places=places,
+        groups=groups,
+        crs=metric,
+        points=points,
+        epicentres=epicentres,
+        warnings=notes,
+    )

@@ -1,8 +1,8 @@
 """Map-ready geometry of the measures: everything a map draws, in EPSG:4326.
 
-The maths lives in :mod:`geo.density`, :mod:`geo.kde`, :mod:`geo.hexbins`,
-:mod:`geo.cores` and :mod:`geo.proximity`; this module only turns their results into
-GeoDataFrames (lon/lat) that a map layer can draw without computing anything: density
+Every layer is read from one analysis (:class:`geo.analysis.PointAnalysis`,
+:class:`geo.measures.ClusterAnalysis`): this module computes no measure again, it only
+turns their results into GeoDataFrames (lon/lat) that a map layer draws as they are: density
 bands, hexagons, dense cores, nearest-neighbour links, and each epicentre's polygon,
 sides (with their lengths) and minimum bounding circle.
 """
@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.analysis import PointAnalysis
 from geo.kde import kde_contours
-from geo.measures import analyse_points
+from geo.measures import ClusterAnalysis
 from geo.projection import metric_crs, site_points, xy_arrays
-from geo.proximity import epicentre_geometry, nearest_neighbours
 
 WGS84 = "EPSG:4326"
 
@@ -55,71 +55,37 @@ def _empty(columns: list[str]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs=WGS84)
 
 
-def point_overlays(
-    gdf: gpd.GeoDataFrame,
-    *,
-    hex_resolution: int = 9,
-    eps_m: float = 500.0,
-    min_samples: int = 3,
-    crs: Any = None,
-) -> Overlays:
-    """Density bands, hexagons, dense cores and nearest-neighbour links of points.
-
-    Parameters
-    ----------
-    gdf
-        Points (or footprints) in any CRS; rows without geometry are ignored.
-    hex_resolution
-        H3 resolution of the hexagons.
-    eps_m, min_samples
-        DBSCAN options of the dense cores.
-    crs
-        Metric CRS (default: UTM of the data).
-    """
-    located = gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)]
-    if located.empty:
-        return Overlays(
-            density_bands=_empty(["density_min_per_km2", "density_max_per_km2"]),
-            hexbins=_empty(["h3_cell", "count", "sites_per_km2"]),
-            cores=_empty(["core", "n_sites", "area_km2", "sites_per_km2"]),
-            nn_links=_empty(["from_id", "to_id", "distance_m"]),
-        )
-    metric = metric_crs(located, crs=crs)
-    analysis = analyse_points(
-        located,
-        hex_resolution=hex_resolution,
-        cores="dbscan",
-        eps_m=eps_m,
-        min_samples=min_samples,
-        crs=metric,
-    )
+def point_overlays(analysis: PointAnalysis | None) -> Overlays:
+    """Density bands, hexagons, dense cores and nearest-neighbour links of an analysis
+    (empty layers for ``None``: no located point)."""
+    bands = _empty(["density_min_per_km2", "density_max_per_km2"])
+    hexbins = _empty(["h3_cell", "count", "sites_per_km2"])
+    cores = _empty(["core", "n_sites", "area_km2", "sites_per_km2"])
+    if analysis is None:
+        return Overlays(density_bands=bands, hexbins=hexbins, cores=cores, nn_links=_nn_links(None))
     if analysis.surface is not None:
         bands = kde_contours(analysis.surface).to_crs(WGS84)
-    else:
-        bands = _empty(["density_min_per_km2", "density_max_per_km2"])
-    hexbins = analysis.hexbins if analysis.hexbins is not None else _empty(["h3_cell"])
+    if analysis.hexbins is not None:
+        hexbins = analysis.hexbins.to_crs(WGS84)
     if analysis.cores is not None and len(analysis.cores.cores):
         cores = analysis.cores.cores.reset_index().to_crs(WGS84)
-    else:
-        cores = _empty(["core", "n_sites", "area_km2", "sites_per_km2"])
     return Overlays(
         density_bands=bands,
-        hexbins=hexbins.to_crs(WGS84),
+        hexbins=hexbins,
         cores=cores,
-        nn_links=_nn_links(located, metric),
-        hex_resolution=hex_resolution,
-        caveats=dict(analysis.summary["caveats"]),
+        nn_links=_nn_links(analysis),
+        hex_resolution=analysis.options.hex_res,
+        caveats=dict(analysis.caveats),
     )
 
 
-def _nn_links(gdf: gpd.GeoDataFrame, metric: Any) -> gpd.GeoDataFrame:
+def _nn_links(analysis: PointAnalysis | None) -> gpd.GeoDataFrame:
     """One line from each point to its nearest neighbour (pairs drawn once)."""
-    if len(gdf) < 2:
+    if analysis is None or analysis.neighbours is None:
         return _empty(["from_id", "to_id", "distance_m"])
-    table = nearest_neighbours(gdf, k=1, crs=metric)
-    centres = site_points(gdf, crs=metric).to_crs(WGS84)
+    centres = analysis.points.to_crs(WGS84)
     rows, lines, seen = [], [], set()
-    for site, row in table.iterrows():
+    for site, row in analysis.neighbours.iterrows():
         other = row["neighbour_1"]
         key = frozenset((site, other))
         if key in seen or pd.isna(other):
@@ -131,50 +97,35 @@ def _nn_links(gdf: gpd.GeoDataFrame, metric: Any) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(rows, geometry=lines, crs=WGS84)
 
 
-def cluster_overlays(
-    registry: Any, cluster_id: str, *, hex_resolution: int = 9, as_of: str | None = None
-) -> Overlays:
-    """Every overlay of a registry cluster, epicentres included, for its sites as of
-    ``as_of`` (``YYYY[-MM[-DD]]``; default every site).
+def cluster_overlays(analysis: ClusterAnalysis) -> Overlays:
+    """Every overlay of an analysed registry cluster, epicentres included.
 
-    Raises :class:`geo._errors.UnknownIdError` for an unknown cluster.
+    Density, hexagons, cores and links are those of the cluster's distinct places (sites
+    sharing a point are one place, as in its measures).
     """
-    sites = registry.sites_of(cluster_id, as_of=as_of)
-    overlays = point_overlays(sites, hex_resolution=hex_resolution)
-    _add_epicentres(
-        overlays,
-        sites,
-        registry.epicentres_of(cluster_id),
-        footprints=registry.footprints.geometry,
-    )
+    overlays = point_overlays(analysis.points)
+    _add_epicentres(overlays, analysis)
     return overlays
 
 
-def _add_epicentres(
-    overlays: Overlays,
-    sites: gpd.GeoDataFrame,
-    epicentres: pd.DataFrame,
-    *,
-    footprints: gpd.GeoSeries | None = None,
-) -> None:
+def _add_epicentres(overlays: Overlays, analysis: ClusterAnalysis) -> None:
     """Each drawable epicentre as what its distinct places make: a point, a segment or a
     polygon (``shape``), with its sides and, for a segment or a polygon, its minimum
     bounding circle. An epicentre without a located member is not drawn."""
     shapes, sides, circles = [], [], []
-    for epi_id, row in epicentres.iterrows():
-        geometry = epicentre_geometry(sites, list(row["members"]), footprints=footprints)
-        if geometry.shape == "none":
+    for epi in analysis.epicentres:
+        geometry = epi.geometry
+        if geometry.shape == "none" or analysis.crs is None:
             continue
-        located = sites.loc[geometry.located]
-        metric = metric_crs(located)
-        centres_m = site_points(located, crs=metric)
+        metric = analysis.crs
+        centres_m = site_points(analysis.sites.loc[geometry.located], crs=metric)
         centres = centres_m.to_crs(WGS84)
         xy = shapely.multipoints(xy_arrays(centres_m))
         drawn = gpd.GeoSeries([shapely.convex_hull(xy)], crs=metric).to_crs(WGS84)
         shapes.append(
             {
-                "epicentre": str(epi_id),
-                "name": row["name"],
+                "epicentre": epi.id,
+                "name": epi.name,
                 "shape": geometry.shape,
                 "perimeter_m": geometry.perimeter_m,
                 "area_km2": geometry.area_km2,
@@ -185,7 +136,7 @@ def _add_epicentres(
             a, b = centres.loc[side.a], centres.loc[side.b]
             sides.append(
                 {
-                    "epicentre": str(epi_id),
+                    "epicentre": epi.id,
                     "a": side.a,
                     "b": side.b,
                     "length_m": side.centre_m,
@@ -197,7 +148,7 @@ def _add_epicentres(
             circle = gpd.GeoSeries([shapely.minimum_bounding_circle(xy)], crs=metric)
             circles.append(
                 {
-                    "epicentre": str(epi_id),
+                    "epicentre": epi.id,
                     "radius_m": geometry.min_bounding_radius_m,
                     "geometry": circle.to_crs(WGS84).iloc[0],
                 }

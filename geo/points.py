@@ -30,7 +30,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import geopandas as gpd
 import numpy as np
@@ -46,6 +46,7 @@ from geo.projection import parse_crs
 __all__ = [
     "LAT_NAMES",
     "LON_NAMES",
+    "ReadOptions",
     "points_from_frame",
     "read_points",
     "read_points_bytes",
@@ -70,19 +71,22 @@ _Y_NAMES = ("y", "northing", "coord_y", "y_coord")
 _MAX_ROWS_LISTED = 5
 
 
-def read_points(
-    path: str | Path,
-    *,
-    lat: str | None = None,
-    lon: str | None = None,
-    x: str | None = None,
-    y: str | None = None,
-    crs: Any = None,
-    drop_invalid: bool = False,
-    layer: str | None = None,
-    max_points: int | None = None,
-    max_bytes: int | None = None,
-) -> gpd.GeoDataFrame:
+class ReadOptions(TypedDict, total=False):
+    """How to read a point file: the keyword options of :func:`read_points` and
+    :func:`read_points_bytes`, each optional (documented in :func:`read_points`)."""
+
+    lat: str | None
+    lon: str | None
+    x: str | None
+    y: str | None
+    crs: Any
+    drop_invalid: bool
+    layer: str | None
+    max_points: int | None
+    max_bytes: int | None
+
+
+def read_points(path: str | Path, **options: Unpack[ReadOptions]) -> gpd.GeoDataFrame:
     """Read a point file in any supported format and CRS.
 
     The format comes from the file's content (see :mod:`geo._formats`), never its name.
@@ -92,6 +96,8 @@ def read_points(
     path
         A CSV (any name), GeoJSON, GeoPackage, shapefile (``.shp`` with its sidecar files,
         or zipped), FlatGeobuf or GeoParquet file.
+    **options
+        The keys of :class:`ReadOptions`, each optional:
     lat, lon
         Names of the latitude / longitude columns of a CSV (default: detected by name).
     x, y
@@ -126,24 +132,11 @@ def read_points(
         If the column or CRS options contradict each other.
     """
     kind, source = load(Path(path))
-    options = {"lat": lat, "lon": lon, "x": x, "y": y, "crs": crs, "drop_invalid": drop_invalid}
-    limits = {"max_points": max_points, "max_bytes": max_bytes}
-    return _read(source, kind=kind, name=str(path), layer=layer, limits=limits, **options)
+    return _read(source, kind=kind, name=str(path), options=options)
 
 
 def read_points_bytes(
-    data: bytes,
-    *,
-    filename: str,
-    lat: str | None = None,
-    lon: str | None = None,
-    x: str | None = None,
-    y: str | None = None,
-    crs: Any = None,
-    drop_invalid: bool = False,
-    layer: str | None = None,
-    max_points: int | None = None,
-    max_bytes: int | None = None,
+    data: bytes, *, filename: str, **options: Unpack[ReadOptions]
 ) -> gpd.GeoDataFrame:
     """Read point data held in memory, e.g. an uploaded file.
 
@@ -154,9 +147,7 @@ def read_points_bytes(
     if kind == "shp":
         msg = f"{filename}: upload a shapefile as a .zip holding its .shp, .shx, .dbf and .prj"
         raise InputDataError(msg)
-    options = {"lat": lat, "lon": lon, "x": x, "y": y, "crs": crs, "drop_invalid": drop_invalid}
-    limits = {"max_points": max_points, "max_bytes": max_bytes}
-    return _read(data, kind=kind, name=filename, layer=layer, limits=limits, **options)
+    return _read(data, kind=kind, name=filename, options=options)
 
 
 def points_from_frame(
@@ -192,22 +183,16 @@ def points_from_frame(
 # --------------------------------------------------------------------------- internals
 
 
-def _read(
-    source: Path | bytes,
-    *,
-    kind: Kind,
-    name: str,
-    layer: str | None,
-    limits: dict[str, int | None],
-    lat: str | None,
-    lon: str | None,
-    x: str | None,
-    y: str | None,
-    crs: Any,
-    drop_invalid: bool,
-) -> gpd.GeoDataFrame:
-    """Read ``source`` (bytes, or the path of a shapefile) with the one reader of ``kind``;
-    ``limits`` holds ``max_points`` and ``max_bytes``."""
+def _read(source: Path | bytes, *, kind: Kind, name: str, options: ReadOptions) -> gpd.GeoDataFrame:
+    """Read ``source`` (bytes, or the path of a shapefile) with the one reader of ``kind``."""
+    unknown = set(options) - set(ReadOptions.__annotations__)
+    if unknown:
+        msg = f"unknown read option(s): {', '.join(sorted(unknown))}"
+        raise TypeError(msg)
+    lat, lon = options.get("lat"), options.get("lon")
+    x, y = options.get("x"), options.get("y")
+    crs, drop_invalid = options.get("crs"), bool(options.get("drop_invalid", False))
+    limits = {"max_points": options.get("max_points"), "max_bytes": options.get("max_bytes")}
     if kind == "csv" and isinstance(source, bytes):
         frame = read_csv_bytes(source, name=name, max_rows=limits["max_points"])
         return points_from_frame(
@@ -216,7 +201,7 @@ def _read(
     if any(v is not None for v in (lat, lon, x, y)):
         msg = "--lat/--lon/--x/--y apply to CSV files only; vector files carry their geometry"
         raise ParameterError(msg)
-    gdf = read_vector(source, kind=kind, name=name, layer=layer, **limits)
+    gdf = read_vector(source, kind=kind, name=name, layer=options.get("layer"), **limits)
     return _points_from_geodataframe(gdf, crs=crs, drop_invalid=drop_invalid, source=name)
 
 

@@ -7,12 +7,16 @@ metres that the user names) or along geodesics on the WGS 84 ellipsoid (:class:`
 
 from __future__ import annotations
 
+import functools
+import math
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pyproj
 import shapely
+from pyproj.aoi import AreaOfInterest
+from pyproj.database import query_utm_crs_info
 
 from geo._errors import InputDataError, ParameterError, clip, quote
 
@@ -90,6 +94,8 @@ def metric_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries, *, crs: Any = None) -> pyp
     west, _, east, _ = lonlat.total_bounds
     centre_lon, centre_lat = _centre(lonlat)
     if east - west <= 180 and -80 <= centre_lat <= 84:
+        if located.crs.equals(_WGS84):
+            return _utm_crs(lonlat)
         return pyproj.CRS.from_user_input(located.estimate_utm_crs())
     # Around a pole UTM is undefined, and across the antimeridian the bounds' centre is on
     # the wrong side of the Earth: an equal-area azimuthal projection centred on the data
@@ -97,6 +103,32 @@ def metric_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries, *, crs: Any = None) -> pyp
     return pyproj.CRS.from_proj4(
         f"+proj=laea +lat_0={centre_lat:.6f} +lon_0={centre_lon:.6f} +datum=WGS84 +units=m"
     )
+
+
+def _utm_crs(lonlat: gpd.GeoSeries) -> pyproj.CRS:
+    """The UTM zone :meth:`~geopandas.GeoSeries.estimate_utm_crs` gives for lon/lat
+    geometries, whose database query (about 50 ms) is made once per zone.
+
+    geopandas takes the zone whose area of use holds the centre of the bounds. Strictly
+    inside a 6° band and off the equator, that is the band's zone, the same for every
+    point of it; on a band's edge or the equator (two zones touch) it asks geopandas.
+    """
+    minx, miny, maxx, maxy = lonlat.total_bounds
+    x, y = float(np.mean([minx, maxx])), float(np.mean([miny, maxy]))
+    if -180 < x < 180 and -80 < y < 84 and y != 0 and (x + 180) % 6 != 0:
+        return _utm_band(math.floor((x + 180) / 6), north=y > 0)
+    return pyproj.CRS.from_user_input(lonlat.estimate_utm_crs())
+
+
+@functools.cache
+def _utm_band(band: int, *, north: bool) -> pyproj.CRS:
+    """The WGS 84 UTM zone of the 6° ``band`` (0 from 180° W), north or south of the
+    equator: the database's answer for a point inside it."""
+    lon, lat = band * 6 - 180 + 3.0, 42.0 if north else -40.0
+    (info, *_) = query_utm_crs_info(
+        datum_name="WGS 84", area_of_interest=AreaOfInterest(lon, lat, lon, lat)
+    )
+    return pyproj.CRS.from_epsg(info.code)
 
 
 def _centre(lonlat: gpd.GeoSeries) -> tuple[float, float]:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from geo.measures import cluster_measures
+from geo.measures import analyse_cluster
 from geo.network import import_network
 from tests.conftest import DATA
 from tests.network_fixtures import DELFT_GRAPHML
@@ -20,7 +20,7 @@ from webmap.params import Param, parse_params
 def test_measures_are_the_json_of_the_measures_command(client: Any, registry: Any) -> None:
     response = client.get("/api/clusters/delft/measures")
     assert response.status_code == 200
-    expected = json.loads(json.dumps(cluster_measures(registry, "delft"), default=str))
+    expected = json.loads(json.dumps(analyse_cluster(registry, "delft").to_dict(), default=str))
     assert response.get_json() == expected
     assert response.get_json()["schema"] == "clustermap.cluster_measures/1"
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from geo.network import epicentre_paths
+from geo.network import ClusterNetwork
 from tests.conftest import DATA, LiveServer
 from webmap import create_app
 
@@ -56,7 +56,7 @@ def test_layers_draw_their_geometry(
     labels = page.page.locator(".cm-side-label").all_inner_texts()
     assert sorted(labels) == ["1,313 m", "1,352 m", "115 m"]
     walk = page.page.locator(".cm-walk-label").all_inner_texts()
-    paths = epicentre_paths("delft", cache_dir=delft_network_cache)
+    paths = ClusterNetwork("delft", cache_dir=delft_network_cache).paths()
     assert sorted(walk) == sorted(f"{m:.0f} min" for m in paths["walk_minutes"])
     assert page.page.locator("path.cm-walk-path").count() >= 3
     attribution = page.page.locator(".leaflet-control-attribution").inner_text()

@@ -13,7 +13,7 @@ import pytest
 from pyproj import Geod
 
 from geo.compare import comparison_table
-from geo.network import epicentre_distances
+from geo.network import ClusterNetwork
 from tests.conftest import DATA, LiveServer, wait_until
 from tests.test_browser_xss import PAYLOADS, hostile_registry  # noqa: F401 (a fixture)
 from webmap import create_app
@@ -44,7 +44,7 @@ def test_table_lists_every_cluster_with_its_measures(registry: Any, tmp_path: Pa
     # the longest side of the triangle: the Aula to YES!Delft, geodesic
     (lon1, lat1), (lon2, lat2) = _point(registry, "tu-delft-campus"), _point(registry, "yes-delft")
     assert delft["longest_side_m"] == pytest.approx(GEOD.inv(lon1, lat1, lon2, lat2)[2], rel=1e-9)
-    table, _ = epicentre_distances("delft", registry=registry, cache_dir=tmp_path)
+    table, _ = ClusterNetwork("delft", registry=registry, cache_dir=tmp_path).distances()
     assert delft["walk_minutes_max"] == pytest.approx(table["walk_minutes"].max())
     assert rows["saint-etienne"]["walk_minutes_max"] is None  # no street network
     assert rows["durapole"]["n_located"] == 0 and rows["durapole"]["sites_per_km2"] is None

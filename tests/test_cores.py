@@ -49,7 +49,7 @@ def test_each_core_polygon_holds_its_members_and_reports_its_density() -> None:
 
 def test_hdbscan_labels_equal_scikit_learn() -> None:
     xy = _xy(1)
-    result = dense_cores(_gdf(xy), method="hdbscan", min_cluster_size=10, min_samples=5)
+    result = dense_cores(_gdf(xy), method="hdbscan", eps_m=500, min_cluster_size=10, min_samples=5)
     expected = HDBSCAN(min_cluster_size=10, min_samples=5, copy=True).fit_predict(xy)
     np.testing.assert_array_equal(result.labels.to_numpy(dtype=int), expected)
 
@@ -67,6 +67,6 @@ def test_two_member_core_gets_an_area_and_missing_sites_get_na() -> None:
 def test_bad_parameters() -> None:
     gdf = _gdf(_xy())
     with pytest.raises(ParameterError, match="eps_m"):
-        dense_cores(gdf, eps_m=0)
+        dense_cores(gdf, eps_m=0, min_samples=3)
     with pytest.raises(ParameterError, match="method"):
-        dense_cores(gdf, method="kmeans")  # type: ignore[arg-type]
+        dense_cores(gdf, method="kmeans", eps_m=500, min_samples=3)  # type: ignore[arg-type]

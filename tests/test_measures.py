@@ -4,22 +4,32 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pyproj
 import pytest
 
-from geo.measures import (
-    CLUSTER_SCHEMA,
-    MIN_POINTS,
-    POINT_SCHEMA,
-    cluster_measures,
-    point_measures,
-)
+from geo.analysis import analyse_points
+from geo.measures import CLUSTER_SCHEMA, MIN_POINTS, POINT_SCHEMA, analyse_cluster
+from geo.options import AnalysisOptions
 from geo.registry import Registry, load_registry
 
 GEOD = pyproj.Geod(ellps="WGS84")
+NO_LAYERS = AnalysisOptions(hex_res=None, cores=None)
+
+
+def cluster_measures(
+    registry: Registry,
+    cluster_id: str,
+    options: AnalysisOptions | None = None,
+    *,
+    as_of: str | None = None,
+) -> dict[str, Any]:
+    return analyse_cluster(registry, cluster_id, options, as_of=as_of).to_dict()
+
+
 POINT_KEYS = {
     "schema",
     "n_points",
@@ -93,13 +103,12 @@ def test_the_claim_is_checked_on_the_sites_of_the_note_whatever_the_date(
             feature["properties"]["valid_from"] = "2020"
     path.write_text(json.dumps(data), encoding="utf-8")
     moved = load_registry(registry_copy)
-    (today,) = cluster_measures(moved, "delft", hex_resolution=None, cores=None)["epicentres"]
+    (today,) = cluster_measures(moved, "delft", NO_LAYERS)["epicentres"]
     assert today["shape"] == "polygon" and len(today["sides"]) == 3
     claim = today["claim"]
     assert claim["as_of"] == "2016-10"  # YES!Delft did not exist then: one side only
     assert claim["methods"]["centre_to_centre"]["n_sides"] == 1
-    (then,) = cluster_measures(moved, "delft", as_of="2016-10", hex_resolution=None,
-                               cores=None)["epicentres"]  # fmt: skip
+    (then,) = cluster_measures(moved, "delft", NO_LAYERS, as_of="2016-10")["epicentres"]
     assert then["absent_at_date"] == ["yes-delft"] and then["missing"] == []
     assert then["claim"] == claim
 
@@ -152,7 +161,7 @@ def test_cluster_measures_skip_and_report_unlocated_sites(registry: Registry) ->
 
 def test_every_registry_cluster_measures_without_error(registry: Registry) -> None:
     for cluster_id in registry.clusters.index:
-        result = cluster_measures(registry, cluster_id, hex_resolution=None, cores=None)
+        result = cluster_measures(registry, cluster_id, NO_LAYERS)
         json.dumps(result, allow_nan=False)
         assert result["cluster"]["id"] == cluster_id
 
@@ -161,7 +170,7 @@ def test_point_measures_keys_and_values_agree_with_the_parts() -> None:
     rng = np.random.default_rng(0)
     xy = rng.uniform(0, 3000, (300, 2)) + np.array([500_000, 5_760_000])
     gdf = gpd.GeoDataFrame(geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs="EPSG:32631")
-    m = point_measures(gdf.to_crs(4326), hex_resolution=8, cores="dbscan", eps_m=200)
+    m = analyse_points(gdf.to_crs(4326), AnalysisOptions(hex_res=8, eps_m=200)).to_dict()
     assert set(m) == POINT_KEYS
     assert m["schema"] == POINT_SCHEMA
     assert m["crs"] == "EPSG:32631"
@@ -176,7 +185,7 @@ def test_point_measures_keys_and_values_agree_with_the_parts() -> None:
 
 def test_point_measures_on_one_point_give_nulls_and_warnings() -> None:
     gdf = gpd.GeoDataFrame(geometry=gpd.points_from_xy([4.38], [52.0]), crs="EPSG:4326")
-    m = point_measures(gdf)
+    m = analyse_points(gdf).to_dict()
     assert m["n_points"] == 1
     assert m["sites_per_km2"] is None
     assert m["clark_evans_r"] is None
@@ -209,5 +218,5 @@ def test_the_thresholds_are_where_the_docs_say(registry: Registry) -> None:
     n = MIN_POINTS["clark_evans"]
     xy = rng.uniform(0, 2000, (n, 2)) + np.array([500_000, 5_760_000])
     gdf = gpd.GeoDataFrame(geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs="EPSG:32631")
-    assert point_measures(gdf)["clark_evans_p"] is not None  # at the threshold: a test
-    assert point_measures(gdf.iloc[: n - 1])["clark_evans_p"] is None
+    assert analyse_points(gdf).to_dict()["clark_evans_p"] is not None  # at the threshold: a test
+    assert analyse_points(gdf.iloc[: n - 1]).to_dict()["clark_evans_p"] is None

@@ -17,10 +17,9 @@ from click.testing import CliRunner
 
 from geo.network import (
     OSM_ATTRIBUTION,
+    ClusterNetwork,
     StreetEngine,
     cluster_engine,
-    epicentre_isochrones,
-    epicentre_paths,
     has_network,
     isochrones,
     read_graph_file,
@@ -114,14 +113,14 @@ def test_isochrones_are_nested_with_areas(delft_engine: StreetEngine) -> None:
 
 
 def test_map_layers_for_the_triangle(delft_cache: Path) -> None:
-    paths = epicentre_paths("delft", cache_dir=delft_cache)
+    paths = ClusterNetwork("delft", cache_dir=delft_cache).paths()
     assert paths.crs.equals(4326)
     assert len(paths) == 3
     assert set(paths["from_site"]) | set(paths["to_site"]) == TRIANGLE
     assert (paths.geometry.geom_type == "LineString").all()
     assert (paths["walk_minutes"] > 0).all()
     assert paths.attrs["attribution"] == OSM_ATTRIBUTION
-    iso = epicentre_isochrones("delft", cache_dir=delft_cache)
+    iso = ClusterNetwork("delft", cache_dir=delft_cache).isochrones()
     assert iso.crs.equals(4326)
     assert list(iso["minutes"]) == [5, 10, 15]
     assert set(iso["epicentre"]) == {"delft-triangle"}

@@ -81,3 +81,16 @@ def test_metric_crs_keeps_distances_true_across_the_antimeridian_and_at_the_pole
     for i, j in ((0, 1), (1, 2), (0, 2)):
         expected = geod.inv(lons[i], lats[i], lons[j], lats[j])[2]
         assert metric.iloc[i].distance(metric.iloc[j]) == pytest.approx(expected, rel=1e-3)
+
+
+def test_metric_crs_is_the_zone_geopandas_estimates_on_band_edges_and_inside() -> None:
+    rng = np.random.default_rng(7)
+    centres = [(float(x), float(y)) for x, y in rng.uniform((-179, -79), (179, 83), (60, 2))]
+    for edge in (-174.0, -6.0, 0.0, 6.0, 174.0):  # two zones touch on a band's edge ...
+        centres += [(edge, 45.0), (np.nextafter(edge, -180), 45.0), (edge + 1e-9, -45.0)]
+    centres += [(4.4, 0.0), (4.4, 1e-9), (4.4, -1e-9)]  # ... and on the equator
+    for x, y in centres:
+        pair = gpd.GeoSeries(gpd.points_from_xy([x - 0.01, x + 0.01], [y - 0.01, y + 0.01]))
+        pair = pair.set_crs(4326)
+        expected = pyproj.CRS.from_user_input(pair.estimate_utm_crs())
+        assert metric_crs(pair).equals(expected), (x, y)

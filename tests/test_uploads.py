@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from geo.measures import point_measures
+from geo.analysis import analyse_points
 from geo.points import read_points_bytes
 from tests.conftest import DATA
 from webmap import create_app
@@ -54,7 +54,7 @@ def test_french_csv_gives_the_measures_of_the_cli_loader(client: Any) -> None:
     response = client.post("/api/analyze", data=data, content_type="text/csv")
     assert response.status_code == 201, response.get_data(as_text=True)
     body = response.get_json()
-    expected = point_measures(read_points_bytes(data, filename="upload.csv"))
+    expected = analyse_points(read_points_bytes(data, filename="upload.csv")).to_dict()
     assert body["density"]["n_points"] == 60
     assert body["density"]["sites_per_km2"] == pytest.approx(expected["sites_per_km2"])
     assert body["density"]["clark_evans_r"] == pytest.approx(expected["clark_evans_r"])

@@ -7,38 +7,18 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from geo._errors import ClustermapError, ParameterError
+from geo.options import AnalysisOptions
 from geo.registry import Registry
 from webmap.api import GEOJSON, ApiResponse, from_exception
 from webmap.caching import LruCache
+from webmap.option_params import api_param
 from webmap.params import Param, parse_params
 from webmap.workpool import Runner, run_inline
 
-HEX_RES = Param(
-    "hex_res",
-    "integer",
-    "H3 resolution of the hexagonal bins (9 is about 0.1 km²).",
-    default=9,
-    minimum=0,
-    maximum=15,
-)
 MEASURES_PARAMS = (
-    HEX_RES,
-    Param(
-        "eps",
-        "number",
-        "DBSCAN radius of the dense cores, metres.",
-        default=500.0,
-        minimum=1.0,
-        maximum=50_000.0,
-    ),
-    Param(
-        "min_samples",
-        "integer",
-        "DBSCAN minimum samples of a dense core.",
-        default=3,
-        minimum=1,
-        maximum=1000,
-    ),
+    api_param("hex_res", "hex_res"),
+    api_param("eps_m", "eps"),
+    api_param("min_samples", "min_samples"),
     Param(
         "as_of",
         "string",
@@ -50,38 +30,10 @@ MEASURES_PARAMS = (
 MAX_WEB_KDE_CELLS = 2_000_000
 
 DENSITY_PARAMS = (
-    Param(
-        "bandwidth",
-        "number",
-        "Kernel bandwidth in metres (standard deviation for the "
-        "gaussian kernel, support radius otherwise) or a rule of thumb.",
-        default="scott",
-        minimum=1.0,
-        maximum=100_000.0,
-        choices=("scott", "silverman"),
-    ),
-    Param(
-        "cell",
-        "number",
-        "Grid cell size, metres (default: 512 cells on the longest side).",
-        minimum=1.0,
-        maximum=100_000.0,
-    ),
-    Param(
-        "kernel",
-        "string",
-        "Kernel shape.",
-        default="gaussian",
-        choices=("gaussian", "quartic", "epanechnikov"),
-    ),
-    Param(
-        "hex_res",
-        "integer",
-        "H3 resolution of the hexagonal bins.",
-        default=9,
-        minimum=0,
-        maximum=15,
-    ),
+    api_param("bandwidth", "bandwidth"),
+    api_param("cell_m", "cell"),
+    api_param("kernel", "kernel"),
+    api_param("hex_res", "hex_res"),
 )
 
 ISOCHRONE_PARAMS = (
@@ -110,22 +62,21 @@ def measures(
 
     ``run`` runs the computation of a result missing from ``cache`` (the app's work pool).
     """
-    from geo.measures import cluster_measures
+    from geo.measures import analyse_cluster
 
     try:
         registry.cluster(cluster_id)
         opts = parse_params(MEASURES_PARAMS, args)
+        options = AnalysisOptions(
+            eps_m=float(opts["eps"]), min_samples=int(opts["min_samples"]), hex_res=opts["hex_res"]
+        )
         key = ("measures", cluster_id, tuple(sorted(opts.items())), registry.version)
         body = cache.get_or_compute(
             key,
             lambda: quietly(
-                cluster_measures,
-                registry,
-                cluster_id,
-                eps_m=float(opts["eps"]),
-                min_samples=int(opts["min_samples"]),
-                hex_resolution=int(opts["hex_res"]),
-                as_of=opts["as_of"],
+                lambda: analyse_cluster(
+                    registry, cluster_id, options, as_of=opts["as_of"]
+                ).to_dict()
             ),
             run=run,
         )
@@ -171,6 +122,18 @@ def check_kde_grid(points: Any, opts: Mapping[str, Any]) -> None:
         raise ParameterError(msg)
 
 
+def web_options(opts: Mapping[str, Any]) -> AnalysisOptions:
+    """The analysis options of a density request (:data:`DENSITY_PARAMS`). A web request
+    computes no dense cores: DBSCAN on an upload of many close points is unbounded work."""
+    return AnalysisOptions(
+        bandwidth=opts["bandwidth"],
+        kernel=opts["kernel"],
+        cell_m=None if opts["cell"] is None else float(opts["cell"]),
+        hex_res=opts["hex_res"],
+        cores=None,
+    )
+
+
 def _frame_features(frame: Any, layer: str) -> list[dict[str, Any]]:
     import json
 
@@ -193,8 +156,8 @@ def density_layers(points: Any, opts: Mapping[str, Any]) -> dict[str, Any]:
     ``density_max_per_km2``) or ``"hexbin"`` (``h3_cell``, ``count``, ``area_km2``,
     ``sites_per_km2``). The collection's ``kde`` and ``hexbins`` members summarise them.
     """
+    from geo.analysis import analyse_points
     from geo.kde import kde_contours
-    from geo.measures import analyse_points
 
     check_kde_grid(points, opts)
     if len(points) == 0:
@@ -205,14 +168,7 @@ def density_layers(points: Any, opts: Mapping[str, Any]) -> dict[str, Any]:
             "hexbins": None,
             "warnings": ["no located point: no density"],
         }
-    analysis = quietly(
-        analyse_points,
-        points,
-        bandwidth=opts["bandwidth"],
-        kernel=opts["kernel"],
-        cell_m=None if opts.get("cell") is None else float(opts["cell"]),
-        hex_resolution=opts.get("hex_res"),
-    )
+    analysis = quietly(analyse_points, points, web_options(opts))
     summary = analysis.to_dict()
     features: list[dict[str, Any]] = []
     if analysis.surface is not None:
@@ -264,7 +220,7 @@ def isochrones(
     cluster (``clustermap network fetch|import``). ``run`` runs the computation of a
     result missing from ``cache`` (the app's work pool).
     """
-    from geo.network import epicentre_isochrones, network_info, to_geojson
+    from geo.network import ClusterNetwork, network_info, to_geojson
 
     try:
         registry.cluster(cluster_id)
@@ -276,11 +232,9 @@ def isochrones(
             key,
             lambda: to_geojson(
                 quietly(
-                    epicentre_isochrones,
-                    cluster_id,
-                    minutes=minutes,
-                    registry=registry,
-                    cache_dir=cache_dir,
+                    lambda: ClusterNetwork(
+                        cluster_id, registry=registry, cache_dir=cache_dir
+                    ).isochrones(minutes=minutes)
                 )
             ),
             run=run,

@@ -8,7 +8,7 @@ from typing import Any
 
 from geo._errors import ClustermapError, ParameterError, clip
 from webmap.api import JSON, ApiResponse, error, from_exception
-from webmap.api_measures import DENSITY_PARAMS, check_kde_grid, quietly
+from webmap.api_measures import DENSITY_PARAMS, check_kde_grid, quietly, web_options
 from webmap.params import Param, parse_params
 from webmap.uploads import Analysis, AnalysisStore
 
@@ -28,14 +28,7 @@ ANALYZE_PARAMS = (
         "Drop rows with missing or out-of-range coordinates instead of refusing the file.",
         default=False,
     ),
-    *DENSITY_PARAMS[:3],
-    Param(
-        "hex_res",
-        "integer",
-        "H3 resolution of the hexagonal bins (none by default).",
-        minimum=0,
-        maximum=15,
-    ),
+    *DENSITY_PARAMS,
 )
 
 #: Points drawn on an upload's map (a random sample beyond this).
@@ -73,14 +66,12 @@ def _upload_name(fmt: str | None, filename: str | None, content_type: str | None
     raise ParameterError(msg)
 
 
-def _proximity(points: Any) -> dict[str, Any]:
-    """Nearest-neighbour distance summary (geodesic metres), as ``proximity --json``."""
+def _proximity(analysis: Any) -> dict[str, Any]:
+    """Nearest-neighbour distance summary (geodesic metres) of a
+    :class:`geo.analysis.PointAnalysis`, as ``proximity --json``."""
     import numpy as np
 
-    from geo.projection import metric_crs
-    from geo.proximity import nearest_neighbours
-
-    if len(points) < 2:
+    if analysis.neighbours is None:
         return {
             "k": 1,
             "distance": "geodesic (WGS 84)",
@@ -89,8 +80,7 @@ def _proximity(points: Any) -> dict[str, Any]:
             "min_nn_distance_m": None,
             "max_nn_distance_m": None,
         }
-    table = nearest_neighbours(points, k=1, crs=metric_crs(points))
-    first = table["distance_1_m"].to_numpy(dtype=float)
+    first = analysis.nn_distance_m.to_numpy(dtype=float)
     return {
         "k": 1,
         "distance": "geodesic (WGS 84)",
@@ -127,7 +117,7 @@ def analyze(
 
     import numpy as np
 
-    from geo.measures import analyse_points
+    from geo.analysis import analyse_points
     from geo.points import read_points_bytes
 
     try:
@@ -150,15 +140,8 @@ def analyze(
         if len(points) == 0:
             raise ParameterError("the upload holds no located point")
         check_kde_grid(points, opts)
-        analysis = quietly(
-            analyse_points,
-            points,
-            bandwidth=opts["bandwidth"],
-            kernel=opts["kernel"],
-            cell_m=None if opts["cell"] is None else float(opts["cell"]),
-            hex_resolution=opts["hex_res"],
-        )
-        proximity = _proximity(points)
+        analysis = quietly(analyse_points, points, web_options(opts))
+        proximity = _proximity(analysis)
     except ClustermapError as exc:
         return from_exception(exc)
     density_body = analysis.to_dict()

@@ -13,8 +13,8 @@ from typing import Any
 
 from flask import current_app, request
 
-from geo.measures import cluster_measures
-from geo.network import epicentre_isochrones, epicentre_paths, has_network, network_path
+from geo.measures import analyse_cluster
+from geo.network import ClusterNetwork, has_network, network_path
 from geo.overlays import Overlays, cluster_overlays
 from geo.registry import Registry
 from webmap.caching import get_cache
@@ -54,16 +54,17 @@ def request_network_signature() -> Hashable:
 def compute(
     registry: Registry, cluster_id: str, *, cache_dir: str | None, as_of: str | None = None
 ) -> ClusterMapData:
-    """Compute a cluster's map data (no memo), for the sites of ``as_of`` (default: all)."""
-    overlays = cluster_overlays(registry, cluster_id, as_of=as_of)
+    """Compute a cluster's map data (no memo), for the sites of ``as_of`` (default: all):
+    one :func:`geo.measures.analyse_cluster` gives both the measures and the overlays, and
+    the walking network is loaded once for its paths and isochrones."""
+    analysis = analyse_cluster(registry, cluster_id, as_of=as_of)
     network = None
     if has_network(cluster_id, cache_dir=cache_dir):
-        network = NetworkLayers(
-            isochrones=epicentre_isochrones(cluster_id, registry=registry, cache_dir=cache_dir),
-            paths=epicentre_paths(cluster_id, registry=registry, cache_dir=cache_dir),
-        )
-    measures = cluster_measures(registry, cluster_id, as_of=as_of)
-    return ClusterMapData(measures=measures, overlays=overlays, network=network)
+        walk = ClusterNetwork(cluster_id, registry=registry, cache_dir=cache_dir)
+        network = NetworkLayers(isochrones=walk.isochrones(), paths=walk.paths())
+    return ClusterMapData(
+        measures=analysis.to_dict(), overlays=cluster_overlays(analysis), network=network
+    )
 
 
 def cluster_map_data(

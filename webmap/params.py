@@ -103,58 +103,68 @@ def _finite(text: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _parse_one(param: Param, text: str) -> tuple[Any, str | None]:
-    """(value, problem) of one raw parameter value."""
+Parsed = tuple[Any, str | None]
+
+
+def _parse_boolean(param: Param, text: str) -> Parsed:
+    lowered = text.lower()
+    if lowered in ("true", "1", "yes"):
+        return True, None
+    if lowered in ("false", "0", "no"):
+        return False, None
+    return None, f"{param.name} must be true or false"
+
+
+def _parse_string(param: Param, text: str) -> Parsed:
+    if param.choices and text not in param.choices:
+        return None, f"{param.name} must be one of {', '.join(param.choices)}"
+    if len(text) > 200:
+        return None, f"{param.name} is longer than 200 characters"
+    return text, None
+
+
+def _parse_bbox(param: Param, text: str) -> Parsed:
     name = param.name
-    text = text.strip()
-    if param.kind == "boolean":
-        lowered = text.lower()
-        if lowered in ("true", "1", "yes"):
-            return True, None
-        if lowered in ("false", "0", "no"):
-            return False, None
-        return None, f"{name} must be true or false"
-    if param.kind == "string":
-        if param.choices and text not in param.choices:
-            return None, f"{name} must be one of {', '.join(param.choices)}"
-        if len(text) > 200:
-            return None, f"{name} is longer than 200 characters"
-        return text, None
-    if param.kind == "bbox":
-        values = [_finite(v) for v in text.split(",")]
-        if len(values) not in (4, 6) or any(v is None for v in values):
-            return None, f"{name} must be 4 (or 6) finite numbers: minx,miny,maxx,maxy"
-        box = [float(v) for v in values if v is not None]
-        minx, miny, maxx, maxy = (box[0], box[1], box[2], box[3])
-        if len(box) == 6:
-            minx, miny, maxx, maxy = box[0], box[1], box[3], box[4]
-        if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-            return None, (
-                f"{name} must be lon/lat degrees with -90 <= miny <= maxy <= 90 "
-                "and longitudes within [-180, 180]"
-            )
-        return (minx, miny, maxx, maxy), None
-    if param.kind == "numbers":
-        parts = [v for v in text.split(",") if v.strip()]
-        if not parts or (param.max_items is not None and len(parts) > param.max_items):
-            return None, f"{name} must be 1 to {param.max_items} comma-separated numbers"
-        numbers = []
-        for part in parts:
-            value, problem = _parse_one(
-                Param(
-                    name,
-                    "number",
-                    "",
-                    minimum=param.minimum,
-                    maximum=param.maximum,
-                    exclusive_minimum=param.exclusive_minimum,
-                ),
-                part,
-            )
-            if problem:
-                return None, problem
-            numbers.append(value)
-        return numbers, None
+    values = [_finite(v) for v in text.split(",")]
+    if len(values) not in (4, 6) or any(v is None for v in values):
+        return None, f"{name} must be 4 (or 6) finite numbers: minx,miny,maxx,maxy"
+    box = [float(v) for v in values if v is not None]
+    minx, miny, maxx, maxy = (box[0], box[1], box[2], box[3])
+    if len(box) == 6:
+        minx, miny, maxx, maxy = box[0], box[1], box[3], box[4]
+    if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+        return None, (
+            f"{name} must be lon/lat degrees with -90 <= miny <= maxy <= 90 "
+            "and longitudes within [-180, 180]"
+        )
+    return (minx, miny, maxx, maxy), None
+
+
+def _parse_numbers(param: Param, text: str) -> Parsed:
+    name = param.name
+    parts = [v for v in text.split(",") if v.strip()]
+    if not parts or (param.max_items is not None and len(parts) > param.max_items):
+        return None, f"{name} must be 1 to {param.max_items} comma-separated numbers"
+    one = Param(
+        name,
+        "number",
+        "",
+        minimum=param.minimum,
+        maximum=param.maximum,
+        exclusive_minimum=param.exclusive_minimum,
+    )
+    numbers = []
+    for part in parts:
+        value, problem = _parse_number(one, part.strip())
+        if problem:
+            return None, problem
+        numbers.append(value)
+    return numbers, None
+
+
+def _parse_number(param: Param, text: str) -> Parsed:
+    """An integer or a finite number (or one of the param's words) within its range."""
+    name = param.name
     if param.kind == "number" and text.lower() in param.choices:
         return text.lower(), None
     number: float | int | None
@@ -175,6 +185,21 @@ def _parse_one(param: Param, text: str) -> tuple[Any, str | None]:
             return type(number)(high), None
         return None, f"{name} must be <= {high:g}"
     return number, None
+
+
+_PARSERS = {
+    "boolean": _parse_boolean,
+    "string": _parse_string,
+    "bbox": _parse_bbox,
+    "numbers": _parse_numbers,
+    "number": _parse_number,
+    "integer": _parse_number,
+}
+
+
+def _parse_one(param: Param, text: str) -> Parsed:
+    """(value, problem) of one raw parameter value."""
+    return _PARSERS[param.kind](param, text.strip())
 
 
 def parse_params(params: Sequence[Param], args: Mapping[str, str]) -> dict[str, Any]:

@@ -13,12 +13,10 @@ Every result drawn from these networks is OpenStreetMap data: credit
 from geo.network._cache import ENV_CACHE_DIR, resolve_cache_dir
 from geo.network._output import OSM_ATTRIBUTION, to_geojson
 from geo.network.clusters import (
+    ClusterNetwork,
     centroid_lonlat,
     cluster_engine,
-    epicentre_distances,
-    epicentre_isochrones,
     epicentre_members,
-    epicentre_paths,
     fetch_cluster_network,
 )
 from geo.network.engine import (
@@ -56,6 +54,7 @@ __all__ = [
     "OSM_ATTRIBUTION",
     "PAIR_COLUMNS",
     "Accessibility",
+    "ClusterNetwork",
     "NetworkInfo",
     "PairDistances",
     "Snap",
@@ -64,10 +63,7 @@ __all__ = [
     "build_engine",
     "centroid_lonlat",
     "cluster_engine",
-    "epicentre_distances",
-    "epicentre_isochrones",
     "epicentre_members",
-    "epicentre_paths",
     "fetch_cluster_network",
     "fetch_network",
     "get_network",

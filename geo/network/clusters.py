@@ -1,7 +1,7 @@
 """Networks of registry clusters: what the map and the command line ask for.
 
-Each function takes a cluster id, reads the registry (or the one given) and the cluster's
-cached network, and returns plain tables or GeoDataFrames in EPSG:4326. Nothing here
+:class:`ClusterNetwork` loads a cluster's cached network once and gives the distances,
+paths and isochrones of its epicentres, as plain tables or GeoDataFrames in EPSG:4326. Nothing here
 downloads, except :func:`fetch_cluster_network`.
 """
 
@@ -87,99 +87,106 @@ def centroid_lonlat(points: gpd.GeoSeries) -> tuple[float, float]:
     return float(centre.x), float(centre.y)
 
 
-def epicentre_distances(
-    cluster_id: str,
-    *,
-    registry: Registry | None = None,
-    cache_dir: CacheDir = None,
-    speed_kmh: float = DEFAULT_SPEED_KMH,
-) -> tuple[pd.DataFrame, list[str]]:
-    """Pair distances between the members of each of a cluster's epicentres.
+class ClusterNetwork:
+    """A registry cluster's walking network, loaded once: distances, paths and isochrones
+    between and around its epicentres' members.
 
-    Returns
-    -------
-    table, skipped
-        ``table`` has an ``epicentre`` column then :data:`geo.network.PAIR_COLUMNS`;
-        ``skipped`` lists member sites without a location.
+    Parameters
+    ----------
+    cluster_id
+        The cluster's id.
+    registry
+        The registry (default: the bundled one).
+    cache_dir
+        Network cache folder.
+    speed_kmh
+        Walking speed of every time.
+
+    Raises
+    ------
+    NetworkUnavailableError
+        No network is cached or bundled for the cluster.
     """
-    registry = registry or load_registry()
-    members = epicentre_members(registry, cluster_id)
-    engine = cluster_engine(cluster_id, cache_dir=cache_dir)
-    tables, skipped = [], []
-    for epicentre, sites in members.items():
-        result = pair_distances(engine, sites, speed_kmh=speed_kmh)
-        tables.append(result.table.assign(epicentre=epicentre))
-        skipped.extend(result.skipped)
-    columns = ["epicentre", *PAIR_COLUMNS]
-    table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=columns)
-    return table[columns], skipped
 
+    def __init__(
+        self,
+        cluster_id: str,
+        *,
+        registry: Registry | None = None,
+        cache_dir: CacheDir = None,
+        speed_kmh: float = DEFAULT_SPEED_KMH,
+    ) -> None:
+        registry = registry or load_registry()
+        self.cluster_id = cluster_id
+        self.speed_kmh = speed_kmh
+        self.engine = cluster_engine(cluster_id, cache_dir=cache_dir)
+        self.members = epicentre_members(registry, cluster_id)
 
-def epicentre_paths(
-    cluster_id: str,
-    *,
-    registry: Registry | None = None,
-    cache_dir: CacheDir = None,
-    speed_kmh: float = DEFAULT_SPEED_KMH,
-) -> gpd.GeoDataFrame:
-    """Network paths between the members of each epicentre, for the map.
+    def distances(self) -> tuple[pd.DataFrame, list[str]]:
+        """Pair distances between the members of each epicentre.
 
-    Returns
-    -------
-    GeoDataFrame
-        EPSG:4326 LineStrings with ``epicentre``, ``from_site``, ``to_site``,
-        ``distance_m``, ``walk_minutes``, ``detour_index`` (and the other pair columns);
-        ``attrs["attribution"]`` credits OpenStreetMap, ``attrs["skipped"]`` lists
-        members without a location.
-    """
-    registry = registry or load_registry()
-    engine = cluster_engine(cluster_id, cache_dir=cache_dir)
-    frames, skipped = [], []
-    for epicentre, sites in epicentre_members(registry, cluster_id).items():
-        paths = network_paths(engine, sites, speed_kmh=speed_kmh)
-        frames.append(paths.assign(epicentre=epicentre))
-        skipped.extend(paths.attrs.get("skipped", []))
-    columns = ["epicentre", *PAIR_COLUMNS, "geometry"]
-    if frames:
-        frame = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=4326)[columns]
-    else:
-        frame = gpd.GeoDataFrame(columns=columns, geometry="geometry", crs=4326)
-    frame.attrs["skipped"] = skipped
-    return with_attribution(frame)
+        Returns
+        -------
+        table, skipped
+            ``table`` has an ``epicentre`` column then :data:`geo.network.PAIR_COLUMNS`;
+            ``skipped`` lists member sites without a location.
+        """
+        tables, skipped = [], []
+        for epicentre, sites in self.members.items():
+            result = pair_distances(self.engine, sites, speed_kmh=self.speed_kmh)
+            tables.append(result.table.assign(epicentre=epicentre))
+            skipped.extend(result.skipped)
+        columns = ["epicentre", *PAIR_COLUMNS]
+        table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=columns)
+        return table[columns], skipped
 
+    def paths(self) -> gpd.GeoDataFrame:
+        """Network paths between the members of each epicentre, for the map.
 
-def epicentre_isochrones(
-    cluster_id: str,
-    *,
-    minutes: Sequence[float] = DEFAULT_MINUTES,
-    registry: Registry | None = None,
-    cache_dir: CacheDir = None,
-    speed_kmh: float = DEFAULT_SPEED_KMH,
-) -> gpd.GeoDataFrame:
-    """Nested isochrones around the centroid of each epicentre's located members.
+        Returns
+        -------
+        GeoDataFrame
+            EPSG:4326 LineStrings with ``epicentre``, ``from_site``, ``to_site``,
+            ``distance_m``, ``walk_minutes``, ``detour_index`` (and the other pair columns);
+            ``attrs["attribution"]`` credits OpenStreetMap, ``attrs["skipped"]`` lists
+            members without a location.
+        """
+        frames, skipped = [], []
+        for epicentre, sites in self.members.items():
+            paths = network_paths(self.engine, sites, speed_kmh=self.speed_kmh)
+            frames.append(paths.assign(epicentre=epicentre))
+            skipped.extend(paths.attrs.get("skipped", []))
+        columns = ["epicentre", *PAIR_COLUMNS, "geometry"]
+        if frames:
+            frame = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=4326)[columns]
+        else:
+            frame = gpd.GeoDataFrame(columns=columns, geometry="geometry", crs=4326)
+        frame.attrs["skipped"] = skipped
+        return with_attribution(frame)
 
-    Returns
-    -------
-    GeoDataFrame
-        EPSG:4326, one row per epicentre and time: ``epicentre``, ``minutes``,
-        ``area_km2``, ``distance_m``, ``snap_m``, ``origin_lon``, ``origin_lat``,
-        ``geometry``; ``attrs["attribution"]`` credits OpenStreetMap. Epicentres without a
-        located member are left out.
-    """
-    registry = registry or load_registry()
-    engine = cluster_engine(cluster_id, cache_dir=cache_dir)
-    frames = []
-    for epicentre, sites in epicentre_members(registry, cluster_id).items():
-        geometry = sites.geometry
-        if not (geometry.notna() & ~geometry.is_empty).any():
-            continue
-        lon, lat = centroid_lonlat(geometry)
-        iso = isochrones(engine, (lon, lat), minutes=minutes, speed_kmh=speed_kmh)
-        frames.append(iso.assign(epicentre=epicentre, origin_lon=lon, origin_lat=lat))
-    columns = ["epicentre", "minutes", "area_km2", "distance_m", "snap_m", "origin_lon"]
-    columns += ["origin_lat", "geometry"]
-    if frames:
-        frame = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=4326)[columns]
-    else:
-        frame = gpd.GeoDataFrame(columns=columns, geometry="geometry", crs=4326)
-    return with_attribution(frame)
+    def isochrones(self, *, minutes: Sequence[float] = DEFAULT_MINUTES) -> gpd.GeoDataFrame:
+        """Nested isochrones around the centroid of each epicentre's located members.
+
+        Returns
+        -------
+        GeoDataFrame
+            EPSG:4326, one row per epicentre and time: ``epicentre``, ``minutes``,
+            ``area_km2``, ``distance_m``, ``snap_m``, ``origin_lon``, ``origin_lat``,
+            ``geometry``; ``attrs["attribution"]`` credits OpenStreetMap. Epicentres
+            without a located member are left out.
+        """
+        frames = []
+        for epicentre, sites in self.members.items():
+            geometry = sites.geometry
+            if not (geometry.notna() & ~geometry.is_empty).any():
+                continue
+            lon, lat = centroid_lonlat(geometry)
+            iso = isochrones(self.engine, (lon, lat), minutes=minutes, speed_kmh=self.speed_kmh)
+            frames.append(iso.assign(epicentre=epicentre, origin_lon=lon, origin_lat=lat))
+        columns = ["epicentre", "minutes", "area_km2", "distance_m", "snap_m", "origin_lon"]
+        columns += ["origin_lat", "geometry"]
+        if frames:
+            frame = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=4326)[columns]
+        else:
+            frame = gpd.GeoDataFrame(columns=columns, geometry="geometry", crs=4326)
+        return with_attribution(frame)

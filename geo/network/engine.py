@@ -285,27 +285,30 @@ def build_engine(graph: nx.MultiDiGraph, *, directed: bool = False, key: str = "
     edge_length = np.asarray(lengths, float)
     missing = ~np.isfinite(edge_length)
     edge_length[missing] = shapely.length(geometry[missing])
-    return _assemble(
-        node_ids, lon, lat, x, y, crs, edge_u, edge_v, edge_length, geometry, directed, key
+    matrix, csr_edge = _csr(len(node_ids), edge_u, edge_v, edge_length, directed=directed)
+    return StreetEngine(
+        node_ids=node_ids,
+        lon=lon,
+        lat=lat,
+        x=x,
+        y=y,
+        crs=crs,
+        graph=matrix,
+        csr_edge=csr_edge,
+        edge_u=edge_u,
+        edge_v=edge_v,
+        edge_length_m=edge_length,
+        edge_geometry=geometry,
+        directed=directed,
+        key=key,
     )
 
 
-def _assemble(
-    node_ids: IntArray,
-    lon: FloatArray,
-    lat: FloatArray,
-    x: FloatArray,
-    y: FloatArray,
-    crs: str,
-    edge_u: IntArray,
-    edge_v: IntArray,
-    edge_length: FloatArray,
-    geometry: npt.NDArray[np.object_],
-    directed: bool,
-    key: str,
-) -> StreetEngine:
-    """Build the CSR matrix (shortest parallel edge per node pair, no self-loops)."""
-    n = len(node_ids)
+def _csr(
+    n: int, edge_u: IntArray, edge_v: IntArray, edge_length: FloatArray, *, directed: bool
+) -> tuple[csr_matrix, IntArray]:
+    """The CSR matrix of ``n`` nodes (shortest parallel edge per node pair, no self-loops)
+    and the edge index of each of its entries."""
     edge_index = np.arange(len(edge_u), dtype=np.int64)
     rows, cols, weights, ids = edge_u, edge_v, edge_length, edge_index
     if not directed:
@@ -326,22 +329,7 @@ def _assemble(
         (np.maximum(weights, _MIN_LENGTH_M), cols.astype(np.int32), indptr.astype(np.int32)),
         shape=(n, n),
     )
-    return StreetEngine(
-        node_ids=node_ids,
-        lon=lon,
-        lat=lat,
-        x=x,
-        y=y,
-        crs=crs,
-        graph=matrix,
-        csr_edge=ids,
-        edge_u=edge_u,
-        edge_v=edge_v,
-        edge_length_m=edge_length,
-        edge_geometry=geometry,
-        directed=directed,
-        key=key,
-    )
+    return matrix, ids
 
 
 def engine_cache_path(

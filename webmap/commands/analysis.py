@@ -22,12 +22,15 @@ import numpy as np
 from geo._atomic import atomic_path
 from geo._errors import ParameterError, clip, quote
 from geo._formats import load, read_vector
-from geo.kde import KERNELS, BandwidthRule, kde_contours, write_geotiff
-from geo.measures import analyse_points, cluster_measures
+from geo.analysis import analyse_points
+from geo.kde import kde_contours, write_geotiff
+from geo.measures import analyse_cluster
+from geo.options import AnalysisOptions, AreaRule, spec
 from geo.points import read_points
 from geo.projection import metric_crs
 from geo.proximity import nearest_neighbours
 from webmap.commands.registry import DATA_OPTION
+from webmap.option_params import click_option
 
 PROXIMITY_SCHEMA = "clustermap.proximity/1"
 #: Above this many points ``proximity --json`` gives the summary only (use ``--out``).
@@ -137,26 +140,16 @@ def read_input(path: Path, opts: dict[str, Any]) -> Any:
     )
 
 
-def _parse_bandwidth(text: str) -> float | BandwidthRule:
-    if text.lower() == "scott":
-        return "scott"
-    if text.lower() == "silverman":
-        return "silverman"
-    try:
-        return float(text)
-    except ValueError:
-        msg = f"--bandwidth must be metres or scott/silverman, not {quote(text)}"
-        raise ParameterError(msg) from None
-
-
-def _parse_area(text: str) -> tuple[Any, float | None]:
-    """``hull``, ``bbox``, ``buffer:M`` or a polygon file -> (area, buffer_m)."""
+def _parse_area(text: str) -> tuple[AreaRule, float | None, Any]:
+    """``hull``, ``bbox``, ``buffer:M`` or a polygon file -> (area, buffer_m, polygons)."""
     lowered = text.lower()
-    if lowered in ("hull", "bbox"):
-        return lowered, None
+    if lowered == "hull":
+        return "hull", None, None
+    if lowered == "bbox":
+        return "bbox", None, None
     if lowered.startswith("buffer:"):
         try:
-            return "buffer", float(lowered.split(":", 1)[1])
+            return "buffer", float(lowered.split(":", 1)[1]), None
         except ValueError:
             msg = f"--area buffer:M needs metres, not {quote(text)}"
             raise ParameterError(msg) from None
@@ -166,7 +159,7 @@ def _parse_area(text: str) -> tuple[Any, float | None]:
         raise ParameterError(msg)
     name = f"study area {clip(text)}"
     kind, source = load(path, name=name)
-    return read_vector(source, kind=kind, name=name), None
+    return "hull", None, read_vector(source, kind=kind, name=name)
 
 
 def _fmt(value: Any, unit: str = "") -> str:
@@ -238,29 +231,17 @@ def _density_rows(m: dict[str, Any]) -> list[tuple[str, Any, str]]:
 @loader_options
 @click.option(
     "--area",
-    default="hull",
+    default=spec("area").default,
     show_default=True,
     help="Study area: hull, bbox, buffer:M (hull buffered by M metres) or a polygon file.",
 )
-@click.option(
-    "--bandwidth",
-    default="scott",
-    show_default=True,
-    help="KDE bandwidth in metres (gaussian: std dev; quartic/epanechnikov: radius) "
-    "or scott/silverman.",
-)
-@click.option("--kernel", type=click.Choice(KERNELS), default="gaussian", show_default=True)
-@click.option(
-    "--cell", type=float, default=None, help="KDE cell size in metres (default: 512 cells)."
-)
-@click.option(
-    "--hex-res", type=click.IntRange(0, 15), default=None, help="H3 resolution of hex bins."
-)
-@click.option(
-    "--cores", type=click.Choice(["dbscan", "hdbscan"]), default=None, help="Dense cores."
-)
-@click.option("--eps", type=float, default=500.0, show_default=True, help="DBSCAN radius, m.")
-@click.option("--min-samples", type=int, default=5, show_default=True, help="Core min samples.")
+@click_option("bandwidth", "--bandwidth")
+@click_option("kernel", "--kernel")
+@click_option("cell_m", "--cell")
+@click_option("hex_res", "--hex-res")
+@click_option("cores", "--cores")
+@click_option("eps_m", "--eps")
+@click_option("min_samples", "--min-samples")
 @click.option("--kde-out", type=click.Path(path_type=Path), default=None, help="KDE GeoTIFF.")
 @click.option(
     "--out",
@@ -275,10 +256,20 @@ def _density_rows(m: dict[str, Any]) -> list[tuple[str, Any, str]]:
 def density(path: Path, **opts: Any) -> None:
     """Density measures of the points in FILE (CSV, GeoJSON, GPKG, SHP, FGB, Parquet)."""
     if opts["hex_out"] is not None and opts["hex_res"] is None:
-        msg = "--hex-out needs --hex-res"
+        msg = "--hex-out needs hexagons: --hex-res none leaves them out"
         raise ParameterError(msg)
-    area, buffer_m = _parse_area(opts["area"])
-    bandwidth = _parse_bandwidth(opts["bandwidth"])
+    area, buffer_m, polygons = _parse_area(opts["area"])
+    options = AnalysisOptions(
+        area=area,
+        buffer_m=buffer_m,
+        bandwidth=opts["bandwidth"],
+        kernel=opts["kernel"],
+        cell_m=opts["cell_m"],
+        hex_res=opts["hex_res"],
+        cores=opts["cores"],
+        eps_m=opts["eps_m"],
+        min_samples=opts["min_samples"],
+    )
     stages = ["reading", "projecting", "study area", "nearest neighbours", "kernel density"]
     stages += ["hexagonal bins"] if opts["hex_res"] is not None else []
     stages += ["dense cores"] if opts["cores"] else []
@@ -289,15 +280,8 @@ def density(path: Path, **opts: Any) -> None:
         gdf = read_input(path, opts)
         analysis = analyse_points(
             gdf,
-            area=area,
-            buffer_m=buffer_m,
-            bandwidth=bandwidth,
-            kernel=opts["kernel"],
-            cell_m=opts["cell"],
-            hex_resolution=opts["hex_res"],
-            cores=opts["cores"],
-            eps_m=opts["eps"],
-            min_samples=opts["min_samples"],
+            options,
+            study_area=polygons,
             crs=opts["metric_crs"],
             progress=progress,
         )
@@ -328,7 +312,7 @@ def density(path: Path, **opts: Any) -> None:
 @click.command()
 @click.argument("path", metavar="FILE", type=click.Path(path_type=Path))
 @loader_options
-@click.option("--k", "k", type=click.IntRange(1, 100), default=1, show_default=True)
+@click_option("k", "--k")
 @click.option(
     "--out", type=click.Path(path_type=Path), default=None, help="Neighbours of every site as CSV."
 )
@@ -410,9 +394,9 @@ def _plain(value: Any) -> Any:
 @click.command()
 @click.argument("cluster_id", metavar="CLUSTER")
 @DATA_OPTION
-@click.option("--eps", type=float, default=500.0, show_default=True, help="DBSCAN radius, m.")
-@click.option("--min-samples", type=int, default=3, show_default=True, help="DBSCAN min samples.")
-@click.option("--hex-res", type=click.IntRange(0, 15), default=9, show_default=True)
+@click_option("eps_m", "--eps")
+@click_option("min_samples", "--min-samples")
+@click_option("hex_res", "--hex-res")
 @click.option(
     "--as-of",
     default=None,
@@ -420,27 +404,18 @@ def _plain(value: Any) -> Any:
     help="Only sites that existed at this date (YYYY[-MM[-DD]]), e.g. 2016-10 for the note's.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def measures(
-    cluster_id: str,
-    data_dir: Path | None,
-    eps: float,
-    min_samples: int,
-    hex_res: int,
-    as_of: str | None,
-    as_json: bool,
-) -> None:
+def measures(cluster_id: str, data_dir: Path | None, **opts: Any) -> None:
     """Density and proximity measures of one registry cluster and its epicentres."""
     from geo.registry import load_registry
 
+    options = AnalysisOptions(
+        eps_m=opts["eps_m"], min_samples=opts["min_samples"], hex_res=opts["hex_res"]
+    )
+    as_json = opts["as_json"]
     with _reported_warnings():
-        result = cluster_measures(
-            load_registry(data_dir),
-            cluster_id,
-            eps_m=eps,
-            min_samples=min_samples,
-            hex_resolution=hex_res,
-            as_of=as_of,
-        )
+        result = analyse_cluster(
+            load_registry(data_dir), cluster_id, options, as_of=opts["as_of"]
+        ).to_dict()
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return

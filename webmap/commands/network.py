@@ -21,12 +21,9 @@ from geo.network import (
     DEFAULT_SPEED_KMH,
     ENV_CACHE_DIR,
     OSM_ATTRIBUTION,
+    ClusterNetwork,
     NetworkInfo,
     centroid_lonlat,
-    cluster_engine,
-    epicentre_distances,
-    epicentre_isochrones,
-    epicentre_members,
     fetch_cluster_network,
     import_network,
     isochrones,
@@ -218,59 +215,45 @@ def _check_origin(
 )
 @CACHE_OPTION
 @DATA_OPTION
-def isochrones_command(
-    cluster_id: str | None,
-    lat: float | None,
-    lon: float | None,
-    graph: Path | None,
-    site: str | None,
-    epicentre: str | None,
-    minutes: str,
-    speed_kmh: float,
-    out: Path | None,
-    cache_dir: Path | None,
-    data_dir: Path | None,
-) -> None:
+def isochrones_command(cluster_id: str | None, **opts: Any) -> None:
     """Walking isochrones as GeoJSON (nested polygons with minutes and area_km2).
 
     From a point (--lat/--lon) on a graph file (--graph) or on CLUSTER's network, from a
     site (--site), an epicentre's centroid (--epicentre), or, with CLUSTER alone, around
     every epicentre of CLUSTER.
     """
+    lat, lon, site, epicentre = opts["lat"], opts["lon"], opts["site"], opts["epicentre"]
+    graph, speed_kmh, cache_dir = opts["graph"], opts["speed_kmh"], opts["cache_dir"]
+    minutes, out, data_dir = opts["minutes"], opts["out"], opts["data_dir"]
     _check_origin(cluster_id, lat, lon, graph, site, epicentre)
     times = _parse_minutes(minutes)
-    engine = (
-        load_engine(graph, cache_dir=cache_dir)
-        if graph is not None
-        else cluster_engine(str(cluster_id), cache_dir=cache_dir)
-    )
+    registry = network = None
+    if graph is not None:
+        engine = load_engine(graph, cache_dir=cache_dir)
+    else:
+        registry = load_registry(data_dir)
+        network = ClusterNetwork(
+            str(cluster_id), registry=registry, cache_dir=cache_dir, speed_kmh=speed_kmh
+        )
+        engine = network.engine
     if lat is not None and lon is not None:
         frame = isochrones(engine, (lon, lat), minutes=times, speed_kmh=speed_kmh)
     else:
-        assert cluster_id is not None  # checked above
-        registry = load_registry(data_dir)
-        sites = registry.sites_of(cluster_id)
+        assert cluster_id is not None and registry is not None and network is not None
         if site is not None:
+            sites = registry.sites_of(cluster_id)
             frame = isochrones(
                 engine, _site_lonlat(sites, site), minutes=times, speed_kmh=speed_kmh
             )
             frame.insert(0, "site", site)
         elif epicentre is not None:
-            groups = epicentre_members(registry, cluster_id)
-            if epicentre not in groups:
-                raise UnknownIdError("epicentre", epicentre, list(groups))
-            members = groups[epicentre]
-            origin = centroid_lonlat(members.geometry)
+            if epicentre not in network.members:
+                raise UnknownIdError("epicentre", epicentre, list(network.members))
+            origin = centroid_lonlat(network.members[epicentre].geometry)
             frame = isochrones(engine, origin, minutes=times, speed_kmh=speed_kmh)
             frame.insert(0, "epicentre", epicentre)
         else:
-            frame = epicentre_isochrones(
-                cluster_id,
-                minutes=times,
-                registry=registry,
-                cache_dir=cache_dir,
-                speed_kmh=speed_kmh,
-            )
+            frame = network.isochrones(minutes=times)
     text = json.dumps(to_geojson(frame), ensure_ascii=False)
     if out is None:
         click.echo(text)
@@ -306,9 +289,10 @@ def network_distances(
     data_dir: Path | None,
 ) -> None:
     """Network distance, walking time and detour index between each epicentre's members."""
-    table, skipped = epicentre_distances(
+    network = ClusterNetwork(
         cluster_id, registry=load_registry(data_dir), cache_dir=cache_dir, speed_kmh=speed_kmh
     )
+    table, skipped = network.distances()
     if as_json:
         payload: dict[str, Any] = {
             "cluster": cluster_id,

@@ -62,47 +62,39 @@ def _verdict(result: RipleyResult, i: int) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @DATA_OPTION
 @loader_options
-def ripley_command(
-    file: Path | None,
-    cluster_id: str | None,
-    as_of: str | None,
-    n_distances: int,
-    max_distance: float | None,
-    edge_correction: Any,
-    simulations: int,
-    seed: int,
-    as_json: bool,
-    data_dir: Path | None,
-    **loader: Any,
-) -> None:
+def ripley_command(file: Path | None, cluster_id: str | None, **opts: Any) -> None:
     """Ripley's K and Besag's L of FILE (or --cluster), with a CSR envelope: at which
     distances points are clustered."""
     if (file is None) == (cluster_id is None):
         msg = "give a point FILE or --cluster ID (one of them)"
         raise ParameterError(msg)
     if cluster_id is not None:
-        points = load_registry(data_dir).located(cluster_id, as_of=as_of)
+        points = load_registry(opts["data_dir"]).located(cluster_id, as_of=opts["as_of"])
     else:
-        points = read_input(Path(str(file)), loader)
+        points = read_input(Path(str(file)), opts)
     distances = None
-    if max_distance is not None:
-        if not max_distance > 0:
-            msg = f"--max-distance must be a positive number of metres, not {max_distance}"
+    if opts["max_distance"] is not None:
+        if not opts["max_distance"] > 0:
+            msg = f"--max-distance must be a positive number of metres, not {opts['max_distance']}"
             raise ParameterError(msg)
-        distances = np.linspace(0.0, max_distance, n_distances)
+        distances = np.linspace(0.0, opts["max_distance"], opts["n_distances"])
     result = ripley(
         points,
         distances=distances,
-        n_distances=n_distances,
-        edge_correction=edge_correction,
-        n_simulations=simulations,
-        seed=seed,
+        n_distances=opts["n_distances"],
+        edge_correction=opts["edge_correction"],
+        n_simulations=opts["simulations"],
+        seed=opts["seed"],
     )
     for note in result.warnings:
         click.echo(f"warning: {note}", err=True)
-    if as_json:
+    if opts["as_json"]:
         click.echo(json.dumps(result.to_dict(), indent=1))
-        return
+    else:
+        _print_table(result)
+
+
+def _print_table(result: RipleyResult) -> None:
     click.echo(
         f"{result.n_points} points, window {result.area_km2:.3f} km², "
         f"edge correction {result.edge_correction}, {result.n_simulations} CSR simulations"

@@ -1,0 +1,190 @@
+"""The options of a point analysis, each declared once: its default, its range and its doc.
+
+:class:`AnalysisOptions` is what :func:`geo.analysis.analyse_points` and
+:func:`geo.analysis.analyse_cluster` take. The command line (``clustermap measures``,
+``density``, ``proximity``), the web API's query parameters and the option table of
+``docs/measures.md`` are built from its fields (:func:`option_specs`), so no default can
+drift from another.
+
+One default for every caller: the dense cores use DBSCAN with ``min_samples=3`` within
+500 m. Registry clusters hold tens of sites, where five neighbours within 500 m leave most
+clusters without a core; three is the smallest count that makes a core more than a pair,
+and a file of many points with dense parts still finds its cores at three.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from geo._errors import ParameterError
+from geo.cores import CoreMethod
+from geo.kde import KERNELS, BandwidthRule, Kernel
+
+__all__ = ["AnalysisOptions", "AreaRule", "OptionSpec", "option_specs", "options_table", "spec"]
+
+AreaRule = Literal["hull", "bbox", "buffer"]
+
+
+def _meta(doc: str, **meta: Any) -> dict[str, Any]:
+    """A field's doc and range (``min``, ``max``, ``choices``; ``none``: what ``None``
+    means, when it is allowed)."""
+    return {"doc": doc, **meta}
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """How a point set is analysed (see each field's ``doc`` in its metadata).
+
+    Raises
+    ------
+    ParameterError
+        On construction, listing every invalid option at once.
+    """
+
+    area: AreaRule = field(
+        default="hull",
+        metadata=_meta(
+            "Study area of the density: convex hull, bounding box or hull buffered by buffer_m.",
+            choices=("hull", "bbox", "buffer"),
+        ),
+    )
+    buffer_m: float | None = field(
+        default=None,
+        metadata=_meta(
+            "Buffer of the hull, metres (area 'buffer').", min=0.0, max=100_000.0, none="no buffer"
+        ),
+    )
+    bandwidth: float | BandwidthRule = field(
+        default="scott",
+        metadata=_meta(
+            "Kernel bandwidth in metres (gaussian: standard deviation; quartic, epanechnikov: "
+            "support radius) or a rule of thumb.",
+            min=1.0,
+            max=100_000.0,
+            choices=("scott", "silverman"),
+        ),
+    )
+    kernel: Kernel = field(
+        default="gaussian", metadata=_meta("Kernel shape of the density surface.", choices=KERNELS)
+    )
+    cell_m: float | None = field(
+        default=None,
+        metadata=_meta(
+            "Density grid cell size, metres.",
+            min=1.0,
+            max=100_000.0,
+            none="512 cells on the longest side",
+        ),
+    )
+    hex_res: int | None = field(
+        default=9,
+        metadata=_meta(
+            "H3 resolution of the hexagonal bins (9 is about 0.1 km²).",
+            min=0,
+            max=15,
+            none="no hexagons",
+        ),
+    )
+    cores: CoreMethod | None = field(
+        default="dbscan",
+        metadata=_meta(
+            "Method of the dense cores.", choices=("dbscan", "hdbscan"), none="no cores"
+        ),
+    )
+    eps_m: float = field(
+        default=500.0,
+        metadata=_meta("DBSCAN radius of the dense cores, metres.", min=1.0, max=50_000.0),
+    )
+    min_samples: int = field(
+        default=3, metadata=_meta("Minimum samples of a dense core.", min=1, max=1000)
+    )
+    k: int = field(
+        default=1, metadata=_meta("Nearest neighbours listed per point.", min=1, max=100)
+    )
+
+    def __post_init__(self) -> None:
+        problems = [p for spec in option_specs() if (p := spec.problem(getattr(self, spec.name)))]
+        if self.area == "buffer" and self.buffer_m is None:
+            problems.append("area 'buffer' needs buffer_m")
+        if problems:
+            raise ParameterError("; ".join(problems))
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    """One option's declaration, read from the fields of :class:`AnalysisOptions`."""
+
+    name: str
+    default: Any
+    doc: str
+    kind: type
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+    none: str | None = None
+
+    def problem(self, value: Any) -> str | None:
+        """Why ``value`` is not a valid value of this option, or None."""
+        if value is None:
+            return None if self.none is not None else f"{self.name} is required"
+        if isinstance(value, str):
+            if value in self.choices:
+                return None
+            return f"{self.name} must be one of {', '.join(self.choices)}, not {value!r}"
+        if self.minimum is None:
+            return f"{self.name} must be one of {', '.join(self.choices)}, not {value!r}"
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not number or (self.kind is int and int(value) != value):
+            what = "an integer" if self.kind is int else "a number"
+            words = f" or one of {', '.join(self.choices)}" if self.choices else ""
+            return f"{self.name} must be {what}{words}, not {value!r}"
+        if not self.minimum <= value <= (self.maximum if self.maximum is not None else value):
+            return f"{self.name} must be from {self.minimum:g} to {self.maximum:g}, not {value}"
+        return None
+
+    def range_text(self) -> str:
+        """The valid values, for help texts and the documentation."""
+        parts = []
+        if self.minimum is not None:
+            parts.append(f"{self.minimum:g} to {self.maximum:g}")
+        parts += list(self.choices)
+        if self.none is not None:
+            parts.append(f"none ({self.none})")
+        return ", ".join(parts)
+
+
+def option_specs() -> tuple[OptionSpec, ...]:
+    """Every option of :class:`AnalysisOptions`, in declaration order."""
+    specs = []
+    for f in dataclasses.fields(AnalysisOptions):
+        meta = f.metadata
+        kind = int if isinstance(f.default, int) else float
+        specs.append(
+            OptionSpec(
+                name=f.name,
+                default=f.default,
+                doc=meta["doc"],
+                kind=kind,
+                minimum=meta.get("min"),
+                maximum=meta.get("max"),
+                choices=tuple(meta.get("choices", ())),
+                none=meta.get("none"),
+            )
+        )
+    return tuple(specs)
+
+
+def spec(name: str) -> OptionSpec:
+    """The declaration of one option."""
+    return next(s for s in option_specs() if s.name == name)
+
+
+def options_table() -> str:
+    """The Markdown table of every option, its one default and its range (docs/measures.md)."""
+    rows = ["| option | default | values | meaning |", "| --- | --- | --- | --- |"]
+    for s in option_specs():
+        default = "none" if s.default is None else f"{s.default}"
+        rows.append(f"| `{s.name}` | {default} | {s.range_text()} | {s.doc} |")
+    return "\n".join(rows)
