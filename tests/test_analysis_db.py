@@ -71,11 +71,13 @@ def test_a_stored_analysis_reads_back_equal(tmp_path: Path) -> None:
         original.measures, original.points, original.labels,
     )  # fmt: skip
     assert (found.layers, found.bounds, found.html) == (original.layers, original.bounds, None)
+    assert store.measures(token) == original.measures
     store.attach_html(token, b"<p>map</p>")
     again = store.get(token)
     assert again is not None and again.html == b"<p>map</p>"
     assert again.size == original.size + len(b"<p>map</p>") == store.total_bytes
     assert store.get("../../etc/passwd") is None and store.get("A" * 24) is None
+    assert store.measures("A" * 24) is None
 
 
 def test_analyses_expire_after_the_ttl(tmp_path: Path) -> None:
@@ -89,6 +91,7 @@ def test_analyses_expire_after_the_ttl(tmp_path: Path) -> None:
     assert store.get(token) is not None and len(store) == 2
     clock.now += 2
     assert store.get(token) is None and store.get(later) is not None and len(store) == 1
+    assert store.measures(token) is None
     before = store.total_bytes
     store.expire()
     assert store.total_bytes == before // 2

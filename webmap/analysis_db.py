@@ -186,21 +186,26 @@ class AnalysisStore:
 
     def get(self, token: str) -> Analysis | None:
         """The analysis of ``token``, or None when unknown, expired or dropped."""
-        if not is_token(token):
-            return None
-        since = self._clock() - self.ttl_seconds
-        row = self._use(
-            lambda db: db.execute(
-                "SELECT measures, view, html, size, created FROM analyses"
-                " WHERE token = ? AND created > ?",
-                (token, since),
-            ).fetchone()
-        )
+        row = self._live(token, "measures, view, html, size, created")
         if row is None:
             return None
         measures, view, html, size, created = row
         points, labels, layers, bounds = json.loads(view)
         return Analysis(json.loads(measures), points, labels, layers, bounds, size, html, created)
+
+    def measures(self, token: str) -> dict[str, Any] | None:
+        """Only the measures of ``token`` (the map data is not read), or None as :meth:`get`."""
+        row = self._live(token, "measures")
+        return None if row is None else dict(json.loads(row[0]))
+
+    def _live(self, token: str, columns: str) -> tuple[Any, ...] | None:
+        """``columns`` (our own list, never user input) of the row of ``token`` if it is
+        a token still kept, else None."""
+        if not is_token(token):
+            return None
+        since = self._clock() - self.ttl_seconds
+        query = f"SELECT {columns} FROM analyses WHERE token = ? AND created > ?"
+        return self._use(lambda db: db.execute(query, (token, since)).fetchone())
 
     def attach_html(self, token: str, html: bytes) -> None:
         """Keep the rendered page of an analysis (counted in its size)."""
