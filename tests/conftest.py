@@ -45,6 +45,15 @@ CHROMIUM_ARGS = [
 ]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _own_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Apps (and servers) made without a cache folder keep their analyses in a temporary one,
+    never in the user's ``~/.cache/clustermap``."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CLUSTERMAP_CACHE_DIR", str(tmp_path_factory.mktemp("default-cache")))
+        yield
+
+
 @pytest.fixture(scope="session")
 def registry() -> Registry:
     """The bundled registry."""

@@ -1,10 +1,11 @@
-"""Caches and the upload store are bounded in bytes, counting everything they hold, and
-expired uploads are freed by time alone."""
+"""Caches are bounded in bytes, counting everything they hold; the upload store in the bytes
+it stores, and expired uploads are freed by time alone."""
 
 from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -48,13 +49,13 @@ def test_estimates_count_what_values_hold() -> None:
     assert estimate_bytes([shared, shared]) < 2 * sys.getsizeof(shared)
 
 
-def test_the_upload_store_counts_labels() -> None:
+def test_the_upload_store_counts_labels(tmp_path: Path) -> None:
     def analysis(labels: list[str] | None) -> Analysis:
         points = [[52.0 + i / 1e5, 4.3] for i in range(10_000)]
         return Analysis(measures={}, points=points, labels=labels, layers={}, bounds=[])
 
     plain, named = analysis(None), analysis([f"Entreprise {i} " * 8 for i in range(10_000)])
-    store = AnalysisStore(max_bytes=10 * 1024 * 1024)
+    store = AnalysisStore(tmp_path / "a.sqlite3", max_bytes=10 * 1024 * 1024)
     store.put(plain)
     store.put(named)
     assert named.size - plain.size >= sum(len(s) for s in named.labels or [])
@@ -71,8 +72,9 @@ def test_the_app_cache_respects_cache_max_bytes() -> None:
     assert 0 < cache.total_bytes <= limit
 
 
-def test_expired_uploads_are_freed_without_another_request() -> None:
-    app = create_app({"TESTING": True, "DATA_DIR": str(DATA), "ANALYSIS_TTL_SECONDS": 0.3})
+def test_expired_uploads_are_freed_without_another_request(tmp_path: Path) -> None:
+    config = {"TESTING": True, "DATA_DIR": str(DATA), "NETWORK_CACHE_DIR": str(tmp_path)}
+    app = create_app({**config, "ANALYSIS_TTL_SECONDS": 0.3})
     rows = "".join(f"{52 + i / 1000};{4.35 + (i * 7 % 11) / 1000}\n" for i in range(30))
     response = app.test_client().post(
         "/api/analyze", data="lat;lon\n" + rows, content_type="text/csv"

@@ -189,7 +189,7 @@ def analyze(
 
 def analysis_measures(store: AnalysisStore, token: str) -> ApiResponse:
     """``GET /api/analyses/<token>``: the measures of a kept upload, or ``404``."""
-    found = store.get(token)
+    found = store.measures(token)
     if found is None:
         return error(404, "NotFound", "no such analysis (it may have expired)")
-    return ApiResponse(200, found.measures)
+    return ApiResponse(200, found)

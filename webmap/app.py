@@ -5,6 +5,7 @@ Reached through :func:`webmap.create_app`; there is no app object at import time
 
 from __future__ import annotations
 
+import os
 import weakref
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(ogc_routes.bp)
     if app.config.get("TESTING") and app.config.get("TEST_INJECTION_ROUTE"):
         _add_injection_probe(app)
+    if app.config.get("TESTING") and app.config.get("TEST_WORKER_HEADER"):
+        app.after_request(_name_the_worker)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
     app.url_defaults(_versioned_static)
@@ -129,6 +132,13 @@ def _add_injection_probe(app: Flask) -> None:
         return current_app.response_class(html, mimetype="text/html")
 
     app.add_url_rule("/_test/injected/<cluster_id>", "injected", injected)
+
+
+def _name_the_worker(response: Response) -> Response:
+    """Tests only (``TESTING`` and ``TEST_WORKER_HEADER``): ``X-Clustermap-Worker`` is the id
+    of the process that answered (``serve --workers``)."""
+    response.headers["X-Clustermap-Worker"] = str(os.getpid())
+    return response
 
 
 def _wants_json() -> bool:

@@ -1,7 +1,7 @@
 """How many bytes of memory a cached value holds, for caches bounded in bytes.
 
 :func:`estimate_bytes` walks what the app caches: response bodies (bytes), JSON-like
-bodies (dicts, lists, strings, numbers), dataclasses (map data, uploads), numpy arrays,
+bodies (dicts, lists, strings, numbers), dataclasses (map data), numpy arrays,
 and (Geo)DataFrames. A DataFrame counts ``memory_usage(deep=True)``; shapely geometries
 count their Python object plus 16 bytes per coordinate (``deep=True`` sees only the
 object, not the GEOS coordinates behind it). Shared objects are counted once.

@@ -8,7 +8,7 @@ import socket
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -16,6 +16,9 @@ from geo._errors import RegistryError
 from geo.registry import default_data_dir, load_registry, read_catalogue
 from webmap import api
 from webmap.tables import sites_csv
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 DATA_OPTION = click.option(
     "--data",
@@ -87,37 +90,66 @@ def validate(path: Path | None) -> None:
 )
 @DATA_OPTION
 @click.option(
-    "--threads", default=8, show_default=True, type=click.IntRange(1, 64), help="Worker threads."
+    "--threads",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker threads (per process).",
+)
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Server processes sharing the port (and the analyses' store).",
 )
 @click.option(
     "--cache-dir",
     type=click.Path(path_type=Path),
     default=None,
-    help="Street-network cache (default: $CLUSTERMAP_CACHE_DIR or ~/.cache/clustermap).",
+    help="Street-network cache and uploaded analyses "
+    "(default: $CLUSTERMAP_CACHE_DIR or ~/.cache/clustermap).",
 )
 def serve(
-    host: str, port: int, data_dir: Path | None, threads: int, cache_dir: Path | None
+    host: str,
+    port: int,
+    data_dir: Path | None,
+    threads: int,
+    workers: int,
+    cache_dir: Path | None,
 ) -> None:
     """Serve the maps and the API with a production WSGI server (waitress)."""
     from waitress import create_server
 
     from webmap import create_app
+    from webmap.workers import listen, run_workers
 
     config: dict[str, str] = {}
     if data_dir is not None:
         config["DATA_DIR"] = str(data_dir)
     if cache_dir is not None:
         config["NETWORK_CACHE_DIR"] = str(cache_dir)
-    app = create_app(config)
+
+    def serve_on(sock: socket.socket, app: Flask | None = None) -> None:
+        app = create_app(config) if app is None else app
+        options = waitress_options(app.config, host, port, threads)
+        del options["host"], options["port"]  # the socket is bound already
+        create_server(app, sockets=[sock], **options).run()
+
+    app = create_app(config) if workers == 1 else None  # else one app in each process
     try:
-        server = create_server(app, **waitress_options(app.config, host, port, threads))
+        sock = listen(host, port)
     except OSError as exc:
         msg = f"cannot listen on {host}:{port}: {exc.strerror or exc}"
         raise click.ClickException(msg) from exc
-    click.echo(
-        f"clustermap: serving {app.config['DATA_DIR']} at http://{host}:{port}/ (Ctrl+C to stop)"
-    )
-    server.run()
+    what = f"{workers} processes" if app is None else app.config["DATA_DIR"]
+    click.echo(f"clustermap: serving {what} at http://{host}:{port}/ (Ctrl+C to stop)")
+    if app is not None:
+        serve_on(sock, app)
+        return
+    status = run_workers(serve_on, sock, workers)
+    if status:
+        raise click.ClickException(f"a server process stopped (exit status {status})")
 
 
 def waitress_options(
