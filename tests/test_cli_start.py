@@ -54,3 +54,16 @@ def test_help_table_names_every_command_with_its_own_help() -> None:
         assert defined[name][0] == module_name
         assert (defined[name][1].help or "").startswith(short_help.rstrip(".")), name
     assert cli.list_commands(None) == sorted(COMMANDS)  # type: ignore[arg-type]
+
+
+def test_a_reader_that_stops_early_gets_no_error_message() -> None:
+    # ``clustermap ripley --cluster delft | head -1`` where head has already gone: the
+    # reading end of the pipe is closed before the command prints anything
+    command = [sys.executable, "-m", "webmap", "ripley", "--cluster", "delft"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()
+        errors = proc.stderr.read().decode()
+        proc.wait(timeout=60)
+    assert "Broken pipe" not in errors and "Traceback" not in errors
+    assert proc.returncode == 141

@@ -12,6 +12,7 @@ A command's module is imported only when that command runs, so ``clustermap --he
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import Any
 
@@ -63,6 +64,11 @@ class _Group(click.Group):
         except ClustermapError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(1)
+        except BrokenPipeError:
+            # the reader went away (``clustermap ... | head``): stop quietly, as Unix tools do
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(141)
         except (OSError, MemoryError) as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(1)
