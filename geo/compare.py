@@ -31,7 +31,7 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("n_sites", "Sites listed", ""),
     ("n_located", "Sites located", ""),
     ("area_km2", "Study area", "km²"),
-    ("sites_per_km2", "Sites per km²", "/km²"),
+    ("sites_per_km2", "Sites per km²", ""),
     ("mean_nn_distance_m", "Mean nearest-neighbour distance", "m"),
     ("clark_evans_r", "Clark-Evans R", ""),
     ("clark_evans_p", "Clark-Evans p", ""),
