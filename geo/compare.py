@@ -1,11 +1,11 @@
 """The clusters side by side: one row of measures per cluster, and every epicentre drawn
 at one common scale.
 
-:func:`comparison_table` gives the benchmark table (the measures of
-:func:`geo.measures.analyse_cluster`, plus walking minutes where a street network exists);
-:func:`epicentre_frames` gives, for each epicentre, its members and footprints in metres
-around the epicentre's centre, in a local azimuthal equidistant projection, so that every
-frame shares one scale.
+:func:`compare_clusters` analyses each cluster once (:func:`geo.measures.analyse_cluster`)
+and derives from it both the benchmark table (plus walking minutes where a street network
+exists) and, for each epicentre, its members and footprints in metres around the
+epicentre's centre, in a local azimuthal equidistant projection, so that every frame
+shares one scale.
 """
 
 from __future__ import annotations
@@ -19,11 +19,10 @@ import pyproj
 import shapely
 
 from geo._errors import NetworkUnavailableError
-from geo.measures import analyse_cluster
-from geo.proximity import epicentre_geometry
+from geo.measures import ClusterAnalysis, EpicentreAnalysis, analyse_cluster
 from geo.registry import Registry
 
-__all__ = ["COLUMNS", "EpicentreFrame", "comparison_table", "epicentre_frames"]
+__all__ = ["COLUMNS", "Comparison", "EpicentreFrame", "compare_clusters"]
 
 #: The table's columns, in order: (key, label, unit).
 COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -42,49 +41,40 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def comparison_table(
+def _row(
+    analysis: ClusterAnalysis,
     registry: Registry,
     *,
-    as_of: str | None = None,
-    cache_dir: str | os.PathLike[str] | None = None,
-) -> list[dict[str, Any]]:
-    """One row per cluster, with the keys of :data:`COLUMNS` plus ``id``, ``caveats``
-    and ``epicentre_id``.
-
-    Measures that do not exist for a cluster (no located site, no epicentre, no street
-    network) are None. ``walk_minutes_max`` is the longest walk between two members of the
-    cluster's first epicentre on its street network (cached or bundled).
-    """
-    rows = []
-    for cluster_id in registry.clusters.index:
-        measures = analyse_cluster(registry, str(cluster_id), as_of=as_of).to_dict()
-        density = measures.get("density") or {}
-        epicentres = measures.get("epicentres") or []
-        first = epicentres[0] if epicentres else {}
-        longest = first.get("longest_side") or {}
-        rows.append(
-            {
-                "id": str(cluster_id),
-                "name": measures["cluster"]["name"],
-                "n_sites": measures["n_sites"],
-                "n_located": measures["n_sites_located"],
-                # one site or sites on a line enclose no area: undefined, not 0
-                "area_km2": density.get("area_km2") or None,
-                "sites_per_km2": density.get("sites_per_km2"),
-                "mean_nn_distance_m": density.get("mean_nn_distance_m"),
-                "clark_evans_r": density.get("clark_evans_r"),
-                "clark_evans_p": density.get("clark_evans_p"),
-                "caveats": density.get("caveats") or {},
-                "epicentre_id": first.get("id"),
-                "epicentre": first.get("name"),
-                "longest_side_m": longest.get("centre_m"),
-                "bounding_radius_m": first.get("min_bounding_radius_m"),
-                "walk_minutes_max": _walk_minutes(
-                    registry, str(cluster_id), first.get("id"), cache_dir=cache_dir
-                ),
-            }
-        )
-    return rows
+    cache_dir: str | os.PathLike[str] | None,
+) -> dict[str, Any]:
+    """A cluster's row: the keys of :data:`COLUMNS` plus ``id``, ``caveats`` and
+    ``epicentre_id``; None where a measure does not exist for the cluster."""
+    measures = analysis.to_dict()
+    density = measures.get("density") or {}
+    epicentres = measures.get("epicentres") or []
+    first = epicentres[0] if epicentres else {}
+    longest = first.get("longest_side") or {}
+    cluster_id = measures["cluster"]["id"]
+    return {
+        "id": cluster_id,
+        "name": measures["cluster"]["name"],
+        "n_sites": measures["n_sites"],
+        "n_located": measures["n_sites_located"],
+        # one site or sites on a line enclose no area: undefined, not 0
+        "area_km2": density.get("area_km2") or None,
+        "sites_per_km2": density.get("sites_per_km2"),
+        "mean_nn_distance_m": density.get("mean_nn_distance_m"),
+        "clark_evans_r": density.get("clark_evans_r"),
+        "clark_evans_p": density.get("clark_evans_p"),
+        "caveats": density.get("caveats") or {},
+        "epicentre_id": first.get("id"),
+        "epicentre": first.get("name"),
+        "longest_side_m": longest.get("centre_m"),
+        "bounding_radius_m": first.get("min_bounding_radius_m"),
+        "walk_minutes_max": _walk_minutes(
+            registry, cluster_id, first.get("id"), cache_dir=cache_dir
+        ),
+    }
 
 
 def _walk_minutes(
@@ -136,51 +126,66 @@ class EpicentreFrame:
     missing: list[str] = field(default_factory=list)
 
 
-def epicentre_frames(
-    registry: Registry, *, as_of: str | None = None, side_m: float = 3000.0
-) -> list[EpicentreFrame]:
-    """Every epicentre of the registry in a ``side_m`` square around its centre.
+@dataclass(frozen=True)
+class Comparison:
+    """The clusters side by side: one table row per cluster (:data:`COLUMNS`, plus ``id``,
+    ``caveats`` and ``epicentre_id``) and one frame per epicentre."""
 
-    The centre is the mean of the located members' points (their footprints do not move
-    it); each frame uses an azimuthal equidistant projection centred there, so distances
-    from the centre are true and every frame has the same scale.
+    rows: list[dict[str, Any]]
+    frames: list[EpicentreFrame]
+
+
+def compare_clusters(
+    registry: Registry,
+    *,
+    as_of: str | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    side_m: float = 3000.0,
+) -> Comparison:
+    """Analyse every cluster once (its sites as of ``as_of``) and derive its table row and
+    its epicentres' frames, each a ``side_m`` square around the epicentre's centre.
+
+    ``walk_minutes_max`` is the longest walk between two members of the cluster's first
+    epicentre on its street network (cached or bundled). A frame's centre is the mean of
+    its located members' points (their footprints do not move it); each frame uses an
+    azimuthal equidistant projection centred there, so distances from the centre are true
+    and every frame has the same scale.
     """
-    frames = []
+    rows, frames = [], []
+    for cluster_id in registry.clusters.index:
+        analysis = analyse_cluster(registry, str(cluster_id), as_of=as_of)
+        rows.append(_row(analysis, registry, cache_dir=cache_dir))
+        frames += [_frame(analysis, epi, registry, side_m=side_m) for epi in analysis.epicentres]
+    return Comparison(rows=rows, frames=frames)
+
+
+def _frame(
+    analysis: ClusterAnalysis, epi: EpicentreAnalysis, registry: Registry, *, side_m: float
+) -> EpicentreFrame:
+    """One epicentre of an analysis, in metres around its members' centre."""
     half = side_m / 2.0
     window = shapely.box(-half, -half, half, half)
-    for epicentre_id, row in registry.epicentres.iterrows():
-        cluster_id = str(row["cluster"])
-        sites = registry.sites_of(cluster_id, as_of=as_of)
-        members = [m for m in row["members"] if m in sites.index]
-        located = [m for m in members if sites.loc[m].geometry is not None]
-        missing = [str(sites.loc[m, "name"]) for m in members if m not in located]
-        points = [sites.loc[m].geometry.representative_point() for m in located]
-        to_local = _local_projection(points)
-        xy = [to_local(p.x, p.y) for p in points]
-        where = dict(zip(located, xy, strict=True))
-        geometry = epicentre_geometry(sites, members, footprints=registry.footprints.geometry)
-        footprints = []
-        for member in located:
-            if member in registry.footprints.index:
-                local = _project(registry.footprints.geometry[member], to_local)
-                clipped = local.intersection(window)
-                footprints += [_ring(part) for part in getattr(clipped, "geoms", [clipped])]
-        frames.append(
-            EpicentreFrame(
-                epicentre_id=str(epicentre_id),
-                cluster_id=cluster_id,
-                name=str(row["name"]),
-                cluster_name=str(registry.clusters.loc[cluster_id, "name"]),
-                members=[
-                    (m, str(sites.loc[m, "name"]), x, y)
-                    for m, (x, y) in zip(located, xy, strict=True)
-                ],
-                sides=[(where[side.a], where[side.b]) for side in geometry.sides],
-                footprints=[ring for ring in footprints if ring],
-                missing=missing,
-            )
-        )
-    return frames
+    sites = analysis.sites
+    located = epi.geometry.located
+    points = [sites.loc[m].geometry.representative_point() for m in located]
+    to_local = _local_projection(points)
+    where = {m: to_local(p.x, p.y) for m, p in zip(located, points, strict=True)}
+    footprints = []
+    for member in located:
+        if member in registry.footprints.index:
+            local = _project(registry.footprints.geometry[member], to_local)
+            clipped = local.intersection(window)
+            footprints += [_ring(part) for part in getattr(clipped, "geoms", [clipped])]
+    return EpicentreFrame(
+        epicentre_id=epi.id,
+        cluster_id=str(analysis.info["id"]),
+        name=str(epi.name),
+        cluster_name=str(analysis.info["name"]),
+        members=[(m, str(sites.loc[m, "name"]), *where[m]) for m in located],
+        sides=[(where[side.a], where[side.b]) for side in epi.geometry.sides],
+        footprints=[ring for ring in footprints if ring],
+        missing=[str(sites.loc[m, "name"]) for m in epi.missing],
+    )
 
 
 def _local_projection(points: list[Any]) -> Any:

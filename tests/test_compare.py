@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from pyproj import Geod
 
-from geo.compare import comparison_table
+from geo.compare import compare_clusters
 from geo.network import ClusterNetwork
 from tests.conftest import DATA, LiveServer, wait_until
 from tests.test_browser_xss import PAYLOADS, hostile_registry  # noqa: F401 (a fixture)
@@ -37,7 +37,7 @@ def _point(registry: Any, site: str) -> tuple[float, float]:
 
 
 def test_table_lists_every_cluster_with_its_measures(registry: Any, tmp_path: Path) -> None:
-    rows = {row["id"]: row for row in comparison_table(registry, cache_dir=tmp_path)}
+    rows = {row["id"]: row for row in compare_clusters(registry, cache_dir=tmp_path).rows}
     assert set(rows) == set(registry.clusters.index)
     delft = rows["delft"]
     assert delft["epicentre"] == "Delft triangle"
@@ -52,8 +52,10 @@ def test_table_lists_every_cluster_with_its_measures(registry: Any, tmp_path: Pa
 
 
 def test_as_of_2016_applies_to_the_whole_page(registry: Any, tmp_path: Path) -> None:
-    today = {r["id"]: r for r in comparison_table(registry, cache_dir=tmp_path)}
-    in_2016 = {r["id"]: r for r in comparison_table(registry, as_of="2016-10", cache_dir=tmp_path)}
+    today = {r["id"]: r for r in compare_clusters(registry, cache_dir=tmp_path).rows}
+    in_2016 = {
+        r["id"]: r for r in compare_clusters(registry, as_of="2016-10", cache_dir=tmp_path).rows
+    }
     expected = len(registry.located("saint-etienne", as_of="2016-10"))
     assert in_2016["saint-etienne"]["n_located"] == expected
     assert expected < today["saint-etienne"]["n_located"]  # the Comédie came in 2017
@@ -66,7 +68,7 @@ def test_page_sorts_by_any_column_with_missing_values_last(
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     order = re.findall(r'<tr data-cluster="([a-z0-9-]+)">', html)
-    rows = {r["id"]: r for r in comparison_table(registry)}
+    rows = {r["id"]: r for r in compare_clusters(registry).rows}
     values = [rows[cid]["sites_per_km2"] for cid in order]
     known = [v for v in values if v is not None]
     assert known == sorted(known, reverse=True) and len(known) >= 2

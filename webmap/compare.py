@@ -16,7 +16,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
 from geo._errors import ParameterError, quote
-from geo.compare import COLUMNS, EpicentreFrame, comparison_table, epicentre_frames
+from geo.compare import COLUMNS, Comparison, EpicentreFrame, compare_clusters
 from geo.registry import date_key
 from webmap.caching import cached_page
 from webmap.state import get_registry
@@ -87,20 +87,16 @@ def _sorted(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str, str]
     return present + absent, key, order  # missing values last, whatever the order
 
 
-def _table() -> list[dict[str, Any]]:
+def _comparison(as_of: str | None) -> Comparison:
+    """Every cluster analysed once, its sites as of ``as_of``."""
     cache_dir = current_app.config.get("NETWORK_CACHE_DIR")
-    return comparison_table(get_registry(), as_of=_as_of(), cache_dir=cache_dir)
+    return compare_clusters(get_registry(), as_of=as_of, cache_dir=cache_dir, side_m=FRAME_SIDE_M)
 
 
-def _panels() -> list[Panel]:
-    frames = epicentre_frames(get_registry(), as_of=_as_of(), side_m=FRAME_SIDE_M)
-    return [_panel(frame) for frame in frames]
-
-
-def _svg(panels: list[Panel]) -> str:
+def _svg(frames: list[EpicentreFrame]) -> str:
     return render_template(
         "compare_multiples.svg",
-        panels=panels,
+        panels=[_panel(frame) for frame in frames],
         frame_px=FRAME_PX,
         frame_side_m=FRAME_SIDE_M,
         scale_bar_m=SCALE_BAR_M,
@@ -112,15 +108,17 @@ def _svg(panels: list[Panel]) -> str:
 @cached_page(params=("as_of", "sort", "order"))
 def compare() -> str:
     """The benchmark table and the small multiples."""
-    rows, key, order = _sorted(_table())
+    as_of = _as_of()
+    comparison = _comparison(as_of)
+    rows, key, order = _sorted(comparison.rows)
     return render_template(
         "compare.html",
         rows=rows,
         columns=COLUMNS,
         sort=key,
         order=order,
-        as_of=_as_of(),
-        svg=_svg(_panels()),
+        as_of=as_of,
+        svg=_svg(comparison.frames),
     )
 
 
@@ -131,7 +129,7 @@ def compare_csv() -> Response:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["id", *(f"{label} ({unit})" if unit else label for _, label, unit in COLUMNS)])
-    for row in _table():
+    for row in _comparison(_as_of()).rows:
         writer.writerow([row["id"], *("" if row[k] is None else row[k] for k in _KEYS)])
     return Response(
         out.getvalue(),
@@ -145,7 +143,7 @@ def compare_csv() -> Response:
 def compare_svg() -> Response:
     """The small multiples as one SVG file."""
     return Response(
-        _svg(_panels()),
+        _svg(_comparison(_as_of()).frames),
         mimetype="image/svg+xml",
         headers={"Content-Disposition": 'attachment; filename="epicentres-compared.svg"'},
     )
