@@ -3,8 +3,8 @@
 For 10, 10,000 and 100,000 random sites (seeded, around the Netherlands, named
 ``Site <i>``), times in the same run:
 
-* ours: :func:`webmap.pointmap.points_map` + rendering the server page (``build``), the
-  self-contained export :func:`webmap.export.standalone_html` (``export``, map built again),
+* ours: :func:`webmap.maps.points.points_map` + rendering the server page (``build``), the
+  self-contained export :func:`webmap.maps.export.standalone_html` (``export``, map built again),
   and the whole command-line path: a CSV file read with :func:`geo.points.read_points`, the
   map built, exported and written (``file->html``);
 * the baseline: the same map drawn with one ``folium.CircleMarker`` (and one
@@ -40,11 +40,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from geo.points import read_points  # noqa: E402
-from webmap.assets import use_local_assets  # noqa: E402
-from webmap.basemaps import add_basemaps  # noqa: E402
-from webmap.export import standalone_html  # noqa: E402
-from webmap.pointmap import points_map  # noqa: E402
-from webmap.text import escape_text  # noqa: E402
+from webmap.maps.assets import use_local_assets  # noqa: E402
+from webmap.maps.basemaps import add_basemaps  # noqa: E402
+from webmap.maps.escape import escape_text  # noqa: E402
+from webmap.maps.export import standalone_html  # noqa: E402
+from webmap.maps.points import points_map  # noqa: E402
 
 TARGET_S = 2.0
 TARGET_MB = 5.0

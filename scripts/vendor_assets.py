@@ -1,7 +1,7 @@
 """Copy Leaflet and its plugins from the npm registry into webmap/static/vendor/.
 
 Usage: ``python scripts/vendor_assets.py`` (needs ``npm``). The manifest lives in
-``webmap.assets.VENDORED``; run this after changing it and commit the result. Pages then
+``webmap.maps.assets.VENDORED``; run this after changing it and commit the result. Pages then
 load every asset from our own static files, never from a CDN.
 """
 
@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from webmap.assets import VENDOR_DIR, VENDORED
+from webmap.maps.assets import VENDOR_DIR, VENDORED
 
 
 def main() -> None:

@@ -65,7 +65,7 @@ def delft_network_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A network cache holding the real Delft street graph, imported as a user would."""
     from click.testing import CliRunner
 
-    from webmap.cli import cli
+    from webmap.commands.cli import cli
 
     cache = tmp_path_factory.mktemp("network-cache")
     graph = NETWORKS / "delft.graphml"

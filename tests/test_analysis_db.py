@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import DATA, without_nonce
 from webmap import create_app
-from webmap.analysis_db import DATABASE_NAME, Analysis, AnalysisStore, AnalysisStoreError
+from webmap.api.analysis_db import DATABASE_NAME, Analysis, AnalysisStore, AnalysisStoreError
 
 CSV = b"lat;lon\n" + b"".join(
     f"{52 + i / 1000:.4f};{4.35 + (i * 7 % 11) / 1000:.4f}\n".encode() for i in range(30)

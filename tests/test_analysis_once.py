@@ -22,7 +22,7 @@ import geo.proximity
 from geo.measures import CLAIMS, analyse_cluster
 from geo.overlays import cluster_overlays
 from geo.registry import Registry
-from webmap.app import create_app
+from webmap.web.app import create_app
 
 STEPS: dict[str, Callable[..., Any]] = {
     "kde": geo.kde.kde_surface_xy,

@@ -10,7 +10,7 @@ from flask import Flask
 
 from tests.conftest import without_nonce
 from webmap import create_app
-from webmap.caching import LruCache, cached_page
+from webmap.web.caching import LruCache, cached_page
 
 
 def test_cluster_page_answers_304_to_its_etag(client: Any) -> None:

@@ -12,9 +12,10 @@ from geo.measures import analyse_cluster
 from geo.network import import_network
 from tests.conftest import DATA
 from tests.network_fixtures import DELFT_GRAPHML
-from webmap import api, create_app
-from webmap.caching import LruCache
-from webmap.params import Param, parse_params
+from webmap import create_app
+from webmap.api import registry as api
+from webmap.api.params import Param, parse_params
+from webmap.web.caching import LruCache
 
 
 def test_measures_are_the_json_of_the_measures_command(client: Any, registry: Any) -> None:

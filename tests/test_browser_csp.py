@@ -11,7 +11,7 @@ from flask import request
 
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, DATA, LiveServer, wait_until
 from webmap import create_app
-from webmap.security import NONCE_MARKER
+from webmap.web.security import NONCE_MARKER
 
 
 def _nonces(response: Any) -> tuple[str, set[str]]:

@@ -11,8 +11,8 @@ import geopandas as gpd
 import numpy as np
 
 from tests.conftest import wait_until
-from webmap.export import standalone_html
-from webmap.pointmap import CLUSTER_THRESHOLD, points_map
+from webmap.maps.export import standalone_html
+from webmap.maps.points import CLUSTER_THRESHOLD, points_map
 
 PAYLOADS = ["<img src=x onerror=alert(1)>", "${alert(1)}", "a `backtick`", "back\\slash"]
 

@@ -11,7 +11,7 @@ import pytest
 from geo.registry import load_registry
 from tests.conftest import LiveServer
 from webmap import create_app
-from webmap.text import escape_text
+from webmap.maps.escape import escape_text
 
 PAYLOADS = [
     "<img src=x onerror=alert(1)>",

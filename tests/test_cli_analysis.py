@@ -13,8 +13,8 @@ import pytest
 import rasterio
 from click.testing import CliRunner
 
-from webmap.cli import cli
 from webmap.commands.analysis import _Progress
+from webmap.commands.cli import cli
 
 GEOD = pyproj.Geod(ellps="WGS84")
 

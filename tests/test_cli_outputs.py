@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from geo._atomic import atomic_write
-from webmap.cli import cli
+from webmap.commands.cli import cli
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from typing import Any
 
 from click.testing import CliRunner
 
-from webmap.cli import cli
+from webmap.commands.cli import cli
 
 
 def run(*args: str) -> Any:

@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from webmap.cli import COMMANDS, cli
+from webmap.commands.cli import COMMANDS, cli
 
 HEAVY = ("geopandas", "pandas", "osmnx", "sklearn", "folium", "rasterio", "scipy", "flask")
 
@@ -22,7 +22,7 @@ def _modules_after(*args: str) -> set[str]:
     """Run the CLI in a fresh interpreter and return which heavy modules it imported."""
     code = (
         "import sys, json\n"
-        "from webmap.cli import main\n"
+        "from webmap.commands.cli import main\n"
         "try:\n"
         f"    main({list(args)!r})\n"
         "except SystemExit:\n"

@@ -17,7 +17,7 @@ from geo.network import ClusterNetwork
 from tests.conftest import DATA, LiveServer, wait_until
 from tests.test_browser_xss import PAYLOADS, hostile_registry  # noqa: F401 (a fixture)
 from webmap import create_app
-from webmap.compare import FRAME_PX, FRAME_SIDE_M
+from webmap.web.compare import FRAME_PX, FRAME_SIDE_M
 
 GEOD = Geod(ellps="WGS84")
 SVG = "{http://www.w3.org/2000/svg}"

@@ -6,7 +6,7 @@ import gzip
 import re
 from typing import Any
 
-from webmap.compression import GZIP_SUFFIX, gzip_with, splice
+from webmap.web.compression import GZIP_SUFFIX, gzip_with, splice
 
 GZIP = {"Accept-Encoding": "gzip, deflate, br"}
 

@@ -17,7 +17,7 @@ import pytest
 from geo.network import has_network
 from geo.registry import load_registry
 from tests.conftest import DATA
-from webmap.layers import LAYERS, NETWORK_LAYERS
+from webmap.maps.layers import LAYERS, NETWORK_LAYERS
 
 CLUSTERS = list(load_registry(DATA).clusters.index)
 

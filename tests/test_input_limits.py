@@ -19,7 +19,7 @@ from geo._errors import InputDataError, TooLargeError, listing, quote
 from geo.points import read_points, read_points_bytes
 from tests.conftest import DATA
 from webmap import create_app
-from webmap.cli import cli
+from webmap.commands.cli import cli
 
 
 def _limited_client(**config: Any) -> Any:

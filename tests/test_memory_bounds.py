@@ -13,9 +13,9 @@ import shapely
 
 from tests.conftest import DATA
 from webmap import create_app
-from webmap.caching import CACHE_KEY, LruCache
-from webmap.sizing import estimate_bytes
-from webmap.uploads import STORE_KEY, Analysis, AnalysisStore
+from webmap.web.caching import CACHE_KEY, LruCache
+from webmap.web.sizing import estimate_bytes
+from webmap.web.uploads import STORE_KEY, Analysis, AnalysisStore
 
 
 def test_the_cache_keeps_under_its_byte_bound() -> None:

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.network_fixtures import DELFT_GRAPHML, lonlat, write_river_town
-from webmap.cli import cli
+from webmap.commands.cli import cli
 
 
 def _run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:

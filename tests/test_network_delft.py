@@ -25,7 +25,7 @@ from geo.network import (
     read_graph_file,
 )
 from tests.network_fixtures import DELFT_GRAPHML, undirected_reference
-from webmap.cli import cli
+from webmap.commands.cli import cli
 
 YES_DELFT = (4.38666, 51.99316)
 TRIANGLE = {"tu-delft-campus", "technopolis", "yes-delft"}

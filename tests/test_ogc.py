@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import DATA
 from webmap import create_app
-from webmap.ogc import CONFORMANCE, MAX_LIMIT
+from webmap.api.ogc import CONFORMANCE, MAX_LIMIT
 
 
 def _rels(doc: dict[str, Any]) -> dict[str, str]:

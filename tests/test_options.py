@@ -10,11 +10,11 @@ from click.testing import CliRunner
 
 from geo._errors import ParameterError
 from geo.options import AnalysisOptions, option_specs, options_table
-from webmap.api_measures import DENSITY_PARAMS, MEASURES_PARAMS
-from webmap.api_uploads import ANALYZE_PARAMS
-from webmap.cli import cli
+from webmap.api.measures import DENSITY_PARAMS, MEASURES_PARAMS
+from webmap.api.params import parse_params
+from webmap.api.uploads import ANALYZE_PARAMS
 from webmap.commands.analysis import density, measures, proximity
-from webmap.params import parse_params
+from webmap.commands.cli import cli
 
 #: Command-line flag and API query name of each option, where they differ from its name.
 FLAGS = {"cell_m": "cell", "eps_m": "eps"}

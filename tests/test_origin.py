@@ -9,8 +9,8 @@ import pytest
 
 from tests.conftest import DATA, without_nonce
 from webmap import create_app
-from webmap.caching import get_cache
-from webmap.origin import ConfigError, parse_public_url, valid_host, valid_prefix
+from webmap.web.caching import get_cache
+from webmap.web.origin import ConfigError, parse_public_url, valid_host, valid_prefix
 
 EVIL = {"Host": "evil.example", "X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"}
 

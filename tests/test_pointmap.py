@@ -14,9 +14,10 @@ import pytest
 import shapely
 
 from geo._errors import InputDataError, ParameterError
-from webmap.assets import INLINE_PREFIX
-from webmap.export import standalone_html
-from webmap.pointmap import (
+from webmap.maps.assets import INLINE_PREFIX
+from webmap.maps.escape import escape_text
+from webmap.maps.export import standalone_html
+from webmap.maps.points import (
     CLUSTER_THRESHOLD,
     PointLayer,
     add_points,
@@ -24,7 +25,6 @@ from webmap.pointmap import (
     points_map,
     script_json,
 )
-from webmap.text import escape_text
 
 PAYLOADS = ["<img src=x onerror=alert(1)>", "${alert(1)}", "a `backtick`", "back\\slash"]
 

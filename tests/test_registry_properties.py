@@ -24,7 +24,7 @@ from geo.measures import analyse_cluster
 from geo.overlays import cluster_overlays
 from geo.registry import load_registry
 from webmap import create_app
-from webmap.cli import cli
+from webmap.commands.cli import cli
 
 KINDS = (
     "coincident",

@@ -15,7 +15,7 @@ from pointpats import distance_statistics as pp
 from geo._errors import InputDataError, ParameterError
 from geo.points import read_points
 from geo.ripley import ripley, ripley_xy
-from webmap.cli import cli
+from webmap.commands.cli import cli
 
 
 def _csr(n: int, *, seed: int, size: float = 1000.0) -> np.ndarray:

@@ -23,7 +23,7 @@ from click.testing import CliRunner
 from geo._errors import InputDataError
 from geo.points import read_points_bytes
 from tests.conftest import ROOT
-from webmap.cli import cli
+from webmap.commands.cli import cli
 
 SECRET = "TOPSECRET-7f3a"
 EXTENSIONS = (".gpkg", ".zip", ".fgb", ".geojson", ".csv", ".vrt", ".parquet")

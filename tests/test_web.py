@@ -11,7 +11,7 @@ import pytest
 
 from geo._errors import RegistryError
 from webmap import create_app
-from webmap.assets import VENDOR_DIR, VENDORED
+from webmap.maps.assets import VENDOR_DIR, VENDORED
 
 
 def test_overview_lists_every_cluster_and_filters_by_practice(client: Any, registry: Any) -> None:
@@ -126,7 +126,7 @@ def test_an_unexpected_error_is_a_plain_500(app: Any, monkeypatch: Any) -> None:
     def broken(*_args: Any, **_kwargs: Any) -> Any:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr("webmap.api.list_clusters", broken)
+    monkeypatch.setattr("webmap.api.registry.list_clusters", broken)
     app.config["PROPAGATE_EXCEPTIONS"] = False
     client = app.test_client()
     api = client.get("/api/clusters")

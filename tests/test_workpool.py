@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import DATA
-from webmap import api_measures, create_app
-from webmap.workpool import BusyError, ComputationTimeoutError, WorkPool
+from webmap import create_app
+from webmap.api import measures as api_measures
+from webmap.web.workpool import BusyError, ComputationTimeoutError, WorkPool
 
 DENSITY = "/api/clusters/delft/density"
 

@@ -13,8 +13,8 @@ if TYPE_CHECKING:
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build the app; see :func:`webmap.app.create_app`."""
-    from webmap.app import create_app as build
+    """Build the app; see :func:`webmap.web.app.create_app`."""
+    from webmap.web.app import create_app as build
 
     return build(config)
 

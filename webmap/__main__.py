@@ -1,5 +1,5 @@
 """``python -m webmap`` runs the ``clustermap`` command line."""
 
-from webmap.cli import main
+from webmap.commands.cli import main
 
 main()

@@ -11,15 +11,15 @@ import click
 from geo._atomic import write_text
 from geo._errors import ParameterError
 from geo.registry import load_registry
-from webmap import maps
-from webmap.basemaps import BASEMAPS, DEFAULT_BASEMAP
 from webmap.commands.analysis import loader_options, read_input
 from webmap.commands.registry import DATA_OPTION
-from webmap.export import standalone_html
-from webmap.layers import LAYERS
-from webmap.mapdata import compute
-from webmap.mapview import MapView, parse_layers
-from webmap.pointmap import points_map
+from webmap.maps import cluster as maps
+from webmap.maps.basemaps import BASEMAPS, DEFAULT_BASEMAP
+from webmap.maps.export import standalone_html
+from webmap.maps.layers import LAYERS
+from webmap.maps.points import points_map
+from webmap.maps.view import MapView, parse_layers
+from webmap.web.mapdata import compute
 
 
 @click.command("map")

@@ -14,8 +14,8 @@ import click
 
 from geo._errors import RegistryError
 from geo.registry import default_data_dir, load_registry, read_catalogue
-from webmap import api
-from webmap.tables import sites_csv
+from webmap.api import registry as api
+from webmap.api.tables import sites_csv
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -122,7 +122,7 @@ def serve(
     from waitress import create_server
 
     from webmap import create_app
-    from webmap.workers import listen, run_workers
+    from webmap.web.workers import listen, run_workers
 
     config: dict[str, str] = {}
     if data_dir is not None:
@@ -159,7 +159,7 @@ def waitress_options(
 
     * ``server_name`` is the listening address (the host name on a wildcard address): it
       is the host of absolute links unless ``PUBLIC_URL`` or a trusted proxy says
-      otherwise (:mod:`webmap.origin`), never the client's ``Host`` header.
+      otherwise (:mod:`webmap.web.origin`), never the client's ``Host`` header.
     * With ``PROXY_COUNT`` set, waitress keeps the ``X-Forwarded-*`` headers it would
       otherwise strip, for the app's ProxyFix to apply and check.
     * ``channel_timeout`` (``SERVER_CHANNEL_TIMEOUT``, seconds) closes idle or half-sent

@@ -14,11 +14,11 @@ from flask import Flask, Response, abort, current_app, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from geo.registry import default_data_dir, load_registry
-from webmap import api
-from webmap.assets import IMMUTABLE, asset_version, use_local_assets
-from webmap.basemaps import all_tile_origins
-from webmap.security import NONCE_MARKER, content_security_policy, nonced, page_nonce
-from webmap.state import REGISTRY_KEY
+from webmap.api import registry as api
+from webmap.maps.assets import IMMUTABLE, asset_version, use_local_assets
+from webmap.maps.basemaps import all_tile_origins
+from webmap.web.security import NONCE_MARKER, content_security_policy, nonced, page_nonce
+from webmap.web.state import REGISTRY_KEY
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -35,7 +35,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     geo._errors.RegistryError
         When the registry is missing or invalid: the server refuses to start.
     """
-    app = Flask(__name__)
+    app = Flask("webmap")  # templates/ and static/ live beside the subpackages
     app.config.update(
         DATA_DIR=str(default_data_dir()),
         # origins allowed to frame /embed/ pages, e.g. ["https://www.example.org"]
@@ -69,7 +69,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.filters["nonced"] = nonced
     use_local_assets("/static/")
 
-    from webmap import api_routes, caching, compare, ogc_routes, pages, uploads, workpool
+    from webmap.web import caching, compare, pages, uploads, workpool
+    from webmap.web import routes_api as api_routes
+    from webmap.web import routes_ogc as ogc_routes
 
     caching.init_app(app)
     uploads.init_app(app)
@@ -93,8 +95,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def _trust_origin(app: Flask) -> None:
     """Absolute links from ``PUBLIC_URL``, a trusted proxy's checked headers, or the server's
-    own address (:mod:`webmap.origin`); a malformed forwarded value answers ``400``."""
-    from webmap.origin import TrustedOrigin, parse_public_url
+    own address (:mod:`webmap.web.origin`); a malformed forwarded value answers ``400``."""
+    from webmap.web.origin import TrustedOrigin, parse_public_url
 
     public = app.config["PUBLIC_URL"]
     n = int(app.config["PROXY_COUNT"])
@@ -111,7 +113,7 @@ def _trust_origin(app: Flask) -> None:
 
 def _refuse_bad_origin() -> None:
     """``400`` when a trusted proxy forwarded a malformed scheme, host or prefix."""
-    from webmap.origin import BAD_ORIGIN_KEY
+    from webmap.web.origin import BAD_ORIGIN_KEY
 
     problem = request.environ.get(BAD_ORIGIN_KEY)
     if problem:
@@ -124,7 +126,7 @@ INJECTED_SCRIPT = "<script>window.clustermapInjected = true;</script>"
 def _add_injection_probe(app: Flask) -> None:
     """Tests only (``TESTING`` and ``TEST_INJECTION_ROUTE``): ``/_test/injected/<id>`` is
     the cluster page with :data:`INJECTED_SCRIPT` slipped into it, as an XSS would."""
-    from webmap.pages import cluster
+    from webmap.web.pages import cluster
 
     def injected(cluster_id: str) -> Response:
         html = cluster(cluster_id).get_data(as_text=True)
@@ -151,7 +153,7 @@ def _http_error(exc: HTTPException) -> Response:
     ``503`` the seconds to wait in ``Retry-After``."""
     status = exc.code or 500
     if _wants_json():
-        from webmap.api_routes import to_flask
+        from webmap.web.routes_api import to_flask
 
         code = (exc.name or "Error").replace(" ", "")
         response = to_flask(api.error(status, code, exc.description or exc.name))
@@ -190,7 +192,7 @@ def _static_caching(response: Response) -> None:
 
 def _finish(response: Response) -> Response:
     """Security headers, then the body as sent: this response's nonce in place of the
-    marker, gzipped when the client accepts it (:mod:`webmap.compression`); static files
+    marker, gzipped when the client accepts it (:mod:`webmap.web.compression`); static files
     cached by digest."""
     if request.endpoint == "static" and response.status_code in (200, 304):
         _static_caching(response)
@@ -202,8 +204,8 @@ def _finish(response: Response) -> Response:
 def _encode(response: Response, nonce: str | None) -> None:
     """Put ``nonce`` in the body and gzip a ``200`` HTML/JSON answer that has an ETag (its
     compressed pieces are kept in the app's cache under that ETag)."""
-    from webmap.caching import get_cache
-    from webmap.compression import COMPRESSIBLE, GZIP_SUFFIX, MIN_BYTES, gzip_with, splice
+    from webmap.web.caching import get_cache
+    from webmap.web.compression import COMPRESSIBLE, GZIP_SUFFIX, MIN_BYTES, gzip_with, splice
 
     if response.direct_passthrough or response.is_streamed:
         return
@@ -229,7 +231,7 @@ def _encode(response: Response, nonce: str | None) -> None:
 
 def _security_headers(response: Response) -> str | None:
     """nosniff everywhere; on HTML pages a CSP whose inline scripts need this response's
-    nonce (returned; :mod:`webmap.security`).
+    nonce (returned; :mod:`webmap.web.security`).
 
     ``/embed/`` pages may be framed by the origins in ``EMBED_ORIGINS``; every other page
     only by our own. A ``304`` carries no policy: the browser keeps the one that came with

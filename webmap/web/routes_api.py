@@ -1,7 +1,7 @@
-"""Flask routes for the JSON API: each adapts one function of :mod:`webmap.api`,
-:mod:`webmap.api_measures` or :mod:`webmap.api_uploads`.
+"""Flask routes for the JSON API: each adapts one function of :mod:`webmap.api.registry`,
+:mod:`webmap.api.measures` or :mod:`webmap.api.uploads`.
 
-Each route also carries its OpenAPI :func:`~webmap.openapi.operation`, so
+Each route also carries its OpenAPI :func:`~webmap.web.openapi.operation`, so
 ``/openapi.json`` documents exactly the routes that exist. ``GET`` answers carry an ETag
 and ``304`` answers ``If-None-Match``; ``/api``, ``/ogc`` and ``/openapi.json`` send CORS
 headers (read-only, no credentials) for the origins in ``CORS_ORIGINS``.
@@ -14,13 +14,16 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
-from webmap import api, api_measures, api_uploads, openapi
-from webmap.caching import conditional, get_cache
-from webmap.openapi import operation
-from webmap.params import Param
-from webmap.state import get_registry
-from webmap.uploads import get_store
-from webmap.workpool import get_pool, heavy
+from webmap.api import measures as api_measures
+from webmap.api import registry as api
+from webmap.api import uploads as api_uploads
+from webmap.api.params import Param
+from webmap.web import openapi
+from webmap.web.caching import conditional, get_cache
+from webmap.web.openapi import operation
+from webmap.web.state import get_registry
+from webmap.web.uploads import get_store
+from webmap.web.workpool import get_pool, heavy
 
 bp = Blueprint("api", __name__)
 
@@ -177,7 +180,7 @@ def analysis_page(token: str) -> Response:
         abort(404, description="There is no such analysis; it may have expired.")
     html = found.html
     if html is None:
-        from webmap.uploads import render_analysis
+        from webmap.web.uploads import render_analysis
 
         html = heavy(lambda: render_analysis(found)).encode("utf-8")
         store.attach_html(token, html)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from geo._errors import ParameterError, quote
 from geo.registry import date_key
-from webmap.basemaps import BASEMAPS, DEFAULT_BASEMAP
+from webmap.maps.basemaps import BASEMAPS, DEFAULT_BASEMAP
 
 MAX_ZOOM = 19
 VIEW_PARAMS = ("layers", "basemap", "lat", "lon", "zoom", "as_of")

@@ -6,7 +6,7 @@ the points once, as one compact JSON object (longitudes and latitudes rounded to
 about 0.1 m, and a label array), and draws them with ``L.circleMarker`` on one shared
 ``L.canvas()`` renderer, inside an ``L.markerClusterGroup`` with chunked loading above
 :data:`CLUSTER_THRESHOLD` points. A label reaches the page only through
-:func:`webmap.text.escape_text` and is shown by a popup opened on click.
+:func:`webmap.maps.escape.escape_text` and is shown by a popup opened on click.
 
 For tests and scripts, a loaded page exposes:
 
@@ -36,8 +36,8 @@ from folium.template import Template
 
 from geo._errors import InputDataError, ParameterError, listing, quote
 from geo.projection import lonlat_arrays
-from webmap.basemaps import BASEMAPS, DEFAULT_BASEMAP, add_basemaps
-from webmap.text import escape_text
+from webmap.maps.basemaps import BASEMAPS, DEFAULT_BASEMAP, add_basemaps
+from webmap.maps.escape import escape_text
 
 __all__ = [
     "CLUSTER_THRESHOLD",
@@ -152,7 +152,7 @@ class PointLayer(JSCSSMixin, Layer):
         """
     )
 
-    # replaced by use_local_assets (webmap.assets), like Folium's own classes' links; lists,
+    # replaced by use_local_assets (webmap.maps.assets), like Folium's own classes' links; lists,
     # as Folium's JSCSSMixin declares them
     default_js = [  # noqa: RUF012
         ("markerclusterjs", "/static/vendor/leaflet.markercluster/dist/leaflet.markercluster.js"),

@@ -1,6 +1,6 @@
 """gzip for HTML, JSON and GeoJSON answers, compressed once and kept in the cache.
 
-Pages carry a nonce that changes with every response (:mod:`webmap.security`), so a page
+Pages carry a nonce that changes with every response (:mod:`webmap.web.security`), so a page
 cannot be kept compressed as sent. It is kept cut at the nonce marker instead, each piece
 raw-deflated on its own and ended by a sync flush, so no piece refers back to another:
 for each response the pieces and the freshly deflated nonce are joined into one deflate

@@ -20,10 +20,10 @@ from typing import Any
 import folium
 from folium import plugins
 
-from webmap.controls import MapStyle, MeasureTool
-from webmap.pointmap import PointLayer
+from webmap.maps.elements import MapStyle, MeasureTool
+from webmap.maps.points import PointLayer
 
-STATIC_DIR = Path(__file__).resolve().parent / "static"
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 VENDOR_DIR = STATIC_DIR / "vendor"
 
 

@@ -37,7 +37,7 @@ def nonced(html: str) -> Markup:
 
 def page_nonce(html: bytes) -> str | None:
     """A fresh nonce for a page that has nonced scripts (None for one that has none); the
-    caller puts it in place of the marker (:mod:`webmap.compression` does)."""
+    caller puts it in place of the marker (:mod:`webmap.web.compression` does)."""
     return secrets.token_urlsafe(18) if NONCE_MARKER.encode() in html else None
 
 

@@ -9,11 +9,11 @@ from typing import Any, cast
 from geo._errors import ClustermapError, ParameterError
 from geo.options import AnalysisOptions
 from geo.registry import Registry
-from webmap.api import GEOJSON, ApiResponse, from_exception
-from webmap.caching import LruCache
-from webmap.option_params import api_param
-from webmap.params import Param, parse_params
-from webmap.workpool import Runner, run_inline
+from webmap.api.options import api_param
+from webmap.api.params import Param, parse_params
+from webmap.api.registry import GEOJSON, ApiResponse, from_exception
+from webmap.web.caching import LruCache
+from webmap.web.workpool import Runner, run_inline
 
 MEASURES_PARAMS = (
     api_param("hex_res", "hex_res"),

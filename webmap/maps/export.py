@@ -13,7 +13,7 @@ from contextlib import contextmanager
 
 import folium
 
-from webmap.assets import INLINE_PREFIX, inline_assets, use_local_assets
+from webmap.maps.assets import INLINE_PREFIX, inline_assets, use_local_assets
 
 __all__ = ["standalone_html"]
 
@@ -24,7 +24,7 @@ _LOCK = threading.Lock()
 @contextmanager
 def _inline_asset_links() -> Iterator[None]:
     """Point Folium's asset links at inline placeholders, then back at the server's files
-    (the default of :func:`~webmap.assets.use_local_assets`).
+    (the default of :func:`~webmap.maps.assets.use_local_assets`).
 
     The links are class attributes: a server page rendered in another thread during an
     export would get placeholders, so exports should not run inside the web server's

@@ -10,13 +10,14 @@ from flask import Blueprint, Response, abort, render_template, request, url_for
 from geo._errors import ParameterError, UnknownIdError, quote
 from geo._validate import PRACTICES
 from geo.measures import NOTE_DATE
-from webmap import api, maps
-from webmap.caching import cached_page
-from webmap.layers import LAYERS
-from webmap.mapdata import cluster_map_data, request_network_signature
-from webmap.mapview import VIEW_PARAMS, MapView, parse_view
-from webmap.state import get_registry
-from webmap.tables import sites_csv
+from webmap.api import registry as api
+from webmap.api.tables import sites_csv
+from webmap.maps import cluster as maps
+from webmap.maps.layers import LAYERS
+from webmap.maps.view import VIEW_PARAMS, MapView, parse_view
+from webmap.web.caching import cached_page
+from webmap.web.mapdata import cluster_map_data, request_network_signature
+from webmap.web.state import get_registry
 
 bp = Blueprint("pages", __name__)
 

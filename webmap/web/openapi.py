@@ -3,7 +3,7 @@
 Each documented view carries an :class:`Operation` (set by the :func:`operation`
 decorator, next to its route); :func:`document` walks the app's URL map, turns Flask rules
 into OpenAPI paths (``<cluster_id>`` -> ``{cluster_id}``) and takes the query parameters
-from the same :class:`webmap.params.Param` lists that validate requests. A test checks the
+from the same :class:`webmap.api.params.Param` lists that validate requests. A test checks the
 result against the OpenAPI 3.0 schema and that every ``/api`` and ``/ogc`` route is
 documented.
 """
@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from flask import Flask
 
-from webmap.params import Param
+from webmap.api.params import Param
 
 __all__ = ["OPENAPI_MEDIA_TYPE", "Operation", "document", "operation"]
 

@@ -5,7 +5,7 @@ so a changed registry never serves a stale page or measure:
 
 * :class:`LruCache` holds computed results (measures, density layers, rendered pages), with
   a bound on the number of entries and one on the bytes they hold (each entry measured by
-  :func:`webmap.sizing.estimate_bytes` when stored). It is thread-safe (waitress serves
+  :func:`webmap.web.sizing.estimate_bytes` when stored). It is thread-safe (waitress serves
   from threads).
 * :func:`cached_page` decorates a Flask view: the first request renders the page and stores
   its bytes and a strong ``ETag``; later requests answer from memory, and a request whose
@@ -29,9 +29,9 @@ from typing import Any, TypeVar, overload
 
 from flask import Flask, Response, current_app, make_response, request
 
-from webmap.sizing import estimate_bytes
-from webmap.state import get_registry
-from webmap.workpool import Runner, heavy, run_inline
+from webmap.web.sizing import estimate_bytes
+from webmap.web.state import get_registry
+from webmap.web.workpool import Runner, heavy, run_inline
 
 __all__ = [
     "CACHE_KEY",
@@ -103,7 +103,7 @@ class LruCache:
         """The cached value of ``key``, computing and storing it on a miss.
 
         ``run`` runs the computation and the storing (the app's work pool,
-        :func:`webmap.workpool.heavy`; a result that comes too late for its request is
+        :func:`webmap.web.workpool.heavy`; a result that comes too late for its request is
         still stored). Two threads missing at once may both compute; the result is the same.
         """
         found = self.get(key)
@@ -153,7 +153,7 @@ def etag_of(data: bytes) -> str:
 
 def _held_etag(etag: str) -> str | None:
     """The ETag of ``etag``'s representation the client holds (plain or gzipped), if any."""
-    from webmap.compression import GZIP_SUFFIX
+    from webmap.web.compression import GZIP_SUFFIX
 
     for candidate in (etag, etag + GZIP_SUFFIX):
         if request.if_none_match.contains(candidate):
@@ -250,7 +250,7 @@ def cached_page(
     Flask accepts; errors (``abort(404)``, non-200 statuses) are not cached. The page must
     not depend on anything but its path, those parameters, the registry and ``vary`` (no
     host name, per-request nonce, cookie or user): its links are relative. A miss renders
-    the view in the app's work pool (:mod:`webmap.workpool`): ``503`` when it is full.
+    the view in the app's work pool (:mod:`webmap.web.workpool`): ``503`` when it is full.
     """
     if view is None:
         return functools.partial(cached_page, params=params, vary=vary)

@@ -2,7 +2,7 @@
 
 Each endpoint lists its :class:`Param` objects next to the function that reads them;
 :func:`parse_params` validates a request against them (every problem reported at once)
-and :mod:`webmap.openapi` documents them, so the documentation cannot drift from the
+and :mod:`webmap.web.openapi` documents them, so the documentation cannot drift from the
 validation.
 """
 

@@ -29,7 +29,7 @@ class MeasureTool(JSCSSMixin, MacroElement):
         {% endmacro %}
         """
     )
-    # placeholders; webmap.assets.use_local_assets points them at our vendored files
+    # placeholders; webmap.maps.assets.use_local_assets points them at our vendored files
     default_js = [("polylinemeasure_js", "Leaflet.PolylineMeasure.js")]  # noqa: RUF012
     default_css = [("polylinemeasure_css", "Leaflet.PolylineMeasure.css")]  # noqa: RUF012
 

@@ -1,11 +1,11 @@
 """The JSON/GeoJSON API as plain functions: parameters in, :class:`ApiResponse` out.
 
-Nothing here knows Flask: :mod:`webmap.api_routes` adapts these functions to routes, and
+Nothing here knows Flask: :mod:`webmap.web.routes_api` adapts these functions to routes, and
 tests can call them directly. Errors are ``{"code": ..., "description": ...}`` bodies
 with a 4xx status; raw input is never echoed into HTML.
 
-The registry endpoints live here; measures in :mod:`webmap.api_measures`, uploads in
-:mod:`webmap.api_uploads`, and query parameters are declared with :mod:`webmap.params`.
+The registry endpoints live here; measures in :mod:`webmap.api.measures`, uploads in
+:mod:`webmap.api.uploads`, and query parameters are declared with :mod:`webmap.api.params`.
 """
 
 from __future__ import annotations

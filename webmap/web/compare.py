@@ -18,8 +18,8 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from geo._errors import ParameterError, quote
 from geo.compare import COLUMNS, Comparison, EpicentreFrame, compare_clusters
 from geo.registry import date_key
-from webmap.caching import cached_page
-from webmap.state import get_registry
+from webmap.web.caching import cached_page
+from webmap.web.state import get_registry
 
 bp = Blueprint("compare", __name__)
 

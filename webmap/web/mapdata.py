@@ -2,7 +2,7 @@
 
 Overlays (density, hexagons, cores, links, epicentres) and walking-network layers take
 from a tenth of a second to about a second to compute; they only change with the registry
-or the cached network, so they are kept in the app's cache (:mod:`webmap.caching`).
+or the cached network, so they are kept in the app's cache (:mod:`webmap.web.caching`).
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from geo.measures import analyse_cluster
 from geo.network import ClusterNetwork, has_network, network_path
 from geo.overlays import Overlays, cluster_overlays
 from geo.registry import Registry
-from webmap.caching import get_cache
-from webmap.maps import NetworkLayers
-from webmap.state import get_registry
-from webmap.workpool import heavy
+from webmap.maps.cluster import NetworkLayers
+from webmap.web.caching import get_cache
+from webmap.web.state import get_registry
+from webmap.web.workpool import heavy
 
 
 @dataclass(frozen=True)

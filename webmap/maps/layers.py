@@ -2,7 +2,7 @@
 
 Every layer is one ``FeatureGroup`` listed in the layer control under a stable key (see
 :data:`LAYERS`); its legend shows while the layer is on. All text from data goes through
-:func:`webmap.text.escape_text`.
+:func:`webmap.maps.escape.escape_text`.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from folium import plugins
 from jinja2 import Template
 
 from geo.overlays import Overlays, class_breaks
-from webmap.basemaps import OSM_CREDIT
-from webmap.text import escape_text
+from webmap.maps.basemaps import OSM_CREDIT
+from webmap.maps.escape import escape_text
 
 #: Sequential colours, light to dark (ColorBrewer YlOrRd 5).
 RAMP = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")

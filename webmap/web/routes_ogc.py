@@ -1,4 +1,4 @@
-"""Flask routes of OGC API - Features under ``/ogc``: each adapts one :mod:`webmap.ogc` function.
+"""Flask routes of OGC API - Features under ``/ogc``: each adapts one :mod:`webmap.api.ogc` function.
 
 The format is chosen by ``f=json|html``, else by the ``Accept`` header (a browser gets HTML,
 ``curl`` and GIS clients get JSON). Links are absolute, built from ``request.url_root``,
@@ -10,12 +10,13 @@ from __future__ import annotations
 from flask import Blueprint, Response, render_template, request
 
 from geo._errors import ParameterError
-from webmap import api, ogc
-from webmap.api import GEOJSON, JSON
-from webmap.api_routes import to_flask
-from webmap.caching import conditional, get_cache
-from webmap.openapi import operation
-from webmap.state import get_registry
+from webmap.api import ogc
+from webmap.api import registry as api
+from webmap.api.registry import GEOJSON, JSON
+from webmap.web.caching import conditional, get_cache
+from webmap.web.openapi import operation
+from webmap.web.routes_api import to_flask
+from webmap.web.state import get_registry
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
 

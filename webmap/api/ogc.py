@@ -4,8 +4,8 @@ Collections: ``sites`` (every site; null geometry when unlocated), ``clusters`` 
 reference point of each cluster) and ``epicentres`` (the polygon, or line, joining the
 located member sites). Every function takes the registry, the absolute root URL of the
 service (``https://host/prefix/``, so links stay right behind a reverse proxy) and the
-query arguments, and returns an :class:`webmap.api.ApiResponse` whose body is the JSON
-document; :mod:`webmap.ogc_routes` renders the same body as HTML when asked.
+query arguments, and returns an :class:`webmap.api.registry.ApiResponse` whose body is the JSON
+document; :mod:`webmap.web.routes_ogc` renders the same body as HTML when asked.
 
 Conformance classes are constants here, so the landing page, ``/conformance`` and the
 OpenAPI document cannot disagree.
@@ -24,10 +24,10 @@ import shapely
 
 from geo._errors import ParameterError, clip
 from geo.registry import Registry
-from webmap.api import GEOJSON, JSON, ApiResponse, error
-from webmap.caching import LruCache
-from webmap.openapi import OPENAPI_MEDIA_TYPE
-from webmap.params import Param, parse_params
+from webmap.api.params import Param, parse_params
+from webmap.api.registry import GEOJSON, JSON, ApiResponse, error
+from webmap.web.caching import LruCache
+from webmap.web.openapi import OPENAPI_MEDIA_TYPE
 
 __all__ = [
     "COLLECTIONS",

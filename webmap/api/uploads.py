@@ -7,10 +7,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from geo._errors import ClustermapError, ParameterError, clip
-from webmap.api import JSON, ApiResponse, error, from_exception
-from webmap.api_measures import DENSITY_PARAMS, check_kde_grid, quietly, web_options
-from webmap.params import Param, parse_params
-from webmap.uploads import Analysis, AnalysisStore
+from webmap.api.measures import DENSITY_PARAMS, check_kde_grid, quietly, web_options
+from webmap.api.params import Param, parse_params
+from webmap.api.registry import JSON, ApiResponse, error, from_exception
+from webmap.web.uploads import Analysis, AnalysisStore
 
 ANALYZE_PARAMS = (
     Param(
@@ -37,7 +37,7 @@ MAP_POINTS = 100_000
 
 def _labels(points: Any, sample: Any) -> list[str] | None:
     """The sampled points' names, from the column a map would label them with."""
-    from webmap.pointmap import label_column_of
+    from webmap.maps.points import label_column_of
 
     column = label_column_of(points)
     if column is None:

@@ -9,7 +9,7 @@ it survives restarts and every server process sharing that folder sees it. It is
 (``404``) once it is older than ``ANALYSIS_TTL_SECONDS`` (default one hour) or dropped,
 oldest first, to keep the bytes stored under ``ANALYSIS_MAX_BYTES`` (default 256 MB).
 
-The store itself is :mod:`webmap.analysis_db`. Expired analyses are deleted by a
+The store itself is :mod:`webmap.api.analysis_db`. Expired analyses are deleted by a
 background sweep in every process, not only when the next request comes.
 """
 
@@ -23,7 +23,7 @@ import weakref
 from flask import Flask, current_app
 
 from geo.network._cache import resolve_cache_dir
-from webmap.analysis_db import (
+from webmap.api.analysis_db import (
     DATABASE_NAME,
     DEFAULT_MAX_BYTES,
     DEFAULT_TTL_SECONDS,
@@ -104,8 +104,8 @@ def render_analysis(analysis: Analysis) -> str:
     import numpy as np
     from flask import render_template
 
-    from webmap import maps
-    from webmap.pointmap import PointLayer
+    from webmap.maps import cluster as maps
+    from webmap.maps.points import PointLayer
 
     fmap = maps.base_map()
     contours = analysis.layers.get("kde_contours")

@@ -14,7 +14,7 @@ import click
 
 from geo._errors import ParameterError, quote
 from geo.options import OptionSpec, spec
-from webmap.params import Param, ParamKind
+from webmap.api.params import Param, ParamKind
 
 
 class OptionType(click.ParamType):

@@ -2,7 +2,7 @@
 
 No maths here: locations come from :mod:`geo.registry`, layer geometry from
 :mod:`geo.overlays` and :mod:`geo.network`; this module only draws. Every registry string
-goes through :func:`webmap.text.escape_text` before reaching a map.
+goes through :func:`webmap.maps.escape.escape_text` before reaching a map.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from jinja2 import Template
 
 from geo.overlays import Overlays, drawn_bounds
 from geo.registry import Registry
-from webmap import layers as lyr
-from webmap.basemaps import BASEMAPS, add_basemaps
-from webmap.controls import MapStyle, MeasureTool
-from webmap.mapview import MapView
-from webmap.text import escape_text
+from webmap.maps import layers as lyr
+from webmap.maps.basemaps import BASEMAPS, add_basemaps
+from webmap.maps.elements import MapStyle, MeasureTool
+from webmap.maps.escape import escape_text
+from webmap.maps.view import MapView
 
 ROLE_COLOURS = {
     "flagship": "#d62728",
