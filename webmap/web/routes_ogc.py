@@ -1,4 +1,5 @@
-"""Flask routes of OGC API - Features under ``/ogc``: each adapts one :mod:`webmap.api.ogc` function.
+"""Flask routes of OGC API - Features under ``/ogc``: each adapts one :mod:`webmap.api.ogc`
+function.
 
 The format is chosen by ``f=json|html``, else by the ``Accept`` header (a browser gets HTML,
 ``curl`` and GIS clients get JSON). Links are absolute, built from ``request.url_root``,
