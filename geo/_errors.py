@@ -11,24 +11,80 @@ from collections.abc import Iterable
 
 
 class ClustermapError(Exception):
-    """Base class of every expected, user-facing failure."""
+    """Base class of every expected, user-facing failure.
+
+    ``message`` sums the failure up; ``problems`` lists each thing to fix, one line each
+    (a single problem is the message itself), so the API can answer them as a list and the
+    command line print them one per line.
+    """
+
+    def __init__(self, message: str, problems: Iterable[str] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.problems = list(problems) or [message]
+
+    def lines(self) -> list[str]:
+        """The error for a terminal, one problem per line.
+
+        Examples
+        --------
+        >>> ClustermapError("bad radius").lines()
+        ['bad radius']
+        >>> ParameterError("a; b", ["a", "b"]).lines()
+        ['a', 'b']
+        >>> RegistryError("invalid registry", ["x.geojson: no name"]).lines()
+        ['invalid registry', '  - x.geojson: no name']
+        """
+        if self.problems == [self.message]:
+            return [self.message]
+        if self.message == "; ".join(self.problems):
+            return list(self.problems)
+        return [self.message, *(f"  - {p}" for p in self.problems)]
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class Problems:
+    """The one collector of problems: add each as it is found, then raise them together.
+
+    Examples
+    --------
+    >>> found = Problems()
+    >>> found.add("radius must be > 0")
+    >>> found.add("no such column", where="points.csv")
+    >>> found.raise_if_any(ParameterError)
+    Traceback (most recent call last):
+    ...
+    geo._errors.ParameterError: radius must be > 0; points.csv: no such column
+    """
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def add(self, message: str, *, where: str = "") -> None:
+        """Record one problem, prefixed with ``where`` it is (file, feature, field) if given."""
+        self.lines.append(f"{where}: {message}" if where else message)
+
+    def __bool__(self) -> bool:
+        return bool(self.lines)
+
+    def raise_if_any(self, error: type[ClustermapError], summary: str | None = None) -> None:
+        """Raise ``error`` with every problem if there is any (``summary``: the message
+        above them; by default the problems joined with ``"; "``)."""
+        if self.lines:
+            raise error(summary or "; ".join(self.lines), self.lines)
 
 
 class RegistryError(ClustermapError, ValueError):
     """The registry folder or one of its files is missing, unreadable or invalid.
 
-    ``problems`` lists every problem found, one line each, so a user fixes a file in one pass.
+    ``problems`` lists every problem found, one line each, so a user fixes a file in one pass;
+    they are part of the message.
     """
 
-    def __init__(self, message: str, problems: list[str] | None = None) -> None:
-        self.problems = list(problems or [])
-        super().__init__(message)
-
     def __str__(self) -> str:
-        head = super().__str__()
-        if not self.problems:
-            return head
-        return head + "\n" + "\n".join(f"  - {p}" for p in self.problems)
+        return "\n".join(self.lines())
 
 
 class UnknownIdError(ClustermapError, KeyError):
@@ -39,9 +95,6 @@ class UnknownIdError(ClustermapError, KeyError):
         self.value = value
         self.valid = sorted(valid)
         super().__init__(f"unknown {kind} id {quote(value)}; valid ids: {', '.join(self.valid)}")
-
-    def __str__(self) -> str:
-        return str(self.args[0])
 
 
 class InputDataError(ClustermapError, ValueError):

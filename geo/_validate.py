@@ -16,6 +16,8 @@ from pyproj import Geod
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
+from geo._errors import Problems
+
 ROLES = (
     "flagship",
     "university",
@@ -61,20 +63,6 @@ _DATE = re.compile(r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$")
 _GEOD = Geod(ellps="WGS84")
 
 
-class Problems:
-    """Accumulates problems for one file, prefixed with where they are."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def add(self, where: str, message: str) -> None:
-        """Record one problem at ``where`` (file, feature and field)."""
-        self.lines.append(f"{where}: {message}")
-
-    def __bool__(self) -> bool:
-        return bool(self.lines)
-
-
 def feature_label(filename: str, number: int, feature: Mapping[str, Any]) -> str:
     """Name a feature for messages: its file, its id when it has one, and its position."""
     props = feature.get("properties") or {}
@@ -86,18 +74,18 @@ def check_collection(filename: str, data: Any, problems: Problems) -> list[dict[
     """Check the GeoJSON envelope and return the features that are objects."""
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
         got = data.get("type") if isinstance(data, dict) else type(data).__name__
-        problems.add(filename, f"expected a GeoJSON FeatureCollection, got {got!r}")
+        problems.add(f"expected a GeoJSON FeatureCollection, got {got!r}", where=filename)
         return []
     features = data.get("features")
     if not isinstance(features, list):
-        problems.add(filename, "'features' must be a list")
+        problems.add("'features' must be a list", where=filename)
         return []
     good = []
     for n, feature in enumerate(features, start=1):
         if not isinstance(feature, dict) or feature.get("type") != "Feature":
-            problems.add(f"{filename}: feature #{n}", "is not a GeoJSON Feature")
+            problems.add("is not a GeoJSON Feature", where=f"{filename}: feature #{n}")
         elif not isinstance(feature.get("properties"), dict):
-            problems.add(f"{filename}: feature #{n}", "has no 'properties' object")
+            problems.add("has no 'properties' object", where=f"{filename}: feature #{n}")
         else:
             good.append(feature)
     return good
@@ -110,17 +98,19 @@ def check_fields(
     for field in required:
         value = props.get(field)
         if value is None or (isinstance(value, str | list) and not value):
-            problems.add(where, f"{field}: missing required field")
+            problems.add(f"{field}: missing required field", where=where)
     for field in ("id", "cluster"):
         value = props.get(field)
         if isinstance(value, str) and value and not _ID.match(value):
-            problems.add(where, f"{field}: {value!r} is not a slug (a-z, 0-9 and '-')")
+            problems.add(f"{field}: {value!r} is not a slug (a-z, 0-9 and '-')", where=where)
         elif value is not None and not isinstance(value, str):
-            problems.add(where, f"{field}: must be a string")
+            problems.add(f"{field}: must be a string", where=where)
     for field in ("valid_from", "valid_to"):
         value = props.get(field)
         if value is not None and not (isinstance(value, str) and _DATE.match(value)):
-            problems.add(where, f"{field}: {value!r} is not a date (YYYY, YYYY-MM or YYYY-MM-DD)")
+            problems.add(
+                f"{field}: {value!r} is not a date (YYYY, YYYY-MM or YYYY-MM-DD)", where=where
+            )
 
 
 def check_choice(
@@ -128,7 +118,7 @@ def check_choice(
 ) -> None:
     """``value`` is one of ``allowed`` (missing values are reported by check_fields)."""
     if value is not None and value not in allowed:
-        problems.add(where, f"{field}: {value!r} is not one of {', '.join(allowed)}")
+        problems.add(f"{field}: {value!r} is not one of {', '.join(allowed)}", where=where)
 
 
 def check_geometry(
@@ -140,33 +130,33 @@ def check_geometry(
         return None
     if not isinstance(geojson, dict) or geojson.get("type") not in allowed:
         got = geojson.get("type") if isinstance(geojson, dict) else type(geojson).__name__
-        problems.add(where, f"geometry: type {got!r} is not one of {', '.join(allowed)}")
+        problems.add(f"geometry: type {got!r} is not one of {', '.join(allowed)}", where=where)
         return None
     try:
         geom = shape(geojson)
     except Exception as exc:  # shapely raises several types for malformed input
-        problems.add(where, f"geometry: cannot be read ({exc})")
+        problems.add(f"geometry: cannot be read ({exc})", where=where)
         return None
     if geom.is_empty:
-        problems.add(where, "geometry: is empty")
+        problems.add("geometry: is empty", where=where)
         return None
     coords = _all_coords(geom)
     bad = [(x, y) for x, y in coords if not (math.isfinite(x) and math.isfinite(y))]
     if bad:
-        problems.add(where, "geometry: coordinates are not finite numbers")
+        problems.add("geometry: coordinates are not finite numbers", where=where)
         return None
     out = [(x, y) for x, y in coords if not (-180 <= x <= 180 and -90 <= y <= 90)]
     if out:
         x, y = out[0]
         hint = " (lat/lon swapped?)" if -90 <= x <= 90 and -180 <= y <= 180 else ""
         problems.add(
-            where,
             f"geometry: coordinate [{x}, {y}] is out of range: RFC 7946 wants "
             f"[longitude, latitude] with lon in [-180, 180], lat in [-90, 90]{hint}",
+            where=where,
         )
         return None
     if not geom.is_valid:
-        problems.add(where, "geometry: is not a valid shape (self-intersection?)")
+        problems.add("geometry: is not a valid shape (self-intersection?)", where=where)
         return None
     return geom
 
@@ -177,19 +167,25 @@ def check_approximation(where: str, props: Mapping[str, Any], problems: Problems
     low-confidence position always says what it approximates."""
     what, radius = props.get("approximates"), props.get("uncertainty_m")
     if what is not None and not (isinstance(what, str) and what.strip()):
-        problems.add(where, "approximates: must be a non-empty text (what the point stands for)")
+        problems.add(
+            "approximates: must be a non-empty text (what the point stands for)", where=where
+        )
     if radius is not None and not (
         isinstance(radius, int | float)
         and not isinstance(radius, bool)
         and math.isfinite(radius)
         and radius > 0
     ):
-        problems.add(where, f"uncertainty_m: {radius!r} is not a positive number of metres")
+        problems.add(f"uncertainty_m: {radius!r} is not a positive number of metres", where=where)
     located = props.get("location_precision") not in (None, "unknown")
     if not located and (what is not None or radius is not None):
-        problems.add(where, "approximates/uncertainty_m: describe a position; this site has none")
+        problems.add(
+            "approximates/uncertainty_m: describe a position; this site has none", where=where
+        )
     if located and props.get("confidence") == "low" and what is None:
-        problems.add(where, "approximates: a low-confidence position must say what it stands for")
+        problems.add(
+            "approximates: a low-confidence position must say what it stands for", where=where
+        )
 
 
 def check_near_city(
@@ -208,8 +204,8 @@ def check_near_city(
         else ""
     )
     problems.add(
-        where,
         f"geometry: is {km:,.0f} km from {city} (more than {MAX_KM_FROM_CITY:.0f} km){hint}",
+        where=where,
     )
 
 

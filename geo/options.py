@@ -18,7 +18,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from geo._errors import ParameterError
+from geo._errors import ParameterError, Problems
 from geo.cores import CoreMethod
 from geo.kde import KERNELS, BandwidthRule, Kernel
 
@@ -105,11 +105,13 @@ class AnalysisOptions:
     )
 
     def __post_init__(self) -> None:
-        problems = [p for spec in option_specs() if (p := spec.problem(getattr(self, spec.name)))]
+        problems = Problems()
+        for spec in option_specs():
+            if problem := spec.problem(getattr(self, spec.name)):
+                problems.add(problem)
         if self.area == "buffer" and self.buffer_m is None:
-            problems.append("area 'buffer' needs buffer_m")
-        if problems:
-            raise ParameterError("; ".join(problems))
+            problems.add("area 'buffer' needs buffer_m")
+        problems.raise_if_any(ParameterError)
 
 
 @dataclass(frozen=True)

@@ -451,3 +451,16 @@ def _check_coordinates(
             stacklevel=4,
         )
     return ~invalid
+
+
+#: Column names taken as a point's label (any case), first match wins.
+LABEL_NAMES = ("name", "nom", "label", "title")
+
+
+def label_column_of(gdf: pd.DataFrame) -> str | None:
+    """The first column named like a label (:data:`LABEL_NAMES`, any case), or None."""
+    by_lower: dict[str, str] = {}
+    for column in gdf.columns:
+        if isinstance(column, str):
+            by_lower.setdefault(column.lower(), column)
+    return next((by_lower[n] for n in LABEL_NAMES if n in by_lower), None)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from shapely.geometry import Point
 
 from geo import _validate as v
-from geo._errors import ParameterError, RegistryError, UnknownIdError, quote
+from geo._errors import ParameterError, Problems, RegistryError, UnknownIdError, quote
 from geo._resources import bundled_dir
 
 if TYPE_CHECKING:  # pandas and geopandas load with the frames, not with this module
@@ -261,14 +261,14 @@ def _validated(folder: Path) -> tuple[Rows, Rows, Rows, Footprints, str]:
     """Clusters, sites, epicentres and footprints of a folder, checked, and a short hash
     of every file read."""
     raw = _read_files(folder)
-    problems = v.Problems()
+    problems = Problems()
     clusters = _clusters(raw["clusters.geojson"], problems)
     footprints: Footprints = {}
     sites = _sites(raw["sites.geojson"], clusters, problems, folder=folder, footprints=footprints)
     epicentres = _epicentres(raw["epicentres.geojson"], clusters, sites, problems)
-    if problems:
-        n = len(problems.lines)
-        raise RegistryError(f"invalid registry {folder}: {n} problem(s)", problems.lines)
+    problems.raise_if_any(
+        RegistryError, f"invalid registry {folder}: {len(problems.lines)} problem(s)"
+    )
     parts = [raw[name][1] for name in FILES] + [data for *_, data in footprints.values()]
     digest = hashlib.sha256(b"".join(parts)).hexdigest()[:16]
     return clusters, sites, epicentres, footprints, digest
@@ -299,19 +299,20 @@ def _read_files(folder: Path) -> Raw:
             f"registry folder {folder} is incomplete", [f"{m}: file is missing" for m in missing]
         )
     raw: Raw = {}
-    errors = []
+    problems = Problems()
     for name in FILES:
         data = (folder / name).read_bytes()
         try:
             raw[name] = (json.loads(data.decode("utf-8")), data)
         except UnicodeDecodeError as exc:
-            errors.append(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})")
+            problems.add(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})")
         except json.JSONDecodeError as exc:
-            errors.append(
+            problems.add(
                 f"{name}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
             )
-    if errors:
-        raise RegistryError(f"invalid registry {folder}: {len(errors)} problem(s)", errors)
+    problems.raise_if_any(
+        RegistryError, f"invalid registry {folder}: {len(problems.lines)} problem(s)"
+    )
     return raw
 
 
@@ -326,7 +327,7 @@ def _features(
         props = feature["properties"]
         fid = props.get("id")
         if isinstance(fid, str) and fid in seen:
-            problems.add(label, f"id: duplicate id {fid!r} (first used by {seen[fid]})")
+            problems.add(f"id: duplicate id {fid!r} (first used by {seen[fid]})", where=label)
             continue
         if isinstance(fid, str):
             seen[fid] = label
@@ -340,14 +341,14 @@ def _clusters(raw: tuple[Any, bytes], problems: v.Problems) -> Rows:
         v.check_fields(label, props, v.CLUSTER_FIELDS, problems)
         practices = props.get("practices")
         if practices is not None and not isinstance(practices, list):
-            problems.add(label, "practices: must be a list of {practice, evidence}")
+            problems.add("practices: must be a list of {practice, evidence}", where=label)
         for item in practices if isinstance(practices, list) else []:
             if not isinstance(item, dict) or not item.get("evidence"):
-                problems.add(label, "practices: each item needs 'practice' and 'evidence'")
+                problems.add("practices: each item needs 'practice' and 'evidence'", where=label)
             else:
                 v.check_choice(label, "practices", item.get("practice"), v.PRACTICES, problems)
         if geometry is None:
-            problems.add(label, "geometry: the city's reference point is required")
+            problems.add("geometry: the city's reference point is required", where=label)
         geom = v.check_geometry(label, geometry, problems, allowed=("Point",))
         if isinstance(props.get("id"), str):
             rows[props["id"]] = (props, geom)
@@ -379,16 +380,16 @@ def _sites(
             if found is not None and isinstance(props.get("id"), str):
                 footprints[props["id"]] = found
         if precision == "unknown" and geometry is not None:
-            problems.add(label, "geometry: must be null when location_precision is 'unknown'")
+            problems.add("geometry: must be null when location_precision is 'unknown'", where=label)
         if precision not in (None, "unknown") and geometry is None:
             problems.add(
-                label,
                 f"geometry: missing although location_precision is "
                 f"{precision!r} (use 'unknown' for an unlocated site)",
+                where=label,
             )
         cluster = props.get("cluster")
         if isinstance(cluster, str) and cluster and cluster not in clusters:
-            problems.add(label, f"cluster: unknown cluster id {cluster!r}")
+            problems.add(f"cluster: unknown cluster id {cluster!r}", where=label)
         elif geom is not None and cluster in clusters:
             cprops, city = clusters[cluster]
             if isinstance(city, Point):
@@ -406,20 +407,20 @@ def _footprint(
     where = f"{label}: footprint"
     path = folder / ref if isinstance(ref, str) and ref else None
     if path is None or Path(ref).is_absolute() or ".." in Path(ref).parts:
-        problems.add(label, f"footprint: {ref!r} is not a relative path inside the registry")
+        problems.add(f"footprint: {ref!r} is not a relative path inside the registry", where=label)
         return None
     if not path.is_file():
-        problems.add(label, f"footprint: file {ref!r} is missing")
+        problems.add(f"footprint: file {ref!r} is missing", where=label)
         return None
     data = path.read_bytes()
     try:
         collection = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        problems.add(where, f"{ref}: not valid UTF-8 JSON ({exc})")
+        problems.add(f"{ref}: not valid UTF-8 JSON ({exc})", where=where)
         return None
     features = v.check_collection(f"{where} {ref}", collection, problems)
     if len(features) != 1:
-        problems.add(where, f"{ref}: must hold exactly one feature, not {len(features)}")
+        problems.add(f"{ref}: must hold exactly one feature, not {len(features)}", where=where)
         return None
     polygon = v.check_geometry(
         f"{where} {ref}",
@@ -430,7 +431,9 @@ def _footprint(
     if polygon is None:
         return None
     if point is None or not polygon.covers(point.representative_point()):
-        problems.add(label, f"footprint: the site's point does not lie on its footprint {ref}")
+        problems.add(
+            f"footprint: the site's point does not lie on its footprint {ref}", where=label
+        )
         return None
     return features[0]["properties"], polygon, data
 
@@ -441,19 +444,19 @@ def _epicentres(raw: tuple[Any, bytes], clusters: Rows, sites: Rows, problems: v
         v.check_fields(label, props, v.EPICENTRE_FIELDS, problems)
         cluster = props.get("cluster")
         if isinstance(cluster, str) and cluster and cluster not in clusters:
-            problems.add(label, f"cluster: unknown cluster id {cluster!r}")
+            problems.add(f"cluster: unknown cluster id {cluster!r}", where=label)
         members = props.get("members")
         if members is not None and not (isinstance(members, list) and len(members) >= 2):
-            problems.add(label, "members: must be a list of at least two site ids")
+            problems.add("members: must be a list of at least two site ids", where=label)
             members = []
         for member in members or []:
             if member not in sites:
-                problems.add(label, f"members: unknown site id {member!r}")
+                problems.add(f"members: unknown site id {member!r}", where=label)
             elif sites[member][0].get("cluster") != cluster:
                 problems.add(
-                    label,
                     f"members: site {member!r} belongs to cluster "
                     f"{sites[member][0].get('cluster')!r}, not {cluster!r}",
+                    where=label,
                 )
         if isinstance(props.get("id"), str):
             rows[props["id"]] = (props, None)

@@ -37,7 +37,7 @@ import numpy as np
 import shapely
 from scipy.spatial import cKDTree
 
-from geo._errors import InputDataError, ParameterError
+from geo._errors import InputDataError, ParameterError, Problems
 from geo.projection import metric_crs
 
 __all__ = ["EDGE_CORRECTIONS", "MIN_POINTS", "RipleyResult", "ripley", "ripley_xy"]
@@ -171,19 +171,18 @@ def ripley_xy(
     xy = np.asarray(xy, dtype=float)
     window = _window(xy)
     support = _support(window, distances=distances, n_distances=n_distances)
-    problems = []
+    problems = Problems()
     if edge_correction not in EDGE_CORRECTIONS:
-        problems.append(f"edge correction must be one of {', '.join(EDGE_CORRECTIONS)}")
+        problems.add(f"edge correction must be one of {', '.join(EDGE_CORRECTIONS)}")
     if not 0 <= n_simulations <= 9999:
-        problems.append(f"simulations must be from 0 to 9999, not {n_simulations}")
+        problems.add(f"simulations must be from 0 to 9999, not {n_simulations}")
     (x0, y0), (x1, y1) = window
     if edge_correction == "translation" and support[-1] >= min(x1 - x0, y1 - y0):
-        problems.append(
+        problems.add(
             f"the translation correction needs distances below the window's shorter side "
             f"({min(x1 - x0, y1 - y0):.0f} m), not up to {support[-1]:.0f} m"
         )
-    if problems:
-        raise ParameterError("; ".join(problems))
+    problems.raise_if_any(ParameterError)
     k = _k(xy, window, support, edge_correction=edge_correction)
     low = high = np.empty(0)
     if n_simulations:

@@ -10,7 +10,8 @@ from flask import Flask
 
 from tests.conftest import without_nonce
 from webmap import create_app
-from webmap.web.caching import LruCache, cached_page
+from webmap.api.memo import LruCache
+from webmap.web.caching import cached_page
 
 
 def test_cluster_page_answers_304_to_its_etag(client: Any) -> None:

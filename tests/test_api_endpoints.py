@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
+from geo._errors import ParameterError
 from geo.measures import analyse_cluster
 from geo.network import import_network
 from tests.conftest import DATA
 from tests.network_fixtures import DELFT_GRAPHML
 from webmap import create_app
-from webmap.api import registry as api
+from webmap.api.memo import LruCache
 from webmap.api.params import Param, parse_params
-from webmap.web.caching import LruCache
 
 
 def test_measures_are_the_json_of_the_measures_command(client: Any, registry: Any) -> None:
@@ -126,7 +126,7 @@ def test_parse_params_reports_every_problem_and_clamps_where_asked() -> None:
         Param("c", "boolean", "", default=False),
     )
     assert parse_params(params, {"b": "5000", "c": "true"}) == {"a": None, "b": 1000, "c": True}
-    with pytest.raises(api.ParameterError) as info:
+    with pytest.raises(ParameterError) as info:
         parse_params(params, {"a": "1e400", "b": "0", "c": "maybe"})
     message = str(info.value)
     assert "a must be a finite number" in message

@@ -13,8 +13,9 @@ import shapely
 
 from tests.conftest import DATA
 from webmap import create_app
-from webmap.web.caching import CACHE_KEY, LruCache
-from webmap.web.sizing import estimate_bytes
+from webmap.api.memo import LruCache
+from webmap.api.sizing import estimate_bytes
+from webmap.web.caching import CACHE_KEY
 from webmap.web.uploads import STORE_KEY, Analysis, AnalysisStore
 
 

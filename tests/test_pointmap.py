@@ -14,6 +14,7 @@ import pytest
 import shapely
 
 from geo._errors import InputDataError, ParameterError
+from geo.points import label_column_of
 from webmap.maps.assets import INLINE_PREFIX
 from webmap.maps.escape import escape_text
 from webmap.maps.export import standalone_html
@@ -21,7 +22,6 @@ from webmap.maps.points import (
     CLUSTER_THRESHOLD,
     PointLayer,
     add_points,
-    label_column_of,
     points_map,
     script_json,
 )

@@ -14,6 +14,7 @@ from geo.network._cache import ENV_CACHE_DIR, resolve_cache_dir
 from geo.network._output import OSM_ATTRIBUTION, to_geojson
 from geo.network.clusters import (
     ClusterNetwork,
+    NetworkLayers,
     centroid_lonlat,
     cluster_engine,
     epicentre_members,
@@ -56,6 +57,7 @@ __all__ = [
     "Accessibility",
     "ClusterNetwork",
     "NetworkInfo",
+    "NetworkLayers",
     "PairDistances",
     "Snap",
     "StreetEngine",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import geopandas as gpd
 import pandas as pd
@@ -85,6 +86,14 @@ def centroid_lonlat(points: gpd.GeoSeries) -> tuple[float, float]:
     metric = located.to_crs(metric_crs(located))
     centre = gpd.GeoSeries([metric.union_all().centroid], crs=metric.crs).to_crs(4326).iloc[0]
     return float(centre.x), float(centre.y)
+
+
+@dataclass(frozen=True)
+class NetworkLayers:
+    """Walking isochrones and member-to-member paths of a cluster (EPSG:4326)."""
+
+    isochrones: gpd.GeoDataFrame
+    paths: gpd.GeoDataFrame
 
 
 class ClusterNetwork:

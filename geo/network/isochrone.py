@@ -17,7 +17,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import substring
 
-from geo._errors import ParameterError
+from geo._errors import ParameterError, Problems
 from geo.network._output import with_attribution
 from geo.network.engine import DEFAULT_SPEED_KMH, StreetEngine, metres_per_minute
 
@@ -25,19 +25,18 @@ DEFAULT_MINUTES = (5.0, 10.0, 15.0)
 
 
 def _check(minutes: Sequence[float], buffer_m: float, fill_holes_m2: float) -> list[float]:
-    problems = []
+    problems = Problems()
     values = [float(m) for m in minutes]
     if not values:
-        problems.append("give at least one time in minutes")
+        problems.add("give at least one time in minutes")
     bad = [m for m in values if not (np.isfinite(m) and m > 0)]
     if bad:
-        problems.append(f"minutes must be finite and > 0, got {bad}")
+        problems.add(f"minutes must be finite and > 0, got {bad}")
     if not buffer_m > 0:
-        problems.append(f"buffer must be > 0 m, got {buffer_m}")
+        problems.add(f"buffer must be > 0 m, got {buffer_m}")
     if not fill_holes_m2 >= 0:
-        problems.append(f"hole area must be >= 0 m2, got {fill_holes_m2}")
-    if problems:
-        raise ParameterError("; ".join(problems))
+        problems.add(f"hole area must be >= 0 m2, got {fill_holes_m2}")
+    problems.raise_if_any(ParameterError)
     return sorted(set(values))
 
 

@@ -26,7 +26,7 @@ import osmnx as ox
 import shapely
 
 from geo._atomic import atomic_path
-from geo._errors import InputDataError, NetworkUnavailableError, ParameterError
+from geo._errors import InputDataError, NetworkUnavailableError, ParameterError, Problems
 from geo.network._cache import (
     bundled_graph_path,
     file_sha256,
@@ -398,15 +398,14 @@ def fetch_network(
     NetworkUnavailableError
         The download failed (no internet, server error, empty area); nothing is cached.
     """
-    problems = []
+    problems = Problems()
     if network_type not in NETWORK_TYPES:
-        problems.append(f"network type {network_type!r} is not one of {', '.join(NETWORK_TYPES)}")
+        problems.add(f"network type {network_type!r} is not one of {', '.join(NETWORK_TYPES)}")
     if not margin_m >= 0:
-        problems.append(f"margin must be >= 0 m, got {margin_m}")
+        problems.add(f"margin must be >= 0 m, got {margin_m}")
     if not timeout_s > 0:
-        problems.append(f"timeout must be > 0 s, got {timeout_s}")
-    if problems:
-        raise ParameterError("; ".join(problems))
+        problems.add(f"timeout must be > 0 s, got {timeout_s}")
+    problems.raise_if_any(ParameterError)
     area = download_area(sites, margin_m=margin_m)
     http_cache = resolve_cache_dir(cache_dir) / "osmnx"
     try:

@@ -9,11 +9,10 @@ from typing import Any, cast
 from geo._errors import ClustermapError, ParameterError
 from geo.options import AnalysisOptions
 from geo.registry import Registry
+from webmap.api.memo import LruCache, Runner, run_inline
 from webmap.api.options import api_param
 from webmap.api.params import Param, parse_params
-from webmap.api.registry import GEOJSON, ApiResponse, from_exception
-from webmap.web.caching import LruCache
-from webmap.web.workpool import Runner, run_inline
+from webmap.api.response import GEOJSON, ApiResponse, answers_errors
 
 MEASURES_PARAMS = (
     api_param("hex_res", "hex_res"),
@@ -50,6 +49,7 @@ ISOCHRONE_PARAMS = (
 )
 
 
+@answers_errors
 def measures(
     registry: Registry,
     cluster_id: str,
@@ -64,24 +64,19 @@ def measures(
     """
     from geo.measures import analyse_cluster
 
-    try:
-        registry.cluster(cluster_id)
-        opts = parse_params(MEASURES_PARAMS, args)
-        options = AnalysisOptions(
-            eps_m=float(opts["eps"]), min_samples=int(opts["min_samples"]), hex_res=opts["hex_res"]
-        )
-        key = ("measures", cluster_id, tuple(sorted(opts.items())), registry.version)
-        body = cache.get_or_compute(
-            key,
-            lambda: quietly(
-                lambda: analyse_cluster(
-                    registry, cluster_id, options, as_of=opts["as_of"]
-                ).to_dict()
-            ),
-            run=run,
-        )
-    except ClustermapError as exc:
-        return from_exception(exc)
+    registry.cluster(cluster_id)
+    opts = parse_params(MEASURES_PARAMS, args)
+    options = AnalysisOptions(
+        eps_m=float(opts["eps"]), min_samples=int(opts["min_samples"]), hex_res=opts["hex_res"]
+    )
+    key = ("measures", cluster_id, tuple(sorted(opts.items())), registry.version)
+    body = cache.get_or_compute(
+        key,
+        lambda: quietly(
+            lambda: analyse_cluster(registry, cluster_id, options, as_of=opts["as_of"]).to_dict()
+        ),
+        run=run,
+    )
     return ApiResponse(200, body)
 
 
@@ -183,6 +178,7 @@ def density_layers(points: Any, opts: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+@answers_errors
 def density(
     registry: Registry,
     cluster_id: str,
@@ -195,16 +191,14 @@ def density(
 
     ``run`` runs the computation of a result missing from ``cache`` (the app's work pool).
     """
-    try:
-        located = registry.located(cluster_id)
-        opts = parse_params(DENSITY_PARAMS, args)
-        key = ("density", cluster_id, tuple(sorted(opts.items())), registry.version)
-        body = cache.get_or_compute(key, lambda: density_layers(located, opts), run=run)
-    except ClustermapError as exc:
-        return from_exception(exc)
+    located = registry.located(cluster_id)
+    opts = parse_params(DENSITY_PARAMS, args)
+    key = ("density", cluster_id, tuple(sorted(opts.items())), registry.version)
+    body = cache.get_or_compute(key, lambda: density_layers(located, opts), run=run)
     return ApiResponse(200, body, {"Content-Type": GEOJSON})
 
 
+@answers_errors
 def isochrones(
     registry: Registry,
     cluster_id: str,
@@ -222,23 +216,20 @@ def isochrones(
     """
     from geo.network import ClusterNetwork, network_info, to_geojson
 
-    try:
-        registry.cluster(cluster_id)
-        opts = parse_params(ISOCHRONE_PARAMS, args)
-        minutes = [float(m) for m in opts["minutes"]]
-        info = network_info(cluster_id, cache_dir=cache_dir)
-        key = ("isochrones", cluster_id, tuple(sorted(set(minutes))), registry.version, info.sha256)
-        body = cache.get_or_compute(
-            key,
-            lambda: to_geojson(
-                quietly(
-                    lambda: ClusterNetwork(
-                        cluster_id, registry=registry, cache_dir=cache_dir
-                    ).isochrones(minutes=minutes)
-                )
-            ),
-            run=run,
-        )
-    except ClustermapError as exc:
-        return from_exception(exc)
+    registry.cluster(cluster_id)
+    opts = parse_params(ISOCHRONE_PARAMS, args)
+    minutes = [float(m) for m in opts["minutes"]]
+    info = network_info(cluster_id, cache_dir=cache_dir)
+    key = ("isochrones", cluster_id, tuple(sorted(set(minutes))), registry.version, info.sha256)
+    body = cache.get_or_compute(
+        key,
+        lambda: to_geojson(
+            quietly(
+                lambda: ClusterNetwork(
+                    cluster_id, registry=registry, cache_dir=cache_dir
+                ).isochrones(minutes=minutes)
+            )
+        ),
+        run=run,
+    )
     return ApiResponse(200, body, {"Content-Type": GEOJSON})

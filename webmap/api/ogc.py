@@ -4,7 +4,7 @@ Collections: ``sites`` (every site; null geometry when unlocated), ``clusters`` 
 reference point of each cluster) and ``epicentres`` (the polygon, or line, joining the
 located member sites). Every function takes the registry, the absolute root URL of the
 service (``https://host/prefix/``, so links stay right behind a reverse proxy) and the
-query arguments, and returns an :class:`webmap.api.registry.ApiResponse` whose body is the JSON
+query arguments, and returns an :class:`webmap.api.response.ApiResponse` whose body is the JSON
 document; :mod:`webmap.web.routes_ogc` renders the same body as HTML when asked.
 
 Conformance classes are constants here, so the landing page, ``/conformance`` and the
@@ -22,12 +22,18 @@ from urllib.parse import quote, urlencode
 import numpy as np
 import shapely
 
-from geo._errors import ParameterError, clip
+from geo._errors import clip
 from geo.registry import Registry
+from webmap.api.memo import LruCache
 from webmap.api.params import Param, parse_params
-from webmap.api.registry import GEOJSON, JSON, ApiResponse, error
-from webmap.web.caching import LruCache
-from webmap.web.openapi import OPENAPI_MEDIA_TYPE
+from webmap.api.response import (
+    GEOJSON,
+    JSON,
+    OPENAPI_MEDIA_TYPE,
+    ApiResponse,
+    answers_errors,
+    error,
+)
 
 __all__ = [
     "COLLECTIONS",
@@ -347,6 +353,7 @@ def _bbox_mask(geometries: np.ndarray, bbox: tuple[float, float, float, float]) 
     return mask
 
 
+@answers_errors
 def items(
     registry: Registry, root: str, collection_id: str, args: Mapping[str, str], *, cache: LruCache
 ) -> ApiResponse:
@@ -364,10 +371,7 @@ def items(
             "InvalidParameterValue",
             f"{len(unknown)} unknown query parameter(s); use {', '.join(sorted(ITEMS_KNOWN))}",
         )
-    try:
-        opts = parse_params(ITEMS_PARAMS, args)
-    except ParameterError as exc:
-        return error(400, "InvalidParameterValue", str(exc))
+    opts = parse_params(ITEMS_PARAMS, args)
     table = _data(registry, collection_id, cache)
     indices = np.arange(len(table.features))
     if opts["bbox"] is not None:

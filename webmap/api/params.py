@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from geo._errors import ParameterError
+from geo._errors import ParameterError, Problems
 
 ParamKind = Literal["number", "integer", "string", "boolean", "numbers", "bbox"]
 
@@ -213,7 +213,7 @@ def parse_params(params: Sequence[Param], args: Mapping[str, str]) -> dict[str, 
         Listing every invalid parameter at once (messages never include the raw input).
     """
     values: dict[str, Any] = {}
-    problems: list[str] = []
+    problems = Problems()
     for param in params:
         raw = args.get(param.name)
         if raw is None or not str(raw).strip():
@@ -221,8 +221,7 @@ def parse_params(params: Sequence[Param], args: Mapping[str, str]) -> dict[str, 
             continue
         value, problem = _parse_one(param, str(raw))
         if problem:
-            problems.append(problem)
+            problems.add(problem)
         values[param.name] = value
-    if problems:
-        raise ParameterError("; ".join(problems))
+    problems.raise_if_any(ParameterError)
     return values

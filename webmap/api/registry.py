@@ -10,50 +10,10 @@ The registry endpoints live here; measures in :mod:`webmap.api.measures`, upload
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
-from geo._errors import (
-    ClustermapError,
-    NetworkUnavailableError,
-    ParameterError,
-    TooLargeError,
-    UnknownIdError,
-)
 from geo.registry import Registry
-
-GEOJSON = "application/geo+json"
-JSON = "application/json"
-
-
-@dataclass(frozen=True)
-class ApiResponse:
-    """What an API call answers: status, headers, and a JSON-able body."""
-
-    status: int
-    body: Any
-    headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": JSON})
-
-
-def error(status: int, code: str, description: str) -> ApiResponse:
-    """A JSON error body, e.g. ``error(404, "NotFound", "unknown cluster id 'x'")``."""
-    return ApiResponse(status, {"code": code, "description": description})
-
-
-def from_exception(exc: ClustermapError) -> ApiResponse:
-    """Map a clustermap error to its 4xx response."""
-    if isinstance(exc, UnknownIdError):
-        return error(404, "NotFound", str(exc))
-    if isinstance(exc, NetworkUnavailableError):
-        return error(404, "NetworkUnavailable", str(exc))
-    if isinstance(exc, TooLargeError):
-        return error(413, "RequestEntityTooLarge", str(exc))
-    return error(400, "InvalidParameterValue", str(exc))
-
-
-def bad_request(exc: ParameterError) -> ApiResponse:
-    """``400 InvalidParameterValue`` for a parameter error."""
-    return error(400, "InvalidParameterValue", str(exc))
+from webmap.api.response import GEOJSON, ApiResponse, answers_errors
 
 
 def cluster_summary(registry: Registry, cluster_id: str) -> dict[str, Any]:
@@ -69,12 +29,10 @@ def list_clusters(registry: Registry, *, practice: str | None = None) -> ApiResp
     return ApiResponse(200, {"clusters": items, "registry_version": registry.version})
 
 
+@answers_errors
 def cluster_detail(registry: Registry, cluster_id: str) -> ApiResponse:
     """``GET /api/clusters/<id>``: attributes, practices with evidence, epicentres."""
-    try:
-        info = registry.cluster(cluster_id)
-    except UnknownIdError as exc:
-        return from_exception(exc)
+    info = registry.cluster(cluster_id)
     body = cluster_summary(registry, cluster_id)
     body.update(
         description=info["description"],
@@ -125,12 +83,10 @@ def site_features(
     return {"type": "FeatureCollection", "features": features}
 
 
+@answers_errors
 def cluster_sites(registry: Registry, cluster_id: str) -> ApiResponse:
     """``GET /api/clusters/<id>/sites``: GeoJSON FeatureCollection of its sites."""
-    try:
-        body = site_features(registry, cluster_id)
-    except UnknownIdError as exc:
-        return from_exception(exc)
+    body = site_features(registry, cluster_id)
     return ApiResponse(200, body, {"Content-Type": GEOJSON})
 
 

@@ -6,11 +6,11 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
-from geo._errors import ClustermapError, ParameterError, clip
+from geo._errors import ParameterError, clip
+from webmap.api.analysis_db import Analysis, AnalysisStore
 from webmap.api.measures import DENSITY_PARAMS, check_kde_grid, quietly, web_options
 from webmap.api.params import Param, parse_params
-from webmap.api.registry import JSON, ApiResponse, error, from_exception
-from webmap.web.uploads import Analysis, AnalysisStore
+from webmap.api.response import JSON, ApiResponse, answers_errors, error
 
 ANALYZE_PARAMS = (
     Param(
@@ -37,7 +37,7 @@ MAP_POINTS = 100_000
 
 def _labels(points: Any, sample: Any) -> list[str] | None:
     """The sampled points' names, from the column a map would label them with."""
-    from webmap.maps.points import label_column_of
+    from geo.points import label_column_of
 
     column = label_column_of(points)
     if column is None:
@@ -91,6 +91,7 @@ def _proximity(analysis: Any) -> dict[str, Any]:
     }
 
 
+@answers_errors
 def analyze(
     data: bytes,
     args: Mapping[str, str],
@@ -120,30 +121,27 @@ def analyze(
     from geo.analysis import analyse_points
     from geo.points import read_points_bytes
 
-    try:
-        opts = parse_params(ANALYZE_PARAMS, args)
-        if not data.strip():
-            raise ParameterError("the request body is empty: send a CSV or GeoJSON")
-        name = _upload_name(opts["format"], filename, content_type)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            points = read_points_bytes(
-                data,
-                filename=name,
-                lat=opts["lat"],
-                lon=opts["lon"],
-                drop_invalid=bool(opts["drop_invalid"]),
-                max_points=max_points,
-                max_bytes=max_bytes,
-            )
-        notes = [str(w.message) for w in caught]
-        if len(points) == 0:
-            raise ParameterError("the upload holds no located point")
-        check_kde_grid(points, opts)
-        analysis = quietly(analyse_points, points, web_options(opts))
-        proximity = _proximity(analysis)
-    except ClustermapError as exc:
-        return from_exception(exc)
+    opts = parse_params(ANALYZE_PARAMS, args)
+    if not data.strip():
+        raise ParameterError("the request body is empty: send a CSV or GeoJSON")
+    name = _upload_name(opts["format"], filename, content_type)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        points = read_points_bytes(
+            data,
+            filename=name,
+            lat=opts["lat"],
+            lon=opts["lon"],
+            drop_invalid=bool(opts["drop_invalid"]),
+            max_points=max_points,
+            max_bytes=max_bytes,
+        )
+    notes = [str(w.message) for w in caught]
+    if len(points) == 0:
+        raise ParameterError("the upload holds no located point")
+    check_kde_grid(points, opts)
+    analysis = quietly(analyse_points, points, web_options(opts))
+    proximity = _proximity(analysis)
     density_body = analysis.to_dict()
     density_body["warnings"] = notes + density_body["warnings"]
     lonlat = points.to_crs(4326).geometry.representative_point()

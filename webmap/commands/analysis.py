@@ -29,7 +29,7 @@ from geo.options import AnalysisOptions, AreaRule, spec
 from geo.points import read_points
 from geo.projection import metric_crs
 from geo.proximity import nearest_neighbours
-from webmap.api.options import click_option
+from webmap.commands.options import click_option
 from webmap.commands.registry import DATA_OPTION
 
 PROXIMITY_SCHEMA = "clustermap.proximity/1"

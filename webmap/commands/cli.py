@@ -3,7 +3,7 @@
 Each concern keeps its commands in :mod:`webmap.commands`; this module only assembles them
 and makes sure a user never sees a traceback: expected failures
 (:class:`geo._errors.ClustermapError`) become a one-line ``error: ...`` message and a
-non-zero exit code, unknown ids exit with code 2.
+non-zero exit code (:data:`webmap.errors.ERRORS`: unknown ids exit with code 2).
 
 A command's module is imported only when that command runs, so ``clustermap --help`` or
 ``clustermap clusters`` do not pay for osmnx, scikit-learn, folium or rasterio.
@@ -18,7 +18,8 @@ from typing import Any
 
 import click
 
-from geo._errors import ClustermapError, UnknownIdError
+from geo._errors import ClustermapError
+from webmap.errors import answer_for
 
 #: Every command: the module of :mod:`webmap.commands` that defines it, and its one-line
 #: help for ``clustermap --help`` (a test keeps it equal to the command's own).
@@ -58,12 +59,10 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except UnknownIdError as exc:
-            click.echo(f"error: {exc}", err=True)
-            ctx.exit(2)
         except ClustermapError as exc:
-            click.echo(f"error: {exc}", err=True)
-            ctx.exit(1)
+            for line in exc.lines():  # one line per problem, below its summary if any
+                click.echo(line if line.startswith("  - ") else f"error: {line}", err=True)
+            ctx.exit(answer_for(exc).exit_code)
         except BrokenPipeError:
             # the reader went away (``clustermap ... | head``): stop quietly, as Unix tools do
             devnull = os.open(os.devnull, os.O_WRONLY)

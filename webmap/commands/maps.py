@@ -11,6 +11,7 @@ import click
 from geo._atomic import write_text
 from geo._errors import ParameterError
 from geo.registry import load_registry
+from webmap.api.mapdata import compute
 from webmap.commands.analysis import loader_options, read_input
 from webmap.commands.registry import DATA_OPTION
 from webmap.maps import cluster as maps
@@ -19,7 +20,6 @@ from webmap.maps.export import standalone_html
 from webmap.maps.layers import LAYERS
 from webmap.maps.points import points_map
 from webmap.maps.view import MapView, parse_layers
-from webmap.web.mapdata import compute
 
 
 @click.command("map")

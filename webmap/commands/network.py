@@ -16,7 +16,7 @@ from typing import Any
 import click
 import pandas as pd
 
-from geo._errors import ParameterError, UnknownIdError, quote
+from geo._errors import ParameterError, Problems, UnknownIdError, quote
 from geo.network import (
     DEFAULT_SPEED_KMH,
     ENV_CACHE_DIR,
@@ -169,28 +169,27 @@ def _check_origin(
     epicentre: str | None,
 ) -> None:
     """Collect every problem with the chosen origin, then raise once."""
-    problems = []
+    problems = Problems()
     if (lat is None) != (lon is None):
-        problems.append("give --lat and --lon together")
+        problems.add("give --lat and --lon together")
     if lat is not None and not -90 <= lat <= 90:
-        problems.append(f"--lat must be within [-90, 90], got {lat}")
+        problems.add(f"--lat must be within [-90, 90], got {lat}")
     if lon is not None and not -180 <= lon <= 180:
-        problems.append(f"--lon must be within [-180, 180], got {lon}")
+        problems.add(f"--lon must be within [-180, 180], got {lon}")
     if graph is not None and lat is None:
-        problems.append("--graph needs --lat and --lon")
+        problems.add("--graph needs --lat and --lon")
     if cluster_id is None and graph is None:
-        problems.append("give CLUSTER, or --lat Y --lon X --graph FILE")
+        problems.add("give CLUSTER, or --lat Y --lon X --graph FILE")
     chosen = [
         name
         for name, v in (("--lat/--lon", lat), ("--site", site), ("--epicentre", epicentre))
         if v is not None
     ]
     if len(chosen) > 1:
-        problems.append(f"choose one origin, not {' and '.join(chosen)}")
+        problems.add(f"choose one origin, not {' and '.join(chosen)}")
     if cluster_id is None and (site or epicentre):
-        problems.append("--site and --epicentre need CLUSTER")
-    if problems:
-        raise ParameterError("; ".join(problems))
+        problems.add("--site and --epicentre need CLUSTER")
+    problems.raise_if_any(ParameterError)
 
 
 @click.command(name="isochrones")

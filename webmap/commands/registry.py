@@ -8,7 +8,7 @@ import socket
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
@@ -16,9 +16,6 @@ from geo._errors import RegistryError
 from geo.registry import default_data_dir, load_registry, read_catalogue
 from webmap.api import registry as api
 from webmap.api.tables import sites_csv
-
-if TYPE_CHECKING:
-    from flask import Flask
 
 DATA_OPTION = click.option(
     "--data",
@@ -130,7 +127,7 @@ def serve(
     if cache_dir is not None:
         config["NETWORK_CACHE_DIR"] = str(cache_dir)
 
-    def serve_on(sock: socket.socket, app: Flask | None = None) -> None:
+    def serve_on(sock: socket.socket, app: Any = None) -> None:  # a Flask app, or None
         app = create_app(config) if app is None else app
         options = waitress_options(app.config, host, port, threads)
         del options["host"], options["port"]  # the socket is bound already

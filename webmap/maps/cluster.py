@@ -16,6 +16,7 @@ from branca.element import Figure, MacroElement
 from folium import plugins
 from jinja2 import Template
 
+from geo.network import NetworkLayers
 from geo.overlays import Overlays, drawn_bounds
 from geo.registry import Registry
 from webmap.maps import layers as lyr
@@ -80,14 +81,6 @@ def render_parts(fmap: folium.Map) -> MapParts:
         body=figure.html.render(),
         script=figure.script.render(),
     )
-
-
-@dataclass(frozen=True)
-class NetworkLayers:
-    """Walking isochrones and member-to-member paths of a cluster (EPSG:4326)."""
-
-    isochrones: gpd.GeoDataFrame
-    paths: gpd.GeoDataFrame
 
 
 class ExposeMap(MacroElement):

@@ -34,23 +34,21 @@ from folium.elements import JSCSSMixin
 from folium.map import Layer
 from folium.template import Template
 
-from geo._errors import InputDataError, ParameterError, listing, quote
+from geo._errors import InputDataError, ParameterError, Problems, listing, quote
+from geo.points import label_column_of
 from geo.projection import lonlat_arrays
 from webmap.maps.basemaps import BASEMAPS, DEFAULT_BASEMAP, add_basemaps
 from webmap.maps.escape import escape_text
 
 __all__ = [
     "CLUSTER_THRESHOLD",
-    "LABEL_NAMES",
     "PointLayer",
     "add_points",
-    "label_column_of",
     "points_map",
 ]
 
 #: Column names taken as a point's label when none is given (compared case-insensitively,
 #: in this order).
-LABEL_NAMES = ("name", "nom", "label", "title")
 #: Above this many points, markers are clustered (Leaflet.markercluster, chunked loading).
 CLUSTER_THRESHOLD = 1000
 DEFAULT_COLOUR = "#3388ff"
@@ -179,17 +177,14 @@ class PointLayer(JSCSSMixin, Layer):
     ) -> None:
         super().__init__(name=escape_text(name), overlay=True, control=True, show=show)
         self._name = "PointLayer"
-        problems = []
+        problems = Problems()
         if len(lon) != len(lat) or (labels is not None and len(labels) != len(lon)):
-            problems.append("lon, lat and labels must have the same length")
+            problems.add("lon, lat and labels must have the same length")
         if not _COLOUR.fullmatch(colour):
-            problems.append(
-                f"colour must be #rgb, #rrggbb or a CSS colour name, not {quote(colour)}"
-            )
+            problems.add(f"colour must be #rgb, #rrggbb or a CSS colour name, not {quote(colour)}")
         if not 0 < radius <= 50:
-            problems.append(f"radius must be in (0, 50] pixels, not {radius}")
-        if problems:
-            raise ParameterError("; ".join(problems))
+            problems.add(f"radius must be in (0, 50] pixels, not {radius}")
+        problems.raise_if_any(ParameterError)
         self.n_points = len(lon)
         #: ``[[south, west], [north, east]]`` of the points, None when there are none
         self.bounds = (
@@ -228,15 +223,6 @@ def script_json(value: Any) -> str:
     return text.translate(_SCRIPT_SAFE)
 
 
-def label_column_of(gdf: pd.DataFrame) -> str | None:
-    """The first column named like a label (:data:`LABEL_NAMES`, any case), or None."""
-    by_lower: dict[str, str] = {}
-    for column in gdf.columns:
-        if isinstance(column, str):
-            by_lower.setdefault(column.lower(), column)
-    return next((by_lower[n] for n in LABEL_NAMES if n in by_lower), None)
-
-
 def add_points(
     fmap: folium.Map | folium.FeatureGroup,
     gdf: gpd.GeoDataFrame,
@@ -257,7 +243,8 @@ def add_points(
         representative point; rows without geometry or with non-finite coordinates are left
         out with a :class:`UserWarning`.
     label_column
-        Column shown in a point's popup; default the first of :data:`LABEL_NAMES` present,
+        Column shown in a point's popup; default the first of
+        :data:`geo.points.LABEL_NAMES` present,
         else no popups.
     name
         The layer's name in the layer control.
@@ -302,7 +289,7 @@ def points_map(
     gdf
         Points in any CRS (see :func:`add_points`).
     label_column
-        Column shown in a point's popup; default detected by name (:data:`LABEL_NAMES`).
+        Column shown in a point's popup; default detected by name (:data:`geo.points.LABEL_NAMES`).
     basemap : {"osm", "positron", "none"}
         The basemap shown first; the others are offered in the layer control.
 

@@ -14,7 +14,7 @@ from flask import Flask, Response, abort, current_app, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from geo.registry import default_data_dir, load_registry
-from webmap.api import registry as api
+from webmap.api.response import error as error_response
 from webmap.maps.assets import IMMUTABLE, asset_version, use_local_assets
 from webmap.maps.basemaps import all_tile_origins
 from webmap.web.security import NONCE_MARKER, content_security_policy, nonced, page_nonce
@@ -156,7 +156,7 @@ def _http_error(exc: HTTPException) -> Response:
         from webmap.web.routes_api import to_flask
 
         code = (exc.name or "Error").replace(" ", "")
-        response = to_flask(api.error(status, code, exc.description or exc.name))
+        response = to_flask(error_response(status, code, exc.description or exc.name))
     else:
         html = render_template("error.html", status=status, title=exc.name, message=exc.description)
         response = current_app.response_class(html, status=status, mimetype="text/html")

@@ -5,7 +5,7 @@ so a changed registry never serves a stale page or measure:
 
 * :class:`LruCache` holds computed results (measures, density layers, rendered pages), with
   a bound on the number of entries and one on the bytes they hold (each entry measured by
-  :func:`webmap.web.sizing.estimate_bytes` when stored). It is thread-safe (waitress serves
+  :func:`webmap.api.sizing.estimate_bytes` when stored). It is thread-safe (waitress serves
   from threads).
 * :func:`cached_page` decorates a Flask view: the first request renders the page and stores
   its bytes and a strong ``ETag``; later requests answer from memory, and a request whose
@@ -21,22 +21,19 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, TypeVar, overload
 
 from flask import Flask, Response, current_app, make_response, request
 
-from webmap.web.sizing import estimate_bytes
+from webmap.api.memo import DEFAULT_ENTRIES, DEFAULT_MAX_BYTES, LruCache
 from webmap.web.state import get_registry
-from webmap.web.workpool import Runner, heavy, run_inline
+from webmap.web.workpool import heavy
 
 __all__ = [
     "CACHE_KEY",
     "CachedPage",
-    "LruCache",
     "cached_page",
     "conditional",
     "etag_of",
@@ -45,86 +42,8 @@ __all__ = [
 ]
 
 CACHE_KEY = "clustermap.cache"
-DEFAULT_ENTRIES = 512
-DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 
 T = TypeVar("T")
-
-
-class LruCache:
-    """A thread-safe least-recently-used mapping with at most ``max_entries`` items holding
-    at most ``max_bytes`` (estimated); a value larger than ``max_bytes`` is not kept."""
-
-    def __init__(
-        self, max_entries: int = DEFAULT_ENTRIES, max_bytes: int = DEFAULT_MAX_BYTES
-    ) -> None:
-        self.max_entries = max(1, int(max_entries))
-        self.max_bytes = int(max_bytes)
-        self._items: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key: Hashable) -> Any | None:
-        """The value stored under ``key`` (marked as recently used), or None."""
-        with self._lock:
-            if key not in self._items:
-                self.misses += 1
-                return None
-            self._items.move_to_end(key)
-            self.hits += 1
-            return self._items[key][0]
-
-    def put(self, key: Hashable, value: Any) -> None:
-        """Store ``value``, evicting the least recently used items beyond the bounds."""
-        size = estimate_bytes(value)
-        with self._lock:
-            old = self._items.pop(key, None)
-            if old is not None:
-                self._bytes -= old[1]
-            if size > self.max_bytes:
-                return
-            self._items[key] = (value, size)
-            self._bytes += size
-            while len(self._items) > self.max_entries or self._bytes > self.max_bytes:
-                _, (_, dropped) = self._items.popitem(last=False)
-                self._bytes -= dropped
-
-    @property
-    def total_bytes(self) -> int:
-        """The estimated size of everything kept."""
-        with self._lock:
-            return self._bytes
-
-    def get_or_compute(
-        self, key: Hashable, compute: Callable[[], T], *, run: Runner = run_inline
-    ) -> T:
-        """The cached value of ``key``, computing and storing it on a miss.
-
-        ``run`` runs the computation and the storing (the app's work pool,
-        :func:`webmap.web.workpool.heavy`; a result that comes too late for its request is
-        still stored). Two threads missing at once may both compute; the result is the same.
-        """
-        found = self.get(key)
-        if found is not None:
-            return found
-
-        def compute_and_store() -> T:
-            value = compute()
-            self.put(key, value)
-            return value
-
-        return run(compute_and_store)
-
-    def clear(self) -> None:
-        """Forget everything."""
-        with self._lock:
-            self._items.clear()
-            self._bytes = 0
-
-    def __len__(self) -> int:
-        return len(self._items)
 
 
 def init_app(app: Flask) -> LruCache:

@@ -8,28 +8,15 @@ or the cached network, so they are kept in the app's cache (:mod:`webmap.web.cac
 from __future__ import annotations
 
 from collections.abc import Hashable
-from dataclasses import dataclass
-from typing import Any
 
 from flask import current_app, request
 
-from geo.measures import analyse_cluster
-from geo.network import ClusterNetwork, has_network, network_path
-from geo.overlays import Overlays, cluster_overlays
+from geo.network import network_path
 from geo.registry import Registry
-from webmap.maps.cluster import NetworkLayers
+from webmap.api.mapdata import ClusterMapData, compute
 from webmap.web.caching import get_cache
 from webmap.web.state import get_registry
 from webmap.web.workpool import heavy
-
-
-@dataclass(frozen=True)
-class ClusterMapData:
-    """Measures, overlays and (when the cluster has a cached network) network layers."""
-
-    measures: dict[str, Any]
-    overlays: Overlays
-    network: NetworkLayers | None
 
 
 def network_signature(cluster_id: str, cache_dir: str | None) -> tuple[str, int, int] | None:
@@ -49,22 +36,6 @@ def request_network_signature() -> Hashable:
     if cluster_id not in get_registry().clusters.index:
         return None
     return network_signature(cluster_id, current_app.config.get("NETWORK_CACHE_DIR"))
-
-
-def compute(
-    registry: Registry, cluster_id: str, *, cache_dir: str | None, as_of: str | None = None
-) -> ClusterMapData:
-    """Compute a cluster's map data (no memo), for the sites of ``as_of`` (default: all):
-    one :func:`geo.measures.analyse_cluster` gives both the measures and the overlays, and
-    the walking network is loaded once for its paths and isochrones."""
-    analysis = analyse_cluster(registry, cluster_id, as_of=as_of)
-    network = None
-    if has_network(cluster_id, cache_dir=cache_dir):
-        walk = ClusterNetwork(cluster_id, registry=registry, cache_dir=cache_dir)
-        network = NetworkLayers(isochrones=walk.isochrones(), paths=walk.paths())
-    return ClusterMapData(
-        measures=analysis.to_dict(), overlays=cluster_overlays(analysis), network=network
-    )
 
 
 def cluster_map_data(

@@ -21,7 +21,8 @@ from webmap.api.params import Param
 
 __all__ = ["OPENAPI_MEDIA_TYPE", "Operation", "document", "operation"]
 
-OPENAPI_MEDIA_TYPE = "application/vnd.oai.openapi+json;version=3.0"
+from webmap.api.response import OPENAPI_MEDIA_TYPE
+
 _ATTRIBUTE = "_openapi_operation"
 _RULE_ARGUMENT = re.compile(r"<(?:[a-z_]+:)?([A-Za-z_][A-Za-z0-9_]*)>")
 

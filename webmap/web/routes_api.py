@@ -18,6 +18,7 @@ from webmap.api import measures as api_measures
 from webmap.api import registry as api
 from webmap.api import uploads as api_uploads
 from webmap.api.params import Param
+from webmap.api.response import ApiResponse
 from webmap.web import openapi
 from webmap.web.caching import conditional, get_cache
 from webmap.web.openapi import operation
@@ -50,8 +51,8 @@ _UPLOAD_BODY = {
 }
 
 
-def to_flask(result: api.ApiResponse) -> Response:
-    """Turn an :class:`api.ApiResponse` into a Flask response (ETag and 304 on GET)."""
+def to_flask(result: ApiResponse) -> Response:
+    """Turn an :class:`ApiResponse` into a Flask response (ETag and 304 on GET)."""
     body = json.dumps(result.body, ensure_ascii=False, default=str)
     response = current_app.response_class(body, status=result.status)
     for key, value in result.headers.items():
@@ -199,7 +200,7 @@ def healthz() -> Response:
 def openapi_json() -> Response:
     """The OpenAPI document, generated from the routes."""
     doc = openapi.document(current_app, server_url=request.script_root or "/")
-    return to_flask(api.ApiResponse(200, doc, {"Content-Type": openapi.OPENAPI_MEDIA_TYPE}))
+    return to_flask(ApiResponse(200, doc, {"Content-Type": openapi.OPENAPI_MEDIA_TYPE}))
 
 
 @bp.get("/openapi")

@@ -12,8 +12,7 @@ from flask import Blueprint, Response, render_template, request
 
 from geo._errors import ParameterError
 from webmap.api import ogc
-from webmap.api import registry as api
-from webmap.api.registry import GEOJSON, JSON
+from webmap.api.response import GEOJSON, JSON, ApiResponse, from_exception
 from webmap.web.caching import conditional, get_cache
 from webmap.web.openapi import operation
 from webmap.web.routes_api import to_flask
@@ -29,7 +28,7 @@ def _root() -> str:
     return request.url_root
 
 
-def _render(result: api.ApiResponse, template_kind: str) -> Response:
+def _render(result: ApiResponse, template_kind: str) -> Response:
     """The result as JSON or HTML, as the client asked; ``400`` for a bad ``f``."""
     if result.status != 200:
         return to_flask(result)
@@ -38,7 +37,7 @@ def _render(result: api.ApiResponse, template_kind: str) -> Response:
     try:
         fmt = ogc.negotiate(request.args.get("f"), prefers_html=prefers_html)
     except ParameterError as exc:
-        return to_flask(api.error(400, "InvalidParameterValue", str(exc)))
+        return to_flask(from_exception(exc))
     if fmt == "json":
         response = to_flask(result)
     else:

@@ -25,7 +25,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 from flask import Flask, copy_current_request_context, current_app, has_request_context
 from werkzeug.exceptions import GatewayTimeout, ServiceUnavailable
@@ -35,31 +35,16 @@ __all__ = [
     "RETRY_AFTER_SECONDS",
     "BusyError",
     "ComputationTimeoutError",
-    "Runner",
     "WorkPool",
     "get_pool",
     "heavy",
     "init_app",
-    "run_inline",
 ]
 
 POOL_KEY = "clustermap.workpool"
 RETRY_AFTER_SECONDS = 5
 
 T = TypeVar("T")
-
-
-class Runner(Protocol):
-    """Something that runs a computation and returns its result (a pool, or inline)."""
-
-    def __call__(self, func: Callable[[], T]) -> T:
-        """Run ``func`` and return what it returns."""
-        ...
-
-
-def run_inline(func: Callable[[], T]) -> T:
-    """Run ``func`` in the calling thread (the :class:`Runner` of tests and the CLI)."""
-    return func()
 
 
 class BusyError(ServiceUnavailable):

@@ -1,0 +1,87 @@
+"""The layers keep to their rule: each package imports only what its layer may use.
+
+- ``geo`` imports nothing from ``webmap``;
+- ``webmap.api`` (answers) and ``webmap.maps`` (Folium) import only ``geo``, their own
+  package and the shared ``webmap.errors``/``webmap.config``; ``api`` never imports Flask,
+  Folium or click, ``maps`` never Flask;
+- ``webmap.web`` adapts both and never imports the command line;
+- ``webmap.commands`` uses ``api``, ``maps`` and ``geo``, and of ``web`` only the app factory
+  and the worker processes ``serve`` starts.
+
+Every import counts, including those inside functions.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ("webmap.errors", "webmap.config")
+#: what ``clustermap serve`` needs of the web layer
+SERVE = ("webmap.web.app", "webmap.web.workers", "webmap.create_app")
+RULES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # package: (allowed clustermap modules, forbidden third-party packages)
+    "geo": (("geo",), ("flask", "folium", "webmap", "click")),
+    "webmap.api": (("geo", "webmap.api", *SHARED), ("flask", "folium", "werkzeug", "click")),
+    "webmap.maps": (("geo", "webmap.maps", *SHARED), ("flask", "werkzeug", "click")),
+    "webmap.web": (("geo", "webmap.api", "webmap.maps", "webmap.web", *SHARED), ("click",)),
+    "webmap.commands": (
+        ("geo", "webmap.api", "webmap.maps", "webmap.commands", *SHARED, *SERVE),
+        ("flask",),
+    ),
+}
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path) -> list[tuple[int, str]]:
+    """Every module ``path`` imports, with its line (``from a import b`` gives ``a.b``)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found += [(node.lineno, f"{node.module}.{alias.name}") for alias in node.names]
+    return found
+
+
+def _within(name: str, prefixes: tuple[str, ...]) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in prefixes)
+
+
+def _files(package: str) -> list[Path]:
+    folder = ROOT.joinpath(*package.split("."))
+    return sorted(folder.rglob("*.py"))
+
+
+@pytest.mark.parametrize("package", sorted(RULES))
+def test_each_layer_imports_only_what_it_may(package: str) -> None:
+    allowed, forbidden = RULES[package]
+    broken = []
+    for path in _files(package):
+        for line, name in _imports(path):
+            ours = _within(name, ("geo", "webmap"))
+            if (ours and not _within(name, allowed)) or _within(name, forbidden):
+                broken.append(f"{path.relative_to(ROOT)}:{line} imports {name}")
+    assert not broken, "\n".join(broken)
+
+
+def test_the_rule_sees_every_module() -> None:
+    """No module of webmap sits outside a layer, apart from the package's entry points."""
+    layered = {p for package in RULES for p in _files(package)}
+    top = {p.name for p in (ROOT / "webmap").glob("*.py")}
+    assert top <= {"__init__.py", "__main__.py", "errors.py", "config.py"}
+    assert all(p in layered for p in (ROOT / "webmap").rglob("*.py") if p.parent != ROOT / "webmap")
+
+
+def test_the_walk_finds_an_import_inside_a_function(tmp_path: Path) -> None:
+    """The walk is not fooled by a lazy import (a rule that sees nothing passes vacuously)."""
+    module = tmp_path / "m.py"
+    module.write_text("def f():\n    from flask import request\n    import folium\n")
+    assert [name for _, name in _imports(module)] == ["flask.request", "folium"]
