@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -19,11 +19,10 @@ import shapely
 
 from geo._errors import ParameterError, quote
 from geo.density import nearest_neighbour_distances_xy
+from geo.options import CoreMethod
 from geo.projection import metric_crs, site_points, xy_arrays
 
 __all__ = ["CoreMethod", "DenseCores", "dense_cores"]
-
-CoreMethod = Literal["dbscan", "hdbscan"]
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ import math
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -38,6 +38,7 @@ import shapely
 from scipy.signal import fftconvolve
 
 from geo._errors import InputDataError, ParameterError, quote
+from geo.options import KERNELS, BandwidthRule, Kernel
 from geo.projection import metric_crs, site_points, xy_arrays
 
 __all__ = [
@@ -52,9 +53,6 @@ __all__ = [
     "write_geotiff",
 ]
 
-Kernel = Literal["gaussian", "quartic", "epanechnikov"]
-BandwidthRule = Literal["scott", "silverman"]
-KERNELS: tuple[str, ...] = ("gaussian", "quartic", "epanechnikov")
 
 _GAUSSIAN_TRUNCATE = 4.0
 _RADIUS_PER_SIGMA = {"quartic": math.sqrt(8.0), "epanechnikov": math.sqrt(6.0)}

@@ -19,12 +19,25 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from geo._errors import ParameterError, Problems
-from geo.cores import CoreMethod
-from geo.kde import KERNELS, BandwidthRule, Kernel
 
-__all__ = ["AnalysisOptions", "AreaRule", "OptionSpec", "option_specs", "options_table", "spec"]
+__all__ = [
+    "KERNELS",
+    "AnalysisOptions",
+    "AreaRule",
+    "BandwidthRule",
+    "CoreMethod",
+    "Kernel",
+    "OptionSpec",
+    "option_specs",
+    "options_table",
+    "spec",
+]
 
 AreaRule = Literal["hull", "bbox", "buffer"]
+CoreMethod = Literal["dbscan", "hdbscan"]
+Kernel = Literal["gaussian", "quartic", "epanechnikov"]
+BandwidthRule = Literal["scott", "silverman"]
+KERNELS: tuple[str, ...] = ("gaussian", "quartic", "epanechnikov")
 
 
 def _meta(doc: str, **meta: Any) -> dict[str, Any]:

@@ -10,7 +10,7 @@ Every result drawn from these networks is OpenStreetMap data: credit
 :data:`OSM_ATTRIBUTION` ("© OpenStreetMap contributors").
 """
 
-from geo.network._cache import ENV_CACHE_DIR, resolve_cache_dir
+from geo._paths import ENV_CACHE_DIR, resolve_cache_dir
 from geo.network._output import OSM_ATTRIBUTION, to_geojson
 from geo.network.clusters import (
     ClusterNetwork,

@@ -28,35 +28,10 @@ from typing import Any
 
 from geo._atomic import write_text
 from geo._errors import ParameterError
+from geo._paths import resolve_cache_dir
 from geo._resources import bundled_dir
 
-ENV_CACHE_DIR = "CLUSTERMAP_CACHE_DIR"
-"""Environment variable naming the cache folder."""
-
-DEFAULT_CACHE_DIR = Path("~/.cache/clustermap")
-
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-
-
-def resolve_cache_dir(cache_dir: str | os.PathLike[str] | None = None) -> Path:
-    """Return the cache folder: ``cache_dir``, else ``$CLUSTERMAP_CACHE_DIR``, else the default.
-
-    Parameters
-    ----------
-    cache_dir
-        An explicit folder; wins over the environment variable.
-
-    Returns
-    -------
-    Path
-        The folder, user-expanded (it may not exist yet).
-    """
-    if cache_dir is not None and str(cache_dir) != "":
-        return Path(cache_dir).expanduser()
-    env = os.environ.get(ENV_CACHE_DIR, "")
-    if env:
-        return Path(env).expanduser()
-    return DEFAULT_CACHE_DIR.expanduser()
 
 
 def networks_dir(cache_dir: str | os.PathLike[str] | None = None) -> Path:

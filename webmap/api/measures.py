@@ -89,7 +89,8 @@ def quietly(func: Any, *args: Any, **kwargs: Any) -> Any:
 
 def check_kde_grid(points: Any, opts: Mapping[str, Any]) -> None:
     """Refuse a kernel-density grid too large for a web request (before computing it)."""
-    from geo.kde import BandwidthRule, bandwidth_m
+    from geo.kde import bandwidth_m
+    from geo.options import BandwidthRule
     from geo.projection import metric_crs, site_points, xy_arrays
 
     if opts.get("cell") is None or len(points) == 0:

@@ -29,8 +29,7 @@ from geo.options import AnalysisOptions, AreaRule, spec
 from geo.points import read_points
 from geo.projection import metric_crs
 from geo.proximity import nearest_neighbours
-from webmap.commands.options import click_option
-from webmap.commands.registry import DATA_OPTION
+from webmap.commands.options import DATA_OPTION, click_option
 
 PROXIMITY_SCHEMA = "clustermap.proximity/1"
 #: Above this many points ``proximity --json`` gives the summary only (use ``--out``).

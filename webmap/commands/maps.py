@@ -13,7 +13,7 @@ from geo._errors import ParameterError
 from geo.registry import load_registry
 from webmap.api.mapdata import compute
 from webmap.commands.analysis import loader_options, read_input
-from webmap.commands.registry import DATA_OPTION
+from webmap.commands.options import CACHE_DIR_OPTION, DATA_OPTION
 from webmap.maps import cluster as maps
 from webmap.maps.basemaps import BASEMAPS, DEFAULT_BASEMAP
 from webmap.maps.export import standalone_html
@@ -51,12 +51,7 @@ from webmap.maps.view import MapView, parse_layers
     default=None,
     help="Column shown in point popups (--points; default: detected).",
 )
-@click.option(
-    "--cache-dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Network cache folder (default: $CLUSTERMAP_CACHE_DIR or ~/.cache/clustermap).",
-)
+@CACHE_DIR_OPTION
 @DATA_OPTION
 @loader_options
 def map_command(

@@ -19,7 +19,6 @@ import pandas as pd
 from geo._errors import ParameterError, Problems, UnknownIdError, quote
 from geo.network import (
     DEFAULT_SPEED_KMH,
-    ENV_CACHE_DIR,
     OSM_ATTRIBUTION,
     ClusterNetwork,
     NetworkInfo,
@@ -33,15 +32,8 @@ from geo.network import (
 )
 from geo.network.source import NETWORK_TYPES
 from geo.registry import load_registry
-from webmap.commands.registry import DATA_OPTION
+from webmap.commands.options import CACHE_DIR_OPTION, DATA_OPTION
 
-CACHE_OPTION = click.option(
-    "--cache-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    envvar=ENV_CACHE_DIR,
-    default=None,
-    help=f"Network cache folder (default: ${ENV_CACHE_DIR} or ~/.cache/clustermap).",
-)
 SPEED_OPTION = click.option(
     "--speed-kmh",
     type=float,
@@ -87,7 +79,7 @@ def network_group() -> None:
     "--timeout", type=float, default=60.0, show_default=True, help="HTTP timeout, seconds."
 )
 @click.option("--force", is_flag=True, help="Download again even if a network is cached.")
-@CACHE_OPTION
+@CACHE_DIR_OPTION
 @DATA_OPTION
 def fetch(
     cluster_id: str,
@@ -121,7 +113,7 @@ def fetch(
     show_default=True,
     help="Network type (walk keeps only walkable ways of an OSM XML file).",
 )
-@CACHE_OPTION
+@CACHE_DIR_OPTION
 @DATA_OPTION
 def import_(
     cluster_id: str,
@@ -138,7 +130,7 @@ def import_(
 @network_group.command(name="info")
 @click.argument("cluster_id", metavar="CLUSTER")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@CACHE_OPTION
+@CACHE_DIR_OPTION
 def info(cluster_id: str, as_json: bool, cache_dir: Path | None) -> None:
     """Describe CLUSTER's network: where it comes from (cache or bundled), nodes, edges,
     bbox, source, date."""
@@ -212,7 +204,7 @@ def _check_origin(
     default=None,
     help="Write GeoJSON here instead of standard output.",
 )
-@CACHE_OPTION
+@CACHE_DIR_OPTION
 @DATA_OPTION
 def isochrones_command(cluster_id: str | None, **opts: Any) -> None:
     """Walking isochrones as GeoJSON (nested polygons with minutes and area_km2).
@@ -278,7 +270,7 @@ def _site_lonlat(sites: pd.DataFrame, site: str) -> tuple[float, float]:
 @click.argument("cluster_id", metavar="CLUSTER")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @SPEED_OPTION
-@CACHE_OPTION
+@CACHE_DIR_OPTION
 @DATA_OPTION
 def network_distances(
     cluster_id: str,

@@ -1,19 +1,42 @@
-"""Command-line options built from :class:`geo.options.AnalysisOptions`.
+"""Options shared by the commands, each declared once.
 
-Each analysis option is declared once, in :mod:`geo.options`; :func:`click_option` reads
-its default, range and doc from there (as :func:`webmap.api.options.api_param` does for the
-API), so the command line and the API cannot disagree on a default.
+- :data:`DATA_OPTION` and :data:`CACHE_DIR_OPTION`: the registry and cache folders, read
+  from the same environment variables as the server (:data:`webmap.config.SETTINGS`).
+- :func:`click_option`: an analysis option of :class:`geo.options.AnalysisOptions`, with its
+  default, range and doc from :mod:`geo.options` (as :func:`webmap.api.options.api_param`
+  does for the API), so the command line and the API cannot disagree on a default.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
 
 from geo._errors import ParameterError, quote
 from geo.options import OptionSpec, spec
+from webmap.config import SETTINGS
+
+_ENV = {setting.name: setting.env for setting in SETTINGS}
+
+DATA_OPTION = click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar=_ENV["DATA_DIR"],
+    default=None,
+    help=f"Registry folder (default: ${_ENV['DATA_DIR']} or the bundled data/sites).",
+)
+CACHE_DIR_OPTION = click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar=_ENV["NETWORK_CACHE_DIR"],
+    default=None,
+    help="Street networks, their engines and uploaded analyses "
+    f"(default: ${_ENV['NETWORK_CACHE_DIR']} or ~/.cache/clustermap).",
+)
 
 
 class OptionType(click.ParamType):

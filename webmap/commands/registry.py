@@ -16,14 +16,7 @@ from geo._errors import RegistryError
 from geo.registry import default_data_dir, load_registry, read_catalogue
 from webmap.api import registry as api
 from webmap.api.tables import sites_csv
-
-DATA_OPTION = click.option(
-    "--data",
-    "data_dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Registry folder (default: $CLUSTERMAP_DATA or the bundled data/sites).",
-)
+from webmap.commands.options import CACHE_DIR_OPTION, DATA_OPTION
 
 
 @click.command()
@@ -100,13 +93,7 @@ def validate(path: Path | None) -> None:
     type=click.IntRange(1, 64),
     help="Server processes sharing the port (and the analyses' store).",
 )
-@click.option(
-    "--cache-dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Street-network cache and uploaded analyses "
-    "(default: $CLUSTERMAP_CACHE_DIR or ~/.cache/clustermap).",
-)
+@CACHE_DIR_OPTION
 def serve(
     host: str,
     port: int,

@@ -13,7 +13,7 @@ from geo._errors import ParameterError
 from geo.registry import load_registry
 from geo.ripley import EDGE_CORRECTIONS, RipleyResult, ripley
 from webmap.commands.analysis import loader_options, read_input
-from webmap.commands.registry import DATA_OPTION
+from webmap.commands.options import DATA_OPTION
 
 
 def _verdict(result: RipleyResult, i: int) -> str:

@@ -13,7 +13,8 @@ from typing import Any
 from flask import Flask, Response, abort, current_app, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from geo.registry import default_data_dir, load_registry
+from geo.registry import load_registry
+from webmap import config as config_module
 from webmap.api.response import error as error_response
 from webmap.maps.assets import IMMUTABLE, asset_version, use_local_assets
 from webmap.maps.basemaps import all_tile_origins
@@ -27,43 +28,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     Parameters
     ----------
     config
-        Overrides, e.g. ``{"DATA_DIR": "path/to/registry", "TESTING": True}``.
-        ``DATA_DIR`` defaults to ``$CLUSTERMAP_DATA`` or the bundled ``data/sites``.
+        Overrides, e.g. ``{"DATA_DIR": "path/to/registry", "TESTING": True}``; every
+        setting and its environment variable is in :data:`webmap.config.SETTINGS`.
 
     Raises
     ------
     geo._errors.RegistryError
         When the registry is missing or invalid: the server refuses to start.
+    webmap.config.ConfigError
+        When a setting's value cannot be used.
     """
     app = Flask("webmap")  # templates/ and static/ live beside the subpackages
-    app.config.update(
-        DATA_DIR=str(default_data_dir()),
-        # origins allowed to frame /embed/ pages, e.g. ["https://www.example.org"]
-        EMBED_ORIGINS=[],
-        # API, uploads, caches, CORS, reverse proxy: see docs/api.md
-        MAX_CONTENT_LENGTH=20 * 1024 * 1024,
-        MAX_UPLOAD_POINTS=2_000_000,
-        MAX_UPLOAD_DECODED_BYTES=256 * 1024 * 1024,
-        ANALYSIS_TTL_SECONDS=3600,
-        ANALYSIS_MAX_BYTES=256 * 1024 * 1024,
-        CACHE_ENTRIES=512,
-        CACHE_MAX_BYTES=256 * 1024 * 1024,
-        CORS_ORIGINS="*",
-        PROXY_COUNT=0,
-        PUBLIC_URL=None,
-        # waitress (clustermap serve): idle/half-sent connections closed after this many
-        # seconds; open connections at most
-        SERVER_CHANNEL_TIMEOUT=30,
-        SERVER_CONNECTION_LIMIT=1000,
-        NETWORK_CACHE_DIR=None,
-        # heavy computations: at most WORK_SLOTS at once (None: the CPU cores), else 503;
-        # a request waits at most WORK_TIMEOUT_SECONDS for one, else 504
-        WORK_SLOTS=None,
-        WORK_TIMEOUT_SECONDS=60,
-    )
-    app.config.from_prefixed_env("CLUSTERMAP")
-    if config:
-        app.config.update(config)
+    app.config.update(config_module.load(config))
     app.extensions[REGISTRY_KEY] = load_registry(Path(app.config["DATA_DIR"]))
     app.jinja_env.globals["csp_nonce"] = NONCE_MARKER
     app.jinja_env.filters["nonced"] = nonced

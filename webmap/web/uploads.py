@@ -22,7 +22,7 @@ import weakref
 
 from flask import Flask, current_app
 
-from geo.network._cache import resolve_cache_dir
+from geo._paths import resolve_cache_dir
 from webmap.api.analysis_db import (
     DATABASE_NAME,
     DEFAULT_MAX_BYTES,
