@@ -69,7 +69,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.filters["nonced"] = nonced
     use_local_assets("/static/")
 
-    from webmap import api_routes, caching, compare, ogc_routes, pages, uploads, workpool
+    from webmap import (
+        api_routes,
+        basemap_routes,
+        caching,
+        compare,
+        ogc_routes,
+        pages,
+        uploads,
+        workpool,
+    )
 
     caching.init_app(app)
     uploads.init_app(app)
@@ -78,6 +87,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _trust_origin(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(compare.bp)
+    app.register_blueprint(basemap_routes.bp)
     app.register_blueprint(api_routes.bp)
     app.register_blueprint(ogc_routes.bp)
     if app.config.get("TESTING") and app.config.get("TEST_INJECTION_ROUTE"):

@@ -15,6 +15,7 @@ from flask import current_app, request
 
 from geo.measures import analyse_cluster
 from geo.network import ClusterNetwork, has_network, network_path
+from geo.network.streets import street_lines
 from geo.overlays import Overlays, cluster_overlays
 from geo.registry import Registry
 from webmap.caching import get_cache
@@ -56,12 +57,14 @@ def compute(
 ) -> ClusterMapData:
     """Compute a cluster's map data (no memo), for the sites of ``as_of`` (default: all):
     one :func:`geo.measures.analyse_cluster` gives both the measures and the overlays, and
-    the walking network is loaded once for its paths and isochrones."""
+    the walking network is loaded once for its paths, isochrones and streets."""
     analysis = analyse_cluster(registry, cluster_id, as_of=as_of)
     network = None
     if has_network(cluster_id, cache_dir=cache_dir):
         walk = ClusterNetwork(cluster_id, registry=registry, cache_dir=cache_dir)
-        network = NetworkLayers(isochrones=walk.isochrones(), paths=walk.paths())
+        network = NetworkLayers(
+            isochrones=walk.isochrones(), paths=walk.paths(), streets=street_lines(walk.engine)
+        )
     return ClusterMapData(
         measures=analysis.to_dict(), overlays=cluster_overlays(analysis), network=network
     )

@@ -19,7 +19,7 @@ from jinja2 import Template
 from geo.overlays import Overlays, drawn_bounds
 from geo.registry import Registry
 from webmap import layers as lyr
-from webmap.basemaps import BASEMAPS, add_basemaps
+from webmap.basemaps import BASEMAPS, TILELESS, add_basemaps
 from webmap.controls import MapStyle, MeasureTool
 from webmap.mapview import MapView
 from webmap.text import escape_text
@@ -84,10 +84,13 @@ def render_parts(fmap: folium.Map) -> MapParts:
 
 @dataclass(frozen=True)
 class NetworkLayers:
-    """Walking isochrones and member-to-member paths of a cluster (EPSG:4326)."""
+    """Walking isochrones and member-to-member paths of a cluster (EPSG:4326), and its
+    streets for the offline basemap (a GeoJSON MultiLineString,
+    :func:`geo.network.streets.street_lines`)."""
 
     isochrones: gpd.GeoDataFrame
     paths: gpd.GeoDataFrame
+    streets: dict[str, Any] | None = None
 
 
 class ExposeMap(MacroElement):
@@ -108,17 +111,19 @@ def base_map(
     zoom: int = 5,
     basemap: str = "osm",
     controls: bool = True,
+    streets: dict[str, Any] | None = None,
 ) -> folium.Map:
-    """An empty map with the basemaps, a scale bar, and (``controls``) fullscreen, measure
-    and minimap tools. Markers, popups and controls work when tiles cannot load."""
+    """An empty map with the basemaps (the offline one draws ``streets``, else country
+    outlines), a scale bar, and (``controls``) fullscreen, measure and minimap tools.
+    Markers, popups and controls work when tiles cannot load."""
     fmap = folium.Map(location=list(location), zoom_start=zoom, tiles=None, control_scale=True)
-    add_basemaps(fmap, selected=basemap)
+    add_basemaps(fmap, selected=basemap, streets=streets)
     fmap.add_child(MapStyle())
     if controls:
         plugins.Fullscreen(position="topleft").add_to(fmap)
         fmap.add_child(MeasureTool())
         provider = BASEMAPS["osm"].provider
-        if basemap != "none" and provider is not None:
+        if basemap not in TILELESS and provider is not None:
             tiles = folium.TileLayer(tiles=provider.build_url(), attr=provider.html_attribution)
             plugins.MiniMap(tile_layer=tiles, toggle_display=True, position="bottomright").add_to(
                 fmap
@@ -176,7 +181,13 @@ def cluster_map(
     view = view or MapView()
     sites = registry.located(cluster_id, as_of=view.as_of)
     city = registry.clusters.geometry[cluster_id]
-    fmap = base_map(location=(city.y, city.x), zoom=12, basemap=view.basemap, controls=controls)
+    fmap = base_map(
+        location=(city.y, city.x),
+        zoom=12,
+        basemap=view.basemap,
+        controls=controls,
+        streets=network.streets if network is not None else None,
+    )
 
     def wanted(key: str) -> tuple[bool, bool]:
         """(draw it, show it)"""
