@@ -26,8 +26,8 @@ PANE = "cmOffline"
 
 class OfflineBasemap(JSCSSMixin, MacroElement):
     """Hands ``clustermapOffline.attach`` the map, the offline base layer, the tile base
-    layers it stands in for, and what to draw (``streets``: a GeoJSON geometry; None:
-    the country outlines)."""
+    layers it stands in for, what to draw (``streets``: a GeoJSON geometry; None: the
+    country outlines) and its credit (HTML we wrote, shown while the layer is)."""
 
     _template = Template(
         """
@@ -40,13 +40,19 @@ class OfflineBasemap(JSCSSMixin, MacroElement):
     default_js: list[tuple[str, str]] = []  # noqa: RUF012  (set by webmap.assets)
 
     def __init__(
-        self, layer: folium.FeatureGroup, tiles: list[folium.TileLayer], *, streets: Any
+        self,
+        layer: folium.FeatureGroup,
+        tiles: list[folium.TileLayer],
+        *,
+        streets: Any,
+        attribution: str,
     ) -> None:
         super().__init__()
         self._name = "OfflineBasemap"
         self.layer = layer
         self.tiles = tiles
         self.streets = streets
+        self.attribution = attribution
 
     def tile_names(self) -> str:
         """The tile layers' JavaScript names, comma-separated."""
@@ -57,7 +63,12 @@ class OfflineBasemap(JSCSSMixin, MacroElement):
         from webmap.pointmap import script_json  # pointmap imports the basemaps
 
         return script_json(
-            {"pane": PANE, "streets": self.streets, "outlines": self.streets is None}
+            {
+                "pane": PANE,
+                "streets": self.streets,
+                "outlines": self.streets is None,
+                "attribution": self.attribution,
+            }
         )
 
 
@@ -86,7 +97,7 @@ def add_offline_layer(
         Whether it is the basemap shown first.
     """
     credit = streets_credit if streets is not None else CREDIT
-    layer = folium.FeatureGroup(name=LABEL, overlay=False, show=show, attribution=credit)
+    layer = folium.FeatureGroup(name=LABEL, overlay=False, show=show)
     layer.add_to(fmap)
-    OfflineBasemap(layer, tiles, streets=streets).add_to(fmap)
+    OfflineBasemap(layer, tiles, streets=streets, attribution=credit).add_to(fmap)
     return layer

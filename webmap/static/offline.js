@@ -40,7 +40,7 @@
   }
 
   function note() {
-    var control = L.control({ position: "bottomleft" });
+    var control = L.control({ position: "bottomright" });
     control.onAdd = function () {
       var div = L.DomUtil.create("div", "cm-offline-note leaflet-control");
       div.textContent = "Tiles unavailable \u2014 offline basemap";
@@ -69,10 +69,12 @@
     function shown() {
       draw(map, offline, config);
       map.getContainer().classList.add("cm-offline", ground);
+      if (map.attributionControl) { map.attributionControl.addAttribution(config.attribution); }
     }
     offline.on("add", shown);
     offline.on("remove", function () {
       map.getContainer().classList.remove("cm-offline", ground);
+      if (map.attributionControl) { map.attributionControl.removeAttribution(config.attribution); }
       if (fallenBack) { noteControl.remove(); fallenBack = false; }
     });
     if (map.hasLayer(offline)) { shown(); }
