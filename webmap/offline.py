@@ -10,6 +10,7 @@ only hands it the layers and the streets.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import folium
@@ -17,7 +18,7 @@ from branca.element import MacroElement
 from folium.elements import JSCSSMixin
 from jinja2 import Template
 
-from webmap.outlines import CREDIT
+from webmap.outlines import CREDIT, countries_geojson
 
 LABEL = "Offline (no tiles)"
 #: The pane of the offline line work: above the tiles (200), below every overlay (400).
@@ -59,14 +60,23 @@ class OfflineBasemap(JSCSSMixin, MacroElement):
         return ", ".join(layer.get_name() for layer in self.tiles)
 
     def config(self) -> str:
-        """The drawing's settings as a script-safe JavaScript object."""
-        from webmap.pointmap import script_json  # pointmap imports the basemaps
+        """The drawing's settings as a script-safe JavaScript object.
 
+        ``outlines`` is True where the page fetches them from our server, or the outlines
+        themselves in a self-contained export (whose assets are inlined), which has no
+        server to ask.
+        """
+        from webmap.assets import INLINE_PREFIX  # both import this module
+        from webmap.pointmap import script_json
+
+        outlines: Any = self.streets is None
+        if outlines and any(path.startswith(INLINE_PREFIX) for _, path in self.default_js):
+            outlines = json.loads(countries_geojson())
         return script_json(
             {
                 "pane": PANE,
                 "streets": self.streets,
-                "outlines": self.streets is None,
+                "outlines": outlines,
                 "attribution": self.attribution,
             }
         )

@@ -3,7 +3,8 @@
  * clustermapOffline.attach(map, offline, tiles, config) is called by the map's script
  * (webmap/offline.py). `offline` is the "Offline (no tiles)" base layer: when it is on the
  * map it draws config.streets (a GeoJSON geometry of the cluster's streets) or, when
- * config.outlines, the Natural Earth country outlines fetched from our own server. `tiles`
+ * config.outlines, the Natural Earth country outlines: fetched from our own server, or
+ * config.outlines itself in an export that carries them. `tiles`
  * are the tile base layers: when the one shown fails (tile errors and no tile loaded
  * within a short while, or the browser says it is offline), the map switches to `offline`
  * through the map itself, so the layer control shows the change, and says so in a note.
@@ -26,6 +27,9 @@
     if (config.streets) {
       options.style = STREET_STYLE;
       L.geoJSON(config.streets, options).addTo(offline);
+    } else if (config.outlines && typeof config.outlines === "object") {  // an export's own
+      options.style = OUTLINE_STYLE;
+      L.geoJSON(config.outlines, options).addTo(offline);
     } else if (config.outlines && OUTLINES_URL) {
       options.style = OUTLINE_STYLE;
       fetch(OUTLINES_URL).then(function (response) {
