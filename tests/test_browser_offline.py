@@ -43,8 +43,9 @@ def _fell_back(page: Any) -> dict[str, Any]:
     return state
 
 
-def test_delft_falls_back_to_its_streets_when_tiles_are_blocked(live_server: Any,
-                                                                 page: Any) -> None:  # fmt: skip
+def test_delft_falls_back_to_its_streets_when_tiles_are_blocked(
+    live_server: Any, page: Any
+) -> None:
     page.page.goto(f"{live_server.url}/clusters/delft")
     state = _fell_back(page)
     n_lines = page.page.evaluate(
@@ -96,8 +97,9 @@ def test_exported_point_map_carries_its_outlines(tmp_path: Path, page: Any) -> N
     assert page.errors == []
 
 
-def test_compare_shows_outlines_with_nothing_to_block(live_server: Any, page: Any,
-                                                      registry: Any) -> None:  # fmt: skip
+def test_compare_shows_outlines_with_nothing_to_block(
+    live_server: Any, page: Any, registry: Any
+) -> None:
     page.page.goto(f"{live_server.url}/compare")
     assert page.page.locator("svg.cm-locator path.cm-locator-country").count() >= 10
     dots = page.page.locator("svg.cm-locator circle.cm-locator-cluster")
@@ -108,7 +110,8 @@ def test_compare_shows_outlines_with_nothing_to_block(live_server: Any, page: An
     assert page.errors == []
 
 
-def test_reachable_tiles_keep_the_tile_basemap(live_server: Any, page: Any) -> None:
+def _serve_fake_tiles(page: Any) -> list[str]:
+    """Answer every OpenStreetMap tile request with a tiny PNG; the URLs answered."""
     served: list[str] = []
 
     def tile(route: Any) -> None:
@@ -117,6 +120,11 @@ def test_reachable_tiles_keep_the_tile_basemap(live_server: Any, page: Any) -> N
 
     # added after the fixture's blocking route, so it answers the tile requests first
     page.page.route(re.compile(r"^https://tile\.openstreetmap\.org/"), tile)
+    return served
+
+
+def test_reachable_tiles_keep_the_tile_basemap(live_server: Any, page: Any) -> None:
+    served = _serve_fake_tiles(page)
     page.page.goto(f"{live_server.url}/clusters/delft")
     wait_until(page.page, "() => document.querySelectorAll('img.leaflet-tile-loaded').length > 4")
     page.page.wait_for_timeout(2500)  # longer than the fallback's grace after a tile error
@@ -126,4 +134,17 @@ def test_reachable_tiles_keep_the_tile_basemap(live_server: Any, page: Any) -> N
     assert not page.page.get_by_label(OFFLINE_RADIO).is_checked()
     assert served
     assert not any("tile.openstreetmap.org/" in url for url in page.blocked)
+    assert page.errors == []
+
+
+def test_going_offline_switches_a_working_map_to_its_streets(live_server: Any, page: Any) -> None:
+    _serve_fake_tiles(page)
+    page.page.goto(f"{live_server.url}/clusters/delft")
+    wait_until(page.page, "() => document.querySelectorAll('img.leaflet-tile-loaded').length > 4")
+    assert page.page.evaluate(PROBE)["note"] is False
+    page.page.context.set_offline(True)  # the browser fires "offline"; navigator.onLine false
+    try:
+        assert _fell_back(page)["subpaths"] > 1000
+    finally:
+        page.page.context.set_offline(False)
     assert page.errors == []

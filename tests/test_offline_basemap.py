@@ -18,8 +18,7 @@ from scipy.spatial import cKDTree
 from shapely.geometry import shape
 
 from geo._errors import ParameterError
-from geo.network import cluster_engine, read_graph_file
-from geo.network.streets import street_lines
+from geo.network import cluster_engine, read_graph_file, street_lines
 from webmap import create_app
 from webmap.assets import VENDOR_DIR, VENDORED
 from webmap.basemaps import BASEMAPS
@@ -94,8 +93,9 @@ def test_street_lines_refuse_bad_settings() -> None:
         street_lines(engine, decimals=12)
 
 
-def test_delft_page_carries_its_streets_for_the_offline_basemap(client: Any,
-                                                                delft_streets: Any) -> None:  # fmt: skip
+def test_delft_page_carries_its_streets_for_the_offline_basemap(
+    client: Any, delft_streets: Any
+) -> None:
     page = client.get("/clusters/delft").get_data(as_text=True)
     config = _offline_config(page)
     assert config["streets"] == delft_streets and config["outlines"] is False
@@ -185,7 +185,7 @@ def test_outlines_route_serves_natural_earth_countries(client: Any) -> None:
 def test_outlines_are_vendored_with_their_licence_and_credit() -> None:
     (package,) = [p for p in VENDORED if p.name == "world-atlas"]
     folder = VENDOR_DIR / "world-atlas"
-    assert OUTLINES_PATH == folder / "countries-110m.json"
+    assert folder / "countries-110m.json" == OUTLINES_PATH
     assert "Michael Bostock" in (folder / package.licence).read_text(encoding="utf-8")
     notice = (folder / "NOTICE").read_text(encoding="utf-8")
     assert notice == package.notice
@@ -207,8 +207,9 @@ def test_vendored_manifest_matches_the_files_on_disk() -> None:
         assert version == f"{package.name}@{package.version}"
 
 
-def test_compare_locator_places_every_located_cluster_over_outlines(client: Any,
-                                                                    registry: Any) -> None:  # fmt: skip
+def test_compare_locator_places_every_located_cluster_over_outlines(
+    client: Any, registry: Any
+) -> None:
     page = client.get("/compare").get_data(as_text=True)
     svg = page[page.index('<svg xmlns="http://www.w3.org/2000/svg" class="cm-locator"') :]
     svg = svg[: svg.index("</svg>")]

@@ -14,8 +14,7 @@ from typing import Any
 from flask import current_app, request
 
 from geo.measures import analyse_cluster
-from geo.network import ClusterNetwork, has_network, network_path
-from geo.network.streets import street_lines
+from geo.network import ClusterNetwork, has_network, network_path, street_lines
 from geo.overlays import Overlays, cluster_overlays
 from geo.registry import Registry
 from webmap.caching import get_cache
