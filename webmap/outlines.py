@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import functools
 import json
+from importlib.resources import files
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import shapely
 
-PATH = Path(__file__).resolve().parent / "static/vendor/world-atlas/countries-110m.json"
+PATH = Path(str(files("webmap"))) / "static" / "vendor" / "world-atlas" / "countries-110m.json"
 #: Credit shown wherever the outlines are drawn.
 CREDIT = "Country outlines: Natural Earth (public domain), via world-atlas"
 #: Decimal places kept: 0.001° (about 100 m) is far finer than a 1:110m line.

@@ -18,7 +18,7 @@ from geo._errors import ParameterError
 from geo.network.engine import StreetEngine
 
 DEFAULT_TOLERANCE_M = 1.0
-"""Douglas-Peucker tolerance, metres: finer than a pixel at zoom 17."""
+"""Douglas-Peucker tolerance, metres: under a pixel up to zoom 16 (1.5 m at Delft)."""
 
 DEFAULT_DECIMALS = 5
 """Decimal places kept in longitudes and latitudes: 5 is about 1.1 m of latitude."""
