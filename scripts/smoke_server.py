@@ -69,7 +69,8 @@ def main(base: str) -> int:
     wait_until_up(base)
     smoke = Smoke(base)
     for path in ("/", "/healthz", "/openapi.json", "/openapi", "/ogc", "/ogc/conformance",
-                 "/compare", "/compare?as_of=2016-10", "/compare.csv", "/compare.svg"):  # fmt: skip
+                 "/compare", "/compare?as_of=2016-10", "/compare.csv", "/compare.svg",
+                 "/basemap/countries.geojson"):  # fmt: skip
         smoke.expect(path)
     clusters = json.loads(smoke.expect("/api/clusters"))["clusters"]
     for cluster in clusters:

@@ -1,4 +1,4 @@
-"""Copy Leaflet and its plugins from the npm registry into webmap/static/vendor/.
+"""Copy Leaflet, its plugins and the country outlines from npm into webmap/static/vendor/.
 
 Usage: ``python scripts/vendor_assets.py`` (needs ``npm``). The manifest lives in
 ``webmap.maps.assets.VENDORED``; run this after changing it and commit the result. Pages then
@@ -19,7 +19,7 @@ from webmap.maps.assets import VENDOR_DIR, VENDORED
 
 
 def main() -> None:
-    """Fetch each package with ``npm pack`` and copy its listed files and licence."""
+    """Fetch each package with ``npm pack`` and copy its listed files, licence and notice."""
     with tempfile.TemporaryDirectory() as tmp:
         for package in VENDORED:
             spec = f"{package.name}@{package.version}"
@@ -44,6 +44,8 @@ def main() -> None:
                     dest = target / name
                     dest.parent.mkdir(parents=True, exist_ok=True)
                     dest.write_bytes(member.read())
+            if package.notice:
+                (target / "NOTICE").write_text(package.notice)
             (target / "VERSION").write_text(spec + "\n")
             print(f"vendored {spec} -> {target.relative_to(VENDOR_DIR.parent.parent.parent)}")
 

@@ -5,6 +5,7 @@
 - :mod:`geo.network.measures` pair distances, detour indices, paths, accessibility.
 - :mod:`geo.network.isochrone` nested isochrone polygons from any point.
 - :mod:`geo.network.clusters` the same for a registry cluster's epicentres (map layers).
+- :mod:`geo.network.streets` a network's streets as light line work (the offline basemap).
 
 Every result drawn from these networks is OpenStreetMap data: credit
 :data:`OSM_ATTRIBUTION` ("© OpenStreetMap contributors").
@@ -47,6 +48,7 @@ from geo.network.source import (
     network_path,
     read_graph_file,
 )
+from geo.network.streets import street_lines
 
 __all__ = [
     "DEFAULT_MINUTES",
@@ -81,5 +83,6 @@ __all__ = [
     "reachable_within",
     "read_graph_file",
     "resolve_cache_dir",
+    "street_lines",
     "to_geojson",
 ]

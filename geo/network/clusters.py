@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -90,10 +91,13 @@ def centroid_lonlat(points: gpd.GeoSeries) -> tuple[float, float]:
 
 @dataclass(frozen=True)
 class NetworkLayers:
-    """Walking isochrones and member-to-member paths of a cluster (EPSG:4326)."""
+    """Walking isochrones and member-to-member paths of a cluster (EPSG:4326), and its
+    streets for the offline basemap (a GeoJSON MultiLineString,
+    :func:`geo.network.streets.street_lines`)."""
 
     isochrones: gpd.GeoDataFrame
     paths: gpd.GeoDataFrame
+    streets: dict[str, Any] | None = None
 
 
 class ClusterNetwork:

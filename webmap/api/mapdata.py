@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from geo.measures import analyse_cluster
-from geo.network import ClusterNetwork, NetworkLayers, has_network
+from geo.network import ClusterNetwork, NetworkLayers, has_network, street_lines
 from geo.overlays import Overlays, cluster_overlays
 from geo.registry import Registry
 
@@ -28,12 +28,14 @@ def compute(
 ) -> ClusterMapData:
     """Compute a cluster's map data (no memo), for the sites of ``as_of`` (default: all):
     one :func:`geo.measures.analyse_cluster` gives both the measures and the overlays, and
-    the walking network is loaded once for its paths and isochrones."""
+    the walking network is loaded once for its paths, isochrones and streets."""
     analysis = analyse_cluster(registry, cluster_id, as_of=as_of)
     network = None
     if has_network(cluster_id, cache_dir=cache_dir):
         walk = ClusterNetwork(cluster_id, registry=registry, cache_dir=cache_dir)
-        network = NetworkLayers(isochrones=walk.isochrones(), paths=walk.paths())
+        network = NetworkLayers(
+            isochrones=walk.isochrones(), paths=walk.paths(), streets=street_lines(walk.engine)
+        )
     return ClusterMapData(
         measures=analysis.to_dict(), overlays=cluster_overlays(analysis), network=network
     )

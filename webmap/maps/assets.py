@@ -21,6 +21,7 @@ import folium
 from folium import plugins
 
 from webmap.maps.elements import MapStyle, MeasureTool
+from webmap.maps.offline import OfflineBasemap
 from webmap.maps.points import PointLayer
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -29,12 +30,15 @@ VENDOR_DIR = STATIC_DIR / "vendor"
 
 @dataclass(frozen=True)
 class Package:
-    """One npm package: the files we copy (paths inside the tarball's ``package/``)."""
+    """One npm package: the files we copy (paths inside the tarball's ``package/``), its
+    licence file, and a ``notice`` written beside them as ``NOTICE`` (credit for the data a
+    package redistributes; empty: none)."""
 
     name: str
     version: str
     files: tuple[str, ...]
     licence: str
+    notice: str = ""
 
 
 VENDORED = (
@@ -94,6 +98,19 @@ VENDORED = (
     ),
     # Folium's popups build their content with jQuery's $(...)
     Package("jquery", "3.7.1", ("dist/jquery.min.js",), "LICENSE.txt"),
+    # country outlines of the offline basemap (webmap.maps.outlines)
+    Package(
+        "world-atlas",
+        "2.0.2",
+        ("countries-110m.json",),
+        "LICENSE",
+        notice=(
+            "countries-110m.json is Natural Earth's 1:110m Admin 0 countries (version 4.1.0)\n"
+            "as TopoJSON, from the world-atlas package (ISC licence, see LICENSE).\n"
+            "Natural Earth data is in the public domain: 'Made with Natural Earth. Free vector\n"
+            "and raster map data @ naturalearthdata.com.'\n"
+        ),
+    ),
 )
 
 # Folium class -> the (name, vendored file) pairs it needs, replacing its CDN defaults.
@@ -124,6 +141,7 @@ _JS: dict[Any, list[tuple[str, str]]] = {
     plugins.MiniMap: [("Control_MiniMap_js", "vendor/leaflet-minimap/dist/Control.MiniMap.min.js")],
     plugins.HeatMap: [("leaflet-heat.js", "vendor/leaflet.heat/dist/leaflet-heat.js")],
     MapStyle: [],
+    OfflineBasemap: [("clustermap_offline_js", "offline.js")],
 }
 _CSS: dict[Any, list[tuple[str, str]]] = {
     folium.Map: [("leaflet_css", "vendor/leaflet/dist/leaflet.css")],
@@ -151,6 +169,7 @@ _CSS: dict[Any, list[tuple[str, str]]] = {
     plugins.HeatMap: [],
     plugins.FeatureGroupSubGroup: [],
     MapStyle: [("clustermap_map_css", "map.css")],
+    OfflineBasemap: [],
 }
 
 INLINE_PREFIX = "clustermap-inline:"

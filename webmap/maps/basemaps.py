@@ -1,21 +1,27 @@
-"""Basemaps offered on every map, from ``xyzservices``.
+"""Basemaps offered on every map: tiles from ``xyzservices``, none, or offline.
 
 Tiles are the only requests a page makes outside our server; the map works without them.
+``offline`` draws the map's own line work instead (a cluster's streets, else country
+outlines: :mod:`webmap.maps.offline`), and is switched to by itself when tiles fail to load.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import folium
 import xyzservices
 import xyzservices.providers as xyz
 
+from webmap.maps.offline import LABEL as OFFLINE_LABEL
+from webmap.maps.offline import add_offline_layer
+
 
 @dataclass(frozen=True)
 class Basemap:
-    """A named basemap: its label and tile provider (None: no basemap)."""
+    """A named basemap: its label and tile provider (None: no tiles)."""
 
     key: str
     label: str
@@ -36,19 +42,27 @@ BASEMAPS = {
         Basemap("osm", "OpenStreetMap", xyz.OpenStreetMap.Mapnik),
         Basemap("positron", "CartoDB Positron", xyz.CartoDB.Positron),
         Basemap("none", "No basemap", None),
+        Basemap("offline", OFFLINE_LABEL, None),
     )
 }
+#: The basemaps drawn without tiles.
+TILELESS = ("none", "offline")
 DEFAULT_BASEMAP = "osm"
 # the exact text of the OpenStreetMap tiles' attribution, so Leaflet shows it once
 OSM_CREDIT = xyz.OpenStreetMap.Mapnik.html_attribution
 
 
-def add_basemaps(fmap: folium.Map, *, selected: str = DEFAULT_BASEMAP) -> None:
+def add_basemaps(fmap: folium.Map, *, selected: str = DEFAULT_BASEMAP, streets: Any = None) -> None:
     """Add every basemap as a base layer, ``selected`` shown first.
 
     "No basemap" is an empty tile layer whose attribution still credits the data drawn.
+    "Offline" draws ``streets`` (a GeoJSON geometry of a cluster's network), else the
+    country outlines, and takes over when the tiles fail to load.
     """
+    tiles = []
     for basemap in sorted(BASEMAPS.values(), key=lambda b: b.key != selected):
+        if basemap.key == "offline":
+            continue  # added last, once the tile layers it stands in for exist
         if basemap.provider is None:
             layer = folium.TileLayer(
                 tiles="",
@@ -65,7 +79,11 @@ def add_basemaps(fmap: folium.Map, *, selected: str = DEFAULT_BASEMAP) -> None:
                 subdomains=basemap.provider.get("subdomains", "abc"),
                 show=basemap.key == selected,
             )
+            tiles.append(layer)
         layer.add_to(fmap)
+    add_offline_layer(
+        fmap, tiles=tiles, streets=streets, streets_credit=OSM_CREDIT, show=selected == "offline"
+    )
 
 
 def tile_url(provider: xyzservices.TileProvider) -> str:

@@ -20,7 +20,7 @@ from geo.network import NetworkLayers
 from geo.overlays import Overlays, drawn_bounds
 from geo.registry import Registry
 from webmap.maps import layers as lyr
-from webmap.maps.basemaps import BASEMAPS, add_basemaps
+from webmap.maps.basemaps import BASEMAPS, TILELESS, add_basemaps
 from webmap.maps.elements import MapStyle, MeasureTool
 from webmap.maps.escape import escape_text
 from webmap.maps.view import MapView
@@ -101,17 +101,19 @@ def base_map(
     zoom: int = 5,
     basemap: str = "osm",
     controls: bool = True,
+    streets: dict[str, Any] | None = None,
 ) -> folium.Map:
-    """An empty map with the basemaps, a scale bar, and (``controls``) fullscreen, measure
-    and minimap tools. Markers, popups and controls work when tiles cannot load."""
+    """An empty map with the basemaps (the offline one draws ``streets``, else country
+    outlines), a scale bar, and (``controls``) fullscreen, measure and minimap tools.
+    Markers, popups and controls work when tiles cannot load."""
     fmap = folium.Map(location=list(location), zoom_start=zoom, tiles=None, control_scale=True)
-    add_basemaps(fmap, selected=basemap)
+    add_basemaps(fmap, selected=basemap, streets=streets)
     fmap.add_child(MapStyle())
     if controls:
         plugins.Fullscreen(position="topleft").add_to(fmap)
         fmap.add_child(MeasureTool())
         provider = BASEMAPS["osm"].provider
-        if basemap != "none" and provider is not None:
+        if basemap not in TILELESS and provider is not None:
             tiles = folium.TileLayer(tiles=provider.build_url(), attr=provider.html_attribution)
             plugins.MiniMap(tile_layer=tiles, toggle_display=True, position="bottomright").add_to(
                 fmap
@@ -169,7 +171,13 @@ def cluster_map(
     view = view or MapView()
     sites = registry.located(cluster_id, as_of=view.as_of)
     city = registry.clusters.geometry[cluster_id]
-    fmap = base_map(location=(city.y, city.x), zoom=12, basemap=view.basemap, controls=controls)
+    fmap = base_map(
+        location=(city.y, city.x),
+        zoom=12,
+        basemap=view.basemap,
+        controls=controls,
+        streets=network.streets if network is not None else None,
+    )
 
     def wanted(key: str) -> tuple[bool, bool]:
         """(draw it, show it)"""

@@ -290,7 +290,7 @@ def points_map(
         Points in any CRS (see :func:`add_points`).
     label_column
         Column shown in a point's popup; default detected by name (:data:`geo.points.LABEL_NAMES`).
-    basemap : {"osm", "positron", "none"}
+    basemap : {"osm", "positron", "none", "offline"}
         The basemap shown first; the others are offered in the layer control.
 
     Raises

@@ -38,11 +38,17 @@
   }
 
   map.on("moveend zoomend overlayadd overlayremove", update);
+  var chosen = basemap;
   map.on("baselayerchange", function (event) {
-    var names = { "OpenStreetMap": "osm", "CartoDB Positron": "positron", "No basemap": "none" };
+    var names = { "OpenStreetMap": "osm", "CartoDB Positron": "positron", "No basemap": "none",
+                  "Offline (no tiles)": "offline" };
+    chosen = basemap;
     basemap = names[event.name] || basemap;
     update();
   });
+  // tiles that failed here (static/offline.js switched to the offline basemap) may load
+  // where the map is embedded: the snippet keeps the basemap that was chosen
+  map.on("clustermap:offline", function () { basemap = chosen; update(); });
   document.getElementById("embed-copy").addEventListener("click", function () {
     box.select();
     if (navigator.clipboard) { navigator.clipboard.writeText(box.value); }

@@ -47,6 +47,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from webmap.web import caching, compare, pages, uploads, workpool
     from webmap.web import routes_api as api_routes
+    from webmap.web import routes_basemap as basemap_routes
     from webmap.web import routes_ogc as ogc_routes
 
     caching.init_app(app)
@@ -56,6 +57,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _trust_origin(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(compare.bp)
+    app.register_blueprint(basemap_routes.bp)
     app.register_blueprint(api_routes.bp)
     app.register_blueprint(ogc_routes.bp)
     if app.config.get("TESTING") and app.config.get("TEST_INJECTION_ROUTE"):

@@ -1,6 +1,7 @@
 """``/compare``: the benchmark page, every cluster side by side.
 
-A table of each cluster's measures (sortable by any column with ``?sort=KEY&order=asc|desc``,
+A locator map of the clusters over country outlines (:mod:`webmap.web.locator`), a table of
+each cluster's measures (sortable by any column with ``?sort=KEY&order=asc|desc``,
 no JavaScript needed), and every epicentre drawn as server-rendered SVG at one common
 scale. ``?as_of=YYYY[-MM[-DD]]`` applies to the whole page. ``/compare.csv`` downloads the
 table, ``/compare.svg`` the small multiples.
@@ -19,6 +20,7 @@ from geo._errors import ParameterError, quote
 from geo.compare import COLUMNS, Comparison, EpicentreFrame, compare_clusters
 from geo.registry import date_key
 from webmap.web.caching import cached_page
+from webmap.web.locator import locator
 from webmap.web.state import get_registry
 
 bp = Blueprint("compare", __name__)
@@ -111,6 +113,9 @@ def compare() -> str:
     as_of = _as_of()
     comparison = _comparison(as_of)
     rows, key, order = _sorted(comparison.rows)
+    registry = get_registry()
+    places = registry.cluster_locations()
+    names = {str(cid): str(registry.cluster(cid)["name"]) for cid in places.index}
     return render_template(
         "compare.html",
         rows=rows,
@@ -119,6 +124,7 @@ def compare() -> str:
         order=order,
         as_of=as_of,
         svg=_svg(comparison.frames),
+        locator=locator(places, names) if len(places) else None,
     )
 
 
