@@ -1,13 +1,14 @@
 """The paper a figure is drawn on, its file format, and how it is written.
 
 Sizes are real: A4 is 210 by 297 mm and A3 297 by 420 mm, so a PDF or SVG prints at
-scale and a PNG has the paper's size in inches times ``dpi`` pixels. Text stays text: SVG
-files name their fonts (``svg.fonttype = "none"``) and PDF files embed them as TrueType
-(``pdf.fonttype = 42``), so titles and labels can be searched, copied and edited. Every figure uses DejaVu Sans,
-which ships with matplotlib, so figures are the same on any machine, offline. Settings
-apply through :func:`style` (``matplotlib.rc_context``), never to matplotlib's global
-state, and no pyplot figure manager is involved: figures are plain
-:class:`matplotlib.figure.Figure` objects, safe in a threaded server.
+scale and a PNG has the paper's size in inches times ``dpi`` pixels. Text stays text:
+SVG files name their fonts (``svg.fonttype = "none"``) and PDF files embed them as
+TrueType (``pdf.fonttype = 42``), so titles and labels can be searched, copied and
+edited. Every figure uses DejaVu Sans, which ships with matplotlib, so figures are the
+same on any machine, offline. Settings apply through :func:`style`
+(``matplotlib.rc_context``), never to matplotlib's global state, and no pyplot figure
+manager is involved: figures are plain :class:`matplotlib.figure.Figure` objects, safe
+in a threaded server.
 """
 
 from __future__ import annotations

@@ -70,8 +70,7 @@ def points_figure(
         if key in chosen or (key == "kde" and "density" in chosen)
     ]
     footer += [
-        f"Data: {source}; {analysis.n_points:,} points. Map in {analysis.crs.to_string()}, "
-        "metres.",
+        f"Data: {source}; {analysis.n_points:,} points. Map in {analysis.crs.to_string()}, metres.",
         "clustermap",
     ]
     subtitle = f"{analysis.n_points:,} points"

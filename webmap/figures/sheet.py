@@ -99,9 +99,7 @@ def new_sheet(
     return Sheet(figure=figure, map_ax=map_ax, ripley_ax=ripley_ax, fontsize=TEXT_PT * s)
 
 
-def _fraction(
-    box: list[float], width: float, height: float
-) -> tuple[float, float, float, float]:
+def _fraction(box: list[float], width: float, height: float) -> tuple[float, float, float, float]:
     left, bottom, w, h = box
     return left / width, bottom / height, w / width, h / height
 
