@@ -50,17 +50,6 @@ MM_PER_INCH = 25.4
 MIN_DPI, MAX_DPI = 72, 600
 DEFAULT_DPI = 150
 
-_RC = {
-    "font.family": "sans-serif",
-    "font.sans-serif": ["DejaVu Sans"],
-    "svg.fonttype": "none",
-    "pdf.fonttype": 42,
-    "ps.fonttype": 42,
-    # the same figure gives the same bytes (ids in SVG files, no creation date)
-    "svg.hashsalt": "clustermap",
-    "axes.unicode_minus": True,
-}
-
 
 #: Metadata left out of each format, so that the same figure gives the same bytes.
 _NO_STAMP: dict[str, dict[str, str | None]] = {
@@ -134,7 +123,18 @@ def format_of(path: str | Path) -> Format:
 @contextmanager
 def style() -> Iterator[None]:
     """Matplotlib settings of every figure (fonts, text as text), for this block only."""
-    with mpl.rc_context(_RC):
+    with mpl.rc_context(
+        {
+            "font.family": "sans-serif",
+            "font.sans-serif": ["DejaVu Sans"],
+            "svg.fonttype": "none",
+            "pdf.fonttype": 42,
+            "ps.fonttype": 42,
+            # the same figure gives the same bytes (ids in SVG files)
+            "svg.hashsalt": "clustermap",
+            "axes.unicode_minus": True,
+        }
+    ):
         yield
 
 

@@ -44,7 +44,9 @@ def draw_ripley(ax: Axes, result: RipleyResult | str, *, fontsize: float) -> Non
     ]
     notes += list(result.warnings)
     box = ax.get_position(original=True)
-    width_in = box.width * ax.get_figure(root=True).get_size_inches()[0]
+    figure = ax.get_figure(root=True)
+    assert figure is not None, "a panel belongs to a figure"
+    width_in = box.width * figure.get_size_inches()[0]
     lines = [w for note in notes for w in wrap(note, width_in=width_in, fontsize=fontsize * 0.85)]
     ax.annotate(
         "\n".join(lines),

@@ -112,7 +112,9 @@ def fit_extent(ax: Axes, bounds: tuple[float, float, float, float], *, pad: floa
     w = max((maxx - minx) * (1 + 2 * pad), MIN_EXTENT_M)
     h = max((maxy - miny) * (1 + 2 * pad), MIN_EXTENT_M)
     box = ax.get_position(original=True)
-    fig_w, fig_h = ax.get_figure(root=True).get_size_inches()
+    figure = ax.get_figure(root=True)
+    assert figure is not None, "a map axes belongs to a figure"
+    fig_w, fig_h = figure.get_size_inches()
     frame_ratio = (box.height * fig_h) / (box.width * fig_w)
     if h / w > frame_ratio:
         w = h / frame_ratio
