@@ -117,6 +117,7 @@ def cluster_figure(
     layers: Sequence[str] | None = None,
     page: Page | None = None,
     streets: Streets | None = None,
+    title: str | None = None,
 ) -> Figure:
     """A print-ready figure of an analysed registry cluster.
 
@@ -135,6 +136,8 @@ def cluster_figure(
         Paper, orientation and PNG resolution (default A4 portrait).
     streets
         The cluster's streets (:func:`webmap.figures.streets.cluster_streets`), if any.
+    title
+        The title (default: the cluster's name).
 
     Raises
     ------
@@ -156,7 +159,7 @@ def cluster_figure(
     with style():
         sheet = new_sheet(
             page,
-            title=str(info.get("name")),
+            title=title or str(info.get("name")),
             subtitle=subtitle,
             footer=footer,
             ripley="ripley" in chosen,
