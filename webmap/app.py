@@ -70,6 +70,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     use_local_assets("/static/")
 
     from webmap import api_routes, caching, compare, ogc_routes, pages, uploads, workpool
+    from webmap.figure_routes import bp as figures_bp
 
     caching.init_app(app)
     uploads.init_app(app)
@@ -80,6 +81,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(compare.bp)
     app.register_blueprint(api_routes.bp)
     app.register_blueprint(ogc_routes.bp)
+    app.register_blueprint(figures_bp)
     if app.config.get("TESTING") and app.config.get("TEST_INJECTION_ROUTE"):
         _add_injection_probe(app)
     if app.config.get("TESTING") and app.config.get("TEST_WORKER_HEADER"):

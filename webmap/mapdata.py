@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import current_app, request
 
-from geo.measures import analyse_cluster
+from geo.measures import ClusterAnalysis, analyse_cluster
 from geo.network import ClusterNetwork, has_network, network_path
 from geo.overlays import Overlays, cluster_overlays
 from geo.registry import Registry
@@ -25,8 +25,10 @@ from webmap.workpool import heavy
 
 @dataclass(frozen=True)
 class ClusterMapData:
-    """Measures, overlays and (when the cluster has a cached network) network layers."""
+    """The analysis, its measures and overlays, and (when the cluster has a cached network)
+    network layers."""
 
+    analysis: ClusterAnalysis
     measures: dict[str, Any]
     overlays: Overlays
     network: NetworkLayers | None
@@ -63,7 +65,10 @@ def compute(
         walk = ClusterNetwork(cluster_id, registry=registry, cache_dir=cache_dir)
         network = NetworkLayers(isochrones=walk.isochrones(), paths=walk.paths())
     return ClusterMapData(
-        measures=analysis.to_dict(), overlays=cluster_overlays(analysis), network=network
+        analysis=analysis,
+        measures=analysis.to_dict(),
+        overlays=cluster_overlays(analysis),
+        network=network,
     )
 
 

@@ -15,6 +15,7 @@ from webmap.caching import cached_page
 from webmap.layers import LAYERS
 from webmap.mapdata import cluster_map_data, request_network_signature
 from webmap.mapview import VIEW_PARAMS, MapView, parse_view
+from webmap.ripley_plot import ripley_plot
 from webmap.state import get_registry
 from webmap.tables import sites_csv
 
@@ -102,6 +103,7 @@ def cluster(cluster_id: str) -> str:
             for eid, row in registry.epicentres_of(cluster_id).iterrows()
         ],
         measures=data.measures,
+        ripley=ripley_plot(data.analysis),
         walking=walking,
         practices=PRACTICE_LABELS,
         map=maps.render_parts(fmap),

@@ -138,8 +138,17 @@ def style() -> Iterator[None]:
         yield
 
 
-def figure_bytes(figure: Figure, fmt: Format, *, dpi: int = DEFAULT_DPI) -> bytes:
-    """The figure as a PNG, SVG or PDF file (``dpi`` counts for PNG only)."""
+def figure_bytes(figure: Figure, fmt: str, *, dpi: int = DEFAULT_DPI) -> bytes:
+    """The figure as a ``fmt`` file ({"png", "svg", "pdf"}; ``dpi`` counts for PNG only).
+
+    Raises
+    ------
+    ParameterError
+        For another format.
+    """
+    if fmt not in FORMATS:
+        msg = f"a figure is written as {', '.join(FORMATS)}, not {quote(fmt)}"
+        raise ParameterError(msg)
     buffer = io.BytesIO()
     metadata = _NO_STAMP[fmt]
     with style():
