@@ -12,7 +12,7 @@ import matplotlib as mpl
 import numpy as np
 import pytest
 
-from geo._errors import ParameterError
+from geo._errors import InputDataError, ParameterError
 from geo.measures import analyse_cluster
 from geo.overlays import cluster_overlays
 from geo.projection import GEOD
@@ -220,3 +220,17 @@ def test_scale_bars_are_round_lengths_labelled_in_metres_or_kilometres() -> None
         "2 km",
         "500 km",
     ]
+
+
+def test_ripley_panel_is_refused_beyond_its_point_limit_and_says_so() -> None:
+    import geopandas as gpd
+
+    from geo.ripley import MAX_PLOT_POINTS, ripley_for_plot
+
+    rng = np.random.default_rng(1)
+    xy = rng.uniform(0, 5000, (MAX_PLOT_POINTS + 1, 2))
+    points = gpd.GeoSeries(gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs="EPSG:32631")
+    with pytest.raises(InputDataError, match="2,001 points are too many to plot Ripley's K"):
+        ripley_for_plot(points)
+    small = ripley_for_plot(points.iloc[:50], n_simulations=9)
+    assert small.n_points == 50 and len(small.envelope_high_m) == len(small.distance_m)

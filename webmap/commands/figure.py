@@ -26,6 +26,7 @@ from webmap.figures import (
     Page,
     cluster_figure,
     cluster_streets,
+    default_layers,
     figure_bytes,
     figure_layers,
     format_of,
@@ -102,33 +103,49 @@ def figure_command(cluster_id: str | None, output: Path, **opts: Any) -> None:
         msg = f"cannot write {output}: folder {output.parent} does not exist"
         raise ParameterError(msg)
     page = Page(paper=opts["paper"], landscape=opts["landscape"], dpi=opts["dpi"])
-    options = AnalysisOptions(
-        bandwidth=opts["bandwidth"],
-        hex_res=opts["hex_res"],
-        eps_m=opts["eps_m"],
-        min_samples=opts["min_samples"],
-    )
     if cluster_id is not None:
-        figure = _cluster(cluster_id, options, page=page, opts=opts)
+        figure = _cluster(cluster_id, _options(opts), page=page, opts=opts)
     else:
-        path = Path(opts["points"])
-        if opts["as_of"] is not None:
-            msg = "--as-of applies to registry clusters, not to --points files"
-            raise ParameterError(msg)
-        analysis = analyse_points(read_input(path, opts), options, crs=opts["metric_crs"])
-        layers = opts["layers"]
-        available = figure_layers("points")
-        figure = points_figure(
-            analysis,
-            point_overlays(analysis),
-            title=opts["title"] or f"Points of {path.name}",
-            source=_source_of(path),
-            layers=None if layers is None else parse_layers(layers, available=available),
-            page=page,
-        )
+        figure = _points(Path(opts["points"]), page=page, opts=opts)
     data = figure_bytes(figure, fmt, dpi=page.dpi)
     atomic_write(output.resolve(), lambda handle: handle.write(data))
     click.echo(f"wrote {output} ({len(data) / 1e3:,.0f} kB, {page.paper.upper()} {fmt.upper()})")
+
+
+def _options(opts: dict[str, Any], *, layers: tuple[str, ...] | None = None) -> AnalysisOptions:
+    """The analysis options; with ``layers``, hexagons and dense cores only when drawn (they
+    are the costly part of a large file's analysis)."""
+    hexbins = layers is None or "hexbins" in layers
+    cores = layers is None or "cores" in layers
+    return AnalysisOptions(
+        bandwidth=opts["bandwidth"],
+        hex_res=opts["hex_res"] if hexbins else None,
+        cores=AnalysisOptions().cores if cores else None,
+        eps_m=opts["eps_m"],
+        min_samples=opts["min_samples"],
+    )
+
+
+def _points(path: Path, *, page: Page, opts: dict[str, Any]) -> Figure:
+    """The figure of a point file: only the layers drawn are computed."""
+    if opts["as_of"] is not None:
+        msg = "--as-of applies to registry clusters, not to --points files"
+        raise ParameterError(msg)
+    available = figure_layers("points")
+    layers = default_layers("points")
+    if opts["layers"] is not None:
+        layers = parse_layers(opts["layers"], available=available)
+    analysis = analyse_points(
+        read_input(path, opts), _options(opts, layers=layers), crs=opts["metric_crs"]
+    )
+    return points_figure(
+        analysis,
+        point_overlays(analysis),
+        title=opts["title"] or f"Points of {path.name}",
+        source=_source_of(path),
+        layers=layers,
+        page=page,
+    )
 
 
 def _cluster(

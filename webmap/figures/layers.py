@@ -36,6 +36,8 @@ __all__ = ["FIGURE_LAYERS", "FigureLayer", "MapContent", "default_layers", "figu
 
 #: Legend entries: (handle, label).
 Legend = list[tuple[Artist, str]]
+#: Up to this many points, markers are large and outlined; beyond, small dots.
+FEW_POINTS = 200
 #: Above this many points, markers are drawn as an image inside SVG and PDF files.
 RASTER_POINTS = 5000
 #: Longest site label drawn; longer names are cut with "…".
@@ -131,16 +133,17 @@ def _ramp(n: int) -> list[Any]:
 
 def _draw_sites(ax: Axes, content: MapContent) -> Legend:
     xy = shapely.get_coordinates(content.points.values)
-    many = len(xy) > RASTER_POINTS
+    few = len(xy) <= FEW_POINTS
     markers = ax.scatter(
         xy[:, 0],
         xy[:, 1],
-        s=(4 if many else 28),
+        s=28 if few else 4,
         color=SITE_COLOUR,
         edgecolors="white",
-        linewidths=0 if many else 0.8,
+        linewidths=0.8 if few else 0,
+        alpha=1.0 if few else 0.6,
         zorder=10,
-        rasterized=many,
+        rasterized=len(xy) > RASTER_POINTS,
     )
     markers.set_gid("sites")
     (x0, x1) = ax.get_xlim()

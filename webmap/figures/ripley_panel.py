@@ -19,9 +19,14 @@ def draw_ripley(ax: Axes, result: RipleyResult | str, *, fontsize: float) -> Non
     """Draw ``L(r) - r`` and its envelope on ``ax``, or, for a ``str``, the reason there is
     no curve (e.g. too few located places) in place of the plot."""
     ax.set_title("How clustered, at which scale: Besag's L(r) \u2212 r", fontsize=fontsize * 1.15)
+    box = ax.get_position(original=True)
+    figure = ax.get_figure(root=True)
+    assert figure is not None, "a panel belongs to a figure"
+    width_in = box.width * figure.get_size_inches()[0]
     if isinstance(result, str):
         ax.set_axis_off()
-        ax.text(0.5, 0.5, result, ha="center", va="center", fontsize=fontsize)
+        lines = wrap(result, width_in=width_in * 0.9, fontsize=fontsize)
+        ax.text(0.5, 0.5, "\n".join(lines), ha="center", va="center", fontsize=fontsize)
         return
     r = result.distance_m
     if len(result.envelope_low_m):
@@ -43,10 +48,6 @@ def draw_ripley(ax: Axes, result: RipleyResult | str, *, fontsize: float) -> Non
         "above the envelope: clustered at that distance"
     ]
     notes += list(result.warnings)
-    box = ax.get_position(original=True)
-    figure = ax.get_figure(root=True)
-    assert figure is not None, "a panel belongs to a figure"
-    width_in = box.width * figure.get_size_inches()[0]
     lines = [w for note in notes for w in wrap(note, width_in=width_in, fontsize=fontsize * 0.85)]
     ax.annotate(
         "\n".join(lines),
