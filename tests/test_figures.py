@@ -234,3 +234,27 @@ def test_ripley_panel_is_refused_beyond_its_point_limit_and_says_so() -> None:
         ripley_for_plot(points)
     small = ripley_for_plot(points.iloc[:50], n_simulations=9)
     assert small.n_points == 50 and len(small.envelope_high_m) == len(small.distance_m)
+
+
+def test_the_same_figure_gives_the_same_bytes(registry: Registry) -> None:
+    _, figure = _delft(registry)
+    for fmt in ("svg", "pdf", "png"):
+        assert figure_bytes(figure, fmt) == figure_bytes(figure, fmt), fmt
+
+
+def test_figures_drawn_in_parallel_threads_all_keep_their_text_as_text(registry: Registry) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    analysis = analyse_cluster(registry, "delft")
+    overlays = cluster_overlays(analysis)
+
+    def draw(fmt: str) -> bytes:
+        figure = cluster_figure(analysis, overlays, registry_version=registry.version)
+        return figure_bytes(figure, fmt)
+
+    with ThreadPoolExecutor(4) as pool:
+        files = list(pool.map(draw, ["svg", "pdf"] * 4))
+    for svg in files[0::2]:
+        assert DELFT_TITLE in _texts(ET.fromstring(svg))
+    for pdf in files[1::2]:
+        assert b"/FontFile2" in pdf  # TrueType, not Type 3 glyph procedures

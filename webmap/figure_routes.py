@@ -20,6 +20,7 @@ from geo._errors import ParameterError, UnknownIdError, quote
 from geo.registry import date_key
 from webmap.caching import conditional, get_cache
 from webmap.figures import (
+    DEFAULT_DPI,
     FORMATS,
     MIN_DPI,
     Page,
@@ -47,7 +48,7 @@ def _page(args: Mapping[str, str]) -> Page:
     if landscape not in _BOOLEAN:
         msg = f"landscape must be true or false, not {quote(landscape)}"
         raise ParameterError(msg)
-    dpi_text = args.get("dpi", "150")
+    dpi_text = args.get("dpi", str(DEFAULT_DPI))
     if not _DPI.fullmatch(dpi_text) or not MIN_DPI <= int(dpi_text) <= MAX_SERVER_DPI:
         msg = f"dpi must be a whole number from {MIN_DPI} to {MAX_SERVER_DPI}"
         raise ParameterError(msg)

@@ -20,6 +20,7 @@ from geo.registry import date_key, load_registry
 from webmap.commands.analysis import loader_options, read_input
 from webmap.commands.registry import DATA_OPTION
 from webmap.figures import (
+    DEFAULT_DPI,
     MAX_DPI,
     MIN_DPI,
     PAPERS,
@@ -70,7 +71,7 @@ def _source_of(path: Path) -> str:
 @click.option(
     "--dpi",
     type=click.IntRange(MIN_DPI, MAX_DPI),
-    default=150,
+    default=DEFAULT_DPI,
     show_default=True,
     help="Resolution of a PNG (dots per inch).",
 )

@@ -14,11 +14,21 @@ rest of :mod:`webmap`, and never touches pyplot's global state (plain
 
 from webmap.figures.cluster import cluster_figure
 from webmap.figures.layers import FIGURE_LAYERS, default_layers, figure_layers
-from webmap.figures.page import FORMATS, MAX_DPI, MIN_DPI, PAPERS, Page, figure_bytes, format_of
+from webmap.figures.page import (
+    DEFAULT_DPI,
+    FORMATS,
+    MAX_DPI,
+    MIN_DPI,
+    PAPERS,
+    Page,
+    figure_bytes,
+    format_of,
+)
 from webmap.figures.points import points_figure
 from webmap.figures.streets import Streets, cluster_streets
 
 __all__ = [
+    "DEFAULT_DPI",
     "FIGURE_LAYERS",
     "FORMATS",
     "MAX_DPI",

@@ -14,6 +14,7 @@ in a threaded server.
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from matplotlib.figure import Figure
 from geo._errors import ParameterError, quote
 
 __all__ = [
+    "DEFAULT_DPI",
     "FORMATS",
     "MAX_DPI",
     "MIN_DPI",
@@ -120,20 +122,29 @@ def format_of(path: str | Path) -> Format:
     raise ParameterError(msg)
 
 
+#: matplotlib's settings are one dict per process, which ``rc_context`` changes and restores:
+#: two threads drawing at once would restore each other's. One figure is drawn at a time.
+_DRAWING = threading.RLock()
+
+
 @contextmanager
 def style() -> Iterator[None]:
-    """Matplotlib settings of every figure (fonts, text as text), for this block only."""
-    with mpl.rc_context(
-        {
-            "font.family": "sans-serif",
-            "font.sans-serif": ["DejaVu Sans"],
-            "svg.fonttype": "none",
-            "pdf.fonttype": 42,
-            "ps.fonttype": 42,
-            # the same figure gives the same bytes (ids in SVG files)
-            "svg.hashsalt": "clustermap",
-            "axes.unicode_minus": True,
-        }
+    """Matplotlib settings of every figure (fonts, text as text), for this block only,
+    one thread at a time."""
+    with (
+        _DRAWING,
+        mpl.rc_context(
+            {
+                "font.family": "sans-serif",
+                "font.sans-serif": ["DejaVu Sans"],
+                "svg.fonttype": "none",
+                "pdf.fonttype": 42,
+                "ps.fonttype": 42,
+                # the same figure gives the same bytes (ids in SVG files)
+                "svg.hashsalt": "clustermap",
+                "axes.unicode_minus": True,
+            }
+        ),
     ):
         yield
 
