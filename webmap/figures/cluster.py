@@ -90,12 +90,12 @@ def _footer(
         if key in layers or (key == "kde" and "density" in layers)
     ]
     when = f"sites as of {analysis.as_of}" if analysis.as_of else "every site registered"
-    crs = analysis.crs.to_string() if analysis.crs is not None else "none"
+    crs = f" Map in {analysis.crs.to_string()}, metres." if analysis.crs is not None else ""
     lines.append(
         f"Data: clustermap registry, version {registry_version} ({when}; "
         f"{len(analysis.located)} of {len(analysis.sites)} sites located); each site's "
         f"address and position source is in the registry (data/sites/sites.geojson), its "
-        f"clusters from {NOTE}. Map in {crs}, metres."
+        f"clusters from {NOTE}.{crs}"
     )
     credits = ["clustermap"]
     drawn_sources = " ".join(str(s) for s in analysis.located.get("source", []))
