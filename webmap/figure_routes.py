@@ -4,9 +4,9 @@
 Query parameters: ``layers`` (comma list), ``paper`` (``a4``/``a3``), ``landscape``
 (``true``/``false``), ``dpi`` (PNG only, :data:`webmap.figures.MIN_DPI` to
 :data:`MAX_SERVER_DPI`) and ``as_of`` (``YYYY[-MM[-DD]]``). An unknown cluster answers
-``404``, a bad parameter ``400``. The figure is drawn from the page's cached analysis
-(:func:`webmap.mapdata.cluster_map_data`) in the app's work pool, and its bytes are kept in
-the app's cache per parameters, registry and network; answers carry an ETag.
+``404``, a bad parameter ``400``. The figure is drawn in the app's work pool from one
+analysis of the cluster, and only its bytes are kept in the app's cache, per parameters,
+registry and network; answers carry an ETag.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from flask import Blueprint, Response, abort, current_app, request
 
 from geo._errors import ParameterError, UnknownIdError, quote
+from geo.measures import analyse_cluster
+from geo.overlays import cluster_overlays
 from geo.registry import date_key
 from webmap.caching import conditional, get_cache
 from webmap.figures import (
@@ -29,7 +31,7 @@ from webmap.figures import (
     figure_bytes,
     figure_layers,
 )
-from webmap.mapdata import cluster_map_data, request_network_signature
+from webmap.mapdata import request_network_signature
 from webmap.mapview import parse_layers
 from webmap.state import get_registry
 from webmap.workpool import heavy
@@ -56,9 +58,10 @@ def _page(args: Mapping[str, str]) -> Page:
 
 
 def _render(cluster_id: str, fmt: str, page: Page, layers: str | None, as_of: str | None) -> bytes:
+    """The figure's bytes, from one analysis of the cluster (not the page's cached map data,
+    which keeps no kernel density grid)."""
     registry = get_registry()
-    data = cluster_map_data(registry, cluster_id, as_of=as_of)
-    analysis = data.analysis
+    analysis = analyse_cluster(registry, cluster_id, as_of=as_of)
     streets = None
     if analysis.crs is not None:
         cache_dir = current_app.config.get("NETWORK_CACHE_DIR")
@@ -66,7 +69,7 @@ def _render(cluster_id: str, fmt: str, page: Page, layers: str | None, as_of: st
     available = figure_layers("cluster", has_streets=streets is not None)
     figure = cluster_figure(
         analysis,
-        data.overlays,
+        cluster_overlays(analysis),
         registry_version=registry.version,
         layers=None if layers is None else parse_layers(layers, available=available),
         page=page,

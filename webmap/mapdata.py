@@ -11,9 +11,10 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
+import geopandas as gpd
 from flask import current_app, request
 
-from geo.measures import ClusterAnalysis, analyse_cluster
+from geo.measures import analyse_cluster
 from geo.network import ClusterNetwork, has_network, network_path
 from geo.overlays import Overlays, cluster_overlays
 from geo.registry import Registry
@@ -25,13 +26,14 @@ from webmap.workpool import heavy
 
 @dataclass(frozen=True)
 class ClusterMapData:
-    """The analysis, its measures and overlays, and (when the cluster has a cached network)
-    network layers."""
+    """Measures, overlays, the distinct located places in the metric CRS (``None``: none
+    located; for the Ripley plot) and (when the cluster has a cached network) network
+    layers."""
 
-    analysis: ClusterAnalysis
     measures: dict[str, Any]
     overlays: Overlays
     network: NetworkLayers | None
+    places: gpd.GeoSeries | None = None
 
 
 def network_signature(cluster_id: str, cache_dir: str | None) -> tuple[str, int, int] | None:
@@ -65,10 +67,10 @@ def compute(
         walk = ClusterNetwork(cluster_id, registry=registry, cache_dir=cache_dir)
         network = NetworkLayers(isochrones=walk.isochrones(), paths=walk.paths())
     return ClusterMapData(
-        analysis=analysis,
         measures=analysis.to_dict(),
         overlays=cluster_overlays(analysis),
         network=network,
+        places=None if analysis.points is None else analysis.points.points,
     )
 
 

@@ -103,7 +103,7 @@ def cluster(cluster_id: str) -> str:
             for eid, row in registry.epicentres_of(cluster_id).iterrows()
         ],
         measures=data.measures,
-        ripley=ripley_plot(data.analysis),
+        ripley=ripley_plot(data.places),
         walking=walking,
         practices=PRACTICE_LABELS,
         map=maps.render_parts(fmap),

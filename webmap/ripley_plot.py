@@ -1,21 +1,22 @@
 """The cluster page's Ripley plot: ``L(r) - r`` with its CSR envelope, as numbers for a
 small inline SVG (``templates/ripley_panel.svg``), drawn on the server with no script.
 
-It is computed when the page is rendered, from the cluster's distinct places of the
-page's cached analysis, with :data:`SIMULATIONS` CSR patterns and a fixed seed: on a
-registry cluster (a handful of places) that takes at most 10 ms (Delft), against about
-0.8 s for the rest of Delft's cold page, and the page itself is cached whole. An ``<img>``
-loaded from a route of its own would cost a second request for less.
+It is computed when the page is rendered, from the cluster's distinct places kept with
+the page's cached map data (:class:`webmap.mapdata.ClusterMapData`), with
+:data:`SIMULATIONS` CSR patterns and a fixed seed: on a registry cluster (a handful of
+places) that takes at most 10 ms (Delft), against about 0.8 s for the rest of Delft's
+cold page, and the page itself is cached whole. An ``<img>`` loaded from a route of its
+own would cost a second request for less.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import geopandas as gpd
 import numpy as np
 
 from geo._errors import InputDataError
-from geo.measures import ClusterAnalysis
 from geo.ripley import ripley_for_plot
 
 __all__ = ["SIMULATIONS", "RipleyPlot", "ripley_plot"]
@@ -54,13 +55,14 @@ def _points(xs: np.ndarray, ys: np.ndarray) -> str:
     return " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True))
 
 
-def ripley_plot(analysis: ClusterAnalysis) -> RipleyPlot | str:
-    """The plot of a cluster's distinct places, or why there is none (a sentence: too
-    few located places, or places on one line)."""
-    if analysis.points is None:
+def ripley_plot(places: gpd.GeoSeries | None) -> RipleyPlot | str:
+    """The plot of a cluster's distinct places (in a metric CRS, ``None`` when none is
+    located), or why there is none (a sentence: too few located places, or places on one
+    line)."""
+    if places is None:
         return "No site of this cluster is located: there is no Ripley's K to plot."
     try:
-        result = ripley_for_plot(analysis.points.points, n_simulations=SIMULATIONS, seed=SEED)
+        result = ripley_for_plot(places, n_simulations=SIMULATIONS, seed=SEED)
     except InputDataError as exc:
         return f"No plot: {exc}."
     r = result.distance_m
