@@ -40,7 +40,16 @@ from scipy.spatial import cKDTree
 from geo._errors import InputDataError, ParameterError, Problems
 from geo.projection import metric_crs
 
-__all__ = ["EDGE_CORRECTIONS", "MIN_POINTS", "RipleyResult", "ripley", "ripley_xy"]
+__all__ = [
+    "EDGE_CORRECTIONS",
+    "MAX_PLOT_POINTS",
+    "MIN_PLOT_POINTS",
+    "MIN_POINTS",
+    "RipleyResult",
+    "ripley",
+    "ripley_for_plot",
+    "ripley_xy",
+]
 
 EdgeCorrection = Literal["translation", "none"]
 EDGE_CORRECTIONS: tuple[EdgeCorrection, ...] = ("translation", "none")
@@ -271,3 +280,36 @@ def _k(
     below = np.searchsorted(distance[order], support, side="left")
     intensity = n / (width * height)
     return cumulative[below] / (intensity * n)
+
+
+#: Fewest and most points for which a plot of L is drawn (figures, the cluster page): the
+#: pairs counted grow with the square of the points, 2,000 points and 99 simulations take
+#: about 3 s.
+MIN_PLOT_POINTS, MAX_PLOT_POINTS = 3, 2000
+
+
+def ripley_for_plot(
+    points: gpd.GeoSeries, *, n_simulations: int = 99, seed: int = 0
+) -> RipleyResult:
+    """:func:`ripley` of points in a metric CRS (a cluster's distinct places), for a plot.
+
+    Raises
+    ------
+    InputDataError
+        With a plain message when there are fewer than :data:`MIN_PLOT_POINTS` points
+        ("too few located places …"), more than :data:`MAX_PLOT_POINTS`, or when they lie
+        on one line.
+    """
+    if len(points) < MIN_PLOT_POINTS:
+        msg = (
+            f"too few located places ({len(points)}) for Ripley's K: a plot needs at "
+            f"least {MIN_PLOT_POINTS}"
+        )
+        raise InputDataError(msg)
+    if len(points) > MAX_PLOT_POINTS:
+        msg = (
+            f"{len(points):,} points are too many to plot Ripley's K here (at most "
+            f"{MAX_PLOT_POINTS:,}): run 'clustermap ripley' on a sample"
+        )
+        raise InputDataError(msg)
+    return ripley(points, n_simulations=n_simulations, seed=seed, crs=points.crs)

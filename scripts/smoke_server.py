@@ -86,7 +86,10 @@ def main(base: str) -> int:
                 smoke.expect(asset)
         smoke.expect(f"/clusters/{cid}/sites.csv")
         smoke.expect(f"/clusters/{cid}/measures.json")
+        smoke.expect(f"/clusters/{cid}/figure.svg")
     smoke.expect("/clusters/atlantis", allowed=(404,))
+    for tail in ("figure.pdf", "figure.png?dpi=72"):
+        smoke.expect(f"/clusters/delft/{tail}")
     delft = smoke.expect("/clusters/delft").decode("utf-8", "replace")
     if "isochrone" not in delft.lower():
         smoke.failures.append("/clusters/delft: no walking isochrones on the page")

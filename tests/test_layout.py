@@ -1,9 +1,9 @@
 """The layers keep to their rule: each package imports only what its layer may use.
 
 - ``geo`` imports nothing from ``webmap``;
-- ``webmap.api`` (answers) and ``webmap.maps`` (Folium) import only ``geo``, their own
-  package and the shared ``webmap.errors``/``webmap.config``; ``api`` never imports Flask,
-  Folium or click, ``maps`` never Flask;
+- ``webmap.api`` (answers), ``webmap.maps`` (Folium) and ``webmap.figures`` (matplotlib)
+  import only ``geo``, their own package and the shared ``webmap.errors``/``webmap.config``;
+  ``api`` and ``figures`` never import Flask, Folium or click, ``maps`` never Flask;
 - ``webmap.web`` adapts both and never imports the command line;
 - ``webmap.commands`` uses ``api``, ``maps`` and ``geo``, and of ``web`` only the app factory
   and the worker processes ``serve`` starts.
@@ -20,16 +20,23 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ("webmap.errors", "webmap.config")
+NO_WEB = ("flask", "folium", "werkzeug", "click")
+#: the layers the web and the command line adapt: answers, Folium maps, print figures
+DRAWN = ("webmap.api", "webmap.maps", "webmap.figures")
 #: what ``clustermap serve`` needs of the web layer
 SERVE = ("webmap.web.app", "webmap.web.workers", "webmap.create_app")
 RULES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # package: (allowed clustermap modules, forbidden third-party packages)
     "geo": (("geo",), ("flask", "folium", "webmap", "click")),
-    "webmap.api": (("geo", "webmap.api", *SHARED), ("flask", "folium", "werkzeug", "click")),
+    "webmap.api": (("geo", "webmap.api", *SHARED), NO_WEB),
     "webmap.maps": (("geo", "webmap.maps", *SHARED), ("flask", "werkzeug", "click")),
-    "webmap.web": (("geo", "webmap.api", "webmap.maps", "webmap.web", *SHARED), ("click",)),
+    "webmap.figures": (
+        ("geo", "webmap.figures", *SHARED),
+        ("flask", "folium", "werkzeug", "click"),
+    ),
+    "webmap.web": (("geo", *DRAWN, "webmap.web", *SHARED), ("click",)),
     "webmap.commands": (
-        ("geo", "webmap.api", "webmap.maps", "webmap.commands", *SHARED, *SERVE),
+        ("geo", *DRAWN, "webmap.commands", *SHARED, *SERVE),
         ("flask",),
     ),
 }

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import geopandas as gpd
+
 from geo.measures import analyse_cluster
 from geo.network import ClusterNetwork, NetworkLayers, has_network, street_lines
 from geo.overlays import Overlays, cluster_overlays
@@ -16,11 +18,14 @@ from geo.registry import Registry
 
 @dataclass(frozen=True)
 class ClusterMapData:
-    """Measures, overlays and (when the cluster has a cached network) network layers."""
+    """Measures, overlays, the distinct located places in the metric CRS (``None``: none
+    located; for the Ripley plot) and (when the cluster has a cached network) network
+    layers."""
 
     measures: dict[str, Any]
     overlays: Overlays
     network: NetworkLayers | None
+    places: gpd.GeoSeries | None = None
 
 
 def compute(
@@ -37,5 +42,8 @@ def compute(
             isochrones=walk.isochrones(), paths=walk.paths(), streets=street_lines(walk.engine)
         )
     return ClusterMapData(
-        measures=analysis.to_dict(), overlays=cluster_overlays(analysis), network=network
+        measures=analysis.to_dict(),
+        overlays=cluster_overlays(analysis),
+        network=network,
+        places=None if analysis.points is None else analysis.points.points,
     )

@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "isochrones": ("network", "Walking isochrones as GeoJSON."),
     "network-distances": ("network", "Network distance, walking time and detour index."),
     "map": ("maps", "Write a self-contained HTML map of CLUSTER, or of a point file."),
+    "figure": ("figure", "Write a print-ready figure of CLUSTER, or of a point file."),
 }
 
 

@@ -49,6 +49,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from webmap.web import routes_api as api_routes
     from webmap.web import routes_basemap as basemap_routes
     from webmap.web import routes_ogc as ogc_routes
+    from webmap.web.routes_figures import bp as figures_bp
 
     caching.init_app(app)
     uploads.init_app(app)
@@ -60,6 +61,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(basemap_routes.bp)
     app.register_blueprint(api_routes.bp)
     app.register_blueprint(ogc_routes.bp)
+    app.register_blueprint(figures_bp)
     if app.config.get("TESTING") and app.config.get("TEST_INJECTION_ROUTE"):
         _add_injection_probe(app)
     if app.config.get("TESTING") and app.config.get("TEST_WORKER_HEADER"):

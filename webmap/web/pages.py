@@ -11,6 +11,7 @@ from geo._errors import ParameterError, UnknownIdError, quote
 from geo._validate import PRACTICES
 from geo.measures import NOTE_DATE
 from webmap.api import registry as api
+from webmap.api.ripley_plot import ripley_plot
 from webmap.api.tables import sites_csv
 from webmap.maps import cluster as maps
 from webmap.maps.layers import LAYERS
@@ -103,6 +104,7 @@ def cluster(cluster_id: str) -> str:
             for eid, row in registry.epicentres_of(cluster_id).iterrows()
         ],
         measures=data.measures,
+        ripley=ripley_plot(data.places),
         walking=walking,
         practices=PRACTICE_LABELS,
         map=maps.render_parts(fmap),

@@ -1,0 +1,76 @@
+"""``clustermap figure``: A4 files of a cluster or a point file, clean errors."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from click.testing import CliRunner
+
+from webmap.commands.cli import cli
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def run(*args: str) -> Any:
+    return CliRunner().invoke(cli, list(args))
+
+
+def _texts(path: Path) -> list[str]:
+    return ["".join(e.itertext()) for e in ET.parse(path).getroot().iter(f"{SVG}text")]
+
+
+def test_figure_delft_writes_a4_pdf_and_svg(tmp_path: Path) -> None:
+    for name in ("delft.pdf", "delft.svg"):
+        result = run("figure", "delft", "-o", str(tmp_path / name))
+        assert result.exit_code == 0, result.output
+        assert f"A4 {name[-3:].upper()}" in result.output
+    assert (tmp_path / "delft.pdf").read_bytes().startswith(b"%PDF")
+    texts = _texts(tmp_path / "delft.svg")
+    assert "YES!Delft / Delft tech ecosystem" in texts
+    assert any(t.endswith(" m") or t.endswith(" km") for t in texts)
+    assert any("© OpenStreetMap contributors" in t for t in texts)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["delft.pdf", "delft.svg"]
+
+
+def test_figure_of_a_generated_point_file_draws_its_density_and_hexagons(tmp_path: Path) -> None:
+    rng = np.random.default_rng(7)
+    lat = 48.85 + rng.normal(0, 0.004, 200)
+    lon = 2.35 + rng.normal(0, 0.006, 200)
+    csv = tmp_path / "shops.csv"
+    csv.write_text(
+        "name,lat,lon\n"
+        + "".join(f"s{i},{a:.6f},{b:.6f}\n" for i, (a, b) in enumerate(zip(lat, lon, strict=True)))
+    )
+    out = tmp_path / "shops.svg"
+    result = run(
+        "figure", "--points", str(csv), "-o", str(out), "--layers", "density,hexbins,sites,ripley"
+    )
+    assert result.exit_code == 0, result.output
+    texts = " ".join(_texts(out))
+    assert "Points of shops.csv" in texts and "200 points" in texts
+    assert "Kernel density" in texts and "Hexagons (H3 r9)" in texts
+    assert "CSR envelope (99 simulations)" in texts
+
+
+def test_bad_extension_unknown_cluster_and_bad_dpi_are_clean_errors(tmp_path: Path) -> None:
+    bad_ext = run("figure", "delft", "-o", str(tmp_path / "delft.jpg"))
+    assert bad_ext.exit_code == 1
+    assert (
+        bad_ext.output.strip()
+        == "error: a figure is written as .png, .svg or .pdf, not 'delft.jpg'"
+    )
+    unknown = run("figure", "atlantis", "-o", str(tmp_path / "a.svg"))
+    assert unknown.exit_code == 2 and unknown.output.startswith(
+        "error: unknown cluster id 'atlantis'"
+    )
+    dpi = run("figure", "delft", "-o", str(tmp_path / "d.png"), "--dpi", "5000")
+    assert dpi.exit_code == 2 and "5000 is not in the range 72<=x<=600" in dpi.output
+    layer = run("figure", "delft", "-o", str(tmp_path / "d.svg"), "--layers", "sites,lq")
+    assert layer.exit_code == 1 and "unknown layer 'lq'" in layer.output
+    both = run("figure", "-o", str(tmp_path / "d.svg"))
+    assert both.exit_code == 1 and "give either a CLUSTER id or --points FILE" in both.output
+    assert "Traceback" not in bad_ext.output + unknown.output + layer.output
+    assert list(tmp_path.iterdir()) == []  # nothing half-written

@@ -1,0 +1,176 @@
+"""``clustermap figure``: a print-ready map of a cluster or of a point file, as PNG, SVG or
+PDF (the format is the output file's extension), on A4 or A3 paper."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from matplotlib.figure import Figure
+
+from geo._atomic import atomic_write
+from geo._errors import ParameterError
+from geo.analysis import analyse_points
+from geo.measures import analyse_cluster
+from geo.options import AnalysisOptions
+from geo.overlays import cluster_overlays, point_overlays
+from geo.registry import date_key, load_registry
+from webmap.commands.analysis import loader_options, read_input
+from webmap.commands.options import DATA_OPTION, click_option
+from webmap.figures import (
+    DEFAULT_DPI,
+    MAX_DPI,
+    MIN_DPI,
+    PAPERS,
+    Page,
+    cluster_figure,
+    cluster_streets,
+    default_layers,
+    figure_bytes,
+    figure_layers,
+    format_of,
+    points_figure,
+)
+from webmap.maps.view import parse_layers
+
+
+def _source_of(path: Path) -> str:
+    """A point file's name and modification date, for the figure's footer."""
+    stamp = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC).date().isoformat()
+    return f"{path.name} (file of {stamp})"
+
+
+@click.command("figure")
+@click.argument("cluster_id", metavar="[CLUSTER]", required=False)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="The file to write: .png, .svg or .pdf.",
+)
+@click.option(
+    "--points",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    default=None,
+    help="Draw this point file instead of a registry cluster.",
+)
+@click.option(
+    "--layers",
+    default=None,
+    help="Comma list of layers, e.g. sites,epicentres,density,ripley "
+    "(default: sites, epicentres and streets; points and density for --points).",
+)
+@click.option(
+    "--paper", type=click.Choice(list(PAPERS)), default="a4", show_default=True, help="Paper."
+)
+@click.option("--landscape", is_flag=True, help="Landscape instead of portrait.")
+@click.option(
+    "--dpi",
+    type=click.IntRange(MIN_DPI, MAX_DPI),
+    default=DEFAULT_DPI,
+    show_default=True,
+    help="Resolution of a PNG (dots per inch).",
+)
+@click.option(
+    "--as-of",
+    default=None,
+    metavar="DATE",
+    help="Only the sites that existed at this date (YYYY[-MM[-DD]]), e.g. 2016-10.",
+)
+@click.option("--title", default=None, help="Title (default: the cluster's or the file's name).")
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Network cache folder (default: $CLUSTERMAP_CACHE_DIR or ~/.cache/clustermap).",
+)
+@click_option("bandwidth", "--bandwidth")
+@click_option("hex_res", "--hex-res")
+@click_option("eps_m", "--eps")
+@click_option("min_samples", "--min-samples")
+@DATA_OPTION
+@loader_options
+def figure_command(cluster_id: str | None, output: Path, **opts: Any) -> None:
+    """Write a print-ready figure of CLUSTER, or of a point file with --points."""
+    if (cluster_id is None) == (opts["points"] is None):
+        msg = "give either a CLUSTER id or --points FILE"
+        raise ParameterError(msg)
+    fmt = format_of(output)
+    if not output.parent.resolve().is_dir():
+        msg = f"cannot write {output}: folder {output.parent} does not exist"
+        raise ParameterError(msg)
+    page = Page(paper=opts["paper"], landscape=opts["landscape"], dpi=opts["dpi"])
+    if cluster_id is not None:
+        figure = _cluster(cluster_id, _options(opts), page=page, opts=opts)
+    else:
+        figure = _points(Path(opts["points"]), page=page, opts=opts)
+    data = figure_bytes(figure, fmt, dpi=page.dpi)
+    atomic_write(output.resolve(), lambda handle: handle.write(data))
+    click.echo(f"wrote {output} ({len(data) / 1e3:,.0f} kB, {page.paper.upper()} {fmt.upper()})")
+
+
+def _options(opts: dict[str, Any], *, layers: tuple[str, ...] | None = None) -> AnalysisOptions:
+    """The analysis options; with ``layers``, hexagons and dense cores only when drawn (they
+    are the costly part of a large file's analysis)."""
+    hexbins = layers is None or "hexbins" in layers
+    cores = layers is None or "cores" in layers
+    return AnalysisOptions(
+        bandwidth=opts["bandwidth"],
+        hex_res=opts["hex_res"] if hexbins else None,
+        cores=AnalysisOptions().cores if cores else None,
+        eps_m=opts["eps_m"],
+        min_samples=opts["min_samples"],
+    )
+
+
+def _points(path: Path, *, page: Page, opts: dict[str, Any]) -> Figure:
+    """The figure of a point file: only the layers drawn are computed."""
+    if opts["as_of"] is not None:
+        msg = "--as-of applies to registry clusters, not to --points files"
+        raise ParameterError(msg)
+    available = figure_layers("points")
+    layers = default_layers("points")
+    if opts["layers"] is not None:
+        layers = parse_layers(opts["layers"], available=available)
+    analysis = analyse_points(
+        read_input(path, opts), _options(opts, layers=layers), crs=opts["metric_crs"]
+    )
+    return points_figure(
+        analysis,
+        point_overlays(analysis),
+        title=opts["title"] or f"Points of {path.name}",
+        source=_source_of(path),
+        layers=layers,
+        page=page,
+    )
+
+
+def _cluster(
+    cluster_id: str, options: AnalysisOptions, *, page: Page, opts: dict[str, Any]
+) -> Figure:
+    """The figure of a registry cluster, its streets drawn when it has a network."""
+    registry = load_registry(opts["data_dir"])
+    registry.cluster(cluster_id)  # unknown id: exit 2 before any work
+    if opts["as_of"] is not None:
+        date_key(opts["as_of"], field="--as-of")
+    analysis = analyse_cluster(registry, cluster_id, options, as_of=opts["as_of"])
+    streets = None
+    if analysis.crs is not None:
+        streets = cluster_streets(cluster_id, crs=analysis.crs, cache_dir=opts["cache_dir"])
+    available = figure_layers("cluster", has_streets=streets is not None)
+    layers = opts["layers"]
+    return cluster_figure(
+        analysis,
+        cluster_overlays(analysis),
+        registry_version=registry.version,
+        layers=None if layers is None else parse_layers(layers, available=available),
+        page=page,
+        streets=streets,
+        title=opts["title"],
+    )
+
+
+COMMANDS: list[click.Command] = [figure_command]

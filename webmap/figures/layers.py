@@ -1,0 +1,342 @@
+"""The layers a figure can draw, each from what :mod:`geo` already computed.
+
+Layer keys are those of the web map where the layer is the same (``sites``,
+``epicentres``, ``density``, ``hexbins``, ``cores``, ``nn``); ``streets`` draws the
+cluster's street network and ``ripley`` adds a panel of Besag's L function beside the map.
+:data:`FIGURE_LAYERS` lists them with the figures they apply to: a new layer (say the
+location quotients of an analyst's file) is one more :class:`FigureLayer` with its drawing
+function.
+
+Everything is drawn in the metric CRS of the analysis: the overlays of
+:func:`geo.overlays.cluster_overlays` (EPSG:4326) are only reprojected, never recomputed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import matplotlib as mpl
+import numpy as np
+import pyproj
+import shapely
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection, PatchCollection
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch, PathPatch
+from matplotlib.path import Path
+from shapely.geometry.polygon import orient
+
+from geo.overlays import Overlays, class_breaks
+
+__all__ = ["FIGURE_LAYERS", "FigureLayer", "MapContent", "default_layers", "figure_layers"]
+
+#: Legend entries: (handle, label).
+Legend = list[tuple[Artist, str]]
+#: Up to this many points, markers are large and outlined; beyond, small dots.
+FEW_POINTS = 200
+#: Above this many points, markers are drawn as an image inside SVG and PDF files.
+RASTER_POINTS = 5000
+#: Longest site label drawn; longer names are cut with "…".
+LABEL_CHARS = 42
+SITE_COLOUR = "#b2182b"
+EPICENTRE_COLOUR = "#2166ac"
+
+
+@dataclass(frozen=True)
+class MapContent:
+    """What a map figure draws, in the metric CRS ``crs``.
+
+    ``points`` are the located points (a cluster's distinct places, or a file's points)
+    and ``labels`` their names (``None``: unlabelled); ``overlays`` the layers of
+    :mod:`geo.overlays` (EPSG:4326); ``streets`` the street segments, when there are any.
+    """
+
+    crs: pyproj.CRS
+    points: gpd.GeoSeries
+    labels: Sequence[str] | None
+    overlays: Overlays
+    streets: gpd.GeoSeries | None = None
+    fontsize: float = 7.0
+
+
+Draw = Callable[[Axes, MapContent], Legend]
+
+
+@dataclass(frozen=True)
+class FigureLayer:
+    """A layer key, its legend label, whether it is drawn by default, and for which
+    figures (``"cluster"``, ``"points"``); ``draw`` is ``None`` for a panel."""
+
+    key: str
+    label: str
+    default: bool
+    kinds: frozenset[str]
+    draw: Draw | None
+
+
+def _metric(frame: gpd.GeoDataFrame, crs: pyproj.CRS) -> gpd.GeoDataFrame:
+    return frame.to_crs(crs) if len(frame) else frame
+
+
+def _path(geometry: Any) -> Path:
+    """A (multi)polygon as one matplotlib path, holes included (exteriors counter-clockwise,
+    holes clockwise, filled by the non-zero rule)."""
+    parts = getattr(geometry, "geoms", [geometry])
+    rings = []
+    for polygon in parts:
+        polygon = orient(polygon, 1.0)
+        for ring in [polygon.exterior, *polygon.interiors]:
+            rings.append(Path(np.asarray(ring.coords)[:, :2], closed=True))
+    return Path.make_compound_path(*rings)
+
+
+def _polygons(geometries: Any) -> list[PathPatch]:
+    return [PathPatch(_path(g)) for g in geometries if g is not None and not g.is_empty]
+
+
+def _segments(geometries: Any) -> list[np.ndarray]:
+    out = []
+    for geometry in geometries:
+        for line in getattr(geometry, "geoms", [geometry]):
+            out.append(shapely.get_coordinates(line))
+    return out
+
+
+def _middle(line: Any) -> tuple[float, float]:
+    middle = line.interpolate(0.5, normalized=True)
+    return middle.x, middle.y
+
+
+def _away(line: Any, centre: Any, *, points: float) -> tuple[float, float]:
+    """An offset of ``points`` perpendicular to ``line``, on the side away from ``centre``
+    (the epicentre's centroid): the labels of two nearly parallel sides part."""
+    (ax_, ay), (bx, by) = shapely.get_coordinates(line)[[0, -1]]
+    nx, ny = ay - by, bx - ax_
+    norm = np.hypot(nx, ny)
+    if norm == 0:
+        return 0.0, points
+    mx, my = _middle(line)
+    if (mx - centre.x) * nx + (my - centre.y) * ny < 0:
+        nx, ny = -nx, -ny
+    return points * nx / norm, points * ny / norm
+
+
+def _ramp(n: int) -> list[Any]:
+    """``n`` colours of ColorBrewer's YlOrRd, the web map's ramp, light to dark."""
+    cmap = mpl.colormaps["YlOrRd"]
+    return [cmap(v) for v in np.linspace(0.15, 0.95, max(n, 1))][:n]
+
+
+def _draw_sites(ax: Axes, content: MapContent) -> Legend:
+    xy = shapely.get_coordinates(content.points.values)
+    few = len(xy) <= FEW_POINTS
+    markers = ax.scatter(
+        xy[:, 0],
+        xy[:, 1],
+        s=28 if few else 4,
+        color=SITE_COLOUR,
+        edgecolors="white",
+        linewidths=0.8 if few else 0,
+        alpha=1.0 if few else 0.6,
+        zorder=10,
+        rasterized=len(xy) > RASTER_POINTS,
+    )
+    markers.set_gid("sites")
+    (x0, x1) = ax.get_xlim()
+    for (x, y), text in zip(xy, content.labels or [], strict=False):
+        right = x > (x0 + x1) / 2  # labels of the right half go left, inside the frame
+        ax.annotate(
+            text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1] + "…",
+            (x, y),
+            xytext=(-4 if right else 4, 4),
+            textcoords="offset points",
+            ha="right" if right else "left",
+            fontsize=content.fontsize,
+            zorder=11,
+            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.6, "pad": 0.5},
+        )
+    return [(markers, "Sites" if content.labels is not None else "Points")]
+
+
+def _draw_epicentres(ax: Axes, content: MapContent) -> Legend:
+    overlays = content.overlays
+    shapes = _metric(overlays.epicentres, content.crs)
+    if shapes.empty:
+        return []
+    legend: Legend = []
+    areas = [g for g in shapes.geometry if g.geom_type in ("Polygon", "MultiPolygon")]
+    if areas:
+        patches = PatchCollection(
+            _polygons(areas),
+            facecolor=EPICENTRE_COLOUR,
+            edgecolor=EPICENTRE_COLOUR,
+            alpha=0.15,
+            zorder=6,
+        )
+        ax.add_collection(patches)
+        legend.append((Patch(facecolor=EPICENTRE_COLOUR, alpha=0.3), "Epicentre"))
+    for point in (g for g in shapes.geometry if g.geom_type == "Point"):
+        star = ax.scatter([point.x], [point.y], marker="*", s=160, color=EPICENTRE_COLOUR, zorder=9)
+        legend.append((star, "Epicentre (one place)"))
+    sides = _metric(overlays.epicentre_sides, content.crs)
+    if len(sides):
+        lines = LineCollection(
+            _segments(sides.geometry), colors=EPICENTRE_COLOUR, linewidths=1.4, zorder=7
+        )
+        ax.add_collection(lines)
+        legend.append((Line2D([], [], color=EPICENTRE_COLOUR, lw=1.4), "Side (centre to centre)"))
+        centre = shapes.geometry.union_all().centroid
+        for line, length in zip(sides.geometry, sides["length_m"], strict=True):
+            ax.annotate(
+                f"{length:,.0f} m",
+                _middle(line),
+                xytext=_away(line, centre, points=2.2 * content.fontsize),
+                textcoords="offset points",
+                ha="center",
+                va="center",
+                fontsize=content.fontsize,
+                color=EPICENTRE_COLOUR,
+                zorder=12,
+                bbox={"facecolor": "white", "edgecolor": EPICENTRE_COLOUR, "pad": 1.0, "lw": 0.5},
+            )
+    circles = _metric(overlays.epicentre_circles, content.crs)
+    if len(circles):
+        ring = PatchCollection(
+            _polygons(circles.geometry),
+            facecolor="none",
+            edgecolor=EPICENTRE_COLOUR,
+            linestyle="--",
+            linewidth=0.8,
+            zorder=6,
+        )
+        ax.add_collection(ring)
+        legend.append(
+            (Line2D([], [], color=EPICENTRE_COLOUR, ls="--", lw=0.8), "Smallest enclosing circle")
+        )
+    return legend
+
+
+def _classed(
+    ax: Axes, frame: gpd.GeoDataFrame, lows: list[float], highs: list[float], *, name: str
+) -> Legend:
+    """Polygons coloured by class (``highs``: each row's class upper bound, ``lows`` its
+    lower value), one legend entry per class: from its lowest value to its bound."""
+    bounds = sorted(set(highs))
+    colours = _ramp(len(bounds))
+    legend: Legend = []
+    for bound, colour in zip(bounds, colours, strict=True):
+        rows = [i for i, high in enumerate(highs) if high == bound]
+        patches = PatchCollection(
+            _polygons(frame.geometry.iloc[rows]),
+            facecolor=colour,
+            edgecolor="none",
+            alpha=0.75,
+            zorder=2,
+        )
+        ax.add_collection(patches)
+        low = min(lows[i] for i in rows)
+        legend.append((Patch(facecolor=colour, alpha=0.75), f"{name} {low:,.3g}\u2013{bound:,.3g}"))
+    return legend
+
+
+def _draw_density(ax: Axes, content: MapContent) -> Legend:
+    bands = _metric(content.overlays.density_bands, content.crs)
+    if bands.empty:
+        return []
+    legend = _classed(
+        ax,
+        bands,
+        [float(v) for v in bands["density_min_per_km2"]],
+        [float(v) for v in bands["density_max_per_km2"]],
+        name="Kernel density",
+    )
+    return [*legend[:-1], (legend[-1][0], legend[-1][1] + " sites/km²")]
+
+
+def _draw_hexbins(ax: Axes, content: MapContent) -> Legend:
+    cells = _metric(content.overlays.hexbins, content.crs)
+    if cells.empty:
+        return []
+    values = [float(v) for v in cells["sites_per_km2"]]
+    breaks = class_breaks(values)
+    highs = [next(b for b in breaks if v <= b) for v in values]
+    resolution = content.overlays.hex_resolution
+    legend = _classed(ax, cells, values, highs, name=f"Hexagons (H3 r{resolution})")
+    return [*legend[:-1], (legend[-1][0], legend[-1][1] + " sites/km²")]
+
+
+def _draw_cores(ax: Axes, content: MapContent) -> Legend:
+    cores = _metric(content.overlays.cores, content.crs)
+    if cores.empty:
+        return []
+    ax.add_collection(
+        PatchCollection(
+            _polygons(cores.geometry),
+            facecolor="#762a83",
+            edgecolor="#762a83",
+            alpha=0.25,
+            linewidth=1.0,
+            zorder=4,
+        )
+    )
+    return [(Patch(facecolor="#762a83", alpha=0.35), "Dense core")]
+
+
+def _draw_nn(ax: Axes, content: MapContent) -> Legend:
+    links = _metric(content.overlays.nn_links, content.crs)
+    if links.empty:
+        return []
+    ax.add_collection(
+        LineCollection(_segments(links.geometry), colors="#555555", linewidths=0.7, zorder=5)
+    )
+    return [(Line2D([], [], color="#555555", lw=0.7), "Nearest neighbour")]
+
+
+def _draw_streets(ax: Axes, content: MapContent) -> Legend:
+    if content.streets is None or content.streets.empty:
+        return []
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    shown = content.streets[content.streets.intersects(shapely.box(x0, y0, x1, y1))]
+    streets = LineCollection(_segments(shown.values), colors="#bdbdbd", linewidths=0.5, zorder=1)
+    streets.set_gid("streets")
+    ax.add_collection(streets)
+    return [(Line2D([], [], color="#bdbdbd", lw=0.8), "Streets")]
+
+
+_CLUSTER = frozenset({"cluster"})
+_BOTH = frozenset({"cluster", "points"})
+FIGURE_LAYERS: dict[str, FigureLayer] = {
+    layer.key: layer
+    for layer in (
+        FigureLayer("streets", "Streets", True, _CLUSTER, _draw_streets),
+        FigureLayer("density", "Kernel density", False, _BOTH, _draw_density),
+        FigureLayer("hexbins", "Hexagons", False, _BOTH, _draw_hexbins),
+        FigureLayer("cores", "Dense cores", False, _BOTH, _draw_cores),
+        FigureLayer("nn", "Nearest neighbours", False, _BOTH, _draw_nn),
+        FigureLayer("epicentres", "Epicentres", True, _CLUSTER, _draw_epicentres),
+        FigureLayer("sites", "Sites", True, _BOTH, _draw_sites),
+        FigureLayer("ripley", "Ripley's L panel", False, _BOTH, None),
+    )
+}
+
+
+def figure_layers(kind: str, *, has_streets: bool = False) -> tuple[str, ...]:
+    """The layer keys a ``kind`` of figure ({"cluster", "points"}) can draw, bottom first."""
+    return tuple(
+        key
+        for key, layer in FIGURE_LAYERS.items()
+        if kind in layer.kinds and (key != "streets" or has_streets)
+    )
+
+
+def default_layers(kind: str, *, has_streets: bool = False) -> tuple[str, ...]:
+    """The layers drawn when none are named: sites, epicentres and streets for a cluster;
+    the points and their kernel density for a file."""
+    if kind == "points":
+        return ("density", "sites")
+    available = figure_layers(kind, has_streets=has_streets)
+    return tuple(key for key in available if FIGURE_LAYERS[key].default)

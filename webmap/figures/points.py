@@ -1,0 +1,97 @@
+"""The figure of an analyst's point file: the points with their kernel density, hexagons
+or dense cores, from a :class:`geo.analysis.PointAnalysis` and its overlays
+(:func:`geo.overlays.point_overlays`)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from matplotlib.figure import Figure
+
+from geo._errors import InputDataError
+from geo.analysis import PointAnalysis
+from geo.overlays import Overlays
+from geo.ripley import RipleyResult, ripley_for_plot
+from webmap.figures.cluster import CAVEAT_NAMES, RIPLEY_SEED, RIPLEY_SIMULATIONS
+from webmap.figures.compose import check_layers, draw_map
+from webmap.figures.layers import MapContent, default_layers, figure_layers
+from webmap.figures.page import Page, style
+from webmap.figures.sheet import new_sheet
+
+__all__ = ["points_figure"]
+
+
+def _ripley(analysis: PointAnalysis) -> RipleyResult | str:
+    try:
+        return ripley_for_plot(analysis.points, n_simulations=RIPLEY_SIMULATIONS, seed=RIPLEY_SEED)
+    except InputDataError as exc:
+        return str(exc)
+
+
+def points_figure(
+    analysis: PointAnalysis,
+    overlays: Overlays,
+    *,
+    title: str,
+    source: str,
+    layers: Sequence[str] | None = None,
+    page: Page | None = None,
+) -> Figure:
+    """A print-ready figure of an analysed point file.
+
+    Parameters
+    ----------
+    analysis
+        The points' analysis (:func:`geo.analysis.analyse_points`).
+    overlays
+        Its layers (:func:`geo.overlays.point_overlays`).
+    title
+        The figure's title.
+    source
+        Where the points come from and when (a sentence for the footer).
+    layers
+        Layer keys of :func:`~webmap.figures.layers.figure_layers` ``("points")``
+        (default: the points and their kernel density).
+    page
+        Paper, orientation and PNG resolution (default A4 portrait).
+
+    Raises
+    ------
+    ParameterError
+        For a layer a point file cannot draw.
+    """
+    page = page or Page()
+    chosen = tuple(layers) if layers else default_layers("points")
+    check_layers(chosen, available=figure_layers("points"))
+    footer = [
+        f"Caution, {CAVEAT_NAMES.get(key, key)}: {reason}"
+        for key, reason in overlays.caveats.items()
+        if key in chosen or (key == "kde" and "density" in chosen)
+    ]
+    footer += [
+        f"Data: {source}; {analysis.n_points:,} points. Map in {analysis.crs.to_string()}, metres.",
+        "clustermap",
+    ]
+    subtitle = f"{analysis.n_points:,} points"
+    if math.isfinite(analysis.density.sites_per_km2):
+        density = analysis.density
+        subtitle += f" · {density.sites_per_km2:,.1f} per km² ({density.area_method} area)"
+    with style():
+        sheet = new_sheet(
+            page, title=title, subtitle=subtitle, footer=footer, ripley="ripley" in chosen
+        )
+        content = MapContent(
+            crs=analysis.crs,
+            points=analysis.points,
+            labels=None,
+            overlays=overlays,
+            fontsize=sheet.fontsize,
+        )
+        draw_map(
+            sheet,
+            content,
+            layers=chosen,
+            ripley=_ripley(analysis) if "ripley" in chosen else None,
+        )
+    return sheet.figure

@@ -1,0 +1,112 @@
+"""``/clusters/<id>/figure.(png|svg|pdf)``: the print-ready figure of a cluster
+(:mod:`webmap.figures`), as ``clustermap figure`` draws it.
+
+Query parameters: ``layers`` (comma list), ``paper`` (``a4``/``a3``), ``landscape``
+(``true``/``false``), ``dpi`` (PNG only, :data:`webmap.figures.MIN_DPI` to
+:data:`MAX_SERVER_DPI`) and ``as_of`` (``YYYY[-MM[-DD]]``). An unknown cluster answers
+``404``, a bad parameter ``400``. The figure is drawn in the app's work pool from one
+analysis of the cluster, and only its bytes are kept in the app's cache, per parameters,
+registry and network; answers carry an ETag.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from flask import Blueprint, Response, abort, current_app, request
+
+from geo._errors import ParameterError, UnknownIdError, quote
+from geo.measures import analyse_cluster
+from geo.overlays import cluster_overlays
+from geo.registry import date_key
+from webmap.figures import (
+    DEFAULT_DPI,
+    FORMATS,
+    MIN_DPI,
+    Page,
+    cluster_figure,
+    cluster_streets,
+    figure_bytes,
+    figure_layers,
+)
+from webmap.maps.view import parse_layers
+from webmap.web.caching import conditional, get_cache
+from webmap.web.mapdata import request_network_signature
+from webmap.web.state import get_registry
+from webmap.web.workpool import heavy
+
+bp = Blueprint("figures", __name__)
+
+#: Largest PNG resolution the server draws: an A3 sheet at 300 dpi is 17 million pixels.
+MAX_SERVER_DPI = 300
+_DPI = re.compile(r"[0-9]{2,3}")  # ASCII digits only
+_BOOLEAN = {"true": True, "1": True, "false": False, "0": False}
+
+
+def _page(args: Mapping[str, str]) -> Page:
+    """The paper, orientation and resolution asked for; ParameterError when invalid."""
+    landscape = args.get("landscape", "false").lower()
+    if landscape not in _BOOLEAN:
+        msg = f"landscape must be true or false, not {quote(landscape)}"
+        raise ParameterError(msg)
+    dpi_text = args.get("dpi", str(DEFAULT_DPI))
+    if not _DPI.fullmatch(dpi_text) or not MIN_DPI <= int(dpi_text) <= MAX_SERVER_DPI:
+        msg = f"dpi must be a whole number from {MIN_DPI} to {MAX_SERVER_DPI}"
+        raise ParameterError(msg)
+    return Page(paper=args.get("paper", "a4"), landscape=_BOOLEAN[landscape], dpi=int(dpi_text))
+
+
+def _render(cluster_id: str, fmt: str, page: Page, layers: str | None, as_of: str | None) -> bytes:
+    """The figure's bytes, from one analysis of the cluster (not the page's cached map data,
+    which keeps no kernel density grid)."""
+    registry = get_registry()
+    analysis = analyse_cluster(registry, cluster_id, as_of=as_of)
+    streets = None
+    if analysis.crs is not None:
+        cache_dir = current_app.config.get("NETWORK_CACHE_DIR")
+        streets = cluster_streets(cluster_id, crs=analysis.crs, cache_dir=cache_dir)
+    available = figure_layers("cluster", has_streets=streets is not None)
+    figure = cluster_figure(
+        analysis,
+        cluster_overlays(analysis),
+        registry_version=registry.version,
+        layers=None if layers is None else parse_layers(layers, available=available),
+        page=page,
+        streets=streets,
+    )
+    return figure_bytes(figure, fmt, dpi=page.dpi)
+
+
+@bp.get("/clusters/<cluster_id>/figure.<any(png, svg, pdf):fmt>")
+def figure(cluster_id: str, fmt: str) -> Response:
+    """The cluster's figure as a download."""
+    registry = get_registry()
+    try:
+        registry.cluster(cluster_id)
+    except UnknownIdError:
+        abort(404, description=f"There is no cluster with the id {quote(cluster_id)}.")
+    layers = request.args.get("layers")
+    as_of = request.args.get("as_of") or None
+    try:
+        page = _page(request.args)
+        if as_of is not None:
+            date_key(as_of, field="as_of")
+        if layers is not None:  # checked before any work; the network decides 'streets'
+            parse_layers(layers, available=figure_layers("cluster", has_streets=True))
+    except ParameterError as exc:
+        abort(400, description=str(exc))
+    network = request_network_signature()
+    key = ("figure", registry.version, cluster_id, fmt, page, layers, as_of, network)
+    try:
+        body = get_cache().get_or_compute(
+            key, lambda: _render(cluster_id, fmt, page, layers, as_of), run=heavy
+        )
+    except ParameterError as exc:  # 'streets' asked of a cluster without a network
+        abort(400, description=str(exc))
+    response = Response(
+        body,
+        mimetype=FORMATS[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{cluster_id}-figure.{fmt}"'},
+    )
+    return conditional(response)
