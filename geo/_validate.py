@@ -12,11 +12,11 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pyproj import Geod
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
 from geo._errors import Problems
+from geo._geodesy import geodesic_distance_m
 
 ROLES = (
     "flagship",
@@ -60,7 +60,6 @@ EPICENTRE_FIELDS = ("id", "cluster", "name", "members")
 
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _DATE = re.compile(r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$")
-_GEOD = Geod(ellps="WGS84")
 
 
 def feature_label(filename: str, number: int, feature: Mapping[str, Any]) -> str:
@@ -212,7 +211,7 @@ def check_near_city(
 def _km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     if not (-90 <= lat1 <= 90 and -180 <= lon1 <= 180):
         return math.inf
-    return float(_GEOD.inv(lon1, lat1, lon2, lat2)[2]) / 1000.0
+    return float(geodesic_distance_m(lon1, lat1, lon2, lat2)) / 1000.0
 
 
 def _all_coords(geom: BaseGeometry) -> list[tuple[float, float]]:

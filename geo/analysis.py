@@ -10,7 +10,6 @@ The maths lives in :mod:`geo.density`, :mod:`geo.kde`, :mod:`geo.hexbins`,
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ import pyproj
 from shapely.geometry.base import BaseGeometry
 
 from geo._errors import ClustermapError
+from geo._json import to_jsonable
 from geo.cores import DenseCores, dense_cores
 from geo.density import Density, clark_evans_xy, sites_per_km2
 from geo.hexbins import hexbin_counts
@@ -31,7 +31,7 @@ from geo.options import AnalysisOptions
 from geo.projection import metric_crs, site_points, xy_arrays
 from geo.proximity import nearest_neighbours
 
-__all__ = ["MIN_POINTS", "POINT_SCHEMA", "PointAnalysis", "analyse_points", "to_json"]
+__all__ = ["MIN_POINTS", "POINT_SCHEMA", "PointAnalysis", "analyse_points"]
 
 #: Fewest points for which a measure means something (docs/measures.md explains each):
 #: below it the measure is kept as a description, flagged in ``caveats`` and ``warnings``,
@@ -42,19 +42,6 @@ POINT_SCHEMA = "clustermap.point_measures/1"
 
 Progress = Callable[[str], None]
 StudyArea: TypeAlias = BaseGeometry | gpd.GeoDataFrame | gpd.GeoSeries
-
-
-def to_json(value: Any) -> Any:
-    """Plain JSON types; NaN and infinities become None."""
-    if isinstance(value, dict):
-        return {str(k): to_json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_json(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def _lonlat(x: float, y: float, crs: pyproj.CRS) -> tuple[float, float]:
@@ -140,7 +127,7 @@ class PointAnalysis:
         """The JSON-able measures (see ``docs/measures.md``); each caveat of a measure on
         too few points is also a warning."""
         caveats = [f"{key}: {text}" for key, text in self.caveats.items()]
-        return to_json(
+        return to_jsonable(
             {"schema": POINT_SCHEMA, **self.summary(), "warnings": [*self.warnings, *caveats]}
         )
 

@@ -50,9 +50,10 @@ from typing import Any
 import geopandas as gpd
 import pyproj
 
-from geo.analysis import MIN_POINTS, POINT_SCHEMA, PointAnalysis, analyse_points, to_json
+from geo._json import to_jsonable
+from geo.analysis import MIN_POINTS, POINT_SCHEMA, PointAnalysis, analyse_points
 from geo.options import AnalysisOptions
-from geo.projection import metric_crs, site_points, xy_arrays
+from geo.projection import has_location, metric_crs, site_points, xy_arrays
 from geo.proximity import EpicentreGeometry, distinct_places, epicentre_geometry
 
 __all__ = [
@@ -230,7 +231,7 @@ class ClusterAnalysis:
                 notes.append(
                     f"epicentre {epi.id}: members without location: {', '.join(epi.missing)}"
                 )
-        return to_json(
+        return to_jsonable(
             {
                 "schema": CLUSTER_SCHEMA,
                 "cluster": {k: self.info.get(k) for k in ("id", "name", "city", "country")},
@@ -309,7 +310,7 @@ def analyse_cluster(
     """
     info = registry.cluster(cluster_id)
     sites = registry.sites_of(cluster_id, as_of=as_of)
-    located = sites[~(sites.geometry.isna() | sites.geometry.is_empty)]
+    located = sites[has_location(sites.geometry)]
     notes: list[str] = []
     places: list[int] = []
     groups: list[list[int]] = []

@@ -121,10 +121,6 @@ def _add_epicentres(overlays: Overlays, analysis: ClusterAnalysis) -> None:
         centres_m = site_points(analysis.sites.loc[geometry.located], crs=metric)
         centres = centres_m.to_crs(WGS84)
         xy = shapely.multipoints(xy_arrays(centres_m))
-        # one place is drawn as its point even when its members differ below the
-        # millimetre (their hull would be a tiny line)
-        outline = shapely.centroid(xy) if geometry.shape == "point" else shapely.convex_hull(xy)
-        drawn = gpd.GeoSeries([outline], crs=metric).to_crs(WGS84)
         shapes.append(
             {
                 "epicentre": epi.id,
@@ -132,7 +128,7 @@ def _add_epicentres(overlays: Overlays, analysis: ClusterAnalysis) -> None:
                 "shape": geometry.shape,
                 "perimeter_m": geometry.perimeter_m,
                 "area_km2": geometry.area_km2,
-                "geometry": drawn.iloc[0],
+                "geometry": geometry.outline,
             }
         )
         for side in geometry.sides:

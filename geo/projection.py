@@ -13,12 +13,14 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyproj
 import shapely
 from pyproj.aoi import AreaOfInterest
 from pyproj.database import query_utm_crs_info
 
 from geo._errors import InputDataError, ParameterError, clip, quote
+from geo._geodesy import GEOD, geodesic_distance_m
 
 __all__ = [
     "GEOD",
@@ -31,9 +33,20 @@ __all__ = [
 ]
 
 #: The WGS 84 ellipsoid used for every geodesic distance.
-GEOD = pyproj.Geod(ellps="WGS84")
 
 _WGS84 = pyproj.CRS.from_epsg(4326)
+
+
+def has_location(geoms: gpd.GeoSeries) -> pd.Series:
+    """True where a geometry is present and not empty: the one rule of a "located" site.
+
+    Examples
+    --------
+    >>> from shapely.geometry import Point
+    >>> has_location(gpd.GeoSeries([Point(0, 0), None, Point()])).tolist()
+    [True, False, False]
+    """
+    return ~(geoms.isna() | geoms.is_empty)
 
 
 def parse_crs(crs: Any) -> pyproj.CRS:
@@ -86,7 +99,7 @@ def metric_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries, *, crs: Any = None) -> pyp
         msg = "the data have no CRS; give one (e.g. --crs EPSG:4326)"
         raise InputDataError(msg)
     geoms = gdf.geometry if isinstance(gdf, gpd.GeoDataFrame) else gdf
-    located = geoms[~(geoms.isna() | geoms.is_empty)]
+    located = geoms[has_location(geoms)]
     if located.empty:
         msg = "no located geometry to choose a metric CRS from"
         raise InputDataError(msg)
@@ -152,7 +165,7 @@ def site_points(gdf: gpd.GeoDataFrame, *, crs: Any = None) -> gpd.GeoSeries:
     The centroid of a polygon is taken in the metric CRS, where it is meaningful.
     """
     metric = metric_crs(gdf, crs=crs)
-    geoms = gdf.geometry[~(gdf.geometry.isna() | gdf.geometry.is_empty)].to_crs(metric)
+    geoms = gdf.geometry[has_location(gdf.geometry)].to_crs(metric)
     is_point = shapely.get_type_id(geoms.values) == 0
     if is_point.all():
         return geoms
@@ -173,26 +186,3 @@ def lonlat_arrays(points: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
     geographic = points if pyproj.CRS(points.crs).equals(_WGS84) else points.to_crs(_WGS84)
     coords = shapely.get_coordinates(geographic.values)
     return coords[:, 0], coords[:, 1]
-
-
-def geodesic_distance_m(
-    lon1: np.ndarray | float,
-    lat1: np.ndarray | float,
-    lon2: np.ndarray | float,
-    lat2: np.ndarray | float,
-) -> np.ndarray:
-    """Geodesic distance in metres on the WGS 84 ellipsoid, element-wise (broadcasting).
-
-    Examples
-    --------
-    >>> round(float(geodesic_distance_m(4.0, 52.0, 4.0, 53.0)))
-    111277
-    """
-    a, b, c, d = np.broadcast_arrays(
-        np.asarray(lon1, dtype=float),
-        np.asarray(lat1, dtype=float),
-        np.asarray(lon2, dtype=float),
-        np.asarray(lat2, dtype=float),
-    )
-    _, _, dist = GEOD.inv(a.ravel(), b.ravel(), c.ravel(), d.ravel())
-    return np.asarray(dist, dtype=float).reshape(a.shape)

@@ -23,6 +23,7 @@ from geo._errors import InputDataError, ParameterError, quote
 from geo.projection import (
     GEOD,
     geodesic_distance_m,
+    has_location,
     lonlat_arrays,
     metric_crs,
     site_points,
@@ -174,10 +175,15 @@ class EpicentreGeometry:
     centroid_lon: float | None = None
     centroid_lat: float | None = None
     min_bounding_radius_m: float | None = None
+    #: What the map, the figures and OGC draw (EPSG:4326): the point, the segment between
+    #: the two ends, or the convex hull of the distinct places; None with no located member.
+    outline: BaseGeometry | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-able dict (nested distances as dicts)."""
-        return asdict(self)
+        """JSON-able dict (nested distances as dicts; the outline is left out)."""
+        data = asdict(self)
+        del data["outline"]
+        return data
 
 
 def _relation(a: Any, b: Any) -> tuple[str, str | None]:
@@ -215,7 +221,7 @@ def epicentre_geometry(
         Metric CRS (default UTM).
     """
     members = [str(m) for m in members]
-    has_geom = ~(sites.geometry.isna() | sites.geometry.is_empty)
+    has_geom = has_location(sites.geometry)
     located = [m for m in members if m in sites.index and bool(has_geom.loc[m])]
     missing = [m for m in members if m not in located]
     if not located:
@@ -254,9 +260,8 @@ def epicentre_geometry(
         ends = np.unravel_index(np.argmax(gaps), gaps.shape)
         hull = shapely.LineString(xy[[places[ends[0]], places[ends[1]]]])
         vertices = [places[ends[0]], places[ends[1]]]
-    c_lon, c_lat = pyproj.Transformer.from_crs(metric, 4326, always_xy=True).transform(
-        hull.centroid.x, hull.centroid.y
-    )
+    to_lonlat = pyproj.Transformer.from_crs(metric, 4326, always_xy=True)
+    c_lon, c_lat = to_lonlat.transform(hull.centroid.x, hull.centroid.y)
     point = EpicentreGeometry(
         members=members,
         located=located,
@@ -266,6 +271,7 @@ def epicentre_geometry(
         distances=distances,
         centroid_lon=float(c_lon),
         centroid_lat=float(c_lat),
+        outline=shapely.Point(c_lon, c_lat),
     )
     if len(places) == 1:
         return point
@@ -289,4 +295,5 @@ def epicentre_geometry(
         perimeter_m=perimeter,
         area_km2=area,
         min_bounding_radius_m=float(radius),
+        outline=shapely.transform(hull, lambda c: np.column_stack(to_lonlat.transform(*c.T))),
     )

@@ -136,7 +136,9 @@ class Registry:
         """Sites with a known location, of one cluster (that existed at ``as_of``, see
         :meth:`sites_of`) or of all."""
         sites = self.sites if cluster_id is None else self.sites_of(cluster_id, as_of=as_of)
-        return sites[sites.geometry.notna()]
+        from geo.projection import has_location  # geopandas is loaded: sites are a frame
+
+        return sites[has_location(sites.geometry)]
 
     def cluster_locations(self) -> gpd.GeoSeries:
         """One point per cluster with a located site: the mean of its sites' points.

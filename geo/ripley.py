@@ -38,7 +38,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 from geo._errors import InputDataError, ParameterError, Problems
-from geo.projection import metric_crs
+from geo.projection import has_location, metric_crs
 
 __all__ = [
     "EDGE_CORRECTIONS",
@@ -148,7 +148,7 @@ def ripley(
         Metric CRS (default: :func:`geo.projection.metric_crs`).
     """
     geoms = gdf.geometry if isinstance(gdf, gpd.GeoDataFrame) else gdf
-    located = geoms[~(geoms.isna() | geoms.is_empty)]
+    located = geoms[has_location(geoms)]
     if located.empty:
         msg = "Ripley's K needs located points; none were given"
         raise InputDataError(msg)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import geopandas as gpd
+
+from geo._json import feature_collection
 
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 """Credit required wherever OpenStreetMap data (every street network here) is drawn."""
@@ -22,7 +23,7 @@ def with_attribution(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def to_geojson(frame: gpd.GeoDataFrame) -> dict[str, Any]:
     """Return a GeoJSON FeatureCollection (EPSG:4326) with a top-level ``attribution``."""
-    data: dict[str, Any] = json.loads(frame.to_crs(4326).to_json(drop_id=True))
+    data = feature_collection(frame)
     data["attribution"] = OSM_ATTRIBUTION
     data["licence"] = OSM_LICENCE
     return data

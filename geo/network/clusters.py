@@ -21,7 +21,7 @@ from geo.network.engine import DEFAULT_SPEED_KMH, StreetEngine, load_engine
 from geo.network.isochrone import DEFAULT_MINUTES, isochrones
 from geo.network.measures import PAIR_COLUMNS, network_paths, pair_distances
 from geo.network.source import NetworkInfo, fetch_network, has_network, network_info
-from geo.projection import metric_crs
+from geo.projection import has_location, metric_crs
 from geo.registry import Registry, load_registry
 
 CacheDir = str | os.PathLike[str] | None
@@ -80,7 +80,7 @@ def epicentre_members(registry: Registry, cluster_id: str) -> dict[str, gpd.GeoD
 
 def centroid_lonlat(points: gpd.GeoSeries) -> tuple[float, float]:
     """Return the centroid of located points, computed in their metric CRS, as (lon, lat)."""
-    located = points[points.notna() & ~points.is_empty]
+    located = points[has_location(points)]
     if located.empty:
         msg = "no located point to take a centroid of"
         raise NetworkUnavailableError(msg)
@@ -191,7 +191,7 @@ class ClusterNetwork:
         frames = []
         for epicentre, sites in self.members.items():
             geometry = sites.geometry
-            if not (geometry.notna() & ~geometry.is_empty).any():
+            if not has_location(geometry).any():
                 continue
             lon, lat = centroid_lonlat(geometry)
             iso = isochrones(self.engine, (lon, lat), minutes=minutes, speed_kmh=self.speed_kmh)

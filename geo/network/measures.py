@@ -16,14 +16,13 @@ from itertools import combinations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyproj
 import shapely
 
 from geo._errors import ParameterError
+from geo._geodesy import GEOD
 from geo.network._output import with_attribution
 from geo.network.engine import DEFAULT_SPEED_KMH, Snap, StreetEngine, metres_per_minute
-
-_GEOD = pyproj.Geod(ellps="WGS84")
+from geo.projection import has_location
 
 PAIR_COLUMNS = [
     "from_site",
@@ -64,7 +63,7 @@ def locate_sites(engine: StreetEngine, sites: gpd.GeoDataFrame | gpd.GeoSeries) 
     geometry = sites.geometry if isinstance(sites, gpd.GeoDataFrame) else sites
     if geometry.crs is not None and not geometry.crs.equals(4326):
         geometry = geometry.to_crs(4326)
-    located = geometry.notna() & ~geometry.is_empty
+    located = has_location(geometry)
     not_points = [str(i) for i, g in geometry[located].items() if g.geom_type != "Point"]
     if not_points:
         msg = f"sites must be points; not points: {', '.join(not_points)}"
@@ -126,7 +125,7 @@ def pair_distances(
     for i, j in combinations(range(len(located.ids)), 2):
         network = float(dist[i, snap.node[j]])
         door = network + snap.distance_m[i] + snap.distance_m[j]
-        _, _, straight = _GEOD.inv(located.lon[i], located.lat[i], located.lon[j], located.lat[j])
+        _, _, straight = GEOD.inv(located.lon[i], located.lat[i], located.lon[j], located.lat[j])
         rows.append(
             {
                 "from_site": located.ids[i],

@@ -35,7 +35,7 @@ from geo.network._cache import (
     resolve_cache_dir,
     write_json,
 )
-from geo.projection import metric_crs
+from geo.projection import has_location, metric_crs
 
 NETWORK_TYPES = ("walk", "bike", "drive", "drive_service", "all", "all_public")
 """OSMnx network types accepted by :func:`fetch_network`."""
@@ -358,7 +358,7 @@ def download_area(sites: gpd.GeoSeries, *, margin_m: float) -> shapely.Polygon:
 
     The buffer is computed in the sites' metric CRS; the result is in EPSG:4326.
     """
-    points = sites[sites.notna() & ~sites.is_empty]
+    points = sites[has_location(sites)]
     if points.empty:
         msg = "no located site to download a network around"
         raise ParameterError(msg)

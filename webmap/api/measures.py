@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from geo._errors import ClustermapError, ParameterError
+from geo._json import feature_collection
 from geo.options import AnalysisOptions
 from geo.registry import Registry
 from webmap.api.memo import LruCache, Runner, run_inline
@@ -131,15 +132,9 @@ def web_options(opts: Mapping[str, Any]) -> AnalysisOptions:
 
 
 def _frame_features(frame: Any, layer: str) -> list[dict[str, Any]]:
-    import json
-
     if frame is None or len(frame) == 0:
         return []
-    frame = frame.to_crs(4326)
-    if frame.index.name is not None:
-        frame = frame.reset_index()
-    data = json.loads(frame.to_json(drop_id=True, na="null"))
-    features: list[dict[str, Any]] = data["features"]
+    features: list[dict[str, Any]] = feature_collection(frame)["features"]
     for feature in features:
         feature["properties"] = {"layer": layer, **feature["properties"]}
     return features

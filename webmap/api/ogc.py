@@ -13,7 +13,6 @@ OpenAPI document cannot disagree.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +22,8 @@ import numpy as np
 import shapely
 
 from geo._errors import clip
+from geo._json import to_jsonable
+from geo.proximity import epicentre_geometry
 from geo.registry import Registry
 from webmap.api.memo import LruCache
 from webmap.api.params import Param, parse_params
@@ -199,23 +200,13 @@ class _Table:
     bbox: list[float] | None
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, tuple):
-        return list(value)
-    return value
-
-
 def _table(ids: list[str], geometries: list[Any], properties: list[dict[str, Any]]) -> _Table:
     features = [
         {
             "type": "Feature",
             "id": fid,
             "geometry": None if geom is None or geom.is_empty else geom.__geo_interface__,
-            "properties": {k: _plain(v) for k, v in props.items()},
+            "properties": to_jsonable(props),
         }
         for fid, geom, props in zip(ids, geometries, properties, strict=True)
     ]
@@ -263,18 +254,15 @@ def _build(registry: Registry, collection_id: str) -> _Table:
     geoms = []
     props = []
     for eid, row in epicentres.iterrows():
-        members = [m for m in row["members"] if m in registry.sites.index]
-        located = registry.sites.loc[members].geometry.dropna()
-        points = [g.representative_point() for g in located if not g.is_empty]
-        hull = shapely.MultiPoint(points).convex_hull if points else None
-        geoms.append(hull)
+        drawn = epicentre_geometry(registry.sites, list(row["members"]))
+        geoms.append(drawn.outline)
         props.append(
             {
                 "id": str(eid),
                 "cluster": row["cluster"],
                 "name": row["name"],
                 "members": ",".join(row["members"]),
-                "n_located_members": len(points),
+                "n_located_members": len(drawn.located),
                 "description": row["description"],
             }
         )

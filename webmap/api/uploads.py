@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from geo._errors import ParameterError, clip
+from geo._json import feature_collection
 from webmap.api.analysis_db import Analysis, AnalysisStore
 from webmap.api.measures import DENSITY_PARAMS, check_kde_grid, quietly, web_options
 from webmap.api.params import Param, parse_params
@@ -114,7 +115,6 @@ def analyze(
     points, or compressed content decoding to more than ``max_bytes``, is refused early
     with ``413``.
     """
-    import json
 
     import numpy as np
 
@@ -154,7 +154,7 @@ def analyze(
         from geo.kde import kde_contours
 
         contours = quietly(kde_contours, analysis.surface)
-        layers["kde_contours"] = json.loads(contours.to_crs(4326).to_json(drop_id=True))
+        layers["kde_contours"] = feature_collection(contours)
     body: dict[str, Any] = {
         "schema": ANALYSIS_SCHEMA,
         "density": density_body,

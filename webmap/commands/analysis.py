@@ -22,6 +22,7 @@ import numpy as np
 from geo._atomic import atomic_path
 from geo._errors import ParameterError, clip, quote
 from geo._formats import load, read_vector
+from geo._json import to_jsonable
 from geo.analysis import analyse_points
 from geo.kde import kde_contours, write_geotiff
 from geo.measures import analyse_cluster
@@ -350,9 +351,12 @@ def proximity(path: Path, **opts: Any) -> None:
         if len(table) <= MAX_JSON_NEIGHBOURS:
             summary["neighbours"] = [
                 {
-                    "id": _plain(site),
+                    "id": to_jsonable(site),
                     "neighbours": [
-                        {"id": _plain(row[f"neighbour_{j}"]), "distance_m": row[f"distance_{j}_m"]}
+                        {
+                            "id": to_jsonable(row[f"neighbour_{j}"]),
+                            "distance_m": row[f"distance_{j}_m"],
+                        }
                         for j in range(1, k + 1)
                     ],
                 }
@@ -384,10 +388,6 @@ def proximity(path: Path, **opts: Any) -> None:
         click.echo(f"{site}  " + "  ".join(cells))
     if len(table) > len(shown):
         click.echo(f"... {len(table) - len(shown)} more (use --out FILE.csv)")
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
 
 
 @click.command()
