@@ -52,7 +52,7 @@ def test_an_analysis_stored_by_one_app_is_served_by_another(tmp_path: Path) -> N
     assert measures.status_code == 200
     assert measures.get_json()["density"] == body["density"]
     page = second.get(f"/analyses/{body['token']}")  # drawn by the second, kept for the first
-    assert page.status_code == 200 and b"clustermapPointCount" in page.get_data()
+    assert page.status_code == 200 and b"clustermap.pointLayer(" in page.get_data()
     assert without_nonce(first.get(f"/analyses/{body['token']}")) == without_nonce(page)
     assert (tmp_path / DATABASE_NAME).is_file()
     with sqlite3.connect(tmp_path / DATABASE_NAME) as db:

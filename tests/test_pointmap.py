@@ -15,7 +15,7 @@ import shapely
 
 from geo._errors import InputDataError, ParameterError
 from geo.points import label_column_of
-from webmap.maps.assets import INLINE_PREFIX
+from webmap.maps.assets import INLINE_PREFIX, STATIC_DIR
 from webmap.maps.escape import escape_text
 from webmap.maps.export import standalone_html
 from webmap.maps.points import (
@@ -44,15 +44,15 @@ def _layer(fmap: folium.Map) -> PointLayer:
 
 
 def _layer_script(fmap: folium.Map) -> str:
-    """The rendered JavaScript of the map's point layer, from its var to its end."""
+    """The rendered JavaScript of the map's point layer: its call of clustermap.pointLayer."""
     page = fmap.get_root().render()
     name = _layer(fmap).get_name()
-    start = page.index(f"var {name} = (function")
-    return page[start : page.index("})();", start)]
+    start = page.index(f"var {name} = clustermap.pointLayer(")
+    return page[start : page.index(");\n", start) + 3]
 
 
 def _data(fmap: folium.Map) -> dict[str, Any]:
-    match = re.search(r"var data = (\{.*?\});\n", _layer_script(fmap))
+    match = re.search(r"clustermap\.pointLayer\(\s*(\{.*?\}), \{", _layer_script(fmap), re.S)
     assert match
     data: dict[str, Any] = json.loads(match.group(1))
     return data
@@ -191,9 +191,12 @@ def test_colour_must_be_a_colour() -> None:
 def test_markers_are_clustered_only_above_the_threshold() -> None:
     small = points_map(_points(CLUSTER_THRESHOLD)).get_root().render()
     large = points_map(_points(CLUSTER_THRESHOLD + 1)).get_root().render()
-    assert "markerClusterGroup" not in small and "leaflet.markercluster.js" not in small
-    assert "L.markerClusterGroup({" in large and "leaflet.markercluster.js" in large
-    assert "L.canvas(" in small and "L.canvas(" in large
+    assert re.search(r"clustermap\.pointLayer\(.*, false\s*\);", small, re.S)
+    assert re.search(r"clustermap\.pointLayer\(.*, true\s*\);", large, re.S)
+    assert "leaflet.markercluster.js" not in small and "leaflet.markercluster.js" in large
+    assert "pointlayer.js" in small and "pointlayer.js" in large
+    script = (STATIC_DIR / "pointlayer.js").read_text()
+    assert "L.markerClusterGroup({" in script and "L.canvas(" in script
 
 
 def test_standalone_html_inlines_every_asset_and_restores_server_links() -> None:

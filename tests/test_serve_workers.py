@@ -45,7 +45,7 @@ def test_an_analysis_survives_a_restart(tmp_path: Path) -> None:
         assert status == 200
         assert json.loads(measures)["density"] == body["density"]
         status, _, page = _get(f"{url}/analyses/{body['token']}")
-        assert status == 200 and b"clustermapPointCount" in page
+        assert status == 200 and b"clustermap.pointLayer(" in page
         assert _get(f"{url}/api/analyses/{'A' * 24}")[0] == 404
 
 

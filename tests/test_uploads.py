@@ -72,7 +72,7 @@ def test_map_and_measures_of_an_upload_are_served(client: Any) -> None:
     assert page.status_code == 200 and page.content_type.startswith("text/html")
     html = page.get_data(as_text=True)
     assert "Analysis of an upload" in html
-    assert "clustermapPointCount" in html
+    assert "clustermap.pointLayer(" in html and "pointlayer.js" in html
     assert client.get(body["measures"]).get_json()["density"]["n_points"] == 40
 
 

@@ -22,7 +22,7 @@ from folium import plugins
 
 from webmap.maps.elements import MapStyle, MeasureTool
 from webmap.maps.offline import OfflineBasemap
-from webmap.maps.points import PointLayer
+from webmap.maps.points import POINT_LAYER_JS, PointLayer
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 VENDOR_DIR = STATIC_DIR / "vendor"
@@ -131,7 +131,10 @@ _JS: dict[Any, list[tuple[str, str]]] = {
     plugins.FastMarkerCluster: [
         ("markerclusterjs", "vendor/leaflet.markercluster/dist/leaflet.markercluster.js")
     ],
-    PointLayer: [("markerclusterjs", "vendor/leaflet.markercluster/dist/leaflet.markercluster.js")],
+    PointLayer: [
+        ("markerclusterjs", "vendor/leaflet.markercluster/dist/leaflet.markercluster.js"),
+        (POINT_LAYER_JS, "pointlayer.js"),
+    ],
     plugins.Fullscreen: [
         ("Control.Fullscreen.js", "vendor/leaflet.fullscreen/Control.FullScreen.js")
     ],

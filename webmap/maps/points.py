@@ -61,6 +61,10 @@ _SCRIPT_SAFE = str.maketrans(
 )
 
 
+#: The script defining ``clustermap.pointLayer`` (``static/pointlayer.js``).
+POINT_LAYER_JS = "clustermap_pointlayer_js"
+
+
 class PointLayer(JSCSSMixin, Layer):
     """A Leaflet layer of circle markers on a canvas, clustered or not, from compact data.
 
@@ -86,66 +90,9 @@ class PointLayer(JSCSSMixin, Layer):
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = (function () {
-            var data = {{ this.data_json }};
-            var style = {{ this.style_json }};
-            style.renderer = L.canvas({padding: 0.5, tolerance: 3});
-            var group;
-            function loaded() {
-                window.clustermapPointLayers = window.clustermapPointLayers || [];
-                window.clustermapPointLayers.push(group);
-                window.clustermapPointCount =
-                    (window.clustermapPointCount || 0) + group.getLayers().length;
-            }
-            {%- if this.cluster %}
-            var done = false;
-            group = L.markerClusterGroup({
-                chunkedLoading: true,
-                showCoverageOnHover: false,
-                chunkProgress: function (processed, total) {
-                    // (the group's own onAdd reports an empty batch: 0 of 0)
-                    if (!done && total === markers.length && processed === total) {
-                        done = true;
-                        loaded();
-                    }
-                }
-            });
-            {%- else %}
-            group = L.featureGroup();
-            {%- endif %}
-            var markers = new Array(data.lat.length);
-            for (var i = 0; i < data.lat.length; i++) {
-                style.cmIndex = i;
-                markers[i] = L.circleMarker([data.lat[i], data.lon[i]], style);
-            }
-            {%- if this.cluster %}
-            // markers are clustered once the group is on a map: before that, addLayers
-            // checks each marker against all the pending ones (quadratic: 5 s for 100,000)
-            group.once("add", function () {
-                if (markers.length) {
-                    group.addLayers(markers);
-                } else if (!done) {
-                    done = true;
-                    loaded();
-                }
-            });
-            {%- else %}
-            for (var j = 0; j < markers.length; j++) { group.addLayer(markers[j]); }
-            loaded();
-            {%- endif %}
-            if (data.label) {
-                // labels went through escape_text: HTML character references only, no markup
-                group.on("click", function (e) {
-                    var content = L.DomUtil.create("div", "cm-point-popup");
-                    content.innerHTML = data.label[e.layer.options.cmIndex];
-                    L.popup({maxWidth: 320})
-                        .setLatLng(e.layer.getLatLng())
-                        .setContent(content)
-                        .openOn(group._map);
-                });
-            }
-            return group;
-        })();
+        var {{ this.get_name() }} = clustermap.pointLayer(
+            {{ this.data_json }}, {{ this.style_json }}, {{ this.cluster|tojson }}
+        );
         {% endmacro %}
         """
     )
@@ -154,6 +101,7 @@ class PointLayer(JSCSSMixin, Layer):
     # as Folium's JSCSSMixin declares them
     default_js = [  # noqa: RUF012
         ("markerclusterjs", "/static/vendor/leaflet.markercluster/dist/leaflet.markercluster.js"),
+        (POINT_LAYER_JS, "/static/pointlayer.js"),
     ]
     default_css = [  # noqa: RUF012
         ("markerclustercss", "/static/vendor/leaflet.markercluster/dist/MarkerCluster.css"),
@@ -193,11 +141,6 @@ class PointLayer(JSCSSMixin, Layer):
             else None
         )
         self.cluster = self.n_points > CLUSTER_THRESHOLD if cluster is None else cluster
-        if not self.cluster:
-            # the plugin is only needed for clustering (instance attributes win over the
-            # class's, which use_local_assets sets)
-            self.default_js = []
-            self.default_css = []
         data: dict[str, list[Any]] = {"lon": _rounded(lon), "lat": _rounded(lat)}
         if labels is not None:
             data["label"] = [escape_text(_text(v)) for v in labels]
@@ -211,6 +154,14 @@ class PointLayer(JSCSSMixin, Layer):
                 "fillOpacity": 0.8,
             }
         )
+
+    def render(self, **kwargs: Any) -> str:
+        """Render, linking the clustering plugin only when the markers are clustered (the
+        links are read at render time: an export inlines them, :mod:`webmap.maps.export`)."""
+        if not self.cluster:  # instance attributes win over the class's
+            self.default_js = [(n, p) for n, p in type(self).default_js if n == POINT_LAYER_JS]
+            self.default_css = []
+        return super().render(**kwargs)
 
 
 def script_json(value: Any) -> str:
