@@ -3,24 +3,26 @@ loopback and a headless Chromium page whose network is limited to loopback."""
 
 from __future__ import annotations
 
-import contextlib
+import json
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import threading
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import settings
-from werkzeug.serving import make_server
 
 from geo.registry import Registry, load_registry
+from tests.helpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DATA,
+    NETWORKS,
+    PAYLOADS,
+    BrowserPage,
+    LiveServer,
+)
 from webmap import create_app
 
 # CI replays the same examples on every run (a red run must be reproducible); a developer's
@@ -28,21 +30,6 @@ from webmap import create_app
 settings.register_profile("ci", derandomize=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
-
-ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "data" / "sites"
-NETWORKS = ROOT / "data" / "networks"
-SOURCES = ROOT / "data" / "sources"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -99,71 +86,6 @@ def client(app: Any) -> Any:
     return app.test_client()
 
 
-class LiveServer:
-    """A WSGI app served on 127.0.0.1 in a background thread."""
-
-    def __init__(self, app: Any) -> None:
-        self._server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._thread.join(timeout=5)
-
-
-def without_nonce(response: Any) -> bytes:
-    """A page's body with its per-response CSP nonce replaced by ``NONCE``."""
-    policy = response.headers["Content-Security-Policy"]
-    nonce = policy.split("'nonce-", 1)[1].split("'", 1)[0]
-    return bytes(response.get_data().replace(nonce.encode(), b"NONCE"))
-
-
-def free_port() -> int:
-    """A TCP port free on loopback (for a server subprocess)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.contextmanager
-def served(*args: str, env: dict[str, str] | None = None) -> Iterator[str]:
-    """``python -m webmap serve ARGS`` (this checkout) on a free loopback port: its URL,
-    once ``/healthz`` answers; stopped on exit."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "webmap", "serve", "--port", str(port), *args],
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/healthz", timeout=1) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    _, err = process.communicate(timeout=5)
-                    pytest.fail(f"the server did not start: {err.decode(errors='replace')}")
-                time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        if process.stderr is not None:
-            process.stderr.close()
-
-
 @pytest.fixture
 def live_server(app: Any) -> Iterator[LiveServer]:
     """The app served on loopback for the browser tests."""
@@ -181,48 +103,6 @@ def browser() -> Iterator[Any]:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
-
-
-class BrowserPage:
-    """A page whose requests leave loopback never; page errors and dialogs recorded."""
-
-    def __init__(self, page: Any) -> None:
-        self.page = page
-        self.errors: list[str] = []
-        self.dialogs: list[str] = []
-        self.blocked: list[str] = []
-        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        page.on("dialog", self._on_dialog)
-        page.route("**/*", self._route)
-
-    def _on_dialog(self, dialog: Any) -> None:
-        self.dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    def _route(self, route: Any) -> None:
-        url = route.request.url
-        if url.startswith(("http://127.0.0.1", "http://localhost", "file://", "data:")):
-            route.continue_()
-        else:
-            self.blocked.append(url)
-            route.abort()
-
-
-def wait_until(page: Any, expression: str, *, timeout_s: float = 15.0, arg: Any = None) -> Any:
-    """Evaluate ``expression`` (a JS function of ``arg``) until it returns a truthy value.
-
-    Playwright's ``wait_for_function`` re-polls with ``eval`` inside the page, which our
-    Content-Security-Policy rightly forbids; ``evaluate`` goes through the debugger.
-    """
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = page.evaluate(expression, arg)
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            msg = f"timed out after {timeout_s} s waiting for {expression}"
-            raise AssertionError(msg)
-        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -260,3 +140,32 @@ def crowded_registry(registry_copy: Path) -> Path:
         )  # fmt: skip
     path.write_text(json.dumps(data), encoding="utf-8")
     return registry_copy
+
+
+@pytest.fixture
+def hostile_registry(registry_copy: Path) -> Path:
+    """The bundled registry with payloads in every free-text field of Delft."""
+    sites_path = registry_copy / "sites.geojson"
+    sites = json.loads(sites_path.read_text(encoding="utf-8"))
+    delft = [f for f in sites["features"] if f["properties"]["cluster"] == "delft"]
+    for feature, payload in zip(delft, PAYLOADS, strict=False):
+        feature["properties"].update(name=payload, address=payload, notes=payload, source=payload)
+    sites_path.write_text(json.dumps(sites), encoding="utf-8")
+    clusters_path = registry_copy / "clusters.geojson"
+    clusters = json.loads(clusters_path.read_text(encoding="utf-8"))
+    for feature in clusters["features"]:
+        if feature["properties"]["id"] == "delft":
+            feature["properties"].update(name=PAYLOADS[0], description=PAYLOADS[1], city="Delft")
+    clusters_path.write_text(json.dumps(clusters), encoding="utf-8")
+    return registry_copy
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that drives Chromium (those of tests/browser/, and any other that asks for
+    the browser) is marked ``browser``, so ``pytest -m "not browser"`` is the quick loop
+    (CI runs everything)."""
+    browser_dir = Path(__file__).resolve().parent / "browser"
+    for item in items:
+        in_folder = Path(str(item.fspath)).is_relative_to(browser_dir)
+        if in_folder or "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)

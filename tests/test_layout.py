@@ -92,3 +92,16 @@ def test_the_walk_finds_an_import_inside_a_function(tmp_path: Path) -> None:
     module = tmp_path / "m.py"
     module.write_text("def f():\n    from flask import request\n    import folium\n")
     assert [name for _, name in _imports(module)] == ["flask.request", "folium"]
+
+
+def test_the_readme_shows_the_tree() -> None:
+    """The README's Layout section names every package of webmap and the tests' folders."""
+    readme = (ROOT / "README.md").read_text()
+    layout = readme[readme.index("## Layout") :]
+    layout = layout[: layout.index("\n## ")] if "\n## " in layout else layout
+    packages = [p.name for p in (ROOT / "webmap").iterdir() if (p / "__init__.py").is_file()]
+    assert packages
+    for name in [*packages, "config.py", "errors.py"]:
+        assert f"  {name}" in layout, name
+    for folder in (p.name for p in (ROOT / "tests").iterdir() if (p / "__init__.py").is_file()):
+        assert f"{folder}/" in layout, folder

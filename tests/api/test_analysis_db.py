@@ -1,0 +1,155 @@
+"""The on-disk store of uploaded analyses: shared by app instances on one cache folder,
+bounded by age and by the bytes it stores, and recovering from a corrupt file."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers import CSV, DATA, without_nonce
+from webmap import create_app
+from webmap.api.analysis_db import DATABASE_NAME, Analysis, AnalysisStore, AnalysisStoreError
+
+
+class Clock:
+    """A settable wall clock."""
+
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _analysis(n: int = 100, name: str = "x") -> Analysis:
+    points = [[0.5, float(i)] for i in range(n)]
+    return Analysis(
+        measures={"name": name, "n": n, "nan": None},
+        points=points,
+        labels=[f"{name}{i}" for i in range(n)],
+        layers={"kde_contours": {"type": "FeatureCollection", "features": []}},
+        bounds=[[0.5, 0.0], [0.5, float(n - 1)]],
+    )
+
+
+def _app(cache: Path, **config: Any) -> Any:
+    return create_app(
+        {"TESTING": True, "DATA_DIR": str(DATA), "NETWORK_CACHE_DIR": str(cache), **config}
+    )
+
+
+def test_an_analysis_stored_by_one_app_is_served_by_another(tmp_path: Path) -> None:
+    first, second = _app(tmp_path).test_client(), _app(tmp_path).test_client()
+    body = first.post("/api/analyze", data=CSV, content_type="text/csv").get_json()
+    measures = second.get(f"/api/analyses/{body['token']}")
+    assert measures.status_code == 200
+    assert measures.get_json()["density"] == body["density"]
+    page = second.get(f"/analyses/{body['token']}")  # drawn by the second, kept for the first
+    assert page.status_code == 200 and b"clustermap.pointLayer(" in page.get_data()
+    assert without_nonce(first.get(f"/analyses/{body['token']}")) == without_nonce(page)
+    assert (tmp_path / DATABASE_NAME).is_file()
+    with sqlite3.connect(tmp_path / DATABASE_NAME) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert db.execute("SELECT html IS NOT NULL FROM analyses").fetchall() == [(1,)]
+
+
+def test_a_stored_analysis_reads_back_equal(tmp_path: Path) -> None:
+    store = AnalysisStore(tmp_path / "a.sqlite3")
+    original = _analysis()
+    token = store.put(original)
+    assert token is not None and len(token) >= 24
+    found = store.get(token)
+    assert found is not None
+    assert (found.measures, found.points, found.labels) == (
+        original.measures, original.points, original.labels,
+    )  # fmt: skip
+    assert (found.layers, found.bounds, found.html) == (original.layers, original.bounds, None)
+    assert store.measures(token) == original.measures
+    store.attach_html(token, b"<p>map</p>")
+    again = store.get(token)
+    assert again is not None and again.html == b"<p>map</p>"
+    assert again.size == original.size + len(b"<p>map</p>") == store.total_bytes
+    assert store.get("../../etc/passwd") is None and store.get("A" * 24) is None
+    assert store.measures("A" * 24) is None
+
+
+def test_analyses_expire_after_the_ttl(tmp_path: Path) -> None:
+    clock = Clock()
+    store = AnalysisStore(tmp_path / "a.sqlite3", ttl_seconds=60, clock=clock)
+    token = str(store.put(_analysis()))
+    clock.now += 30
+    later = str(store.put(_analysis()))
+    assert store.expires_in(token) == pytest.approx(30)
+    clock.now += 29
+    assert store.get(token) is not None and len(store) == 2
+    clock.now += 2
+    assert store.get(token) is None and store.get(later) is not None and len(store) == 1
+    assert store.measures(token) is None
+    before = store.total_bytes
+    store.expire()
+    assert store.total_bytes == before // 2
+    assert store.expires_in(token) is None
+
+
+def test_the_bytes_stored_stay_under_the_cap_dropping_the_oldest(tmp_path: Path) -> None:
+    one = _analysis()
+    probe = AnalysisStore(tmp_path / "probe.sqlite3")
+    probe.put(one)
+    store = AnalysisStore(tmp_path / "a.sqlite3", max_bytes=3 * one.size, clock=Clock())
+    tokens = [str(store.put(_analysis())) for _ in range(5)]
+    assert store.total_bytes == 3 * one.size
+    assert [store.get(t) is not None for t in tokens] == [False, False, True, True, True]
+    store.attach_html(tokens[-1], b"x" * 10)  # the page counts: the oldest left goes
+    assert [store.get(t) is not None for t in tokens] == [False, False, False, True, True]
+    assert store.total_bytes <= 3 * one.size
+    assert store.put(_analysis(1000)) is None  # alone larger than the cap: not kept
+    assert store.total_bytes <= 3 * one.size
+
+
+def test_the_cap_and_ttl_hold_across_instances_on_one_file(tmp_path: Path) -> None:
+    clock, path, one = Clock(), tmp_path / "a.sqlite3", _analysis()
+    AnalysisStore(tmp_path / "probe.sqlite3").put(one)
+    first, second = (
+        AnalysisStore(path, max_bytes=2 * one.size, ttl_seconds=60, clock=clock) for _ in "12"
+    )
+    a, b, c = (str(store.put(_analysis())) for store in (first, second, first))
+    assert first.total_bytes == second.total_bytes == 2 * one.size
+    assert [second.get(t) is not None for t in (a, b, c)] == [False, True, True]
+    clock.now += 61
+    assert first.get(b) is None and second.get(c) is None
+
+
+@pytest.mark.parametrize(
+    "damage", [b"this is not a database at all" * 100, b"SQLite format 3\x00" + b"\xff" * 8000]
+)
+def test_a_corrupt_database_is_moved_aside_and_recreated(tmp_path: Path, damage: bytes) -> None:
+    (tmp_path / DATABASE_NAME).write_bytes(damage)
+    client = _app(tmp_path).test_client()
+    body = client.post("/api/analyze", data=CSV, content_type="text/csv").get_json()
+    assert client.get(f"/api/analyses/{body['token']}").status_code == 200
+    aside = list(tmp_path.glob(f"{DATABASE_NAME}.corrupt-*"))
+    assert len(aside) == 1 and aside[0].read_bytes() == damage
+
+
+def test_a_database_corrupted_while_serving_is_recreated(tmp_path: Path) -> None:
+    client = _app(tmp_path).test_client()
+    body = client.post("/api/analyze", data=CSV, content_type="text/csv").get_json()
+    (tmp_path / DATABASE_NAME).write_bytes(b"garbage" * 1000)
+    for suffix in ("-wal", "-shm"):
+        (tmp_path / (DATABASE_NAME + suffix)).unlink(missing_ok=True)
+    for _ in range(3):  # a 404 every time, never a 500
+        assert client.get(f"/api/analyses/{body['token']}").status_code == 404
+    again = client.post("/api/analyze", data=CSV, content_type="text/csv").get_json()
+    assert client.get(f"/api/analyses/{again['token']}").status_code == 200
+
+
+def test_a_place_where_no_database_can_live_stops_the_app(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(AnalysisStoreError, match="cannot open the analyses' database"):
+        _app(tmp_path / "file")
+    (tmp_path / DATABASE_NAME).mkdir()
+    with pytest.raises(AnalysisStoreError, match="cannot open the analyses' database"):
+        _app(tmp_path)

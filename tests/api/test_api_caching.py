@@ -1,0 +1,89 @@
+"""Cached pages: ETag, 304 to If-None-Match, per registry version, and cheap hits."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from tests.helpers import without_nonce
+from webmap import create_app
+from webmap.api.memo import LruCache
+from webmap.web.caching import cached_page
+
+
+def test_cluster_page_answers_304_to_its_etag(client: Any) -> None:
+    first = client.get("/clusters/delft")
+    assert first.status_code == 200
+    etag = first.headers["ETag"]
+    again = client.get("/clusters/delft", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.get_data() == b""
+    assert again.headers["ETag"] == etag
+    same = client.get("/clusters/delft")
+    assert without_nonce(same) == without_nonce(first)  # each answer has its own nonce
+    assert client.get("/clusters/genopole").headers["ETag"] != etag
+    assert client.get("/clusters/atlantis").status_code == 404  # errors are not cached
+
+
+def test_a_cached_cluster_page_costs_well_under_10_ms(client: Any) -> None:
+    client.get("/clusters/delft")
+    timings = []
+    for _ in range(20):
+        start = time.perf_counter()
+        response = client.get("/clusters/delft")
+        timings.append(time.perf_counter() - start)
+        assert response.status_code == 200
+    assert sorted(timings)[len(timings) // 2] < 0.010
+
+
+def test_a_changed_registry_changes_the_etag(registry_copy: Path) -> None:
+    app = create_app({"TESTING": True, "DATA_DIR": str(registry_copy)})
+    etag = app.test_client().get("/clusters/delft").headers["ETag"]
+    sites = registry_copy / "sites.geojson"
+    sites.write_text(sites.read_text(encoding="utf-8").replace("YES!Delft incubator", "YES!Delft"),
+                     encoding="utf-8")  # fmt: skip
+    changed = create_app({"TESTING": True, "DATA_DIR": str(registry_copy)}).test_client()
+    response = changed.get("/clusters/delft", headers={"If-None-Match": etag})
+    assert response.status_code == 200
+    assert response.headers["ETag"] != etag
+
+
+def test_cached_page_decorator_renders_once_per_key(app: Flask) -> None:
+    calls: list[str] = []
+
+    @app.get("/probe/<name>")
+    @cached_page(params=("x",))
+    def probe(name: str) -> str:
+        calls.append(name)
+        return f"<p>{len(calls)}</p>"
+
+    state = {"network": False}
+
+    @app.get("/varies")
+    @cached_page(vary=lambda: state["network"])
+    def varies() -> str:
+        return "with network" if state["network"] else "without"
+
+    client = app.test_client()
+    assert client.get("/probe/a").get_data() == b"<p>1</p>"
+    assert client.get("/probe/a").get_data() == b"<p>1</p>"
+    assert client.get("/probe/a?x=1").get_data() == b"<p>2</p>"
+    assert client.get("/probe/a?x=1&utm=z").get_data() == b"<p>2</p>"  # unknown: ignored
+    assert calls == ["a", "a"]
+
+    assert client.get("/varies").get_data() == b"without"
+    state["network"] = True
+    assert client.get("/varies").get_data() == b"with network"
+
+
+def test_lru_cache_evicts_the_least_recently_used() -> None:
+    cache = LruCache(2)
+    cache.put("a", 1)
+    cache.put("b", 2)
+    assert cache.get("a") == 1
+    cache.put("c", 3)
+    assert cache.get("b") is None and cache.get("a") == 1 and cache.get("c") == 3
+    assert len(cache) == 2

@@ -1,0 +1,297 @@
+"""The bundled registry and its validation."""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pyproj import Geod
+
+from geo._errors import ParameterError, RegistryError, UnknownIdError
+from geo._validate import PRACTICES, PRECISIONS, ROLES
+from geo.registry import load_registry
+from tests.helpers import DATA, SOURCES
+
+NOTE = SOURCES / "cluster-benchmark-note-2016.txt"
+REFERENCE = DATA / "sites-reference.csv"
+NOTE_CLUSTERS = {
+    "delft", "saint-etienne", "rhone-alpes-eco-energies", "lutb", "savoie-technolac",
+    "genopole", "optics-valley", "copenhagen-cleantech", "durapole", "oekoenergie-cluster",
+    "descartes", "leiden", "rotterdam",
+}  # fmt: skip
+
+
+def _normalise(text: str) -> str:
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip()
+
+
+def _edit(folder: Path, name: str, change: Any) -> None:
+    path = folder / name
+    data = json.loads(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+
+def _feature(data: dict[str, Any], fid: str) -> dict[str, Any]:
+    return next(f for f in data["features"] if f["properties"]["id"] == fid)
+
+
+def test_registry_covers_every_cluster_of_the_note(registry: Any) -> None:
+    assert set(registry.clusters.index) == NOTE_CLUSTERS
+
+
+def test_fixed_ids_exist(registry: Any) -> None:
+    for cid in ("delft", "saint-etienne", "genopole", "savoie-technolac", "descartes"):
+        assert cid in registry.clusters.index
+    assert {"delft-triangle", "manufacture", "cite-environnement"} <= set(registry.epicentres.index)
+    triangle = registry.epicentres.loc["delft-triangle"]
+    assert triangle["members"] == ["tu-delft-campus", "technopolis", "yes-delft"]
+    names = " ".join(registry.sites.loc[m, "name"] for m in triangle["members"])
+    assert "TU Delft" in names and "Technopolis" in names and "YES!Delft" in names
+
+
+def test_every_practice_quotes_the_note_verbatim(registry: Any) -> None:
+    note = _normalise(NOTE.read_text(encoding="utf-8"))
+    for cluster_id, practices in registry.clusters["practices"].items():
+        assert practices, cluster_id
+        for item in practices:
+            assert item["practice"] in PRACTICES
+            assert _normalise(item["evidence"]) in note, (cluster_id, item["evidence"])
+    for epi_id, evidence in registry.epicentres["evidence"].items():
+        assert _normalise(evidence) in note, epi_id
+
+
+def test_sites_have_roles_precision_and_sources(registry: Any) -> None:
+    sites = registry.sites
+    assert sites["role"].isin(ROLES).all()
+    assert sites["location_precision"].isin(PRECISIONS).all()
+    assert sites["source"].str.len().gt(10).all()
+    unknown = sites["location_precision"] == "unknown"
+    assert sites.geometry[unknown].isna().all()
+    assert sites.geometry[~unknown].notna().all()
+
+
+def test_located_sites_match_the_reference_coordinates(registry: Any) -> None:
+    """Every drawn point is one the researched reference gives (no invented location)."""
+    import csv
+
+    with REFERENCE.open(encoding="utf-8") as handle:
+        reference = {
+            (round(float(r["lon"]), 5), round(float(r["lat"]), 5))
+            for r in csv.DictReader(handle)
+            if r["lat"] and r["lon"]
+        }
+    for site_id, geom in registry.located().geometry.items():
+        assert (round(geom.x, 5), round(geom.y, 5)) in reference, site_id
+
+
+def test_rows_the_reference_could_not_locate_stay_unlocated(registry: Any) -> None:
+    # the Cité de l'environnement, TNO Stieltjesweg and the Opticsvalley office were
+    # located by the pass-3 rows (a district proxy, a street, a station proxy)
+    for site_id in ("genopole-hq", "univ-evry", "durapole-office", "lutb-office", "numelink",
+                    "cluster-eco-energies-confluence", "tno-bouwinnovatie-lab"):  # fmt: skip
+        assert registry.sites.loc[site_id, "location_precision"] == "unknown"
+        assert registry.sites.geometry[site_id] is None
+
+
+def test_sites_lie_near_their_city(registry: Any) -> None:
+    geod = Geod(ellps="WGS84")
+    for site_id, site in registry.located().iterrows():
+        city = registry.clusters.geometry[site["cluster"]]
+        km = geod.inv(site.geometry.x, site.geometry.y, city.x, city.y)[2] / 1000
+        assert km < 50, site_id
+
+
+def test_accessors_and_unknown_ids(registry: Any) -> None:
+    assert set(registry.sites_of("delft")["cluster"]) == {"delft"}
+    assert list(registry.epicentres_of("delft").index) == ["delft-triangle"]
+    with pytest.raises(UnknownIdError, match=r"valid ids: .*delft"):
+        registry.sites_of("atlantis")
+    assert set(registry.cluster_locations().index) == set(registry.located()["cluster"])
+
+
+def test_version_changes_with_the_files(registry_copy: Path) -> None:
+    before = load_registry(registry_copy).version
+    _edit(registry_copy, "sites.geojson",
+          lambda d: _feature(d, "yes-delft")["properties"].update(notes="changed"))  # fmt: skip
+    assert load_registry(registry_copy).version != before
+
+
+def test_validation_reports_every_problem_in_one_pass(registry_copy: Path) -> None:
+    def break_sites(data: dict[str, Any]) -> None:
+        _feature(data, "yes-delft")["geometry"]["coordinates"] = [51.99316, 4.38666]  # swapped
+        _feature(data, "technopolis")["properties"]["cluster"] = "atlantis"
+        _feature(data, "chsf")["properties"]["role"] = "castle"
+        del _feature(data, "upem")["properties"]["source"]
+        _feature(data, "rdm-campus")["geometry"]["coordinates"] = [4.4, 123.0]
+        data["features"].append(json.loads(json.dumps(_feature(data, "riso-dtu"))))
+        _feature(data, "leiden-bio-science-park")["geometry"] = {
+            "type": "Polygon",
+            "coordinates": [[[4.46, 52.16], [4.47, 52.17], [4.47, 52.16], [4.46, 52.17],
+                             [4.46, 52.16]]],
+        }  # fmt: skip
+
+    def break_epicentres(data: dict[str, Any]) -> None:
+        _feature(data, "manufacture")["properties"]["members"].append("ghost-site")
+
+    _edit(registry_copy, "sites.geojson", break_sites)
+    _edit(registry_copy, "epicentres.geojson", break_epicentres)
+    with pytest.raises(RegistryError) as info:
+        load_registry(registry_copy)
+    problems = "\n".join(info.value.problems)
+    assert "'yes-delft'" in problems and "lat/lon look swapped" in problems
+    assert "unknown cluster id 'atlantis'" in problems
+    assert "role: 'castle'" in problems
+    assert "'upem'" in problems and "source: missing required field" in problems
+    assert "out of range" in problems
+    assert "duplicate id 'riso-dtu'" in problems
+    assert "not a valid shape" in problems
+    assert "unknown site id 'ghost-site'" in problems
+    # the foreign cluster also makes technopolis a stranger to the Delft triangle
+    assert "site 'technopolis' belongs to cluster 'atlantis'" in problems
+    assert len(info.value.problems) == 9
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        (lambda p: (p / "sites.geojson").write_text("{not json", encoding="utf-8"),
+         "sites.geojson: not valid JSON"),
+        (lambda p: (p / "clusters.geojson").write_text('{"type": "Feature"}', encoding="utf-8"),
+         "expected a GeoJSON FeatureCollection, got 'Feature'"),
+        (lambda p: (p / "epicentres.geojson").unlink(), "epicentres.geojson: file is missing"),
+        (lambda p: (p / "sites.geojson").write_bytes(b"\xff\xfe"), "not UTF-8"),
+    ],
+)  # fmt: skip
+def test_bad_files_get_clear_errors(registry_copy: Path, setup: Any, message: str) -> None:
+    setup(registry_copy)
+    with pytest.raises(RegistryError) as info:
+        load_registry(registry_copy)
+    assert message in str(info.value)
+
+
+def test_missing_or_empty_folder(tmp_path: Path) -> None:
+    with pytest.raises(RegistryError, match="does not exist"):
+        load_registry(tmp_path / "nowhere")
+    with pytest.raises(RegistryError, match="incomplete"):
+        load_registry(tmp_path)
+
+
+def test_sites_as_of_a_date_follow_valid_from_and_valid_to(registry: Any) -> None:
+    everything = set(registry.sites_of("delft").index)
+    in_2016 = set(registry.sites_of("delft", as_of="2016-10").index)
+    # opened in 2021: not there in 2016; the old TNO campus (closed 2021) still was
+    assert everything - in_2016 == {"tno-next-delft", "tno-bouwinnovatie-lab"}
+    assert "tno-former-campus" in in_2016
+    assert "tno-former-campus" not in set(registry.sites_of("delft", as_of="2022").index)
+    assert "advancity" in set(registry.sites_of("descartes", as_of="2018-04").index)
+    assert "advancity" not in set(registry.sites_of("descartes", as_of="2018-05").index)
+    with pytest.raises(ParameterError, match="YYYY-MM"):
+        registry.sites_of("delft", as_of="last year")
+
+
+LEVELS = {"low": 0, "medium": 1, "high": 2}
+POSITION_WORDS = ("coord", "position", "location", "precision", "site", "camp", "point",
+                  "street", "building")  # fmt: skip
+
+
+def _reference_confidence(text: str) -> str:
+    """The README's rule for a reference-table confidence: of the parts that carry a level,
+    keep those that qualify the position (all of them when none does); a range counts as
+    its lower end, several parts as the lowest."""
+    rated = [p for p in text.split("/") if any(re.search(rf"\b{lvl}\b", p) for lvl in LEVELS)]
+    about_position = [p for p in rated if any(w in p for w in POSITION_WORDS)]
+    levels = [
+        min((lvl for lvl in LEVELS if re.search(rf"\b{lvl}\b", part)), key=LEVELS.__getitem__)
+        for part in (about_position or rated)
+    ]
+    return min(levels, key=LEVELS.__getitem__)
+
+
+def test_the_confidence_rule_reads_compound_values() -> None:
+    assert _reference_confidence("address high / coords medium") == "medium"
+    assert _reference_confidence("medium-low") == "low"
+    assert _reference_confidence("high (position) / valid_from 2017") == "high"
+    assert _reference_confidence("medium (street) / low (building)") == "low"
+    assert _reference_confidence("medium-high (camp) / medium (Transpolis point)") == "medium"
+    assert _reference_confidence("medium-high (site) / low (which demonstration facilities)") == (
+        "medium"
+    )
+    assert _reference_confidence("identity high / location not found") == "high"
+
+
+def test_no_site_is_surer_than_the_reference_row_that_gives_its_point(registry: Any) -> None:
+    import csv
+
+    with REFERENCE.open(encoding="utf-8") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["lat"] and r["lon"]]
+    assert registry.sites["confidence"].isin(LEVELS).all()
+    for site_id, site in registry.located().iterrows():
+        point = (round(site.geometry.x, 5), round(site.geometry.y, 5))
+        found = [
+            _reference_confidence(r["confidence"])
+            for r in rows
+            if (round(float(r["lon"]), 5), round(float(r["lat"]), 5)) == point
+        ]
+        best = max(found, key=LEVELS.__getitem__)
+        assert LEVELS[site["confidence"]] <= LEVELS[best], (site_id, site["confidence"], best)
+        if site["confidence"] == "low":
+            assert site["approximates"], site_id
+
+
+def test_the_campus_footprint_is_the_reference_envelope_under_the_aula(registry: Any) -> None:
+    from shapely.geometry import shape
+
+    reference = json.loads(
+        (DATA / "footprints" / "tu-delft-campus-1993.geojson").read_text(encoding="utf-8")
+    )
+    footprint = registry.footprints.loc["tu-delft-campus"]
+    assert footprint.geometry.equals(shape(reference["features"][0]["geometry"]))
+    assert footprint["confidence"] == "medium-low"
+    # the reference says the envelope holds every campus point of the registry
+    for site_id in ("tu-delft-campus", "tu-delft-tnw", "tno-stieltjesweg", "technopolis",
+                    "yes-delft"):  # fmt: skip
+        assert footprint.geometry.covers(registry.sites.geometry[site_id]), site_id
+    area_m2, _ = Geod(ellps="WGS84").geometry_area_perimeter(footprint.geometry)
+    assert abs(area_m2) / 1e4 == pytest.approx(159, rel=0.05)  # "about 159 ha"
+
+
+def test_footprints_and_confidence_are_validated(registry_copy: Path) -> None:
+    def break_sites(data: dict[str, Any]) -> None:
+        _feature(data, "yes-delft")["properties"]["footprint"] = "../../etc/passwd"
+        _feature(data, "technopolis")["properties"]["footprint"] = "footprints/nowhere.geojson"
+        _feature(data, "la-manufacture")["properties"]["footprint"] = (
+            "footprints/tu-delft-campus-1993.geojson"  # Delft's campus is not in Saint-Étienne
+        )
+        del _feature(data, "chsf")["properties"]["confidence"]
+        _feature(data, "upem")["properties"]["confidence"] = "fairly sure"
+        _feature(data, "numelink")["properties"]["uncertainty_m"] = 100
+        _feature(data, "rdm-campus")["properties"]["approximates"] = None
+        _feature(data, "leiden-bio-science-park")["properties"]["uncertainty_m"] = -5
+
+    _edit(registry_copy, "sites.geojson", break_sites)
+    with pytest.raises(RegistryError) as info:
+        load_registry(registry_copy)
+    problems = "\n".join(info.value.problems)
+    assert "'yes-delft': footprint: '../../etc/passwd' is not a relative path" in problems
+    assert "file 'footprints/nowhere.geojson' is missing" in problems
+    assert "'la-manufacture': footprint: the site's point does not lie on its footprint" in problems
+    assert "'chsf': confidence: missing required field" in problems
+    assert "confidence: 'fairly sure' is not one of high, medium, low" in problems
+    assert "'numelink': approximates/uncertainty_m: describe a position" in problems
+    assert "'rdm-campus': approximates: a low-confidence position must say" in problems
+    assert "uncertainty_m: -5 is not a positive number of metres" in problems
+    assert len(info.value.problems) == 8
+
+
+def test_a_footprint_file_changes_the_registry_version(registry_copy: Path) -> None:
+    before = load_registry(registry_copy).version
+    path = registry_copy / "footprints" / "tu-delft-campus-1993.geojson"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["features"][0]["properties"]["notes"] = "changed"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert load_registry(registry_copy).version != before
