@@ -42,7 +42,7 @@ tree, repeat, cluster = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 sys.path.insert(0, str(tree))
 warnings.simplefilter("ignore")
 import geo
-from webmap.web.app import create_app
+from webmap import create_app
 assert Path(geo.__file__).resolve().is_relative_to(tree.resolve()), geo.__file__
 
 def cold_page(kept: str | None) -> float:

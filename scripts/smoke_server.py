@@ -90,6 +90,8 @@ def main(base: str) -> int:
     smoke.expect("/clusters/atlantis", allowed=(404,))
     for tail in ("figure.pdf", "figure.png?dpi=72"):
         smoke.expect(f"/clusters/delft/{tail}")
+    smoke.expect("/basemap/streets/delft.geojson")
+    smoke.expect("/basemap/streets/genopole.geojson", allowed=(404,))
     delft = smoke.expect("/clusters/delft").decode("utf-8", "replace")
     if "isochrone" not in delft.lower():
         smoke.failures.append("/clusters/delft: no walking isochrones on the page")

@@ -92,12 +92,12 @@ def centroid_lonlat(points: gpd.GeoSeries) -> tuple[float, float]:
 @dataclass(frozen=True)
 class NetworkLayers:
     """Walking isochrones and member-to-member paths of a cluster (EPSG:4326), and its
-    streets for the offline basemap (a GeoJSON MultiLineString,
-    :func:`geo.network.streets.street_lines`)."""
+    streets for the offline basemap: a GeoJSON MultiLineString
+    (:func:`geo.network.streets.street_lines`), or the URL a page fetches it from."""
 
     isochrones: gpd.GeoDataFrame
     paths: gpd.GeoDataFrame
-    streets: dict[str, Any] | None = None
+    streets: dict[str, Any] | str | None = None
 
 
 class ClusterNetwork:

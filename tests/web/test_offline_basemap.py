@@ -3,7 +3,6 @@ the vendored Natural Earth file they come from."""
 
 from __future__ import annotations
 
-import gzip
 import json
 import re
 from pathlib import Path
@@ -23,7 +22,6 @@ from webmap import create_app
 from webmap.maps.assets import VENDOR_DIR, VENDORED
 from webmap.maps.basemaps import BASEMAPS
 from webmap.maps.outlines import PATH as OUTLINES_PATH
-from webmap.maps.points import script_json
 from webmap.maps.view import parse_view
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,34 +96,32 @@ def test_delft_page_carries_its_streets_for_the_offline_basemap(
 ) -> None:
     page = client.get("/clusters/delft").get_data(as_text=True)
     config = _offline_config(page)
-    assert config["streets"] == delft_streets and config["outlines"] is False
+    assert config["streets"] == "/basemap/streets/delft.geojson" and config["outlines"] is False
+    assert client.get(config["streets"]).get_json() == delft_streets
     assert "OpenStreetMap" in config["attribution"]
     assert re.search(r'<script src="/static/offline\.js\?v=[0-9a-f]+"></script>', page)
     assert "Offline (no tiles)" in page
     embed = client.get("/embed/delft").get_data(as_text=True)
-    assert _offline_config(embed)["streets"] == delft_streets
+    assert _offline_config(embed)["streets"] == "/basemap/streets/delft.geojson"
 
 
-def test_streets_add_about_165_kb_to_delft_page_36_kb_gzipped(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, delft_streets: Any
+def test_the_page_links_the_streets_which_the_server_serves_apart(
+    tmp_path: Path, delft_streets: Any
 ) -> None:
-    """The page weight the streets cost, measured against the same page without them."""
-
-    def page() -> bytes:
-        app = create_app(
-            {"TESTING": True, "DATA_DIR": str(DATA), "NETWORK_CACHE_DIR": str(tmp_path)}
-        )
-        body: bytes = app.test_client().get("/clusters/delft").get_data()
-        return re.sub(rb"(map|feature_group|tile_layer|[a-z_]+)_[0-9a-f]{32}", b"x", body)
-
-    with_streets = page()
-    monkeypatch.setattr("webmap.api.mapdata.street_lines", lambda engine: None)
-    without = page()
-    added = len(with_streets) - len(without)
-    added_gz = len(gzip.compress(with_streets)) - len(gzip.compress(without))
-    assert added == pytest.approx(len(script_json(delft_streets)), abs=100)
-    assert 120_000 < added < 200_000
-    assert 20_000 < added_gz < 45_000
+    """The page carries the streets' URL, not the 165 KB of streets (most visits never show
+    the offline basemap); that URL serves exactly the network's street lines."""
+    app = create_app({"TESTING": True, "DATA_DIR": str(DATA), "NETWORK_CACHE_DIR": str(tmp_path)})
+    client = app.test_client()
+    page = client.get("/clusters/delft").get_data(as_text=True)
+    config = _offline_config(page)
+    assert config["streets"] == "/basemap/streets/delft.geojson"
+    assert len(page) < 600_000  # 658 KB with the streets inline
+    response = client.get(config["streets"])
+    assert response.status_code == 200
+    assert response.mimetype == "application/geo+json"
+    assert response.get_json() == delft_streets
+    assert client.get("/basemap/streets/genopole.geojson").status_code == 404
+    assert client.get("/basemap/streets/nowhere.geojson").status_code == 404
 
 
 def test_cluster_without_network_gets_country_outlines(client: Any) -> None:

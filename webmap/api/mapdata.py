@@ -29,17 +29,25 @@ class ClusterMapData:
 
 
 def compute(
-    registry: Registry, cluster_id: str, *, cache_dir: str | None, as_of: str | None = None
+    registry: Registry,
+    cluster_id: str,
+    *,
+    cache_dir: str | None,
+    as_of: str | None = None,
+    with_streets: bool = False,
 ) -> ClusterMapData:
     """Compute a cluster's map data (no memo), for the sites of ``as_of`` (default: all):
     one :func:`geo.measures.analyse_cluster` gives both the measures and the overlays, and
-    the walking network is loaded once for its paths, isochrones and streets."""
+    the walking network is loaded once for its paths, isochrones and (``with_streets``, for
+    a self-contained export; the server serves them apart) the streets of the offline basemap."""
     analysis = analyse_cluster(registry, cluster_id, as_of=as_of)
     network = None
     if has_network(cluster_id, cache_dir=cache_dir):
         walk = ClusterNetwork(cluster_id, registry=registry, cache_dir=cache_dir)
         network = NetworkLayers(
-            isochrones=walk.isochrones(), paths=walk.paths(), streets=street_lines(walk.engine)
+            isochrones=walk.isochrones(),
+            paths=walk.paths(),
+            streets=street_lines(walk.engine) if with_streets else None,
         )
     return ClusterMapData(
         measures=analysis.to_dict(),

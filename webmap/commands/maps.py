@@ -81,7 +81,12 @@ def map_command(
         assert cluster_id is not None
         registry = load_registry(data_dir)
         registry.cluster(cluster_id)  # unknown id: exit 2 before any work
-        data = compute(registry, cluster_id, cache_dir=str(cache_dir) if cache_dir else None)
+        data = compute(
+            registry,
+            cluster_id,
+            cache_dir=str(cache_dir) if cache_dir else None,
+            with_streets=True,  # the export carries its offline basemap
+        )
         available = maps.available_layers(has_network=data.network is not None)
         chosen = (
             parse_layers(layers, available=available)

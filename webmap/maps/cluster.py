@@ -101,10 +101,11 @@ def base_map(
     zoom: int = 5,
     basemap: str = "osm",
     controls: bool = True,
-    streets: dict[str, Any] | None = None,
+    streets: dict[str, Any] | str | None = None,
 ) -> folium.Map:
-    """An empty map with the basemaps (the offline one draws ``streets``, else country
-    outlines), a scale bar, and (``controls``) fullscreen, measure and minimap tools.
+    """An empty map with the basemaps (the offline one draws ``streets``: a GeoJSON geometry
+    or the URL it is fetched from; else country outlines), a scale bar, and (``controls``)
+    fullscreen, measure and minimap tools.
     Markers, popups and controls work when tiles cannot load."""
     fmap = folium.Map(location=list(location), zoom_start=zoom, tiles=None, control_scale=True)
     add_basemaps(fmap, selected=basemap, streets=streets)

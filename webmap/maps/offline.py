@@ -27,8 +27,9 @@ PANE = "cmOffline"
 
 class OfflineBasemap(JSCSSMixin, MacroElement):
     """Hands ``clustermapOffline.attach`` the map, the offline base layer, the tile base
-    layers it stands in for, what to draw (``streets``: a GeoJSON geometry; None: the
-    country outlines) and its credit (HTML we wrote, shown while the layer is)."""
+    layers it stands in for, what to draw (``streets``: a GeoJSON geometry or the URL to
+    fetch it from; None: the country outlines) and its credit (HTML we wrote, shown while
+    the layer is)."""
 
     _template = Template(
         """
@@ -99,8 +100,8 @@ def add_offline_layer(
     tiles
         The tile base layers that fall back to it when they cannot load.
     streets
-        A GeoJSON (Multi)LineString of the cluster's streets (EPSG:4326); None draws the
-        country outlines.
+        A GeoJSON (Multi)LineString of the cluster's streets (EPSG:4326), or the URL the
+        page fetches it from; None draws the country outlines.
     streets_credit
         The attribution of the streets' data (the outlines credit Natural Earth).
     show

@@ -1,8 +1,9 @@
 /* clustermap offline basemap: a map's own line work where tiles cannot load.
  *
  * clustermapOffline.attach(map, offline, tiles, config) is called by the map's script
- * (webmap/offline.py). `offline` is the "Offline (no tiles)" base layer: when it is on the
- * map it draws config.streets (a GeoJSON geometry of the cluster's streets) or, when
+ * (webmap/maps/offline.py). `offline` is the "Offline (no tiles)" base layer: when it is on the
+ * map it draws config.streets (the cluster's streets: a URL of our server to fetch them
+ * from, or the GeoJSON geometry itself in an export) or, when
  * config.outlines, the Natural Earth country outlines: fetched from our own server, or
  * config.outlines itself in an export that carries them. `tiles`
  * are the tile base layers: when the one shown fails (tile errors and no tile loaded
@@ -24,7 +25,10 @@
     if (offline._cmDrawn) { return; }
     offline._cmDrawn = true;
     var options = { pane: config.pane, interactive: false };
-    if (config.streets) {
+    if (typeof config.streets === "string") {  // the server's (fetched when the map loads)
+      options.style = STREET_STYLE;
+      fetchAndDraw(config.streets, offline, options);
+    } else if (config.streets) {  // an export's own
       options.style = STREET_STYLE;
       L.geoJSON(config.streets, options).addTo(offline);
     } else if (config.outlines && typeof config.outlines === "object") {  // an export's own
@@ -32,15 +36,31 @@
       L.geoJSON(config.outlines, options).addTo(offline);
     } else if (config.outlines && OUTLINES_URL) {
       options.style = OUTLINE_STYLE;
-      fetch(OUTLINES_URL).then(function (response) {
-        if (!response.ok) { throw new Error("outlines: HTTP " + response.status); }
-        return response.json();
-      }).then(function (data) {
-        L.geoJSON(data, options).addTo(offline);
-      }).catch(function () {
-        offline._cmDrawn = false;  // try again the next time the layer is shown
-      });
+      fetchAndDraw(OUTLINES_URL, offline, options);
     }
+  }
+
+  // line work asked of our server, by URL: fetched once, when the map loads, so that a map
+  // whose browser goes offline later still has it (a failed fetch is tried again)
+  var fetched = {};
+
+  function load(url) {
+    if (!fetched[url]) {
+      fetched[url] = fetch(url).then(function (response) {
+        if (!response.ok) { throw new Error(url + ": HTTP " + response.status); }
+        return response.json();
+      });
+      fetched[url].catch(function () { delete fetched[url]; });
+    }
+    return fetched[url];
+  }
+
+  function fetchAndDraw(url, offline, options) {
+    load(url).then(function (data) {
+      L.geoJSON(data, options).addTo(offline);
+    }).catch(function () {
+      offline._cmDrawn = false;  // try again the next time the layer is shown
+    });
   }
 
   function note() {
@@ -60,6 +80,9 @@
     var fallenBack = false;
     var noteControl = note();
     var ground = config.streets ? "cm-offline-streets" : "cm-offline-outlines";
+    var url = typeof config.streets === "string" ? config.streets
+      : (config.outlines === true ? OUTLINES_URL : null);
+    if (url) { load(url).catch(function () {}); }
 
     function switchToOffline() {
       if (map.hasLayer(offline)) { return; }
