@@ -13,9 +13,8 @@ from matplotlib.figure import Figure
 from geo._atomic import atomic_write
 from geo._errors import ParameterError
 from geo.analysis import analyse_points
-from geo.measures import analyse_cluster
 from geo.options import AnalysisOptions
-from geo.overlays import cluster_overlays, point_overlays
+from geo.overlays import point_overlays
 from geo.registry import date_key, load_registry
 from webmap.commands.analysis import loader_options, read_input
 from webmap.commands.options import DATA_OPTION, click_option
@@ -25,13 +24,12 @@ from webmap.figures import (
     MIN_DPI,
     PAPERS,
     Page,
-    cluster_figure,
-    cluster_streets,
     default_layers,
     figure_bytes,
     figure_layers,
     format_of,
     points_figure,
+    registry_cluster_figure,
 )
 from webmap.maps.view import parse_layers
 
@@ -156,19 +154,17 @@ def _cluster(
     registry.cluster(cluster_id)  # unknown id: exit 2 before any work
     if opts["as_of"] is not None:
         date_key(opts["as_of"], field="--as-of")
-    analysis = analyse_cluster(registry, cluster_id, options, as_of=opts["as_of"])
-    streets = None
-    if analysis.crs is not None:
-        streets = cluster_streets(cluster_id, crs=analysis.crs, cache_dir=opts["cache_dir"])
-    available = figure_layers("cluster", has_streets=streets is not None)
     layers = opts["layers"]
-    return cluster_figure(
-        analysis,
-        cluster_overlays(analysis),
-        registry_version=registry.version,
-        layers=None if layers is None else parse_layers(layers, available=available),
+    return registry_cluster_figure(
+        registry,
+        cluster_id,
         page=page,
-        streets=streets,
+        layers=None
+        if layers is None
+        else parse_layers(layers, available=figure_layers("cluster", has_streets=True)),
+        options=options,
+        as_of=opts["as_of"],
+        cache_dir=opts["cache_dir"],
         title=opts["title"],
     )
 

@@ -12,7 +12,7 @@ rest of :mod:`webmap`, and never touches pyplot's global state (plain
 :class:`matplotlib.figure.Figure` objects, settings through ``rc_context``).
 """
 
-from webmap.figures.cluster import cluster_figure
+from webmap.figures.cluster import cluster_figure, registry_cluster_figure
 from webmap.figures.layers import FIGURE_LAYERS, default_layers, figure_layers
 from webmap.figures.page import (
     DEFAULT_DPI,
@@ -43,4 +43,5 @@ __all__ = [
     "figure_layers",
     "format_of",
     "points_figure",
+    "registry_cluster_figure",
 ]

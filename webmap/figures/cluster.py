@@ -7,21 +7,24 @@ the optional ``ripley`` panel (a few milliseconds on a registry cluster).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
 from matplotlib.figure import Figure
 
 from geo._errors import InputDataError
-from geo.measures import ClusterAnalysis
+from geo.measures import ClusterAnalysis, analyse_cluster
 from geo.network import OSM_ATTRIBUTION
-from geo.overlays import Overlays
+from geo.options import AnalysisOptions
+from geo.overlays import Overlays, cluster_overlays
+from geo.registry import Registry
 from geo.ripley import RipleyResult, ripley_for_plot
 from webmap.figures.compose import check_layers, draw_map
 from webmap.figures.layers import MapContent, default_layers, figure_layers
 from webmap.figures.page import Page, style
 from webmap.figures.sheet import new_sheet
-from webmap.figures.streets import Streets
+from webmap.figures.streets import Streets, cluster_streets
 
 __all__ = ["claim_line", "cluster_figure"]
 
@@ -182,3 +185,32 @@ def cluster_figure(
             empty_note="No site of this cluster is located: there is nothing to map.",
         )
     return sheet.figure
+
+
+def registry_cluster_figure(
+    registry: Registry,
+    cluster_id: str,
+    *,
+    page: Page,
+    layers: Sequence[str] | None = None,
+    options: AnalysisOptions | None = None,
+    as_of: str | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Analyse a registry cluster once and draw its figure (:func:`cluster_figure`), its
+    streets drawn when it has a cached or bundled network: the command line's and the
+    server's figure alike."""
+    analysis = analyse_cluster(registry, cluster_id, options, as_of=as_of)
+    streets = None
+    if analysis.crs is not None:
+        streets = cluster_streets(cluster_id, crs=analysis.crs, cache_dir=cache_dir)
+    return cluster_figure(
+        analysis,
+        cluster_overlays(analysis),
+        registry_version=registry.version,
+        layers=layers,
+        page=page,
+        streets=streets,
+        title=title,
+    )

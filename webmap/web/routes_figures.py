@@ -17,18 +17,15 @@ from collections.abc import Mapping
 from flask import Blueprint, Response, abort, current_app, request
 
 from geo._errors import ParameterError, UnknownIdError, quote
-from geo.measures import analyse_cluster
-from geo.overlays import cluster_overlays
 from geo.registry import date_key
 from webmap.figures import (
     DEFAULT_DPI,
     FORMATS,
     MIN_DPI,
     Page,
-    cluster_figure,
-    cluster_streets,
     figure_bytes,
     figure_layers,
+    registry_cluster_figure,
 )
 from webmap.maps.view import parse_layers
 from webmap.web.caching import conditional, get_cache
@@ -38,6 +35,8 @@ from webmap.web.workpool import heavy
 
 bp = Blueprint("figures", __name__)
 
+#: Every layer a cluster figure may have (with streets when the cluster has a network).
+ALL_CLUSTER_LAYERS = figure_layers("cluster", has_streets=True)
 #: Largest PNG resolution the server draws: an A3 sheet at 300 dpi is 17 million pixels.
 MAX_SERVER_DPI = 300
 _DPI = re.compile(r"[0-9]{2,3}")  # ASCII digits only
@@ -60,20 +59,13 @@ def _page(args: Mapping[str, str]) -> Page:
 def _render(cluster_id: str, fmt: str, page: Page, layers: str | None, as_of: str | None) -> bytes:
     """The figure's bytes, from one analysis of the cluster (not the page's cached map data,
     which keeps no kernel density grid)."""
-    registry = get_registry()
-    analysis = analyse_cluster(registry, cluster_id, as_of=as_of)
-    streets = None
-    if analysis.crs is not None:
-        cache_dir = current_app.config.get("NETWORK_CACHE_DIR")
-        streets = cluster_streets(cluster_id, crs=analysis.crs, cache_dir=cache_dir)
-    available = figure_layers("cluster", has_streets=streets is not None)
-    figure = cluster_figure(
-        analysis,
-        cluster_overlays(analysis),
-        registry_version=registry.version,
-        layers=None if layers is None else parse_layers(layers, available=available),
+    figure = registry_cluster_figure(
+        get_registry(),
+        cluster_id,
         page=page,
-        streets=streets,
+        layers=None if layers is None else parse_layers(layers, available=ALL_CLUSTER_LAYERS),
+        as_of=as_of,
+        cache_dir=current_app.config.get("NETWORK_CACHE_DIR"),
     )
     return figure_bytes(figure, fmt, dpi=page.dpi)
 
@@ -93,7 +85,7 @@ def figure(cluster_id: str, fmt: str) -> Response:
         if as_of is not None:
             date_key(as_of, field="as_of")
         if layers is not None:  # checked before any work; the network decides 'streets'
-            parse_layers(layers, available=figure_layers("cluster", has_streets=True))
+            parse_layers(layers, available=ALL_CLUSTER_LAYERS)
     except ParameterError as exc:
         abort(400, description=str(exc))
     network = request_network_signature()
