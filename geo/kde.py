@@ -20,6 +20,12 @@ Kernels and bandwidth
 
 The grid extends one support radius plus one cell beyond the points, so no mass is cut off;
 the discretised kernel is normalised to sum to one, so the integral is exactly n.
+
+Large inputs are binned a million points at a time into the one grid, so the work arrays
+do not grow with n. The grid's extent and the bandwidth rule need every point first: a
+caller that reads a file in chunks (:mod:`geo.column_analysis`) keeps the coordinates of
+the first pass (the nearest-neighbour statistics need them anyway) and bins them in this
+second pass.
 """
 
 from __future__ import annotations
@@ -60,6 +66,8 @@ _GAUSSIAN_TRUNCATE = 4.0
 _RADIUS_PER_SIGMA = {"quartic": math.sqrt(8.0), "epanechnikov": math.sqrt(6.0)}
 #: Largest grid accepted (cells), about 1.2 GB of float64 work arrays.
 MAX_CELLS = 40_000_000
+#: Points binned at a time: the binning's work arrays (about 40 bytes a point) stay bounded.
+_BIN_ROWS = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -274,7 +282,10 @@ def kde_surface_xy(
             UserWarning,
             stacklevel=2,
         )
-    grid = _linear_binning(xs, ys, x0=x0, y0=y0, cell=cell, shape=(nrows, ncols))
+    grid = np.zeros((nrows, ncols))
+    for start in range(0, len(xs), _BIN_ROWS):  # bounded work arrays, whatever n
+        part = slice(start, start + _BIN_ROWS)
+        grid += _linear_binning(xs[part], ys[part], x0=x0, y0=y0, cell=cell, shape=grid.shape)
     smooth = fftconvolve(grid, _kernel_weights(kernel, h, cell), mode="same")
     np.clip(smooth, 0.0, None, out=smooth)
     smooth *= 1e6 / (cell * cell)

@@ -56,7 +56,7 @@ import pyproj
 CHUNK = 1_000_000
 CRS = "EPSG:2154"
 #: Lambert-93's area of use (metropolitan France with Corsica), in metres: a point drawn
-#: outside it is put back on its centre.
+#: outside it is drawn again closer to its centre.
 BOUNDS = (99_000.0, 6_046_000.0, 1_243_000.0, 7_111_000.0)
 DIFFUSE_SPREAD_M = 30_000.0
 SITE_WEIGHT = 25_000.0
@@ -288,8 +288,10 @@ class Model:
             )
             spread[rows] = np.where(diffuse, DIFFUSE_SPREAD_M, self.spread[centre[rows]])
         xy = self.xy[centre] + rng.standard_normal((n, 2)) * spread[:, None]
-        outside = (xy < BOUNDS[:2]).any(axis=1) | (xy > BOUNDS[2:]).any(axis=1)
-        xy[outside] = self.xy[centre[outside]]  # a draw off the map falls back to its centre
+        outside = np.flatnonzero((xy < BOUNDS[:2]).any(axis=1) | (xy > BOUNDS[2:]).any(axis=1))
+        # a diffuse draw off the map is drawn again with its centre's own, urban spread
+        again = rng.standard_normal((len(outside), 2)) * self.spread[centre[outside], None]
+        xy[outside] = np.clip(self.xy[centre[outside]] + again, BOUNDS[:2], BOUNDS[2:])
         x, y = np.round(xy[:, 0], 2), np.round(xy[:, 1], 2)
         siren = rng.integers(100_000_000, 1_000_000_000, n, dtype=np.int64)
         siret = siren * 100_000 + rng.integers(10, 100_000, n, dtype=np.int64)
