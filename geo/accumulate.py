@@ -94,10 +94,16 @@ class Categories:
 
 
 class CellCounts:
-    """Row counts per (H3 cell, category code), summed over chunks."""
+    """Row counts per (H3 cell, category code), summed over chunks.
+
+    Without categories a chunk's counts are ``np.unique`` of its cells and the sum is one
+    more ``np.unique`` over the chunks' cells; with categories, pandas groups by both.
+    """
 
     def __init__(self) -> None:
-        self._parts: list[pd.Series] = []
+        self._cells: list[np.ndarray] = []
+        self._codes: list[np.ndarray] = []
+        self._counts: list[np.ndarray] = []
         self._pending = 0
 
     def add(self, cells: np.ndarray, codes: np.ndarray | None = None) -> None:
@@ -106,36 +112,50 @@ class CellCounts:
             return
         if codes is None:
             ids, counts = np.unique(cells, return_counts=True)
-            index = pd.MultiIndex.from_arrays(
-                [ids, np.zeros(len(ids), dtype=np.int32)], names=["cell", "category"]
-            )
-            part: pd.Series = pd.Series(counts.astype(np.int64), index=index)
+            self._append(ids, np.zeros(len(ids), dtype=np.int32), counts)
         else:
             frame = pd.DataFrame({"cell": cells, "category": codes})
-            part = frame.groupby(["cell", "category"], sort=False).size().astype(np.int64)
-        self._parts.append(part)
-        self._pending += len(part)
-        if self._pending > _REDUCE_ROWS and len(self._parts) > 1:
+            sizes = frame.groupby(["cell", "category"], sort=False).size()
+            self._append(
+                sizes.index.get_level_values(0).to_numpy(dtype=np.uint64),
+                sizes.index.get_level_values(1).to_numpy(dtype=np.int32),
+                sizes.to_numpy(),
+            )
+
+    def _append(self, cells: np.ndarray, codes: np.ndarray, counts: np.ndarray) -> None:
+        self._cells.append(cells)
+        self._codes.append(codes)
+        self._counts.append(counts.astype(np.int64))
+        self._pending += len(cells)
+        if self._pending > _REDUCE_ROWS and len(self._cells) > 1:
             self._reduce()
 
     def _reduce(self) -> None:
-        joined = pd.concat(self._parts)
-        self._parts = [joined.groupby(level=[0, 1], sort=False).sum()]
-        self._pending = len(self._parts[0])
+        cells, codes = np.concatenate(self._cells), np.concatenate(self._codes)
+        counts = np.concatenate(self._counts)
+        if not codes.any():
+            ids, inverse = np.unique(cells, return_inverse=True)
+            self._cells, self._codes = [ids], [np.zeros(len(ids), dtype=np.int32)]
+            self._counts = [np.bincount(inverse, weights=counts).astype(np.int64)]
+        else:
+            frame = pd.DataFrame({"cell": cells, "category": codes, "count": counts})
+            sums = frame.groupby(["cell", "category"], sort=False)["count"].sum()
+            self._cells = [sums.index.get_level_values(0).to_numpy(dtype=np.uint64)]
+            self._codes = [sums.index.get_level_values(1).to_numpy(dtype=np.int32)]
+            self._counts = [sums.to_numpy(dtype=np.int64)]
+        self._pending = len(self._cells[0])
 
     def frame(self) -> pd.DataFrame:
         """Long-form counts: columns ``cell`` (uint64), ``category`` (int32), ``count``."""
-        if not self._parts:
-            return pd.DataFrame(
-                {
-                    "cell": np.empty(0, np.uint64),
-                    "category": np.empty(0, np.int32),
-                    "count": np.empty(0, np.int64),
-                }
-            )
-        self._reduce()
-        out = self._parts[0].rename("count").reset_index()
-        return out.astype({"cell": np.uint64, "category": np.int32, "count": np.int64})
+        if self._cells:
+            self._reduce()
+        return pd.DataFrame(
+            {
+                "cell": self._cells[0] if self._cells else np.empty(0, np.uint64),
+                "category": self._codes[0] if self._cells else np.empty(0, np.int32),
+                "count": self._counts[0] if self._cells else np.empty(0, np.int64),
+            }
+        )
 
 
 class LonLatExtent:
