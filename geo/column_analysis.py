@@ -55,7 +55,13 @@ from geo.analysis import (
     density_notes,
     kde_summary,
 )
-from geo.columns import ColumnReader, NeedsFullReader, full_reader, open_columns
+from geo.columns import (
+    ColumnReader,
+    NeedsFullReader,
+    frame_reader,
+    full_reader,
+    open_columns,
+)
 from geo.density import Density, clark_evans_xy, polygon_study_area, study_area_xy
 from geo.hexbins import cell_areas_km2, max_sites_per_km2
 from geo.kde import KDESurface, kde_surface_xy
@@ -65,7 +71,7 @@ from geo.points import ReadOptions
 from geo.projection import checked_metric_crs
 from geo.selection import Selection, check_columns
 
-__all__ = ["CategoryMeasures", "ColumnAnalysis", "OnRead", "analyse_file"]
+__all__ = ["CategoryMeasures", "ColumnAnalysis", "OnRead", "analyse_file", "analyse_frame"]
 
 #: Called after each chunk with (rows read, bytes read, file size in bytes).
 OnRead = Callable[[int, int, int], None]
@@ -254,6 +260,7 @@ def _hexagons(ids: Sequence[str]) -> list[Any]:
 class _Read:
     """What the reading pass leaves: kept coordinates (file CRS), codes and counts."""
 
+    name: str
     crs: pyproj.CRS
     x: np.ndarray
     y: np.ndarray
@@ -314,6 +321,7 @@ def _read(
         else:
             totals = count_frame.groupby("cell", sort=False)["count"].sum()
     return _Read(
+        name=reader.name,
         crs=reader.crs,
         x=x,
         y=y,
@@ -385,15 +393,49 @@ def analyse_file(
         data = run(open_columns(path, columns=columns, **read_options))
     except NeedsFullReader:
         data = run(full_reader(path, columns=columns, **read_options))
+    return _after_reading(data, opts, metric, chosen, study_area=study_area, step=step)
+
+
+def analyse_frame(
+    gdf: gpd.GeoDataFrame,
+    options: AnalysisOptions | None = None,
+    *,
+    selection: Selection | None = None,
+    crs: Any = None,
+    name: str = "data",
+) -> ColumnAnalysis:
+    """The measures of :func:`analyse_file` of points already read (a point GeoDataFrame
+    from :mod:`geo.points`, e.g. an upload), with its ``where``/``by`` selection.
+
+    ``name`` names the data in messages.
+    """
+    opts = options if options is not None else AnalysisOptions()
+    chosen = selection if selection is not None else Selection()
+    metric = checked_metric_crs(crs) if crs is not None else None
+    reader = frame_reader(gdf, name=name, columns=chosen.columns)
+    data = _read(reader, chosen, hex_res=opts.hex_res, lonlat_needed=metric is None, on_read=None)
+    return _after_reading(data, opts, metric, chosen, study_area=None, step=lambda _stage: None)
+
+
+def _after_reading(
+    data: _Read,
+    opts: AnalysisOptions,
+    metric: pyproj.CRS | None,
+    selection: Selection,
+    *,
+    study_area: Any,
+    step: Progress,
+) -> ColumnAnalysis:
+    """Choose the metric CRS, project the kept coordinates and measure them."""
     if len(data.x) == 0:
-        msg = f"{path}: no row passes --where {chosen.label}"
+        msg = f"{data.name}: no row passes --where {selection.label}"
         raise InputDataError(msg)
     step("projecting")
     metric = metric if metric is not None else data.extent.metric_crs()
     _project(data, metric)
     xy = np.column_stack([data.x, data.y])
     data.x = data.y = np.empty(0)
-    return _measure(data, xy, opts, metric, chosen, study_area=study_area, step=step)
+    return _measure(data, xy, opts, metric, selection, study_area=study_area, step=step)
 
 
 def _project(data: _Read, metric: pyproj.CRS) -> None:

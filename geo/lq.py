@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import bdtrc
 
 from geo._errors import InputDataError
 
@@ -80,7 +80,7 @@ def location_quotients(
     n = cell_total.to_numpy(dtype=np.int64)
     k = counts["count"].to_numpy(dtype=np.int64)
     lq = (k / n) / p
-    p_value = stats.binom.sf(k - 1, n, p)
+    p_value = bdtrc(k - 1, n, p)  # P(X >= k) as scipy.stats.binom.sf computes it
     return pd.DataFrame(
         {
             "cell": counts["cell"].to_numpy(),
