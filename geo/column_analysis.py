@@ -40,6 +40,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyproj
 import shapely
 
@@ -292,18 +293,22 @@ def _read(
     rows = 0
     for chunk in reader.chunks():
         rows += len(chunk.x)
-        keep = np.ones(len(chunk.x), dtype=bool)
-        for w in where:
-            keep &= w.mask(chunk.values[w.column])
+        keep: np.ndarray | slice = slice(None)  # every row, without copies
+        if where:
+            mask = np.ones(len(chunk.x), dtype=bool)
+            for w in where:
+                mask &= w.mask(chunk.values[w.column])
+            keep = mask
         coords.add(chunk.x[keep], chunk.y[keep])
         codes = None
         if by is not None:
             labels = by.labels(chunk.values[by.column])
-            codes = categories.add(labels.filter(keep) if where else labels)
+            codes = categories.add(labels.filter(pa.array(keep)) if where else labels)
         if need_lonlat:
             lon, lat = (chunk.x, chunk.y) if geographic else to_lonlat.transform(chunk.x, chunk.y)
             lon, lat = np.asarray(lon), np.asarray(lat)
-            extent.add(lon[keep], lat[keep])
+            if lonlat_needed:  # the metric CRS is chosen from the extent
+                extent.add(lon[keep], lat[keep])
             if hex_res is not None:
                 cells = h3_cells(lat, lon, hex_res)
                 counts.add(cells[keep], codes)
