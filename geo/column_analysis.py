@@ -66,7 +66,7 @@ from geo.columns import (
 from geo.density import Density, clark_evans_xy, polygon_study_area, study_area_xy
 from geo.hexbins import cell_areas_km2, max_sites_per_km2
 from geo.kde import KDESurface, kde_surface_xy
-from geo.lq import ALPHA, location_quotients
+from geo.lq import ALPHA, MIN_COUNT, location_quotients
 from geo.options import AnalysisOptions
 from geo.points import ReadOptions
 from geo.projection import checked_metric_crs
@@ -193,7 +193,8 @@ class ColumnAnalysis(PointAnalysis):
             "resolution": self.options.hex_res,
             "reference": "every row of the file with valid coordinates",
             "n_reference_rows": self.n_rows,
-            "test": "one-sided exact binomial, P(X >= count), X ~ Binomial(cell_total, share)",
+            "test": "one-sided exact binomial, P(X >= count), X ~ Binomial(cell_total, share); "
+            f"significant: lq > 1, p < {ALPHA} and count >= {MIN_COUNT}",
             "alpha": ALPHA,
             "categories": categories,
         }
