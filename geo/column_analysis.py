@@ -45,6 +45,7 @@ import pyproj
 import shapely
 
 from geo._errors import ClustermapError, InputDataError
+from geo._memory import release_memory
 from geo.accumulate import Categories, CellCounts, Coordinates, LonLatExtent, h3_cells
 from geo.analysis import (
     MIN_POINTS,
@@ -79,6 +80,8 @@ OnRead = Callable[[int, int, int], None]
 #: Significant cells listed per category in the JSON (all are in ``--lq-out``).
 TOP_CELLS = 5
 _PROJECT_ROWS = 1 << 20
+#: Chunks read between two returns of freed memory to the system.
+_RELEASE_CHUNKS = 8
 
 
 @dataclass
@@ -292,7 +295,7 @@ def _read(
     coords, categories = Coordinates(), Categories()
     counts, reference, extent = CellCounts(), CellCounts(), LonLatExtent()
     rows = 0
-    for chunk in reader.chunks():
+    for done, chunk in enumerate(reader.chunks(), start=1):
         rows += len(chunk.x)
         keep: np.ndarray | slice = slice(None)  # every row, without copies
         if where:
@@ -317,6 +320,9 @@ def _read(
                     reference.add(cells)
         if on_read is not None:
             on_read(rows, chunk.bytes_read, reader.total_bytes)
+        if done % _RELEASE_CHUNKS == 0:
+            release_memory()
+    release_memory()
     x, y = coords.arrays()
     count_frame = counts.frame() if hex_res is not None else None
     totals = None
@@ -441,6 +447,7 @@ def _after_reading(
     _project(data, metric)
     xy = np.column_stack([data.x, data.y])
     data.x = data.y = np.empty(0)
+    release_memory()  # what the reading pass freed, before the measures need more
     return _measure(data, xy, opts, metric, selection, study_area=study_area, step=step)
 
 
