@@ -15,6 +15,9 @@ default a folder of the system's temporary directory) and runs, each in its own 
   Clark-Evans and location quotients per division) against one unfiltered run of the same
   file.
 
+Each run prints its wall time, its CPU time (user + system, which other processes on the
+machine inflate less than the wall time) and its peak RSS.
+
 Every run computes the kernel density, H3 counts (resolution 9) and Clark-Evans, without
 dense cores (``--cores none``). The figures are ratios measured in one run on a shared
 machine: other processes compete for the CPU, so absolute times vary between runs.
@@ -57,8 +60,8 @@ def register(cache: Path, rows: int, fmt: str) -> Path:
     return path
 
 
-def run(command: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of one process."""
+def run(command: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + system) and peak RSS (MB) of one process."""
     start = time.perf_counter()
     proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -66,7 +69,7 @@ def run(command: list[str]) -> tuple[float, float]:
     if status != 0:
         msg = f"{' '.join(command)} failed with status {status}"
         raise RuntimeError(msg)
-    return seconds, usage.ru_maxrss / 1024
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def density(path: Path, *extra: str) -> list[str]:
@@ -94,16 +97,17 @@ def main() -> None:
         f"columnar, {args.rows:,} rows CSV, Lambert-93": density(big_csv, *lambert),
         f"columnar, {args.rows:,} rows GeoParquet, Lambert-93": density(big_parquet, *lambert),
         f"columnar, {args.rows:,} rows GeoParquet, UTM 31N": density(big_parquet),
-        f"--by {NAF}:2, {args.rows:,} rows GeoParquet, Lambert-93": density(
+        f"--by NAF:2 (88 divisions), {args.rows:,} rows GeoParquet, L93": density(
             big_parquet, *lambert, "--by", f"{NAF}:2"
         ),
     }
     figures = {}
+    print(f"load average at the start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     for label, command in runs.items():
-        seconds, peak = run(command)
-        figures[label] = (seconds, peak)
-        print(f"{label:<62} {seconds:7.2f} s  peak {peak:6.0f} MB", flush=True)
-    (old_s, old_mb), (new_s, new_mb) = list(figures.values())[:2]
+        seconds, cpu, peak = run(command)
+        figures[label] = (seconds, cpu, peak)
+        print(f"{label:<58} {seconds:7.2f} s (CPU {cpu:6.2f} s)  peak {peak:6.0f} MB", flush=True)
+    (old_s, _, old_mb), (new_s, _, new_mb) = list(figures.values())[:2]
     print(f"at {args.small:,} rows: {old_s / new_s:.1f}x faster, {old_mb / new_mb:.1f}x lighter")
     one, by = figures[list(runs)[3]], figures[list(runs)[5]]
     print(f"--by 88 divisions: {by[0] / one[0]:.2f}x the time of one unfiltered run")
