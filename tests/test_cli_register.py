@@ -81,6 +81,7 @@ def test_the_table_lists_the_categories(register: Path) -> None:
         (["--where", "nope^=62"], "error: no column named 'nope' for --where/--by; columns:"),
         (["--by", "nope:2"], "error: no column named 'nope' for --where/--by"),
         (["--lq-out", "x.geojson"], "error: --lq-out needs --where or --by"),
+        (["--by-kde"], "error: --by-kde needs --by"),
         (["--where", f"{NAF}=99.99Z"], "no row passes --where"),
     ],
 )

@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 import click
 
+from geo._errors import ParameterError
 from geo.selection import Selection, parse_by, parse_where
 
 
@@ -59,6 +60,9 @@ def selection_options(func: Callable[..., Any]) -> Callable[..., Any]:
 def selection_of(opts: dict[str, Any]) -> Selection:
     """The :class:`~geo.selection.Selection` of the options of :func:`selection_options`."""
     by = parse_by(opts["by"]) if opts["by"] is not None else None
+    if opts["by_kde"] and by is None:
+        msg = "--by-kde needs --by"
+        raise ParameterError(msg)
     return Selection(
         where=tuple(parse_where(w) for w in opts["where"]), by=by, kde_by=opts["by_kde"]
     )
