@@ -11,18 +11,23 @@ columns asked for (``--where``/``--by``) as Arrow arrays.
 * **GeoParquet** is read by row batches (``pyarrow.parquet.ParquetFile.iter_batches``); the
   WKB points of its geometry column are decoded as one buffer when they are plain 2-D
   points, by shapely otherwise.
-* **Other formats** (GeoJSON, GeoPackage, shapefiles, FlatGeobuf), and any CSV or Parquet
-  file this fast path does not read exactly as :func:`geo.points.read_points` would (text
-  that is not UTF-8, a ragged row, a decimal comma, a coordinate that is not a number,
-  non-point geometries), are read whole by :func:`geo.points.read_points`, which keeps its
-  messages (:func:`full_reader`). A reader signals this by raising :class:`NeedsFullReader`,
-  possibly after some chunks: the caller starts again from :func:`full_reader`.
+* **GeoJSON, GeoPackage, shapefiles and FlatGeobuf** are read by pyogrio's Arrow stream
+  (``pyogrio.raw.open_arrow``), after the checks :func:`geo._formats.read_vector` makes
+  (the driver GDAL picks, a zip's content, GeoJSON nesting, the feature count), with the
+  same GDAL settings.
+* Any file the fast path does not read exactly as :func:`geo.points.read_points` would
+  (text that is not UTF-8, a ragged row, a decimal comma, a coordinate that is not a
+  number, non-point geometries, a file with no CRS, a layer named) is read whole by
+  :func:`geo.points.read_points`, which keeps its messages (:func:`full_reader`). A
+  reader signals this by raising :class:`NeedsFullReader`, possibly after some chunks: the
+  caller starts again from :func:`full_reader`.
 
 Coordinates are checked chunk by chunk with the rules of :mod:`geo.points` (non-finite,
 beyond ±90°/±180°, far outside the CRS's area of use). With ``drop_invalid`` the fast path
 drops such rows and warns once at the end, as the full reader does; without it, the first
 invalid row hands the file to the full reader, which refuses it naming every problem.
-``max_points`` is checked as rows arrive (CSV) or from the Parquet footer.
+``max_points`` is checked as rows arrive (CSV) or from the file's header, then as rows
+arrive (the other formats).
 """
 
 from __future__ import annotations
@@ -214,7 +219,7 @@ def open_columns(
         return _csv_reader(path, head, columns=columns, options=options)
     if kind == "parquet":
         return _parquet_reader(path, columns=columns, options=options)
-    raise NeedsFullReader
+    return _gdal_reader(path, columns=columns, options=options)
 
 
 def full_reader(
@@ -416,6 +421,83 @@ def _parquet_reader(path: Path, *, columns: Sequence[str], options: ReadOptions)
 
     return ColumnReader(
         name=str(path),
+        crs=crs,
+        columns=names,
+        total_bytes=size,
+        _batches=batches,
+        drop_invalid=bool(options.get("drop_invalid", False)),
+    )
+
+
+# --------------------------------------------------------------------------- GDAL formats
+
+
+def _gdal_reader(path: Path, *, columns: Sequence[str], options: ReadOptions) -> ColumnReader:
+    """GeoJSON, GeoPackage, shapefiles and FlatGeobuf through pyogrio's Arrow stream, after
+    the checks of :func:`geo._formats.read_vector` (the driver GDAL picks, a zip's
+    content, GeoJSON nesting, the feature count)."""
+    import pyogrio
+    from pyogrio.raw import open_arrow
+
+    from geo._formats import _DRIVERS, GDAL_CONFIG, _check_count, _check_geojson, _check_zip, load
+    from geo.projection import parse_crs
+
+    if any(options.get(k) is not None for k in ("lat", "lon", "x", "y")):
+        raise NeedsFullReader  # the full reader says these apply to CSV only
+    name = str(path)
+    kind, source = load(path)
+    max_points = options.get("max_points")
+    if kind == "zip" and isinstance(source, bytes):
+        _check_zip(source, name=name, max_bytes=options.get("max_bytes"))
+    if kind == "json" and isinstance(source, bytes):
+        _check_geojson(source, name=name)
+    pyogrio.set_gdal_config_options(GDAL_CONFIG)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "File /vsimem/.* non conformant file extension")
+            info = pyogrio.read_info(source)
+    except Exception:  # unreadable: the full reader words it
+        raise NeedsFullReader from None
+    if info["driver"] != _DRIVERS[kind] or info["geometry_type"] not in ("Point", "Unknown"):
+        raise NeedsFullReader  # another driver, or non-point geometries: read_points says so
+    _check_count(int(info["features"]), name=name, max_points=max_points)
+    declared, user = info["crs"], options.get("crs")
+    if declared is None and user is None:
+        raise NeedsFullReader  # the full reader asks for --crs
+    crs = parse_crs(user) if declared is None else pyproj.CRS.from_user_input(declared)
+    if declared is not None and user is not None and not crs.equals(parse_crs(user)):
+        raise NeedsFullReader
+    names = [str(n) for n in info["fields"]]
+    wanted = [c for c in dict.fromkeys(columns) if c in names]
+    size = path.stat().st_size
+    limit = None if max_points is None else max_points + 1  # a header's count may be false
+
+    def batches() -> Iterator[Chunk]:
+        rows = 0
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "File /vsimem/.* non conformant file extension")
+            stream = open_arrow(
+                source, columns=wanted, max_features=limit, batch_size=CHUNK_ROWS,
+                use_pyarrow=True,
+            )  # fmt: skip
+            with stream as (meta, reader):
+                geometry = meta["geometry_name"] or "wkb_geometry"
+                total = max(1, int(info["features"]))
+                for batch in reader:
+                    rows += batch.num_rows
+                    if max_points is not None and rows > max_points:
+                        msg = f"{name}: holds more features than the limit of {max_points:,} points"
+                        raise TooLargeError(msg)
+                    x, y = _wkb_xy(batch.column(geometry))
+                    yield Chunk(
+                        x=x,
+                        y=y,
+                        values={c: batch.column(c) for c in wanted},
+                        bytes_read=min(size, size * rows // total),
+                    )
+
+    return ColumnReader(
+        name=name,
         crs=crs,
         columns=names,
         total_bytes=size,

@@ -247,3 +247,39 @@ def test_measures_with_too_few_points_keep_their_caveats(tmp_path: Path) -> None
     assert columnar["caveats"] == reference["caveats"]
     assert columnar["warnings"] == reference["warnings"]
     assert columnar["clark_evans_z"] is None
+
+
+@pytest.mark.parametrize(("driver", "suffix"), [("GeoJSON", "geojson"), ("GPKG", "gpkg"),
+                                                ("FlatGeobuf", "fgb")])  # fmt: skip
+def test_gdal_formats_are_read_through_pyogrio_arrow(
+    register: dict[str, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    driver: str,
+    suffix: str,
+) -> None:
+    gdf = read_points(register["parquet"]).iloc[:5000]
+    path = tmp_path / f"points.{suffix}"
+    gdf.to_crs(4326 if driver == "GeoJSON" else 2154).to_file(path, driver=driver)
+    reference = analyse_points(read_points(path), OPTIONS)
+    _fast_only(monkeypatch)
+    selection = Selection(by=parse_by(f"{NAF}:2"))
+    columnar = analyse_file(path, OPTIONS, selection=selection)
+    _same_measures(columnar, reference)
+    assert sum(c.n_points for c in columnar.per_category) == 5000
+    with pytest.raises(TooLargeError, match="more than the limit of 100 points"):
+        analyse_file(path, OPTIONS, read={"max_points": 100})
+
+
+def test_non_point_geometries_go_to_the_full_reader(tmp_path: Path) -> None:
+    import geopandas as gpd
+    import shapely
+
+    squares = [shapely.box(4.3 + i / 100, 52.0, 4.305 + i / 100, 52.005) for i in range(30)]
+    path = tmp_path / "squares.gpkg"
+    gpd.GeoDataFrame({"i": range(30)}, geometry=squares, crs=4326).to_file(path, driver="GPKG")
+    with pytest.warns(UserWarning, match="30 non-point geometries"):
+        reference = analyse_points(read_points(path), OPTIONS)
+    with pytest.warns(UserWarning, match="30 non-point geometries"):
+        columnar = analyse_file(path, OPTIONS)
+    _same_measures(columnar, reference)
