@@ -32,7 +32,7 @@ category are made only on request (``kde_by``).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,7 +65,7 @@ from geo.columns import (
     open_columns,
 )
 from geo.density import Density, clark_evans_xy, polygon_study_area, study_area_xy
-from geo.hexbins import cell_areas_km2, max_sites_per_km2
+from geo.hexbins import cell_areas_km2, cell_ids, cell_polygons, max_sites_per_km2
 from geo.kde import KDESurface, kde_surface_xy
 from geo.lq import ALPHA, MIN_COUNT, location_quotients
 from geo.options import AnalysisOptions
@@ -94,7 +94,7 @@ class CategoryMeasures:
     clark_evans: tuple[float, float, float, float, float]
     n_cells: int
     max_count: int
-    surface: Any = None
+    surface: KDESurface | None = None
 
     def to_dict(self, crs: pyproj.CRS, *, total: int) -> dict[str, Any]:
         """The JSON of one category (see ``docs/measures.md``)."""
@@ -121,9 +121,10 @@ class ColumnAnalysis(PointAnalysis):
 
     ``points`` is empty (no geometry per point is made); ``n`` is the number of points
     measured, ``n_rows`` the rows read with valid coordinates before ``where``.
-    ``cell_counts`` are the kept rows per (uint64 H3 cell, category code), ``categories``
-    the ``--by`` labels by code, ``lq`` the location quotients (:func:`geo.lq.location_quotients`,
-    with ``category`` as a label).
+    ``cell_counts`` are the kept rows per (uint64 H3 cell, category code), ``labels`` the
+    ``by`` categories by code, ``per_category`` their measures, ``hexbins`` the counts per
+    cell (uint64 index; :meth:`hexbin_frame` adds areas and hexagons) and ``lq`` the
+    location quotients (:func:`geo.lq.location_quotients`, ``category`` as a label).
     """
 
     n: int = 0
@@ -221,13 +222,13 @@ class ColumnAnalysis(PointAnalysis):
             msg = "no hexagonal bins: --hex-res none leaves them out"
             raise InputDataError(msg)
         cells = bins.index.to_numpy()
-        ids = _cell_ids(cells)
+        ids = cell_ids(cells)
         counts = bins["count"].to_numpy()
         areas = cell_areas_km2(cells)
         return gpd.GeoDataFrame(
             {"count": counts, "area_km2": areas, "sites_per_km2": counts / areas},
             index=pd.Index(ids, name="h3_cell", dtype=object),
-            geometry=_hexagons(ids),
+            geometry=cell_polygons(ids),
             crs="EPSG:4326",
         )
 
@@ -237,8 +238,8 @@ class ColumnAnalysis(PointAnalysis):
             msg = "no location quotients: they need --where or --by, and hexagons (--hex-res)"
             raise InputDataError(msg)
         distinct = np.unique(self.lq["cell"].to_numpy())
-        ids = _cell_ids(distinct)
-        polygons = dict(zip(distinct.tolist(), _hexagons(ids), strict=True))
+        ids = cell_ids(distinct)
+        polygons = dict(zip(distinct.tolist(), cell_polygons(ids), strict=True))
         names = dict(zip(distinct.tolist(), ids, strict=True))
         cells = self.lq["cell"].tolist()
         table = self.lq.drop(columns="cell").assign(h3_cell=[names[c] for c in cells])
@@ -247,18 +248,6 @@ class ColumnAnalysis(PointAnalysis):
             geometry=[polygons[c] for c in cells],
             crs="EPSG:4326",
         )
-
-
-def _cell_ids(cells: np.ndarray) -> list[str]:
-    import h3
-
-    return [h3.int_to_str(int(c)) for c in cells]
-
-
-def _hexagons(ids: Sequence[str]) -> list[Any]:
-    import h3
-
-    return [shapely.Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(c)]) for c in ids]
 
 
 @dataclass

@@ -6,6 +6,7 @@ are returned in EPSG:4326 for maps. Cells crossing the antimeridian are not spli
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -17,7 +18,14 @@ import shapely
 from geo._errors import ParameterError, quote
 from geo.projection import lonlat_arrays, site_points
 
-__all__ = ["cell_areas_km2", "hex_cells", "hexbin_counts", "max_sites_per_km2"]
+__all__ = [
+    "cell_areas_km2",
+    "cell_ids",
+    "cell_polygons",
+    "hex_cells",
+    "hexbin_counts",
+    "max_sites_per_km2",
+]
 
 
 def _check_resolution(resolution: int) -> int:
@@ -65,7 +73,7 @@ def hexbin_counts(gdf: gpd.GeoDataFrame, *, resolution: int, crs: Any = None) ->
     counts = cells.value_counts(sort=False)
     ids = [str(c) for c in counts.index]
     areas = np.array([h3.cell_area(c, unit="km^2") for c in ids], dtype=float)
-    polygons = [shapely.Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(c)]) for c in ids]
+    polygons = cell_polygons(ids)
     out = gpd.GeoDataFrame(
         {
             "count": counts.to_numpy(dtype=np.int64),
@@ -77,6 +85,16 @@ def hexbin_counts(gdf: gpd.GeoDataFrame, *, resolution: int, crs: Any = None) ->
         crs="EPSG:4326",
     )
     return out.sort_values(["count"], ascending=False, kind="stable")
+
+
+def cell_polygons(ids: Sequence[str]) -> list[shapely.Polygon]:
+    """The hexagon (or pentagon) of each H3 cell, given as hex strings, in lon/lat."""
+    return [shapely.Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(c)]) for c in ids]
+
+
+def cell_ids(cells: np.ndarray) -> list[str]:
+    """The hex strings of H3 cells given as unsigned 64-bit indexes."""
+    return [h3.int_to_str(int(c)) for c in cells]
 
 
 def cell_areas_km2(cells: np.ndarray) -> np.ndarray:
