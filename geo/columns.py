@@ -57,7 +57,7 @@ __all__ = [
     "open_columns",
 ]
 
-#: Rows per chunk of the GeoParquet reader.
+#: Rows per chunk of the GeoParquet and GDAL readers.
 CHUNK_ROWS = 1 << 20
 #: Bytes of CSV text parsed at a time.
 _BLOCK_BYTES = 4 << 20
