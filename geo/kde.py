@@ -20,6 +20,12 @@ Kernels and bandwidth
 
 The grid extends one support radius plus one cell beyond the points, so no mass is cut off;
 the discretised kernel is normalised to sum to one, so the integral is exactly n.
+
+Large inputs are binned a million points at a time into the one grid, so the work arrays
+do not grow with n. The grid's extent and the bandwidth rule need every point first: a
+caller that reads a file in chunks (:mod:`geo.column_analysis`) keeps the coordinates of
+the first pass (the nearest-neighbour statistics need them anyway) and bins them in this
+second pass.
 """
 
 from __future__ import annotations
@@ -35,7 +41,6 @@ import geopandas as gpd
 import numpy as np
 import pyproj
 import shapely
-from scipy.signal import fftconvolve
 
 from geo._errors import InputDataError, ParameterError, quote
 from geo.options import KERNELS, BandwidthRule, Kernel
@@ -58,6 +63,8 @@ _GAUSSIAN_TRUNCATE = 4.0
 _RADIUS_PER_SIGMA = {"quartic": math.sqrt(8.0), "epanechnikov": math.sqrt(6.0)}
 #: Largest grid accepted (cells), about 1.2 GB of float64 work arrays.
 MAX_CELLS = 40_000_000
+#: Points binned at a time: the binning's work arrays (about 40 bytes a point) stay bounded.
+_BIN_ROWS = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -272,8 +279,11 @@ def kde_surface_xy(
             UserWarning,
             stacklevel=2,
         )
-    grid = _linear_binning(xs, ys, x0=x0, y0=y0, cell=cell, shape=(nrows, ncols))
-    smooth = fftconvolve(grid, _kernel_weights(kernel, h, cell), mode="same")
+    grid = np.zeros((nrows, ncols))
+    for start in range(0, len(xs), _BIN_ROWS):  # bounded work arrays, whatever n
+        part = slice(start, start + _BIN_ROWS)
+        grid += _linear_binning(xs[part], ys[part], x0=x0, y0=y0, cell=cell, shape=grid.shape)
+    smooth = _convolve_same(grid, _kernel_weights(kernel, h, cell))
     np.clip(smooth, 0.0, None, out=smooth)
     smooth *= 1e6 / (cell * cell)
     return KDESurface(
@@ -287,6 +297,19 @@ def kde_surface_xy(
         bandwidth_rule=rule,
         n_points=len(xy),
     )
+
+
+def _convolve_same(grid: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """``scipy.signal.fftconvolve(grid, kernel, mode="same")`` by the same operations
+    (``scipy.fft`` at fast lengths, the centre of the full result), without importing
+    ``scipy.signal``, which loads ``scipy.stats`` (about 35 MB)."""
+    from scipy import fft
+
+    full = [a + b - 1 for a, b in zip(grid.shape, kernel.shape, strict=True)]
+    shape = [fft.next_fast_len(n, True) for n in full]
+    out = fft.irfftn(fft.rfftn(grid, shape) * fft.rfftn(kernel, shape), shape)
+    top, left = ((f - g) // 2 for f, g in zip(full, grid.shape, strict=True))
+    return out[top : top + grid.shape[0], left : left + grid.shape[1]].copy()
 
 
 def _linear_binning(
