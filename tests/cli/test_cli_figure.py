@@ -74,3 +74,43 @@ def test_bad_extension_unknown_cluster_and_bad_dpi_are_clean_errors(tmp_path: Pa
     assert both.exit_code == 1 and "give either a CLUSTER id or --points FILE" in both.output
     assert "Traceback" not in bad_ext.output + unknown.output + layer.output
     assert list(tmp_path.iterdir()) == []  # nothing half-written
+
+
+def test_figure_of_a_point_file_draws_its_significant_location_quotients(tmp_path: Path) -> None:
+    """Software firms packed in one neighbourhood, shops everywhere: the lq layer draws the
+    hexagons where software is significantly over-represented, as many as geo.lq flags."""
+    import geopandas as gpd
+
+    from geo.column_analysis import analyse_frame
+    from geo.options import AnalysisOptions
+    from geo.selection import Selection, parse_by
+
+    rng = np.random.default_rng(3)
+    n_shops, n_soft = 400, 120
+    lat = np.r_[48.85 + rng.uniform(-0.03, 0.03, n_shops), 48.87 + rng.normal(0, 0.0008, n_soft)]
+    lon = np.r_[2.35 + rng.uniform(-0.04, 0.04, n_shops), 2.33 + rng.normal(0, 0.0008, n_soft)]
+    sector = ["47.11F"] * n_shops + ["62.01Z"] * n_soft
+    path = tmp_path / "firms.csv"
+    rows = (f"{a:.6f};{o:.6f};{s}" for a, o, s in zip(lat, lon, sector, strict=True))
+    path.write_text("lat;lon;naf\n" + "\n".join(rows) + "\n")
+    out = tmp_path / "lq.svg"
+    result = run("figure", "--points", str(path), "--by", "naf:2", "--layers", "lq,sites",
+                 "--hex-res", "8", "-o", str(out))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    texts = _texts(out)
+    assert any(t.startswith("LQ 4 or more (significant; ") and "'62'" in t for t in texts)
+    points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=4326).assign(naf=sector)
+    reference = analyse_frame(
+        points, AnalysisOptions(hex_res=8), selection=Selection(by=parse_by("naf:2"))
+    ).lq_frame()
+    flagged = reference[reference["significant"]]
+    assert "62" in set(flagged["category"])
+    # a cell of software only: 520 / 120
+    assert flagged[flagged["category"] == "62"]["lq"].max() > 4
+    drawn = ET.parse(out).getroot().iter(f"{SVG}path")
+    shades = {"#7a0177", "#c51b8a", "#f768a1"}
+    shaded = [p for p in drawn if any(s in (p.get("style") or "") for s in shades)]
+    assert len(shaded) == len(flagged) + len(shades)  # each hexagon, and one legend key a class
+    missing = run("figure", "--points", str(path), "--layers", "lq", "-o", str(tmp_path / "x.svg"))
+    assert missing.exit_code == 1 and "the lq layer needs --by COLUMN" in missing.output
+    assert not (tmp_path / "x.svg").exists()

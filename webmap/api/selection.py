@@ -10,11 +10,11 @@ of them, highest quotient first.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from geo._errors import ParameterError
+from geo._json import feature_collection
 from geo.selection import Selection, parse_by, parse_where
 from webmap.api.params import Param
 
@@ -71,6 +71,6 @@ def lq_layer(analysis: Any) -> dict[str, Any]:
     frame = frame[frame["significant"]].sort_values("lq", ascending=False, kind="stable")
     shown = frame.head(MAX_LQ_CELLS)[["h3_cell", "category", "count", "cell_total", "lq",
                                       "p_value", "geometry"]]  # fmt: skip
-    layer: dict[str, Any] = json.loads(shown.to_json(drop_id=True))
+    layer = feature_collection(shown)
     layer["n_significant"] = len(frame)
     return layer

@@ -3,21 +3,25 @@ PDF (the format is the output file's extension), on A4 or A3 paper."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
+import geopandas as gpd
 from matplotlib.figure import Figure
 
 from geo._atomic import atomic_write
 from geo._errors import ParameterError
 from geo.analysis import analyse_points
+from geo.column_analysis import analyse_frame
 from geo.options import AnalysisOptions
 from geo.overlays import point_overlays
 from geo.registry import date_key, load_registry
 from webmap.commands.analysis import loader_options, read_input
 from webmap.commands.options import DATA_OPTION, click_option
+from webmap.commands.selection import filter_options, selection_of
 from webmap.figures import (
     DEFAULT_DPI,
     MAX_DPI,
@@ -91,6 +95,7 @@ def _source_of(path: Path) -> str:
 @click_option("min_samples", "--min-samples")
 @DATA_OPTION
 @loader_options
+@filter_options
 def figure_command(cluster_id: str | None, output: Path, **opts: Any) -> None:
     """Write a print-ready figure of CLUSTER, or of a point file with --points."""
     if (cluster_id is None) == (opts["points"] is None):
@@ -133,9 +138,9 @@ def _points(path: Path, *, page: Page, opts: dict[str, Any]) -> Figure:
     layers = default_layers("points")
     if opts["layers"] is not None:
         layers = parse_layers(opts["layers"], available=available)
-    analysis = analyse_points(
-        read_input(path, opts), _options(opts, layers=layers), crs=opts["metric_crs"]
-    )
+    points = read_input(path, opts)
+    options = _options(opts, layers=layers)
+    analysis = analyse_points(points, options, crs=opts["metric_crs"])
     return points_figure(
         analysis,
         point_overlays(analysis),
@@ -143,7 +148,26 @@ def _points(path: Path, *, page: Page, opts: dict[str, Any]) -> Figure:
         source=_source_of(path),
         layers=layers,
         page=page,
+        lq=_significant_lq(points, options, opts=opts) if "lq" in layers else None,
     )
+
+
+def _significant_lq(
+    points: gpd.GeoDataFrame, options: AnalysisOptions, *, opts: dict[str, Any]
+) -> gpd.GeoDataFrame:
+    """The hexagons whose location quotient is significant, of the ``--where``/``--by``
+    categories (:mod:`geo.lq`); a one-line error without them."""
+    selection = selection_of({**opts, "by_kde": False})
+    if not selection.columns:
+        msg = "the lq layer needs --by COLUMN (or --where): location quotients are of categories"
+        raise ParameterError(msg)
+    if options.hex_res is None:
+        options = replace(options, hex_res=AnalysisOptions().hex_res)
+    analysis = analyse_frame(
+        points, options, selection=selection, crs=opts["metric_crs"], name=str(opts["points"])
+    )
+    cells = analysis.lq_frame()
+    return cells[cells["significant"]]
 
 
 def _cluster(

@@ -19,8 +19,8 @@ from geo._errors import ParameterError
 from geo.selection import Selection, parse_by, parse_where
 
 
-def selection_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """``--where``, ``--by``, ``--by-kde`` and ``--lq-out``."""
+def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--where`` and ``--by``: the rows measured, and the categories."""
     options = [
         click.option(
             "--where",
@@ -40,6 +40,15 @@ def selection_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "activitePrincipaleEtablissement:2 for the NAF divisions), with location "
             "quotients per H3 cell.",
         ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def selection_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--where``, ``--by``, ``--by-kde`` and ``--lq-out``."""
+    options = [
         click.option(
             "--by-kde",
             is_flag=True,
@@ -54,7 +63,7 @@ def selection_options(func: Callable[..., Any]) -> Callable[..., Any]:
     ]
     for option in reversed(options):
         func = option(func)
-    return func
+    return filter_options(func)
 
 
 def selection_of(opts: dict[str, Any]) -> Selection:

@@ -30,6 +30,7 @@ from matplotlib.patches import Patch, PathPatch
 from matplotlib.path import Path
 from shapely.geometry.polygon import orient
 
+from geo._errors import listing
 from geo.overlays import Overlays, class_breaks
 
 __all__ = ["FIGURE_LAYERS", "FigureLayer", "MapContent", "default_layers", "figure_layers"]
@@ -52,7 +53,9 @@ class MapContent:
 
     ``points`` are the located points (a cluster's distinct places, or a file's points)
     and ``labels`` their names (``None``: unlabelled); ``overlays`` the layers of
-    :mod:`geo.overlays` (EPSG:4326); ``streets`` the street segments, when there are any.
+    :mod:`geo.overlays` (EPSG:4326); ``streets`` the street segments, when there are any;
+    ``lq`` the H3 cells whose location quotient is significant (``category``, ``lq``;
+    :meth:`geo.column_analysis.ColumnAnalysis.lq_frame`), when asked for.
     """
 
     crs: pyproj.CRS
@@ -61,6 +64,7 @@ class MapContent:
     overlays: Overlays
     streets: gpd.GeoSeries | None = None
     fontsize: float = 7.0
+    lq: gpd.GeoDataFrame | None = None
 
 
 Draw = Callable[[Axes, MapContent], Legend]
@@ -269,6 +273,38 @@ def _draw_hexbins(ax: Axes, content: MapContent) -> Legend:
     return [*legend[:-1], (legend[-1][0], legend[-1][1] + " sites/km²")]
 
 
+#: Location-quotient classes: (lowest quotient, colour), highest first.
+LQ_CLASSES = ((4.0, "#7a0177"), (2.0, "#c51b8a"), (1.0, "#f768a1"))
+
+
+def _draw_lq(ax: Axes, content: MapContent) -> Legend:
+    """Hexagons where a category is significantly over-represented, darker as LQ grows; the
+    legend names the categories."""
+    if content.lq is None or content.lq.empty:
+        return []
+    cells = _metric(content.lq, content.crs)
+    legend: Legend = []
+    upper = np.inf
+    for floor, colour in LQ_CLASSES:
+        chosen = cells[(cells["lq"] >= floor) & (cells["lq"] < upper)]
+        ax.add_collection(
+            PatchCollection(
+                _polygons(chosen.geometry),
+                facecolor=colour,
+                edgecolor=colour,
+                alpha=0.45,
+                linewidth=0.6,
+                zorder=3,
+            )
+        )
+        label = f"LQ {floor:g} or more" if upper == np.inf else f"LQ {floor:g} to {upper:g}"
+        legend.append((Patch(facecolor=colour, alpha=0.45), label))
+        upper = floor
+    categories = listing(sorted({str(c) for c in cells["category"]}), limit=3)
+    first = legend[0]
+    return [(first[0], f"{first[1]} (significant; {categories})"), *legend[1:]]
+
+
 def _draw_cores(ax: Axes, content: MapContent) -> Legend:
     cores = _metric(content.overlays.cores, content.crs)
     if cores.empty:
@@ -308,6 +344,7 @@ def _draw_streets(ax: Axes, content: MapContent) -> Legend:
 
 
 _CLUSTER = frozenset({"cluster"})
+_POINTS = frozenset({"points"})
 _BOTH = frozenset({"cluster", "points"})
 FIGURE_LAYERS: dict[str, FigureLayer] = {
     layer.key: layer
@@ -315,6 +352,7 @@ FIGURE_LAYERS: dict[str, FigureLayer] = {
         FigureLayer("streets", "Streets", True, _CLUSTER, _draw_streets),
         FigureLayer("density", "Kernel density", False, _BOTH, _draw_density),
         FigureLayer("hexbins", "Hexagons", False, _BOTH, _draw_hexbins),
+        FigureLayer("lq", "Location quotients", False, _POINTS, _draw_lq),
         FigureLayer("cores", "Dense cores", False, _BOTH, _draw_cores),
         FigureLayer("nn", "Nearest neighbours", False, _BOTH, _draw_nn),
         FigureLayer("epicentres", "Epicentres", True, _CLUSTER, _draw_epicentres),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import geopandas as gpd
 from matplotlib.figure import Figure
 
 from geo._errors import InputDataError
@@ -37,6 +38,7 @@ def points_figure(
     source: str,
     layers: Sequence[str] | None = None,
     page: Page | None = None,
+    lq: gpd.GeoDataFrame | None = None,
 ) -> Figure:
     """A print-ready figure of an analysed point file.
 
@@ -55,6 +57,9 @@ def points_figure(
         (default: the points and their kernel density).
     page
         Paper, orientation and PNG resolution (default A4 portrait).
+    lq
+        The significant location quotients' hexagons (layer ``lq``;
+        :meth:`geo.column_analysis.ColumnAnalysis.lq_frame`).
 
     Raises
     ------
@@ -87,6 +92,7 @@ def points_figure(
             labels=None,
             overlays=overlays,
             fontsize=sheet.fontsize,
+            lq=lq,
         )
         draw_map(
             sheet,
