@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 
 from tests.helpers import without_nonce
@@ -28,15 +28,22 @@ def test_cluster_page_answers_304_to_its_etag(client: Any) -> None:
     assert client.get("/clusters/atlantis").status_code == 404  # errors are not cached
 
 
-def test_a_cached_cluster_page_costs_well_under_10_ms(client: Any) -> None:
-    client.get("/clusters/delft")
-    timings = []
+def test_a_cached_cluster_page_is_answered_without_rendering(
+    client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Repeat visits are served from the cache: the map is rendered once (how fast that is
+    is measured by scripts/bench_api.py, not here)."""
+    from webmap.maps import cluster as maps
+
+    calls = []
+    render_parts = maps.render_parts
+    monkeypatch.setattr(maps, "render_parts", lambda fmap: calls.append(1) or render_parts(fmap))
+    first = client.get("/clusters/delft")
     for _ in range(20):
-        start = time.perf_counter()
         response = client.get("/clusters/delft")
-        timings.append(time.perf_counter() - start)
         assert response.status_code == 200
-    assert sorted(timings)[len(timings) // 2] < 0.010
+        assert without_nonce(response) == without_nonce(first)
+    assert len(calls) == 1
 
 
 def test_a_changed_registry_changes_the_etag(registry_copy: Path) -> None:

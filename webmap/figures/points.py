@@ -81,7 +81,9 @@ def points_figure(
     subtitle = f"{analysis.n_points:,} points"
     if math.isfinite(analysis.density.sites_per_km2):
         density = analysis.density
-        subtitle += f" · {density.sites_per_km2:,.1f} per km² ({density.area_method} area)"
+        per_km2 = density.sites_per_km2
+        shown = f"{per_km2:,.1f}" if per_km2 >= 1 else f"{per_km2:.2g}"  # a country: 0.037
+        subtitle += f" · {shown} per km² ({density.area_method} area)"
     with style():
         sheet = new_sheet(
             page, title=title, subtitle=subtitle, footer=footer, ripley="ripley" in chosen
