@@ -17,7 +17,7 @@ import shapely
 from geo._errors import ParameterError, quote
 from geo.projection import lonlat_arrays, site_points
 
-__all__ = ["hex_cells", "hexbin_counts"]
+__all__ = ["hex_cells", "hexbin_counts", "hexbin_table"]
 
 
 def _check_resolution(resolution: int) -> int:
@@ -62,7 +62,12 @@ def hexbin_counts(gdf: gpd.GeoDataFrame, *, resolution: int, crs: Any = None) ->
         ``area_km2``, ``sites_per_km2`` and the hexagon ``geometry`` in EPSG:4326.
     """
     cells = hex_cells(gdf, resolution=resolution, crs=crs).dropna()
-    counts = cells.value_counts(sort=False)
+    return hexbin_table(cells.value_counts(sort=False))
+
+
+def hexbin_table(counts: pd.Series) -> gpd.GeoDataFrame:
+    """The table of :func:`hexbin_counts` from site counts indexed by H3 cell (counts of
+    parts of the data summed, for data counted in chunks or partitions)."""
     ids = [str(c) for c in counts.index]
     areas = np.array([h3.cell_area(c, unit="km^2") for c in ids], dtype=float)
     polygons = [shapely.Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(c)]) for c in ids]

@@ -25,6 +25,7 @@ __all__ = [
     "geodesic_distance_m",
     "lonlat_arrays",
     "metric_crs",
+    "metric_crs_for_lonlat",
     "site_points",
     "to_metric",
     "xy_arrays",
@@ -91,12 +92,28 @@ def metric_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries, *, crs: Any = None) -> pyp
         msg = "no located geometry to choose a metric CRS from"
         raise InputDataError(msg)
     lonlat = located if located.crs.equals(_WGS84) else located.to_crs(_WGS84)
-    west, _, east, _ = lonlat.total_bounds
+    west, south, east, north = lonlat.total_bounds
     centre_lon, centre_lat = _centre(lonlat)
-    if east - west <= 180 and -80 <= centre_lat <= 84:
-        if located.crs.equals(_WGS84):
-            return _utm_crs(lonlat)
+    if east - west <= 180 and -80 <= centre_lat <= 84 and not located.crs.equals(_WGS84):
         return pyproj.CRS.from_user_input(located.estimate_utm_crs())
+    return metric_crs_for_lonlat((west, south, east, north), centre=(centre_lon, centre_lat))
+
+
+def metric_crs_for_lonlat(
+    bounds: tuple[float, float, float, float], *, centre: tuple[float, float]
+) -> pyproj.CRS:
+    """The metric CRS :func:`metric_crs` chooses for data of these lon/lat ``bounds``
+    (west, south, east, north) and ``centre`` (circular mean longitude, mean latitude), for
+    data summarised elsewhere (partition by partition on a cluster).
+
+    The UTM zone depends on the bounds alone (their centre), as in
+    :meth:`~geopandas.GeoSeries.estimate_utm_crs`.
+    """
+    west, south, east, north = bounds
+    centre_lon, centre_lat = centre
+    if east - west <= 180 and -80 <= centre_lat <= 84:
+        corners = gpd.GeoSeries(gpd.points_from_xy([west, east], [south, north]), crs=_WGS84)
+        return _utm_crs(corners)
     # Around a pole UTM is undefined, and across the antimeridian the bounds' centre is on
     # the wrong side of the Earth: an equal-area azimuthal projection centred on the data
     # keeps local distances and areas true there.

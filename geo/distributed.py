@@ -1,0 +1,697 @@
+"""Density measures of point data too large for one machine, on a Dask cluster.
+
+:func:`analyse_dask` reads a partitioned GeoParquet folder, or a glob of CSV or Parquet files
+with coordinate columns, on a Dask cluster (a scheduler's address, or a local cluster of
+worker processes) and returns the :class:`~geo.analysis.PointAnalysis` of
+:func:`~geo.analysis.analyse_points` for the same points: the same study area, density,
+Clark-Evans statistics, kernel density surface and H3 bins. Dense cores (DBSCAN) and the
+listing of each point's neighbours stay in process.
+
+Passes over the data
+--------------------
+1. Each partition's located rows in lon/lat: count, bounds, centre. The metric CRS follows
+   from them as in process (:func:`geo.projection.metric_crs_for_lonlat`).
+2. Spatial shuffle by Hilbert distance (dask-geopandas ``spatial_shuffle(npartitions=...)`` on
+   the frame as read), each partition projected to ``x``/``y`` metres and kept on the workers.
+3. Per partition: count, bounds, mean and squared deviations (combined as Chan et al.), the
+   convex hull's vertices, H3 cell counts and the largest nearest-neighbour distance within
+   the partition.
+4. Per partition: linear binning onto the global density grid, points per grid cell, and
+   nearest-neighbour distances with a halo (:func:`nn_with_halo`).
+
+What equals the in-process result
+---------------------------------
+Counts are integers summed across partitions: points per H3 cell and per grid cell are
+exactly equal. The hull of all points is the hull of the partitions' hull vertices, so the
+study area is the same polygon (its area equal to rounding); nearest-neighbour distances are
+the same per point, so the Clark-Evans statistics agree to rounding (1e-12 relative). The
+linearly binned grid is a sum of floating-point weights taken in another order, and the
+scott bandwidth comes from combined moments: both agree to about 1e-12 relative.
+
+The ``"silverman"`` bandwidth needs exact quartiles of all points and is refused here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import h3.api.basic_int as h3int
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+from scipy.spatial import ConvexHull, QhullError, cKDTree
+
+from geo._csv import _separator
+from geo._errors import EngineUnavailableError, InputDataError, ParameterError, clip, quote
+from geo.analysis import PointAnalysis
+from geo.density import Density, clark_evans_stats, nearest_neighbour_distances_xy, study_area
+from geo.hexbins import hexbin_table
+from geo.kde import GridSpec, bandwidth_from_sd, grid_spec, linear_binning, surface_from_binned
+from geo.options import AnalysisOptions
+from geo.points import ReadOptions, _coordinate_columns
+from geo.projection import lonlat_arrays, metric_crs, metric_crs_for_lonlat, site_points, xy_arrays
+
+__all__ = [
+    "DaskAnalysis",
+    "ShuffledPoints",
+    "analyse_dask",
+    "analyse_frame",
+    "dask_client",
+    "nn_with_halo",
+    "read_dask",
+    "shuffle_points",
+]
+
+#: Rows per partition after the spatial shuffle (about 50 MB of x/y on a worker).
+PARTITION_ROWS = 1_000_000
+#: Seconds to wait for a scheduler before giving up.
+CONNECT_TIMEOUT_S = 10.0
+_CSV_SUFFIXES = (".csv", ".txt", ".tsv")
+_PARQUET_SUFFIXES = (".parquet", ".pq", ".geoparquet")
+
+
+def _require_dask() -> None:
+    try:
+        import dask_geopandas  # noqa: F401
+        import distributed  # noqa: F401
+    except ImportError as exc:
+        msg = f"the dask engine needs the 'dask' extra (pip install 'clustermap[dask]'): {exc}"
+        raise EngineUnavailableError(msg) from None
+
+
+@contextmanager
+def dask_client(
+    *,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    memory_limit: str | None = None,
+    timeout_s: float = CONNECT_TIMEOUT_S,
+) -> Iterator[Any]:
+    """A :class:`distributed.Client` of the scheduler at ``scheduler`` (``tcp://HOST:PORT``),
+    or of a local cluster of ``workers`` processes (one thread each; default 2) started for
+    the block and closed after it.
+
+    Raises
+    ------
+    EngineUnavailableError
+        If dask is not installed, or no scheduler answers at ``scheduler`` within
+        ``timeout_s`` seconds.
+    """
+    _require_dask()
+    from distributed import Client, LocalCluster
+
+    if scheduler is not None and workers is not None:
+        msg = "give either a scheduler address or a number of workers, not both"
+        raise ParameterError(msg)
+    if scheduler is not None:
+        try:
+            client = Client(scheduler, timeout=timeout_s)
+        except (OSError, TimeoutError) as exc:
+            msg = f"cannot reach the Dask scheduler {quote(scheduler)}: {clip(exc, limit=120)}"
+            raise EngineUnavailableError(msg) from None
+        except ValueError as exc:
+            msg = f"not a Dask scheduler address: {quote(scheduler)} ({clip(exc, limit=120)})"
+            raise ParameterError(msg) from None
+        with client:
+            yield client
+        return
+    count = 2 if workers is None else workers
+    if count < 1:
+        msg = f"--workers must be at least 1, not {count}"
+        raise ParameterError(msg)
+    with (
+        LocalCluster(
+            n_workers=count,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            memory_limit=memory_limit or "auto",
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client
+
+
+def _files(path: str | Path) -> list[str]:
+    text = str(path)
+    if Path(text).is_dir():
+        files = sorted(
+            str(f) for f in Path(text).rglob("*") if f.suffix.lower() in _PARQUET_SUFFIXES
+        )
+        if not files:
+            msg = f"no Parquet file in the folder {quote(text)}"
+            raise InputDataError(msg)
+        return files
+    anchor = Path(text).anchor
+    pattern = text[len(anchor) :] if anchor else text
+    files = sorted(str(f) for f in Path(anchor or ".").glob(pattern)) if pattern else []
+    if not files:
+        msg = f"no file matches {quote(text)}"
+        raise InputDataError(msg)
+    return files
+
+
+def _to_points(frame: pd.DataFrame, x: str, y: str, crs: pyproj.CRS) -> gpd.GeoDataFrame:
+    """Point geometries from coordinate columns; rows missing a coordinate get none."""
+    xs = pd.to_numeric(frame[x], errors="coerce").to_numpy(dtype=float)
+    ys = pd.to_numeric(frame[y], errors="coerce").to_numpy(dtype=float)
+    points = gpd.points_from_xy(xs, ys)
+    points[~(np.isfinite(xs) & np.isfinite(ys))] = None
+    return gpd.GeoDataFrame(geometry=points, index=frame.index, crs=crs)
+
+
+def read_dask(path: str | Path, *, read: ReadOptions | None = None) -> Any:
+    """The points of ``path`` as a lazy :class:`dask_geopandas.GeoDataFrame`.
+
+    Parameters
+    ----------
+    path
+        A folder of (Geo)Parquet files (a partitioned dataset), or a file name or glob
+        pattern of CSV or Parquet files.
+    read
+        ``lat``/``lon`` or ``x``/``y`` column names and the ``crs`` of those columns, as
+        :func:`geo.points.read_points` takes them (columns found by name by default);
+        GeoParquet files carry their own geometry and CRS.
+    """
+    _require_dask()
+    import dask.dataframe as dd
+    import dask_geopandas
+    import pyarrow.parquet as pq
+
+    opts = read or {}
+    files = _files(path)
+    suffixes = {Path(f).suffix.lower() for f in files}
+    if suffixes <= set(_PARQUET_SUFFIXES):
+        schema = pq.read_schema(files[0])
+        if b"geo" in (schema.metadata or {}):
+            return dask_geopandas.read_parquet(files)
+        columns = schema.names
+        reader = dd.read_parquet
+    elif suffixes <= set(_CSV_SUFFIXES):
+        with Path(files[0]).open(encoding="utf-8-sig", errors="replace") as handle:
+            header = handle.readline().rstrip("\r\n")
+        sep = _separator(header)
+        columns = [c.strip().strip('"') for c in header.split(sep)]
+        reader = dd.read_csv
+    else:
+        msg = f"the dask engine reads CSV or Parquet files, not {', '.join(sorted(suffixes))}"
+        raise InputDataError(msg)
+    x, y, crs = _coordinate_columns(
+        pd.DataFrame(columns=columns),
+        lat=opts.get("lat"),
+        lon=opts.get("lon"),
+        x=opts.get("x"),
+        y=opts.get("y"),
+        crs=opts.get("crs"),
+    )
+    if reader is dd.read_csv:
+        frame = dd.read_csv(files, sep=sep, usecols=[x, y], dtype=str, blocksize="64MB")
+    else:
+        frame = dd.read_parquet(files, columns=[x, y])
+    meta = gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=crs))
+    return dask_geopandas.from_dask_dataframe(
+        frame.map_partitions(_to_points, x, y, crs, meta=meta)
+    )
+
+
+_SUMMARY_COLUMNS = (
+    "rows",
+    "n",
+    "west",
+    "south",
+    "east",
+    "north",
+    "coords",
+    "sum_lat",
+    "sum_sin",
+    "sum_cos",
+)
+
+
+def _lonlat_summary(part: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Rows, located rows, lon/lat bounds and the coordinate sums that give the centre, as
+    :func:`geo.projection.metric_crs` takes them (pass 1)."""
+    geoms = part.geometry
+    located = geoms[~(geoms.isna() | geoms.is_empty)]
+    row: dict[str, float] = {"rows": len(part), "n": len(located)}
+    row |= dict.fromkeys(_SUMMARY_COLUMNS[2:], math.nan) | {"coords": 0}
+    if len(located):
+        lonlat = located.to_crs(4326)
+        west, south, east, north = lonlat.total_bounds
+        coords = shapely.get_coordinates(lonlat.values)
+        rad = np.radians(coords[:, 0])
+        row |= {
+            "west": west,
+            "south": south,
+            "east": east,
+            "north": north,
+            "coords": len(coords),
+            "sum_lat": coords[:, 1].sum(),
+            "sum_sin": np.sin(rad).sum(),
+            "sum_cos": np.cos(rad).sum(),
+        }
+    return pd.DataFrame([row])
+
+
+def _choose_crs(summary: pd.DataFrame, crs: Any) -> pyproj.CRS:
+    if crs is not None:
+        return metric_crs(gpd.GeoSeries([]), crs=crs)
+    k = summary["coords"].sum()
+    sin, cos = summary["sum_sin"].sum() / k, summary["sum_cos"].sum() / k
+    bounds = (
+        float(summary["west"].min()),
+        float(summary["south"].min()),
+        float(summary["east"].max()),
+        float(summary["north"].max()),
+    )
+    centre = (math.degrees(math.atan2(sin, cos)), float(summary["sum_lat"].sum() / k))
+    return metric_crs_for_lonlat(bounds, centre=centre)
+
+
+def _metric_xy(part: gpd.GeoDataFrame, crs: pyproj.CRS, keep: Sequence[str]) -> pd.DataFrame:
+    """The located points of a partition as ``x``/``y`` metres in ``crs`` (pass 2)."""
+    part = part.reset_index(drop=True)
+    points = site_points(part, crs=crs)
+    xy = xy_arrays(points)
+    out = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1]})
+    for column in keep:
+        out[column] = part[column].to_numpy()[points.index.to_numpy()]
+    return out
+
+
+@dataclass(frozen=True)
+class PartSummary:
+    """What pass 3 learns of one partition: ``n`` points within ``bounds`` (minx, miny,
+    maxx, maxy), their mean and sums of squared deviations per axis, hull vertices,
+    ``h3`` counts (int cell ids) and the largest distance from a point to its nearest
+    neighbour in the partition (``inf`` for a single point)."""
+
+    n: int
+    bounds: tuple[float, float, float, float]
+    mean: np.ndarray
+    m2: np.ndarray
+    hull: np.ndarray
+    h3: pd.Series
+    max_nn_m: float
+
+
+def _hull_vertices(xy: np.ndarray) -> np.ndarray:
+    if len(xy) < 3:
+        return xy
+    try:
+        return xy[ConvexHull(xy).vertices]
+    except QhullError:  # on a line: its two ends hold the hull
+        order = np.lexsort((xy[:, 1], xy[:, 0]))
+        return xy[[order[0], order[-1]]]
+
+
+def _part_summary(part: pd.DataFrame, crs: pyproj.CRS, hex_res: int | None) -> PartSummary:
+    xy = part[["x", "y"]].to_numpy(dtype=float)
+    n = len(xy)
+    if n == 0:
+        empty = np.zeros(2)
+        bounds = (math.inf, math.inf, -math.inf, -math.inf)
+        return PartSummary(0, bounds, empty, empty, xy, pd.Series([], dtype=np.int64), 0.0)
+    mean = xy.mean(axis=0)
+    m2 = ((xy - mean) ** 2).sum(axis=0)
+    counts: pd.Series = pd.Series([], dtype=np.int64)
+    if hex_res is not None:
+        points = gpd.GeoSeries(gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=crs)
+        lon, lat = lonlat_arrays(points)
+        cells = [
+            h3int.latlng_to_cell(a, b, hex_res)
+            for a, b in zip(lat.tolist(), lon.tolist(), strict=True)
+        ]
+        counts = pd.Series(np.asarray(cells, dtype=np.uint64)).value_counts(sort=False)
+    dist = nearest_neighbour_distances_xy(xy)
+    return PartSummary(
+        n=n,
+        bounds=(*xy.min(axis=0).tolist(), *xy.max(axis=0).tolist()),
+        mean=mean,
+        m2=m2,
+        hull=_hull_vertices(xy),
+        h3=counts,
+        max_nn_m=float(np.max(dist)) if n >= 2 else math.inf,
+    )
+
+
+def _inside(part: pd.DataFrame, box: tuple[float, float, float, float]) -> np.ndarray:
+    """The x/y of a partition's points inside ``box`` (edges included)."""
+    xy = part[["x", "y"]].to_numpy(dtype=float)
+    minx, miny, maxx, maxy = box
+    keep = (xy[:, 0] >= minx) & (xy[:, 0] <= maxx) & (xy[:, 1] >= miny) & (xy[:, 1] <= maxy)
+    return xy[keep]
+
+
+def nn_with_halo(xy: np.ndarray, halo: Sequence[np.ndarray]) -> np.ndarray:
+    """Distance from each point of a partition to its nearest other point of all the data.
+
+    ``halo`` holds the points of the other partitions that lie within ``R`` of the
+    partition's bounding box, ``R`` being the largest distance from one of its points to its
+    nearest neighbour *within* the partition. That halo holds every true nearest neighbour:
+
+    Let p be a point of the partition A and d its distance to the nearest other point of A,
+    so d <= R. A point q outside A is nearer to p than that only if |p - q| < d <= R. p lies
+    in A's bounding box, so q lies within R of that box: inside the box widened by R on each
+    side, which is where the halo was taken (each other partition B whose own bounding box
+    meets the widened box contributes its points inside it; B's box holds q, so B is not
+    skipped). So the nearest point of A plus halo is p's nearest point in the data, and its
+    distance is exactly the in-process one. A partition of a single point has R infinite and
+    takes every other point as its halo.
+    """
+    dist = nearest_neighbour_distances_xy(xy)
+    others = [h for h in halo if len(h)]
+    if not others or not len(xy):
+        return dist
+    tree = cKDTree(np.concatenate(others))
+    bound = np.where(np.isfinite(dist), dist, np.inf)
+    near = np.full(len(xy), np.inf)
+    # a single query with the largest bound would search far for every point: query each
+    # point with its own bound (cKDTree takes a scalar bound), grouped by bound scale
+    for chunk in _bound_groups(bound):
+        near[chunk] = tree.query(xy[chunk], k=1, distance_upper_bound=bound[chunk].max())[0]
+    return np.minimum(np.where(np.isnan(dist), np.inf, dist), near)
+
+
+def _bound_groups(bound: np.ndarray) -> list[np.ndarray]:
+    """Indices of ``bound`` grouped so each group's bounds are within a factor 2."""
+    order = np.argsort(bound, kind="stable")
+    scale = np.floor(np.log2(np.maximum(bound[order], 1e-9)))
+    scale[~np.isfinite(scale)] = np.inf
+    starts = np.flatnonzero(np.r_[True, scale[1:] != scale[:-1]])
+    return np.split(order, starts[1:])
+
+
+def _part_measures(
+    part: pd.DataFrame, grid: GridSpec, *halo: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Pass 4 on one partition: linearly binned grid, points per grid cell and the sum of
+    nearest-neighbour distances."""
+    xs = np.ascontiguousarray(part["x"].to_numpy(dtype=float))
+    ys = np.ascontiguousarray(part["y"].to_numpy(dtype=float))
+    binned = linear_binning(xs, ys, grid)
+    counts = cell_counts(xs, ys, grid)
+    dist = nn_with_halo(np.column_stack([xs, ys]), halo)
+    return binned, counts, float(dist.sum())
+
+
+def _part_distances(part: pd.DataFrame, *halo: np.ndarray) -> pd.DataFrame:
+    dist = nn_with_halo(part[["x", "y"]].to_numpy(dtype=float), halo)
+    return part.assign(nn_distance_m=dist)
+
+
+def cell_counts(xs: np.ndarray, ys: np.ndarray, grid: GridSpec) -> np.ndarray:
+    """Points per cell of ``grid`` (``(rows, cols)``, row 0 south): the cell whose
+    south-west node is the one :func:`geo.kde.linear_binning` counts the point at."""
+    nrows, ncols = grid.shape
+    ix = ((xs - grid.x0) / grid.cell).astype(np.intp)
+    iy = ((ys - grid.y0) / grid.cell).astype(np.intp)
+    return np.bincount(iy * ncols + ix, minlength=nrows * ncols).reshape(grid.shape)
+
+
+@dataclass
+class ShuffledPoints:
+    """Points spatially shuffled and projected on the cluster (passes 1 to 3).
+
+    ``frame`` is a persisted dask DataFrame of ``x``/``y`` metres in ``crs`` (and the kept
+    columns), one spatially compact partition each; ``parts`` are their summaries;
+    ``rows`` counts the input rows, located or not.
+    """
+
+    frame: Any
+    crs: pyproj.CRS
+    parts: list[PartSummary]
+    rows: int
+
+    @property
+    def n_points(self) -> int:
+        """Number of located points."""
+        return sum(p.n for p in self.parts)
+
+    def halo_boxes(self) -> list[list[tuple[int, tuple[float, float, float, float]]]]:
+        """For each partition, the ``(other partition, widened box)`` pairs its halo is
+        taken from (see :func:`nn_with_halo`)."""
+        out = []
+        for a, part in enumerate(self.parts):
+            pairs: list[tuple[int, tuple[float, float, float, float]]] = []
+            if part.n:
+                r = part.max_nn_m
+                minx, miny, maxx, maxy = part.bounds
+                box = (minx - r, miny - r, maxx + r, maxy + r)
+                for b, other in enumerate(self.parts):
+                    ob = other.bounds
+                    if (
+                        b != a
+                        and other.n
+                        and not (
+                            ob[0] > box[2] or ob[2] < box[0] or ob[1] > box[3] or ob[3] < box[1]
+                        )
+                    ):
+                        pairs.append((b, box))
+            out.append(pairs)
+        return out
+
+    def _tasks(self, func: Any, *args: Any) -> list[Any]:
+        from dask import delayed
+
+        parts = self.frame.to_delayed()
+        inside = delayed(_inside, pure=True)
+        return [
+            delayed(func, pure=True)(parts[a], *args, *(inside(parts[b], box) for b, box in pairs))
+            for a, pairs in enumerate(self.halo_boxes())
+        ]
+
+    def nn_distances(self) -> Any:
+        """The dask DataFrame of the points with ``nn_distance_m``, each point's distance
+        in metres to its nearest other point."""
+        import dask.dataframe as dd
+
+        meta = self.frame._meta.assign(nn_distance_m=np.array([], dtype=float))
+        return dd.from_delayed(self._tasks(_part_distances), meta=meta, verify_meta=False)
+
+    def measures(self, grid: GridSpec) -> tuple[np.ndarray, np.ndarray, float]:
+        """Binned grid, points per grid cell and sum of nearest-neighbour distances of all
+        the points (pass 4), summed on the workers."""
+        import dask
+
+        tasks = self._tasks(_part_measures, grid)
+        while len(tasks) > 1:  # pairwise tree sum: no worker holds every partial grid
+            paired = [
+                dask.delayed(_add)(a, b) for a, b in zip(tasks[::2], tasks[1::2], strict=False)
+            ]
+            tasks = paired + ([tasks[-1]] if len(tasks) % 2 else [])
+        binned, counts, total = dask.compute(tasks[0])[0]
+        return binned, counts, total
+
+
+def _add(
+    a: tuple[np.ndarray, np.ndarray, float], b: tuple[np.ndarray, np.ndarray, float]
+) -> tuple[np.ndarray, np.ndarray, float]:
+    return a[0] + b[0], a[1] + b[1], a[2] + b[2]
+
+
+def shuffle_points(
+    gdf: Any,
+    *,
+    crs: Any = None,
+    npartitions: int | None = None,
+    hex_res: int | None = None,
+    keep: Sequence[str] = (),
+) -> ShuffledPoints:
+    """Passes 1 to 3: choose the metric CRS, shuffle the points by Hilbert distance into
+    ``npartitions`` partitions (default one per :data:`PARTITION_ROWS` points, at least two
+    per worker), project them and summarise each partition.
+
+    ``gdf`` is a :class:`dask_geopandas.GeoDataFrame` (:func:`read_dask`); ``keep`` names
+    columns carried along with the coordinates; ``crs`` is the metric CRS (default the
+    data's UTM zone, as in process). Needs a current :class:`distributed.Client`.
+    """
+    import dask
+    from distributed import get_client
+
+    try:
+        summary = gdf.map_partitions(
+            _lonlat_summary, meta=pd.DataFrame(columns=list(_SUMMARY_COLUMNS), dtype=float)
+        ).compute()
+    except (ValueError, TypeError, OSError) as exc:
+        msg = f"cannot read the points: {clip(exc, limit=200)}"
+        raise InputDataError(msg) from None
+    n = int(summary["n"].sum())
+    if n == 0:
+        msg = "no located point in the input"
+        raise InputDataError(msg)
+    metric = _choose_crs(summary, crs)
+    if npartitions is None:
+        workers = len(get_client().scheduler_info().get("workers", {})) or 1
+        npartitions = max(2 * workers, math.ceil(n / PARTITION_ROWS))
+    # spatial_shuffle right on the frame as read: with a repartition before it, dask
+    # 2026.8 on a process-based cluster never finishes (different run_spec for a key)
+    shuffled = gdf.spatial_shuffle(npartitions=npartitions, calculate_partitions=False)
+    meta = pd.DataFrame({"x": [], "y": [], **{c: gdf._meta[c].iloc[:0] for c in keep}})
+    frame = shuffled.map_partitions(_metric_xy, metric, tuple(keep), meta=meta).persist()
+    summarise = dask.delayed(_part_summary, pure=True)
+    parts = dask.compute(*[summarise(p, metric, hex_res) for p in frame.to_delayed()])
+    return ShuffledPoints(
+        frame=frame, crs=metric, parts=list(parts), rows=int(summary["rows"].sum())
+    )
+
+
+def _moments(parts: Sequence[PartSummary]) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and sum of squared deviations of all points from the partitions' (Chan et al.
+    1979: pairwise combination, exact up to rounding)."""
+    full = [p for p in parts if p.n]
+    n = sum(p.n for p in full)
+    mean = sum(p.n * p.mean for p in full) / n
+    m2 = sum(p.m2 + p.n * (p.mean - mean) ** 2 for p in full)
+    return np.asarray(mean), np.asarray(m2)
+
+
+@dataclass
+class DaskAnalysis(PointAnalysis):
+    """The :class:`~geo.analysis.PointAnalysis` of points analysed on a cluster.
+
+    The points stay on the cluster: ``points`` is empty and ``n_located`` counts them;
+    ``cell_counts`` holds the points per cell of the density grid (row 0 south).
+    """
+
+    n_located: int = 0
+    cell_counts: np.ndarray | None = None
+
+    @property
+    def n_points(self) -> int:
+        """Number of located points."""
+        return self.n_located
+
+
+def _bandwidth(points: ShuffledPoints, options: AnalysisOptions) -> tuple[float, str]:
+    if not isinstance(options.bandwidth, str):
+        return float(options.bandwidth), "fixed"
+    if options.bandwidth != "scott":
+        msg = (
+            f"the {options.bandwidth} bandwidth needs exact quartiles of all the points; "
+            "with the dask engine use scott or a bandwidth in metres"
+        )
+        raise ParameterError(msg)
+    _, m2 = _moments(points.parts)
+    n = points.n_points
+    if n < 2:
+        msg = "the scott rule needs at least two points; give a bandwidth in metres"
+        raise InputDataError(msg)
+    sx, sy = np.sqrt(m2 / (n - 1))
+    return bandwidth_from_sd(float(sx), float(sy), n, rule="scott", kernel=options.kernel), "scott"
+
+
+def analyse_frame(
+    gdf: Any, options: AnalysisOptions | None = None, *, crs: Any = None
+) -> DaskAnalysis:
+    """The analysis of a lazy point frame (:func:`read_dask`) on the current Dask client.
+
+    Parameters
+    ----------
+    gdf
+        A :class:`dask_geopandas.GeoDataFrame` of points (footprints count by centroid).
+    options
+        As in :func:`~geo.analysis.analyse_points`; the study area is ``hull``, ``bbox`` or
+        ``buffer`` (a polygon study area is not taken here), ``cores`` is not computed.
+    crs
+        Metric CRS (default: the data's UTM zone).
+    """
+    import warnings
+
+    opts = options if options is not None else AnalysisOptions()
+    points = shuffle_points(gdf, crs=crs, hex_res=opts.hex_res)
+    n = points.n_points
+    vertices = np.concatenate([p.hull for p in points.parts if p.n])
+    region = study_area(
+        gpd.GeoDataFrame(geometry=gpd.points_from_xy(*vertices.T), crs=points.crs),
+        area=opts.area,
+        buffer_m=opts.buffer_m,
+        crs=points.crs,
+    )
+    bandwidth, rule = _bandwidth(points, opts)
+    support = bandwidth * 4.0 if opts.kernel == "gaussian" else bandwidth
+    lo = np.min([p.bounds[:2] for p in points.parts], axis=0)
+    hi = np.max([p.bounds[2:] for p in points.parts], axis=0)
+    grid = grid_spec((*lo.tolist(), *hi.tolist()), support_m=support, cell_m=opts.cell_m)
+    binned, counts, nn_sum = points.measures(grid)
+    density = Density(
+        n_points=n,
+        area_method=region.method,
+        area_km2=region.area_km2,
+        sites_per_km2=n / region.area_km2 if region.area_km2 > 0 else math.nan,
+        crs=points.crs.to_string(),
+    )
+    analysis = DaskAnalysis(
+        options=opts,
+        crs=points.crs,
+        points=gpd.GeoSeries([], crs=points.crs),
+        density=density,
+        clark_evans=clark_evans_stats(nn_sum / n, n, region.area_km2 * 1e6),
+        n_located=n,
+        cell_counts=counts,
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        analysis.surface = surface_from_binned(
+            binned,
+            grid,
+            kernel=opts.kernel,
+            bandwidth_m=bandwidth,
+            bandwidth_rule=rule,
+            n_points=n,
+            crs=points.crs,
+        )
+    analysis.warnings.extend(str(w.message) for w in caught)
+    if opts.hex_res is not None:
+        cells = pd.concat([p.h3 for p in points.parts]).groupby(level=0).sum()
+        cells.index = [h3int.int_to_str(int(c)) for c in cells.index]
+        analysis.hexbins = hexbin_table(cells)
+    if points.rows > n:
+        analysis.warnings.append(f"{points.rows - n} rows without a location left out")
+    if opts.cores is not None:
+        analysis.warnings.append("dense cores are not computed by the dask engine")
+    return analysis
+
+
+def analyse_dask(
+    path: str | Path,
+    options: AnalysisOptions | None = None,
+    *,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    read: ReadOptions | None = None,
+    crs: Any = None,
+) -> DaskAnalysis:
+    """Every density measure of the points in ``path``, computed on a Dask cluster.
+
+    Parameters
+    ----------
+    path
+        A partitioned (Geo)Parquet folder, or a file name or glob of CSV or Parquet files.
+    options
+        The analysis options (see :func:`analyse_frame` for what the engine leaves out).
+    scheduler
+        Address of a running scheduler (``tcp://HOST:PORT``); by default a local cluster of
+        ``workers`` processes (default 2) is started for the run.
+    read
+        How to find the coordinates (see :func:`read_dask`).
+    crs
+        Metric CRS (default: the data's UTM zone).
+
+    Raises
+    ------
+    EngineUnavailableError
+        Dask is not installed or the scheduler does not answer.
+    InputDataError
+        No file matches ``path``, or the files hold no located point.
+    """
+    gdf = read_dask(path, read=read)
+    with dask_client(scheduler=scheduler, workers=workers):
+        return analyse_frame(gdf, options, crs=crs)
