@@ -33,12 +33,14 @@ The ``"silverman"`` bandwidth needs exact quartiles of all points and is refused
 
 from __future__ import annotations
 
+import logging
 import math
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import geopandas as gpd
 import h3.api.basic_int as h3int
@@ -53,7 +55,14 @@ from geo._errors import EngineUnavailableError, InputDataError, ParameterError, 
 from geo.analysis import PointAnalysis
 from geo.density import Density, clark_evans_stats, nearest_neighbour_distances_xy, study_area
 from geo.hexbins import hexbin_table
-from geo.kde import GridSpec, bandwidth_from_sd, grid_spec, linear_binning, surface_from_binned
+from geo.kde import (
+    GridSpec,
+    bandwidth_from_sd,
+    grid_spec,
+    linear_binning,
+    support_m,
+    surface_from_binned,
+)
 from geo.options import AnalysisOptions
 from geo.points import ReadOptions, _coordinate_columns
 from geo.projection import lonlat_arrays, metric_crs, metric_crs_for_lonlat, site_points, xy_arrays
@@ -63,6 +72,7 @@ __all__ = [
     "ShuffledPoints",
     "analyse_dask",
     "analyse_frame",
+    "analyse_shuffled",
     "dask_client",
     "nn_with_halo",
     "read_dask",
@@ -73,6 +83,8 @@ __all__ = [
 PARTITION_ROWS = 1_000_000
 #: Seconds to wait for a scheduler before giving up.
 CONNECT_TIMEOUT_S = 10.0
+#: Per-partition sums of pass 4: binned grid, points per cell, nearest-neighbour distances.
+_Sums: TypeAlias = tuple[np.ndarray | None, np.ndarray | None, float]
 _CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 _PARQUET_SUFFIXES = (".parquet", ".pq", ".geoparquet")
 
@@ -92,7 +104,7 @@ def dask_client(
     scheduler: str | None = None,
     workers: int | None = None,
     memory_limit: str | None = None,
-    timeout_s: float = CONNECT_TIMEOUT_S,
+    timeout_s: float | None = None,
 ) -> Iterator[Any]:
     """A :class:`distributed.Client` of the scheduler at ``scheduler`` (``tcp://HOST:PORT``),
     or of a local cluster of ``workers`` processes (one thread each; default 2) started for
@@ -102,7 +114,7 @@ def dask_client(
     ------
     EngineUnavailableError
         If dask is not installed, or no scheduler answers at ``scheduler`` within
-        ``timeout_s`` seconds.
+        ``timeout_s`` seconds (default :data:`CONNECT_TIMEOUT_S`).
     """
     _require_dask()
     from distributed import Client, LocalCluster
@@ -112,7 +124,7 @@ def dask_client(
         raise ParameterError(msg)
     if scheduler is not None:
         try:
-            client = Client(scheduler, timeout=timeout_s)
+            client = Client(scheduler, timeout=timeout_s or CONNECT_TIMEOUT_S)
         except (OSError, TimeoutError) as exc:
             msg = f"cannot reach the Dask scheduler {quote(scheduler)}: {clip(exc, limit=120)}"
             raise EngineUnavailableError(msg) from None
@@ -127,6 +139,7 @@ def dask_client(
         msg = f"--workers must be at least 1, not {count}"
         raise ParameterError(msg)
     with (
+        _quiet_scheduler(),
         LocalCluster(
             n_workers=count,
             threads_per_worker=1,
@@ -137,6 +150,19 @@ def dask_client(
         Client(cluster) as client,
     ):
         yield client
+
+
+@contextmanager
+def _quiet_scheduler() -> Iterator[None]:
+    """A local scheduler's routine log lines (each shuffle started and ended, a worker's
+    closing) at level WARNING or below stay out of the user's terminal."""
+    logger = logging.getLogger("distributed")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _files(path: str | Path) -> list[str]:
@@ -389,17 +415,15 @@ def _bound_groups(bound: np.ndarray) -> list[np.ndarray]:
     return np.split(order, starts[1:])
 
 
-def _part_measures(
-    part: pd.DataFrame, grid: GridSpec, *halo: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, float]:
-    """Pass 4 on one partition: linearly binned grid, points per grid cell and the sum of
-    nearest-neighbour distances."""
+def _part_measures(part: pd.DataFrame, grid: GridSpec | None, *halo: np.ndarray) -> _Sums:
+    """Pass 4 on one partition: linearly binned grid and points per grid cell (none
+    without a grid), and the sum of nearest-neighbour distances."""
     xs = np.ascontiguousarray(part["x"].to_numpy(dtype=float))
     ys = np.ascontiguousarray(part["y"].to_numpy(dtype=float))
-    binned = linear_binning(xs, ys, grid)
-    counts = cell_counts(xs, ys, grid)
     dist = nn_with_halo(np.column_stack([xs, ys]), halo)
-    return binned, counts, float(dist.sum())
+    if grid is None:
+        return None, None, float(dist.sum())
+    return linear_binning(xs, ys, grid), cell_counts(xs, ys, grid), float(dist.sum())
 
 
 def _part_distances(part: pd.DataFrame, *halo: np.ndarray) -> pd.DataFrame:
@@ -429,6 +453,19 @@ class ShuffledPoints:
     crs: pyproj.CRS
     parts: list[PartSummary]
     rows: int
+    hex_res: int | None = None
+
+    @classmethod
+    def from_frame(
+        cls, frame: Any, crs: pyproj.CRS, *, rows: int | None = None, hex_res: int | None = None
+    ) -> ShuffledPoints:
+        """Summarise each partition of a persisted ``x``/``y`` frame in ``crs`` (pass 3)."""
+        import dask
+
+        summarise = dask.delayed(_part_summary, pure=True)
+        parts = list(dask.compute(*[summarise(p, crs, hex_res) for p in frame.to_delayed()]))
+        n = sum(p.n for p in parts)
+        return cls(frame, crs, parts, n if rows is None else rows, hex_res)
 
     @property
     def n_points(self) -> int:
@@ -476,7 +513,7 @@ class ShuffledPoints:
         meta = self.frame._meta.assign(nn_distance_m=np.array([], dtype=float))
         return dd.from_delayed(self._tasks(_part_distances), meta=meta, verify_meta=False)
 
-    def measures(self, grid: GridSpec) -> tuple[np.ndarray, np.ndarray, float]:
+    def measures(self, grid: GridSpec | None) -> _Sums:
         """Binned grid, points per grid cell and sum of nearest-neighbour distances of all
         the points (pass 4), summed on the workers."""
         import dask
@@ -491,9 +528,9 @@ class ShuffledPoints:
         return binned, counts, total
 
 
-def _add(
-    a: tuple[np.ndarray, np.ndarray, float], b: tuple[np.ndarray, np.ndarray, float]
-) -> tuple[np.ndarray, np.ndarray, float]:
+def _add(a: _Sums, b: _Sums) -> _Sums:
+    if a[0] is None or b[0] is None or a[1] is None or b[1] is None:
+        return None, None, a[2] + b[2]
     return a[0] + b[0], a[1] + b[1], a[2] + b[2]
 
 
@@ -513,7 +550,6 @@ def shuffle_points(
     columns carried along with the coordinates; ``crs`` is the metric CRS (default the
     data's UTM zone, as in process). Needs a current :class:`distributed.Client`.
     """
-    import dask
     from distributed import get_client
 
     try:
@@ -536,11 +572,8 @@ def shuffle_points(
     shuffled = gdf.spatial_shuffle(npartitions=npartitions, calculate_partitions=False)
     meta = pd.DataFrame({"x": [], "y": [], **{c: gdf._meta[c].iloc[:0] for c in keep}})
     frame = shuffled.map_partitions(_metric_xy, metric, tuple(keep), meta=meta).persist()
-    summarise = dask.delayed(_part_summary, pure=True)
-    parts = dask.compute(*[summarise(p, metric, hex_res) for p in frame.to_delayed()])
-    return ShuffledPoints(
-        frame=frame, crs=metric, parts=list(parts), rows=int(summary["rows"].sum())
-    )
+    rows = int(summary["rows"].sum())
+    return ShuffledPoints.from_frame(frame, metric, rows=rows, hex_res=hex_res)
 
 
 def _moments(parts: Sequence[PartSummary]) -> tuple[np.ndarray, np.ndarray]:
@@ -588,6 +621,26 @@ def _bandwidth(points: ShuffledPoints, options: AnalysisOptions) -> tuple[float,
     return bandwidth_from_sd(float(sx), float(sy), n, rule="scott", kernel=options.kernel), "scott"
 
 
+def _grid(
+    points: ShuffledPoints, options: AnalysisOptions, notes: list[str]
+) -> tuple[GridSpec, float, str] | None:
+    """The density grid, bandwidth and rule of the points, or ``None`` with a note why
+    there is no density surface (as in process)."""
+    try:
+        bandwidth, rule = _bandwidth(points, options)
+        lo = np.min([p.bounds[:2] for p in points.parts], axis=0)
+        hi = np.max([p.bounds[2:] for p in points.parts], axis=0)
+        spec = grid_spec(
+            (*lo.tolist(), *hi.tolist()),
+            support_m=support_m(options.kernel, bandwidth),
+            cell_m=options.cell_m,
+        )
+    except InputDataError as exc:
+        notes.append(f"no kernel density: {exc}")
+        return None
+    return spec, bandwidth, rule
+
+
 def analyse_frame(
     gdf: Any, options: AnalysisOptions | None = None, *, crs: Any = None
 ) -> DaskAnalysis:
@@ -603,10 +656,17 @@ def analyse_frame(
     crs
         Metric CRS (default: the data's UTM zone).
     """
-    import warnings
-
     opts = options if options is not None else AnalysisOptions()
-    points = shuffle_points(gdf, crs=crs, hex_res=opts.hex_res)
+    return analyse_shuffled(shuffle_points(gdf, crs=crs, hex_res=opts.hex_res), opts)
+
+
+def analyse_shuffled(points: ShuffledPoints, options: AnalysisOptions) -> DaskAnalysis:
+    """The analysis of points already shuffled on the cluster by :func:`shuffle_points`
+    (with the H3 resolution of ``options``)."""
+    if options.hex_res != points.hex_res:
+        msg = f"the points were counted in H3 cells of resolution {points.hex_res}"
+        raise ParameterError(msg)
+    opts = options
     n = points.n_points
     vertices = np.concatenate([p.hull for p in points.parts if p.n])
     region = study_area(
@@ -615,12 +675,9 @@ def analyse_frame(
         buffer_m=opts.buffer_m,
         crs=points.crs,
     )
-    bandwidth, rule = _bandwidth(points, opts)
-    support = bandwidth * 4.0 if opts.kernel == "gaussian" else bandwidth
-    lo = np.min([p.bounds[:2] for p in points.parts], axis=0)
-    hi = np.max([p.bounds[2:] for p in points.parts], axis=0)
-    grid = grid_spec((*lo.tolist(), *hi.tolist()), support_m=support, cell_m=opts.cell_m)
-    binned, counts, nn_sum = points.measures(grid)
+    notes: list[str] = []
+    grid = _grid(points, opts, notes)
+    binned, counts, nn_sum = points.measures(grid[0] if grid else None)
     density = Density(
         n_points=n,
         area_method=region.method,
@@ -637,21 +694,24 @@ def analyse_frame(
         n_located=n,
         cell_counts=counts,
     )
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        analysis.surface = surface_from_binned(
-            binned,
-            grid,
-            kernel=opts.kernel,
-            bandwidth_m=bandwidth,
-            bandwidth_rule=rule,
-            n_points=n,
-            crs=points.crs,
-        )
-    analysis.warnings.extend(str(w.message) for w in caught)
+    if grid is not None and binned is not None:
+        spec, bandwidth, rule = grid
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            analysis.surface = surface_from_binned(
+                binned,
+                spec,
+                kernel=opts.kernel,
+                bandwidth_m=bandwidth,
+                bandwidth_rule=rule,
+                n_points=n,
+                crs=points.crs,
+            )
+        notes.extend(str(w.message) for w in caught)
+    analysis.warnings.extend(notes)
     if opts.hex_res is not None:
         cells = pd.concat([p.h3 for p in points.parts]).groupby(level=0).sum()
-        cells.index = [h3int.int_to_str(int(c)) for c in cells.index]
+        cells.index = pd.Index([h3int.int_to_str(int(c)) for c in cells.index], dtype=object)
         analysis.hexbins = hexbin_table(cells)
     if points.rows > n:
         analysis.warnings.append(f"{points.rows - n} rows without a location left out")

@@ -46,13 +46,14 @@ __all__ = [
     "GridSpec",
     "KDESurface",
     "Kernel",
-    "bandwidth_m",
     "bandwidth_from_sd",
+    "bandwidth_m",
     "grid_spec",
     "kde_contours",
     "kde_surface",
     "kde_surface_xy",
     "linear_binning",
+    "support_m",
     "surface_from_binned",
     "write_geotiff",
 ]
@@ -192,6 +193,11 @@ def bandwidth_from_sd(
     return sigma * _RADIUS_PER_SIGMA.get(kernel, 1.0)
 
 
+def support_m(kernel: Kernel, bandwidth_m: float) -> float:
+    """How far the kernel reaches, in metres: 4 bandwidths (gaussian) or the bandwidth."""
+    return bandwidth_m * _GAUSSIAN_TRUNCATE if kernel == "gaussian" else bandwidth_m
+
+
 def _kernel_weights(kernel: str, bandwidth: float, cell: float) -> np.ndarray:
     """The kernel sampled at grid offsets and normalised to sum to one."""
     support = bandwidth * _GAUSSIAN_TRUNCATE if kernel == "gaussian" else bandwidth
@@ -254,7 +260,7 @@ def kde_surface_xy(
         if not math.isfinite(h) or h <= 0:
             msg = f"bandwidth must be a positive number of metres, not {bandwidth}"
             raise ParameterError(msg)
-    support = h * _GAUSSIAN_TRUNCATE if kernel == "gaussian" else h
+    support = support_m(kernel, h)
     xs = np.ascontiguousarray(xy[:, 0])
     ys = np.ascontiguousarray(xy[:, 1])
     grid = grid_spec(

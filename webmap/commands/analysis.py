@@ -29,6 +29,7 @@ from geo.options import AnalysisOptions, AreaRule, spec
 from geo.points import read_points
 from geo.projection import metric_crs
 from geo.proximity import nearest_neighbours
+from webmap.commands.dask_engine import analyse_on_dask, engine_options, uses_dask
 from webmap.commands.registry import DATA_OPTION
 from webmap.option_params import click_option
 
@@ -253,6 +254,7 @@ def _density_rows(m: dict[str, Any]) -> list[tuple[str, Any, str]]:
     "--hex-out", type=click.Path(path_type=Path), default=None, help="Hex bins as GeoJSON."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@engine_options
 def density(path: Path, **opts: Any) -> None:
     """Density measures of the points in FILE (CSV, GeoJSON, GPKG, SHP, FGB, Parquet)."""
     if opts["hex_out"] is not None and opts["hex_res"] is None:
@@ -277,14 +279,16 @@ def density(path: Path, **opts: Any) -> None:
     progress = _Progress(stages)
     with _reported_warnings():
         progress("reading")
-        gdf = read_input(path, opts)
-        analysis = analyse_points(
-            gdf,
-            options,
-            study_area=polygons,
-            crs=opts["metric_crs"],
-            progress=progress,
-        )
+        if uses_dask(opts):
+            analysis = analyse_on_dask(path, options, opts, study_area=polygons)
+        else:
+            analysis = analyse_points(
+                read_input(path, opts),
+                options,
+                study_area=polygons,
+                crs=opts["metric_crs"],
+                progress=progress,
+            )
         progress("writing")
         surface = analysis.surface
         if (opts["kde_out"] or opts["out"]) and surface is None:
