@@ -81,6 +81,8 @@ __all__ = [
 
 #: Rows per partition after the spatial shuffle (about 50 MB of x/y on a worker).
 PARTITION_ROWS = 1_000_000
+#: Level of the Hilbert curve the points are shuffled by (dask-geopandas' default).
+HILBERT_LEVEL = 16
 #: Seconds to wait for a scheduler before giving up.
 CONNECT_TIMEOUT_S = 10.0
 #: Per-partition sums of pass 4: binned grid, points per cell, nearest-neighbour distances.
@@ -258,6 +260,10 @@ _SUMMARY_COLUMNS = (
     "sum_lat",
     "sum_sin",
     "sum_cos",
+    "minx",
+    "miny",
+    "maxx",
+    "maxy",
 )
 
 
@@ -269,6 +275,7 @@ def _lonlat_summary(part: gpd.GeoDataFrame) -> pd.DataFrame:
     row: dict[str, float] = {"rows": len(part), "n": len(located)}
     row |= dict.fromkeys(_SUMMARY_COLUMNS[2:], math.nan) | {"coords": 0}
     if len(located):
+        row |= dict(zip(("minx", "miny", "maxx", "maxy"), located.total_bounds, strict=True))
         lonlat = located.to_crs(4326)
         west, south, east, north = lonlat.total_bounds
         coords = shapely.get_coordinates(lonlat.values)
@@ -301,12 +308,21 @@ def _choose_crs(summary: pd.DataFrame, crs: Any) -> pyproj.CRS:
     return metric_crs_for_lonlat(bounds, centre=centre)
 
 
-def _metric_xy(part: gpd.GeoDataFrame, crs: pyproj.CRS, keep: Sequence[str]) -> pd.DataFrame:
-    """The located points of a partition as ``x``/``y`` metres in ``crs`` (pass 2)."""
+def _metric_xy(
+    part: gpd.GeoDataFrame,
+    crs: pyproj.CRS,
+    keep: Sequence[str],
+    bounds: tuple[float, float, float, float],
+) -> pd.DataFrame:
+    """The located points of a partition as ``x``/``y`` metres in ``crs``, with their
+    ``hilbert`` distance within the data's ``bounds`` (in the data's CRS) to shuffle them
+    by (pass 2)."""
     part = part.reset_index(drop=True)
     points = site_points(part, crs=crs)
     xy = xy_arrays(points)
-    out = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1]})
+    located = part.geometry.loc[points.index]
+    hilbert = located.hilbert_distance(total_bounds=bounds, level=HILBERT_LEVEL)
+    out = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "hilbert": hilbert.to_numpy()})
     for column in keep:
         out[column] = part[column].to_numpy()[points.index.to_numpy()]
     return out
@@ -444,28 +460,35 @@ def cell_counts(xs: np.ndarray, ys: np.ndarray, grid: GridSpec) -> np.ndarray:
 class ShuffledPoints:
     """Points spatially shuffled and projected on the cluster (passes 1 to 3).
 
-    ``frame`` is a persisted dask DataFrame of ``x``/``y`` metres in ``crs`` (and the kept
-    columns), one spatially compact partition each; ``parts`` are their summaries;
-    ``rows`` counts the input rows, located or not.
+    ``partitions`` are futures of pandas DataFrames held by the workers: ``x``/``y`` metres
+    in ``crs`` (and the kept columns), one spatially compact partition each; ``parts`` are
+    their summaries; ``rows`` counts the input rows, located or not. Later passes submit
+    tasks on these futures, so nothing is read or shuffled again.
     """
 
-    frame: Any
+    partitions: list[Any]
     crs: pyproj.CRS
     parts: list[PartSummary]
     rows: int
     hex_res: int | None = None
 
     @classmethod
-    def from_frame(
-        cls, frame: Any, crs: pyproj.CRS, *, rows: int | None = None, hex_res: int | None = None
+    def from_futures(
+        cls,
+        partitions: list[Any],
+        crs: pyproj.CRS,
+        *,
+        rows: int | None = None,
+        hex_res: int | None = None,
     ) -> ShuffledPoints:
-        """Summarise each partition of a persisted ``x``/``y`` frame in ``crs`` (pass 3)."""
-        import dask
+        """Summarise each partition (futures of ``x``/``y`` DataFrames in ``crs``, pass 3)."""
+        from distributed import get_client
 
-        summarise = dask.delayed(_part_summary, pure=True)
-        parts = list(dask.compute(*[summarise(p, crs, hex_res) for p in frame.to_delayed()]))
+        client = get_client()
+        summaries = [client.submit(_part_summary, f, crs, hex_res) for f in partitions]
+        parts = list(client.gather(summaries))
         n = sum(p.n for p in parts)
-        return cls(frame, crs, parts, n if rows is None else rows, hex_res)
+        return cls(partitions, crs, parts, n if rows is None else rows, hex_res)
 
     @property
     def n_points(self) -> int:
@@ -484,47 +507,49 @@ class ShuffledPoints:
                 box = (minx - r, miny - r, maxx + r, maxy + r)
                 for b, other in enumerate(self.parts):
                     ob = other.bounds
-                    if (
-                        b != a
-                        and other.n
-                        and not (
-                            ob[0] > box[2] or ob[2] < box[0] or ob[1] > box[3] or ob[3] < box[1]
-                        )
-                    ):
+                    apart = ob[0] > box[2] or ob[2] < box[0] or ob[1] > box[3] or ob[3] < box[1]
+                    if b != a and other.n and not apart:
                         pairs.append((b, box))
             out.append(pairs)
         return out
 
-    def _tasks(self, func: Any, *args: Any) -> list[Any]:
-        from dask import delayed
+    def _submit(self, func: Any, *args: Any) -> list[Any]:
+        """``func(partition, *args, *halo)`` for each partition, as futures."""
+        from distributed import get_client
 
-        parts = self.frame.to_delayed()
-        inside = delayed(_inside, pure=True)
+        client = get_client()
+        futures = self.partitions
         return [
-            delayed(func, pure=True)(parts[a], *args, *(inside(parts[b], box) for b, box in pairs))
+            client.submit(
+                func,
+                futures[a],
+                *args,
+                *(client.submit(_inside, futures[b], box) for b, box in pairs),
+            )
             for a, pairs in enumerate(self.halo_boxes())
         ]
 
-    def nn_distances(self) -> Any:
-        """The dask DataFrame of the points with ``nn_distance_m``, each point's distance
-        in metres to its nearest other point."""
-        import dask.dataframe as dd
+    def nn_distances(self) -> pd.DataFrame:
+        """The points (gathered to this process) with ``nn_distance_m``, each point's
+        distance in metres to its nearest other point."""
+        from distributed import get_client
 
-        meta = self.frame._meta.assign(nn_distance_m=np.array([], dtype=float))
-        return dd.from_delayed(self._tasks(_part_distances), meta=meta, verify_meta=False)
+        frames = get_client().gather(self._submit(_part_distances))
+        return pd.concat(frames, ignore_index=True)
 
     def measures(self, grid: GridSpec | None) -> _Sums:
         """Binned grid, points per grid cell and sum of nearest-neighbour distances of all
         the points (pass 4), summed on the workers."""
-        import dask
+        from distributed import get_client
 
-        tasks = self._tasks(_part_measures, grid)
+        client = get_client()
+        tasks = self._submit(_part_measures, grid)
         while len(tasks) > 1:  # pairwise tree sum: no worker holds every partial grid
             paired = [
-                dask.delayed(_add)(a, b) for a, b in zip(tasks[::2], tasks[1::2], strict=False)
+                client.submit(_add, a, b) for a, b in zip(tasks[::2], tasks[1::2], strict=False)
             ]
             tasks = paired + ([tasks[-1]] if len(tasks) % 2 else [])
-        binned, counts, total = dask.compute(tasks[0])[0]
+        binned, counts, total = tasks[0].result()
         return binned, counts, total
 
 
@@ -550,7 +575,7 @@ def shuffle_points(
     columns carried along with the coordinates; ``crs`` is the metric CRS (default the
     data's UTM zone, as in process). Needs a current :class:`distributed.Client`.
     """
-    from distributed import get_client
+    from distributed import futures_of, get_client
 
     try:
         summary = gdf.map_partitions(
@@ -567,13 +592,27 @@ def shuffle_points(
     if npartitions is None:
         workers = len(get_client().scheduler_info().get("workers", {})) or 1
         npartitions = max(2 * workers, math.ceil(n / PARTITION_ROWS))
-    # spatial_shuffle right on the frame as read: with a repartition before it, dask
-    # 2026.8 on a process-based cluster never finishes (different run_spec for a key)
-    shuffled = gdf.spatial_shuffle(npartitions=npartitions, calculate_partitions=False)
-    meta = pd.DataFrame({"x": [], "y": [], **{c: gdf._meta[c].iloc[:0] for c in keep}})
-    frame = shuffled.map_partitions(_metric_xy, metric, tuple(keep), meta=meta).persist()
+    # The shuffle of dask-geopandas' spatial_shuffle (set_index on the Hilbert distance,
+    # as geopandas computes it) on projected x/y floats rather than on the geometries:
+    # on a process-based cluster, dask 2026.8 with dask-geopandas 0.5 fails to decode the
+    # geometries of a persisted spatial_shuffle (they come back as WKB bytes), and floats
+    # move through the shuffle at a fraction of the cost.
+    empty = pd.Series([], dtype=float)
+    hilbert = pd.Series([], dtype=np.uint32)
+    columns = {"x": empty, "y": empty, "hilbert": hilbert}
+    meta = pd.DataFrame(columns | {c: gdf._meta[c].iloc[:0] for c in keep})
+    bounds = (
+        float(summary["minx"].min()),
+        float(summary["miny"].min()),
+        float(summary["maxx"].max()),
+        float(summary["maxy"].max()),
+    )
+    projected = gdf.map_partitions(_metric_xy, metric, tuple(keep), bounds, meta=meta)
+    frame = projected.set_index("hilbert", npartitions=npartitions).persist()
+    # the persisted partitions in order, as futures: later passes run on them directly
+    futures = sorted(futures_of(frame), key=lambda f: f.key[1])
     rows = int(summary["rows"].sum())
-    return ShuffledPoints.from_frame(frame, metric, rows=rows, hex_res=hex_res)
+    return ShuffledPoints.from_futures(futures, metric, rows=rows, hex_res=hex_res)
 
 
 def _moments(parts: Sequence[PartSummary]) -> tuple[np.ndarray, np.ndarray]:
