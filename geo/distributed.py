@@ -11,8 +11,13 @@ Passes over the data
 --------------------
 1. Each partition's located rows in lon/lat: count, bounds, centre. The metric CRS follows
    from them as in process (:func:`geo.projection.metric_crs_for_lonlat`).
-2. Spatial shuffle by Hilbert distance (dask-geopandas ``spatial_shuffle(npartitions=...)`` on
-   the frame as read), each partition projected to ``x``/``y`` metres and kept on the workers.
+2. Each partition projected to ``x``/``y`` metres with its points' Hilbert distance (level
+   16 within the data's bounds, as dask-geopandas ``spatial_shuffle`` computes it), then
+   shuffled by that distance (``set_index``, as ``spatial_shuffle`` does) into partitions of
+   about :data:`PARTITION_ROWS` points, each a compact area, kept on the workers. Only floats
+   cross the shuffle: with dask 2026.8 and dask-geopandas 0.5 on a cluster of processes, a
+   persisted ``spatial_shuffle`` of the geometries fails (they come back as WKB bytes that
+   ``set_geometry`` does not decode).
 3. Per partition: count, bounds, mean and squared deviations (combined as Chan et al.), the
    convex hull's vertices, H3 cell counts and the largest nearest-neighbour distance within
    the partition.

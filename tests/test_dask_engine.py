@@ -21,7 +21,7 @@ from scipy.spatial import cKDTree
 import geo.distributed
 from geo._errors import EngineUnavailableError, InputDataError, ParameterError
 from geo.analysis import PointAnalysis, analyse_points
-from geo.density import nearest_neighbour_distances_xy
+from geo.density import clark_evans_xy, nearest_neighbour_distances_xy, sites_per_km2
 from geo.distributed import (
     DaskAnalysis,
     ShuffledPoints,
@@ -32,12 +32,14 @@ from geo.distributed import (
     read_dask,
     shuffle_points,
 )
+from geo.hexbins import hexbin_counts
+from geo.kde import kde_surface_xy
 from geo.options import AnalysisOptions
-from geo.projection import site_points, xy_arrays
+from geo.projection import metric_crs, site_points, xy_arrays
 from webmap.cli import cli
 
 N = 1_000_000
-OPTIONS = AnalysisOptions(cores=None)
+OPTIONS = AnalysisOptions(cores=None, hex_res=9)
 L93 = "EPSG:2154"
 
 
@@ -85,11 +87,25 @@ def million(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, Pat
 
 @pytest.fixture(scope="module")
 def reference(million: tuple[pd.DataFrame, Path]) -> tuple[PointAnalysis, np.ndarray]:
-    """The in-process analysis and the metric x/y of the points, in ``id`` order."""
+    """The in-process analysis and the metric x/y of the points, in ``id`` order: the steps
+    of :func:`geo.analysis.analyse_points` but the geodesic neighbour table, which the
+    engines do not share (and which takes longer than the rest together)."""
     frame, _ = million
     gdf = as_points(frame)
-    analysis = analyse_points(gdf, OPTIONS)
-    return analysis, xy_arrays(site_points(gdf, crs=analysis.crs))
+    metric = metric_crs(gdf)
+    points = site_points(gdf, crs=metric)
+    xy = xy_arrays(points)
+    density = sites_per_km2(gdf, crs=metric)
+    analysis = PointAnalysis(
+        options=OPTIONS,
+        crs=metric,
+        points=points,
+        density=density,
+        clark_evans=clark_evans_xy(xy, density.area_km2 * 1e6),
+        surface=kde_surface_xy(xy, crs=metric),
+        hexbins=hexbin_counts(gdf, resolution=9, crs=metric),
+    )
+    return analysis, xy
 
 
 @pytest.fixture(scope="module")
