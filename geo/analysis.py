@@ -31,7 +31,14 @@ from geo.options import AnalysisOptions
 from geo.projection import metric_crs, site_points, xy_arrays
 from geo.proximity import nearest_neighbours
 
-__all__ = ["MIN_POINTS", "POINT_SCHEMA", "PointAnalysis", "analyse_points", "to_json"]
+__all__ = [
+    "MIN_POINTS",
+    "POINT_SCHEMA",
+    "PointAnalysis",
+    "analyse_points",
+    "kde_summary",
+    "to_json",
+]
 
 #: Fewest points for which a measure means something (docs/measures.md explains each):
 #: below it the measure is kept as a description, flagged in ``caveats`` and ``warnings``,
@@ -60,6 +67,24 @@ def to_json(value: Any) -> Any:
 def _lonlat(x: float, y: float, crs: pyproj.CRS) -> tuple[float, float]:
     lon, lat = pyproj.Transformer.from_crs(crs, 4326, always_xy=True).transform(x, y)
     return float(lon), float(lat)
+
+
+def kde_summary(surface: KDESurface, crs: pyproj.CRS) -> dict[str, Any]:
+    """The JSON summary of a kernel density surface (``kde`` in ``docs/measures.md``)."""
+    peak_lon, peak_lat = _lonlat(*surface.peak_xy, crs)
+    rows, cols = surface.shape
+    return {
+        "kernel": surface.kernel,
+        "bandwidth_m": surface.bandwidth_m,
+        "bandwidth_rule": surface.bandwidth_rule,
+        "cell_m": surface.cell_m,
+        "rows": rows,
+        "cols": cols,
+        "peak_sites_per_km2": surface.peak_per_km2,
+        "peak_lon": peak_lon,
+        "peak_lat": peak_lat,
+        "integral_sites": surface.integral,
+    }
 
 
 @dataclass
@@ -145,23 +170,7 @@ class PointAnalysis:
         )
 
     def _kde_summary(self) -> dict[str, Any] | None:
-        surface = self.surface
-        if surface is None:
-            return None
-        peak_lon, peak_lat = _lonlat(*surface.peak_xy, self.crs)
-        rows, cols = surface.shape
-        return {
-            "kernel": surface.kernel,
-            "bandwidth_m": surface.bandwidth_m,
-            "bandwidth_rule": surface.bandwidth_rule,
-            "cell_m": surface.cell_m,
-            "rows": rows,
-            "cols": cols,
-            "peak_sites_per_km2": surface.peak_per_km2,
-            "peak_lon": peak_lon,
-            "peak_lat": peak_lat,
-            "integral_sites": surface.integral,
-        }
+        return None if self.surface is None else kde_summary(self.surface, self.crs)
 
     def _hexbin_summary(self) -> dict[str, Any] | None:
         bins = self.hexbins
@@ -202,7 +211,24 @@ def _caveat(measure: str, n: int, what: str) -> str:
     return f"{n} points, fewer than the {MIN_POINTS[measure]} {what}"
 
 
-def _kde(analysis: PointAnalysis, xy: np.ndarray) -> None:
+def density_notes(analysis: PointAnalysis, n: int) -> None:
+    """Note a study area without area, too few points for nearest neighbours, and the
+    Clark-Evans caveat under :data:`MIN_POINTS`."""
+    if not analysis.density.area_km2 > 0:
+        analysis.warnings.append(
+            f"the study area ({analysis.density.area_method}) has no area: density undefined"
+        )
+    if n < 2:
+        analysis.warnings.append("fewer than two points: no nearest-neighbour statistics")
+    if 2 <= n < MIN_POINTS["clark_evans"]:
+        analysis.caveats["clark_evans"] = _caveat(
+            "clark_evans",
+            n,
+            "a Clark-Evans test needs: R is descriptive only, no z-score or p-value",
+        )
+
+
+def add_kde(analysis: PointAnalysis, xy: np.ndarray) -> None:
     """Add the kernel density surface (or a note why there is none)."""
     opts = analysis.options
     try:
@@ -228,7 +254,7 @@ def _kde(analysis: PointAnalysis, xy: np.ndarray) -> None:
         )
 
 
-def _cores(analysis: PointAnalysis, frame: gpd.GeoDataFrame) -> None:
+def add_cores(analysis: PointAnalysis, frame: gpd.GeoDataFrame) -> None:
     """Add the dense cores."""
     opts = analysis.options
     if opts.cores is None:
@@ -296,26 +322,15 @@ def analyse_points(
         density=density,
         clark_evans=clark_evans_xy(xy, density.area_km2 * 1e6),
     )
-    if not density.area_km2 > 0:
-        analysis.warnings.append(
-            f"the study area ({density.area_method}) has no area: density undefined"
-        )
-    if n < 2:
-        analysis.warnings.append("fewer than two points: no nearest-neighbour statistics")
-    elif n > opts.k:
+    density_notes(analysis, n)
+    if n >= 2 and n > opts.k:
         analysis.neighbours = nearest_neighbours(frame, k=opts.k, crs=metric)
-    if 2 <= n < MIN_POINTS["clark_evans"]:
-        analysis.caveats["clark_evans"] = _caveat(
-            "clark_evans",
-            n,
-            "a Clark-Evans test needs: R is descriptive only, no z-score or p-value",
-        )
     step("kernel density")
-    _kde(analysis, xy)
+    add_kde(analysis, xy)
     if opts.hex_res is not None:
         step("hexagonal bins")
         analysis.hexbins = hexbin_counts(frame, resolution=opts.hex_res, crs=metric)
     if opts.cores is not None:
         step("dense cores")
-        _cores(analysis, frame)
+        add_cores(analysis, frame)
     return analysis

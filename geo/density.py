@@ -32,8 +32,10 @@ __all__ = [
     "clark_evans_xy",
     "nearest_neighbour_distances",
     "nearest_neighbour_distances_xy",
+    "polygon_study_area",
     "sites_per_km2",
     "study_area",
+    "study_area_xy",
 ]
 
 AreaMethod = Literal["hull", "bbox", "buffer"]
@@ -143,38 +145,52 @@ def study_area(
         if (area == "buffer") != (buffer_m is not None):
             msg = "buffer_m is required with area='buffer' and only then"
             raise ParameterError(msg)
+        rule: AreaMethod = "bbox" if area == "bbox" else "buffer" if area == "buffer" else "hull"
         xy = xy_arrays(site_points(gdf, crs=metric))
-        if area == "bbox":
-            geometry: BaseGeometry = shapely.box(*xy.min(axis=0), *xy.max(axis=0))
-            method = "bbox"
-        else:
-            geometry = _hull_polygon(xy)
-            method = "hull"
-        if area == "buffer":
-            assert buffer_m is not None
-            if not math.isfinite(buffer_m) or buffer_m <= 0:
-                msg = f"buffer must be a positive number of metres, not {buffer_m}"
-                raise ParameterError(msg)
-            geometry = geometry.buffer(buffer_m, quad_segs=32)
-            method = f"buffer:{buffer_m:g}"
-    elif isinstance(area, gpd.GeoDataFrame | gpd.GeoSeries):
+        return study_area_xy(xy, area=rule, buffer_m=buffer_m, crs=metric)
+    return polygon_study_area(area, crs=metric)
+
+
+def polygon_study_area(
+    area: BaseGeometry | gpd.GeoDataFrame | gpd.GeoSeries, *, crs: pyproj.CRS
+) -> StudyArea:
+    """A user's polygons as a study area in the metric ``crs``: a GeoDataFrame/GeoSeries
+    (with a CRS) dissolved into one polygon, or a bare shapely geometry taken to be in
+    ``crs``."""
+    if isinstance(area, gpd.GeoDataFrame | gpd.GeoSeries):
         if area.crs is None:
             msg = "the study-area polygons have no CRS"
             raise InputDataError(msg)
-        geometry = shapely.union_all(area.to_crs(metric).geometry.values)
-        method = "polygon"
+        geometry = shapely.union_all(area.to_crs(crs).geometry.values)
     elif isinstance(area, BaseGeometry):
         geometry = area
-        method = "polygon"
     else:
         msg = f"unsupported study area {quote(area)}"
         raise ParameterError(msg)
-    if isinstance(area, gpd.GeoDataFrame | gpd.GeoSeries | BaseGeometry) and (
-        shapely.get_dimensions(geometry) != 2
-    ):
+    if shapely.get_dimensions(geometry) != 2:
         msg = "the study area must be made of polygons"
         raise InputDataError(msg)
-    return StudyArea(method=method, geometry=geometry, crs=metric, area_km2=geometry.area / 1e6)
+    return StudyArea(method="polygon", geometry=geometry, crs=crs, area_km2=geometry.area / 1e6)
+
+
+def study_area_xy(
+    xy: np.ndarray, *, area: AreaMethod, buffer_m: float | None, crs: pyproj.CRS
+) -> StudyArea:
+    """The hull, bounding box or buffered hull of metric coordinates ``xy`` (``(n, 2)``,
+    in ``crs``), as :func:`study_area` makes it."""
+    if area == "bbox":
+        geometry: BaseGeometry = shapely.box(*xy.min(axis=0), *xy.max(axis=0))
+        method = "bbox"
+    else:
+        geometry = _hull_polygon(xy)
+        method = "hull"
+    if area == "buffer":
+        if buffer_m is None or not math.isfinite(buffer_m) or buffer_m <= 0:
+            msg = f"buffer must be a positive number of metres, not {buffer_m}"
+            raise ParameterError(msg)
+        geometry = geometry.buffer(buffer_m, quad_segs=32)
+        method = f"buffer:{buffer_m:g}"
+    return StudyArea(method=method, geometry=geometry, crs=crs, area_km2=geometry.area / 1e6)
 
 
 def sites_per_km2(

@@ -2,15 +2,15 @@
 
 :func:`analyse_dask` reads a partitioned GeoParquet folder, or a glob of CSV or Parquet files
 with coordinate columns, on a Dask cluster (a scheduler's address, or a local cluster of
-worker processes) and returns the :class:`~geo.analysis.PointAnalysis` of
-:func:`~geo.analysis.analyse_points` for the same points: the same study area, density,
+worker processes) and returns the :class:`~geo.column_analysis.ColumnAnalysis` of
+:func:`~geo.column_analysis.analyse_file` for the same points: the same study area, density,
 Clark-Evans statistics, kernel density surface and H3 bins. Dense cores (DBSCAN) and the
 listing of each point's neighbours stay in process.
 
 Passes over the data
 --------------------
 1. Each partition's located rows in lon/lat: count, bounds, centre. The metric CRS follows
-   from them as in process (:func:`geo.projection.metric_crs_for_lonlat`).
+   from them as in process (:func:`geo.projection.metric_crs_of_extent`).
 2. Each partition projected to ``x``/``y`` metres with its points' Hilbert distance (level
    16 within the data's bounds, as dask-geopandas ``spatial_shuffle`` computes it), then
    shuffled by that distance (``set_index``, as ``spatial_shuffle`` does) into partitions of
@@ -57,9 +57,10 @@ from scipy.spatial import ConvexHull, QhullError, cKDTree
 
 from geo._csv import _separator
 from geo._errors import EngineUnavailableError, InputDataError, ParameterError, clip, quote
-from geo.analysis import PointAnalysis
-from geo.density import Density, clark_evans_stats, nearest_neighbour_distances_xy, study_area
-from geo.hexbins import hexbin_table
+from geo.analysis import density_notes
+from geo.column_analysis import ColumnAnalysis
+from geo.density import Density, clark_evans_stats, nearest_neighbour_distances_xy, study_area_xy
+from geo.hexbins import max_sites_per_km2
 from geo.kde import (
     GridSpec,
     bandwidth_from_sd,
@@ -70,7 +71,13 @@ from geo.kde import (
 )
 from geo.options import AnalysisOptions
 from geo.points import ReadOptions, _coordinate_columns
-from geo.projection import lonlat_arrays, metric_crs, metric_crs_for_lonlat, site_points, xy_arrays
+from geo.projection import (
+    checked_metric_crs,
+    lonlat_arrays,
+    metric_crs_of_extent,
+    site_points,
+    xy_arrays,
+)
 
 __all__ = [
     "DaskAnalysis",
@@ -151,7 +158,7 @@ def dask_client(
             n_workers=count,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",  # any free port: 8787 may be another cluster's
             memory_limit=memory_limit or "auto",
         ) as cluster,
         Client(cluster) as client,
@@ -300,7 +307,7 @@ def _lonlat_summary(part: gpd.GeoDataFrame) -> pd.DataFrame:
 
 def _choose_crs(summary: pd.DataFrame, crs: Any) -> pyproj.CRS:
     if crs is not None:
-        return metric_crs(gpd.GeoSeries([]), crs=crs)
+        return checked_metric_crs(crs)
     k = summary["coords"].sum()
     sin, cos = summary["sum_sin"].sum() / k, summary["sum_cos"].sum() / k
     bounds = (
@@ -310,7 +317,7 @@ def _choose_crs(summary: pd.DataFrame, crs: Any) -> pyproj.CRS:
         float(summary["north"].max()),
     )
     centre = (math.degrees(math.atan2(sin, cos)), float(summary["sum_lat"].sum() / k))
-    return metric_crs_for_lonlat(bounds, centre=centre)
+    return metric_crs_of_extent(bounds, centre=centre)
 
 
 def _metric_xy(
@@ -631,20 +638,14 @@ def _moments(parts: Sequence[PartSummary]) -> tuple[np.ndarray, np.ndarray]:
 
 
 @dataclass
-class DaskAnalysis(PointAnalysis):
-    """The :class:`~geo.analysis.PointAnalysis` of points analysed on a cluster.
-
-    The points stay on the cluster: ``points`` is empty and ``n_located`` counts them;
-    ``cell_counts`` holds the points per cell of the density grid (row 0 south).
+class DaskAnalysis(ColumnAnalysis):
+    """The :class:`~geo.column_analysis.ColumnAnalysis` of points analysed on a cluster
+    (the same JSON as in process): the points stay on the cluster, ``points`` is empty and
+    ``n`` counts them; ``grid_counts`` holds the points per cell of the density grid (row 0
+    south).
     """
 
-    n_located: int = 0
-    cell_counts: np.ndarray | None = None
-
-    @property
-    def n_points(self) -> int:
-        """Number of located points."""
-        return self.n_located
+    grid_counts: np.ndarray | None = None
 
 
 def _bandwidth(points: ShuffledPoints, options: AnalysisOptions) -> tuple[float, str]:
@@ -713,12 +714,7 @@ def analyse_shuffled(points: ShuffledPoints, options: AnalysisOptions) -> DaskAn
     opts = options
     n = points.n_points
     vertices = np.concatenate([p.hull for p in points.parts if p.n])
-    region = study_area(
-        gpd.GeoDataFrame(geometry=gpd.points_from_xy(*vertices.T), crs=points.crs),
-        area=opts.area,
-        buffer_m=opts.buffer_m,
-        crs=points.crs,
-    )
+    region = study_area_xy(vertices, area=opts.area, buffer_m=opts.buffer_m, crs=points.crs)
     notes: list[str] = []
     grid = _grid(points, opts, notes)
     binned, counts, nn_sum = points.measures(grid[0] if grid else None)
@@ -734,10 +730,12 @@ def analyse_shuffled(points: ShuffledPoints, options: AnalysisOptions) -> DaskAn
         crs=points.crs,
         points=gpd.GeoSeries([], crs=points.crs),
         density=density,
-        clark_evans=clark_evans_stats(nn_sum / n, n, region.area_km2 * 1e6),
-        n_located=n,
-        cell_counts=counts,
+        clark_evans=clark_evans_stats(nn_sum / n if n else math.nan, n, region.area_km2 * 1e6),
+        n=n,
+        n_rows=points.rows,
+        grid_counts=counts,
     )
+    density_notes(analysis, n)
     if grid is not None and binned is not None:
         spec, bandwidth, rule = grid
         with warnings.catch_warnings(record=True) as caught:
@@ -755,8 +753,14 @@ def analyse_shuffled(points: ShuffledPoints, options: AnalysisOptions) -> DaskAn
     analysis.warnings.extend(notes)
     if opts.hex_res is not None:
         cells = pd.concat([p.h3 for p in points.parts]).groupby(level=0).sum()
-        cells.index = pd.Index([h3int.int_to_str(int(c)) for c in cells.index], dtype=object)
-        analysis.hexbins = hexbin_table(cells)
+        bins = pd.DataFrame(
+            {"count": cells.to_numpy(dtype=np.int64)},
+            index=pd.Index(cells.index.to_numpy(dtype=np.uint64), name="h3_cell"),
+        )
+        analysis.hexbins = bins.sort_values(["count"], ascending=False, kind="stable")
+        analysis.max_sites_per_km2 = max_sites_per_km2(
+            bins.index.to_numpy(), bins["count"].to_numpy()
+        )
     if points.rows > n:
         analysis.warnings.append(f"{points.rows - n} rows without a location left out")
     if opts.cores is not None:

@@ -20,6 +20,12 @@ Kernels and bandwidth
 
 The grid extends one support radius plus one cell beyond the points, so no mass is cut off;
 the discretised kernel is normalised to sum to one, so the integral is exactly n.
+
+Large inputs are binned a million points at a time into the one grid, so the work arrays
+do not grow with n. The grid's extent and the bandwidth rule need every point first: a
+caller that reads a file in chunks (:mod:`geo.column_analysis`) keeps the coordinates of
+the first pass (the nearest-neighbour statistics need them anyway) and bins them in this
+second pass.
 """
 
 from __future__ import annotations
@@ -66,6 +72,8 @@ _GAUSSIAN_TRUNCATE = 4.0
 _RADIUS_PER_SIGMA = {"quartic": math.sqrt(8.0), "epanechnikov": math.sqrt(6.0)}
 #: Largest grid accepted (cells), about 1.2 GB of float64 work arrays.
 MAX_CELLS = 40_000_000
+#: Points binned at a time: the binning's work arrays (about 40 bytes a point) stay bounded.
+_BIN_ROWS = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -362,9 +370,16 @@ def surface_from_binned(
 
 
 def linear_binning(xs: np.ndarray, ys: np.ndarray, grid: GridSpec) -> np.ndarray:
-    """Points shared between the nodes of ``grid`` (see :func:`_linear_binning`); the
-    result is additive: binning parts of the data and summing gives the whole's."""
-    return _linear_binning(xs, ys, x0=grid.x0, y0=grid.y0, cell=grid.cell, shape=grid.shape)
+    """Points shared between the nodes of ``grid`` (see :func:`_linear_binning`), binned
+    :data:`_BIN_ROWS` at a time so the work arrays stay bounded, whatever n. The result is
+    additive: binning parts of the data and summing gives the whole's."""
+    binned = np.zeros(grid.shape)
+    for start in range(0, len(xs), _BIN_ROWS):
+        part = slice(start, start + _BIN_ROWS)
+        binned += _linear_binning(
+            xs[part], ys[part], x0=grid.x0, y0=grid.y0, cell=grid.cell, shape=grid.shape
+        )
+    return binned
 
 
 def _linear_binning(

@@ -22,10 +22,11 @@ from geo._errors import InputDataError, ParameterError, clip, quote
 
 __all__ = [
     "GEOD",
+    "checked_metric_crs",
     "geodesic_distance_m",
     "lonlat_arrays",
     "metric_crs",
-    "metric_crs_for_lonlat",
+    "metric_crs_of_extent",
     "site_points",
     "to_metric",
     "xy_arrays",
@@ -74,15 +75,7 @@ def metric_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries, *, crs: Any = None) -> pyp
         If ``gdf`` has no CRS or no non-empty geometry.
     """
     if crs is not None:
-        chosen = parse_crs(crs)
-        units = {axis.unit_name for axis in chosen.axis_info}
-        if not chosen.is_projected or not units <= {"metre", "meter"}:
-            msg = (
-                f"CRS {chosen.to_string()} is not a projected CRS in metres "
-                f"(axis units: {', '.join(sorted(units)) or 'none'}); name one such as a UTM zone"
-            )
-            raise ParameterError(msg)
-        return chosen
+        return checked_metric_crs(crs)
     if gdf.crs is None:
         msg = "the data have no CRS; give one (e.g. --crs EPSG:4326)"
         raise InputDataError(msg)
@@ -93,48 +86,55 @@ def metric_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries, *, crs: Any = None) -> pyp
         raise InputDataError(msg)
     lonlat = located if located.crs.equals(_WGS84) else located.to_crs(_WGS84)
     west, south, east, north = lonlat.total_bounds
-    centre_lon, centre_lat = _centre(lonlat)
-    if east - west <= 180 and -80 <= centre_lat <= 84 and not located.crs.equals(_WGS84):
-        return pyproj.CRS.from_user_input(located.estimate_utm_crs())
-    return metric_crs_for_lonlat((west, south, east, north), centre=(centre_lon, centre_lat))
+    return metric_crs_of_extent((west, south, east, north), centre=_centre(lonlat))
 
 
-def metric_crs_for_lonlat(
+def checked_metric_crs(crs: Any) -> pyproj.CRS:
+    """The CRS a user named for distances, if it is projected in metres.
+
+    Raises
+    ------
+    ParameterError
+        If ``crs`` is unknown, geographic or not in metres.
+    """
+    chosen = parse_crs(crs)
+    units = {axis.unit_name for axis in chosen.axis_info}
+    if not chosen.is_projected or not units <= {"metre", "meter"}:
+        msg = (
+            f"CRS {chosen.to_string()} is not a projected CRS in metres "
+            f"(axis units: {', '.join(sorted(units)) or 'none'}); name one such as a UTM zone"
+        )
+        raise ParameterError(msg)
+    return chosen
+
+
+def metric_crs_of_extent(
     bounds: tuple[float, float, float, float], *, centre: tuple[float, float]
 ) -> pyproj.CRS:
-    """The metric CRS :func:`metric_crs` chooses for data of these lon/lat ``bounds``
-    (west, south, east, north) and ``centre`` (circular mean longitude, mean latitude), for
-    data summarised elsewhere (partition by partition on a cluster).
+    """The metric CRS :func:`metric_crs` picks for lon/lat points of these ``bounds``
+    (west, south, east, north) and ``centre`` (circular mean longitude, mean latitude).
 
-    The UTM zone depends on the bounds alone (their centre), as in
-    :meth:`~geopandas.GeoSeries.estimate_utm_crs`.
+    The UTM zone :meth:`~geopandas.GeoSeries.estimate_utm_crs` gives (the zone whose area
+    of use holds the centre of the bounds), whose database query (about 50 ms) is made once
+    per zone: strictly inside a 6° band and off the equator, that is the band's zone; on a
+    band's edge or the equator (two zones touch) the database is asked.
     """
     west, south, east, north = bounds
     centre_lon, centre_lat = centre
     if east - west <= 180 and -80 <= centre_lat <= 84:
-        corners = gpd.GeoSeries(gpd.points_from_xy([west, east], [south, north]), crs=_WGS84)
-        return _utm_crs(corners)
+        x, y = (west + east) / 2, (south + north) / 2
+        if -180 < x < 180 and -80 < y < 84 and y != 0 and (x + 180) % 6 != 0:
+            return _utm_band(math.floor((x + 180) / 6), north=y > 0)
+        (info, *_) = query_utm_crs_info(
+            datum_name="WGS 84", area_of_interest=AreaOfInterest(x, y, x, y)
+        )
+        return pyproj.CRS.from_epsg(info.code)
     # Around a pole UTM is undefined, and across the antimeridian the bounds' centre is on
     # the wrong side of the Earth: an equal-area azimuthal projection centred on the data
     # keeps local distances and areas true there.
     return pyproj.CRS.from_proj4(
         f"+proj=laea +lat_0={centre_lat:.6f} +lon_0={centre_lon:.6f} +datum=WGS84 +units=m"
     )
-
-
-def _utm_crs(lonlat: gpd.GeoSeries) -> pyproj.CRS:
-    """The UTM zone :meth:`~geopandas.GeoSeries.estimate_utm_crs` gives for lon/lat
-    geometries, whose database query (about 50 ms) is made once per zone.
-
-    geopandas takes the zone whose area of use holds the centre of the bounds. Strictly
-    inside a 6° band and off the equator, that is the band's zone, the same for every
-    point of it; on a band's edge or the equator (two zones touch) it asks geopandas.
-    """
-    minx, miny, maxx, maxy = lonlat.total_bounds
-    x, y = float(np.mean([minx, maxx])), float(np.mean([miny, maxy]))
-    if -180 < x < 180 and -80 < y < 84 and y != 0 and (x + 180) % 6 != 0:
-        return _utm_band(math.floor((x + 180) / 6), north=y > 0)
-    return pyproj.CRS.from_user_input(lonlat.estimate_utm_crs())
 
 
 @functools.cache

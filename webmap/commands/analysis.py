@@ -22,15 +22,16 @@ import numpy as np
 from geo._atomic import atomic_path
 from geo._errors import ParameterError, clip, quote
 from geo._formats import load, read_vector
-from geo.analysis import analyse_points
+from geo.column_analysis import analyse_file
 from geo.kde import kde_contours, write_geotiff
 from geo.measures import analyse_cluster
 from geo.options import AnalysisOptions, AreaRule, spec
-from geo.points import read_points
+from geo.points import ReadOptions, read_points
 from geo.projection import metric_crs
 from geo.proximity import nearest_neighbours
 from webmap.commands.dask_engine import analyse_on_dask, engine_options, uses_dask
 from webmap.commands.registry import DATA_OPTION
+from webmap.commands.selection import ReadProgress, category_rows, selection_of, selection_options
 from webmap.option_params import click_option
 
 PROXIMITY_SCHEMA = "clustermap.proximity/1"
@@ -127,18 +128,22 @@ def loader_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+def read_options(opts: dict[str, Any]) -> ReadOptions:
+    """The :class:`~geo.points.ReadOptions` of the options of :func:`loader_options`."""
+    return {
+        "lat": opts["lat"],
+        "lon": opts["lon"],
+        "x": opts["x_col"],
+        "y": opts["y_col"],
+        "crs": opts["crs"],
+        "drop_invalid": opts["drop_invalid"],
+        "max_points": opts["max_points"],
+    }
+
+
 def read_input(path: Path, opts: dict[str, Any]) -> Any:
     """Read a point file with the options of :func:`loader_options`."""
-    return read_points(
-        path,
-        lat=opts["lat"],
-        lon=opts["lon"],
-        x=opts["x_col"],
-        y=opts["y_col"],
-        crs=opts["crs"],
-        drop_invalid=opts["drop_invalid"],
-        max_points=opts["max_points"],
-    )
+    return read_points(path, **read_options(opts))
 
 
 def _parse_area(text: str) -> tuple[AreaRule, float | None, Any]:
@@ -253,10 +258,15 @@ def _density_rows(m: dict[str, Any]) -> list[tuple[str, Any, str]]:
 @click.option(
     "--hex-out", type=click.Path(path_type=Path), default=None, help="Hex bins as GeoJSON."
 )
+@selection_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @engine_options
 def density(path: Path, **opts: Any) -> None:
-    """Density measures of the points in FILE (CSV, GeoJSON, GPKG, SHP, FGB, Parquet)."""
+    """Density measures of the points in FILE (CSV, GeoJSON, GPKG, SHP, FGB, Parquet).
+
+    CSV and GeoParquet files are read in chunks as columns (geo.column_analysis), so a
+    register of tens of millions of rows fits in memory.
+    """
     if opts["hex_out"] is not None and opts["hex_res"] is None:
         msg = "--hex-out needs hexagons: --hex-res none leaves them out"
         raise ParameterError(msg)
@@ -272,22 +282,38 @@ def density(path: Path, **opts: Any) -> None:
         eps_m=opts["eps_m"],
         min_samples=opts["min_samples"],
     )
+    selection = selection_of(opts)
+    if opts["lq_out"] is not None and (opts["hex_res"] is None or not selection.columns):
+        msg = "--lq-out needs --where or --by, and hexagons (--hex-res)"
+        raise ParameterError(msg)
     stages = ["reading", "projecting", "study area", "nearest neighbours", "kernel density"]
     stages += ["hexagonal bins"] if opts["hex_res"] is not None else []
     stages += ["dense cores"] if opts["cores"] else []
+    stages += ["categories"] if selection.by is not None else []
     stages += ["writing"]
     progress = _Progress(stages)
+    reading = ReadProgress()
+
+    def stage(name: str) -> None:
+        reading.finish()
+        progress(name)
+
     with _reported_warnings():
-        progress("reading")
         if uses_dask(opts):
-            analysis = analyse_on_dask(path, options, opts, study_area=polygons)
+            progress("reading")
+            analysis = analyse_on_dask(
+                path, options, read_options(opts), opts, study_area=polygons, selection=selection
+            )
         else:
-            analysis = analyse_points(
-                read_input(path, opts),
+            analysis = analyse_file(
+                path,
                 options,
+                read=read_options(opts),
+                selection=selection,
                 study_area=polygons,
                 crs=opts["metric_crs"],
-                progress=progress,
+                on_read=reading,
+                progress=stage,
             )
         progress("writing")
         surface = analysis.surface
@@ -302,7 +328,10 @@ def density(path: Path, **opts: Any) -> None:
                 kde_contours(surface).to_crs(4326).to_file(tmp, driver="GeoJSON")
         if opts["hex_out"] is not None and analysis.hexbins is not None:
             with atomic_path(opts["hex_out"]) as tmp:
-                analysis.hexbins.reset_index().to_file(tmp, driver="GeoJSON")
+                analysis.hexbin_frame().reset_index().to_file(tmp, driver="GeoJSON")
+        if opts["lq_out"] is not None:
+            with atomic_path(opts["lq_out"]) as tmp:
+                analysis.lq_frame().to_file(tmp, driver="GeoJSON")
     progress.finish()
     result = analysis.to_dict()
     for note in result["warnings"]:
@@ -310,7 +339,7 @@ def density(path: Path, **opts: Any) -> None:
     if opts["as_json"]:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
     else:
-        click.echo(_table(_density_rows(result)))
+        click.echo(_table(_density_rows(result) + category_rows(result)))
 
 
 @click.command()

@@ -10,8 +10,10 @@ from typing import Any
 import click
 
 from geo._errors import ParameterError
-from geo.analysis import PointAnalysis
+from geo.column_analysis import ColumnAnalysis
 from geo.options import AnalysisOptions
+from geo.points import ReadOptions
+from geo.selection import Selection
 
 ENGINES = ("inprocess", "dask")
 
@@ -54,28 +56,31 @@ def uses_dask(opts: dict[str, Any]) -> bool:
 
 
 def analyse_on_dask(
-    path: Path, options: AnalysisOptions, opts: dict[str, Any], *, study_area: Any
-) -> PointAnalysis:
+    path: Path,
+    options: AnalysisOptions,
+    read: ReadOptions,
+    opts: dict[str, Any],
+    *,
+    study_area: Any,
+    selection: Selection,
+) -> ColumnAnalysis:
     """Run :func:`geo.distributed.analyse_dask` with the command's options."""
     from geo.distributed import analyse_dask
 
-    if study_area is not None:
-        msg = "--engine dask takes --area hull, bbox or buffer:M, not a polygon file"
-        raise ParameterError(msg)
-    if opts["max_points"] is not None:
-        msg = "--max-points is not applied by --engine dask"
+    unsupported = [
+        ("a polygon file for --area", study_area is not None),
+        ("--max-points", read.get("max_points") is not None),
+        ("--where or --by", bool(selection.where) or selection.by is not None),
+    ]
+    refused = [name for name, given in unsupported if given]
+    if refused:
+        msg = f"--engine dask does not take {', '.join(refused)}"
         raise ParameterError(msg)
     return analyse_dask(
         path,
         options,
         scheduler=opts["scheduler"],
         workers=opts["workers"],
-        read={
-            "lat": opts["lat"],
-            "lon": opts["lon"],
-            "x": opts["x_col"],
-            "y": opts["y_col"],
-            "crs": opts["crs"],
-        },
+        read=read,
         crs=opts["metric_crs"],
     )

@@ -1,0 +1,165 @@
+"""Which rows to measure and how to group them: ``--where`` filters and ``--by`` categories.
+
+A filter is ``COLUMN=VALUE[,VALUE...]`` (the column's text equals one of the values) or
+``COLUMN^=PREFIX[,PREFIX...]`` (it starts with one of the prefixes, e.g. a NAF division
+``activitePrincipaleEtablissement^=62``). Several filters must all hold. A grouping is
+``COLUMN`` (one category per distinct text) or ``COLUMN:N`` (the first N characters, e.g.
+``activitePrincipaleEtablissement:2`` for the 88 two-digit NAF divisions).
+
+Columns are compared as text, as written in the file (a postcode ``06000`` stays
+``06000``); a missing value is the empty text. Filters and groupings work on Arrow arrays,
+one chunk of rows at a time, so a file is never held whole.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from geo._errors import InputDataError, ParameterError, listing, quote
+
+__all__ = ["By", "Selection", "Where", "check_columns", "parse_by", "parse_where"]
+
+_WHERE = re.compile(r"^(?P<column>[^=^]+?)\s*(?P<op>\^=|=)(?P<values>.*)$", re.DOTALL)
+_BY = re.compile(r"^(?P<column>.+?)(?::(?P<width>[0-9]+))?$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Where:
+    """One filter: ``column`` equals (``op="="``) or starts with (``"^="``) one of ``values``."""
+
+    column: str
+    op: Literal["=", "^="]
+    values: tuple[str, ...]
+
+    def mask(self, values: pa.Array) -> np.ndarray:
+        """The rows of one chunk (the column's text) that pass, as a boolean array."""
+        text = _text(values)
+        if self.op == "=":
+            hit = pc.is_in(text, value_set=pa.array(self.values, pa.string()))
+        else:
+            hit = pc.starts_with(text, self.values[0])
+            for prefix in self.values[1:]:
+                hit = pc.or_(hit, pc.starts_with(text, prefix))
+        return np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)
+
+    def __str__(self) -> str:
+        return f"{self.column}{self.op}{','.join(self.values)}"
+
+
+@dataclass(frozen=True)
+class By:
+    """A grouping: the text of ``column``, or its first ``width`` characters."""
+
+    column: str
+    width: int | None = None
+
+    def labels(self, values: pa.Array) -> pa.Array:
+        """The category of each row of one chunk, as text."""
+        text = _text(values)
+        return text if self.width is None else pc.utf8_slice_codeunits(text, 0, self.width)
+
+    def __str__(self) -> str:
+        return self.column if self.width is None else f"{self.column}:{self.width}"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The rows to measure and how to group them.
+
+    Attributes
+    ----------
+    where
+        Filters every measured row passes.
+    by
+        A grouping whose categories are measured one by one, or None.
+    kde_by
+        Make a kernel density surface per category too (costly: one grid each).
+    """
+
+    where: tuple[Where, ...] = ()
+    by: By | None = None
+    kde_by: bool = False
+
+    @property
+    def columns(self) -> list[str]:
+        """The columns the filters and the grouping read."""
+        names = [w.column for w in self.where] + ([self.by.column] if self.by else [])
+        return list(dict.fromkeys(names))
+
+    @property
+    def label(self) -> str:
+        """The filters as one text (``a^=62 and b=1``)."""
+        return " and ".join(str(w) for w in self.where)
+
+
+def _text(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """A column as text, a missing value as the empty text."""
+    if not pa.types.is_string(values.type) and not pa.types.is_large_string(values.type):
+        values = pc.cast(values, pa.string())
+    return pc.fill_null(values, "")
+
+
+def parse_where(spec: str) -> Where:
+    """A filter from ``COLUMN=V1,V2`` or ``COLUMN^=PREFIX``.
+
+    Raises
+    ------
+    ParameterError
+        If the text is neither form, or names no column or no value.
+
+    Examples
+    --------
+    >>> parse_where("activitePrincipaleEtablissement^=62")
+    Where(column='activitePrincipaleEtablissement', op='^=', values=('62',))
+    >>> parse_where("codePostalEtablissement=75001,75002").values
+    ('75001', '75002')
+    """
+    match = _WHERE.match(spec)
+    if match is None or not match["column"].strip():
+        msg = f"--where must be COLUMN=VALUE[,VALUE...] or COLUMN^=PREFIX, not {quote(spec)}"
+        raise ParameterError(msg)
+    values = tuple(v for v in match["values"].split(","))
+    if not any(values) or any(not v for v in values):
+        msg = f"--where {quote(spec)} has an empty value; list values separated by commas"
+        raise ParameterError(msg)
+    op: Literal["=", "^="] = "^=" if match["op"] == "^=" else "="
+    return Where(column=match["column"].strip(), op=op, values=values)
+
+
+def parse_by(spec: str, *, columns: Sequence[str] = ()) -> By:
+    """A grouping from ``COLUMN`` or ``COLUMN:N``; a name ending in ``:N`` that is itself a
+    column of ``columns`` is that column.
+
+    Examples
+    --------
+    >>> parse_by("activitePrincipaleEtablissement:2")
+    By(column='activitePrincipaleEtablissement', width=2)
+    """
+    text = spec.strip()
+    match = _BY.match(text)
+    if not text or match is None:
+        msg = f"--by must be COLUMN or COLUMN:N, not {quote(spec)}"
+        raise ParameterError(msg)
+    if match["width"] is None or text in columns:
+        return By(column=text)
+    width = int(match["width"])
+    if width < 1:
+        msg = f"--by {quote(spec)}: N must be at least 1 character"
+        raise ParameterError(msg)
+    return By(column=match["column"], width=width)
+
+
+def check_columns(names: Sequence[str], selection: Selection) -> None:
+    """Raise one :class:`~geo._errors.InputDataError` naming every filter or grouping
+    column the file does not have."""
+    missing = [c for c in selection.columns if c not in names]
+    if missing:
+        msg = f"no column named {listing(missing)} for --where/--by; columns: {listing(names)}"
+        raise InputDataError(msg)
