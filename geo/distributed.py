@@ -198,10 +198,16 @@ def _files(path: str | Path) -> list[str]:
     return files
 
 
+def _numbers(column: pd.Series) -> np.ndarray:
+    if not pd.api.types.is_numeric_dtype(column):
+        column = column.astype(str).str.replace(",", ".", regex=False)
+    return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+
+
 def _to_points(frame: pd.DataFrame, x: str, y: str, crs: pyproj.CRS) -> gpd.GeoDataFrame:
-    """Point geometries from coordinate columns; rows missing a coordinate get none."""
-    xs = pd.to_numeric(frame[x], errors="coerce").to_numpy(dtype=float)
-    ys = pd.to_numeric(frame[y], errors="coerce").to_numpy(dtype=float)
+    """Point geometries from coordinate columns (text read with decimal commas, as
+    :func:`geo.points.read_points` reads them); rows missing a coordinate get none."""
+    xs, ys = (_numbers(frame[column]) for column in (x, y))
     points = gpd.points_from_xy(xs, ys)
     points[~(np.isfinite(xs) & np.isfinite(ys))] = None
     return gpd.GeoDataFrame(geometry=points, index=frame.index, crs=crs)

@@ -205,7 +205,9 @@ def test_a_glob_of_csv_files_gives_the_in_process_figures(client: Client, tmp_pa
     frame = sirene_like(60_000, seed=2)
     frame.loc[[5, 17], "x"] = np.nan  # establishments without coordinates, as in SIRENE
     for i, rows in enumerate(np.array_split(np.arange(len(frame)), 3)):
-        frame.iloc[rows].to_csv(tmp_path / f"etab-{i}.csv", sep=";", index=False)
+        # the last file with decimal commas, as French exports write them
+        decimal = "," if i == 2 else "."
+        frame.iloc[rows].to_csv(tmp_path / f"etab-{i}.csv", sep=";", index=False, decimal=decimal)
     options = AnalysisOptions(cores=None, area="bbox", hex_res=8)
     gdf = read_dask(tmp_path / "etab-*.csv", read={"x": "x", "y": "y", "crs": L93})
     got = geo.distributed.analyse_frame(gdf, options).to_dict()
