@@ -40,10 +40,12 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyproj
 import shapely
 
 from geo._errors import ClustermapError, InputDataError
+from geo._memory import release_memory
 from geo.accumulate import Categories, CellCounts, Coordinates, LonLatExtent, h3_cells
 from geo.analysis import (
     MIN_POINTS,
@@ -55,23 +57,31 @@ from geo.analysis import (
     density_notes,
     kde_summary,
 )
-from geo.columns import ColumnReader, NeedsFullReader, full_reader, open_columns
+from geo.columns import (
+    ColumnReader,
+    NeedsFullReader,
+    frame_reader,
+    full_reader,
+    open_columns,
+)
 from geo.density import Density, clark_evans_xy, polygon_study_area, study_area_xy
 from geo.hexbins import cell_areas_km2, max_sites_per_km2
 from geo.kde import KDESurface, kde_surface_xy
-from geo.lq import ALPHA, location_quotients
+from geo.lq import ALPHA, MIN_COUNT, location_quotients
 from geo.options import AnalysisOptions
 from geo.points import ReadOptions
 from geo.projection import checked_metric_crs
 from geo.selection import Selection, check_columns
 
-__all__ = ["CategoryMeasures", "ColumnAnalysis", "OnRead", "analyse_file"]
+__all__ = ["CategoryMeasures", "ColumnAnalysis", "OnRead", "analyse_file", "analyse_frame"]
 
 #: Called after each chunk with (rows read, bytes read, file size in bytes).
 OnRead = Callable[[int, int, int], None]
 #: Significant cells listed per category in the JSON (all are in ``--lq-out``).
 TOP_CELLS = 5
 _PROJECT_ROWS = 1 << 20
+#: Chunks read between two returns of freed memory to the system.
+_RELEASE_CHUNKS = 8
 
 
 @dataclass
@@ -186,7 +196,8 @@ class ColumnAnalysis(PointAnalysis):
             "resolution": self.options.hex_res,
             "reference": "every row of the file with valid coordinates",
             "n_reference_rows": self.n_rows,
-            "test": "one-sided exact binomial, P(X >= count), X ~ Binomial(cell_total, share)",
+            "test": "one-sided exact binomial, P(X >= count), X ~ Binomial(cell_total, share); "
+            f"significant: lq > 1, p < {ALPHA} and count >= {MIN_COUNT}",
             "alpha": ALPHA,
             "categories": categories,
         }
@@ -254,6 +265,7 @@ def _hexagons(ids: Sequence[str]) -> list[Any]:
 class _Read:
     """What the reading pass leaves: kept coordinates (file CRS), codes and counts."""
 
+    name: str
     crs: pyproj.CRS
     x: np.ndarray
     y: np.ndarray
@@ -283,20 +295,24 @@ def _read(
     coords, categories = Coordinates(), Categories()
     counts, reference, extent = CellCounts(), CellCounts(), LonLatExtent()
     rows = 0
-    for chunk in reader.chunks():
+    for done, chunk in enumerate(reader.chunks(), start=1):
         rows += len(chunk.x)
-        keep = np.ones(len(chunk.x), dtype=bool)
-        for w in where:
-            keep &= w.mask(chunk.values[w.column])
+        keep: np.ndarray | slice = slice(None)  # every row, without copies
+        if where:
+            mask = np.ones(len(chunk.x), dtype=bool)
+            for w in where:
+                mask &= w.mask(chunk.values[w.column])
+            keep = mask
         coords.add(chunk.x[keep], chunk.y[keep])
         codes = None
         if by is not None:
             labels = by.labels(chunk.values[by.column])
-            codes = categories.add(labels.filter(keep) if where else labels)
+            codes = categories.add(labels.filter(pa.array(keep)) if where else labels)
         if need_lonlat:
             lon, lat = (chunk.x, chunk.y) if geographic else to_lonlat.transform(chunk.x, chunk.y)
             lon, lat = np.asarray(lon), np.asarray(lat)
-            extent.add(lon[keep], lat[keep])
+            if lonlat_needed:  # the metric CRS is chosen from the extent
+                extent.add(lon[keep], lat[keep])
             if hex_res is not None:
                 cells = h3_cells(lat, lon, hex_res)
                 counts.add(cells[keep], codes)
@@ -304,6 +320,9 @@ def _read(
                     reference.add(cells)
         if on_read is not None:
             on_read(rows, chunk.bytes_read, reader.total_bytes)
+        if done % _RELEASE_CHUNKS == 0:
+            release_memory()
+    release_memory()
     x, y = coords.arrays()
     count_frame = counts.frame() if hex_res is not None else None
     totals = None
@@ -314,6 +333,7 @@ def _read(
         else:
             totals = count_frame.groupby("cell", sort=False)["count"].sum()
     return _Read(
+        name=reader.name,
         crs=reader.crs,
         x=x,
         y=y,
@@ -385,15 +405,50 @@ def analyse_file(
         data = run(open_columns(path, columns=columns, **read_options))
     except NeedsFullReader:
         data = run(full_reader(path, columns=columns, **read_options))
+    return _after_reading(data, opts, metric, chosen, study_area=study_area, step=step)
+
+
+def analyse_frame(
+    gdf: gpd.GeoDataFrame,
+    options: AnalysisOptions | None = None,
+    *,
+    selection: Selection | None = None,
+    crs: Any = None,
+    name: str = "data",
+) -> ColumnAnalysis:
+    """The measures of :func:`analyse_file` of points already read (a point GeoDataFrame
+    from :mod:`geo.points`, e.g. an upload), with its ``where``/``by`` selection.
+
+    ``name`` names the data in messages.
+    """
+    opts = options if options is not None else AnalysisOptions()
+    chosen = selection if selection is not None else Selection()
+    metric = checked_metric_crs(crs) if crs is not None else None
+    reader = frame_reader(gdf, name=name, columns=chosen.columns)
+    data = _read(reader, chosen, hex_res=opts.hex_res, lonlat_needed=metric is None, on_read=None)
+    return _after_reading(data, opts, metric, chosen, study_area=None, step=lambda _stage: None)
+
+
+def _after_reading(
+    data: _Read,
+    opts: AnalysisOptions,
+    metric: pyproj.CRS | None,
+    selection: Selection,
+    *,
+    study_area: Any,
+    step: Progress,
+) -> ColumnAnalysis:
+    """Choose the metric CRS, project the kept coordinates and measure them."""
     if len(data.x) == 0:
-        msg = f"{path}: no row passes --where {chosen.label}"
+        msg = f"{data.name}: no row passes --where {selection.label}"
         raise InputDataError(msg)
     step("projecting")
     metric = metric if metric is not None else data.extent.metric_crs()
     _project(data, metric)
     xy = np.column_stack([data.x, data.y])
     data.x = data.y = np.empty(0)
-    return _measure(data, xy, opts, metric, chosen, study_area=study_area, step=step)
+    release_memory()  # what the reading pass freed, before the measures need more
+    return _measure(data, xy, opts, metric, selection, study_area=study_area, step=step)
 
 
 def _project(data: _Read, metric: pyproj.CRS) -> None:

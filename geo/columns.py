@@ -5,7 +5,7 @@ object per point.
 the x/y (or lon/lat) of each row as float64 arrays in the file's CRS, with the text of the
 columns asked for (``--where``/``--by``) as Arrow arrays.
 
-* **CSV** is streamed by ``pyarrow.csv.open_csv`` (blocks of 16 MB), its separator taken
+* **CSV** is parsed by ``pyarrow.csv`` 4 MB of text at a time, its separator taken
   from the header as :mod:`geo._csv` does and its coordinate columns found by
   :func:`geo.points._coordinate_columns`, so the same names, options and messages apply.
 * **GeoParquet** is read by row batches (``pyarrow.parquet.ParquetFile.iter_batches``); the
@@ -28,7 +28,6 @@ invalid row hands the file to the full reader, which refuses it naming every pro
 from __future__ import annotations
 
 import csv
-import io
 import json
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -48,13 +47,15 @@ __all__ = [
     "Chunk",
     "ColumnReader",
     "NeedsFullReader",
+    "frame_reader",
     "full_reader",
     "open_columns",
 ]
 
-#: Rows per chunk of the fast readers.
+#: Rows per chunk of the GeoParquet reader.
 CHUNK_ROWS = 1 << 20
-_BLOCK_BYTES = 16 << 20
+#: Bytes of CSV text parsed at a time.
+_BLOCK_BYTES = 4 << 20
 _HEAD_BYTES = 65536
 
 
@@ -221,43 +222,35 @@ def full_reader(
 ) -> ColumnReader:
     """Read a point file whole with :func:`geo.points.read_points` (every format, every
     message), served as one chunk."""
+    return frame_reader(
+        read_points(path, **options),
+        name=str(path),
+        columns=columns,
+        size=Path(path).stat().st_size,
+    )
+
+
+def frame_reader(
+    gdf: Any, *, name: str, columns: Sequence[str] = (), size: int = 0
+) -> ColumnReader:
+    """Points already read (a point GeoDataFrame of :mod:`geo.points`, with a CRS) served as
+    one chunk, the columns asked for as text."""
     import shapely
 
-    gdf = read_points(path, **options)
     values = gdf.geometry.values
-    x, y = shapely.get_x(values), shapely.get_y(values)
-    size = Path(path).stat().st_size
+    x, y = np.asarray(shapely.get_x(values)), np.asarray(shapely.get_y(values))
     names = [str(c) for c in gdf.columns if c != gdf.geometry.name]
     wanted = {c: pa.array(gdf[c].astype("string"), from_pandas=True) for c in columns if c in names}
-    crs = pyproj.CRS(gdf.crs)
 
     def batches() -> Iterator[Chunk]:
-        yield Chunk(x=np.asarray(x), y=np.asarray(y), values=wanted, bytes_read=size)
+        yield Chunk(x=x, y=y, values=wanted, bytes_read=size)
 
-    return ColumnReader(name=str(path), crs=crs, columns=names, total_bytes=size, _batches=batches)
+    return ColumnReader(
+        name=name, crs=pyproj.CRS(gdf.crs), columns=names, total_bytes=size, _batches=batches
+    )
 
 
 # --------------------------------------------------------------------------- CSV
-
-
-class _CountingFile(io.RawIOBase):
-    """A binary file that counts the bytes read from it (for progress)."""
-
-    def __init__(self, path: Path) -> None:
-        self.handle = path.open("rb")
-        self.read_bytes = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        n = self.handle.readinto(buffer)
-        self.read_bytes += n or 0
-        return n or 0
-
-    def close(self) -> None:
-        self.handle.close()
-        super().close()
 
 
 def _header(path: Path, head: bytes) -> tuple[list[str], str]:
@@ -302,36 +295,26 @@ def _csv_reader(
     types = {xcol: pa.float64(), ycol: pa.float64(), **dict.fromkeys(wanted, pa.string())}
     max_points = options.get("max_points")
     name = str(path)
+    convert = pacsv.ConvertOptions(
+        include_columns=[xcol, ycol, *wanted], column_types=types, strings_can_be_null=False
+    )
 
     def batches() -> Iterator[Chunk]:
-        source = _CountingFile(path)
         rows = 0
         try:
-            reader = pacsv.open_csv(
-                io.BufferedReader(source, buffer_size=_BLOCK_BYTES),
-                read_options=pacsv.ReadOptions(block_size=_BLOCK_BYTES),
-                parse_options=pacsv.ParseOptions(delimiter=sep),
-                convert_options=pacsv.ConvertOptions(
-                    include_columns=[xcol, ycol, *wanted],
-                    column_types=types,
-                    strings_can_be_null=False,
-                ),
-            )
-            for batch in reader:
-                rows += batch.num_rows
+            for table, done in _csv_blocks(path, names=names, sep=sep, convert=convert):
+                rows += table.num_rows
                 if max_points is not None and rows > max_points:
                     msg = f"{name}: holds more rows than the limit of {max_points:,} points"
                     raise TooLargeError(msg)
                 yield Chunk(
-                    x=_floats(batch.column(xcol)),
-                    y=_floats(batch.column(ycol)),
-                    values={c: batch.column(c) for c in wanted},
-                    bytes_read=source.read_bytes,
+                    x=_floats(table.column(xcol)),
+                    y=_floats(table.column(ycol)),
+                    values={c: table.column(c).combine_chunks() for c in wanted},
+                    bytes_read=done,
                 )
         except (pa.ArrowInvalid, UnicodeDecodeError):
             raise NeedsFullReader from None
-        finally:
-            source.close()
 
     return ColumnReader(
         name=name,
@@ -343,7 +326,45 @@ def _csv_reader(
     )
 
 
-def _floats(column: pa.Array) -> np.ndarray:
+def _csv_blocks(
+    path: Path, *, names: list[str], sep: str, convert: Any
+) -> Iterator[tuple[pa.Table, int]]:
+    """The rows of a CSV, parsed :data:`_BLOCK_BYTES` of text at a time (cut after a line
+    end), with the bytes read so far. Arrow's own streaming reader reads some thirty
+    blocks ahead; this holds one block, parsed on one thread (as fast here, and without
+    the per-thread heaps that keep freed memory)."""
+    import pyarrow.csv as pacsv
+
+    parse = pacsv.ParseOptions(delimiter=sep)
+    with path.open("rb") as handle:
+        skip, carry = 1, b""  # the first block starts with the header line
+        while True:
+            data = handle.read(_BLOCK_BYTES)
+            if data:
+                block = carry + data
+                cut = block.rfind(b"\n") + 1
+                if cut == 0:  # no line end yet: read on
+                    carry = block
+                    continue
+                block, carry = block[:cut], block[cut:]
+            else:
+                block, carry = carry, b""
+            if block.strip():
+                table = pacsv.read_csv(
+                    pa.py_buffer(block),
+                    read_options=pacsv.ReadOptions(
+                        column_names=names, skip_rows=skip, use_threads=False
+                    ),
+                    parse_options=parse,
+                    convert_options=convert,
+                )
+                skip = 0
+                yield table, handle.tell() - len(carry)
+            if not data:
+                return
+
+
+def _floats(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """A float64 column as numpy, nulls as NaN."""
     return np.asarray(column.to_numpy(zero_copy_only=False), dtype=float)
 

@@ -41,7 +41,6 @@ import geopandas as gpd
 import numpy as np
 import pyproj
 import shapely
-from scipy.signal import fftconvolve
 
 from geo._errors import InputDataError, ParameterError, quote
 from geo.projection import metric_crs, site_points, xy_arrays
@@ -353,7 +352,7 @@ def surface_from_binned(
             UserWarning,
             stacklevel=3,
         )
-    smooth = fftconvolve(binned, _kernel_weights(kernel, h, cell), mode="same")
+    smooth = _convolve_same(binned, _kernel_weights(kernel, h, cell))
     np.clip(smooth, 0.0, None, out=smooth)
     smooth *= 1e6 / (cell * cell)
     return KDESurface(
@@ -380,6 +379,19 @@ def linear_binning(xs: np.ndarray, ys: np.ndarray, grid: GridSpec) -> np.ndarray
             xs[part], ys[part], x0=grid.x0, y0=grid.y0, cell=grid.cell, shape=grid.shape
         )
     return binned
+
+
+def _convolve_same(grid: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """``scipy.signal.fftconvolve(grid, kernel, mode="same")`` by the same operations
+    (``scipy.fft`` at fast lengths, the centre of the full result), without importing
+    ``scipy.signal``, which loads ``scipy.stats`` (about 35 MB)."""
+    from scipy import fft
+
+    full = [a + b - 1 for a, b in zip(grid.shape, kernel.shape, strict=True)]
+    shape = [fft.next_fast_len(n, True) for n in full]
+    out = fft.irfftn(fft.rfftn(grid, shape) * fft.rfftn(kernel, shape), shape)
+    top, left = ((f - g) // 2 for f, g in zip(full, grid.shape, strict=True))
+    return out[top : top + grid.shape[0], left : left + grid.shape[1]].copy()
 
 
 def _linear_binning(

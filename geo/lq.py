@@ -12,30 +12,33 @@ Small cells make large quotients by chance (one software firm among three establ
 gives LQ ≈ 17 when software is 2 % of the file). So each quotient carries an exact
 one-sided **binomial test**: if the cell's ``cell_total`` establishments were drawn
 independently with the file-wide share ``p_s`` of sector *s*, its count would follow
-Binomial(cell_total, p_s); ``p_value`` is P(X ≥ count) and ``significant`` is
-``lq > 1 and p_value < alpha`` (``alpha`` = 0.05 by default). The normal approximations
-behind the usual LQ confidence intervals fail exactly on such small cells (Moineddin,
-Beyene & Boyle 2003, "On the location quotient confidence interval", *Geographical
-Analysis* 35(3): 249-256); the exact test needs no minimum count. A single
-establishment is significant only where ``1 - (1 - p_s) ** cell_total < alpha``, that is
-in a cell of one or two establishments for a sector under 2.5 % of the file: filter on
-``count`` too when such cells matter. With thousands of cells some flags are false
-positives (about ``alpha`` of the cells where the sector is not concentrated): read them
-as a screen, not a proof.
+Binomial(cell_total, p_s); ``p_value`` is P(X ≥ count). The normal approximations behind
+the usual LQ confidence intervals fail exactly on such small cells (Moineddin, Beyene &
+Boyle 2003, "On the location quotient confidence interval", *Geographical Analysis*
+35(3): 249-256); the exact test needs no minimum size. But a lone establishment of a
+sector under ``alpha`` of the file passes it in a cell of one (P(X ≥ 1) = p_s), so a
+flag also needs :data:`MIN_COUNT` establishments of the sector in the cell, the threshold
+rule of statistical offices for publishing business counts (INSEE's *secret
+statistique*: no cell of fewer than 3 units). So ``significant`` is
+``lq > 1 and p_value < alpha and count >= 3``. With thousands of cells some flags are
+still false positives (about ``alpha`` of the cells where the sector is not
+concentrated): read them as a screen, not a proof.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import bdtrc
 
 from geo._errors import InputDataError
 
-__all__ = ["ALPHA", "location_quotients"]
+__all__ = ["ALPHA", "MIN_COUNT", "location_quotients"]
 
 #: Significance level of the binomial test.
 ALPHA = 0.05
+#: Fewest establishments of a category in a cell for its quotient to be flagged.
+MIN_COUNT = 3
 
 
 def location_quotients(
@@ -59,7 +62,8 @@ def location_quotients(
     pandas.DataFrame
         Columns ``cell``, ``category``, ``count``, ``cell_total``, ``expected`` (the count
         the file-wide share predicts: ``cell_total * p_s``), ``lq``, ``p_value`` and
-        ``significant``, in the order of ``counts``.
+        ``significant`` (``lq > 1``, ``p_value < alpha`` and ``count >= MIN_COUNT``), in
+        the order of ``counts``.
 
     Examples
     --------
@@ -80,7 +84,7 @@ def location_quotients(
     n = cell_total.to_numpy(dtype=np.int64)
     k = counts["count"].to_numpy(dtype=np.int64)
     lq = (k / n) / p
-    p_value = stats.binom.sf(k - 1, n, p)
+    p_value = bdtrc(k - 1, n, p)  # P(X >= k) as scipy.stats.binom.sf computes it
     return pd.DataFrame(
         {
             "cell": counts["cell"].to_numpy(),
@@ -90,7 +94,7 @@ def location_quotients(
             "expected": n * p,
             "lq": lq,
             "p_value": p_value,
-            "significant": (lq > 1) & (p_value < alpha),
+            "significant": (lq > 1) & (p_value < alpha) & (k >= MIN_COUNT),
         },
         index=counts.index,
     )

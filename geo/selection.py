@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -92,6 +92,13 @@ class Selection:
         """The columns the filters and the grouping read."""
         names = [w.column for w in self.where] + ([self.by.column] if self.by else [])
         return list(dict.fromkeys(names))
+
+    def mask_frame(self, frame: Any) -> np.ndarray:
+        """The rows of a DataFrame that pass every filter (its columns read as text)."""
+        keep = np.ones(len(frame), dtype=bool)
+        for w in self.where:
+            keep &= w.mask(pa.array(frame[w.column].astype("string"), from_pandas=True))
+        return keep
 
     @property
     def label(self) -> str:

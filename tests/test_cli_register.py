@@ -35,7 +35,8 @@ def test_where_and_by_in_the_json(register: Path, tmp_path: Path) -> None:
     lq_out = tmp_path / "lq.geojson"
     code, out, err = _density(
         str(register), "--crs", "EPSG:2154", "--metric-crs", "EPSG:2154", "--cores", "none",
-        "--where", f"{NAF}^=62,63", "--by", f"{NAF}:2", "--lq-out", str(lq_out), "--json",
+        "--hex-res", "7", "--where", f"{NAF}^=62,63", "--by", f"{NAF}:2",
+        "--lq-out", str(lq_out), "--json",
     )  # fmt: skip
     assert code == 0, err
     data = json.loads(out)
@@ -49,7 +50,7 @@ def test_where_and_by_in_the_json(register: Path, tmp_path: Path) -> None:
     assert sum(c["n_points"] for c in by["categories"]) == data["n_points"]
     assert all(c["kde"] is None for c in by["categories"])
     quotients = data["location_quotients"]
-    assert quotients["resolution"] == 9 and quotients["alpha"] == 0.05
+    assert quotients["resolution"] == 7 and quotients["alpha"] == 0.05
     assert [c["category"] for c in quotients["categories"]] == ["62", "63"]
     written = gpd.read_file(lq_out)
     assert set(written.columns) >= {"h3_cell", "category", "count", "cell_total", "lq", "p_value"}

@@ -139,3 +139,16 @@ def test_coinciding_points_far_from_the_origin_give_no_bandwidth(rule: str) -> N
         bandwidth_m(xy, rule=rule)
     spread = xy + np.array([[0, 0], [5, 0], [0, 5], [5, 5], [2, 2]])
     assert bandwidth_m(spread, rule=rule) > 1  # metres apart: a real bandwidth
+
+
+def test_the_convolution_is_scipy_signal_fftconvolve_bit_for_bit() -> None:
+    from scipy.signal import fftconvolve
+
+    from geo.kde import _convolve_same, _kernel_weights
+
+    rng = np.random.default_rng(8)
+    for shape, bandwidth in (((97, 131), 40.0), ((512, 300), 7.0), ((8, 9), 30.0)):
+        grid = rng.poisson(0.7, shape).astype(float)
+        kernel = _kernel_weights("gaussian", bandwidth, 10.0)
+        expected = fftconvolve(grid, kernel, mode="same")
+        assert np.array_equal(_convolve_same(grid, kernel), expected)

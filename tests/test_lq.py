@@ -45,13 +45,18 @@ def test_a_large_cell_with_many_of_a_rare_sector_is_significant() -> None:
     assert bool(out.loc[("c", "s"), "significant"])
     # under-representation is never flagged: the test is one-sided
     assert not out.loc[("d", "s"), "significant"]
-    # one establishment of a 1 % sector in a cell of 3 (LQ 33): flagged, the documented
-    # weakness of tiny cells (1 - 0.99**3 = 0.0297 < 0.05)
+    # one establishment of a 1 % sector in a cell of 3 (LQ 33) passes the binomial test
+    # (1 - 0.99**3 = 0.0297 < 0.05) but not the minimum count of 3: no flag
     small = pd.DataFrame({"cell": ["e", "e"], "category": ["s", "t"], "count": [1, 2]})
     totals = pd.Series({"e": 3, "f": 97})
     flagged = location_quotients(small, totals)
     assert flagged["lq"].iloc[0] == pytest.approx((1 / 3) / (1 / 100))
     assert flagged["p_value"].iloc[0] == pytest.approx(1 - 0.99**3)
+    assert not flagged["significant"].iloc[0]
+    # three of them in a cell of 4 are flagged: P(X >= 3 | 4, 0.01) = 3.97e-6
+    three = pd.DataFrame({"cell": ["e", "e"], "category": ["s", "t"], "count": [3, 1]})
+    flagged = location_quotients(three, pd.Series({"e": 4, "f": 296}))
+    assert flagged["p_value"].iloc[0] == pytest.approx(_tail(4, 3, 0.01), rel=1e-9)
     assert flagged["significant"].iloc[0]
 
 

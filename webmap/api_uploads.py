@@ -9,6 +9,7 @@ from typing import Any
 from geo._errors import ClustermapError, ParameterError, clip
 from webmap.api import JSON, ApiResponse, error, from_exception
 from webmap.api_measures import DENSITY_PARAMS, check_kde_grid, quietly, web_options
+from webmap.api_selection import SELECTION_PARAMS, lq_layer, selection_of_params
 from webmap.params import Param, parse_params
 from webmap.uploads import Analysis, AnalysisStore
 
@@ -29,6 +30,7 @@ ANALYZE_PARAMS = (
         default=False,
     ),
     *DENSITY_PARAMS,
+    *SELECTION_PARAMS,
 )
 
 #: Points drawn on an upload's map (a random sample beyond this).
@@ -69,9 +71,24 @@ def _upload_name(fmt: str | None, filename: str | None, content_type: str | None
 def _proximity(analysis: Any) -> dict[str, Any]:
     """Nearest-neighbour distance summary (geodesic metres) of a
     :class:`geo.analysis.PointAnalysis`, as ``proximity --json``."""
+    first = None if analysis.neighbours is None else analysis.nn_distance_m.to_numpy(dtype=float)
+    return _proximity_summary(first)
+
+
+def _proximity_of(points: Any, crs: Any) -> dict[str, Any]:
+    """The summary of :func:`_proximity` for points measured by the columnar analysis."""
+    from geo.proximity import nearest_neighbours
+
+    if len(points) < 2:
+        return _proximity_summary(None)
+    table = nearest_neighbours(points, k=1, crs=crs)
+    return _proximity_summary(table["distance_1_m"].to_numpy(dtype=float))
+
+
+def _proximity_summary(first: Any) -> dict[str, Any]:
     import numpy as np
 
-    if analysis.neighbours is None:
+    if first is None:
         return {
             "k": 1,
             "distance": "geodesic (WGS 84)",
@@ -80,7 +97,6 @@ def _proximity(analysis: Any) -> dict[str, Any]:
             "min_nn_distance_m": None,
             "max_nn_distance_m": None,
         }
-    first = analysis.nn_distance_m.to_numpy(dtype=float)
     return {
         "k": 1,
         "distance": "geodesic (WGS 84)",
@@ -118,10 +134,12 @@ def analyze(
     import numpy as np
 
     from geo.analysis import analyse_points
+    from geo.column_analysis import analyse_frame
     from geo.points import read_points_bytes
 
     try:
         opts = parse_params(ANALYZE_PARAMS, args)
+        selection = selection_of_params(opts)
         if not data.strip():
             raise ParameterError("the request body is empty: send a CSV or GeoJSON")
         name = _upload_name(opts["format"], filename, content_type)
@@ -140,8 +158,15 @@ def analyze(
         if len(points) == 0:
             raise ParameterError("the upload holds no located point")
         check_kde_grid(points, opts)
-        analysis = quietly(analyse_points, points, web_options(opts))
-        proximity = _proximity(analysis)
+        if selection.columns:
+            analysis = quietly(
+                analyse_frame, points, web_options(opts), selection=selection, name=name
+            )
+            points = points[selection.mask_frame(points)]
+            proximity = _proximity_of(points, analysis.crs)
+        else:
+            analysis = quietly(analyse_points, points, web_options(opts))
+            proximity = _proximity(analysis)
     except ClustermapError as exc:
         return from_exception(exc)
     density_body = analysis.to_dict()
@@ -157,6 +182,8 @@ def analyze(
 
         contours = quietly(kde_contours, analysis.surface)
         layers["kde_contours"] = json.loads(contours.to_crs(4326).to_json(drop_id=True))
+    if opts["lq"] and getattr(analysis, "lq", None) is not None:
+        layers["lq_cells"] = lq_layer(analysis)
     body: dict[str, Any] = {
         "schema": ANALYSIS_SCHEMA,
         "density": density_body,

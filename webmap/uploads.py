@@ -105,6 +105,7 @@ def render_analysis(analysis: Analysis) -> str:
     from flask import render_template
 
     from webmap import maps
+    from webmap.lq_layer import add_lq_layer
     from webmap.pointmap import PointLayer
 
     fmap = maps.base_map()
@@ -120,6 +121,7 @@ def render_analysis(analysis: Analysis) -> str:
                 "fillOpacity": 0.15,
             },
         ).add_to(fmap)
+    add_lq_layer(fmap, analysis.layers.get("lq_cells"))
     if analysis.points:
         lat, lon = np.asarray(analysis.points, dtype=float).T
         PointLayer(lon, lat, analysis.labels, name="Points").add_to(fmap)
