@@ -390,9 +390,8 @@ def shuffle_points(
         npartitions = max(2 * workers, math.ceil(n / PARTITION_ROWS))
     # The shuffle of dask-geopandas' spatial_shuffle (set_index on the Hilbert distance,
     # as geopandas computes it) on projected x/y floats rather than on the geometries:
-    # on a process-based cluster, dask 2026.8 with dask-geopandas 0.5 fails to decode the
-    # geometries of a persisted spatial_shuffle (they come back as WKB bytes), and floats
-    # move through the shuffle at a fraction of the cost.
+    # floats move through the shuffle at a fraction of the cost, and a persisted
+    # spatial_shuffle of the geometries failed here (module doc).
     empty = pd.Series([], dtype=float)
     hilbert = pd.Series([], dtype=np.uint32)
     columns = {"x": empty, "y": empty, "hilbert": hilbert}
