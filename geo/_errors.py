@@ -109,6 +109,11 @@ class NetworkUnavailableError(ClustermapError, RuntimeError):
     """No street network is cached, given or downloadable for the request."""
 
 
+class EngineUnavailableError(ClustermapError, RuntimeError):
+    """A computing engine cannot run: its optional packages are missing or its cluster
+    cannot be reached."""
+
+
 class TooLargeError(InputDataError):
     """Input data beyond a configured limit (points, or bytes once decompressed)."""
 

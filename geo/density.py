@@ -28,6 +28,7 @@ __all__ = [
     "Density",
     "StudyArea",
     "clark_evans",
+    "clark_evans_stats",
     "clark_evans_xy",
     "nearest_neighbour_distances",
     "nearest_neighbour_distances_xy",
@@ -274,6 +275,18 @@ def clark_evans_xy(xy: np.ndarray, area_m2: float) -> tuple[float, float, float,
     """
     n = len(xy)
     mean_nn = float(np.mean(nearest_neighbour_distances_xy(xy))) if n >= 2 else math.nan
+    return clark_evans_stats(mean_nn, n, area_m2)
+
+
+def clark_evans_stats(
+    mean_nn_m: float, n: int, area_m2: float
+) -> tuple[float, float, float, float, float]:
+    """Clark-Evans statistics of ``n`` points over ``area_m2`` whose mean nearest-neighbour
+    distance is ``mean_nn_m`` (found elsewhere, e.g. partition by partition on a cluster).
+
+    Returns ``(mean_nn_m, expected_nn_m, r, z, p)``; NaN where undefined.
+    """
+    mean_nn = mean_nn_m
     if n < 2 or not area_m2 > 0:
         return mean_nn, math.nan, math.nan, math.nan, math.nan
     expected = 0.5 / math.sqrt(n / area_m2)

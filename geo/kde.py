@@ -49,12 +49,18 @@ from geo.projection import metric_crs, site_points, xy_arrays
 __all__ = [
     "KERNELS",
     "BandwidthRule",
+    "GridSpec",
     "KDESurface",
     "Kernel",
+    "bandwidth_from_sd",
     "bandwidth_m",
+    "grid_spec",
     "kde_contours",
     "kde_surface",
     "kde_surface_xy",
+    "linear_binning",
+    "support_m",
+    "surface_from_binned",
     "write_geotiff",
 ]
 
@@ -174,6 +180,14 @@ def bandwidth_m(
         sx, sy = np.std(xy, axis=0, ddof=1)
     else:
         sx, sy = _robust_sd(xy[:, 0]), _robust_sd(xy[:, 1])
+    return bandwidth_from_sd(float(sx), float(sy), n, rule=rule, kernel=kernel)
+
+
+def bandwidth_from_sd(
+    sx: float, sy: float, n: int, *, rule: BandwidthRule = "scott", kernel: Kernel = "gaussian"
+) -> float:
+    """Bandwidth in metres of ``n`` points whose spreads (standard deviations, or the robust
+    spreads of ``"silverman"``) along x and y are ``sx`` and ``sy`` metres."""
     sigma = math.sqrt((sx * sx + sy * sy) / 2.0) * n ** (-1.0 / 6.0)
     if not sigma >= _MIN_SPREAD_M:
         msg = (
@@ -182,6 +196,11 @@ def bandwidth_m(
         )
         raise InputDataError(msg)
     return sigma * _RADIUS_PER_SIGMA.get(kernel, 1.0)
+
+
+def support_m(kernel: Kernel, bandwidth_m: float) -> float:
+    """How far the kernel reaches, in metres: 4 bandwidths (gaussian) or the bandwidth."""
+    return bandwidth_m * _GAUSSIAN_TRUNCATE if kernel == "gaussian" else bandwidth_m
 
 
 def _kernel_weights(kernel: str, bandwidth: float, cell: float) -> np.ndarray:
@@ -246,23 +265,59 @@ def kde_surface_xy(
         if not math.isfinite(h) or h <= 0:
             msg = f"bandwidth must be a positive number of metres, not {bandwidth}"
             raise ParameterError(msg)
-    support = h * _GAUSSIAN_TRUNCATE if kernel == "gaussian" else h
+    support = support_m(kernel, h)
     xs = np.ascontiguousarray(xy[:, 0])
     ys = np.ascontiguousarray(xy[:, 1])
-    lo = np.array([xs.min(), ys.min()])
-    hi = np.array([xs.max(), ys.max()])
+    grid = grid_spec(
+        (float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())),
+        support_m=support,
+        cell_m=cell_m,
+        grid_size=grid_size,
+    )
+    binned = linear_binning(xs, ys, grid)
+    return surface_from_binned(
+        binned, grid, kernel=kernel, bandwidth_m=h, bandwidth_rule=rule, n_points=len(xy), crs=crs
+    )
+
+
+@dataclass(frozen=True)
+class GridSpec:
+    """The nodes of a density grid: ``shape`` = ``(rows, cols)`` nodes ``cell`` metres apart
+    from the south-west node ``(x0, y0)``; row 0 is the southern row."""
+
+    x0: float
+    y0: float
+    cell: float
+    shape: tuple[int, int]
+
+
+def grid_spec(
+    bounds: tuple[float, float, float, float],
+    *,
+    support_m: float,
+    cell_m: float | None = None,
+    grid_size: int = 512,
+) -> GridSpec:
+    """The grid of a density surface over points of ``bounds`` (minx, miny, maxx, maxy),
+    for a kernel reaching ``support_m`` metres (see :func:`kde_surface_xy`).
+
+    It depends on the points only through their bounds, so data binned in parts (chunks of a
+    file, partitions on a cluster) share it once the global bounds are known.
+    """
+    lo = np.array(bounds[:2], dtype=float)
+    hi = np.array(bounds[2:], dtype=float)
     extent = float(np.max(hi - lo))
     if cell_m is None:
         if grid_size < 8:
             msg = f"grid_size must be at least 8, not {grid_size}"
             raise ParameterError(msg)
-        cell = (extent + 2.0 * support) / (grid_size - 3)
+        cell = (extent + 2.0 * support_m) / (grid_size - 3)
     else:
         cell = float(cell_m)
         if not math.isfinite(cell) or cell <= 0:
             msg = f"cell size must be a positive number of metres, not {cell_m}"
             raise ParameterError(msg)
-    pad = support + cell
+    pad = support_m + cell
     x0, y0 = lo[0] - pad, lo[1] - pad
     ncols = math.ceil((hi[0] + pad - x0) / cell) + 1
     nrows = math.ceil((hi[1] + pad - y0) / cell) + 1
@@ -272,31 +327,56 @@ def kde_surface_xy(
             "use a larger cell size"
         )
         raise ParameterError(msg)
+    return GridSpec(x0=float(x0), y0=float(y0), cell=cell, shape=(nrows, ncols))
+
+
+def surface_from_binned(
+    binned: np.ndarray,
+    grid: GridSpec,
+    *,
+    kernel: Kernel,
+    bandwidth_m: float,
+    bandwidth_rule: str,
+    n_points: int,
+    crs: pyproj.CRS | None = None,
+) -> KDESurface:
+    """The density surface from linearly binned points (:func:`linear_binning`, or its sum
+    over parts of the data): one FFT convolution with the discretised kernel."""
+    h, cell = bandwidth_m, grid.cell
     if h < 2.0 * cell:
         warnings.warn(
             f"the bandwidth ({h:.0f} m) is under two cells ({cell:.0f} m each); "
             "the surface is coarse: use a smaller cell",
             UserWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
-    grid = np.zeros((nrows, ncols))
-    for start in range(0, len(xs), _BIN_ROWS):  # bounded work arrays, whatever n
-        part = slice(start, start + _BIN_ROWS)
-        grid += _linear_binning(xs[part], ys[part], x0=x0, y0=y0, cell=cell, shape=grid.shape)
-    smooth = _convolve_same(grid, _kernel_weights(kernel, h, cell))
+    smooth = _convolve_same(binned, _kernel_weights(kernel, h, cell))
     np.clip(smooth, 0.0, None, out=smooth)
     smooth *= 1e6 / (cell * cell)
     return KDESurface(
         density_per_km2=np.ascontiguousarray(smooth[::-1]),
-        west_m=float(x0 - cell / 2),
-        north_m=float(y0 + (nrows - 0.5) * cell),
+        west_m=float(grid.x0 - cell / 2),
+        north_m=float(grid.y0 + (grid.shape[0] - 0.5) * cell),
         cell_m=cell,
         crs=crs,
         kernel=kernel,
         bandwidth_m=h,
-        bandwidth_rule=rule,
-        n_points=len(xy),
+        bandwidth_rule=bandwidth_rule,
+        n_points=n_points,
     )
+
+
+def linear_binning(xs: np.ndarray, ys: np.ndarray, grid: GridSpec) -> np.ndarray:
+    """Points shared between the nodes of ``grid`` (see :func:`_linear_binning`), binned
+    :data:`_BIN_ROWS` at a time so the work arrays stay bounded, whatever n. The result is
+    additive: binning parts of the data and summing gives the whole's."""
+    binned = np.zeros(grid.shape)
+    for start in range(0, len(xs), _BIN_ROWS):
+        part = slice(start, start + _BIN_ROWS)
+        binned += _linear_binning(
+            xs[part], ys[part], x0=grid.x0, y0=grid.y0, cell=grid.cell, shape=grid.shape
+        )
+    return binned
 
 
 def _convolve_same(grid: np.ndarray, kernel: np.ndarray) -> np.ndarray:

@@ -30,6 +30,7 @@ from geo.options import AnalysisOptions, AreaRule, spec
 from geo.points import ReadOptions, read_points
 from geo.projection import metric_crs
 from geo.proximity import nearest_neighbours
+from webmap.commands.dask_engine import analyse_on_dask, engine_options, uses_dask
 from webmap.commands.options import DATA_OPTION, click_option
 from webmap.commands.selection import ReadProgress, category_rows, selection_of, selection_options
 
@@ -259,6 +260,7 @@ def _density_rows(m: dict[str, Any]) -> list[tuple[str, Any, str]]:
 )
 @selection_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@engine_options
 def density(path: Path, **opts: Any) -> None:
     """Density measures of the points in FILE (CSV, GeoJSON, GPKG, SHP, FGB, Parquet).
 
@@ -297,16 +299,22 @@ def density(path: Path, **opts: Any) -> None:
         progress(name)
 
     with _reported_warnings():
-        analysis = analyse_file(
-            path,
-            options,
-            read=read_options(opts),
-            selection=selection,
-            study_area=polygons,
-            crs=opts["metric_crs"],
-            on_read=reading,
-            progress=stage,
-        )
+        if uses_dask(opts):
+            progress("reading")
+            analysis = analyse_on_dask(
+                path, options, read_options(opts), opts, study_area=polygons, selection=selection
+            )
+        else:
+            analysis = analyse_file(
+                path,
+                options,
+                read=read_options(opts),
+                selection=selection,
+                study_area=polygons,
+                crs=opts["metric_crs"],
+                on_read=reading,
+                progress=stage,
+            )
         progress("writing")
         surface = analysis.surface
         if (opts["kde_out"] or opts["out"]) and surface is None:
