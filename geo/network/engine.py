@@ -31,6 +31,7 @@ from scipy.spatial import cKDTree
 
 from geo._atomic import atomic_write
 from geo._errors import InputDataError, ParameterError
+from geo._resources import bundled_dir
 from geo.network._cache import file_sha256, networks_dir
 from geo.network.source import read_graph_file
 from geo.projection import metric_crs
@@ -332,6 +333,13 @@ def _csr(
     return matrix, ids
 
 
+def bundled_engines_dir() -> Path:
+    """Engines that ship with clustermap (``data/networks/engines/``), named as in the cache:
+    the engine of a bundled graph, so that a fresh install's first page does not convert it
+    (``scripts/bundle_engines.py`` writes them; a test checks each against its graph)."""
+    return bundled_dir("networks") / "engines"
+
+
 def engine_cache_path(
     graph_file: Path, *, cache_dir: str | os.PathLike[str] | None = None, directed: bool = False
 ) -> Path:
@@ -426,6 +434,9 @@ def load_engine(
             return read_engine(cached)
         except (OSError, ValueError, KeyError, InputDataError):
             cached.unlink(missing_ok=True)  # stale or damaged: rebuild below
+    shipped = bundled_engines_dir() / cached.name  # the same graph's engine, if it ships
+    if shipped.is_file():
+        return read_engine(shipped)
     engine = build_engine(
         read_graph_file(path, network_type=network_type),
         directed=directed,

@@ -118,3 +118,38 @@ def test_walking_speed_must_be_positive() -> None:
     assert metres_per_minute(4.8) == pytest.approx(80.0)
     with pytest.raises(ParameterError):
         metres_per_minute(0)
+
+
+def test_each_bundled_engine_is_its_graph_converted(tmp_path: Path) -> None:
+    """data/networks/engines/ holds, for each bundled graph, the engine a conversion gives
+    (named by the graph's hash, so it cannot stand for another graph)."""
+    from geo.network.engine import bundled_engines_dir, engine_cache_path, read_engine
+
+    graphs = sorted(bundled_engines_dir().parent.glob("*.graphml"))
+    shipped = sorted(p.name for p in bundled_engines_dir().glob("*.npz"))
+    assert graphs and shipped == sorted(engine_cache_path(g).name for g in graphs)
+    for graph in graphs:
+        name = engine_cache_path(graph).name
+        fresh = build_engine(read_graph_file(graph), key=Path(name).stem)
+        engine = read_engine(bundled_engines_dir() / name)
+        assert np.array_equal(engine.node_ids, fresh.node_ids)
+        assert np.array_equal(engine.graph.indptr, fresh.graph.indptr)
+        assert np.array_equal(engine.graph.indices, fresh.graph.indices)
+        assert np.allclose(engine.graph.data, fresh.graph.data, rtol=0, atol=1e-9)
+        assert np.allclose(engine.edge_length_m, fresh.edge_length_m, rtol=0, atol=1e-9)
+
+
+def test_a_fresh_cache_reads_the_bundled_engine_without_converting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from geo.network import engine as engines
+
+    graph = sorted(engines.bundled_engines_dir().parent.glob("*.graphml"))[0]
+
+    def no_conversion(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the bundled engine should have been read")
+
+    monkeypatch.setattr(engines, "build_engine", no_conversion)
+    engine = engines.load_engine(graph, cache_dir=tmp_path)
+    assert engine.key == engines.engine_cache_path(graph, cache_dir=tmp_path).stem
+    assert not list(tmp_path.rglob("*.npz"))  # read where it ships, not copied
