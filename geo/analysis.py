@@ -166,8 +166,12 @@ class PointAnalysis:
             "resolution": self.options.hex_res,
             "n_cells": len(bins),
             "max_count": int(bins["count"].max()) if len(bins) else 0,
-            "max_sites_per_km2": float(bins["sites_per_km2"].max()) if len(bins) else None,
+            "max_sites_per_km2": self._max_hex_density(bins) if len(bins) else None,
         }
+
+    def _max_hex_density(self, bins: gpd.GeoDataFrame) -> float:
+        """The densest hexagon's sites per km² (of the hexagons held)."""
+        return float(bins["sites_per_km2"].max())
 
     def _core_summary(self) -> dict[str, Any] | None:
         if self.cores is None:

@@ -203,16 +203,9 @@ class ColumnAnalysis(PointAnalysis):
             "categories": categories,
         }
 
-    def _hexbin_summary(self) -> dict[str, Any] | None:
-        bins = self.hexbins
-        if bins is None:
-            return None
-        return {
-            "resolution": self.options.hex_res,
-            "n_cells": len(bins),
-            "max_count": int(bins["count"].max()) if len(bins) else 0,
-            "max_sites_per_km2": self.max_sites_per_km2 if len(bins) else None,
-        }
+    def _max_hex_density(self, bins: gpd.GeoDataFrame) -> float:
+        """Computed when the counts were summed: the columnar bins hold counts only."""
+        return self.max_sites_per_km2
 
     def hexbin_frame(self) -> gpd.GeoDataFrame:
         """The hexagonal bins as :func:`geo.hexbins.hexbin_counts` gives them (cell ids as
