@@ -7,7 +7,7 @@ columns asked for (``--where``/``--by``) as Arrow arrays.
 
 * **CSV** is parsed by ``pyarrow.csv`` 4 MB of text at a time, its separator taken
   from the header as :mod:`geo._csv` does and its coordinate columns found by
-  :func:`geo.points._coordinate_columns`, so the same names, options and messages apply.
+  :func:`geo.points.coordinate_columns`, so the same names, options and messages apply.
 * **GeoParquet** is read by row batches (``pyarrow.parquet.ParquetFile.iter_batches``); the
   WKB points of its geometry column are decoded as one buffer when they are plain 2-D
   points, by shapely otherwise.
@@ -282,20 +282,12 @@ def _header(path: Path, head: bytes) -> tuple[list[str], str]:
 def _csv_reader(
     path: Path, head: bytes, *, columns: Sequence[str], options: ReadOptions
 ) -> ColumnReader:
-    import pandas as pd
     import pyarrow.csv as pacsv
 
-    from geo.points import _coordinate_columns
+    from geo.points import coordinate_columns
 
     names, sep = _header(path, head)
-    xcol, ycol, crs = _coordinate_columns(
-        pd.DataFrame(columns=names),
-        lat=options.get("lat"),
-        lon=options.get("lon"),
-        x=options.get("x"),
-        y=options.get("y"),
-        crs=options.get("crs"),
-    )
+    xcol, ycol, crs = coordinate_columns(names, options)
     wanted = [c for c in dict.fromkeys(columns) if c in names and c not in (xcol, ycol)]
     types = {xcol: pa.float64(), ycol: pa.float64(), **dict.fromkeys(wanted, pa.string())}
     max_points = options.get("max_points")

@@ -28,7 +28,7 @@ Rules
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypedDict, Unpack
 
@@ -267,6 +267,22 @@ def _find(columns: Sequence[str], names: Sequence[str]) -> str | None:
         if candidate in lowered:
             return lowered[candidate]
     return None
+
+
+def coordinate_columns(
+    names: Sequence[str], options: Mapping[str, Any]
+) -> tuple[str, str, pyproj.CRS]:
+    """The x (or longitude) and y (or latitude) columns among ``names`` and their CRS, found
+    from the read options (``lat``/``lon``/``x``/``y``/``crs``) as :func:`read_points` finds
+    them, for readers that see a file's header before its rows."""
+    return _coordinate_columns(
+        pd.DataFrame(columns=list(names)),
+        lat=options.get("lat"),
+        lon=options.get("lon"),
+        x=options.get("x"),
+        y=options.get("y"),
+        crs=options.get("crs"),
+    )
 
 
 def _coordinate_columns(

@@ -14,7 +14,7 @@ import pyproj
 from geo._csv import _separator
 from geo._errors import InputDataError, quote
 from geo.distributed.cluster import require_dask
-from geo.points import ReadOptions, _coordinate_columns
+from geo.points import ReadOptions, coordinate_columns
 
 __all__ = ["read_dask"]
 
@@ -92,14 +92,7 @@ def read_dask(path: str | Path, *, read: ReadOptions | None = None) -> Any:
     else:
         msg = f"the dask engine reads CSV or Parquet files, not {', '.join(sorted(suffixes))}"
         raise InputDataError(msg)
-    x, y, crs = _coordinate_columns(
-        pd.DataFrame(columns=columns),
-        lat=opts.get("lat"),
-        lon=opts.get("lon"),
-        x=opts.get("x"),
-        y=opts.get("y"),
-        crs=opts.get("crs"),
-    )
+    x, y, crs = coordinate_columns(columns, opts)
     if reader is dd.read_csv:
         frame = dd.read_csv(files, sep=sep, usecols=[x, y], dtype=str, blocksize="64MB")
     else:
