@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from geo._csv import read_csv_bytes
 from geo._errors import ClustermapError
 from geo.points import read_points_bytes
-from tests.test_input_limits import parquet_bomb
+from tests.helpers import parquet_bomb
 
 
 def _peak_mb() -> float:

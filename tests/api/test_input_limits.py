@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from geo._errors import InputDataError, TooLargeError, listing, quote
 from geo.points import read_points, read_points_bytes
-from tests.helpers import DATA
+from tests.helpers import DATA, parquet_bomb
 from webmap import create_app
 from webmap.commands.cli import cli
 
@@ -134,25 +134,6 @@ def test_an_upload_beyond_the_point_limit_is_a_413(
     body = response.get_json()
     assert body["code"] == "RequestEntityTooLarge"
     assert "the limit of 1,000 points" in body["description"]
-
-
-def parquet_bomb(n: int) -> bytes:
-    """GeoParquet of ``n`` identical points: dictionary-encoded, a few KB per million."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-    import shapely
-
-    wkb = pa.array([shapely.Point(4.3, 52.0).wkb])
-    geometry = pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int8)), wkb)
-    geo = {
-        "version": "1.0.0",
-        "primary_column": "geometry",
-        "columns": {"geometry": {"encoding": "WKB", "geometry_types": ["Point"]}},
-    }
-    table = pa.table({"geometry": geometry}).replace_schema_metadata({"geo": json.dumps(geo)})
-    buffer = io.BytesIO()
-    pq.write_table(table, buffer, compression="zstd")
-    return buffer.getvalue()
 
 
 def test_a_parquet_bomb_is_refused_from_its_metadata() -> None:
