@@ -11,6 +11,7 @@ summary; exits 1 if anything failed. Used by ``.ci/run`` on the installed wheel.
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import sys
@@ -121,4 +122,6 @@ def main(base: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000"))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("url", nargs="?", default="http://127.0.0.1:8000", help="server URL")
+    sys.exit(main(parser.parse_args().url))
