@@ -8,6 +8,7 @@ one :class:`geo._errors.RegistryError` listing every problem it found.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import os
@@ -168,12 +169,27 @@ def date_key(text: str, *, field: str = "date") -> tuple[int, ...]:
     """``"2016"``, ``"2016-05"`` or ``"2016-05-09"`` (ASCII digits) as a comparable
     (year, month, day).
 
-    Raises :class:`~geo._errors.ParameterError` naming ``field`` for any other text.
+    Raises :class:`~geo._errors.ParameterError` naming ``field`` for any other text, or a
+    month or day that does not exist.
+
+    Examples
+    --------
+    >>> date_key("2016-10")
+    (2016, 10, 1)
+    >>> date_key("2016-13", field="as_of")
+    Traceback (most recent call last):
+    ...
+    geo._errors.ParameterError: as_of must be a real date, not '2016-13'
     """
     if not _DATE.fullmatch(str(text)):
         msg = f"{field} must be a date YYYY, YYYY-MM or YYYY-MM-DD, not {quote(text)}"
         raise ParameterError(msg)
     year, month, day = ([int(p) for p in str(text).split("-")] + [1, 1])[:3]
+    try:
+        datetime.date(max(year, 1), month, day)
+    except ValueError:
+        msg = f"{field} must be a real date, not {quote(text)}"
+        raise ParameterError(msg) from None
     return (year, month, day)
 
 

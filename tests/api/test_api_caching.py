@@ -94,3 +94,16 @@ def test_lru_cache_evicts_the_least_recently_used() -> None:
     cache.put("c", 3)
     assert cache.get("b") is None and cache.get("a") == 1 and cache.get("c") == 3
     assert len(cache) == 2
+
+
+def test_cached_downloads_keep_their_file_name(client: Any) -> None:
+    """A download answered from the cache (or with 304) still names its file."""
+    for url, name in (
+        ("/compare.csv", "clusters-compared.csv"),
+        ("/compare.svg", "epicentres-compared.svg"),
+        ("/clusters/delft/sites.csv", "delft-sites.csv"),
+    ):
+        for _ in range(2):  # computed, then from the cache
+            response = client.get(url)
+            assert response.status_code == 200, url
+            assert response.headers["Content-Disposition"] == f'attachment; filename="{name}"'

@@ -295,3 +295,18 @@ def test_a_footprint_file_changes_the_registry_version(registry_copy: Path) -> N
     data["features"][0]["properties"]["notes"] = "changed"
     path.write_text(json.dumps(data), encoding="utf-8")
     assert load_registry(registry_copy).version != before
+
+
+@pytest.mark.parametrize("text", ["2016-13", "2016-00", "2017-02-29", "2016-04-31"])
+def test_a_date_that_does_not_exist_is_refused(text: str) -> None:
+    from geo.registry import date_key
+
+    with pytest.raises(ParameterError, match="must be a real date"):
+        date_key(text, field="as_of")
+    assert date_key("2016-02-29") == (2016, 2, 29)  # a leap day is one
+
+
+def test_the_api_and_the_compare_page_refuse_a_month_13(client: Any) -> None:
+    assert client.get("/compare?as_of=2016-13").status_code == 400
+    response = client.get("/api/clusters/delft/measures?as_of=2016-13")
+    assert response.status_code == 400 and "real date" in response.get_json()["description"]

@@ -107,7 +107,8 @@ class CachedPage:
     headers: tuple[tuple[str, str], ...]
 
 
-_KEPT_HEADERS = ("Content-Type", "Content-Language")
+#: the headers a cached answer keeps (a download keeps its file name)
+_KEPT_HEADERS = ("Content-Type", "Content-Language", "Content-Disposition")
 
 
 def _page_key(params: tuple[str, ...], vary: Callable[[], Hashable] | None) -> tuple[Hashable, ...]:
