@@ -72,7 +72,7 @@ def _row(
         "longest_side_m": longest.get("centre_m"),
         "bounding_radius_m": first.get("min_bounding_radius_m"),
         "walk_minutes_max": _walk_minutes(
-            registry, cluster_id, first.get("id"), cache_dir=cache_dir
+            registry, cluster_id, first.get("id"), cache_dir=cache_dir, as_of=analysis.as_of
         ),
     }
 
@@ -83,13 +83,14 @@ def _walk_minutes(
     epicentre_id: str | None,
     *,
     cache_dir: str | os.PathLike[str] | None,
+    as_of: str | None,
 ) -> float | None:
     from geo.network import ClusterNetwork, has_network
 
     if epicentre_id is None or not has_network(cluster_id, cache_dir=cache_dir):
         return None
     try:
-        network = ClusterNetwork(cluster_id, registry=registry, cache_dir=cache_dir)
+        network = ClusterNetwork(cluster_id, registry=registry, cache_dir=cache_dir, as_of=as_of)
         table, _ = network.distances()
     except NetworkUnavailableError:
         return None

@@ -68,9 +68,12 @@ def fetch_cluster_network(
     )
 
 
-def epicentre_members(registry: Registry, cluster_id: str) -> dict[str, gpd.GeoDataFrame]:
-    """Return each epicentre's member sites (located or not), keyed by epicentre id."""
-    sites = registry.sites_of(cluster_id)
+def epicentre_members(
+    registry: Registry, cluster_id: str, *, as_of: str | None = None
+) -> dict[str, gpd.GeoDataFrame]:
+    """Return each epicentre's member sites (located or not), keyed by epicentre id: those
+    that existed at ``as_of`` (default: all)."""
+    sites = registry.sites_of(cluster_id, as_of=as_of)
     out = {}
     for epicentre, row in registry.epicentres_of(cluster_id).iterrows():
         members = [m for m in row["members"] if m in sites.index]
@@ -114,6 +117,8 @@ class ClusterNetwork:
         Network cache folder.
     speed_kmh
         Walking speed of every time.
+    as_of
+        Only the members that existed at that date (``YYYY[-MM[-DD]]``; default: all).
 
     Raises
     ------
@@ -128,12 +133,13 @@ class ClusterNetwork:
         registry: Registry | None = None,
         cache_dir: CacheDir = None,
         speed_kmh: float = DEFAULT_SPEED_KMH,
+        as_of: str | None = None,
     ) -> None:
         registry = registry or load_registry()
         self.cluster_id = cluster_id
         self.speed_kmh = speed_kmh
         self.engine = cluster_engine(cluster_id, cache_dir=cache_dir)
-        self.members = epicentre_members(registry, cluster_id)
+        self.members = epicentre_members(registry, cluster_id, as_of=as_of)
 
     def distances(self) -> tuple[pd.DataFrame, list[str]]:
         """Pair distances between the members of each epicentre.

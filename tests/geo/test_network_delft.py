@@ -126,3 +126,28 @@ def test_map_layers_for_the_triangle(delft_cache: Path) -> None:
     assert set(iso["epicentre"]) == {"delft-triangle"}
     assert (iso["area_km2"] > 0).all()
     assert iso.attrs["attribution"] == OSM_ATTRIBUTION
+
+
+def test_walking_layers_keep_to_the_sites_of_as_of(registry_copy: Path) -> None:
+    """A member that did not exist yet has no path and does not move the isochrones' origin:
+    YES!Delft set to open in 2020, the triangle of 2016 is the campus-Technopolis segment."""
+    import json
+
+    from geo.network import ClusterNetwork
+    from geo.registry import load_registry
+
+    path = registry_copy / "sites.geojson"
+    sites = json.loads(path.read_text(encoding="utf-8"))
+    for feature in sites["features"]:
+        if feature["properties"]["id"] == "yes-delft":
+            feature["properties"]["valid_from"] = "2020"
+    path.write_text(json.dumps(sites), encoding="utf-8")
+    registry = load_registry(registry_copy)
+    now = ClusterNetwork("delft", registry=registry)
+    then = ClusterNetwork("delft", registry=registry, as_of="2016")
+    assert len(now.paths()) == 3  # the three sides of the triangle
+    pairs = then.paths()[["from_site", "to_site"]].to_numpy().tolist()
+    assert [sorted(p) for p in pairs] == [["technopolis", "tu-delft-campus"]]
+    origin_now = now.isochrones(minutes=[5])[["origin_lon", "origin_lat"]].iloc[0]
+    origin_then = then.isochrones(minutes=[5])[["origin_lon", "origin_lat"]].iloc[0]
+    assert not np.allclose(origin_now.to_numpy(), origin_then.to_numpy())

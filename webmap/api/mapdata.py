@@ -43,7 +43,7 @@ def compute(
     analysis = analyse_cluster(registry, cluster_id, as_of=as_of)
     network = None
     if has_network(cluster_id, cache_dir=cache_dir):
-        walk = ClusterNetwork(cluster_id, registry=registry, cache_dir=cache_dir)
+        walk = ClusterNetwork(cluster_id, registry=registry, cache_dir=cache_dir, as_of=as_of)
         network = NetworkLayers(
             isochrones=walk.isochrones(),
             paths=walk.paths(),
