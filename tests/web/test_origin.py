@@ -3,6 +3,7 @@ own address; cached pages hold no host and ignore unknown query parameters."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -59,6 +60,10 @@ def test_a_forwarded_prefix_is_part_of_the_cache_key() -> None:
     plain = client.get("/clusters/delft").get_data(as_text=True)
     assert 'href="/static/clustermap.css?v=' in plain
     assert "/maps/" not in plain
+    # the map's own assets (Leaflet and its plugins) too: no link escapes the prefix
+    html = prefixed.get_data(as_text=True)
+    assert '<script src="/maps/static/vendor/leaflet/dist/leaflet.js?v=' in html
+    assert not re.search(r'(src|href)="/static/', html)
 
 
 @pytest.mark.parametrize(

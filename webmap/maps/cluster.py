@@ -7,6 +7,7 @@ goes through :func:`webmap.maps.escape.escape_text` before reaching a map.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,13 +72,18 @@ class MapParts:
     script: str
 
 
-def render_parts(fmap: folium.Map) -> MapParts:
-    """Render a Folium map into the parts a page template places."""
+def render_parts(fmap: folium.Map, *, static_root: str = "") -> MapParts:
+    """Render a Folium map into the parts a page template places; ``static_root`` (a path
+    prefix such as ``/maps``, the server's when it is behind a proxy) goes before the
+    ``/static/`` links of the map's assets."""
     figure = fmap.get_root()
     assert isinstance(figure, Figure)
     figure.render()
+    header = figure.header.render()
+    if static_root:
+        header = re.sub(r'((?:src|href)=")/static/', rf"\g<1>{static_root}/static/", header)
     return MapParts(
-        header=figure.header.render(),
+        header=header,
         body=figure.html.render(),
         script=figure.script.render(),
     )

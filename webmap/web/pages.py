@@ -51,7 +51,7 @@ def overview() -> str:
         clusters=clusters,
         practice=practice,
         practices=PRACTICE_LABELS,
-        map=maps.render_parts(fmap),
+        map=maps.render_parts(fmap, static_root=request.script_root),
     )
 
 
@@ -117,7 +117,7 @@ def cluster(cluster_id: str) -> str:
         ripley=ripley_plot(data.places),
         walking=walking,
         practices=PRACTICE_LABELS,
-        map=maps.render_parts(fmap),
+        map=maps.render_parts(fmap, static_root=request.script_root),
         layer_keys=json.dumps(maps.layer_keys(fmap)),
         embed_url=url_for("pages.embed", cluster_id=cluster_id),
         page_url=url_for("pages.cluster", cluster_id=cluster_id),
@@ -145,7 +145,7 @@ def embed(cluster_id: str) -> str:
     return render_template(
         "embed.html",
         cluster=registry.cluster(cluster_id),
-        map=maps.render_parts(fmap),
+        map=maps.render_parts(fmap, static_root=request.script_root),
         page_url=url_for("pages.cluster", cluster_id=cluster_id),
     )
 

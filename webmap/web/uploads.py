@@ -102,7 +102,7 @@ def render_analysis(analysis: Analysis) -> str:
     """The map page of an upload: its points (named in popups) and density contours."""
     import folium
     import numpy as np
-    from flask import render_template
+    from flask import render_template, request
 
     from webmap.maps import cluster as maps
     from webmap.maps.lq_layer import add_lq_layer
@@ -129,6 +129,8 @@ def render_analysis(analysis: Analysis) -> str:
     folium.LayerControl().add_to(fmap)
     density = analysis.measures.get("density", {})
     return render_template(
-        "analysis.html", map=maps.render_parts(fmap), density=density,
+        "analysis.html",
+        map=maps.render_parts(fmap, static_root=request.script_root),
+        density=density,
         proximity=analysis.measures.get("proximity", {}),
-    )  # fmt: skip
+    )
