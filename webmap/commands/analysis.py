@@ -31,7 +31,7 @@ from geo.points import ReadOptions, read_points
 from geo.projection import metric_crs
 from geo.proximity import nearest_neighbours
 from webmap.commands.dask_engine import analyse_on_dask, engine_options, uses_dask
-from webmap.commands.options import DATA_OPTION, click_option
+from webmap.commands.options import DATA_OPTION, apply_options, click_option
 from webmap.commands.selection import ReadProgress, category_rows, selection_of, selection_options
 
 PROXIMITY_SCHEMA = "clustermap.proximity/1"
@@ -123,9 +123,7 @@ def loader_options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="Projected CRS in metres for distances (default: the data's UTM zone).",
         ),
     ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+    return apply_options(func, options)
 
 
 def read_options(opts: dict[str, Any]) -> ReadOptions:

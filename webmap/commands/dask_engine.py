@@ -14,6 +14,7 @@ from geo.column_analysis import ColumnAnalysis
 from geo.options import AnalysisOptions
 from geo.points import ReadOptions
 from geo.selection import Selection
+from webmap.commands.options import apply_options
 
 ENGINES = ("inprocess", "dask")
 
@@ -42,9 +43,7 @@ def engine_options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="With --engine dask: worker processes of a local cluster (default 2).",
         ),
     ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+    return apply_options(func, options)
 
 
 def uses_dask(opts: dict[str, Any]) -> bool:

@@ -90,3 +90,12 @@ def click_option(name: str, flag: str) -> Callable[[Callable[..., Any]], Callabl
         show_default=True,
         help=f"{option.doc} Values: {option.range_text()}.",
     )
+
+
+def apply_options(
+    func: Callable[..., Any], options: list[Callable[..., Any]]
+) -> Callable[..., Any]:
+    """Decorate ``func`` with click ``options``, listed in the order ``--help`` shows them."""
+    for option in reversed(options):
+        func = option(func)
+    return func

@@ -17,6 +17,7 @@ import click
 
 from geo._errors import ParameterError
 from geo.selection import Selection, parse_by, parse_where
+from webmap.commands.options import apply_options
 
 
 def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -41,9 +42,7 @@ def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "quotients per H3 cell.",
         ),
     ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+    return apply_options(func, options)
 
 
 def selection_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -61,9 +60,7 @@ def selection_options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="Location quotients per H3 cell and category as GeoJSON (EPSG:4326).",
         ),
     ]
-    for option in reversed(options):
-        func = option(func)
-    return filter_options(func)
+    return filter_options(apply_options(func, options))
 
 
 def selection_of(opts: dict[str, Any]) -> Selection:
