@@ -203,6 +203,16 @@ class ColumnAnalysis(PointAnalysis):
             "categories": categories,
         }
 
+    def set_hex_counts(self, per_cell: pd.Series) -> None:
+        """Keep the points per H3 cell (``per_cell``: counts indexed by integer cell), the
+        densest first, and the densest cell's sites per km²."""
+        bins = pd.DataFrame(
+            {"count": per_cell.to_numpy(dtype=np.int64)},
+            index=pd.Index(per_cell.index.to_numpy(dtype=np.uint64), name="h3_cell"),
+        )
+        self.hexbins = bins.sort_values(["count"], ascending=False, kind="stable")
+        self.max_sites_per_km2 = max_sites_per_km2(bins.index.to_numpy(), bins["count"].to_numpy())
+
     def _max_hex_density(self, bins: gpd.GeoDataFrame) -> float:
         """Computed when the counts were summed: the columnar bins hold counts only."""
         return self.max_sites_per_km2
@@ -499,15 +509,7 @@ def _measure(
     add_kde(analysis, xy)
     if data.counts is not None:
         step("hexagonal bins")
-        per_cell = data.counts.groupby("cell", sort=False)["count"].sum()
-        bins = pd.DataFrame(
-            {"count": per_cell.to_numpy(dtype=np.int64)},
-            index=pd.Index(per_cell.index.to_numpy(dtype=np.uint64), name="h3_cell"),
-        )
-        analysis.hexbins = bins.sort_values(["count"], ascending=False, kind="stable")
-        analysis.max_sites_per_km2 = max_sites_per_km2(
-            bins.index.to_numpy(), bins["count"].to_numpy()
-        )
+        analysis.set_hex_counts(data.counts.groupby("cell", sort=False)["count"].sum())
         analysis.cell_counts = data.counts
         if data.reference is not None:
             analysis.lq = _lq(data, selection)

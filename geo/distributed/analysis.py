@@ -21,7 +21,6 @@ from geo.density import Density, clark_evans_stats, study_area_xy
 from geo.distributed.cluster import dask_client
 from geo.distributed.partitions import PartSummary, ShuffledPoints, shuffle_points
 from geo.distributed.read import read_dask
-from geo.hexbins import max_sites_per_km2
 from geo.kde import (
     GridSpec,
     bandwidth_from_sd,
@@ -160,15 +159,7 @@ def analyse_shuffled(points: ShuffledPoints, options: AnalysisOptions) -> DaskAn
         notes.extend(str(w.message) for w in caught)
     analysis.warnings.extend(notes)
     if opts.hex_res is not None:
-        cells = pd.concat([p.h3 for p in points.parts]).groupby(level=0).sum()
-        bins = pd.DataFrame(
-            {"count": cells.to_numpy(dtype=np.int64)},
-            index=pd.Index(cells.index.to_numpy(dtype=np.uint64), name="h3_cell"),
-        )
-        analysis.hexbins = bins.sort_values(["count"], ascending=False, kind="stable")
-        analysis.max_sites_per_km2 = max_sites_per_km2(
-            bins.index.to_numpy(), bins["count"].to_numpy()
-        )
+        analysis.set_hex_counts(pd.concat([p.h3 for p in points.parts]).groupby(level=0).sum())
     if points.rows > n:
         analysis.warnings.append(f"{points.rows - n} rows without a location left out")
     if opts.cores is not None:
