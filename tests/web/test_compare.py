@@ -77,7 +77,6 @@ def test_page_sorts_by_any_column_with_missing_values_last(
     assert shared_client.get("/compare?as_of=%C2%B2").status_code == 400
 
 
-
 def test_bad_parameters_answer_400_before_any_comparison(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -91,6 +90,7 @@ def test_bad_parameters_answer_400_before_any_comparison(
         response = client.get(f"/compare?{query}")
         assert response.status_code == 400, query
     assert computed == []
+
 
 def test_small_multiples_share_one_true_scale(shared_client: Any, registry: Any) -> None:
     svg = ET.fromstring(shared_client.get("/compare.svg").get_data())
