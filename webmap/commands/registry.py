@@ -91,7 +91,7 @@ def validate(path: Path | None) -> None:
     default=1,
     show_default=True,
     type=click.IntRange(1, 64),
-    help="Server processes sharing the port (and the analyses' store).",
+    help="Server processes sharing the port and the analyses' store (one that dies is replaced).",
 )
 @CACHE_DIR_OPTION
 def serve(
@@ -131,9 +131,9 @@ def serve(
     if app is not None:
         serve_on(sock, app)
         return
-    status = run_workers(serve_on, sock, workers)
-    if status:
-        raise click.ClickException(f"a server process stopped (exit status {status})")
+    outcome = run_workers(serve_on, sock, workers)
+    if outcome.status:
+        raise click.ClickException(outcome.reason)
 
 
 def waitress_options(
