@@ -3,6 +3,8 @@ bounded by age and by the bytes it stores, and recovering from a corrupt file.""
 
 from __future__ import annotations
 
+import contextlib
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -41,19 +43,27 @@ def _app(cache: Path, **config: Any) -> Any:
     )
 
 
+def _same_ids(html: bytes) -> bytes:
+    """``html`` with Folium's random element ids (one per drawing) made equal."""
+    return re.sub(rb"_[0-9a-f]{32}(?![0-9a-f])", b"_ID", html)
+
+
 def test_an_analysis_stored_by_one_app_is_served_by_another(tmp_path: Path) -> None:
     first, second = _app(tmp_path).test_client(), _app(tmp_path).test_client()
     body = first.post("/api/analyze", data=CSV, content_type="text/csv").get_json()
     measures = second.get(f"/api/analyses/{body['token']}")
     assert measures.status_code == 200
     assert measures.get_json()["density"] == body["density"]
-    page = second.get(f"/analyses/{body['token']}")  # drawn by the second, kept for the first
+    page = second.get(f"/analyses/{body['token']}")  # each app draws its own page
     assert page.status_code == 200 and b"clustermap.pointLayer(" in page.get_data()
-    assert without_nonce(first.get(f"/analyses/{body['token']}")) == without_nonce(page)
+    again = first.get(f"/analyses/{body['token']}")
+    assert _same_ids(without_nonce(again)) == _same_ids(without_nonce(page))
     assert (tmp_path / DATABASE_NAME).is_file()
     with sqlite3.connect(tmp_path / DATABASE_NAME) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert db.execute("SELECT html IS NOT NULL FROM analyses").fetchall() == [(1,)]
+        columns = [row[1] for row in db.execute("PRAGMA table_info(analyses)")]
+        assert db.execute("SELECT COUNT(*) FROM analyses").fetchone()[0] == 1
+    assert "html" not in columns  # no page of one process is kept for the others
 
 
 def test_a_stored_analysis_reads_back_equal(tmp_path: Path) -> None:
@@ -66,12 +76,10 @@ def test_a_stored_analysis_reads_back_equal(tmp_path: Path) -> None:
     assert (found.measures, found.points, found.labels) == (
         original.measures, original.points, original.labels,
     )  # fmt: skip
-    assert (found.layers, found.bounds, found.html) == (original.layers, original.bounds, None)
+    assert (found.layers, found.bounds) == (original.layers, original.bounds)
     assert store.measures(token) == original.measures
-    store.attach_html(token, b"<p>map</p>")
-    again = store.get(token)
-    assert again is not None and again.html == b"<p>map</p>"
-    assert again.size == original.size + len(b"<p>map</p>") == store.total_bytes
+    assert found.size == original.size == store.total_bytes
+    assert token in store and "A" * 24 not in store and "../../etc/passwd" not in store
     assert store.get("../../etc/passwd") is None and store.get("A" * 24) is None
     assert store.measures("A" * 24) is None
 
@@ -98,22 +106,46 @@ def test_the_bytes_stored_stay_under_the_cap_dropping_the_oldest(tmp_path: Path)
     one = _analysis()
     probe = AnalysisStore(tmp_path / "probe.sqlite3")
     probe.put(one)
-    store = AnalysisStore(tmp_path / "a.sqlite3", max_bytes=3 * one.size, clock=Clock())
+    store = AnalysisStore(
+        tmp_path / "a.sqlite3", max_bytes=3 * one.size, max_entry_bytes=2 * one.size, clock=Clock()
+    )
     tokens = [str(store.put(_analysis())) for _ in range(5)]
     assert store.total_bytes == 3 * one.size
     assert [store.get(t) is not None for t in tokens] == [False, False, True, True, True]
-    store.attach_html(tokens[-1], b"x" * 10)  # the page counts: the oldest left goes
-    assert [store.get(t) is not None for t in tokens] == [False, False, False, True, True]
-    assert store.total_bytes <= 3 * one.size
-    assert store.put(_analysis(1000)) is None  # alone larger than the cap: not kept
-    assert store.total_bytes <= 3 * one.size
+    bigger = _analysis(150)  # between one and two: the two oldest left go
+    tokens.append(str(store.put(bigger)))
+    assert one.size < bigger.size <= 2 * one.size
+    assert [store.get(t) is not None for t in tokens] == [False] * 4 + [True, True]
+    assert store.total_bytes == one.size + bigger.size <= 3 * one.size
+
+
+def test_an_analysis_too_large_for_the_store_is_refused_and_evicts_nothing(
+    tmp_path: Path,
+) -> None:
+    one = _analysis()
+    AnalysisStore(tmp_path / "probe.sqlite3").put(one)
+    store = AnalysisStore(tmp_path / "a.sqlite3", max_bytes=8 * one.size, clock=Clock())
+    assert store.max_entry_bytes == 2 * one.size  # a quarter of the cap
+    tokens = [str(store.put(_analysis())) for _ in range(8)]  # the store is full
+    assert store.total_bytes == 8 * one.size
+    for n in (100_000, 300):  # larger than the cap; larger than a quarter of it
+        assert store.put(_analysis(n)) is None
+        assert [t in store for t in tokens] == [True] * 8
+    assert store.total_bytes == 8 * one.size
+    largest = _analysis(180)  # within a quarter: it evicts two, never the store
+    assert store.put(largest) is not None and one.size < largest.size <= 2 * one.size
+    assert [t in store for t in tokens] == [False, False] + [True] * 6
+    assert store.total_bytes == 6 * one.size + largest.size
 
 
 def test_the_cap_and_ttl_hold_across_instances_on_one_file(tmp_path: Path) -> None:
     clock, path, one = Clock(), tmp_path / "a.sqlite3", _analysis()
     AnalysisStore(tmp_path / "probe.sqlite3").put(one)
     first, second = (
-        AnalysisStore(path, max_bytes=2 * one.size, ttl_seconds=60, clock=clock) for _ in "12"
+        AnalysisStore(
+            path, max_bytes=2 * one.size, max_entry_bytes=one.size, ttl_seconds=60, clock=clock
+        )
+        for _ in "12"
     )
     a, b, c = (str(store.put(_analysis())) for store in (first, second, first))
     assert first.total_bytes == second.total_bytes == 2 * one.size
@@ -153,3 +185,36 @@ def test_a_place_where_no_database_can_live_stops_the_app(tmp_path: Path) -> Non
     (tmp_path / DATABASE_NAME).mkdir()
     with pytest.raises(AnalysisStoreError, match="cannot open the analyses' database"):
         _app(tmp_path)
+
+
+def test_a_store_of_the_first_version_loses_its_pages_and_keeps_its_analyses(
+    tmp_path: Path,
+) -> None:
+    """Version 1 kept the page drawn by one process (its nonce marker inside): the page
+    goes, the analysis stays, its size counting its JSON alone."""
+    path, one = tmp_path / "a.sqlite3", _analysis()
+    AnalysisStore(tmp_path / "probe.sqlite3").put(one)
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA auto_vacuum = INCREMENTAL")
+        db.execute(
+            "CREATE TABLE analyses (seq INTEGER PRIMARY KEY, token TEXT NOT NULL UNIQUE,"
+            " created REAL NOT NULL, size INTEGER NOT NULL, measures TEXT NOT NULL,"
+            " view TEXT NOT NULL, html BLOB)"
+        )
+        store = AnalysisStore(tmp_path / "probe2.sqlite3")
+        token = str(store.put(one))
+        with contextlib.closing(sqlite3.connect(store.path)) as probe:
+            row = probe.execute("SELECT * FROM analyses").fetchone()
+        page = b"<script nonce='cmnonce0123'>map</script>"
+        db.execute(
+            "INSERT INTO analyses VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (*row[:3], row[3] + len(page), *row[4:], page),
+        )
+        db.execute("PRAGMA user_version = 1")
+    migrated = AnalysisStore(path, clock=lambda: row[2] + 1)
+    found = migrated.get(token)
+    assert found is not None and (found.points, found.measures) == (one.points, one.measures)
+    assert found.size == one.size == migrated.total_bytes
+    with sqlite3.connect(path) as db:
+        assert "html" not in [c[1] for c in db.execute("PRAGMA table_info(analyses)")]
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 2

@@ -77,6 +77,21 @@ def test_page_sorts_by_any_column_with_missing_values_last(
     assert shared_client.get("/compare?as_of=%C2%B2").status_code == 400
 
 
+def test_bad_parameters_answer_400_before_any_comparison(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from webmap.web import compare
+
+    computed: list[str | None] = []
+    monkeypatch.setattr(compare, "compare_clusters", lambda *a, **k: computed.append(k["as_of"]))
+    app = create_app({"TESTING": True, "DATA_DIR": str(DATA), "NETWORK_CACHE_DIR": str(tmp_path)})
+    client = app.test_client()
+    for query in ("sort=bad", "order=up", "sort=name&order=sideways", "as_of=2016-13"):
+        response = client.get(f"/compare?{query}")
+        assert response.status_code == 400, query
+    assert computed == []
+
+
 def test_small_multiples_share_one_true_scale(shared_client: Any, registry: Any) -> None:
     svg = ET.fromstring(shared_client.get("/compare.svg").get_data())
     frames = svg.findall(f".//{SVG}g[@class='cm-multiple']")

@@ -58,6 +58,7 @@ def test_waitress_settings_follow_the_configuration() -> None:
     assert options["server_name"] == "127.0.0.1"
     assert options["clear_untrusted_proxy_headers"] is True
     assert options["channel_timeout"] == 30
+    assert options["cleanup_interval"] == 1  # idle connections live 30 s, not up to 60
     assert options["connection_limit"] == 1000
     assert logging.getLogger("waitress.queue").getEffectiveLevel() == logging.ERROR
     proxied = {**config, "PROXY_COUNT": 1, "SERVER_CHANNEL_TIMEOUT": 5}

@@ -1,17 +1,23 @@
 """``python -m webmap serve``: uploaded analyses survive a restart, and ``--workers N``
-processes share the port and the analyses."""
+processes share the port and the analyses, are replaced when they die (within limits), and
+die with their parent."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from tests.helpers import CSV, DATA, ROOT, free_port, served
+from webmap.web.workers import listen
 
 WORKER_HEADER = {"CLUSTERMAP_TESTING": "true", "CLUSTERMAP_TEST_WORKER_HEADER": "true"}
 
@@ -73,6 +79,130 @@ def test_a_worker_that_cannot_start_stops_the_server(tmp_path: Path) -> None:
         cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert proc.returncode == 1
-    assert "a server process stopped (exit status 1)" in proc.stderr
+    assert "a server process could not start (exit status 78)" in proc.stderr
     assert f"registry folder {tmp_path / 'missing'} does not exist" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+@contextlib.contextmanager
+def _supervisor(cache: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
+    """``serve --workers 2`` on ``port``, once it answers; its stderr is piped (read it
+    after stopping it)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "webmap", "serve", "--port", str(port), "--workers", "2",
+         "--data", str(DATA), "--cache-dir", str(cache)],
+        cwd=ROOT, env={**os.environ, **WORKER_HEADER},
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        _wait_for(lambda: _answers(port) or process.poll() is not None, "the server to start")
+        assert process.poll() is None, process.communicate()[1].decode(errors="replace")
+        _wait_for(lambda: len(_children(process.pid)) == 2, "two workers")
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+        process.wait(timeout=30)
+        if process.stderr is not None:
+            process.stderr.close()
+
+
+def _answers(port: int) -> bool:
+    try:
+        return _get(f"http://127.0.0.1:{port}/healthz")[0] == 200
+    except OSError:
+        return False
+
+
+def _wait_for(condition: Callable[[], object], what: str, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, f"waited {timeout_s} s for {what}"
+        time.sleep(0.1)
+
+
+def _children(parent: int) -> set[int]:
+    """The live (not zombie) processes whose parent is ``parent``, from /proc."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == parent and fields[0] != "Z":
+                found.add(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_a_killed_worker_is_replaced_and_the_port_still_serves(tmp_path: Path) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with _supervisor(tmp_path, port) as server:
+        token = _upload(url)["token"]
+        first = _children(server.pid)
+        victim = min(first)
+        os.kill(victim, signal.SIGKILL)
+        _wait_for(lambda: len(_children(server.pid) - {victim}) == 2, "a new worker")
+        now = _children(server.pid)
+        assert victim not in now and len(now & first) == 1
+        answered: set[int] = set()
+
+        def both_answered() -> bool:  # new connections, each served, by both workers
+            status, worker, _ = _get(f"{url}/api/analyses/{token}")
+            assert status == 200
+            answered.add(int(worker or 0))
+            return answered == now
+
+        _wait_for(both_answered, "the new worker to answer")
+        server.terminate()
+        _, err = server.communicate(timeout=30)
+    assert server.returncode == 0
+    assert f"server process {victim} died (killed by SIGKILL)" in err.decode()
+    assert not any(_alive(pid) for pid in now)
+
+
+def test_killing_the_parent_takes_its_workers_and_frees_the_port(tmp_path: Path) -> None:
+    port = free_port()
+    with _supervisor(tmp_path, port) as server:
+        workers = _children(server.pid)
+        os.kill(server.pid, signal.SIGKILL)
+        server.wait(timeout=10)
+        _wait_for(lambda: not any(_alive(pid) for pid in workers), "the workers to exit", 10)
+    listen("127.0.0.1", port).close()  # the port is free: a new server can start
+    with _supervisor(tmp_path, port) as again:
+        assert _answers(port) and _children(again.pid).isdisjoint(workers)
+
+
+_CRASHING = """
+import os, sys
+from webmap.web.workers import RestartPolicy, listen, run_workers
+
+def serve(sock):
+    with open(sys.argv[1], "a") as log:
+        log.write(f"{os.getpid()}\\n")
+    os._exit(3)
+
+policy = RestartPolicy(max_restarts=3, window_s=600, first_delay_s=0.01, max_delay_s=0.03)
+outcome = run_workers(serve, listen("127.0.0.1", 0), 2, policy=policy)
+print(outcome.status, outcome.reason)
+"""
+
+
+def test_workers_dying_too_often_stop_the_server_with_a_message(tmp_path: Path) -> None:
+    log = tmp_path / "starts.txt"
+    proc = subprocess.run(
+        [sys.executable, "-c", _CRASHING, str(log)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.stdout.strip() == (
+        "1 server processes died 4 times in 600 s (the last: exit status 3): stopping"
+    )
+    assert len(log.read_text().split()) == 2 + 3  # the first two, then three replacements
+    waits = [line.rsplit(" in ", 1)[1] for line in proc.stderr.splitlines() if "starts in" in line]
+    assert waits == ["0.01 s", "0.02 s", "0.03 s"]  # doubling, up to the longest wait

@@ -68,6 +68,26 @@ def test_figure_route_refuses_unknown_clusters_and_bad_parameters(
     assert response.status_code == status, response.data[:300]
 
 
+def test_figures_are_cached_on_parsed_layers_and_dates(client: Any, monkeypatch: Any) -> None:
+    from webmap.web import routes_figures
+
+    drawn: list[tuple[str, ...] | None] = []
+    real = routes_figures.registry_cluster_figure
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        drawn.append(kwargs["layers"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(routes_figures, "registry_cluster_figure", counting)
+    first = client.get("/clusters/delft/figure.svg?layers=sites,epicentres&as_of=2016-10")
+    for same in ("sites,sites,sites,epicentres", "epicentres,sites", " sites , epicentres,"):
+        again = client.get(f"/clusters/delft/figure.svg?layers={same}&as_of=2016-10-01")
+        assert again.status_code == 200 and again.data == first.data
+    assert drawn == [("epicentres", "sites")]  # one figure drawn, in drawing order
+    assert client.get("/clusters/delft/figure.svg?layers=sites&as_of=2016-10").status_code == 200
+    assert drawn == [("epicentres", "sites"), ("sites",)]
+
+
 def test_cluster_page_draws_the_ripley_plot_for_delft(client: Any) -> None:
     html = client.get("/clusters/delft").get_data(as_text=True)
     panel = html[html.index('id="ripley"') : html.index("</figure>", html.index('id="ripley"'))]

@@ -1,10 +1,12 @@
 """The on-disk store of uploaded analyses: an SQLite file shared by processes.
 
-Everything is stored as JSON (measures; points, labels, layers and bounds) or as the
-rendered HTML, never pickled. Each operation opens its own connection (WAL journal, a busy
-timeout) and runs in one transaction, so threads and processes share the file safely. A
-database file found corrupt (at start or later) is moved aside and recreated, its analyses
-lost; a place where no database can be created raises :class:`AnalysisStoreError`.
+Everything is stored as JSON (measures; points, labels, layers and bounds), never pickled,
+and nothing of one server process: no drawn page (each process draws and keeps its own,
+with its own secrets; :mod:`webmap.web.uploads`). Each operation opens its own connection
+(WAL journal, a busy timeout) and runs in one transaction, so threads and processes share
+the file safely. A database file found corrupt (at start or later) is moved aside and
+recreated, its analyses lost; a place where no database can be created raises
+:class:`AnalysisStoreError`.
 """
 
 from __future__ import annotations
@@ -37,15 +39,23 @@ __all__ = [
 DATABASE_NAME = "analyses.sqlite3"
 DEFAULT_TTL_SECONDS = 3600.0
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+#: One analysis may take at most this share of the cap (1/4): a large upload evicts a few
+#: older ones, never the store.
+ENTRY_SHARE = 4
 BUSY_TIMEOUT_SECONDS = 10.0
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-_SCHEMA_VERSION = 1
+_SCHEMA_VERSION = 2
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS analyses ("
     " seq INTEGER PRIMARY KEY, token TEXT NOT NULL UNIQUE, created REAL NOT NULL,"
-    " size INTEGER NOT NULL, measures TEXT NOT NULL, view TEXT NOT NULL, html BLOB)",
+    " size INTEGER NOT NULL, measures TEXT NOT NULL, view TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS analyses_created ON analyses (created)",
+)
+# version 1 kept the page drawn by one process, its nonce marker inside: drop it
+_MIGRATE_FROM_1 = (
+    "ALTER TABLE analyses DROP COLUMN html",
+    "UPDATE analyses SET size = length(CAST(measures AS BLOB)) + length(CAST(view AS BLOB))",
 )
 _CORRUPT = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
 
@@ -79,9 +89,7 @@ class Analysis:
     bounds
         ``[[south, west], [north, east]]`` of the upload.
     size
-        Bytes stored (set by the store): its JSON and its page.
-    html
-        The rendered map page, once drawn.
+        Bytes stored (set by the store): its JSON.
     created
         When it was stored (the store's clock, seconds).
     """
@@ -92,7 +100,6 @@ class Analysis:
     layers: dict[str, dict[str, Any]]
     bounds: list[list[float]]
     size: int = 0
-    html: bytes | None = None
     created: float = field(default=0.0)
 
 
@@ -113,6 +120,9 @@ class AnalysisStore:
         Analyses older than this are gone.
     max_bytes
         The total bytes stored; the oldest analyses are dropped beyond it.
+    max_entry_bytes
+        The bytes of one analysis at most (default: a quarter of ``max_bytes``); a larger
+        one is not kept, and evicts nothing.
     clock
         Seconds since the epoch (shared by processes and restarts); tests pass a fake one.
 
@@ -128,11 +138,16 @@ class AnalysisStore:
         *,
         ttl_seconds: float = DEFAULT_TTL_SECONDS,
         max_bytes: int = DEFAULT_MAX_BYTES,
+        max_entry_bytes: int | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.path = Path(path)
         self.ttl_seconds = float(ttl_seconds)
         self.max_bytes = int(max_bytes)
+        self.max_entry_bytes = min(
+            self.max_bytes,
+            self.max_bytes // ENTRY_SHARE if max_entry_bytes is None else max_entry_bytes,
+        )
         self._clock = clock
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -158,25 +173,30 @@ class AnalysisStore:
             )
         )
 
+    def __contains__(self, token: object) -> bool:
+        """Whether ``token`` is an analysis still kept (nothing of it is read)."""
+        return isinstance(token, str) and self._live(token, "1") is not None
+
     def put(self, analysis: Analysis) -> str | None:
-        """Store ``analysis`` and return its new token (None if it alone exceeds the cap)."""
+        """Store ``analysis`` and return its new token, dropping the oldest analyses to stay
+        under the cap; None (nothing stored, nothing dropped) if it alone takes more than
+        ``max_entry_bytes``."""
         measures = json.dumps(analysis.measures, separators=(",", ":"))
         view = json.dumps(
             [analysis.points, analysis.labels, analysis.layers, analysis.bounds],
             separators=(",", ":"),
         )
-        html = analysis.html
-        analysis.size = len(measures.encode()) + len(view.encode()) + len(html or b"")
-        if analysis.size > self.max_bytes:
+        analysis.size = len(measures.encode()) + len(view.encode())
+        if analysis.size > self.max_entry_bytes:
             return None
         token = secrets.token_urlsafe(18)
         analysis.created = self._clock()
-        row = (token, analysis.created, analysis.size, measures, view, html)
+        row = (token, analysis.created, analysis.size, measures, view)
 
         def insert(db: sqlite3.Connection) -> None:
             db.execute(
-                "INSERT INTO analyses (token, created, size, measures, view, html)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO analyses (token, created, size, measures, view)"
+                " VALUES (?, ?, ?, ?, ?)",
                 row,
             )
             self._shrink(db)
@@ -186,12 +206,12 @@ class AnalysisStore:
 
     def get(self, token: str) -> Analysis | None:
         """The analysis of ``token``, or None when unknown, expired or dropped."""
-        row = self._live(token, "measures, view, html, size, created")
+        row = self._live(token, "measures, view, size, created")
         if row is None:
             return None
-        measures, view, html, size, created = row
+        measures, view, size, created = row
         points, labels, layers, bounds = json.loads(view)
-        return Analysis(json.loads(measures), points, labels, layers, bounds, size, html, created)
+        return Analysis(json.loads(measures), points, labels, layers, bounds, size, created)
 
     def measures(self, token: str) -> dict[str, Any] | None:
         """Only the measures of ``token`` (the map data is not read), or None as :meth:`get`."""
@@ -206,18 +226,6 @@ class AnalysisStore:
         since = self._clock() - self.ttl_seconds
         query = f"SELECT {columns} FROM analyses WHERE token = ? AND created > ?"
         return self._use(lambda db: db.execute(query, (token, since)).fetchone())
-
-    def attach_html(self, token: str, html: bytes) -> None:
-        """Keep the rendered page of an analysis (counted in its size)."""
-
-        def update(db: sqlite3.Connection) -> None:
-            db.execute(
-                "UPDATE analyses SET html = ?, size = size + ? WHERE token = ? AND html IS NULL",
-                (html, len(html), token),
-            )
-            self._shrink(db)
-
-        self._use(update, write=True)
 
     def expires_in(self, token: str) -> float | None:
         """Seconds left before ``token`` expires, or None."""
@@ -241,7 +249,8 @@ class AnalysisStore:
         self._use(delete, write=True)
 
     def _shrink(self, db: sqlite3.Connection) -> None:
-        """Drop the oldest analyses until the newest ones fit in ``max_bytes``."""
+        """Drop the oldest analyses until the newest ones fit in ``max_bytes`` (the newest
+        itself always fits: it takes at most ``max_entry_bytes``)."""
         db.execute(
             "DELETE FROM analyses WHERE seq IN (SELECT seq FROM (SELECT seq, SUM(size)"
             " OVER (ORDER BY seq DESC) AS kept FROM analyses) WHERE kept > ?)",
@@ -292,14 +301,16 @@ class AnalysisStore:
         db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
         try:
             version = db.execute("PRAGMA user_version").fetchone()[0]
-            if version not in (0, _SCHEMA_VERSION):
+            if version not in (0, 1, _SCHEMA_VERSION):
                 return False
             if version == 0:
                 db.execute("PRAGMA auto_vacuum = INCREMENTAL")
             db.execute("PRAGMA journal_mode = WAL")
-            for statement in _SCHEMA:
+            db.execute("BEGIN IMMEDIATE")
+            for statement in _SCHEMA if version != 1 else _MIGRATE_FROM_1:
                 db.execute(statement)
             db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+            db.execute("COMMIT")
             return bool(db.execute("PRAGMA quick_check").fetchone()[0] == "ok")
         except sqlite3.DatabaseError as exc:
             if _is_corrupt(exc):

@@ -91,7 +91,7 @@ def validate(path: Path | None) -> None:
     default=1,
     show_default=True,
     type=click.IntRange(1, 64),
-    help="Server processes sharing the port (and the analyses' store).",
+    help="Server processes sharing the port and the analyses' store (one that dies is replaced).",
 )
 @CACHE_DIR_OPTION
 def serve(
@@ -131,9 +131,13 @@ def serve(
     if app is not None:
         serve_on(sock, app)
         return
-    status = run_workers(serve_on, sock, workers)
-    if status:
-        raise click.ClickException(f"a server process stopped (exit status {status})")
+    outcome = run_workers(serve_on, sock, workers)
+    if outcome.status:
+        raise click.ClickException(outcome.reason)
+
+
+#: How often waitress looks for connections idle longer than ``SERVER_CHANNEL_TIMEOUT``.
+CLEANUP_INTERVAL_S = 1
 
 
 def waitress_options(
@@ -147,8 +151,10 @@ def waitress_options(
     * With ``PROXY_COUNT`` set, waitress keeps the ``X-Forwarded-*`` headers it would
       otherwise strip, for the app's ProxyFix to apply and check.
     * ``channel_timeout`` (``SERVER_CHANNEL_TIMEOUT``, seconds) closes idle or half-sent
-      connections, ``connection_limit`` (``SERVER_CONNECTION_LIMIT``) bounds open ones;
-      the per-request "task queue depth" warnings of waitress are silenced.
+      connections, looked for every second (``cleanup_interval``; waitress's default of
+      30 s let them live up to twice the documented time); ``connection_limit``
+      (``SERVER_CONNECTION_LIMIT``) bounds open ones; the per-request "task queue depth"
+      warnings of waitress are silenced.
     """
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     wildcard = host in ("", "0.0.0.0", "::")
@@ -160,6 +166,7 @@ def waitress_options(
         "server_name": socket.gethostname() if wildcard else host,
         "clear_untrusted_proxy_headers": not int(config["PROXY_COUNT"]),
         "channel_timeout": int(config["SERVER_CHANNEL_TIMEOUT"]),
+        "cleanup_interval": CLEANUP_INTERVAL_S,
         "connection_limit": int(config["SERVER_CONNECTION_LIMIT"]),
     }
 

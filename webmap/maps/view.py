@@ -50,14 +50,21 @@ def parse_layers(text: str, *, available: Iterable[str]) -> tuple[str, ...]:
     return keys
 
 
-def parse_view(args: Mapping[str, str], *, available: Iterable[str]) -> MapView:
-    """A :class:`MapView` from ``layers``, ``basemap``, ``lat``, ``lon``, ``zoom`` and
-    ``as_of``."""
-    layers = parse_layers(args["layers"], available=available) if "layers" in args else None
+def parse_basemap(args: Mapping[str, str]) -> str:
+    """The ``basemap`` asked for, one of :data:`~webmap.maps.basemaps.BASEMAPS` (default
+    :data:`~webmap.maps.basemaps.DEFAULT_BASEMAP`)."""
     basemap = args.get("basemap", DEFAULT_BASEMAP)
     if basemap not in BASEMAPS:
         msg = f"unknown basemap {quote(basemap)}; basemaps: {', '.join(BASEMAPS)}"
         raise ParameterError(msg)
+    return basemap
+
+
+def parse_view(args: Mapping[str, str], *, available: Iterable[str]) -> MapView:
+    """A :class:`MapView` from ``layers``, ``basemap``, ``lat``, ``lon``, ``zoom`` and
+    ``as_of``."""
+    layers = parse_layers(args["layers"], available=available) if "layers" in args else None
+    basemap = parse_basemap(args)
     lat = _number(args, "lat", -90, 90)
     lon = _number(args, "lon", -180, 180)
     if (lat is None) != (lon is None):

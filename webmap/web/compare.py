@@ -70,7 +70,8 @@ def _as_of() -> str | None:
     return as_of
 
 
-def _sorted(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str, str]:
+def _sort_order() -> tuple[str, str]:
+    """``sort`` and ``order`` of the request, checked before any work; else ``400``."""
     key = request.args.get("sort", "name")
     order = request.args.get("order", "asc")
     if key not in _KEYS or order not in ("asc", "desc"):
@@ -79,6 +80,10 @@ def _sorted(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str, str]
             description=f"sort must be one of {', '.join(_KEYS)} and order asc or desc, "
             f"not {quote(key)} / {quote(order)}",
         )
+    return key, order
+
+
+def _sorted(rows: list[dict[str, Any]], key: str, order: str) -> list[dict[str, Any]]:
     present = [r for r in rows if r[key] is not None]
     absent = [r for r in rows if r[key] is None]
 
@@ -86,7 +91,7 @@ def _sorted(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str, str]
         return str(row[key]).casefold() if isinstance(row[key], str) else row[key]
 
     present.sort(key=value, reverse=order == "desc")
-    return present + absent, key, order  # missing values last, whatever the order
+    return present + absent  # missing values last, whatever the order
 
 
 def _comparison(as_of: str | None) -> Comparison:
@@ -107,12 +112,17 @@ def _svg(frames: list[EpicentreFrame]) -> str:
 
 
 @bp.get("/compare")
-@cached_page(params=("as_of", "sort", "order"))
-def compare() -> str:
-    """The benchmark table and the small multiples."""
+def compare() -> Response:
+    """The benchmark table and the small multiples (parameters checked before any work)."""
     as_of = _as_of()
+    key, order = _sort_order()
+    return _compare_page(as_of, key=key, order=order)
+
+
+@cached_page(params=("as_of", "sort", "order"))
+def _compare_page(as_of: str | None, *, key: str, order: str) -> str:
     comparison = _comparison(as_of)
-    rows, key, order = _sorted(comparison.rows)
+    rows = _sorted(comparison.rows, key, order)
     registry = get_registry()
     places = registry.cluster_locations()
     names = {str(cid): str(registry.cluster(cid)["name"]) for cid in places.index}

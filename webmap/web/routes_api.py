@@ -14,16 +14,18 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
+from geo._errors import ParameterError
 from webmap.api import measures as api_measures
 from webmap.api import registry as api
 from webmap.api import uploads as api_uploads
 from webmap.api.params import Param
 from webmap.api.response import ApiResponse
+from webmap.maps.view import parse_basemap
 from webmap.web import openapi
-from webmap.web.caching import conditional, get_cache
+from webmap.web.caching import cached_page, conditional, get_cache
 from webmap.web.openapi import operation
 from webmap.web.state import get_registry
-from webmap.web.uploads import get_store
+from webmap.web.uploads import get_store, render_analysis
 from webmap.web.workpool import get_pool, heavy
 
 bp = Blueprint("api", __name__)
@@ -174,18 +176,26 @@ def analysis(token: str) -> Response:
 
 @bp.get("/analyses/<token>")
 def analysis_page(token: str) -> Response:
-    """The map of an upload, drawn on first view and kept with it."""
-    store = get_store()
-    found = store.get(token)
-    if found is None:
-        abort(404, description="There is no such analysis; it may have expired.")
-    html = found.html
-    if html is None:
-        from webmap.web.uploads import render_analysis
+    """The map of an upload, on ``?basemap=`` (``400`` for an unknown one, ``404`` once the
+    analysis is gone), drawn by each process on its first view (:mod:`webmap.web.uploads`)."""
+    try:
+        basemap = parse_basemap(request.args)
+    except ParameterError as exc:
+        abort(400, description=str(exc))
+    if token not in get_store():
+        abort(404, description=_GONE)
+    return _analysis_map(token, basemap=basemap)
 
-        html = heavy(lambda: render_analysis(found)).encode("utf-8")
-        store.attach_html(token, html)
-    return conditional(Response(html, status=200, mimetype="text/html"))
+
+_GONE = "There is no such analysis; it may have expired."
+
+
+@cached_page(vary=lambda: parse_basemap(request.args))
+def _analysis_map(token: str, *, basemap: str) -> str:
+    found = get_store().get(token)
+    if found is None:  # expired since it was looked up
+        abort(404, description=_GONE)
+    return render_analysis(found, basemap=basemap)
 
 
 @bp.get("/healthz")

@@ -56,18 +56,27 @@ def _page(args: Mapping[str, str]) -> Page:
     return Page(paper=args.get("paper", "a4"), landscape=_BOOLEAN[landscape], dpi=int(dpi_text))
 
 
-def _render(cluster_id: str, fmt: str, page: Page, layers: str | None, as_of: str | None) -> bytes:
+def _render(
+    cluster_id: str, fmt: str, page: Page, layers: tuple[str, ...] | None, as_of: str | None
+) -> bytes:
     """The figure's bytes, from one analysis of the cluster (not the page's cached map data,
     which keeps no kernel density grid)."""
     figure = registry_cluster_figure(
         get_registry(),
         cluster_id,
         page=page,
-        layers=None if layers is None else parse_layers(layers, available=ALL_CLUSTER_LAYERS),
+        layers=layers,
         as_of=as_of,
         cache_dir=current_app.config.get("NETWORK_CACHE_DIR"),
     )
     return figure_bytes(figure, fmt, dpi=page.dpi)
+
+
+def _layers(text: str) -> tuple[str, ...]:
+    """The layers named in ``text``, once each, in drawing order (the figure draws them in
+    that order whatever the query says): ``sites,sites`` and ``sites`` are one figure."""
+    chosen = set(parse_layers(text, available=ALL_CLUSTER_LAYERS))
+    return tuple(key for key in ALL_CLUSTER_LAYERS if key in chosen)
 
 
 @bp.get("/clusters/<cluster_id>/figure.<any(png, svg, pdf):fmt>")
@@ -78,18 +87,16 @@ def figure(cluster_id: str, fmt: str) -> Response:
         registry.cluster(cluster_id)
     except UnknownIdError:
         abort(404, description=f"There is no cluster with the id {quote(cluster_id)}.")
-    layers = request.args.get("layers")
     as_of = request.args.get("as_of") or None
-    try:
+    try:  # checked before any work; the network decides 'streets'
         page = _page(request.args)
-        if as_of is not None:
-            date_key(as_of, field="as_of")
-        if layers is not None:  # checked before any work; the network decides 'streets'
-            parse_layers(layers, available=ALL_CLUSTER_LAYERS)
+        day = None if as_of is None else date_key(as_of, field="as_of")
+        layers = _layers(request.args["layers"]) if "layers" in request.args else None
     except ParameterError as exc:
         abort(400, description=str(exc))
     network = request_network_signature()
-    key = ("figure", registry.version, cluster_id, fmt, page, layers, as_of, network)
+    # keyed on parsed values: 'sites,sites' or '2016-10-01' make no entry of their own
+    key = ("figure", registry.version, cluster_id, fmt, page, layers, day, network)
     try:
         body = get_cache().get_or_compute(
             key, lambda: _render(cluster_id, fmt, page, layers, as_of), run=heavy

@@ -1,8 +1,8 @@
 """Analyses of uploaded points, kept on disk for a while under a total size cap.
 
 ``POST /api/analyze`` stores one :class:`Analysis` (measures, a sample of the points, the
-density contours, later its drawn page) under a random token; ``/analyses/<token>`` draws
-it and ``/api/analyses/<token>`` returns its measures. An analysis is never written into
+density contours) under a random token; ``/analyses/<token>`` draws it and
+``/api/analyses/<token>`` returns its measures. An analysis is never written into
 the registry. It lives in an SQLite file, ``analyses.sqlite3`` in the server's cache folder
 (``NETWORK_CACHE_DIR``, else ``$CLUSTERMAP_CACHE_DIR``, else ``~/.cache/clustermap``), so
 it survives restarts and every server process sharing that folder sees it. It is gone
@@ -11,6 +11,13 @@ oldest first, to keep the bytes stored under ``ANALYSIS_MAX_BYTES`` (default 256
 
 The store itself is :mod:`webmap.api.analysis_db`. Expired analyses are deleted by a
 background sweep in every process, not only when the next request comes.
+
+The store keeps data, never a drawn page: a page carries secrets of the process that drew
+it (the nonce marker of :mod:`webmap.web.security`, which each response of that process
+turns into its nonce), so a page kept for everyone would draw on no other worker and after
+no restart. Each process draws an analysis's page (per ``basemap``) on its first view (a
+fraction of the analysis's own cost) and keeps it in its memory cache like the cluster
+pages.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from webmap.api.analysis_db import (
     AnalysisStoreError,
     is_token,
 )
+from webmap.maps.basemaps import DEFAULT_BASEMAP
 
 __all__ = [
     "STORE_KEY",
@@ -98,8 +106,9 @@ def get_store() -> AnalysisStore:
     return store
 
 
-def render_analysis(analysis: Analysis) -> str:
-    """The map page of an upload: its points (named in popups) and density contours."""
+def render_analysis(analysis: Analysis, *, basemap: str = DEFAULT_BASEMAP) -> str:
+    """The map page of an upload: its points (named in popups) and density contours, over
+    ``basemap`` (a key of :data:`~webmap.maps.basemaps.BASEMAPS`)."""
     import folium
     import numpy as np
     from flask import render_template, request
@@ -108,7 +117,7 @@ def render_analysis(analysis: Analysis) -> str:
     from webmap.maps.lq_layer import add_lq_layer
     from webmap.maps.points import PointLayer
 
-    fmap = maps.base_map()
+    fmap = maps.base_map(basemap=basemap)
     contours = analysis.layers.get("kde_contours")
     if contours and contours.get("features"):
         folium.GeoJson(
