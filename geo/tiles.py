@@ -2,19 +2,20 @@
 content of any tile ``z/x/y`` read from it by binary search.
 
 **Index.** Every point of the file (read by :mod:`geo.columns`, one pyproj transformer to
-Web Mercator) is quantised to 32-bit world coordinates ``X, Y`` (``X = floor((mx + H) ·
-2^32 / 2H)``, ``Y`` the same from the north, ``H = 20037508.342789244`` m, clamped to the
-world), and the points are sorted by the Morton key of ``(X, Y)`` (bits interleaved, a
-``uint64``). The index is one uncompressed Arrow IPC file holding, in that order, the keys,
-``X``, ``Y``, their running sums (for the centroids of aggregated cells), each point's
-label (at most :data:`LABEL_CHARS` characters) and category. It is written atomically in
-``<cache>/points/`` under the SHA-256 of the file's bytes (streamed: about 1.4 GB/s
-here, so a start re-hashes a 1 GB file in under a second) and read memory-mapped: a
-server's resident memory holds only the pages its tiles touch.
+Web Mercator) is quantised to 32-bit world coordinates ``X = floor(u · 2^32)`` and
+``Y = floor(v · 2^32)``, with ``u = (mx + H) / 2H`` and ``v = (H - my) / 2H`` in float64
+(``H = 20037508.342789244`` m: the world is ``[0, 1)`` on each axis, ``v`` from the north;
+points beyond it are clamped to its edge). The points are sorted by the Morton key of
+``(X, Y)`` (bits interleaved, a ``uint64``). The index is one uncompressed Arrow IPC file
+holding, in that order, the keys, ``X``, ``Y``, their running sums (for the centroids of
+aggregated cells), each point's label (at most :data:`LABEL_CHARS` characters) and
+category. It is written atomically in ``<cache>/points/`` under the SHA-256 of the file's
+bytes (streamed, about 1.4 GB/s here: a start re-hashes a 1 GB file in under a second)
+and read memory-mapped: a server's resident memory holds only the pages its tiles touch.
 
 **Tiles.** A tile ``z/x/y`` is the range of keys whose top ``2z`` bits are the Morton
 code of ``(x, y)``: two binary searches. A point belongs to the tile when
-``x <= (mx + H) · 2^z / 2H < x + 1`` and ``y <= (H - my) · 2^z / 2H < y + 1`` (half-open:
+``x <= u · 2^z < x + 1`` and ``y <= v · 2^z < y + 1`` (half-open:
 the west and north edges belong to the tile, the east and south edges to its
 neighbours), so a point on a shared edge is in exactly one tile. A tile holding at most
 :data:`POINT_LIMIT` points gives each point (``count`` 1, ``label``, ``category``); a
@@ -63,8 +64,6 @@ __all__ = [
 
 #: Half the width of the Web Mercator world, in metres (π · 6378137).
 HALF_WORLD_M = 20037508.342789244
-#: World units per metre of Web Mercator: the world is 2^32 units wide.
-_SCALE = 2.0**32 / (2 * HALF_WORLD_M)
 #: Latitudes beyond this are clamped to the world's edge (Web Mercator's limit).
 _MAX_LAT = 85.0511287798066
 #: Deepest zoom served: tile coordinates keep their full 4096 precision down to it.
@@ -161,11 +160,14 @@ def content_digest(path: str | Path) -> str:
 
 def quantise(mx: np.ndarray, my: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Web Mercator metres -> 32-bit world coordinates ``(X, Y)``, ``Y`` from the north,
-    clamped to the world (uint32)."""
+    clamped to the world (uint32): ``X = floor(u · 2^32)`` with ``u = (mx + H) / 2H``."""
     top = float(2**32 - 1)
+    width = 2 * HALF_WORLD_M
     with np.errstate(invalid="ignore"):
-        qx = np.clip(np.floor((np.asarray(mx, dtype=float) + HALF_WORLD_M) * _SCALE), 0, top)
-        qy = np.clip(np.floor((HALF_WORLD_M - np.asarray(my, dtype=float)) * _SCALE), 0, top)
+        u = (np.asarray(mx, dtype=float) + HALF_WORLD_M) / width
+        v = (HALF_WORLD_M - np.asarray(my, dtype=float)) / width
+        qx = np.clip(np.floor(u * 2.0**32), 0, top)
+        qy = np.clip(np.floor(v * 2.0**32), 0, top)
     return qx.astype(np.uint32), qy.astype(np.uint32)
 
 
