@@ -12,8 +12,10 @@
   function radius(count) {
     return count <= 1 ? 3 : Math.min(14, 3 + 1.6 * Math.log(count));
   }
+  var features = 0;
   function style(properties) {
     var many = properties.count > 1;
+    features += 1;
     return {
       radius: radius(properties.count), weight: 1, color: many ? "#1d3557" : "#d62728",
       fill: true, fillColor: many ? "#457b9d" : "#e63946", fillOpacity: 0.7
@@ -32,13 +34,8 @@
       text.textContent = p.count > 1 ? p.count + " points" : (p.label || "") + " " + (p.category || "");
       L.popup().setLatLng(e.latlng).setContent(text).openOn(map);
     });
-    layer.on("load", function () {
-      var drawn = 0;
-      Object.keys(layer._vectorTiles).forEach(function (key) {
-        drawn += Object.keys(layer._vectorTiles[key]._features || {}).length;
-      });
-      window.clustermapTileFeatures = drawn;
-    });
+    layer.on("load", function () { window.clustermapTileFeatures = features; });
+    window.clustermapPointTiles = layer;
     layer.addTo(map);
   });
 })();
