@@ -40,6 +40,17 @@ def _varint(value: int) -> bytes:
     return bytes(out)
 
 
+class _Varints:
+    """Varints of any size, indexed like :data:`_VARINTS` (for the rare tile whose values
+    or coordinates exceed that table)."""
+
+    def __getitem__(self, value: int) -> bytes:
+        return _varint(value)
+
+    def __len__(self) -> int:
+        return 1 << 63
+
+
 def _field(number: int, payload: bytes) -> bytes:
     """A length-delimited field (wire type 2)."""
     return _varint((number << 3) | 2) + _varint(len(payload)) + payload
@@ -78,42 +89,30 @@ def encode_points(
     bytes
         The tile; empty (a tile with no layer) when there is no point.
     """
-    n = len(x)
-    if n == 0:
+    if len(x) == 0:
         return b""
     keys = list(properties)
-    columns = [properties[k] for k in keys]
-    values: dict[tuple[type, int | str], int] = {}
-    feature_type = b"\x18\x01"  # type = POINT
-    geometry_tag = _varint((4 << 3) | 2)
-    tags_tag = _varint((2 << 3) | 2)
-    features = []
+    values: dict[int | str, int] = {}  # value -> its index (an int never equals a str)
+    indices = [[values.setdefault(v, len(values)) for v in properties[k]] for k in keys]
     xs = (np.asarray(x, dtype=np.int64) * 2).tolist()  # zigzag of a non-negative number
     ys = (np.asarray(y, dtype=np.int64) * 2).tolist()
-    for i in range(n):
-        tags = bytearray()
-        for k, column in enumerate(columns):
-            value = column[i]
-            index = values.setdefault((type(value), value), len(values))
-            tags += _varint(k)
-            tags += _varint(index)
-        geometry = _VARINTS[_MOVE_TO_ONE] + _varint(xs[i]) + _varint(ys[i])
-        body = (
-            tags_tag
-            + _varint(len(tags))
-            + bytes(tags)
-            + feature_type
-            + geometry_tag
-            + _varint(len(geometry))
-            + geometry
-        )
-        features.append(_varint((2 << 3) | 2) + _varint(len(body)) + body)
+    small = max(len(values), len(keys), max(xs), max(ys)) < len(_VARINTS)
+    v: list[bytes] | _Varints = _VARINTS if small else _Varints()
+    # each feature's tags: key index, value index, ... as packed varints
+    pairs = [[v[k] + v[i] for i in column] for k, column in enumerate(indices)]
+    tags = list(map(b"".join, zip(*pairs, strict=True)))
+    geometries = [v[_MOVE_TO_ONE] + v[a] + v[b] for a, b in zip(xs, ys, strict=True)]
+    bodies = [
+        b"\x12" + v[len(t)] + t + b"\x18\x01\x22" + v[len(g)] + g  # tags, type POINT, geometry
+        for t, g in zip(tags, geometries, strict=True)
+    ]
+    features = b"".join(b"\x12" + v[len(body)] + body for body in bodies)
     parts = [
         _varint((15 << 3) | 0) + _varint(2),  # version 2
         _field(1, layer.encode("utf-8")),
-        b"".join(features),
+        features,
         b"".join(_field(3, key.encode("utf-8")) for key in keys),
-        b"".join(_field(4, _value(v)) for (_, v) in values),
+        b"".join(_field(4, _value(value)) for value in values),
         _varint((5 << 3) | 0) + _varint(extent),
     ]
     return _field(3, b"".join(parts))
