@@ -56,11 +56,15 @@ def _field(number: int, payload: bytes) -> bytes:
     return _varint((number << 3) | 2) + _varint(len(payload)) + payload
 
 
-def _value(value: int | str) -> bytes:
-    """A ``Value`` message: ``uint_value`` (5) for integers >= 0, ``string_value`` (1)."""
+def _value_field(value: int | str) -> bytes:
+    """``Layer.values`` (4) holding a ``Value``: ``string_value`` (1, tag 0x0A) for text,
+    ``uint_value`` (5, tag 0x28) for integers >= 0."""
     if isinstance(value, str):
-        return _field(1, value.encode("utf-8"))
-    return _varint((5 << 3) | 0) + _varint(value)
+        text = value.encode("utf-8")
+        message = b"\x0a" + _varint(len(text)) + text
+    else:
+        message = b"\x28" + _varint(value)
+    return b"\x22" + _varint(len(message)) + message
 
 
 def encode_points(
@@ -112,7 +116,7 @@ def encode_points(
         _field(1, layer.encode("utf-8")),
         features,
         b"".join(_field(3, key.encode("utf-8")) for key in keys),
-        b"".join(_field(4, _value(value)) for value in values),
+        b"".join(map(_value_field, values)),
         _varint((5 << 3) | 0) + _varint(extent),
     ]
     return _field(3, b"".join(parts))
