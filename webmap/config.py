@@ -82,12 +82,18 @@ POINT_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 def point_files(value: Any) -> dict[str, dict[str, str | None]]:
     """Point files to publish as tiles: ``NAME=FILE`` or ``NAME=FILE@CRS`` items (a list, or
-    one comma-separated string), or a mapping; each name once, each file existing.
+    one comma-separated string), or a mapping (``{name: path}``, or this function's result);
+    each name once, each file existing.
 
     Returns ``{name: {"path": absolute path, "crs": CRS or None}}``.
     """
-    if isinstance(value, Mapping):
-        value = [f"{name}={path}" for name, path in value.items()]
+    if isinstance(value, Mapping):  # {name: path} or this function's own result
+        value = [
+            f"{name}={spec['path']}" + (f"@{spec['crs']}" if spec.get("crs") else "")
+            if isinstance(spec, Mapping)
+            else f"{name}={spec}"
+            for name, spec in value.items()
+        ]
     elif isinstance(value, str):
         value = [part.strip() for part in value.split(",") if part.strip()]
     if not isinstance(value, list | tuple):

@@ -151,3 +151,4 @@ def test_the_setting_reads_its_environment_variable(tmp_path: Path) -> None:
         "shops": {"path": str(real), "crs": "EPSG:2154"},
         "other": {"path": str(real), "crs": None},
     }
+    assert load({"POINTS": values["POINTS"]})["POINTS"] == values["POINTS"]  # as serve passes it
