@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from geo._atomic import atomic_path
 from geo._errors import ParameterError
@@ -234,8 +235,6 @@ def index_points(
         array = array.cast(pa.large_string()).fill_null("")
         array = array.take(pa.array(order))
         if name == "label":
-            import pyarrow.compute as pc
-
             array = pc.utf8_slice_codeunits(array, 0, LABEL_CHARS)
         else:
             array = array.dictionary_encode()
@@ -259,8 +258,9 @@ def _pick(columns: Sequence[str], wanted: Sequence[str]) -> str | None:
 
 def _read_mercator(
     path: Path, *, crs: str | None
-) -> tuple[np.ndarray, np.ndarray, dict[str, Any], list[str]]:
-    """Web Mercator coordinates of every point of a file and its label/category text."""
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any], dict[str, str | None]]:
+    """Web Mercator coordinates of every point of a file, its label and category text, and
+    the columns they come from (``{"label": ..., "category": ...}``, None: none)."""
     import pyproj
 
     from geo.columns import NeedsFullReader, full_reader, open_columns
@@ -301,7 +301,7 @@ def _read_mercator(
         for role, c in picked.items()
         if c is not None
     }
-    return np.concatenate(xs), np.concatenate(ys), values, [str(picked[r]) for r in picked]
+    return np.concatenate(xs), np.concatenate(ys), values, picked
 
 
 def build_index(path: str | Path, *, cache_dir: str | Path, crs: str | None = None) -> PointIndex:
@@ -339,8 +339,8 @@ def build_index(path: str | Path, *, cache_dir: str | Path, crs: str | None = No
         "source": path.name,
         "count": table.num_rows,
         "bounds": [west, south, east, north],
-        "label_column": columns[0] if columns[0] != "None" else None,
-        "category_column": columns[1] if columns[1] != "None" else None,
+        "label_column": columns["label"],
+        "category_column": columns["category"],
     }
     table = table.replace_schema_metadata({"clustermap": json.dumps(meta)})
     with (
