@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -75,6 +76,48 @@ def _origins(value: Any) -> list[str]:
     return [str(part) for part in value]
 
 
+#: A published point file's name: letters, digits, ``_`` and ``-``.
+POINT_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def point_files(value: Any) -> dict[str, dict[str, str | None]]:
+    """Point files to publish as tiles: ``NAME=FILE`` or ``NAME=FILE@CRS`` items (a list, or
+    one comma-separated string), or a mapping (``{name: path}``, or this function's result);
+    each name once, each file existing.
+
+    Returns ``{name: {"path": absolute path, "crs": CRS or None}}``.
+    """
+    if isinstance(value, Mapping):  # {name: path} or this function's own result
+        value = [
+            f"{name}={spec['path']}" + (f"@{spec['crs']}" if spec.get("crs") else "")
+            if isinstance(spec, Mapping)
+            else f"{name}={spec}"
+            for name, spec in value.items()
+        ]
+    elif isinstance(value, str):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if not isinstance(value, list | tuple):
+        raise ValueError("must be NAME=FILE items")
+    found: dict[str, dict[str, str | None]] = {}
+    for item in value:
+        name, sep, spec = str(item).partition("=")
+        if not sep:
+            raise ValueError(f"{clip(item)!r} is not NAME=FILE")
+        name, spec = name.strip(), spec.strip()
+        if not POINT_NAME.fullmatch(name):
+            raise ValueError(f"{clip(name)!r}: a name is 1-64 letters, digits, '_' or '-'")
+        if name in found:
+            raise ValueError(f"{name!r} is given twice")
+        path, crs = spec, None
+        if "@" in spec and not Path(spec).is_file():
+            path, _, crs = spec.rpartition("@")
+        file = Path(path).expanduser()
+        if not file.is_file():
+            raise ValueError(f"{name}: no such file {clip(path)!r}")
+        found[name] = {"path": str(file.resolve()), "crs": crs or None}
+    return found
+
+
 @dataclass(frozen=True)
 class Setting:
     """One setting: its name in the Flask config, default, parser and doc."""
@@ -109,6 +152,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ANALYSIS_MAX_BYTES", 256 * MIB, _integer, "Bytes of kept analyses at most."),
     Setting("CACHE_ENTRIES", 512, _integer, "Entries of the in-memory cache at most."),
     Setting("CACHE_MAX_BYTES", 256 * MIB, _integer, "Bytes of the in-memory cache at most."),
+    Setting(
+        "POINTS",
+        {},
+        point_files,
+        "Point files served as vector tiles at /points/NAME: NAME=FILE[@CRS], comma-separated.",
+    ),
     Setting("PROXY_COUNT", 0, _integer, "Trusted reverse proxies in front of the server."),
     Setting("PUBLIC_URL", None, _text, "The service's public URL (scheme, host, prefix)."),
     Setting("SERVER_CHANNEL_TIMEOUT", 30, _integer, "Seconds before an idle connection closes."),
@@ -172,6 +221,6 @@ def settings_table() -> str:
     """The settings as a Markdown table (``docs/api.md`` holds it)."""
     rows = ["| setting | environment variable | default | what |", "| --- | --- | --- | --- |"]
     for s in SETTINGS:
-        default = "—" if s.default in (None, []) else f"`{json.dumps(s.default)}`"
+        default = "—" if s.default in (None, [], {}) else f"`{json.dumps(s.default)}`"
         rows.append(f"| `{s.name}` | `{s.env}` | {default} | {s.doc} |")
     return "\n".join(rows)

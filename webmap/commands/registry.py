@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from geo._errors import RegistryError
+from geo._errors import ParameterError, RegistryError
 from geo.registry import default_data_dir, load_registry, read_catalogue
 from webmap.api import registry as api
 from webmap.api.tables import sites_csv
@@ -94,6 +94,14 @@ def validate(path: Path | None) -> None:
     help="Server processes sharing the port and the analyses' store (one that dies is replaced).",
 )
 @CACHE_DIR_OPTION
+@click.option(
+    "--points",
+    "point_specs",
+    multiple=True,
+    metavar="NAME=FILE[@CRS]",
+    help="Serve a point file as vector tiles at /points/NAME (repeatable; @CRS when the "
+    "file does not say, e.g. @EPSG:2154). Its index is built once, then cached.",
+)
 def serve(
     host: str,
     port: int,
@@ -101,18 +109,30 @@ def serve(
     threads: int,
     workers: int,
     cache_dir: Path | None,
+    point_specs: tuple[str, ...],
 ) -> None:
     """Serve the maps and the API with a production WSGI server (waitress)."""
     from waitress import create_server
 
     from webmap import create_app
+    from webmap.config import point_files
     from webmap.web.workers import listen, run_workers
 
-    config: dict[str, str] = {}
+    config: dict[str, Any] = {}
     if data_dir is not None:
         config["DATA_DIR"] = str(data_dir)
     if cache_dir is not None:
         config["NETWORK_CACHE_DIR"] = str(cache_dir)
+    if point_specs:
+        try:
+            config["POINTS"] = point_files(list(point_specs))
+        except ValueError as exc:
+            raise ParameterError(f"--points: {exc}") from None
+        if workers > 1:  # index once here: each worker then reads the cached index
+            from geo._paths import resolve_cache_dir
+            from geo.tiles import index_files
+
+            index_files(config["POINTS"], cache_dir=resolve_cache_dir(cache_dir))
 
     def serve_on(sock: socket.socket, app: Any = None) -> None:  # a Flask app, or None
         app = create_app(config) if app is None else app

@@ -96,6 +96,19 @@ VENDORED = (
         ("dist/leaflet.featuregroup.subgroup.js",),
         "LICENSE",
     ),
+    # the /points/NAME page draws vector tiles (its Protobuf layer uses no eval and no
+    # worker); the package has no licence file: its README carries the Beerware licence
+    Package(
+        "leaflet.vectorgrid",
+        "1.3.0",
+        ("dist/Leaflet.VectorGrid.bundled.min.js",),
+        "README.md",
+        notice=(
+            "Leaflet.VectorGrid is under the Beerware licence (README.md, 'Licence').\n"
+            "Its bundled build includes pbf and vector-tile (BSD licence, (c) Mapbox),\n"
+            "geojson-vt (ISC licence, (c) Mapbox) and topojson (BSD licence, Mike Bostock).\n"
+        ),
+    ),
     # Folium's popups build their content with jQuery's $(...)
     Package("jquery", "3.7.1", ("dist/jquery.min.js",), "LICENSE.txt"),
     # country outlines of the offline basemap (webmap.maps.outlines)
