@@ -1,21 +1,30 @@
-"""Maps of many points (an analyst's file of up to hundreds of thousands of sites).
+"""Maps of many points (an analyst's file, up to millions of sites).
 
 One Folium marker per point costs a Leaflet object, a popup and several lines of
 JavaScript each: about 40 s and 22 MB for 100,000 sites. :class:`PointLayer` instead embeds
-the points once, as one compact JSON object (longitudes and latitudes rounded to 6 decimals,
-about 0.1 m, and a label array), and draws them with ``L.circleMarker`` on one shared
-``L.canvas()`` renderer, inside an ``L.markerClusterGroup`` with chunked loading above
-:data:`CLUSTER_THRESHOLD` points. A label reaches the page only through
-:func:`webmap.maps.escape.escape_text` and is shown by a popup opened on click.
+the points once and draws them in one of two ways:
+
+* up to :data:`WEBGL_THRESHOLD` points, as one compact JSON object (longitudes and latitudes
+  rounded to 6 decimals, about 0.1 m, and a label array) drawn with ``L.circleMarker`` on one
+  shared ``L.canvas()`` renderer (``static/pointlayer.js``), inside an
+  ``L.markerClusterGroup`` with chunked loading above :data:`CLUSTER_THRESHOLD` points;
+* above it, with WebGL: deck.gl's ScatterplotLayer in a Leaflet layer (deck.gl-leaflet,
+  ``static/glpointlayer.js``), fed by a binary payload of quantised coordinates and labels
+  (:mod:`webmap.maps.pointdata`); a click picks the point under the cursor.
+
+A label reaches the page only through :func:`webmap.maps.escape.escape_text` and is shown by
+a popup opened on click.
 
 For tests and scripts, a loaded page exposes:
 
 * ``window.clustermapPointCount``: the number of points loaded by all point layers of the
   page, set (and increased) once a layer has finished loading: at once for a plain layer;
   for a clustered one, when the chunked clustering that starts once the layer is first on
-  the map is complete. Undefined before;
-* ``window.clustermapPointLayers``: the Leaflet layers (cluster or feature groups), in the
-  order they were loaded; each point marker carries its row number as ``options.cmIndex``.
+  the map is complete; for a WebGL one, once the first frame holding its points is drawn
+  (the GPU finished). Undefined before;
+* ``window.clustermapPointLayers``: the Leaflet layers (cluster or feature groups, or the
+  WebGL layers), in the order they were loaded; each canvas marker carries its row number as
+  ``options.cmIndex``; a WebGL layer answers ``clustermapLabel(row)``.
 """
 
 from __future__ import annotations
@@ -39,18 +48,25 @@ from geo.points import label_column_of
 from geo.projection import lonlat_arrays
 from webmap.maps.basemaps import BASEMAPS, DEFAULT_BASEMAP, add_basemaps
 from webmap.maps.escape import escape_text
+from webmap.maps.pointdata import encode_points
 
 __all__ = [
     "CLUSTER_THRESHOLD",
+    "WEBGL_RADIUS",
+    "WEBGL_THRESHOLD",
     "PointLayer",
     "add_points",
     "points_map",
 ]
 
-#: Column names taken as a point's label when none is given (compared case-insensitively,
-#: in this order).
 #: Above this many points, markers are clustered (Leaflet.markercluster, chunked loading).
 CLUSTER_THRESHOLD = 1000
+#: Above this many points, a layer is drawn with WebGL. Below it the canvas markers are
+#: drawn in about a second in headless Chromium (``scripts/bench_maps.py``); above it they
+#: take seconds to tens of seconds, while WebGL draws 10^6 points in a few.
+WEBGL_THRESHOLD = 20_000
+#: The default radius of WebGL points, in pixels.
+WEBGL_RADIUS = 3.0
 DEFAULT_COLOUR = "#3388ff"
 _COLOUR = re.compile(r"#[0-9a-fA-F]{3,8}|[a-zA-Z]{3,20}")
 _DECIMALS = 6
@@ -63,10 +79,13 @@ _SCRIPT_SAFE = str.maketrans(
 
 #: The script defining ``clustermap.pointLayer`` (``static/pointlayer.js``).
 POINT_LAYER_JS = "clustermap_pointlayer_js"
+#: The scripts a WebGL layer needs, in order: deck.gl (with luma.gl), deck.gl-leaflet and
+#: ``clustermap.glPointLayer`` (``static/glpointlayer.js``).
+WEBGL_JS = ("deckgl_core_js", "deckgl_leaflet_js", "clustermap_glpoints_js")
 
 
 class PointLayer(JSCSSMixin, Layer):
-    """A Leaflet layer of circle markers on a canvas, clustered or not, from compact data.
+    """A Leaflet layer of points: circle markers on a canvas, clustered or not, or WebGL.
 
     Parameters
     ----------
@@ -80,9 +99,13 @@ class PointLayer(JSCSSMixin, Layer):
     colour
         Fill colour: ``#rgb``/``#rrggbb``(``aa``) or a CSS colour name.
     cluster
-        Cluster the markers; default: when there are more than :data:`CLUSTER_THRESHOLD`.
+        Cluster the canvas markers; default: when there are more than
+        :data:`CLUSTER_THRESHOLD`. A WebGL layer is never clustered.
+    webgl
+        Draw with WebGL; default: when there are more than :data:`WEBGL_THRESHOLD`.
     radius
-        Marker radius in pixels.
+        Marker radius in pixels; default 5 for canvas markers, :data:`WEBGL_RADIUS` for WebGL
+        points (a dense layer's dots stay apart, and software WebGL draws them sooner).
     show
         Whether the layer is shown when the map opens.
     """
@@ -90,9 +113,15 @@ class PointLayer(JSCSSMixin, Layer):
     _template = Template(
         """
         {% macro script(this, kwargs) %}
+        {%- if this.webgl %}
+        var {{ this.get_name() }} = clustermap.glPointLayer(
+            {{ this.config_json }}, "{{ this.payload }}"
+        );
+        {%- else %}
         var {{ this.get_name() }} = clustermap.pointLayer(
             {{ this.data_json }}, {{ this.style_json }}, {{ this.cluster|tojson }}
         );
+        {%- endif %}
         {% endmacro %}
         """
     )
@@ -102,6 +131,9 @@ class PointLayer(JSCSSMixin, Layer):
     default_js = [  # noqa: RUF012
         ("markerclusterjs", "/static/vendor/leaflet.markercluster/dist/leaflet.markercluster.js"),
         (POINT_LAYER_JS, "/static/pointlayer.js"),
+        (WEBGL_JS[0], "/static/vendor/@deck.gl/core/dist.min.js"),
+        (WEBGL_JS[1], "/static/vendor/deck.gl-leaflet/dist/deck.gl-leaflet.umd.min.js"),
+        (WEBGL_JS[2], "/static/glpointlayer.js"),
     ]
     default_css = [  # noqa: RUF012
         ("markerclustercss", "/static/vendor/leaflet.markercluster/dist/MarkerCluster.css"),
@@ -120,11 +152,16 @@ class PointLayer(JSCSSMixin, Layer):
         name: str = "Points",
         colour: str = DEFAULT_COLOUR,
         cluster: bool | None = None,
-        radius: float = 5.0,
+        webgl: bool | None = None,
+        radius: float | None = None,
         show: bool = True,
     ) -> None:
         super().__init__(name=escape_text(name), overlay=True, control=True, show=show)
         self._name = "PointLayer"
+        self.n_points = len(lon)
+        self.webgl = self.n_points > WEBGL_THRESHOLD if webgl is None else webgl
+        if radius is None:
+            radius = WEBGL_RADIUS if self.webgl else 5.0
         problems = Problems()
         if len(lon) != len(lat) or (labels is not None and len(labels) != len(lon)):
             problems.add("lon, lat and labels must have the same length")
@@ -133,17 +170,36 @@ class PointLayer(JSCSSMixin, Layer):
         if not 0 < radius <= 50:
             problems.add(f"radius must be in (0, 50] pixels, not {radius}")
         problems.raise_if_any(ParameterError)
-        self.n_points = len(lon)
         #: ``[[south, west], [north, east]]`` of the points, None when there are none
         self.bounds = (
             [[float(np.min(lat)), float(np.min(lon))], [float(np.max(lat)), float(np.max(lon))]]
             if self.n_points
             else None
         )
-        self.cluster = self.n_points > CLUSTER_THRESHOLD if cluster is None else cluster
+        self.cluster = (
+            False
+            if self.webgl
+            else (self.n_points > CLUSTER_THRESHOLD if cluster is None else cluster)
+        )
+        texts = None if labels is None else [escape_text(_text(v)) for v in labels]
+        if self.webgl:
+            payload = encode_points(lon, lat, texts)
+            self.payload = payload.base64  # base64: nothing to escape inside a JS string
+            self.config_json = script_json(
+                {
+                    "n": payload.n,
+                    "west": payload.west,
+                    "south": payload.south,
+                    "step": payload.step,
+                    "labels": payload.labels,
+                    "radius": radius,
+                    "colour": colour,
+                }
+            )
+            return
         data: dict[str, list[Any]] = {"lon": _rounded(lon), "lat": _rounded(lat)}
-        if labels is not None:
-            data["label"] = [escape_text(_text(v)) for v in labels]
+        if texts is not None:
+            data["label"] = texts
         self.data_json = script_json(data)
         self.style_json = script_json(
             {
@@ -156,11 +212,15 @@ class PointLayer(JSCSSMixin, Layer):
         )
 
     def render(self, **kwargs: Any) -> str:
-        """Render, linking the clustering plugin only when the markers are clustered (the
-        links are read at render time: an export inlines them, :mod:`webmap.maps.export`)."""
+        """Render, linking only the scripts of the way the points are drawn: deck.gl for
+        WebGL, the clustering plugin for clustered markers (the links are read at render
+        time: an export inlines them, :mod:`webmap.maps.export`)."""
+        names = set(WEBGL_JS) if self.webgl else {POINT_LAYER_JS}
         if not self.cluster:  # instance attributes win over the class's
-            self.default_js = [(n, p) for n, p in type(self).default_js if n == POINT_LAYER_JS]
+            self.default_js = [(n, p) for n, p in type(self).default_js if n in names]
             self.default_css = []
+        else:
+            self.default_js = [(n, p) for n, p in type(self).default_js if n not in WEBGL_JS]
         return super().render(**kwargs)
 
 
