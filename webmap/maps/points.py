@@ -49,6 +49,7 @@ from geo.projection import lonlat_arrays
 from webmap.maps.basemaps import BASEMAPS, DEFAULT_BASEMAP, add_basemaps
 from webmap.maps.escape import escape_text
 from webmap.maps.pointdata import encode_points
+from webmap.maps.view import MAX_ZOOM
 
 __all__ = [
     "CLUSTER_THRESHOLD",
@@ -314,7 +315,11 @@ def points_map(
     if basemap not in BASEMAPS:
         msg = f"unknown basemap {quote(basemap)}; choose one of {', '.join(BASEMAPS)}"
         raise ParameterError(msg)
-    fmap = folium.Map(location=[50.0, 7.0], zoom_start=4, tiles=None, control_scale=True)
+    # the map's own zoom limit: with no tile layer shown (basemap "offline" or "none"),
+    # Leaflet.markercluster finds none on its layers and refuses to start
+    fmap = folium.Map(
+        location=[50.0, 7.0], zoom_start=4, tiles=None, control_scale=True, max_zoom=MAX_ZOOM
+    )
     add_basemaps(fmap, selected=basemap)
     layer = add_points(fmap, gdf, label_column=label_column)
     folium.LayerControl(collapsed=True).add_to(fmap)
