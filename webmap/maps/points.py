@@ -317,9 +317,9 @@ def points_map(
         raise ParameterError(msg)
     # the map's own zoom limit: with no tile layer shown (basemap "offline" or "none"),
     # Leaflet.markercluster finds none on its layers and refuses to start
-    fmap = folium.Map(
-        location=[50.0, 7.0], zoom_start=4, tiles=None, control_scale=True, max_zoom=MAX_ZOOM
-    )
+    # (Folium hands its max_zoom to its default tiles only, not to the map)
+    fmap = folium.Map(location=[50.0, 7.0], zoom_start=4, tiles=None, control_scale=True)
+    fmap.options["max_zoom"] = MAX_ZOOM
     add_basemaps(fmap, selected=basemap)
     layer = add_points(fmap, gdf, label_column=label_column)
     folium.LayerControl(collapsed=True).add_to(fmap)

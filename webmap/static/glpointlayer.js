@@ -75,20 +75,13 @@
         var n = config.n;
         var lon = undelta(planes(bytes, 0, n));
         var lat = undelta(planes(bytes, 4 * n, n));
-        var maxLon = 0, maxLat = 0;
-        for (var k = 0; k < n; k++) {
-            maxLon = Math.max(maxLon, lon[k]);
-            maxLat = Math.max(maxLat, lat[k]);
-        }
-        // offsets from the centre (LNGLAT_OFFSETS): float32 keeps centimetres there
-        var midLon = Math.round(maxLon / 2), midLat = Math.round(maxLat / 2);
-        var origin = [config.west + midLon * config.step, config.south + midLat * config.step, 0];
-        var positions = new Float32Array(2 * n);
+        // float64: deck.gl draws them with its 64-bit emulation (exact at street level)
+        var positions = new Float64Array(2 * n);
         for (var i = 0; i < n; i++) {
-            positions[2 * i] = (lon[i] - midLon) * config.step;
-            positions[2 * i + 1] = (lat[i] - midLat) * config.step;
+            positions[2 * i] = config.west + lon[i] * config.step;
+            positions[2 * i + 1] = config.south + lat[i] * config.step;
         }
-        var decoded = {positions: positions, origin: origin, labels: null};
+        var decoded = {positions: positions, labels: null};
         if (config.labels) {
             var lengths = planes(bytes, 8 * n, n);
             var starts = new Uint32Array(n + 1);
@@ -243,8 +236,6 @@
                 layers: [new (pointSprites())({
                     id: "clustermap-points",
                     data: {length: n, attributes: {getPosition: {value: data.positions, size: 2}}},
-                    coordinateSystem: deck.COORDINATE_SYSTEM.LNGLAT_OFFSETS,
-                    coordinateOrigin: data.origin,
                     radius: config.radius,
                     fillColor: rgba(config.colour, 0.8),
                     pickable: Boolean(labels)
@@ -285,8 +276,7 @@
             return labels ? label(index) : null;
         };
         layer.clustermapLatLng = function (index) {
-            return [data.origin[1] + data.positions[2 * index + 1],
-                    data.origin[0] + data.positions[2 * index]];
+            return [data.positions[2 * index + 1], data.positions[2 * index]];
         };
         return layer;
     };
