@@ -15,12 +15,13 @@ from webmap.maps.export import standalone_html
 from webmap.maps.points import CLUSTER_THRESHOLD, WEBGL_THRESHOLD, points_map
 
 PAYLOADS = ["<img src=x onerror=alert(1)>", "${alert(1)}", "a `backtick`", "back\\slash"]
-# above the threshold, and small enough to draw in a second or two with software WebGL
+# above the threshold, and few enough to draw in seconds with software WebGL
 N_WEBGL = WEBGL_THRESHOLD + 10_000
 
-# Centre the map, at zoom 18 (neighbours metres apart are far apart there) and with no animation, on the WebGL point whose (escaped)
-# label is given; answers its position in the page once the view holds (a view change
-# asked while the fit to the points still animates is dropped: asked again on each poll).
+# Centre the map, at zoom 18 (where sites metres apart are pixels apart) and with no
+# animation, on the WebGL point whose (escaped) label is given; answers its position in the
+# page once the view holds (a view change asked while the fit to the points still animates
+# is dropped: asked again on each poll).
 _SHOW_POINT = """
 (label) => {
     const layer = window.clustermapPointLayers[0];
@@ -78,8 +79,7 @@ def test_exported_webgl_map_draws_every_point_and_picks_labels_as_text(
     wait_until(page.page, f"() => window.clustermapPointCount === {len(gdf)}", timeout_s=60)
     # drawn by deck.gl on a WebGL canvas, with no canvas markers nor clusters
     assert page.page.evaluate(
-        "() => !!document.querySelector('.leaflet-overlay-pane canvas')"
-        ".getContext('webgl2')"
+        "() => !!document.querySelector('.leaflet-overlay-pane canvas').getContext('webgl2')"
     )
     assert page.page.locator(".marker-cluster").count() == 0
     for name in PAYLOADS:

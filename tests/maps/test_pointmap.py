@@ -282,7 +282,7 @@ def test_webgl_coordinates_are_binary_and_within_a_centimetre() -> None:
 def test_webgl_coordinates_spanning_the_world_keep_their_place() -> None:
     lon = np.array([-179.999, 0.0, 179.999, 12.345678, -45.0] * 5000)
     lat = np.array([-85.0, 0.0, 85.0, 47.123456, 30.0] * 5000)
-    layer = PointLayer(lon, lat, None, webgl=True)
+    layer = PointLayer(lon, lat, None, drawing="webgl")
     out_lon, out_lat, labels = _decoded(layer)
     assert labels is None
     assert sorted(zip(out_lon.round(6), out_lat.round(6), strict=True)) == sorted(
@@ -304,7 +304,7 @@ def test_webgl_labels_are_escaped_and_the_payload_is_plain_base64() -> None:
 
 
 def test_an_empty_webgl_layer_has_an_empty_payload() -> None:
-    layer = PointLayer(np.array([]), np.array([]), [], webgl=True)
+    layer = PointLayer(np.array([]), np.array([]), [], drawing="webgl")
     lon, lat, labels = _decoded(layer)
     assert len(lon) == len(lat) == 0 and labels == []
 

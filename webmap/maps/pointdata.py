@@ -2,9 +2,10 @@
 
 Coordinates are quantised to unsigned 32-bit integers from the points' south-west corner,
 in steps of :data:`STEP_DEG` degrees (about a centimetre; coarser only where the extent needs
-more than 2**32 steps, which it never does on Earth), never written as JSON numbers. The points are put in Morton (Z-curve) order of
-their position, and each coordinate is stored as the zigzag-encoded difference from the
-previous point's (int32 wrap-around), so that neighbours' differences are small numbers.
+more than 2**32 steps, which it never does on Earth), never written as JSON numbers. The
+points are put in Morton (Z-curve) order of their position, and each coordinate is stored
+as the zigzag-encoded difference from the previous point's (int32 wrap-around), so that
+neighbours' differences are small numbers.
 Each column of uint32 is stored byte plane by byte plane (all lowest bytes, then the next
 ones...), which lets zlib find the mostly-zero high bytes. Labels (already escaped by
 :func:`webmap.maps.escape.escape_text`) follow in the same order as their UTF-8 lengths

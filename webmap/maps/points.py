@@ -53,6 +53,7 @@ from webmap.maps.view import MAX_ZOOM
 
 __all__ = [
     "CLUSTER_THRESHOLD",
+    "DRAWINGS",
     "WEBGL_RADIUS",
     "WEBGL_THRESHOLD",
     "PointLayer",
@@ -68,6 +69,8 @@ CLUSTER_THRESHOLD = 1000
 WEBGL_THRESHOLD = 20_000
 #: The default radius of WebGL points, in pixels.
 WEBGL_RADIUS = 3.0
+#: The ways of drawing a :class:`PointLayer` (``"auto"`` chooses by size).
+DRAWINGS = ("auto", "markers", "clusters", "webgl")
 DEFAULT_COLOUR = "#3388ff"
 _COLOUR = re.compile(r"#[0-9a-fA-F]{3,8}|[a-zA-Z]{3,20}")
 _DECIMALS = 6
@@ -99,11 +102,10 @@ class PointLayer(JSCSSMixin, Layer):
         The layer's name in the layer control (plain text).
     colour
         Fill colour: ``#rgb``/``#rrggbb``(``aa``) or a CSS colour name.
-    cluster
-        Cluster the canvas markers; default: when there are more than
-        :data:`CLUSTER_THRESHOLD`. A WebGL layer is never clustered.
-    webgl
-        Draw with WebGL; default: when there are more than :data:`WEBGL_THRESHOLD`.
+    drawing : {"auto", "markers", "clusters", "webgl"}
+        How the points are drawn: canvas markers, clustered canvas markers, or WebGL;
+        ``"auto"``: WebGL above :data:`WEBGL_THRESHOLD` points, else clusters above
+        :data:`CLUSTER_THRESHOLD`, else markers.
     radius
         Marker radius in pixels; default 5 for canvas markers, :data:`WEBGL_RADIUS` for WebGL
         points (a dense layer's dots stay apart, and software WebGL draws them sooner).
@@ -152,18 +154,23 @@ class PointLayer(JSCSSMixin, Layer):
         *,
         name: str = "Points",
         colour: str = DEFAULT_COLOUR,
-        cluster: bool | None = None,
-        webgl: bool | None = None,
+        drawing: str = "auto",
         radius: float | None = None,
         show: bool = True,
     ) -> None:
         super().__init__(name=escape_text(name), overlay=True, control=True, show=show)
         self._name = "PointLayer"
         self.n_points = len(lon)
-        self.webgl = self.n_points > WEBGL_THRESHOLD if webgl is None else webgl
+        if drawing == "auto":
+            drawing = _automatic_drawing(self.n_points)
+        self.webgl = drawing == "webgl"
+        #: whether the canvas markers are clustered
+        self.cluster = drawing == "clusters"
         if radius is None:
             radius = WEBGL_RADIUS if self.webgl else 5.0
         problems = Problems()
+        if drawing not in DRAWINGS:
+            problems.add(f"drawing must be one of {', '.join(DRAWINGS)}, not {quote(drawing)}")
         if len(lon) != len(lat) or (labels is not None and len(labels) != len(lon)):
             problems.add("lon, lat and labels must have the same length")
         if not _COLOUR.fullmatch(colour):
@@ -176,11 +183,6 @@ class PointLayer(JSCSSMixin, Layer):
             [[float(np.min(lat)), float(np.min(lon))], [float(np.max(lat)), float(np.max(lon))]]
             if self.n_points
             else None
-        )
-        self.cluster = (
-            False
-            if self.webgl
-            else (self.n_points > CLUSTER_THRESHOLD if cluster is None else cluster)
         )
         texts = None if labels is None else [escape_text(_text(v)) for v in labels]
         if self.webgl:
@@ -242,7 +244,7 @@ def add_points(
     label_column: str | None = None,
     name: str = "Points",
     colour: str = DEFAULT_COLOUR,
-    cluster: bool | None = None,
+    drawing: str = "auto",
 ) -> PointLayer:
     """Draw every point of ``gdf`` on ``fmap`` as one :class:`PointLayer`.
 
@@ -262,8 +264,8 @@ def add_points(
         The layer's name in the layer control.
     colour
         Fill colour of the markers.
-    cluster
-        Cluster the markers; default: above :data:`CLUSTER_THRESHOLD` points.
+    drawing : {"auto", "markers", "clusters", "webgl"}
+        How the points are drawn (:class:`PointLayer`); default by their number.
 
     Returns
     -------
@@ -283,7 +285,7 @@ def add_points(
     label_column = label_column if label_column is not None else label_column_of(gdf)
     lon, lat, keep = _lonlat(gdf)
     labels = None if label_column is None else list(gdf[label_column].to_numpy()[keep])
-    layer = PointLayer(lon, lat, labels, name=name, colour=colour, cluster=cluster)
+    layer = PointLayer(lon, lat, labels, name=name, colour=colour, drawing=drawing)
     layer.add_to(fmap)
     return layer
 
@@ -293,6 +295,7 @@ def points_map(
     *,
     label_column: str | None = None,
     basemap: str = DEFAULT_BASEMAP,
+    drawing: str = "auto",
 ) -> folium.Map:
     """A map of every point of ``gdf``, fitted to their extent, with a layer control.
 
@@ -304,6 +307,8 @@ def points_map(
         Column shown in a point's popup; default detected by name (:data:`geo.points.LABEL_NAMES`).
     basemap : {"osm", "positron", "none", "offline"}
         The basemap shown first; the others are offered in the layer control.
+    drawing : {"auto", "markers", "clusters", "webgl"}
+        How the points are drawn (:class:`PointLayer`); default by their number.
 
     Raises
     ------
@@ -321,11 +326,17 @@ def points_map(
     fmap = folium.Map(location=[50.0, 7.0], zoom_start=4, tiles=None, control_scale=True)
     fmap.options["max_zoom"] = MAX_ZOOM
     add_basemaps(fmap, selected=basemap)
-    layer = add_points(fmap, gdf, label_column=label_column)
+    layer = add_points(fmap, gdf, label_column=label_column, drawing=drawing)
     folium.LayerControl(collapsed=True).add_to(fmap)
     if layer.bounds is not None:
         fmap.fit_bounds(layer.bounds, padding=(20, 20), max_zoom=16)
     return fmap
+
+
+def _automatic_drawing(n_points: int) -> str:
+    if n_points > WEBGL_THRESHOLD:
+        return "webgl"
+    return "clusters" if n_points > CLUSTER_THRESHOLD else "markers"
 
 
 def _lonlat(gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
