@@ -12,6 +12,7 @@ from typing import Any
 import folium
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
@@ -290,8 +291,8 @@ def test_webgl_coordinates_spanning_the_world_keep_their_place() -> None:
     )
 
 
-def test_webgl_labels_are_escaped_and_the_payload_is_plain_base64() -> None:
-    names = PAYLOADS + [f"Site {i}" for i in range(WEBGL_THRESHOLD)]
+def test_webgl_labels_are_escaped_utf8_and_the_payload_is_plain_base64() -> None:
+    names = [*PAYLOADS, "Café Zoë", "北京 \u2028"] + [f"Site {i}" for i in range(WEBGL_THRESHOLD)]
     gdf = _points(len(names), names=names)
     layer = _webgl_layer(gdf)
     assert re.fullmatch(r"[A-Za-z0-9+/=]*", layer.payload)
@@ -319,3 +320,13 @@ def _layer_script_of(layer: PointLayer) -> str:
     page = layer._parent.get_root().render()
     start = page.index(f"var {layer.get_name()} = clustermap.glPointLayer(")
     return page[start : page.index(");\n", start) + 3]
+
+
+def test_every_label_is_escaped_as_escape_text_does() -> None:
+    """Labels are escaped in bulk (those with nothing to escape are kept as they are): the
+    result equals escape_text of each, for every printable ASCII character and others."""
+    labels: list[Any] = [chr(c) for c in range(32, 127)]
+    labels += ["é€", "\u2028", "a&b", None, np.nan, pd.NA, [1, "<b>"], 3.5]
+    layer = PointLayer(np.zeros(len(labels)), np.zeros(len(labels)), labels, drawing="markers")
+    expected = [escape_text(v) for v in labels[:-5]] + ["", "", "", escape_text([1, "<b>"])]
+    assert json.loads(layer.data_json)["label"] == [*expected, "3.5"]

@@ -39,6 +39,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from branca.element import Element
 from folium.elements import JSCSSMixin
 from folium.map import Layer
 from folium.template import Template
@@ -118,7 +119,7 @@ class PointLayer(JSCSSMixin, Layer):
         {% macro script(this, kwargs) %}
         {%- if this.webgl %}
         var {{ this.get_name() }} = clustermap.glPointLayer(
-            {{ this.config_json }}, "{{ this.payload }}"
+            {{ this.config_json }}, {{ this.get_name() }}_payload
         );
         {%- else %}
         var {{ this.get_name() }} = clustermap.pointLayer(
@@ -184,7 +185,7 @@ class PointLayer(JSCSSMixin, Layer):
             if self.n_points
             else None
         )
-        texts = None if labels is None else [escape_text(_text(v)) for v in labels]
+        texts = None if labels is None else _escaped(labels)
         if self.webgl:
             payload = encode_points(lon, lat, texts)
             self.payload = payload.base64  # base64: nothing to escape inside a JS string
@@ -218,6 +219,13 @@ class PointLayer(JSCSSMixin, Layer):
         """Render, linking only the scripts of the way the points are drawn: deck.gl for
         WebGL, the clustering plugin for clustered markers (the links are read at render
         time: an export inlines them, :mod:`webmap.maps.export`)."""
+        if self.webgl:
+            # megabytes of base64 that Jinja need not parse as a template (as Folium does
+            # with every script it collects): written as it is, before the layer's script
+            self.get_root().script.add_child(  # type: ignore[attr-defined]
+                _Verbatim(f'var {self.get_name()}_payload = "{self.payload}";'),
+                name=f"{self.get_name()}_payload",
+            )
         names = set(WEBGL_JS) if self.webgl else {POINT_LAYER_JS}
         if not self.cluster:  # instance attributes win over the class's
             self.default_js = [(n, p) for n, p in type(self).default_js if n in names]
@@ -225,6 +233,18 @@ class PointLayer(JSCSSMixin, Layer):
         else:
             self.default_js = [(n, p) for n, p in type(self).default_js if n not in WEBGL_JS]
         return super().render(**kwargs)
+
+
+class _Verbatim(Element):
+    """Text rendered as it is (an :class:`~branca.element.Element` compiles its text as a
+    Jinja template first)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def render(self, **kwargs: Any) -> str:  # noqa: ARG002 (Element's signature)
+        return self.text
 
 
 def script_json(value: Any) -> str:
@@ -372,9 +392,15 @@ def _rounded(values: np.ndarray) -> list[float]:
     return rounded
 
 
-def _text(value: Any) -> Any:
-    """None for missing values (NaN, None, NA), so that they show as empty text."""
-    try:
-        return None if pd.isna(value) else value
-    except (TypeError, ValueError):  # lists and arrays: ambiguous truth value
-        return value
+# the characters that escape_text changes (HTML's five, and the JavaScript ones)
+_NEEDS_ESCAPE = r"[&<>\"'`\\$\{\}]"
+
+
+def _escaped(labels: list[Any]) -> list[str]:
+    """``escape_text`` of each label, missing values as "" (a label without any character
+    that it changes is kept as it is, without the call: most of a million labels)."""
+    values = pd.Series(labels, dtype=object)
+    texts = values.where(~values.isna(), "").astype(str)  # NaN, None, NA: empty text
+    changed = texts.str.contains(_NEEDS_ESCAPE, regex=True).to_numpy()
+    texts[changed] = [escape_text(t) for t in texts[changed]]
+    return texts.tolist()  # type: ignore[no-any-return]
