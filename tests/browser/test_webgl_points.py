@@ -3,6 +3,8 @@ with canvas markers; exports opened from file:// with no network."""
 
 from __future__ import annotations
 
+import json
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -124,3 +126,31 @@ def test_offline_basemap_draws_clustered_points_and_the_layer_control(
     assert page.page.locator(".leaflet-control-layers").count() == 1
     assert page.page.get_by_label("Offline (no tiles)").is_checked()
     assert page.errors == []
+
+
+def test_uploaded_points_are_drawn_with_webgl_under_the_servers_csp(
+    live_server: Any, page: Any
+) -> None:
+    """The analysis page of an upload, as the server sends it: deck.gl runs under our
+    Content-Security-Policy (no eval, nonced inline scripts) and picks the labels."""
+    gdf = _payload_points(WEBGL_THRESHOLD + 500)
+    rows = [
+        f"{name};{lat:.7f};{lon:.7f}"
+        for name, lat, lon in zip(gdf["name"], gdf.geometry.y, gdf.geometry.x, strict=True)
+    ]
+    body = ("name;lat;lon\n" + "\n".join(rows) + "\n").encode("utf-8")
+    console: list[str] = []
+    page.page.on("console", lambda message: console.append(message.text))
+    request = urllib.request.Request(
+        f"{live_server.url}/api/analyze", data=body, headers={"Content-Type": "text/csv"}
+    )
+    with urllib.request.urlopen(request, timeout=120) as response:
+        answer = json.loads(response.read())
+    page.page.goto(answer["map"])
+    wait_until(page.page, f"() => window.clustermapPointCount === {len(gdf)}", timeout_s=60)
+    assert page.page.evaluate("() => typeof window.deck") == "object"
+    assert _popup_text(page, PAYLOADS[0]) == PAYLOADS[0]
+    assert page.page.locator('img[src="x"]').count() == 0
+    assert not [text for text in console if "Content Security Policy" in text]
+    assert page.errors == []
+    assert page.dialogs == []
