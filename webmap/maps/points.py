@@ -243,7 +243,7 @@ class _Verbatim(Element):
         super().__init__()
         self.text = text
 
-    def render(self, **kwargs: Any) -> str:  # noqa: ARG002 (Element's signature)
+    def render(self, **kwargs: Any) -> str:
         return self.text
 
 
