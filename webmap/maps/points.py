@@ -401,6 +401,8 @@ def _escaped(labels: list[Any]) -> list[str]:
     that it changes is kept as it is, without the call: most of a million labels)."""
     values = pd.Series(labels, dtype=object)
     texts = values.where(~values.isna(), "").astype(str)  # NaN, None, NA: empty text
-    changed = texts.str.contains(_NEEDS_ESCAPE, regex=True).to_numpy()
-    texts[changed] = [escape_text(t) for t in texts[changed]]
-    return texts.tolist()  # type: ignore[no-any-return]
+    changed = np.flatnonzero(texts.str.contains(_NEEDS_ESCAPE, regex=True).to_numpy())
+    escaped: list[str] = texts.tolist()
+    for row in changed.tolist():
+        escaped[row] = escape_text(escaped[row])
+    return escaped
