@@ -24,7 +24,8 @@ For tests and scripts, a loaded page exposes:
   (the GPU finished). Undefined before;
 * ``window.clustermapPointLayers``: the Leaflet layers (cluster or feature groups, or the
   WebGL layers), in the order they were loaded; each canvas marker carries its row number as
-  ``options.cmIndex``; a WebGL layer answers ``clustermapLabel(row)``.
+  ``options.cmIndex``; a WebGL layer answers ``clustermapLabel(i)`` and
+  ``clustermapLatLng(i)`` of its ``i``-th point in the payload's (spatial) order.
 """
 
 from __future__ import annotations
