@@ -7,7 +7,7 @@ in the same run:
   CSV on disk: :func:`geo.points.read_points`, :func:`webmap.maps.points.points_map`, the
   self-contained export :func:`webmap.maps.export.standalone_html`, written (best of
   ``--repeat``; one run from 10^6 points). ``cli`` is the whole command in a fresh
-  interpreter, less its start-up: the same command on a 10-point file (median of 3);
+  interpreter, less its start-up: the same command on a 10-point file, just before;
 * **draw**: the export opened from ``file://`` in Debian's Chromium (Playwright, the tests'
   launch arguments: WebGL2 through SwiftShader), from navigation to
   ``window.clustermapPointCount`` equal to the number of points (every point drawn: for
@@ -25,7 +25,6 @@ Usage: ``python scripts/bench_maps.py [--sizes 10000 100000 1000000] [--repeat 3
 from __future__ import annotations
 
 import argparse
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -138,19 +137,19 @@ def main() -> None:
 
     runs: list[Run] = []
     cli: dict[int, float] = {}
+    startup: dict[int, float] = {}
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         tiny = Path(tmp) / "tiny.csv"
         write_csv(random_sites(10), tiny)
         cli_out = str(Path(tmp) / "cli.html")
-        # start-up: the interpreter and the libraries the command loads, on a 10-point file
-        startup = statistics.median(
-            command_s("map", "--points", str(tiny), "-o", cli_out) for _ in range(3)
-        )
         for n in args.sizes:
             csv = Path(tmp) / f"sites_{n}.csv"
             write_csv(random_sites(n), csv)
             repeat = args.repeat if n < 1_000_000 else 1
+            # start-up: the interpreter and the libraries the command loads, timed on a
+            # 10-point file just before (the machine's load varies)
+            startup[n] = command_s("map", "--points", str(tiny), "-o", cli_out)
             cli[n] = command_s("map", "--points", str(csv), "-o", cli_out)
             kinds: list[tuple[str, str]] = [("ours", "auto")]
             if n <= args.max_baseline and n > WEBGL_THRESHOLD:
@@ -164,14 +163,19 @@ def main() -> None:
                 print(f"  measured {runs[-1]}", file=sys.stderr)
         browser.close()
 
-    print(f"start-up (clustermap map --points of 10 points): {startup:.2f} s")
+    print(
+        "start-up (clustermap map --points of 10 points): "
+        + ", ".join(f"{t:.2f} s" for t in startup.values())
+    )
     print(
         f"{'layer':26} {'n':>9}  {'write s':>7} {'cli s':>6} {'MB':>6}  {'draw s':>7} "
         f"{'heap MB':>7}"
     )
     for run in runs:
         draw_text = f"{run.draw_s:7.2f}" if run.draw_s is not None else f">{args.timeout:6.0f}"
-        cli_text = f"{cli[run.n] - startup:6.2f}" if run.kind.startswith("ours") else "      "
+        cli_text = (
+            f"{cli[run.n] - startup[run.n]:6.2f}" if run.kind.startswith("ours") else "      "
+        )
         print(
             f"{run.kind:26} {run.n:>9,}  {run.write_s:7.2f} {cli_text} {run.mb:6.2f}  "
             f"{draw_text} {run.heap_mb or 0:7.0f}"
