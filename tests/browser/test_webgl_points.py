@@ -87,6 +87,12 @@ def test_exported_webgl_map_draws_every_point_and_picks_labels_as_text(
     for name in PAYLOADS:
         assert _popup_text(page, name) == name
     assert _popup_text(page, "Site 1234") == "Site 1234"
+    # hidden and shown again in the layer control: drawn and picked by a new deck.gl
+    page.page.locator(".leaflet-control-layers").hover()
+    page.page.get_by_label("Points").uncheck()
+    assert page.page.locator(".leaflet-overlay-pane canvas").count() == 0
+    page.page.get_by_label("Points").check()
+    assert _popup_text(page, "Site 1234") == "Site 1234"
     assert page.page.locator('img[src="x"]').count() == 0
     assert page.dialogs == []
     assert page.errors == []

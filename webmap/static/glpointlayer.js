@@ -228,25 +228,31 @@
             window.clustermapPointCount = (window.clustermapPointCount || 0) + n;
         }
 
+        // a deck.gl layer serves one Deck: each time the layer is added to the map (the
+        // layer control), deck.gl-leaflet makes a new Deck, which gets a new one
+        function sprites() {
+            return new (pointSprites())({
+                id: "clustermap-points",
+                data: {length: n, attributes: {getPosition: {value: data.positions, size: 2}}},
+                radius: config.radius,
+                fillColor: rgba(config.colour, 0.8),
+                pickable: Boolean(labels)
+            });
+        }
+
         inflate(base64Bytes(payload)).then(function (bytes) {
             data = decode(config, bytes);
             labels = data.labels;
-            layer.setProps({
-                onAfterRender: drawn,
-                layers: [new (pointSprites())({
-                    id: "clustermap-points",
-                    data: {length: n, attributes: {getPosition: {value: data.positions, size: 2}}},
-                    radius: config.radius,
-                    fillColor: rgba(config.colour, 0.8),
-                    pickable: Boolean(labels)
-                })]
-            });
+            layer.setProps({onAfterRender: drawn, layers: [sprites()]});
         }).catch(function (error) {
             window.clustermapPointError = String(error);
             throw error;
         });
 
         layer.on("add", function () {
+            if (data) {
+                layer.setProps({layers: [sprites()]});
+            }
             // the map, not deck.gl's canvas, takes the pointer: no picking on every move
             layer._container.style.pointerEvents = "none";
             layer._map.on("click", pick);
