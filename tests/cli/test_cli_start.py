@@ -10,12 +10,23 @@ import importlib
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from webmap.commands.cli import COMMANDS, cli
 
-HEAVY = ("geopandas", "pandas", "osmnx", "sklearn", "folium", "rasterio", "scipy", "flask")
+HEAVY = (
+    "geopandas",
+    "pandas",
+    "osmnx",
+    "sklearn",
+    "folium",
+    "rasterio",
+    "scipy",
+    "flask",
+    "matplotlib",
+)
 
 
 def _modules_after(*args: str) -> set[str]:
@@ -42,6 +53,15 @@ def test_listing_commands_import_no_heavy_library(args: tuple[str, ...]) -> None
 
 def test_a_computing_command_still_loads_what_it_needs() -> None:
     assert {"geopandas", "scipy"} <= _modules_after("measures", "delft", "--json")
+
+
+def test_a_points_map_does_not_load_the_street_network_stack(tmp_path: Path) -> None:
+    csv = tmp_path / "points.csv"
+    csv.write_text("name,lat,lon\nA,52.0,4.35\nB,52.01,4.36\n", encoding="utf-8")
+    out = tmp_path / "points.html"
+    loaded = _modules_after("map", "--points", str(csv), "-o", str(out))
+    assert out.is_file() and "folium" in loaded  # it did draw the map
+    assert loaded.isdisjoint({"osmnx", "sklearn", "matplotlib"})
 
 
 def test_help_table_names_every_command_with_its_own_help() -> None:

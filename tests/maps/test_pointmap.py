@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import re
+import zlib
 from typing import Any
 
 import folium
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
@@ -20,6 +23,7 @@ from webmap.maps.escape import escape_text
 from webmap.maps.export import standalone_html
 from webmap.maps.points import (
     CLUSTER_THRESHOLD,
+    WEBGL_THRESHOLD,
     PointLayer,
     add_points,
     points_map,
@@ -215,3 +219,114 @@ def test_standalone_html_inlines_every_asset_and_restores_server_links() -> None
 def test_a_hundred_thousand_points_weigh_under_five_megabytes() -> None:
     page = standalone_html(points_map(_points(100_000)))
     assert len(page.encode("utf-8")) < 5_000_000
+
+
+def _decoded(layer: PointLayer) -> tuple[np.ndarray, np.ndarray, list[str] | None]:
+    """The WebGL payload read back as the browser reads it (``static/glpointlayer.js``),
+    written here from the format's description, not with the encoder's helpers."""
+    config = json.loads(layer.config_json)
+    raw = np.frombuffer(zlib.decompress(base64.b64decode(layer.payload)), dtype=np.uint8)
+    n = config["n"]
+
+    def column(start: int) -> np.ndarray:
+        planes = raw[start : start + 4 * n].reshape(4, n).astype(np.uint64)
+        return planes[0] | planes[1] << 8 | planes[2] << 16 | planes[3] << 24
+
+    def undelta(zigzag: np.ndarray) -> np.ndarray:
+        values, value = [], 0
+        for z in zigzag.tolist():
+            value = (value + ((z >> 1) ^ -(z & 1))) % 2**32
+            values.append(value)
+        return np.array(values, dtype=float)
+
+    lon = config["west"] + undelta(column(0)) * config["step"]
+    lat = config["south"] + undelta(column(4 * n)) * config["step"]
+    if not config["labels"]:
+        return lon, lat, None
+    lengths = column(8 * n).astype(np.int64)
+    ends = 12 * n + np.cumsum(lengths)
+    starts = ends - lengths
+    body = raw.tobytes()
+    return lon, lat, [body[s:e].decode("utf-8") for s, e in zip(starts, ends, strict=True)]
+
+
+def _webgl_layer(gdf: gpd.GeoDataFrame) -> PointLayer:
+    fmap = folium.Map(tiles=None)
+    return add_points(fmap, gdf)
+
+
+def test_layers_above_the_webgl_threshold_are_drawn_with_webgl() -> None:
+    small = points_map(_points(WEBGL_THRESHOLD)).get_root().render()
+    large = points_map(_points(WEBGL_THRESHOLD + 1)).get_root().render()
+    assert "clustermap.pointLayer(" in small and "clustermap.glPointLayer(" not in small
+    assert "clustermap.glPointLayer(" in large and "clustermap.pointLayer(" not in large
+    assert "deck.gl-leaflet" not in small and "glpointlayer.js" not in small
+    assert "@deck.gl/core/dist.min.js" in large and "glpointlayer.js" in large
+    assert "leaflet.markercluster.js" not in large
+
+
+def test_webgl_coordinates_are_binary_and_within_a_centimetre() -> None:
+    gdf = _points(WEBGL_THRESHOLD + 500, seed=3)
+    layer = _webgl_layer(gdf)
+    script = _layer_script_of(layer)
+    # no coordinate is written as a JSON number: the only numbers are the header's
+    assert not re.search(r"4\.3\d{3}", script.replace(layer.config_json, ""))
+    lon, lat, labels = _decoded(layer)
+    assert labels is not None and sorted(labels) == sorted(gdf["name"])
+    # the label "Site <row>" says which input row each decoded point stands for: it is
+    # there, to half a quantisation step (1e-7 degrees)
+    rows = [int(label.split()[1]) for label in labels]
+    np.testing.assert_allclose(lon, gdf.geometry.x.to_numpy()[rows], rtol=0, atol=5.1e-8)
+    np.testing.assert_allclose(lat, gdf.geometry.y.to_numpy()[rows], rtol=0, atol=5.1e-8)
+
+
+def test_webgl_coordinates_spanning_the_world_keep_their_place() -> None:
+    lon = np.array([-179.999, 0.0, 179.999, 12.345678, -45.0] * 5000)
+    lat = np.array([-85.0, 0.0, 85.0, 47.123456, 30.0] * 5000)
+    layer = PointLayer(lon, lat, None, drawing="webgl")
+    out_lon, out_lat, labels = _decoded(layer)
+    assert labels is None
+    assert sorted(zip(out_lon.round(6), out_lat.round(6), strict=True)) == sorted(
+        zip(lon.round(6), lat.round(6), strict=True)
+    )
+
+
+def test_webgl_labels_are_escaped_utf8_and_the_payload_is_plain_base64() -> None:
+    names = [*PAYLOADS, "Café Zoë", "北京 \u2028"] + [f"Site {i}" for i in range(WEBGL_THRESHOLD)]
+    gdf = _points(len(names), names=names)
+    layer = _webgl_layer(gdf)
+    assert re.fullmatch(r"[A-Za-z0-9+/=]*", layer.payload)
+    _, _, labels = _decoded(layer)
+    assert labels is not None
+    assert sorted(labels) == sorted(escape_text(name) for name in names)
+    script = _layer_script_of(layer)
+    for bad in ("<img", "`", "${", "\\", "</"):
+        assert bad not in script
+
+
+def test_an_empty_webgl_layer_has_an_empty_payload() -> None:
+    layer = PointLayer(np.array([]), np.array([]), [], drawing="webgl")
+    lon, lat, labels = _decoded(layer)
+    assert len(lon) == len(lat) == 0 and labels == []
+
+
+def test_points_map_sets_its_own_max_zoom_for_the_offline_basemap() -> None:
+    page = points_map(_points(CLUSTER_THRESHOLD + 1), basemap="offline").get_root().render()
+    options = page[page.index("L.map(") : page.index("L.control.scale()")]
+    assert re.search(r'"maxZoom":\s*19', options)
+
+
+def _layer_script_of(layer: PointLayer) -> str:
+    page = layer._parent.get_root().render()
+    start = page.index(f"var {layer.get_name()} = clustermap.glPointLayer(")
+    return page[start : page.index(");\n", start) + 3]
+
+
+def test_every_label_is_escaped_as_escape_text_does() -> None:
+    """Labels are escaped in bulk (those with nothing to escape are kept as they are): the
+    result equals escape_text of each, for every printable ASCII character and others."""
+    labels: list[Any] = [chr(c) for c in range(32, 127)]
+    labels += ["é€", "\u2028", "a&b", None, np.nan, pd.NA, [1, "<b>"], 3.5]
+    layer = PointLayer(np.zeros(len(labels)), np.zeros(len(labels)), labels, drawing="markers")
+    expected = [escape_text(v) for v in labels[:-5]] + ["", "", "", escape_text([1, "<b>"])]
+    assert json.loads(layer.data_json)["label"] == [*expected, "3.5"]

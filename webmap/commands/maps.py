@@ -1,5 +1,8 @@
 """``clustermap map``: a cluster's map, or an analyst's points, as one self-contained HTML
-file that opens from disk with no server and no internet (basemap tiles aside)."""
+file that opens from disk with no server and no internet (basemap tiles aside).
+
+A cluster map needs the registry and the street-network stack (osmnx, scikit-learn); a
+points map needs neither, so they are imported only for a cluster map."""
 
 from __future__ import annotations
 
@@ -10,16 +13,11 @@ import click
 
 from geo._atomic import write_text
 from geo._errors import ParameterError
-from geo.registry import load_registry
-from webmap.api.mapdata import compute
 from webmap.commands.analysis import loader_options, read_input
 from webmap.commands.options import CACHE_DIR_OPTION, DATA_OPTION
-from webmap.maps import cluster as maps
 from webmap.maps.basemaps import BASEMAPS, DEFAULT_BASEMAP
 from webmap.maps.export import standalone_html
-from webmap.maps.layers import LAYERS
 from webmap.maps.points import points_map
-from webmap.maps.view import MapView, parse_layers
 
 
 @click.command("map")
@@ -79,27 +77,47 @@ def map_command(
         fmap = points_map(read_input(points, loader), label_column=label_column, basemap=basemap)
     else:
         assert cluster_id is not None
-        registry = load_registry(data_dir)
-        registry.cluster(cluster_id)  # unknown id: exit 2 before any work
-        data = compute(
-            registry,
-            cluster_id,
-            cache_dir=str(cache_dir) if cache_dir else None,
-            with_streets=True,  # the export carries its offline basemap
-        )
-        available = maps.available_layers(has_network=data.network is not None)
-        chosen = (
-            parse_layers(layers, available=available)
-            if layers
-            else tuple(key for key in available if LAYERS[key].default)
-        )
-        view = MapView(layers=chosen, basemap=basemap)
-        fmap = maps.cluster_map(
-            registry, cluster_id, overlays=data.overlays, network=data.network, view=view
+        fmap = _cluster_map(
+            cluster_id, layers=layers, basemap=basemap, cache_dir=cache_dir, data_dir=data_dir
         )
     html = standalone_html(fmap)
     write_text(output.resolve(), html)
     click.echo(f"wrote {output} ({len(html.encode('utf-8')) / 1e6:.2f} MB)")
+
+
+def _cluster_map(
+    cluster_id: str,
+    *,
+    layers: str | None,
+    basemap: str,
+    cache_dir: Path | None,
+    data_dir: Path | None,
+) -> Any:
+    """The map of a registry cluster, with its street network when one is cached."""
+    from geo.registry import load_registry
+    from webmap.api.mapdata import compute
+    from webmap.maps import cluster as maps
+    from webmap.maps.layers import LAYERS
+    from webmap.maps.view import MapView, parse_layers
+
+    registry = load_registry(data_dir)
+    registry.cluster(cluster_id)  # unknown id: exit 2 before any work
+    data = compute(
+        registry,
+        cluster_id,
+        cache_dir=str(cache_dir) if cache_dir else None,
+        with_streets=True,  # the export carries its offline basemap
+    )
+    available = maps.available_layers(has_network=data.network is not None)
+    chosen = (
+        parse_layers(layers, available=available)
+        if layers
+        else tuple(key for key in available if LAYERS[key].default)
+    )
+    view = MapView(layers=chosen, basemap=basemap)
+    return maps.cluster_map(
+        registry, cluster_id, overlays=data.overlays, network=data.network, view=view
+    )
 
 
 COMMANDS: list[click.Command] = [map_command]

@@ -22,7 +22,7 @@ from folium import plugins
 
 from webmap.maps.elements import MapStyle, MeasureTool
 from webmap.maps.offline import OfflineBasemap
-from webmap.maps.points import POINT_LAYER_JS, PointLayer
+from webmap.maps.points import POINT_LAYER_JS, WEBGL_JS, PointLayer
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 VENDOR_DIR = STATIC_DIR / "vendor"
@@ -109,6 +109,10 @@ VENDORED = (
             "geojson-vt (ISC licence, (c) Mapbox) and topojson (BSD licence, Mike Bostock).\n"
         ),
     ),
+    # WebGL point layers (webmap.maps.points, static/glpointlayer.js): deck.gl's core (with
+    # luma.gl) as a browser bundle, and its Leaflet layer
+    Package("@deck.gl/core", "9.4.0", ("dist.min.js",), "LICENSE"),
+    Package("deck.gl-leaflet", "1.3.1", ("dist/deck.gl-leaflet.umd.min.js",), "LICENSE"),
     # Folium's popups build their content with jQuery's $(...)
     Package("jquery", "3.7.1", ("dist/jquery.min.js",), "LICENSE.txt"),
     # country outlines of the offline basemap (webmap.maps.outlines)
@@ -147,6 +151,9 @@ _JS: dict[Any, list[tuple[str, str]]] = {
     PointLayer: [
         ("markerclusterjs", "vendor/leaflet.markercluster/dist/leaflet.markercluster.js"),
         (POINT_LAYER_JS, "pointlayer.js"),
+        (WEBGL_JS[0], "vendor/@deck.gl/core/dist.min.js"),
+        (WEBGL_JS[1], "vendor/deck.gl-leaflet/dist/deck.gl-leaflet.umd.min.js"),
+        (WEBGL_JS[2], "glpointlayer.js"),
     ],
     plugins.Fullscreen: [
         ("Control.Fullscreen.js", "vendor/leaflet.fullscreen/Control.FullScreen.js")

@@ -1,21 +1,31 @@
-"""Maps of many points (an analyst's file of up to hundreds of thousands of sites).
+"""Maps of many points (an analyst's file, up to millions of sites).
 
 One Folium marker per point costs a Leaflet object, a popup and several lines of
 JavaScript each: about 40 s and 22 MB for 100,000 sites. :class:`PointLayer` instead embeds
-the points once, as one compact JSON object (longitudes and latitudes rounded to 6 decimals,
-about 0.1 m, and a label array), and draws them with ``L.circleMarker`` on one shared
-``L.canvas()`` renderer, inside an ``L.markerClusterGroup`` with chunked loading above
-:data:`CLUSTER_THRESHOLD` points. A label reaches the page only through
-:func:`webmap.maps.escape.escape_text` and is shown by a popup opened on click.
+the points once and draws them in one of two ways:
+
+* up to :data:`WEBGL_THRESHOLD` points, as one compact JSON object (longitudes and latitudes
+  rounded to 6 decimals, about 0.1 m, and a label array) drawn with ``L.circleMarker`` on one
+  shared ``L.canvas()`` renderer (``static/pointlayer.js``), inside an
+  ``L.markerClusterGroup`` with chunked loading above :data:`CLUSTER_THRESHOLD` points;
+* above it, with WebGL: deck.gl's ScatterplotLayer in a Leaflet layer (deck.gl-leaflet,
+  ``static/glpointlayer.js``), fed by a binary payload of quantised coordinates and labels
+  (:mod:`webmap.maps.pointdata`); a click picks the point under the cursor.
+
+A label reaches the page only through :func:`webmap.maps.escape.escape_text` and is shown by
+a popup opened on click.
 
 For tests and scripts, a loaded page exposes:
 
 * ``window.clustermapPointCount``: the number of points loaded by all point layers of the
   page, set (and increased) once a layer has finished loading: at once for a plain layer;
   for a clustered one, when the chunked clustering that starts once the layer is first on
-  the map is complete. Undefined before;
-* ``window.clustermapPointLayers``: the Leaflet layers (cluster or feature groups), in the
-  order they were loaded; each point marker carries its row number as ``options.cmIndex``.
+  the map is complete; for a WebGL one, once the first frame holding its points is drawn
+  (the GPU finished). Undefined before;
+* ``window.clustermapPointLayers``: the Leaflet layers (cluster or feature groups, or the
+  WebGL layers), in the order they were loaded; each canvas marker carries its row number as
+  ``options.cmIndex``; a WebGL layer answers ``clustermapLabel(i)`` and
+  ``clustermapLatLng(i)`` of its ``i``-th point in the payload's (spatial) order.
 """
 
 from __future__ import annotations
@@ -30,6 +40,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from branca.element import Element
 from folium.elements import JSCSSMixin
 from folium.map import Layer
 from folium.template import Template
@@ -39,18 +50,29 @@ from geo.points import label_column_of
 from geo.projection import lonlat_arrays
 from webmap.maps.basemaps import BASEMAPS, DEFAULT_BASEMAP, add_basemaps
 from webmap.maps.escape import escape_text
+from webmap.maps.pointdata import encode_points
+from webmap.maps.view import MAX_ZOOM
 
 __all__ = [
     "CLUSTER_THRESHOLD",
+    "DRAWINGS",
+    "WEBGL_RADIUS",
+    "WEBGL_THRESHOLD",
     "PointLayer",
     "add_points",
     "points_map",
 ]
 
-#: Column names taken as a point's label when none is given (compared case-insensitively,
-#: in this order).
 #: Above this many points, markers are clustered (Leaflet.markercluster, chunked loading).
 CLUSTER_THRESHOLD = 1000
+#: Above this many points, a layer is drawn with WebGL. Below it the canvas markers are
+#: drawn in about a second in headless Chromium (``scripts/bench_maps.py``); above it they
+#: take seconds to tens of seconds, while WebGL draws 10^6 points in a few.
+WEBGL_THRESHOLD = 20_000
+#: The default radius of WebGL points, in pixels.
+WEBGL_RADIUS = 3.0
+#: The ways of drawing a :class:`PointLayer` (``"auto"`` chooses by size).
+DRAWINGS = ("auto", "markers", "clusters", "webgl")
 DEFAULT_COLOUR = "#3388ff"
 _COLOUR = re.compile(r"#[0-9a-fA-F]{3,8}|[a-zA-Z]{3,20}")
 _DECIMALS = 6
@@ -63,10 +85,13 @@ _SCRIPT_SAFE = str.maketrans(
 
 #: The script defining ``clustermap.pointLayer`` (``static/pointlayer.js``).
 POINT_LAYER_JS = "clustermap_pointlayer_js"
+#: The scripts a WebGL layer needs, in order: deck.gl (with luma.gl), deck.gl-leaflet and
+#: ``clustermap.glPointLayer`` (``static/glpointlayer.js``).
+WEBGL_JS = ("deckgl_core_js", "deckgl_leaflet_js", "clustermap_glpoints_js")
 
 
 class PointLayer(JSCSSMixin, Layer):
-    """A Leaflet layer of circle markers on a canvas, clustered or not, from compact data.
+    """A Leaflet layer of points: circle markers on a canvas, clustered or not, or WebGL.
 
     Parameters
     ----------
@@ -79,10 +104,13 @@ class PointLayer(JSCSSMixin, Layer):
         The layer's name in the layer control (plain text).
     colour
         Fill colour: ``#rgb``/``#rrggbb``(``aa``) or a CSS colour name.
-    cluster
-        Cluster the markers; default: when there are more than :data:`CLUSTER_THRESHOLD`.
+    drawing : {"auto", "markers", "clusters", "webgl"}
+        How the points are drawn: canvas markers, clustered canvas markers, or WebGL;
+        ``"auto"``: WebGL above :data:`WEBGL_THRESHOLD` points, else clusters above
+        :data:`CLUSTER_THRESHOLD`, else markers.
     radius
-        Marker radius in pixels.
+        Marker radius in pixels; default 5 for canvas markers, :data:`WEBGL_RADIUS` for WebGL
+        points (a dense layer's dots stay apart, and software WebGL draws them sooner).
     show
         Whether the layer is shown when the map opens.
     """
@@ -90,9 +118,15 @@ class PointLayer(JSCSSMixin, Layer):
     _template = Template(
         """
         {% macro script(this, kwargs) %}
+        {%- if this.webgl %}
+        var {{ this.get_name() }} = clustermap.glPointLayer(
+            {{ this.config_json }}, {{ this.get_name() }}_payload
+        );
+        {%- else %}
         var {{ this.get_name() }} = clustermap.pointLayer(
             {{ this.data_json }}, {{ this.style_json }}, {{ this.cluster|tojson }}
         );
+        {%- endif %}
         {% endmacro %}
         """
     )
@@ -102,6 +136,9 @@ class PointLayer(JSCSSMixin, Layer):
     default_js = [  # noqa: RUF012
         ("markerclusterjs", "/static/vendor/leaflet.markercluster/dist/leaflet.markercluster.js"),
         (POINT_LAYER_JS, "/static/pointlayer.js"),
+        (WEBGL_JS[0], "/static/vendor/@deck.gl/core/dist.min.js"),
+        (WEBGL_JS[1], "/static/vendor/deck.gl-leaflet/dist/deck.gl-leaflet.umd.min.js"),
+        (WEBGL_JS[2], "/static/glpointlayer.js"),
     ]
     default_css = [  # noqa: RUF012
         ("markerclustercss", "/static/vendor/leaflet.markercluster/dist/MarkerCluster.css"),
@@ -119,13 +156,23 @@ class PointLayer(JSCSSMixin, Layer):
         *,
         name: str = "Points",
         colour: str = DEFAULT_COLOUR,
-        cluster: bool | None = None,
-        radius: float = 5.0,
+        drawing: str = "auto",
+        radius: float | None = None,
         show: bool = True,
     ) -> None:
         super().__init__(name=escape_text(name), overlay=True, control=True, show=show)
         self._name = "PointLayer"
+        self.n_points = len(lon)
+        if drawing == "auto":
+            drawing = _automatic_drawing(self.n_points)
+        self.webgl = drawing == "webgl"
+        #: whether the canvas markers are clustered
+        self.cluster = drawing == "clusters"
+        if radius is None:
+            radius = WEBGL_RADIUS if self.webgl else 5.0
         problems = Problems()
+        if drawing not in DRAWINGS:
+            problems.add(f"drawing must be one of {', '.join(DRAWINGS)}, not {quote(drawing)}")
         if len(lon) != len(lat) or (labels is not None and len(labels) != len(lon)):
             problems.add("lon, lat and labels must have the same length")
         if not _COLOUR.fullmatch(colour):
@@ -133,17 +180,31 @@ class PointLayer(JSCSSMixin, Layer):
         if not 0 < radius <= 50:
             problems.add(f"radius must be in (0, 50] pixels, not {radius}")
         problems.raise_if_any(ParameterError)
-        self.n_points = len(lon)
         #: ``[[south, west], [north, east]]`` of the points, None when there are none
         self.bounds = (
             [[float(np.min(lat)), float(np.min(lon))], [float(np.max(lat)), float(np.max(lon))]]
             if self.n_points
             else None
         )
-        self.cluster = self.n_points > CLUSTER_THRESHOLD if cluster is None else cluster
+        texts = None if labels is None else _escaped(labels)
+        if self.webgl:
+            payload = encode_points(lon, lat, texts)
+            self.payload = payload.base64  # base64: nothing to escape inside a JS string
+            self.config_json = script_json(
+                {
+                    "n": payload.n,
+                    "west": payload.west,
+                    "south": payload.south,
+                    "step": payload.step,
+                    "labels": payload.labels,
+                    "radius": radius,
+                    "colour": colour,
+                }
+            )
+            return
         data: dict[str, list[Any]] = {"lon": _rounded(lon), "lat": _rounded(lat)}
-        if labels is not None:
-            data["label"] = [escape_text(_text(v)) for v in labels]
+        if texts is not None:
+            data["label"] = texts
         self.data_json = script_json(data)
         self.style_json = script_json(
             {
@@ -156,12 +217,35 @@ class PointLayer(JSCSSMixin, Layer):
         )
 
     def render(self, **kwargs: Any) -> str:
-        """Render, linking the clustering plugin only when the markers are clustered (the
-        links are read at render time: an export inlines them, :mod:`webmap.maps.export`)."""
+        """Render, linking only the scripts of the way the points are drawn: deck.gl for
+        WebGL, the clustering plugin for clustered markers (the links are read at render
+        time: an export inlines them, :mod:`webmap.maps.export`)."""
+        if self.webgl:
+            # megabytes of base64 that Jinja need not parse as a template (as Folium does
+            # with every script it collects): written as it is, before the layer's script
+            self.get_root().script.add_child(  # type: ignore[attr-defined]
+                _Verbatim(f'var {self.get_name()}_payload = "{self.payload}";'),
+                name=f"{self.get_name()}_payload",
+            )
+        names = set(WEBGL_JS) if self.webgl else {POINT_LAYER_JS}
         if not self.cluster:  # instance attributes win over the class's
-            self.default_js = [(n, p) for n, p in type(self).default_js if n == POINT_LAYER_JS]
+            self.default_js = [(n, p) for n, p in type(self).default_js if n in names]
             self.default_css = []
+        else:
+            self.default_js = [(n, p) for n, p in type(self).default_js if n not in WEBGL_JS]
         return super().render(**kwargs)
+
+
+class _Verbatim(Element):
+    """Text rendered as it is (an :class:`~branca.element.Element` compiles its text as a
+    Jinja template first)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def render(self, **kwargs: Any) -> str:
+        return self.text
 
 
 def script_json(value: Any) -> str:
@@ -181,7 +265,7 @@ def add_points(
     label_column: str | None = None,
     name: str = "Points",
     colour: str = DEFAULT_COLOUR,
-    cluster: bool | None = None,
+    drawing: str = "auto",
 ) -> PointLayer:
     """Draw every point of ``gdf`` on ``fmap`` as one :class:`PointLayer`.
 
@@ -201,8 +285,8 @@ def add_points(
         The layer's name in the layer control.
     colour
         Fill colour of the markers.
-    cluster
-        Cluster the markers; default: above :data:`CLUSTER_THRESHOLD` points.
+    drawing : {"auto", "markers", "clusters", "webgl"}
+        How the points are drawn (:class:`PointLayer`); default by their number.
 
     Returns
     -------
@@ -222,7 +306,7 @@ def add_points(
     label_column = label_column if label_column is not None else label_column_of(gdf)
     lon, lat, keep = _lonlat(gdf)
     labels = None if label_column is None else list(gdf[label_column].to_numpy()[keep])
-    layer = PointLayer(lon, lat, labels, name=name, colour=colour, cluster=cluster)
+    layer = PointLayer(lon, lat, labels, name=name, colour=colour, drawing=drawing)
     layer.add_to(fmap)
     return layer
 
@@ -232,6 +316,7 @@ def points_map(
     *,
     label_column: str | None = None,
     basemap: str = DEFAULT_BASEMAP,
+    drawing: str = "auto",
 ) -> folium.Map:
     """A map of every point of ``gdf``, fitted to their extent, with a layer control.
 
@@ -243,6 +328,8 @@ def points_map(
         Column shown in a point's popup; default detected by name (:data:`geo.points.LABEL_NAMES`).
     basemap : {"osm", "positron", "none", "offline"}
         The basemap shown first; the others are offered in the layer control.
+    drawing : {"auto", "markers", "clusters", "webgl"}
+        How the points are drawn (:class:`PointLayer`); default by their number.
 
     Raises
     ------
@@ -254,13 +341,23 @@ def points_map(
     if basemap not in BASEMAPS:
         msg = f"unknown basemap {quote(basemap)}; choose one of {', '.join(BASEMAPS)}"
         raise ParameterError(msg)
+    # the map's own zoom limit: with no tile layer shown (basemap "offline" or "none"),
+    # Leaflet.markercluster finds none on its layers and refuses to start
+    # (Folium hands its max_zoom to its default tiles only, not to the map)
     fmap = folium.Map(location=[50.0, 7.0], zoom_start=4, tiles=None, control_scale=True)
+    fmap.options["max_zoom"] = MAX_ZOOM
     add_basemaps(fmap, selected=basemap)
-    layer = add_points(fmap, gdf, label_column=label_column)
+    layer = add_points(fmap, gdf, label_column=label_column, drawing=drawing)
     folium.LayerControl(collapsed=True).add_to(fmap)
     if layer.bounds is not None:
         fmap.fit_bounds(layer.bounds, padding=(20, 20), max_zoom=16)
     return fmap
+
+
+def _automatic_drawing(n_points: int) -> str:
+    if n_points > WEBGL_THRESHOLD:
+        return "webgl"
+    return "clusters" if n_points > CLUSTER_THRESHOLD else "markers"
 
 
 def _lonlat(gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -296,9 +393,17 @@ def _rounded(values: np.ndarray) -> list[float]:
     return rounded
 
 
-def _text(value: Any) -> Any:
-    """None for missing values (NaN, None, NA), so that they show as empty text."""
-    try:
-        return None if pd.isna(value) else value
-    except (TypeError, ValueError):  # lists and arrays: ambiguous truth value
-        return value
+# the characters that escape_text changes (HTML's five, and the JavaScript ones)
+_NEEDS_ESCAPE = r"[&<>\"'`\\$\{\}]"
+
+
+def _escaped(labels: list[Any]) -> list[str]:
+    """``escape_text`` of each label, missing values as "" (a label without any character
+    that it changes is kept as it is, without the call: most of a million labels)."""
+    values = pd.Series(labels, dtype=object)
+    texts = values.where(~values.isna(), "").astype(str)  # NaN, None, NA: empty text
+    changed = np.flatnonzero(texts.str.contains(_NEEDS_ESCAPE, regex=True).to_numpy())
+    escaped: list[str] = texts.tolist()
+    for row in changed.tolist():
+        escaped[row] = escape_text(escaped[row])
+    return escaped
