@@ -182,15 +182,23 @@ def _table(rows: list[tuple[str, Any, str]]) -> str:
     return "\n".join(f"{label:<{width}}  {_fmt(value, unit)}" for label, value, unit in rows)
 
 
+def _in_area(m: dict[str, Any]) -> str:
+    """``n`` or, with points left outside a polygon, ``n of N (M outside, left out)``."""
+    inside, outside = m["n_points_in_area"], m.get("n_outside_area", 0)
+    if not outside:
+        return str(inside)
+    return f"{inside:,} of {inside + outside:,} ({outside:,} outside, left out of every measure)"
+
+
 def _density_rows(m: dict[str, Any]) -> list[tuple[str, Any, str]]:
     rows: list[tuple[str, Any, str]] = [
         ("points", m["n_points"], ""),
         ("metric CRS", m["crs"], ""),
         ("study area", m["area_method"], ""),
         ("area", m["area_km2"], "km²"),
-        ("points in area", m["n_points_in_area"], ""),
+        ("points in area", _in_area(m), ""),
         ("density", m["sites_per_km2"], "sites/km²"),
-        ("mean NN distance", m["mean_nn_distance_m"], "m"),
+        (f"mean NN distance ({m['nn_method']})", m["mean_nn_distance_m"], "m"),
         ("expected (random)", m["expected_mean_nn_distance_m"], "m"),
         ("Clark-Evans R", m["clark_evans_r"], ""),
         ("Clark-Evans z", m["clark_evans_z"], ""),
