@@ -168,3 +168,12 @@ def test_density_command_with_a_polygon_says_how_many_points_are_inside(
     line = next(row for row in table.stdout.splitlines() if row.startswith("points in area"))
     assert f"{ref['n']} of {len(_xy()):,}" in line
     assert "outside" in line
+
+
+def test_the_dask_engine_refuses_a_polygon_study_area_in_one_line(files: dict[str, Path]) -> None:
+    args = ["density", str(files["csv"]), "--area", str(files["area"]), "--engine", "dask"]
+    refused = CliRunner().invoke(cli, args)
+    assert refused.exit_code == 1
+    assert refused.stderr.strip() == (
+        "error: --engine dask does not take a polygon file for --area"
+    )

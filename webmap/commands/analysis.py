@@ -19,7 +19,7 @@ from typing import Any, TextIO
 import click
 import numpy as np
 
-from geo._atomic import atomic_path
+from geo._atomic import atomic_path, write_frame
 from geo._errors import ParameterError, clip, quote
 from geo._formats import load, read_vector
 from geo._json import to_jsonable
@@ -330,14 +330,11 @@ def density(path: Path, **opts: Any) -> None:
             with atomic_path(opts["kde_out"]) as tmp:
                 write_geotiff(surface, tmp)
         if opts["out"] is not None and surface is not None:
-            with atomic_path(opts["out"]) as tmp:
-                kde_contours(surface).to_crs(4326).to_file(tmp, driver="GeoJSON")
+            write_frame(kde_contours(surface).to_crs(4326), opts["out"])
         if opts["hex_out"] is not None and analysis.hexbins is not None:
-            with atomic_path(opts["hex_out"]) as tmp:
-                analysis.hexbin_frame().reset_index().to_file(tmp, driver="GeoJSON")
+            write_frame(analysis.hexbin_frame().reset_index(), opts["hex_out"])
         if opts["lq_out"] is not None:
-            with atomic_path(opts["lq_out"]) as tmp:
-                analysis.lq_frame().to_file(tmp, driver="GeoJSON")
+            write_frame(analysis.lq_frame(), opts["lq_out"])
     progress.finish()
     result = analysis.to_dict()
     for note in result["warnings"]:
