@@ -31,7 +31,7 @@ from webmap.commands.cli import cli
 
 UTM = "EPSG:32631"
 ORIGIN = np.array([500_000.0, 5_760_000.0])
-BOX = shapely.box(*(ORIGIN + [4_000, 6_000]), *(ORIGIN + [5_500, 9_000]))  # 4.5 km²
+BOX = shapely.box(504_000, 5_766_000, 505_500, 5_769_000)  # 4.5 km², inside the spread
 OPTIONS = AnalysisOptions(cores=None, hex_res=8)
 # pointpats builds libpysal shapes, which announce their own deprecation
 PYSAL_SHAPES = pytest.mark.filterwarnings(
