@@ -44,9 +44,11 @@ from geo._formats import Kind, load, read_vector, sniff
 from geo.projection import parse_crs
 
 __all__ = [
+    "ID_NAMES",
     "LAT_NAMES",
     "LON_NAMES",
     "ReadOptions",
+    "id_column_of",
     "points_from_frame",
     "read_points",
     "read_points_bytes",
@@ -480,3 +482,35 @@ def label_column_of(gdf: pd.DataFrame) -> str | None:
         if isinstance(column, str):
             by_lower.setdefault(column.lower(), column)
     return next((by_lower[n] for n in LABEL_NAMES if n in by_lower), None)
+
+
+#: Column names taken as a point's identifier (any case), first match wins: generic ids,
+#: OpenStreetMap's, and the French business register's (SIRET, SIREN).
+ID_NAMES = ("id", "identifier", "uid", "fid", "osm_id", "@id", "siret", "siren", "ref", "code")
+
+
+def id_column_of(gdf: pd.DataFrame) -> str | None:
+    """The column that identifies each point: the first named like an id (:data:`ID_NAMES`,
+    any case), else the label column (:func:`label_column_of`), if its values are all
+    present and distinct; None if no column qualifies (rows are then named by number).
+
+    Examples
+    --------
+    >>> id_column_of(pd.DataFrame({"Name": ["a", "b"], "SIRET": [1, 2]}))
+    'SIRET'
+    >>> id_column_of(pd.DataFrame({"id": [1, 1], "name": ["a", "b"]}))
+    'name'
+    >>> id_column_of(pd.DataFrame({"kind": ["a", "b"]})) is None
+    True
+    """
+    by_lower: dict[str, str] = {}
+    for column in gdf.columns:
+        if isinstance(column, str):
+            by_lower.setdefault(column.lower(), column)
+    named = [by_lower[n] for n in ID_NAMES if n in by_lower]
+    label = label_column_of(gdf)
+    for column in [*named, *([label] if label is not None else [])]:
+        values = gdf[column]
+        if values.notna().all() and values.is_unique:
+            return column
+    return None

@@ -17,19 +17,21 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import click
+import geopandas as gpd
 import numpy as np
+import pandas as pd
 
 from geo._atomic import atomic_path, write_frame
-from geo._errors import ParameterError, clip, quote
+from geo._errors import ParameterError, clip, listing, quote
 from geo._formats import load, read_vector
 from geo._json import to_jsonable
 from geo.column_analysis import analyse_file
 from geo.kde import kde_contours, write_geotiff
 from geo.measures import analyse_cluster
 from geo.options import AnalysisOptions, AreaRule, spec
-from geo.points import ReadOptions, read_points
+from geo.points import ReadOptions, id_column_of, read_points
 from geo.projection import metric_crs
-from geo.proximity import nearest_neighbours
+from geo.proximity import NN_METHOD, nearest_neighbours
 from webmap.commands.dask_engine import analyse_on_dask, engine_options, uses_dask
 from webmap.commands.options import DATA_OPTION, apply_options, click_option
 from webmap.commands.selection import ReadProgress, category_rows, selection_of, selection_options
@@ -345,10 +347,38 @@ def density(path: Path, **opts: Any) -> None:
         click.echo(_table(_density_rows(result) + category_rows(result)))
 
 
+def _identified(gdf: gpd.GeoDataFrame, column: str | None) -> tuple[gpd.GeoDataFrame, str | None]:
+    """The points indexed by their id column: ``column`` if named, else the one
+    :func:`geo.points.id_column_of` finds (an id, else a unique name), else row numbers."""
+    if column is None:
+        found = id_column_of(gdf)
+        return (gdf, None) if found is None else (gdf.set_index(found, drop=False), found)
+    if column not in gdf.columns:
+        msg = f"--id: no column {quote(column)}; columns: {listing(gdf.columns, limit=8)}"
+        raise ParameterError(msg)
+    values = gdf[column]
+    if not (values.notna().all() and values.is_unique):
+        msg = f"--id: column {quote(column)} has missing or repeated values"
+        raise ParameterError(msg)
+    return gdf.set_index(column, drop=False), column
+
+
+def _plain(values: pd.Series) -> list[Any]:
+    """A column's values as JSON-ready Python values (integers stay integers)."""
+    return [None if pd.isna(v) else to_jsonable(v) for v in values.astype(object)]
+
+
 @click.command()
 @click.argument("path", metavar="FILE", type=click.Path(path_type=Path))
 @loader_options
 @click_option("k", "--k")
+@click.option(
+    "--id",
+    "id_col",
+    default=None,
+    metavar="COLUMN",
+    help="Column naming each point (default: id, siret ... or a unique name; else row numbers).",
+)
 @click.option(
     "--out", type=click.Path(path_type=Path), default=None, help="Neighbours of every site as CSV."
 )
@@ -359,14 +389,14 @@ def proximity(path: Path, **opts: Any) -> None:
     progress = _Progress(["reading", "neighbours", "writing"])
     with _reported_warnings():
         progress("reading")
-        gdf = read_input(path, opts)
+        gdf, id_column = _identified(read_input(path, opts), opts["id_col"])
         progress("neighbours")
         crs = metric_crs(gdf, crs=opts["metric_crs"])
         table = nearest_neighbours(gdf, k=k, crs=crs)
         progress("writing")
         if opts["out"] is not None:
             with atomic_path(opts["out"]) as tmp:
-                table.rename_axis(gdf.index.name or "row").to_csv(tmp)
+                table.rename_axis(id_column or "row").to_csv(tmp)
     progress.finish()
     first = table["distance_1_m"].to_numpy(dtype=float)
     kth = table[f"distance_{k}_m"].to_numpy(dtype=float)
@@ -375,7 +405,8 @@ def proximity(path: Path, **opts: Any) -> None:
         "n_points": len(table),
         "k": k,
         "crs": crs.to_string(),
-        "distance": "geodesic (WGS 84)",
+        "id_column": id_column,
+        "nn_method": NN_METHOD,
         "mean_nn_distance_m": float(np.nanmean(first)),
         "median_nn_distance_m": float(np.nanmedian(first)),
         "min_nn_distance_m": float(np.nanmin(first)),
@@ -383,20 +414,18 @@ def proximity(path: Path, **opts: Any) -> None:
         "mean_kth_distance_m": float(np.nanmean(kth)),
         "neighbours": None,
     }
+    ids = _plain(table.index.to_series())
+    columns = [
+        (_plain(table[f"neighbour_{j}"]), _plain(table[f"distance_{j}_m"])) for j in range(1, k + 1)
+    ]
     if opts["as_json"]:
         if len(table) <= MAX_JSON_NEIGHBOURS:
             summary["neighbours"] = [
                 {
-                    "id": to_jsonable(site),
-                    "neighbours": [
-                        {
-                            "id": to_jsonable(row[f"neighbour_{j}"]),
-                            "distance_m": row[f"distance_{j}_m"],
-                        }
-                        for j in range(1, k + 1)
-                    ],
+                    "id": site,
+                    "neighbours": [{"id": near[i], "distance_m": far[i]} for near, far in columns],
                 }
-                for site, row in table.iterrows()
+                for i, site in enumerate(ids)
             ]
         click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
         return
@@ -405,6 +434,7 @@ def proximity(path: Path, **opts: Any) -> None:
             [
                 ("points", summary["n_points"], ""),
                 ("metric CRS", summary["crs"], ""),
+                ("distances", NN_METHOD, ""),
                 ("mean NN distance", summary["mean_nn_distance_m"], "m"),
                 ("median NN distance", summary["median_nn_distance_m"], "m"),
                 ("min NN distance", summary["min_nn_distance_m"], "m"),
@@ -413,17 +443,14 @@ def proximity(path: Path, **opts: Any) -> None:
             ]
         )
     )
-    shown = table.head(20)
+    shown = min(len(ids), 20)
     click.echo("")
-    click.echo("site  " + "  ".join(f"neighbour_{j} (m)" for j in range(1, k + 1)))
-    for site, row in shown.iterrows():
-        cells = [
-            f"{row[f'neighbour_{j}']} ({_fmt(float(row[f'distance_{j}_m']))})"
-            for j in range(1, k + 1)
-        ]
-        click.echo(f"{site}  " + "  ".join(cells))
-    if len(table) > len(shown):
-        click.echo(f"... {len(table) - len(shown)} more (use --out FILE.csv)")
+    click.echo(f"{id_column or 'row'}  " + "  ".join(f"neighbour_{j} (m)" for j in range(1, k + 1)))
+    for i in range(shown):
+        cells = [f"{near[i]} ({_fmt(far[i])})" for near, far in columns]
+        click.echo(f"{ids[i]}  " + "  ".join(cells))
+    if len(ids) > shown:
+        click.echo(f"... {len(ids) - shown} more (use --out FILE.csv)")
 
 
 @click.command()
