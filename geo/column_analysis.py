@@ -43,7 +43,7 @@ import pandas as pd
 import pyarrow as pa
 import pyproj
 
-from geo._errors import ClustermapError, InputDataError
+from geo._errors import ClustermapError, InputDataError, param
 from geo._memory import release_memory
 from geo.accumulate import Categories, CellCounts, Coordinates, LonLatExtent, h3_cells
 from geo.analysis import (
@@ -222,7 +222,7 @@ class ColumnAnalysis(PointAnalysis):
         text, ``count``, ``area_km2``, ``sites_per_km2``, hexagons in EPSG:4326)."""
         bins = self.hexbins
         if bins is None:
-            msg = "no hexagonal bins: --hex-res none leaves them out"
+            msg = f"no hexagonal bins: {param('hex_res')} none leaves them out"
             raise InputDataError(msg)
         cells = bins.index.to_numpy()
         ids = cell_ids(cells)
@@ -238,7 +238,10 @@ class ColumnAnalysis(PointAnalysis):
     def lq_frame(self) -> gpd.GeoDataFrame:
         """Every location quotient with its hexagon (EPSG:4326), for ``--lq-out``."""
         if self.lq is None:
-            msg = "no location quotients: they need --where or --by, and hexagons (--hex-res)"
+            msg = (
+                f"no location quotients: they need {param('where')} or {param('by')}, and "
+                f"hexagons ({param('hex_res')})"
+            )
             raise InputDataError(msg)
         distinct = np.unique(self.lq["cell"].to_numpy())
         ids = cell_ids(distinct)
@@ -453,7 +456,7 @@ def _after_reading(
         msg = f"{data.name}: {NO_POINT_INSIDE.format(n=data.n_outside)}"
         raise InputDataError(msg)
     if len(data.x) == 0:
-        msg = f"{data.name}: no row passes --where {selection.label}"
+        msg = f"{data.name}: no row passes {param('where')} {selection.label}"
         raise InputDataError(msg)
     step("projecting")
     metric = metric if metric is not None else data.extent.metric_crs()

@@ -81,7 +81,7 @@ def test_a_category_name_from_the_file_is_escaped_on_the_map(client: Any) -> Non
     ("params", "words"),
     [
         ({"lq": "true"}, "lq needs where or by"),
-        ({"where": "naf"}, "--where must be COLUMN=VALUE"),
+        ({"where": "naf"}, "where must be COLUMN=VALUE"),
         ({"by": "nope"}, "no column named 'nope'"),
         ({"where": f"{NAF}=99.99Z"}, "no row passes"),
     ],
