@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 import geopandas as gpd
 import numpy as np
@@ -42,7 +42,7 @@ __all__ = [
 
 AreaMethod = Literal["hull", "bbox", "buffer"]
 #: A study area: a rule, or the user's polygons (a bare geometry is in the metric CRS).
-Area = AreaMethod | BaseGeometry | gpd.GeoDataFrame | gpd.GeoSeries
+Area: TypeAlias = AreaMethod | BaseGeometry | gpd.GeoDataFrame | gpd.GeoSeries
 
 #: Standard error constant of the Clark-Evans test (Clark & Evans 1954).
 _CE_SE = 0.26136
