@@ -20,7 +20,7 @@ from scipy.special import ndtr
 from shapely.geometry.base import BaseGeometry
 
 from geo._errors import InputDataError, ParameterError, quote
-from geo.projection import metric_crs, site_points, xy_arrays
+from geo.projection import has_location, metric_crs, site_points, xy_arrays
 
 __all__ = [
     "AreaClip",
@@ -223,10 +223,9 @@ def inside_study_area(
     the points)."""
     everywhere = metric_crs(gdf, crs=crs)
     clip = AreaClip.of(area, crs=everywhere)
-    points = site_points(gdf, crs=everywhere)
-    xy = xy_arrays(points)
-    keep = clip.contains_xy(xy[:, 0], xy[:, 1], crs=everywhere)
-    kept = gdf.loc[points.index[keep]]
+    located = gdf[has_location(gdf.geometry)]
+    xy = xy_arrays(site_points(located, crs=everywhere))  # one point a located row, in order
+    kept = located[clip.contains_xy(xy[:, 0], xy[:, 1], crs=everywhere)]
     referenced = isinstance(area, gpd.GeoDataFrame | gpd.GeoSeries)
     metric = metric_crs(kept, crs=crs) if referenced and len(kept) else everywhere
     return kept, metric
