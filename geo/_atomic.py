@@ -3,7 +3,9 @@
 A file is written to a temporary name in the target's folder, then moved onto the target
 with :func:`os.replace` (atomic on POSIX). The temporary file is created with the usual
 ``open`` mode, so the result has the permissions the user's umask gives any new file
-(``0644`` by default), not the ``0600`` of :func:`tempfile.mkstemp`.
+(``0644`` by default), not the ``0600`` of :func:`tempfile.mkstemp`. GDAL names a layer
+after its file, so vector files name theirs after the target (:func:`write_frame`), never
+after the temporary name.
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 
 @contextmanager
@@ -42,3 +47,10 @@ def atomic_write(target: Path, write: Callable[[IO[bytes]], Any]) -> None:
 def write_text(target: Path, text: str) -> None:
     """Write UTF-8 text to ``target`` atomically."""
     atomic_write(target, lambda handle: handle.write(text.encode("utf-8")))
+
+
+def write_frame(frame: gpd.GeoDataFrame, target: Path, *, driver: str = "GeoJSON") -> None:
+    """Write a GeoDataFrame to ``target`` atomically, its layer named after the target's
+    stem (``hex.geojson`` -> ``"hex"``), not after the temporary file GDAL writes first."""
+    with atomic_path(target) as tmp:
+        frame.to_file(tmp, driver=driver, layer=target.stem)

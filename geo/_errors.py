@@ -3,11 +3,40 @@
 Every error clustermap raises for bad input is a :class:`ClustermapError`, so the command
 line and the web API can turn it into a one-line message (CLI) or a 4xx JSON body (API)
 without ever showing a traceback.
+
+A message names a parameter by its key, marked with :func:`param` (``param("where")``):
+each interface spells the key its own way when it shows the error (the command line
+``--where``, the API ``where``; :data:`webmap.errors.PARAMETERS`), and ``str(error)``
+spells it as the Python API names it, the key itself.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
+
+#: A parameter marked in a message by :func:`param`.
+_PARAM = re.compile("\u2039([a-z_]+)\u203a")
+
+
+def param(key: str) -> str:
+    """Mark the parameter ``key`` in a message, for each interface to spell (:func:`spell`).
+
+    Examples
+    --------
+    >>> spell(f"{param('where')} must be COLUMN=VALUE", {"where": "--where"})
+    '--where must be COLUMN=VALUE'
+    >>> str(ParameterError(f"{param('drop_invalid')} drops them"))
+    'drop_invalid drops them'
+    """
+    return f"\u2039{key}\u203a"
+
+
+def spell(text: str, spelling: Mapping[str, str] | None = None) -> str:
+    """``text`` with each parameter marked by :func:`param` spelled as ``spelling`` says
+    (a key it lacks, or no ``spelling``: the key itself)."""
+    names = spelling or {}
+    return _PARAM.sub(lambda found: names.get(found.group(1), found.group(1)), text)
 
 
 class ClustermapError(Exception):
@@ -23,8 +52,9 @@ class ClustermapError(Exception):
         self.message = message
         self.problems = list(problems) or [message]
 
-    def lines(self) -> list[str]:
-        """The error for a terminal, one problem per line.
+    def lines(self, spelling: Mapping[str, str] | None = None) -> list[str]:
+        """The error for a terminal, one problem per line, its parameters spelled as
+        ``spelling`` says (:func:`spell`).
 
         Examples
         --------
@@ -35,14 +65,24 @@ class ClustermapError(Exception):
         >>> RegistryError("invalid registry", ["x.geojson: no name"]).lines()
         ['invalid registry', '  - x.geojson: no name']
         """
-        if self.problems == [self.message]:
-            return [self.message]
-        if self.message == "; ".join(self.problems):
-            return list(self.problems)
-        return [self.message, *(f"  - {p}" for p in self.problems)]
+        message = spell(self.message, spelling)
+        problems = [spell(p, spelling) for p in self.problems]
+        if problems == [message]:
+            return [message]
+        if message == "; ".join(problems):
+            return list(problems)
+        return [message, *(f"  - {p}" for p in problems)]
+
+    def describe(self, spelling: Mapping[str, str] | None = None) -> str:
+        """The error in one text (``str(error)``), parameters spelled as ``spelling`` says."""
+        return spell(self.message, spelling)
+
+    def spelled(self, spelling: Mapping[str, str] | None = None) -> tuple[str, list[str]]:
+        """The description and the problems, parameters spelled as ``spelling`` says."""
+        return self.describe(spelling), [spell(p, spelling) for p in self.problems]
 
     def __str__(self) -> str:
-        return self.message
+        return self.describe()
 
 
 class Problems:
@@ -83,8 +123,9 @@ class RegistryError(ClustermapError, ValueError):
     they are part of the message.
     """
 
-    def __str__(self) -> str:
-        return "\n".join(self.lines())
+    def describe(self, spelling: Mapping[str, str] | None = None) -> str:
+        """The summary with every problem below it."""
+        return "\n".join(self.lines(spelling))
 
 
 class UnknownIdError(ClustermapError, KeyError):

@@ -21,22 +21,24 @@ import pandas as pd
 import pyproj
 from shapely.geometry.base import BaseGeometry
 
-from geo._errors import ClustermapError
+from geo._errors import ClustermapError, InputDataError
 from geo._json import to_jsonable
 from geo.cores import DenseCores, dense_cores
-from geo.density import Density, clark_evans_xy, sites_per_km2
+from geo.density import Density, clark_evans_xy, inside_study_area, sites_per_km2
 from geo.hexbins import hexbin_counts
 from geo.kde import KDESurface, kde_surface_xy
 from geo.options import AnalysisOptions
-from geo.projection import metric_crs, site_points, xy_arrays
+from geo.projection import has_location, metric_crs, site_points, xy_arrays
 from geo.proximity import nearest_neighbours
 
 __all__ = [
     "MIN_POINTS",
+    "NO_POINT_INSIDE",
     "POINT_SCHEMA",
     "PointAnalysis",
     "analyse_points",
     "kde_summary",
+    "nn_method",
 ]
 
 #: Fewest points for which a measure means something (docs/measures.md explains each):
@@ -45,6 +47,8 @@ __all__ = [
 MIN_POINTS = {"clark_evans": 20, "kde": 10, "cores": 10}
 
 POINT_SCHEMA = "clustermap.point_measures/1"
+#: The message when a polygon study area holds none of the points.
+NO_POINT_INSIDE = "none of the {n} points lies inside the study area"
 
 Progress = Callable[[str], None]
 StudyArea: TypeAlias = BaseGeometry | gpd.GeoDataFrame | gpd.GeoSeries
@@ -53,6 +57,12 @@ StudyArea: TypeAlias = BaseGeometry | gpd.GeoDataFrame | gpd.GeoSeries
 def _lonlat(x: float, y: float, crs: pyproj.CRS) -> tuple[float, float]:
     lon, lat = pyproj.Transformer.from_crs(crs, 4326, always_xy=True).transform(x, y)
     return float(lon), float(lat)
+
+
+def nn_method(crs: pyproj.CRS) -> str:
+    """How the nearest-neighbour distances of the density measures are measured: straight
+    lines in the metric CRS (``proximity`` measures geodesics, :data:`geo.proximity.NN_METHOD`)."""
+    return f"euclidean in {crs.to_string()}"
 
 
 def kde_summary(surface: KDESurface, crs: pyproj.CRS) -> dict[str, Any]:
@@ -99,6 +109,8 @@ class PointAnalysis:
         ``{measure: why it means little}`` for measures on too few points.
     warnings
         Notes of the run (degenerate areas, grid warnings, measures left out).
+    n_outside_area
+        Points outside a polygon study area, left out of every measure (0 without one).
     """
 
     options: AnalysisOptions
@@ -112,6 +124,7 @@ class PointAnalysis:
     cores: DenseCores | None = None
     caveats: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    n_outside_area: int = 0
 
     @property
     def n_points(self) -> int:
@@ -135,7 +148,9 @@ class PointAnalysis:
             "area_method": self.density.area_method,
             "area_km2": self.density.area_km2,
             "n_points_in_area": self.density.n_points,
+            "n_outside_area": self.n_outside_area,
             "sites_per_km2": self.density.sites_per_km2,
+            "nn_method": nn_method(self.crs),
             "mean_nn_distance_m": mean_nn,
             "expected_mean_nn_distance_m": expected,
             "clark_evans_r": r,
@@ -296,13 +311,19 @@ def analyse_points(
     opts = options if options is not None else AnalysisOptions()
     step = progress or (lambda _stage: None)
     step("projecting")
-    metric = metric_crs(gdf, crs=crs)
-    points = site_points(gdf, crs=metric)
+    area = study_area if study_area is not None else opts.area
+    n_located = int(has_location(gdf.geometry).sum())
+    if study_area is not None:  # the points outside the polygon are left out of everything
+        gdf, metric = inside_study_area(gdf, study_area, crs=crs)
+        if gdf.empty:
+            raise InputDataError(NO_POINT_INSIDE.format(n=n_located))
+    else:
+        metric = metric_crs(gdf, crs=crs)
+    points = site_points(gdf, crs=metric) if len(gdf) else gpd.GeoSeries([], crs=metric)
     frame = points.to_frame("geometry")
     xy = xy_arrays(points)
     n = len(xy)
     step("study area")
-    area = study_area if study_area is not None else opts.area
     density = sites_per_km2(frame, area=area, buffer_m=opts.buffer_m, crs=metric)
     step("nearest neighbours")
     analysis = PointAnalysis(
@@ -311,6 +332,7 @@ def analyse_points(
         points=points,
         density=density,
         clark_evans=clark_evans_xy(xy, density.area_km2 * 1e6),
+        n_outside_area=n_located - n,
     )
     density_notes(analysis, n)
     if n >= 2 and n > opts.k:

@@ -42,13 +42,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyproj
-import shapely
 
-from geo._errors import ClustermapError, InputDataError
+from geo._errors import ClustermapError, InputDataError, param
 from geo._memory import release_memory
 from geo.accumulate import Categories, CellCounts, Coordinates, LonLatExtent, h3_cells
 from geo.analysis import (
     MIN_POINTS,
+    NO_POINT_INSIDE,
     PointAnalysis,
     Progress,
     StudyArea,
@@ -64,7 +64,7 @@ from geo.columns import (
     full_reader,
     open_columns,
 )
-from geo.density import Density, clark_evans_xy, polygon_study_area, study_area_xy
+from geo.density import AreaClip, Density, clark_evans_xy, polygon_study_area, study_area_xy
 from geo.hexbins import cell_areas_km2, cell_ids, cell_polygons, max_sites_per_km2
 from geo.kde import KDESurface, kde_surface_xy
 from geo.lq import ALPHA, MIN_COUNT, location_quotients
@@ -222,7 +222,7 @@ class ColumnAnalysis(PointAnalysis):
         text, ``count``, ``area_km2``, ``sites_per_km2``, hexagons in EPSG:4326)."""
         bins = self.hexbins
         if bins is None:
-            msg = "no hexagonal bins: --hex-res none leaves them out"
+            msg = f"no hexagonal bins: {param('hex_res')} none leaves them out"
             raise InputDataError(msg)
         cells = bins.index.to_numpy()
         ids = cell_ids(cells)
@@ -238,7 +238,10 @@ class ColumnAnalysis(PointAnalysis):
     def lq_frame(self) -> gpd.GeoDataFrame:
         """Every location quotient with its hexagon (EPSG:4326), for ``--lq-out``."""
         if self.lq is None:
-            msg = "no location quotients: they need --where or --by, and hexagons (--hex-res)"
+            msg = (
+                f"no location quotients: they need {param('where')} or {param('by')}, and "
+                f"hexagons ({param('hex_res')})"
+            )
             raise InputDataError(msg)
         distinct = np.unique(self.lq["cell"].to_numpy())
         ids = cell_ids(distinct)
@@ -267,6 +270,7 @@ class _Read:
     reference: pd.Series | None
     extent: LonLatExtent
     n_rows: int
+    n_outside: int = 0
 
 
 def _read(
@@ -276,8 +280,10 @@ def _read(
     hex_res: int | None,
     lonlat_needed: bool,
     on_read: OnRead | None,
+    clip: AreaClip | None = None,
 ) -> _Read:
-    """The reading pass (see the module doc)."""
+    """The reading pass (see the module doc); with ``clip``, the rows outside the polygon
+    study area are left out of everything, the location quotients' reference too."""
     check_columns(reader.columns, selection)
     where, by = selection.where, selection.by
     geographic = reader.crs.is_geographic
@@ -286,20 +292,25 @@ def _read(
     reference_needed = hex_res is not None and (bool(where) or by is not None)
     coords, categories = Coordinates(), Categories()
     counts, reference, extent = CellCounts(), CellCounts(), LonLatExtent()
-    rows = 0
+    rows = outside = 0
     for done, chunk in enumerate(reader.chunks(), start=1):
         rows += len(chunk.x)
+        inside = None if clip is None else clip.contains_xy(chunk.x, chunk.y, crs=reader.crs)
         keep: np.ndarray | slice = slice(None)  # every row, without copies
-        if where:
+        if where or inside is not None:
             mask = np.ones(len(chunk.x), dtype=bool)
             for w in where:
                 mask &= w.mask(chunk.values[w.column])
+            if inside is not None:
+                outside += int((mask & ~inside).sum())
+                mask &= inside
             keep = mask
         coords.add(chunk.x[keep], chunk.y[keep])
         codes = None
         if by is not None:
             labels = by.labels(chunk.values[by.column])
-            codes = categories.add(labels.filter(pa.array(keep)) if where else labels)
+            masked = isinstance(keep, np.ndarray)
+            codes = categories.add(labels.filter(pa.array(keep)) if masked else labels)
         if need_lonlat:
             lon, lat = (chunk.x, chunk.y) if geographic else to_lonlat.transform(chunk.x, chunk.y)
             lon, lat = np.asarray(lon), np.asarray(lat)
@@ -309,7 +320,7 @@ def _read(
                 cells = h3_cells(lat, lon, hex_res)
                 counts.add(cells[keep], codes)
                 if reference_needed and where:
-                    reference.add(cells)
+                    reference.add(cells if inside is None else cells[inside])
         if on_read is not None:
             on_read(rows, chunk.bytes_read, reader.total_bytes)
         if done % _RELEASE_CHUNKS == 0:
@@ -335,6 +346,7 @@ def _read(
         reference=totals,
         extent=extent,
         n_rows=rows,
+        n_outside=outside,
     )
 
 
@@ -365,9 +377,12 @@ def analyse_file(
         categories are measured too, and whether each gets a density surface
         (:class:`geo.selection.Selection`).
     study_area
-        A polygon study area, instead of ``options.area``.
+        A polygon study area, instead of ``options.area``: the rows outside it are left out
+        of every measure (:class:`geo.density.AreaClip`); a bare shapely geometry needs
+        ``crs``, the metric CRS it is drawn in.
     crs
-        Metric CRS (default: the one :func:`geo.projection.metric_crs` picks).
+        Metric CRS (default: the one :func:`geo.projection.metric_crs` picks for the
+        measured points).
     on_read
         Called after each chunk read (:data:`OnRead`).
     progress
@@ -386,10 +401,16 @@ def analyse_file(
     step = progress or (lambda _stage: None)
     metric = checked_metric_crs(crs) if crs is not None else None
     columns = chosen.columns
+    clip = AreaClip.of(study_area, crs=metric) if study_area is not None else None
 
     def run(reader: ColumnReader) -> _Read:
         return _read(
-            reader, chosen, hex_res=opts.hex_res, lonlat_needed=metric is None, on_read=on_read
+            reader,
+            chosen,
+            hex_res=opts.hex_res,
+            lonlat_needed=metric is None,
+            on_read=on_read,
+            clip=clip,
         )
 
     step("reading")
@@ -431,8 +452,11 @@ def _after_reading(
     step: Progress,
 ) -> ColumnAnalysis:
     """Choose the metric CRS, project the kept coordinates and measure them."""
+    if len(data.x) == 0 and data.n_outside:
+        msg = f"{data.name}: {NO_POINT_INSIDE.format(n=data.n_outside)}"
+        raise InputDataError(msg)
     if len(data.x) == 0:
-        msg = f"{data.name}: no row passes --where {selection.label}"
+        msg = f"{data.name}: no row passes {param('where')} {selection.label}"
         raise InputDataError(msg)
     step("projecting")
     metric = metric if metric is not None else data.extent.metric_crs()
@@ -453,29 +477,20 @@ def _project(data: _Read, metric: pyproj.CRS) -> None:
         transformer.transform(data.x[part], data.y[part], inplace=True)
 
 
-def _area(
-    xy: np.ndarray, opts: AnalysisOptions, metric: pyproj.CRS, polygons: Any
-) -> tuple[Density, np.ndarray | None]:
-    """The density over the study area, and which points lie in a user's polygon."""
+def _area(xy: np.ndarray, opts: AnalysisOptions, metric: pyproj.CRS, polygons: Any) -> Density:
+    """The density over the study area (with a polygon, ``xy`` are the points inside it)."""
     region: StudyArea
-    inside = None
     if polygons is not None:
         region = polygon_study_area(polygons, crs=metric)
-        inside = shapely.intersects_xy(region.geometry, xy[:, 0], xy[:, 1])
-        n = int(inside.sum())
     else:
         region = study_area_xy(xy, area=opts.area, buffer_m=opts.buffer_m, crs=metric)
-        n = len(xy)
-    density = n / region.area_km2 if region.area_km2 > 0 else float("nan")
-    return (
-        Density(
-            n_points=n,
-            area_method=region.method,
-            area_km2=region.area_km2,
-            sites_per_km2=density,
-            crs=metric.to_string(),
-        ),
-        inside,
+    n = len(xy)
+    return Density(
+        n_points=n,
+        area_method=region.method,
+        area_km2=region.area_km2,
+        sites_per_km2=n / region.area_km2 if region.area_km2 > 0 else float("nan"),
+        crs=metric.to_string(),
     )
 
 
@@ -490,7 +505,7 @@ def _measure(
     step: Progress,
 ) -> ColumnAnalysis:
     step("study area")
-    density, inside = _area(xy, opts, metric, study_area)
+    density = _area(xy, opts, metric, study_area)
     area_m2 = density.area_km2 * 1e6
     step("nearest neighbours")
     analysis = ColumnAnalysis(
@@ -503,6 +518,7 @@ def _measure(
         n_rows=data.n_rows,
         selection=selection,
         labels=data.labels,
+        n_outside_area=data.n_outside,
     )
     density_notes(analysis, len(xy))
     step("kernel density")
@@ -519,9 +535,7 @@ def _measure(
         add_cores(analysis, frame)
     if selection.by is not None and data.codes is not None:
         step("categories")
-        analysis.per_category = _per_category(
-            data, xy, analysis, inside=inside, kde_by=selection.kde_by
-        )
+        analysis.per_category = _per_category(data, xy, analysis, kde_by=selection.kde_by)
     return analysis
 
 
@@ -539,11 +553,10 @@ def _per_category(
     xy: np.ndarray,
     analysis: ColumnAnalysis,
     *,
-    inside: np.ndarray | None,
     kde_by: bool,
 ) -> list[CategoryMeasures]:
-    """Measures of each category over the study area of all kept rows (counting, with a
-    user's polygon, the points inside it)."""
+    """Measures of each category over the study area of all kept rows (with a user's
+    polygon, the rows inside it)."""
     codes = data.codes
     assert codes is not None
     order = np.argsort(codes, kind="stable")
@@ -554,13 +567,12 @@ def _per_category(
     for code in sorted(range(len(data.labels)), key=lambda c: data.labels[c]):
         rows = order[(int(ends[code - 1]) if code else 0) : int(ends[code])]
         part = xy[rows]
-        n_in = int(inside[rows].sum()) if inside is not None else len(part)
         counted = cells[cells["category"] == code] if cells is not None else None
         out.append(
             CategoryMeasures(
                 category=data.labels[code],
                 n_points=len(part),
-                sites_per_km2=n_in / area_km2 if area_km2 > 0 else float("nan"),
+                sites_per_km2=len(part) / area_km2 if area_km2 > 0 else float("nan"),
                 clark_evans=clark_evans_xy(part, area_km2 * 1e6),
                 n_cells=len(counted) if counted is not None else 0,
                 max_count=int(counted["count"].max())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 import geopandas as gpd
 import numpy as np
@@ -20,9 +20,10 @@ from scipy.special import ndtr
 from shapely.geometry.base import BaseGeometry
 
 from geo._errors import InputDataError, ParameterError, quote
-from geo.projection import metric_crs, site_points, xy_arrays
+from geo.projection import has_location, metric_crs, site_points, xy_arrays
 
 __all__ = [
+    "AreaClip",
     "AreaMethod",
     "ClarkEvans",
     "Density",
@@ -30,6 +31,7 @@ __all__ = [
     "clark_evans",
     "clark_evans_stats",
     "clark_evans_xy",
+    "inside_study_area",
     "nearest_neighbour_distances",
     "nearest_neighbour_distances_xy",
     "polygon_study_area",
@@ -39,6 +41,8 @@ __all__ = [
 ]
 
 AreaMethod = Literal["hull", "bbox", "buffer"]
+#: A study area: a rule, or the user's polygons (a bare geometry is in the metric CRS).
+Area: TypeAlias = AreaMethod | BaseGeometry | gpd.GeoDataFrame | gpd.GeoSeries
 
 #: Standard error constant of the Clark-Evans test (Clark & Evans 1954).
 _CE_SE = 0.26136
@@ -79,6 +83,52 @@ class Density:
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict of the fields."""
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class AreaClip:
+    """A polygon study area as drawn in its own CRS, to keep the points inside it.
+
+    Points outside a user's polygon are left out of every measure (density, Clark-Evans,
+    kernel density, hexagons, cores, location quotients): a point is inside when it lies in
+    the polygon or on its boundary, tested in the polygon's own CRS (its edges are straight
+    there), whatever CRS the points come in.
+    """
+
+    geometry: BaseGeometry
+    crs: pyproj.CRS
+
+    def contains_xy(self, x: np.ndarray, y: np.ndarray, *, crs: pyproj.CRS) -> np.ndarray:
+        """Boolean mask of the points ``(x, y)`` (in ``crs``) inside the area."""
+        if not self.crs.equals(crs):
+            transformer = pyproj.Transformer.from_crs(crs, self.crs, always_xy=True)
+            x, y = transformer.transform(x, y)
+        return shapely.intersects_xy(self.geometry, np.asarray(x), np.asarray(y))
+
+    @classmethod
+    def of(
+        cls, area: BaseGeometry | gpd.GeoDataFrame | gpd.GeoSeries, *, crs: Any = None
+    ) -> AreaClip:
+        """The user's polygons: a GeoDataFrame/GeoSeries (with a CRS) dissolved into one
+        polygon, or a bare shapely geometry in the metric ``crs``."""
+        if isinstance(area, gpd.GeoDataFrame | gpd.GeoSeries):
+            if area.crs is None:
+                msg = "the study-area polygons have no CRS"
+                raise InputDataError(msg)
+            geometry, own = shapely.union_all(area.geometry.values), pyproj.CRS(area.crs)
+        elif isinstance(area, BaseGeometry):
+            if crs is None:
+                msg = "a study-area geometry without a CRS needs the metric CRS it is drawn in"
+                raise ParameterError(msg)
+            geometry, own = area, pyproj.CRS(crs)
+        else:
+            msg = f"unsupported study area {quote(area)}"
+            raise ParameterError(msg)
+        if shapely.get_dimensions(geometry) != 2:
+            msg = "the study area must be made of polygons"
+            raise InputDataError(msg)
+        shapely.prepare(geometry)
+        return cls(geometry=geometry, crs=own)
 
 
 @dataclass(frozen=True)
@@ -157,20 +207,42 @@ def polygon_study_area(
     """A user's polygons as a study area in the metric ``crs``: a GeoDataFrame/GeoSeries
     (with a CRS) dissolved into one polygon, or a bare shapely geometry taken to be in
     ``crs``."""
-    if isinstance(area, gpd.GeoDataFrame | gpd.GeoSeries):
-        if area.crs is None:
-            msg = "the study-area polygons have no CRS"
-            raise InputDataError(msg)
-        geometry = shapely.union_all(area.to_crs(crs).geometry.values)
-    elif isinstance(area, BaseGeometry):
-        geometry = area
-    else:
-        msg = f"unsupported study area {quote(area)}"
-        raise ParameterError(msg)
-    if shapely.get_dimensions(geometry) != 2:
-        msg = "the study area must be made of polygons"
-        raise InputDataError(msg)
+    clip = AreaClip.of(area, crs=crs)
+    geometry = clip.geometry
+    if not clip.crs.equals(crs):
+        geometry = gpd.GeoSeries([geometry], crs=clip.crs).to_crs(crs).iloc[0]
     return StudyArea(method="polygon", geometry=geometry, crs=crs, area_km2=geometry.area / 1e6)
+
+
+def inside_study_area(
+    gdf: gpd.GeoDataFrame, area: BaseGeometry | gpd.GeoDataFrame | gpd.GeoSeries, *, crs: Any = None
+) -> tuple[gpd.GeoDataFrame, pyproj.CRS]:
+    """The located rows of ``gdf`` inside a polygon study area (:class:`AreaClip`), and the
+    metric CRS to measure them in: ``crs`` if given, else the one :func:`metric_crs`
+    picks for the points inside (for a bare geometry, in the metric CRS, that of all
+    the points)."""
+    everywhere = metric_crs(gdf, crs=crs)
+    clip = AreaClip.of(area, crs=everywhere)
+    located = gdf[has_location(gdf.geometry)]
+    xy = xy_arrays(site_points(located, crs=everywhere))  # one point a located row, in order
+    kept = located[clip.contains_xy(xy[:, 0], xy[:, 1], crs=everywhere)]
+    referenced = isinstance(area, gpd.GeoDataFrame | gpd.GeoSeries)
+    metric = metric_crs(kept, crs=crs) if referenced and len(kept) else everywhere
+    return kept, metric
+
+
+def _measured(
+    gdf: gpd.GeoDataFrame, *, area: Area, buffer_m: float | None, crs: Any
+) -> tuple[np.ndarray, StudyArea]:
+    """The metric coordinates measured over a study area (with a polygon, only the points
+    inside it), and the area."""
+    if isinstance(area, str):
+        region = study_area(gdf, area=area, buffer_m=buffer_m, crs=crs)
+        return xy_arrays(site_points(gdf, crs=region.crs)), region
+    kept, metric = inside_study_area(gdf, area, crs=crs)
+    region = polygon_study_area(area, crs=metric)
+    xy = xy_arrays(site_points(kept, crs=metric)) if len(kept) else np.empty((0, 2))
+    return xy, region
 
 
 def study_area_xy(
@@ -196,15 +268,15 @@ def study_area_xy(
 def sites_per_km2(
     gdf: gpd.GeoDataFrame,
     *,
-    area: AreaMethod | BaseGeometry | gpd.GeoDataFrame | gpd.GeoSeries = "hull",
+    area: Area = "hull",
     buffer_m: float | None = None,
     crs: Any = None,
 ) -> Density:
     """Number of sites per km² of a study area (see :func:`study_area`).
 
-    With a user polygon only the points inside it (or on its boundary) are counted, and
-    ``n_points`` says how many. ``sites_per_km2`` is NaN when the area is zero (fewer than
-    three points, or all on a line, with the hull or bbox).
+    With a user polygon only the points inside it (or on its boundary) are counted
+    (:class:`AreaClip`), and ``n_points`` says how many. ``sites_per_km2`` is NaN when the
+    area is zero (fewer than three points, or all on a line, with the hull or bbox).
 
     Examples
     --------
@@ -214,11 +286,8 @@ def sites_per_km2(
     >>> sites_per_km2(pts, area="bbox").sites_per_km2
     4.0
     """
-    region = study_area(gdf, area=area, buffer_m=buffer_m, crs=crs)
-    points = site_points(gdf, crs=region.crs)
-    n = len(points)
-    if region.method == "polygon":
-        n = int(shapely.covers(region.geometry, points.values).sum())
+    xy, region = _measured(gdf, area=area, buffer_m=buffer_m, crs=crs)
+    n = len(xy)
     density = n / region.area_km2 if region.area_km2 > 0 else math.nan
     return Density(
         n_points=n,
@@ -299,18 +368,18 @@ def clark_evans_stats(
 def clark_evans(
     gdf: gpd.GeoDataFrame,
     *,
-    area: AreaMethod | BaseGeometry | gpd.GeoDataFrame | gpd.GeoSeries = "hull",
+    area: Area = "hull",
     buffer_m: float | None = None,
     crs: Any = None,
 ) -> ClarkEvans:
     """Mean nearest-neighbour distance and the Clark-Evans ratio R with its z-score and p-value.
 
     The study area A is chosen as in :func:`study_area` (default the convex hull, as in
-    PySAL ``pointpats``). Nearest neighbours are searched among all points, even with a user
-    polygon; no edge correction is applied.
+    PySAL ``pointpats``). With a user polygon only the points inside it are measured
+    (:class:`AreaClip`), their nearest neighbours searched among themselves; no edge
+    correction is applied.
     """
-    region = study_area(gdf, area=area, buffer_m=buffer_m, crs=crs)
-    xy = xy_arrays(site_points(gdf, crs=region.crs))
+    xy, region = _measured(gdf, area=area, buffer_m=buffer_m, crs=crs)
     mean_nn, expected, r, z, p = clark_evans_xy(xy, region.area_km2 * 1e6)
     return ClarkEvans(
         n_points=len(xy),

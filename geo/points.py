@@ -39,14 +39,16 @@ import pyproj
 import shapely
 
 from geo._csv import read_csv_bytes
-from geo._errors import InputDataError, ParameterError, listing, quote
+from geo._errors import InputDataError, ParameterError, listing, param, quote
 from geo._formats import Kind, load, read_vector, sniff
 from geo.projection import parse_crs
 
 __all__ = [
+    "ID_NAMES",
     "LAT_NAMES",
     "LON_NAMES",
     "ReadOptions",
+    "id_column_of",
     "points_from_frame",
     "read_points",
     "read_points_bytes",
@@ -199,7 +201,10 @@ def _read(source: Path | bytes, *, kind: Kind, name: str, options: ReadOptions) 
             frame, lat=lat, lon=lon, x=x, y=y, crs=crs, drop_invalid=drop_invalid, source=name
         )
     if any(v is not None for v in (lat, lon, x, y)):
-        msg = "--lat/--lon/--x/--y apply to CSV files only; vector files carry their geometry"
+        msg = (
+            f"{param('lat')}/{param('lon')}/{param('x')}/{param('y')} apply to CSV files "
+            "only; vector files carry their geometry"
+        )
         raise ParameterError(msg)
     gdf = read_vector(source, kind=kind, name=name, layer=options.get("layer"), **limits)
     return _points_from_geodataframe(gdf, crs=crs, drop_invalid=drop_invalid, source=name)
@@ -213,11 +218,14 @@ def _points_from_geodataframe(
         raise InputDataError(msg)
     if gdf.crs is None:
         if crs is None:
-            msg = f"{source}: the file declares no CRS; give one (e.g. --crs EPSG:4326)"
+            msg = f"{source}: the file declares no CRS; give one (e.g. {param('crs')} EPSG:4326)"
             raise InputDataError(msg)
         gdf = gdf.set_crs(parse_crs(crs))
     elif crs is not None and not pyproj.CRS(gdf.crs).equals(parse_crs(crs)):
-        msg = f"{source}: the file declares {gdf.crs.to_string()}, which differs from --crs {crs}"
+        msg = (
+            f"{source}: the file declares {gdf.crs.to_string()}, which differs from "
+            f"{param('crs')} {crs}"
+        )
         raise ParameterError(msg)
     values = gdf.geometry.values
     types = shapely.get_type_id(values)
@@ -298,17 +306,17 @@ def _coordinate_columns(
     columns = [str(c) for c in frame.columns]
     listed = listing(columns)
     if (x is None) != (y is None):
-        msg = "give both --x and --y"
+        msg = f"give both {param('x')} and {param('y')}"
         raise ParameterError(msg)
     if (lat is None) != (lon is None):
-        msg = "give both --lat and --lon"
+        msg = f"give both {param('lat')} and {param('lon')}"
         raise ParameterError(msg)
     if x is not None and lat is not None:
-        msg = "give either --lat/--lon or --x/--y, not both"
+        msg = f"give either {param('lat')}/{param('lon')} or {param('x')}/{param('y')}, not both"
         raise ParameterError(msg)
     if x is not None and y is not None:
         if crs is None:
-            msg = "--x/--y need --crs (the CRS of those coordinates)"
+            msg = f"{param('x')}/{param('y')} need {param('crs')} (the CRS of those coordinates)"
             raise ParameterError(msg)
         chosen = (x, y)
         point_crs = parse_crs(crs)
@@ -327,12 +335,14 @@ def _coordinate_columns(
         elif found_x and found_y:
             msg = (
                 f"columns {quote(found_x)}/{quote(found_y)} look like projected coordinates; "
-                "give their CRS with --crs (or name lat/lon columns with --lat/--lon)"
+                f"give their CRS with {param('crs')} (or name lat/lon columns with "
+                f"{param('lat')}/{param('lon')})"
             )
             raise InputDataError(msg)
         else:
             msg = (
-                "no coordinate columns found; name them with --lat/--lon (or --x/--y --crs). "
+                f"no coordinate columns found; name them with {param('lat')}/{param('lon')} "
+                f"(or {param('x')}/{param('y')} {param('crs')}). "
                 f"Columns: {listed}"
             )
             raise InputDataError(msg)
@@ -344,7 +354,7 @@ def _coordinate_columns(
         msg = f"the same column {quote(chosen[0])} was given for both coordinates"
         raise ParameterError(msg)
     if point_crs.is_geographic is False and lat is not None:
-        msg = f"--lat/--lon need a geographic CRS, not {point_crs.to_string()}"
+        msg = f"{param('lat')}/{param('lon')} need a geographic CRS, not {point_crs.to_string()}"
         raise ParameterError(msg)
     return chosen[0], chosen[1], point_crs
 
@@ -434,7 +444,7 @@ def _check_coordinates(
             problems.append(
                 f"latitude and longitude look swapped: {int(bad_lat.sum())} of {n_finite} "
                 f"values of the {labels[1]} are beyond ±90° while every value of the "
-                f"{labels[0]} is within ±90°; swap the columns (--lat/--lon)"
+                f"{labels[0]} is within ±90°; swap the columns ({param('lat')}/{param('lon')})"
             )
         elif out_of_range.any():
             problems.append(
@@ -453,7 +463,7 @@ def _check_coordinates(
             )
     invalid = nonfinite | out_of_range
     if problems and (swapped or not drop_invalid):
-        hint = "" if swapped else "; use --drop-invalid to drop those rows"
+        hint = "" if swapped else f"; use {param('drop_invalid')} to drop those rows"
         msg = f"{source}: " + "; ".join(problems) + hint
         raise InputDataError(msg)
     if invalid.all():
@@ -480,3 +490,35 @@ def label_column_of(gdf: pd.DataFrame) -> str | None:
         if isinstance(column, str):
             by_lower.setdefault(column.lower(), column)
     return next((by_lower[n] for n in LABEL_NAMES if n in by_lower), None)
+
+
+#: Column names taken as a point's identifier (any case), first match wins: generic ids,
+#: OpenStreetMap's, and the French business register's (SIRET, SIREN).
+ID_NAMES = ("id", "identifier", "uid", "fid", "osm_id", "@id", "siret", "siren", "ref", "code")
+
+
+def id_column_of(gdf: pd.DataFrame) -> str | None:
+    """The column that identifies each point: the first named like an id (:data:`ID_NAMES`,
+    any case), else the label column (:func:`label_column_of`), if its values are all
+    present and distinct; None if no column qualifies (rows are then named by number).
+
+    Examples
+    --------
+    >>> id_column_of(pd.DataFrame({"Name": ["a", "b"], "SIRET": [1, 2]}))
+    'SIRET'
+    >>> id_column_of(pd.DataFrame({"id": [1, 1], "name": ["a", "b"]}))
+    'name'
+    >>> id_column_of(pd.DataFrame({"kind": ["a", "b"]})) is None
+    True
+    """
+    by_lower: dict[str, str] = {}
+    for column in gdf.columns:
+        if isinstance(column, str):
+            by_lower.setdefault(column.lower(), column)
+    named = [by_lower[n] for n in ID_NAMES if n in by_lower]
+    label = label_column_of(gdf)
+    for column in [*named, *([label] if label is not None else [])]:
+        values = gdf[column]
+        if values.notna().all() and values.is_unique:
+            return column
+    return None

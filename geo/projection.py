@@ -19,7 +19,7 @@ import shapely
 from pyproj.aoi import AreaOfInterest
 from pyproj.database import query_utm_crs_info
 
-from geo._errors import InputDataError, ParameterError, clip, quote
+from geo._errors import InputDataError, ParameterError, clip, param, quote
 from geo._geodesy import GEOD, geodesic_distance_m
 
 __all__ = [
@@ -90,7 +90,7 @@ def metric_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries, *, crs: Any = None) -> pyp
     if crs is not None:
         return checked_metric_crs(crs)
     if gdf.crs is None:
-        msg = "the data have no CRS; give one (e.g. --crs EPSG:4326)"
+        msg = f"the data have no CRS; give one (e.g. {param('crs')} EPSG:4326)"
         raise InputDataError(msg)
     geoms = gdf.geometry if isinstance(gdf, gpd.GeoDataFrame) else gdf
     located = geoms[has_location(geoms)]
@@ -198,7 +198,7 @@ def xy_arrays(points: gpd.GeoSeries) -> np.ndarray:
 def lonlat_arrays(points: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
     """Longitudes and latitudes (degrees, WGS 84) of a point GeoSeries in any CRS."""
     if points.crs is None:
-        msg = "the data have no CRS; give one (e.g. --crs EPSG:4326)"
+        msg = f"the data have no CRS; give one (e.g. {param('crs')} EPSG:4326)"
         raise InputDataError(msg)
     geographic = points if pyproj.CRS(points.crs).equals(_WGS84) else points.to_crs(_WGS84)
     coords = shapely.get_coordinates(geographic.values)

@@ -31,6 +31,7 @@ from geo.projection import (
 )
 
 __all__ = [
+    "NN_METHOD",
     "EpicentreGeometry",
     "EpicentreShape",
     "MemberDistance",
@@ -39,6 +40,10 @@ __all__ = [
     "epicentre_geometry",
     "nearest_neighbours",
 ]
+
+#: How :func:`nearest_neighbours` measures its distances (the density measures measure
+#: straight lines in their metric CRS, :func:`geo.analysis.nn_method`).
+NN_METHOD = "geodesic (WGS 84)"
 
 #: Largest site count for a full distance matrix (n² distances).
 MAX_MATRIX_SITES = 5000
@@ -76,8 +81,10 @@ def nearest_neighbours(gdf: gpd.GeoDataFrame, *, k: int = 1, crs: Any = None) ->
     Returns
     -------
     pandas.DataFrame
-        Aligned on ``gdf.index``; columns ``neighbour_1 ... neighbour_k`` (index labels) and
-        ``distance_1_m ... distance_k_m``, nearest first; NaN for sites without geometry.
+        Aligned on ``gdf.index``; columns ``neighbour_1 ... neighbour_k`` (index labels, of
+        the index's type: integer labels stay integers, as nullable ``Int64`` when a site
+        has no geometry) and ``distance_1_m ... distance_k_m``, nearest first; missing for
+        sites without geometry.
     """
     if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
         msg = f"k must be a positive integer, not {quote(k)}"
@@ -104,7 +111,11 @@ def nearest_neighbours(gdf: gpd.GeoDataFrame, *, k: int = 1, crs: Any = None) ->
         data[f"neighbour_{j + 1}"] = labels[best[:, j]]
     for j in range(k):
         data[f"distance_{j + 1}_m"] = best_dist[:, j]
-    return pd.DataFrame(data, index=points.index).reindex(gdf.index)
+    table = pd.DataFrame(data, index=points.index).reindex(gdf.index)
+    if len(points) < len(gdf) and pd.api.types.is_integer_dtype(labels.dtype):
+        for j in range(k):  # reindexing made the missing rows NaN, and the labels floats
+            table[f"neighbour_{j + 1}"] = table[f"neighbour_{j + 1}"].astype("Int64")
+    return table
 
 
 #: What an epicentre's located members draw: nothing (listed only), one point, a

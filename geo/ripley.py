@@ -45,6 +45,7 @@ __all__ = [
     "MAX_PLOT_POINTS",
     "MIN_PLOT_POINTS",
     "MIN_POINTS",
+    "RIPLEY_SCHEMA",
     "RipleyResult",
     "ripley",
     "ripley_for_plot",
@@ -56,6 +57,7 @@ EDGE_CORRECTIONS: tuple[EdgeCorrection, ...] = ("translation", "none")
 
 #: Below this many points the curve and its envelope say little; the result warns.
 MIN_POINTS = 20
+RIPLEY_SCHEMA = "clustermap.ripley/1"
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,8 @@ class RipleyResult:
     warnings: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict: one row per distance, and the settings."""
+        """A JSON-ready dict (``schema: "clustermap.ripley/1"``): one row per distance, and
+        the settings."""
         has_envelope = len(self.envelope_low_m) == len(self.distance_m)
         rows = []
         for i, r in enumerate(self.distance_m):
@@ -104,6 +107,7 @@ class RipleyResult:
                 row["csr_high_m"] = float(self.envelope_high_m[i])
             rows.append(row)
         return {
+            "schema": RIPLEY_SCHEMA,
             "n_points": self.n_points,
             "area_km2": self.area_km2,
             "window": "bounding box of the points",

@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from geo._errors import InputDataError, ParameterError, listing, quote
+from geo._errors import InputDataError, ParameterError, listing, param, quote
 
 __all__ = ["By", "Selection", "Where", "check_columns", "parse_by", "parse_where"]
 
@@ -130,11 +130,13 @@ def parse_where(spec: str) -> Where:
     """
     match = _WHERE.match(spec)
     if match is None or not match["column"].strip():
-        msg = f"--where must be COLUMN=VALUE[,VALUE...] or COLUMN^=PREFIX, not {quote(spec)}"
+        msg = (
+            f"{param('where')} must be COLUMN=VALUE[,VALUE...] or COLUMN^=PREFIX, not {quote(spec)}"
+        )
         raise ParameterError(msg)
     values = tuple(v for v in match["values"].split(","))
     if not any(values) or any(not v for v in values):
-        msg = f"--where {quote(spec)} has an empty value; list values separated by commas"
+        msg = f"{param('where')} {quote(spec)} has an empty value; list values separated by commas"
         raise ParameterError(msg)
     op: Literal["=", "^="] = "^=" if match["op"] == "^=" else "="
     return Where(column=match["column"].strip(), op=op, values=values)
@@ -152,13 +154,13 @@ def parse_by(spec: str, *, columns: Sequence[str] = ()) -> By:
     text = spec.strip()
     match = _BY.match(text)
     if not text or match is None:
-        msg = f"--by must be COLUMN or COLUMN:N, not {quote(spec)}"
+        msg = f"{param('by')} must be COLUMN or COLUMN:N, not {quote(spec)}"
         raise ParameterError(msg)
     if match["width"] is None or text in columns:
         return By(column=text)
     width = int(match["width"])
     if width < 1:
-        msg = f"--by {quote(spec)}: N must be at least 1 character"
+        msg = f"{param('by')} {quote(spec)}: N must be at least 1 character"
         raise ParameterError(msg)
     return By(column=match["column"], width=width)
 
@@ -168,5 +170,8 @@ def check_columns(names: Sequence[str], selection: Selection) -> None:
     column the file does not have."""
     missing = [c for c in selection.columns if c not in names]
     if missing:
-        msg = f"no column named {listing(missing)} for --where/--by; columns: {listing(names)}"
+        msg = (
+            f"no column named {listing(missing)} for {param('where')}/{param('by')}; "
+            f"columns: {listing(names)}"
+        )
         raise InputDataError(msg)

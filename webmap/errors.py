@@ -4,6 +4,10 @@ Every expected failure is a :class:`geo._errors.ClustermapError`. Its row in
 :data:`ERRORS` (the first whose type matches, most specific first) gives the HTTP status,
 the API's error code and the command line's exit status. API error bodies are
 ``{"code", "description", "problems": [...]}`` (``docs/api.md``).
+
+A message names a parameter by its key (:func:`geo._errors.param`); :data:`PARAMETERS`
+spells each key in each interface, so the API answers with its parameters (``where``)
+and the command line with its flags (``--where``).
 """
 
 from __future__ import annotations
@@ -27,6 +31,32 @@ class Answer:
     code: str
     exit_code: int
 
+
+@dataclass(frozen=True)
+class Spelling:
+    """How the command line and the API name one parameter (``api`` ``None``: the API has
+    no such parameter, and a message names it by its key)."""
+
+    cli: str
+    api: str | None
+
+
+#: Parameter key (as messages mark it) -> its spelling in each interface.
+PARAMETERS: dict[str, Spelling] = {
+    "lat": Spelling("--lat", "lat"),
+    "lon": Spelling("--lon", "lon"),
+    "x": Spelling("--x", "x"),
+    "y": Spelling("--y", "y"),
+    "crs": Spelling("--crs", "crs"),
+    "drop_invalid": Spelling("--drop-invalid", "drop_invalid"),
+    "where": Spelling("--where", "where"),
+    "by": Spelling("--by", "by"),
+    "hex_res": Spelling("--hex-res", "hex_res"),
+}
+#: The command line's spelling of every parameter key.
+CLI_SPELLING = {key: spelling.cli for key, spelling in PARAMETERS.items()}
+#: The API's spelling of every parameter key it has.
+API_SPELLING = {key: s.api for key, s in PARAMETERS.items() if s.api is not None}
 
 #: Error type -> answer, most specific first.
 ERRORS: tuple[tuple[type[ClustermapError], Answer], ...] = (
@@ -55,5 +85,7 @@ def error_body(code: str, description: str, problems: list[str] | None = None) -
 
 
 def body_for(exc: ClustermapError) -> dict[str, Any]:
-    """The JSON body answering ``exc``, with every problem it carries."""
-    return error_body(answer_for(exc).code, str(exc), exc.problems)
+    """The JSON body answering ``exc``, with every problem it carries, naming the API's
+    parameters (:data:`API_SPELLING`)."""
+    message, problems = exc.spelled(API_SPELLING)
+    return error_body(answer_for(exc).code, message, problems)

@@ -49,9 +49,12 @@ def test_where_by_and_lq_give_the_measures_of_the_command_line(client: Any, parq
     assert [c["category"] for c in density["by"]["categories"]] == ["62", "70"]
     assert body["proximity"]["mean_nn_distance_m"] > 0
     page = client.get(body["map"]).get_data(as_text=True)
-    assert "Location quotients (LQ \\u003e 1, p \\u003c 0.05)" in page  # the layer control
-    significant = sum(c["n_significant"] for c in density["location_quotients"]["categories"])
+    quotients = density["location_quotients"]["categories"]
+    significant = sum(c["n_significant"] for c in quotients)
     assert significant > 0
+    for category in (c["category"] for c in quotients if c["n_significant"]):
+        assert f"Location quotient: {category}" in page  # its own overlay in the control
+        assert f"Location quotient of {category}" in page  # and its own legend
     assert page.count(": LQ ") >= min(significant, 1)
 
 
@@ -81,7 +84,7 @@ def test_a_category_name_from_the_file_is_escaped_on_the_map(client: Any) -> Non
     ("params", "words"),
     [
         ({"lq": "true"}, "lq needs where or by"),
-        ({"where": "naf"}, "--where must be COLUMN=VALUE"),
+        ({"where": "naf"}, "where must be COLUMN=VALUE"),
         ({"by": "nope"}, "no column named 'nope'"),
         ({"where": f"{NAF}=99.99Z"}, "no row passes"),
     ],

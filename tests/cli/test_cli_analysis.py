@@ -147,10 +147,10 @@ def test_proximity_csv_and_json(points_csv: Path, tmp_path: Path) -> None:
     assert data["k"] == 2
     assert len(data["neighbours"]) == 200
     table = pd.read_csv(out)
-    frame = pd.read_csv(points_csv)
+    frame = pd.read_csv(points_csv).set_index("id")  # the file's id column names the points
     first = table.iloc[0]
-    j = int(first["neighbour_1"])
-    expected = GEOD.inv(frame.lon[0], frame.lat[0], frame.lon[j], frame.lat[j])[2]
+    a, b = frame.loc[first["id"]], frame.loc[first["neighbour_1"]]
+    expected = GEOD.inv(a.lon, a.lat, b.lon, b.lat)[2]
     assert first["distance_1_m"] == pytest.approx(expected, abs=1e-3)
     assert (table["distance_2_m"] >= table["distance_1_m"]).all()
 

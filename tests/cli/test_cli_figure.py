@@ -95,10 +95,11 @@ def test_figure_of_a_point_file_draws_its_significant_location_quotients(tmp_pat
     path.write_text("lat;lon;naf\n" + "\n".join(rows) + "\n")
     out = tmp_path / "lq.svg"
     result = run("figure", "--points", str(path), "--by", "naf:2", "--layers", "lq,sites",
-                 "--hex-res", "8", "-o", str(out))  # fmt: skip
+                 "--hex-res", "8", "--lq-category", "62", "-o", str(out))  # fmt: skip
     assert result.exit_code == 0, result.output
     texts = _texts(out)
-    assert any(t.startswith("LQ 4 or more (significant; ") and "'62'" in t for t in texts)
+    assert "LQ of '62': 4 or more" in texts and "LQ of '62': 1 to 2" in texts
+    assert not any(t.startswith("LQ of '47'") for t in texts)  # one category at a time
     points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=4326).assign(naf=sector)
     reference = analyse_frame(
         points, AnalysisOptions(hex_res=8), selection=Selection(by=parse_by("naf:2"))
@@ -107,6 +108,7 @@ def test_figure_of_a_point_file_draws_its_significant_location_quotients(tmp_pat
     assert "62" in set(flagged["category"])
     # a cell of software only: 520 / 120
     assert flagged[flagged["category"] == "62"]["lq"].max() > 4
+    flagged = flagged[flagged["category"] == "62"]
     drawn = ET.parse(out).getroot().iter(f"{SVG}path")
     shades = {"#7a0177", "#c51b8a", "#f768a1"}
     shaded = [p for p in drawn if any(s in (p.get("style") or "") for s in shades)]
@@ -114,3 +116,93 @@ def test_figure_of_a_point_file_draws_its_significant_location_quotients(tmp_pat
     missing = run("figure", "--points", str(path), "--layers", "lq", "-o", str(tmp_path / "x.svg"))
     assert missing.exit_code == 1 and "the lq layer needs --by COLUMN" in missing.output
     assert not (tmp_path / "x.svg").exists()
+
+
+def _two_sectors(tmp_path: Path) -> Path:
+    """Software packed in one neighbourhood, bakeries in another, shops everywhere."""
+    rng = np.random.default_rng(9)
+    n_shops, n_soft, n_bake = 400, 100, 100
+    lat = np.r_[
+        48.85 + rng.uniform(-0.03, 0.03, n_shops),
+        48.87 + rng.normal(0, 0.0008, n_soft),
+        48.83 + rng.normal(0, 0.0008, n_bake),
+    ]
+    lon = np.r_[
+        2.35 + rng.uniform(-0.04, 0.04, n_shops),
+        2.33 + rng.normal(0, 0.0008, n_soft),
+        2.38 + rng.normal(0, 0.0008, n_bake),
+    ]
+    sector = ["47.11F"] * n_shops + ["62.01Z"] * n_soft + ["10.71C"] * n_bake
+    path = tmp_path / "sectors.csv"
+    rows = (f"{a:.6f};{o:.6f};{s}" for a, o, s in zip(lat, lon, sector, strict=True))
+    path.write_text("lat;lon;naf\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def test_lq_figure_draws_one_category_with_its_own_legend_and_names_the_others(
+    tmp_path: Path,
+) -> None:
+    path = _two_sectors(tmp_path)
+    base = ["figure", "--points", str(path), "--by", "naf:2", "--layers", "lq,sites",
+            "--hex-res", "8"]  # fmt: skip
+    first = run(*base, "-o", str(tmp_path / "default.svg"))
+    assert first.exit_code == 0, first.output
+    drawn = {t.split(":")[0] for t in _texts(tmp_path / "default.svg") if t.startswith("LQ of")}
+    assert len(drawn) == 1  # never two categories stacked on one scale
+    assert "choose one with --lq-category" in first.stderr
+    for category in ("10", "62"):
+        out = tmp_path / f"lq-{category}.svg"
+        result = run(*base, "--lq-category", category, "-o", str(out))
+        assert result.exit_code == 0, result.output
+        texts = _texts(out)
+        classes = [t for t in texts if t.startswith("LQ of")]
+        assert classes == [
+            f"LQ of '{category}': 4 or more",
+            f"LQ of '{category}': 2 to 4",
+            f"LQ of '{category}': 1 to 2",
+        ]
+    unknown = run(*base, "--lq-category", "99", "-o", str(tmp_path / "x.svg"))
+    assert unknown.exit_code == 1
+    assert "--lq-category '99' has no significant hexagon" in unknown.stderr
+    assert not (tmp_path / "x.svg").exists()
+
+
+def test_density_and_hexagon_legends_are_plain_numbers_with_units_in_distinct_palettes(
+    tmp_path: Path,
+) -> None:
+    """Dense points (thousands of sites per km²): legends once read `894-1.79e+03`,
+    gave the unit on the last class only and drew both layers in one palette."""
+    import re
+
+    import matplotlib as mpl
+
+    rng = np.random.default_rng(11)
+    lat = 48.85 + rng.normal(0, 0.002, 600)
+    lon = 2.35 + rng.normal(0, 0.003, 600)
+    csv = tmp_path / "dense.csv"
+    rows = (f"{a:.6f},{b:.6f}" for a, b in zip(lat, lon, strict=True))
+    csv.write_text("lat,lon\n" + "\n".join(rows) + "\n")
+    out = tmp_path / "dense.svg"
+    result = run(
+        "figure", "--points", str(csv), "-o", str(out), "--layers", "density,hexbins,sites"
+    )
+    assert result.exit_code == 0, result.output
+    texts = _texts(out)
+    classes = [t for t in texts if t.startswith(("Kernel density ", "Hexagons (H3 r9) "))]
+    assert len([t for t in classes if t.startswith("Kernel")]) >= 3
+    assert len([t for t in classes if t.startswith("Hexagons")]) >= 2
+    number = r"\d{1,3}(?:,\d{3})*(?:\.\d+)?"
+    for label in classes:
+        assert not re.search(r"\de[+-]?\d", label), label  # no scientific notation
+        assert label.endswith(" sites/km²"), label  # the unit on every class
+        values = re.findall(number, label.split(") ")[-1].removeprefix("Kernel density "))
+        bounds = [float(v.replace(",", "")) for v in values]
+        assert len(bounds) in (1, 2), label
+        assert len(bounds) == 1 or bounds[0] < bounds[1], label  # never `11.3-11.3`
+    assert any(re.search(r"\d,\d{3}", t) for t in classes)  # thousands are grouped
+    style = out.read_text()
+    reds = {mpl.colors.to_hex(mpl.colormaps["YlOrRd"](v)) for v in np.linspace(0.15, 0.95, 5)}
+    blues = {mpl.colors.to_hex(mpl.colormaps["PuBu"](v)) for v in np.linspace(0.15, 0.95, 5)}
+    assert reds.isdisjoint(blues)
+    assert any(colour in style for colour in reds)
+    assert any(colour in style for colour in blues)

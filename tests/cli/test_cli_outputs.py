@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import IO
 
 import numpy as np
+import pyogrio
 import pytest
 from click.testing import CliRunner
 
@@ -78,3 +79,24 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_debris(tmp_path: Path) 
         atomic_write(target, half_then_fail)
     assert target.read_bytes() == b"previous"
     assert [p.name for p in tmp_path.iterdir()] == ["kde.tif"]
+
+
+def test_geojson_outputs_name_their_layer_after_the_file_not_the_temporary_file(
+    tmp_path: Path,
+) -> None:
+    points = tmp_path / "kinds.csv"
+    rng = np.random.default_rng(4)
+    rows = [
+        f"{52.0 + a:.6f},{4.37 + b:.6f},{'shop' if i % 3 else 'office'}"
+        for i, (a, b) in enumerate(rng.normal(0, 0.01, (90, 2)))
+    ]
+    points.write_text("lat,lon,kind\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    outputs = {"--out": "contours", "--hex-out": "hexagons", "--lq-out": "quotients"}
+    args = ["density", str(points), "--by", "kind", "--hex-res", "8"]
+    for flag, stem in outputs.items():
+        args += [flag, str(tmp_path / f"{stem}.geojson")]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    for stem in outputs.values():
+        layers = pyogrio.list_layers(tmp_path / f"{stem}.geojson")
+        assert [str(name) for name, _ in layers] == [stem]

@@ -23,7 +23,9 @@ def test_clusters_table_and_json(registry: Any) -> None:
     table = run("clusters")
     assert table.exit_code == 0
     assert "delft" in table.output and "savoie-technolac" in table.output
-    items = json.loads(run("clusters", "--json").output)
+    document = json.loads(run("clusters", "--json").output)
+    assert document["schema"] == "clustermap.clusters/1"
+    items = document["clusters"]
     assert {c["id"] for c in items} == set(registry.clusters.index)
     delft = next(c for c in items if c["id"] == "delft")
     assert delft["n_located"] == len(registry.located("delft"))

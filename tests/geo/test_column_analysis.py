@@ -166,7 +166,7 @@ def test_where_measures_the_rows_pandas_keeps(
 
 def test_no_row_passing_the_filters_is_a_one_line_error(register: dict[str, Path]) -> None:
     selection = Selection(where=(parse_where(f"{NAF}=00.00Z"),))
-    with pytest.raises(InputDataError, match=r"no row passes --where activite.*=00\.00Z$"):
+    with pytest.raises(InputDataError, match=r"no row passes where activite.*=00\.00Z$"):
         analyse_file(register["parquet"], OPTIONS, selection=selection)
 
 

@@ -58,7 +58,7 @@ def test_projected_xy_columns_need_and_use_crs(tmp_path: Path) -> None:
     assert gdf.crs.to_epsg() == 32631
     back = gdf.to_crs(4326)
     np.testing.assert_allclose(back.geometry.x, LON, atol=1e-9)
-    with pytest.raises(ParameterError, match="--crs"):
+    with pytest.raises(ParameterError, match="need crs"):
         read_points(path, x="E", y="N")
 
 

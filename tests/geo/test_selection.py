@@ -27,7 +27,8 @@ def test_filters_compare_text_even_on_number_columns() -> None:
 def test_bad_filters_are_one_line_errors(spec: str) -> None:
     with pytest.raises(ParameterError) as caught:
         parse_where(spec)
-    assert "\n" not in str(caught.value) and "--where" in str(caught.value)
+    assert "\n" not in str(caught.value) and str(caught.value).startswith("where ")
+    assert caught.value.lines({"where": "--where"})[0].startswith("--where ")
 
 
 def test_groupings_by_column_or_by_prefix() -> None:
@@ -47,6 +48,6 @@ def test_unknown_columns_are_named_at_once() -> None:
     assert selection.columns == ["naf", "cp", "x"]
     assert selection.label == "naf^=62 and cp=75001"
     with pytest.raises(
-        InputDataError, match=r"^no column named 'cp', 'x' for --where/--by; columns: 'naf'"
+        InputDataError, match=r"^no column named 'cp', 'x' for where/by; columns: 'naf'"
     ):
         check_columns(["naf", "lat", "lon"], selection)

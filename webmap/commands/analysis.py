@@ -17,19 +17,21 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import click
+import geopandas as gpd
 import numpy as np
+import pandas as pd
 
-from geo._atomic import atomic_path
-from geo._errors import ParameterError, clip, quote
+from geo._atomic import atomic_path, write_frame
+from geo._errors import ParameterError, clip, listing, quote
 from geo._formats import load, read_vector
 from geo._json import to_jsonable
 from geo.column_analysis import analyse_file
 from geo.kde import kde_contours, write_geotiff
 from geo.measures import analyse_cluster
 from geo.options import AnalysisOptions, AreaRule, spec
-from geo.points import ReadOptions, read_points
+from geo.points import ReadOptions, id_column_of, read_points
 from geo.projection import metric_crs
-from geo.proximity import nearest_neighbours
+from geo.proximity import NN_METHOD, nearest_neighbours
 from webmap.commands.dask_engine import analyse_on_dask, engine_options, uses_dask
 from webmap.commands.options import DATA_OPTION, apply_options, click_option
 from webmap.commands.selection import ReadProgress, category_rows, selection_of, selection_options
@@ -182,15 +184,23 @@ def _table(rows: list[tuple[str, Any, str]]) -> str:
     return "\n".join(f"{label:<{width}}  {_fmt(value, unit)}" for label, value, unit in rows)
 
 
+def _in_area(m: dict[str, Any]) -> str:
+    """``n`` or, with points left outside a polygon, ``n of N (M outside, left out)``."""
+    inside, outside = m["n_points_in_area"], m.get("n_outside_area", 0)
+    if not outside:
+        return str(inside)
+    return f"{inside:,} of {inside + outside:,} ({outside:,} outside, left out of every measure)"
+
+
 def _density_rows(m: dict[str, Any]) -> list[tuple[str, Any, str]]:
     rows: list[tuple[str, Any, str]] = [
         ("points", m["n_points"], ""),
         ("metric CRS", m["crs"], ""),
         ("study area", m["area_method"], ""),
         ("area", m["area_km2"], "km²"),
-        ("points in area", m["n_points_in_area"], ""),
+        ("points in area", _in_area(m), ""),
         ("density", m["sites_per_km2"], "sites/km²"),
-        ("mean NN distance", m["mean_nn_distance_m"], "m"),
+        (f"mean NN distance ({m['nn_method']})", m["mean_nn_distance_m"], "m"),
         ("expected (random)", m["expected_mean_nn_distance_m"], "m"),
         ("Clark-Evans R", m["clark_evans_r"], ""),
         ("Clark-Evans z", m["clark_evans_z"], ""),
@@ -322,14 +332,11 @@ def density(path: Path, **opts: Any) -> None:
             with atomic_path(opts["kde_out"]) as tmp:
                 write_geotiff(surface, tmp)
         if opts["out"] is not None and surface is not None:
-            with atomic_path(opts["out"]) as tmp:
-                kde_contours(surface).to_crs(4326).to_file(tmp, driver="GeoJSON")
+            write_frame(kde_contours(surface).to_crs(4326), opts["out"])
         if opts["hex_out"] is not None and analysis.hexbins is not None:
-            with atomic_path(opts["hex_out"]) as tmp:
-                analysis.hexbin_frame().reset_index().to_file(tmp, driver="GeoJSON")
+            write_frame(analysis.hexbin_frame().reset_index(), opts["hex_out"])
         if opts["lq_out"] is not None:
-            with atomic_path(opts["lq_out"]) as tmp:
-                analysis.lq_frame().to_file(tmp, driver="GeoJSON")
+            write_frame(analysis.lq_frame(), opts["lq_out"])
     progress.finish()
     result = analysis.to_dict()
     for note in result["warnings"]:
@@ -340,10 +347,38 @@ def density(path: Path, **opts: Any) -> None:
         click.echo(_table(_density_rows(result) + category_rows(result)))
 
 
+def _identified(gdf: gpd.GeoDataFrame, column: str | None) -> tuple[gpd.GeoDataFrame, str | None]:
+    """The points indexed by their id column: ``column`` if named, else the one
+    :func:`geo.points.id_column_of` finds (an id, else a unique name), else row numbers."""
+    if column is None:
+        found = id_column_of(gdf)
+        return (gdf, None) if found is None else (gdf.set_index(found, drop=False), found)
+    if column not in gdf.columns:
+        msg = f"--id: no column {quote(column)}; columns: {listing(gdf.columns, limit=8)}"
+        raise ParameterError(msg)
+    values = gdf[column]
+    if not (values.notna().all() and values.is_unique):
+        msg = f"--id: column {quote(column)} has missing or repeated values"
+        raise ParameterError(msg)
+    return gdf.set_index(column, drop=False), column
+
+
+def _plain(values: pd.Series) -> list[Any]:
+    """A column's values as JSON-ready Python values (integers stay integers)."""
+    return [None if pd.isna(v) else to_jsonable(v) for v in values.astype(object)]
+
+
 @click.command()
 @click.argument("path", metavar="FILE", type=click.Path(path_type=Path))
 @loader_options
 @click_option("k", "--k")
+@click.option(
+    "--id",
+    "id_col",
+    default=None,
+    metavar="COLUMN",
+    help="Column naming each point (default: id, siret ... or a unique name; else row numbers).",
+)
 @click.option(
     "--out", type=click.Path(path_type=Path), default=None, help="Neighbours of every site as CSV."
 )
@@ -354,14 +389,14 @@ def proximity(path: Path, **opts: Any) -> None:
     progress = _Progress(["reading", "neighbours", "writing"])
     with _reported_warnings():
         progress("reading")
-        gdf = read_input(path, opts)
+        gdf, id_column = _identified(read_input(path, opts), opts["id_col"])
         progress("neighbours")
         crs = metric_crs(gdf, crs=opts["metric_crs"])
         table = nearest_neighbours(gdf, k=k, crs=crs)
         progress("writing")
         if opts["out"] is not None:
             with atomic_path(opts["out"]) as tmp:
-                table.rename_axis(gdf.index.name or "row").to_csv(tmp)
+                table.rename_axis(id_column or "row").to_csv(tmp)
     progress.finish()
     first = table["distance_1_m"].to_numpy(dtype=float)
     kth = table[f"distance_{k}_m"].to_numpy(dtype=float)
@@ -370,7 +405,8 @@ def proximity(path: Path, **opts: Any) -> None:
         "n_points": len(table),
         "k": k,
         "crs": crs.to_string(),
-        "distance": "geodesic (WGS 84)",
+        "id_column": id_column,
+        "nn_method": NN_METHOD,
         "mean_nn_distance_m": float(np.nanmean(first)),
         "median_nn_distance_m": float(np.nanmedian(first)),
         "min_nn_distance_m": float(np.nanmin(first)),
@@ -378,20 +414,18 @@ def proximity(path: Path, **opts: Any) -> None:
         "mean_kth_distance_m": float(np.nanmean(kth)),
         "neighbours": None,
     }
+    ids = _plain(table.index.to_series())
+    columns = [
+        (_plain(table[f"neighbour_{j}"]), _plain(table[f"distance_{j}_m"])) for j in range(1, k + 1)
+    ]
     if opts["as_json"]:
         if len(table) <= MAX_JSON_NEIGHBOURS:
             summary["neighbours"] = [
                 {
-                    "id": to_jsonable(site),
-                    "neighbours": [
-                        {
-                            "id": to_jsonable(row[f"neighbour_{j}"]),
-                            "distance_m": row[f"distance_{j}_m"],
-                        }
-                        for j in range(1, k + 1)
-                    ],
+                    "id": site,
+                    "neighbours": [{"id": near[i], "distance_m": far[i]} for near, far in columns],
                 }
-                for site, row in table.iterrows()
+                for i, site in enumerate(ids)
             ]
         click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
         return
@@ -400,6 +434,7 @@ def proximity(path: Path, **opts: Any) -> None:
             [
                 ("points", summary["n_points"], ""),
                 ("metric CRS", summary["crs"], ""),
+                ("distances", NN_METHOD, ""),
                 ("mean NN distance", summary["mean_nn_distance_m"], "m"),
                 ("median NN distance", summary["median_nn_distance_m"], "m"),
                 ("min NN distance", summary["min_nn_distance_m"], "m"),
@@ -408,17 +443,14 @@ def proximity(path: Path, **opts: Any) -> None:
             ]
         )
     )
-    shown = table.head(20)
+    shown = min(len(ids), 20)
     click.echo("")
-    click.echo("site  " + "  ".join(f"neighbour_{j} (m)" for j in range(1, k + 1)))
-    for site, row in shown.iterrows():
-        cells = [
-            f"{row[f'neighbour_{j}']} ({_fmt(float(row[f'distance_{j}_m']))})"
-            for j in range(1, k + 1)
-        ]
-        click.echo(f"{site}  " + "  ".join(cells))
-    if len(table) > len(shown):
-        click.echo(f"... {len(table) - len(shown)} more (use --out FILE.csv)")
+    click.echo(f"{id_column or 'row'}  " + "  ".join(f"neighbour_{j} (m)" for j in range(1, k + 1)))
+    for i in range(shown):
+        cells = [f"{near[i]} ({_fmt(far[i])})" for near, far in columns]
+        click.echo(f"{ids[i]}  " + "  ".join(cells))
+    if len(ids) > shown:
+        click.echo(f"... {len(ids) - shown} more (use --out FILE.csv)")
 
 
 @click.command()

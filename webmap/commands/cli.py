@@ -19,7 +19,7 @@ from typing import Any
 import click
 
 from geo._errors import ClustermapError
-from webmap.errors import answer_for
+from webmap.errors import CLI_SPELLING, answer_for
 
 #: Every command: the module of :mod:`webmap.commands` that defines it, and its one-line
 #: help for ``clustermap --help`` (a test keeps it equal to the command's own).
@@ -61,7 +61,8 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except ClustermapError as exc:
-            for line in exc.lines():  # one line per problem, below its summary if any
+            # one line per problem, below its summary if any, naming the command's flags
+            for line in exc.lines(CLI_SPELLING):
                 click.echo(line if line.startswith("  - ") else f"error: {line}", err=True)
             ctx.exit(answer_for(exc).exit_code)
         except BrokenPipeError:

@@ -13,7 +13,7 @@ import geopandas as gpd
 from matplotlib.figure import Figure
 
 from geo._atomic import atomic_write
-from geo._errors import ParameterError
+from geo._errors import ParameterError, listing, quote
 from geo.analysis import analyse_points
 from geo.column_analysis import analyse_frame
 from geo.options import AnalysisOptions
@@ -89,6 +89,12 @@ def _source_of(path: Path) -> str:
     default=None,
     help="Network cache folder (default: $CLUSTERMAP_CACHE_DIR or ~/.cache/clustermap).",
 )
+@click.option(
+    "--lq-category",
+    default=None,
+    metavar="CATEGORY",
+    help="The category the lq layer draws (default: the one with most significant hexagons).",
+)
 @click_option("bandwidth", "--bandwidth")
 @click_option("hex_res", "--hex-res")
 @click_option("eps_m", "--eps")
@@ -155,19 +161,41 @@ def _points(path: Path, *, page: Page, opts: dict[str, Any]) -> Figure:
 def _significant_lq(
     points: gpd.GeoDataFrame, options: AnalysisOptions, *, opts: dict[str, Any]
 ) -> gpd.GeoDataFrame:
-    """The hexagons whose location quotient is significant, of the ``--where``/``--by``
-    categories (:mod:`geo.lq`); a one-line error without them."""
+    """The hexagons where one ``--where``/``--by`` category's location quotient is
+    significant (:mod:`geo.lq`): ``--lq-category``, else the category with the most such
+    hexagons (the others are named on stderr); a one-line error without categories."""
     selection = selection_of({**opts, "by_kde": False})
     if not selection.columns:
         msg = "the lq layer needs --by COLUMN (or --where): location quotients are of categories"
         raise ParameterError(msg)
-    if options.hex_res is None:
-        options = replace(options, hex_res=AnalysisOptions().hex_res)
+    if options.hex_res is None:  # hexagons left out of the map are still the lq's cells
+        options = replace(options, hex_res=opts["hex_res"] or AnalysisOptions().hex_res)
     analysis = analyse_frame(
         points, options, selection=selection, crs=opts["metric_crs"], name=str(opts["points"])
     )
     cells = analysis.lq_frame()
-    return cells[cells["significant"]]
+    cells = cells[cells["significant"]]
+    counts = cells["category"].astype(str).value_counts()
+    ranked = sorted(counts.index, key=lambda c: (-counts[c], c))
+    chosen = opts["lq_category"]
+    if chosen is None:
+        if not ranked:
+            return cells
+        chosen = ranked[0]
+        if len(ranked) > 1:
+            click.echo(
+                f"note: the lq layer draws {quote(chosen)}; {len(ranked) - 1} other "
+                f"categories have significant hexagons ({listing(ranked[1:])}): "
+                "choose one with --lq-category",
+                err=True,
+            )
+    elif chosen not in counts.index:
+        msg = (
+            f"--lq-category {quote(chosen)} has no significant hexagon; "
+            f"categories that have: {listing(ranked)}"
+        )
+        raise ParameterError(msg)
+    return cells[cells["category"].astype(str) == chosen]
 
 
 def _cluster(

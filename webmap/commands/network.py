@@ -34,6 +34,9 @@ from geo.network.source import NETWORK_TYPES
 from geo.registry import load_registry
 from webmap.commands.options import CACHE_DIR_OPTION, DATA_OPTION
 
+NETWORK_INFO_SCHEMA = "clustermap.network_info/1"
+NETWORK_DISTANCES_SCHEMA = "clustermap.network_distances/1"
+
 SPEED_OPTION = click.option(
     "--speed-kmh",
     type=float,
@@ -136,7 +139,12 @@ def info(cluster_id: str, as_json: bool, cache_dir: Path | None) -> None:
     bbox, source, date."""
     found = network_info(cluster_id, cache_dir=cache_dir)
     if as_json:
-        click.echo(json.dumps({**found.to_dict(), "attribution": OSM_ATTRIBUTION}, indent=2))
+        document = {
+            "schema": NETWORK_INFO_SCHEMA,
+            **found.to_dict(),
+            "attribution": OSM_ATTRIBUTION,
+        }
+        click.echo(json.dumps(document, indent=2))
     else:
         _print_info(found)
 
@@ -286,6 +294,7 @@ def network_distances(
     table, skipped = network.distances()
     if as_json:
         payload: dict[str, Any] = {
+            "schema": NETWORK_DISTANCES_SCHEMA,
             "cluster": cluster_id,
             "speed_kmh": speed_kmh,
             "pairs": json.loads(table.to_json(orient="records")),

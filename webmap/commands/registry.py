@@ -18,6 +18,8 @@ from webmap.api import registry as api
 from webmap.api.tables import sites_csv
 from webmap.commands.options import CACHE_DIR_OPTION, DATA_OPTION
 
+CLUSTERS_SCHEMA = "clustermap.clusters/1"
+
 
 @click.command()
 @DATA_OPTION
@@ -26,7 +28,8 @@ def clusters(data_dir: Path | None, as_json: bool) -> None:
     """List the registry's clusters."""
     items = read_catalogue(data_dir)
     if as_json:
-        click.echo(json.dumps(items, ensure_ascii=False, indent=2))
+        document = {"schema": CLUSTERS_SCHEMA, "clusters": items}
+        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
         return
     width = max(len(c["id"]) for c in items)
     click.echo(f"{'id':<{width}}  located/sites  name")

@@ -30,7 +30,7 @@ from matplotlib.patches import Patch, PathPatch
 from matplotlib.path import Path
 from shapely.geometry.polygon import orient
 
-from geo._errors import listing
+from geo._errors import ParameterError, clip, listing
 from geo.overlays import Overlays, class_breaks
 
 __all__ = ["FIGURE_LAYERS", "FigureLayer", "MapContent", "default_layers", "figure_layers"]
@@ -54,8 +54,9 @@ class MapContent:
     ``points`` are the located points (a cluster's distinct places, or a file's points)
     and ``labels`` their names (``None``: unlabelled); ``overlays`` the layers of
     :mod:`geo.overlays` (EPSG:4326); ``streets`` the street segments, when there are any;
-    ``lq`` the H3 cells whose location quotient is significant (``category``, ``lq``;
-    :meth:`geo.column_analysis.ColumnAnalysis.lq_frame`), when asked for.
+    ``lq`` the H3 cells where one category's location quotient is significant
+    (``category``, ``lq``; :meth:`geo.column_analysis.ColumnAnalysis.lq_frame`), when asked
+    for: one category at a time, never several stacked on one scale.
     """
 
     crs: pyproj.CRS
@@ -129,10 +130,44 @@ def _away(line: Any, centre: Any, *, points: float) -> tuple[float, float]:
     return points * nx / norm, points * ny / norm
 
 
-def _ramp(n: int) -> list[Any]:
-    """``n`` colours of ColorBrewer's YlOrRd, the web map's ramp, light to dark."""
-    cmap = mpl.colormaps["YlOrRd"]
+#: The ColorBrewer ramp of each classed layer, distinct so that a kernel density drawn
+#: under hexagons is never read as the same scale.
+PALETTES = {"density": "YlOrRd", "hexbins": "PuBu"}
+#: Unit of the classed layers, on every class of their legends.
+UNIT = "sites/km²"
+
+
+def _ramp(n: int, *, palette: str = "YlOrRd") -> list[Any]:
+    """``n`` colours of a ColorBrewer ramp (:data:`PALETTES`), light to dark."""
+    cmap = mpl.colormaps[palette]
     return [cmap(v) for v in np.linspace(0.15, 0.95, max(n, 1))][:n]
+
+
+def plain_numbers(values: Sequence[float]) -> list[str]:
+    """Legend numbers: plain (never scientific), grouped by thousands, rounded to the
+    fewest significant digits (three or more) that keep distinct values distinct.
+
+    Examples
+    --------
+    >>> plain_numbers([894.2, 1789.6, 178768.0])
+    ['894', '1,790', '178,768']
+    >>> plain_numbers([11.31, 11.34, 0.0123])
+    ['11.31', '11.34', '0.0123']
+    """
+
+    def text(value: float, digits: int) -> str:
+        if value == 0 or not np.isfinite(value):
+            return f"{value:g}"
+        decimals = max(0, digits - 1 - int(np.floor(np.log10(abs(value)))))
+        out = f"{round(value, decimals):,.{decimals}f}"
+        return out.rstrip("0").rstrip(".") if "." in out else out
+
+    distinct = len(set(values))
+    for digits in range(3, 10):
+        texts = [text(v, digits) for v in values]
+        if len(set(texts)) == distinct:
+            return texts
+    return texts
 
 
 def _draw_sites(ax: Axes, content: MapContent) -> Legend:
@@ -225,15 +260,25 @@ def _draw_epicentres(ax: Axes, content: MapContent) -> Legend:
 
 
 def _classed(
-    ax: Axes, frame: gpd.GeoDataFrame, lows: list[float], highs: list[float], *, name: str
+    ax: Axes,
+    frame: gpd.GeoDataFrame,
+    lows: list[float],
+    highs: list[float],
+    *,
+    name: str,
+    palette: str,
 ) -> Legend:
     """Polygons coloured by class (``highs``: each row's class upper bound, ``lows`` its
-    lower value), one legend entry per class: from its lowest value to its bound."""
+    lower value), one legend entry per class drawn, each with its unit. Classes are
+    contiguous: each runs from the bound below it (the first from its lowest value) to its
+    bound; a first class whose values are all equal shows that one value."""
     bounds = sorted(set(highs))
-    colours = _ramp(len(bounds))
+    colours = _ramp(len(bounds), palette=palette)
+    rows_of = [[i for i, high in enumerate(highs) if high == bound] for bound in bounds]
+    floors = [min(lows[i] for i in rows_of[0]), *bounds[:-1]]
+    texts = plain_numbers([*floors, *bounds])
     legend: Legend = []
-    for bound, colour in zip(bounds, colours, strict=True):
-        rows = [i for i, high in enumerate(highs) if high == bound]
+    for k, (rows, colour) in enumerate(zip(rows_of, colours, strict=True)):
         patches = PatchCollection(
             _polygons(frame.geometry.iloc[rows]),
             facecolor=colour,
@@ -242,8 +287,9 @@ def _classed(
             zorder=2,
         )
         ax.add_collection(patches)
-        low = min(lows[i] for i in rows)
-        legend.append((Patch(facecolor=colour, alpha=0.75), f"{name} {low:,.3g}\u2013{bound:,.3g}"))
+        low, high = texts[k], texts[len(bounds) + k]
+        span = high if low == high else f"{low}\u2013{high}"
+        legend.append((Patch(facecolor=colour, alpha=0.75), f"{name} {span} {UNIT}"))
     return legend
 
 
@@ -251,14 +297,14 @@ def _draw_density(ax: Axes, content: MapContent) -> Legend:
     bands = _metric(content.overlays.density_bands, content.crs)
     if bands.empty:
         return []
-    legend = _classed(
+    return _classed(
         ax,
         bands,
         [float(v) for v in bands["density_min_per_km2"]],
         [float(v) for v in bands["density_max_per_km2"]],
         name="Kernel density",
+        palette=PALETTES["density"],
     )
-    return [*legend[:-1], (legend[-1][0], legend[-1][1] + " sites/km²")]
 
 
 def _draw_hexbins(ax: Axes, content: MapContent) -> Legend:
@@ -269,8 +315,14 @@ def _draw_hexbins(ax: Axes, content: MapContent) -> Legend:
     breaks = class_breaks(values)
     highs = [next(b for b in breaks if v <= b) for v in values]
     resolution = content.overlays.hex_resolution
-    legend = _classed(ax, cells, values, highs, name=f"Hexagons (H3 r{resolution})")
-    return [*legend[:-1], (legend[-1][0], legend[-1][1] + " sites/km²")]
+    return _classed(
+        ax,
+        cells,
+        values,
+        highs,
+        name=f"Hexagons (H3 r{resolution})",
+        palette=PALETTES["hexbins"],
+    )
 
 
 #: Location-quotient classes: (lowest quotient, colour), highest first.
@@ -278,11 +330,16 @@ LQ_CLASSES = ((4.0, "#7a0177"), (2.0, "#c51b8a"), (1.0, "#f768a1"))
 
 
 def _draw_lq(ax: Axes, content: MapContent) -> Legend:
-    """Hexagons where a category is significantly over-represented, darker as LQ grows; the
-    legend names the categories."""
+    """The hexagons where one category is significantly over-represented, darker as LQ
+    grows, with a legend of its classes naming the category. ``content.lq`` holds one
+    category: quotients of several categories are never stacked on one scale."""
     if content.lq is None or content.lq.empty:
         return []
     cells = _metric(content.lq, content.crs)
+    categories = sorted({str(c) for c in cells["category"]})
+    if len(categories) != 1:
+        msg = f"the lq layer draws one category at a time, not {listing(categories, limit=3)}"
+        raise ParameterError(msg)
     legend: Legend = []
     upper = np.inf
     for floor, colour in LQ_CLASSES:
@@ -297,12 +354,12 @@ def _draw_lq(ax: Axes, content: MapContent) -> Legend:
                 zorder=3,
             )
         )
-        label = f"LQ {floor:g} or more" if upper == np.inf else f"LQ {floor:g} to {upper:g}"
+        span = f"{floor:g} or more" if upper == np.inf else f"{floor:g} to {upper:g}"
+        label = f"LQ of {clip(categories[0], limit=LABEL_CHARS)!r}: {span}"
         legend.append((Patch(facecolor=colour, alpha=0.45), label))
         upper = floor
-    categories = listing(sorted({str(c) for c in cells["category"]}), limit=3)
-    first = legend[0]
-    return [(first[0], f"{first[1]} (significant; {categories})"), *legend[1:]]
+    note = "significant: LQ > 1, p < 0.05, 3 or more sites"
+    return [*legend, (Patch(facecolor="none", edgecolor="none"), note)]
 
 
 def _draw_cores(ax: Axes, content: MapContent) -> Legend:
