@@ -11,7 +11,9 @@ read, in milliseconds. Before it touches its input the child:
   dumps no core;
 * leaves the network: it enters a new, empty network namespace where the kernel allows it
   (as root, or through a user namespace), and Python refuses every socket but ``AF_UNIX``;
-* dies with the forkserver (``PR_SET_PDEATHSIG``), which dies with the server.
+* dies with the forkserver (``PR_SET_PDEATHSIG``), which dies with the server;
+* counts one CPU (``os.cpu_count()`` answers 1), so libraries compute in its one thread:
+  a thread started with no address space left would otherwise hang the child.
 
 The parent waits for the result at most ``wall_seconds``, then kills the child with
 ``SIGKILL``; a child that hit a limit is dead already. Either way nothing keeps working
@@ -54,6 +56,8 @@ EXIT_MEMORY = 75
 _REAP_SECONDS = 5.0
 #: Characters of a child's traceback kept in :class:`CageCrashError`.
 _TRACEBACK_CHARS = 4000
+#: What ``threading`` raises when a thread's stack cannot be mapped.
+_NO_THREAD = "can't start new thread"
 
 _CLONE_NEWUSER = 0x10000000
 _CLONE_NEWNET = 0x40000000
@@ -171,19 +175,30 @@ class Cage:
 
 def caged(send: Connection, limits: CageLimits, func: Callable[..., Any], args: tuple) -> None:
     """The child's body: limits, no network, then ``func(*args)``; its result or error is
-    sent to the parent, a ``MemoryError`` ends the child with :data:`EXIT_MEMORY`."""
+    sent to the parent. Running out of address space (a ``MemoryError``, or a thread that
+    cannot get its stack) ends the child with :data:`EXIT_MEMORY`."""
     _die_with_parent()
     _apply_limits(limits)
     leave_network()
+    os.cpu_count = lambda: 1  # one core per cage: libraries start no worker threads
     try:
         send.send(("result", func(*args)))
     except MemoryError:
         os._exit(EXIT_MEMORY)
-    except BaseException:  # noqa: BLE001 - any failure is the parent's to answer
-        try:
-            send.send(("error", traceback.format_exc()[-_TRACEBACK_CHARS:]))
-        except MemoryError:
+    except RuntimeError as exc:
+        if str(exc) == _NO_THREAD:  # no address space left for a thread's stack
             os._exit(EXIT_MEMORY)
+        _report(send)
+    except BaseException:  # noqa: BLE001 - any failure is the parent's to answer
+        _report(send)
+
+
+def _report(send: Connection) -> None:
+    """Send the current exception's traceback to the parent."""
+    try:
+        send.send(("error", traceback.format_exc()[-_TRACEBACK_CHARS:]))
+    except MemoryError:
+        os._exit(EXIT_MEMORY)
 
 
 def _libc() -> Any:
