@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 import threading
@@ -58,15 +57,15 @@ class Outcome:
 def _tree(pid: int) -> list[int]:
     """``pid`` and its descendants, from ``/proc``."""
     children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
             continue
         try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
+            stat = (entry / "stat").read_text()
         except OSError:
             continue
         parent = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(parent, []).append(int(entry))
+        children.setdefault(parent, []).append(int(entry.name))
     found, todo = [], [pid]
     while todo and len(found) < 10_000:
         current = todo.pop()
@@ -77,7 +76,7 @@ def _tree(pid: int) -> list[int]:
 
 def _kb(path: str, key: str) -> int:
     try:
-        with open(path) as text:
+        with Path(path).open() as text:
             for line in text:
                 if line.startswith(key):
                     return int(line.split()[1])
@@ -147,9 +146,13 @@ def post(base: str, upload: Upload, *, timeout: float) -> tuple[int, bytes]:
     if upload.filename is not None:
         boundary = uuid.uuid4().hex
         body = (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
-            f'filename="{upload.filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'
-        ).encode() + upload.data + f"\r\n--{boundary}--\r\n".encode()
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+                f'filename="{upload.filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+            ).encode()
+            + upload.data
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
         content_type = f"multipart/form-data; boundary={boundary}"
     request = urllib.request.Request(
         f"{base}/api/analyze{upload.query}",
@@ -199,21 +202,15 @@ def attacks(scale: float, secret: Path) -> dict[str, Callable[[], list[Upload]]]
         "honest-big-dbf": lambda: [
             part(hostile.shapefile_zip(n(1_000_000), fields=25, width=10), "a.zip")
         ],
-        "gpkg-zeroblob-view": lambda: [
-            part(hostile.gpkg_zeroblob_view(n(60_000_000)), "a.gpkg")
-        ],
+        "gpkg-zeroblob-view": lambda: [part(hostile.gpkg_zeroblob_view(n(60_000_000)), "a.gpkg")],
         "gpkg-points-view": lambda: [part(hostile.gpkg_points_view(n(2_000_000)), "a.gpkg")],
         "parquet-long-labels": lambda: [
             part(hostile.parquet_long_labels(n(200_000), chars=2000), "a.parquet")
         ],
-        "parquet-geometry-dictionary": lambda: [
-            part(parquet_bomb(n(20_000_000)), "a.parquet")
-        ],
+        "parquet-geometry-dictionary": lambda: [part(parquet_bomb(n(20_000_000)), "a.parquet")],
         "csv-1.5M-columns": lambda: [Upload(hostile.wide_csv(n(1_500_000)))],
         "csv-300k-columns": lambda: [Upload(hostile.wide_csv(n(300_000)))],
-        "by-200k-categories": lambda: [
-            Upload(hostile.categories_csv(n(200_000)), query="?by=cat")
-        ],
+        "by-200k-categories": lambda: [Upload(hostile.categories_csv(n(200_000)), query="?by=cat")],
         "by-cat-2**63": lambda: [
             Upload(hostile.categories_csv(30), query="?by=cat:9223372036854775808")
         ],

@@ -18,7 +18,6 @@ from geo._errors import (
     UnknownIdError,
 )
 
-
 MIB = 1024 * 1024
 
 

@@ -3,10 +3,12 @@ has no network and only the GDAL drivers uploads need; its failures reach the pa
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,7 +32,7 @@ LIMITS = CageLimits(memory_bytes=1024 * MIB, cpu_seconds=30, wall_seconds=60)
 
 def address_space() -> int:
     """Bytes of address space the child maps before it does anything."""
-    with open("/proc/self/status") as status:
+    with Path("/proc/self/status").open() as status:
         line = next(row for row in status if row.startswith("VmSize:"))
     return int(line.split()[1]) * 1024
 
@@ -39,6 +41,16 @@ def allocate(n_bytes: int) -> int:
     """Touch ``n_bytes`` of memory."""
     block = bytearray(n_bytes)
     return len(block)
+
+
+def exhaust_then_fail() -> None:
+    """Fill the address space, then fail as a library that wraps the MemoryError does."""
+    blocks = []
+    try:
+        while True:
+            blocks.append(bytearray(32 * MIB))
+    except MemoryError:
+        raise ValueError("Unknown error: Wrapping a MemoryError") from None
 
 
 def spin() -> None:
@@ -113,6 +125,11 @@ def test_a_memory_bomb_is_stopped_at_the_address_space_limit() -> None:
     assert cage.run(allocate, MIB) == MIB  # the next child starts afresh
 
 
+def test_a_failure_at_the_memory_limit_counts_as_the_memory_limit() -> None:
+    with pytest.raises(MemoryLimitError):
+        Cage(LIMITS).run(exhaust_then_fail)
+
+
 def test_a_cpu_overrun_is_killed_at_the_cpu_limit() -> None:
     cage = Cage(CageLimits(memory_bytes=1024 * MIB, cpu_seconds=1, wall_seconds=60))
     with pytest.raises(CpuLimitError) as caught:
@@ -138,10 +155,8 @@ def test_the_child_cannot_open_a_tcp_connection_to_a_loopback_listener() -> None
         server.settimeout(0.5)
         port = server.getsockname()[1]
         met = Cage(LIMITS).run(connect, port)
-        try:
+        with contextlib.suppress(TimeoutError):
             accepted.append(server.accept())
-        except TimeoutError:
-            pass
         with socket.create_connection(("127.0.0.1", port), timeout=5):
             pass  # the listener itself is reachable from the parent
     assert met == ["PermissionError", "OSError"]  # refused by Python, then by the kernel

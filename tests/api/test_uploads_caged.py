@@ -26,7 +26,9 @@ def _points_csv(n: int) -> bytes:
     rng = np.random.default_rng(5)
     lat = 52.0 + rng.normal(0, 0.05, n)
     lon = 4.35 + rng.normal(0, 0.05, n)
-    rows = "".join(f"site {i};{a:.6f};{b:.6f}\n" for i, (a, b) in enumerate(zip(lat, lon)))
+    rows = "".join(
+        f"site {i};{a:.6f};{b:.6f}\n" for i, (a, b) in enumerate(zip(lat, lon, strict=True))
+    )
     return f"name;lat;lon\n{rows}".encode()
 
 

@@ -18,8 +18,10 @@ read, in milliseconds. Before it touches its input the child:
 The parent waits for the result at most ``wall_seconds``, then kills the child with
 ``SIGKILL``; a child that hit a limit is dead already. Either way nothing keeps working
 after the answer, and the failure is a :class:`webmap.errors.CageLimitError`: memory
-``413``, CPU ``422``, wall clock ``504``, a death by another signal ``422``. An exception
-that is not a limit (a bug) is raised again in the parent as :class:`CageCrashError`.
+``413``, CPU ``422``, wall clock ``504``, a death by another signal ``422``. A child that
+fails or stalls after its address space came near the limit counts as out of memory
+(libraries wrap a ``MemoryError`` in their own exceptions). Any other exception (a bug) is
+raised again in the parent as :class:`CageCrashError`.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any, TypeVar
 
 from webmap.errors import (
@@ -56,8 +59,9 @@ EXIT_MEMORY = 75
 _REAP_SECONDS = 5.0
 #: Characters of a child's traceback kept in :class:`CageCrashError`.
 _TRACEBACK_CHARS = 4000
-#: What ``threading`` raises when a thread's stack cannot be mapped.
-_NO_THREAD = "can't start new thread"
+#: Address space below the limit that counts as reaching it (a failed allocation asked for
+#: more than what was left).
+_MEMORY_MARGIN = 64 * 1024 * 1024
 
 _CLONE_NEWUSER = 0x10000000
 _CLONE_NEWNET = 0x40000000
@@ -138,7 +142,10 @@ class Cage:
             process.start()
             send.close()
             if not receive.poll(self.limits.wall_seconds):
+                stalled = process.pid is not None and near_memory_limit(process.pid, self.limits)
                 process.kill()
+                if stalled:  # stuck at its memory limit, not merely slow
+                    raise MemoryLimitError(self.limits.memory_bytes)
                 raise TimeLimitError(self.limits.wall_seconds)
             try:
                 kind, value = receive.recv()
@@ -175,8 +182,8 @@ class Cage:
 
 def caged(send: Connection, limits: CageLimits, func: Callable[..., Any], args: tuple) -> None:
     """The child's body: limits, no network, then ``func(*args)``; its result or error is
-    sent to the parent. Running out of address space (a ``MemoryError``, or a thread that
-    cannot get its stack) ends the child with :data:`EXIT_MEMORY`."""
+    sent to the parent. A ``MemoryError``, or any failure once the address space came near
+    its limit, ends the child with :data:`EXIT_MEMORY`."""
     _die_with_parent()
     _apply_limits(limits)
     leave_network()
@@ -185,12 +192,22 @@ def caged(send: Connection, limits: CageLimits, func: Callable[..., Any], args: 
         send.send(("result", func(*args)))
     except MemoryError:
         os._exit(EXIT_MEMORY)
-    except RuntimeError as exc:
-        if str(exc) == _NO_THREAD:  # no address space left for a thread's stack
+    except BaseException:  # any failure is the parent's to answer
+        if near_memory_limit(os.getpid(), limits):  # e.g. a MemoryError wrapped by Arrow
             os._exit(EXIT_MEMORY)
         _report(send)
-    except BaseException:  # noqa: BLE001 - any failure is the parent's to answer
-        _report(send)
+
+
+def near_memory_limit(pid: int, limits: CageLimits) -> bool:
+    """Whether process ``pid`` has come within :data:`_MEMORY_MARGIN` of its address-space
+    limit: a failure after that is the limit's (libraries wrap a ``MemoryError`` in their
+    own exceptions, or start a thread that cannot get its stack)."""
+    try:
+        with Path(f"/proc/{pid}/status").open() as status:
+            line = next((row for row in status if row.startswith("VmPeak:")), "VmPeak: 0 kB")
+    except OSError:
+        return False
+    return int(line.split()[1]) * 1024 >= limits.memory_bytes - _MEMORY_MARGIN
 
 
 def _report(send: Connection) -> None:
@@ -249,7 +266,8 @@ def leave_network() -> bool:
     refusal holds.
     """
     socket.socket = _LocalSocket  # type: ignore[misc]
-    socket.create_connection = _refused_connection  # type: ignore[assignment]
+    socket.create_connection = _refused_connection
     libc = _libc()
-    return any(libc.unshare(flags) == 0 for flags in (_CLONE_NEWNET, _CLONE_NEWUSER | _CLONE_NEWNET))
-
+    return any(
+        libc.unshare(flags) == 0 for flags in (_CLONE_NEWNET, _CLONE_NEWUSER | _CLONE_NEWNET)
+    )

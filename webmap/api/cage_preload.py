@@ -24,11 +24,6 @@ import geopandas  # noqa: E402, F401 - preloaded for the children
 import pyarrow  # noqa: E402
 import pyogrio  # noqa: E402, F401 - GDAL loads here, with the allow-list
 
-import geo.analysis  # noqa: E402, F401
-import geo.column_analysis  # noqa: E402, F401
-import geo.kde  # noqa: E402, F401
-import geo.points  # noqa: E402, F401
-import geo.proximity  # noqa: E402, F401
 import webmap.api.uploads  # noqa: E402
 
 pyarrow.set_cpu_count(1)
@@ -39,9 +34,7 @@ def _warm() -> None:
     """Measure a tiny upload once, so the lazy imports and PROJ's database (opened read-only)
     are ready in every child instead of costing each child half a second."""
     rows = "".join(f"{52 + i / 1000:.4f};{4.35 + (i * 7 % 11) / 1000:.4f}\n" for i in range(30))
-    job = webmap.api.uploads.UploadJob(
-        f"lat;lon\n{rows}".encode(), {}, name="warm.csv", max_points=None, max_bytes=None
-    )
+    job = webmap.api.uploads.UploadJob(f"lat;lon\n{rows}".encode(), {}, name="warm.csv")
     webmap.api.uploads.measure_upload(job)
 
 

@@ -111,14 +111,21 @@ def _proximity_summary(first: Any) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class ReadLimits:
+    """Limits checked while an upload is read (``None``: no limit)."""
+
+    max_points: int | None = None
+    max_bytes: int | None = None
+
+
+@dataclass(frozen=True)
 class UploadJob:
-    """What the upload cage receives: the upload and its query, nothing else."""
+    """What the upload cage receives: the upload, its query and its read limits."""
 
     data: bytes
     args: dict[str, str]
     name: str
-    max_points: int | None
-    max_bytes: int | None
+    limits: ReadLimits = ReadLimits()
 
 
 @answers_errors
@@ -131,8 +138,7 @@ def analyze(
     filename: str | None = None,
     content_type: str | None = None,
     base_url: str = "/",
-    max_points: int | None = None,
-    max_bytes: int | None = None,
+    limits: ReadLimits = ReadLimits(),
 ) -> ApiResponse:
     """``POST /api/analyze``: measure uploaded points and keep a map of them for a while.
 
@@ -141,9 +147,9 @@ def analyze(
     ``density`` (the point measures of ``clustermap density --json``), ``proximity``
     (nearest-neighbour distances), ``map`` (the URL of ``/analyses/<token>``) and
     ``expires_in_s``; the upload is never written into the registry. The format is read
-    from the content (see :mod:`geo._formats`); an upload of more than ``max_points``
-    points, or compressed content decoding to more than ``max_bytes``, is refused early
-    with ``413``.
+    from the content (see :mod:`geo._formats`); an upload of more than
+    ``limits.max_points`` points, or compressed content decoding to more than
+    ``limits.max_bytes``, is refused early with ``413``.
 
     The parameters are checked here; the upload is read and measured in ``cage``
     (:func:`measure_upload` in a child process with memory, CPU and time limits), whose
@@ -154,7 +160,7 @@ def analyze(
     if not data.strip():
         raise ParameterError("the request body is empty: send a CSV or GeoJSON")
     name = _upload_name(opts["format"], filename, content_type)
-    job = UploadJob(data, dict(args), name=name, max_points=max_points, max_bytes=max_bytes)
+    job = UploadJob(data, dict(args), name=name, limits=limits)
     measured = cage.run(measure_upload, job)
     if isinstance(measured, ApiResponse):
         return measured
@@ -199,8 +205,8 @@ def _measure(job: UploadJob) -> Analysis:
             lat=opts["lat"],
             lon=opts["lon"],
             drop_invalid=bool(opts["drop_invalid"]),
-            max_points=job.max_points,
-            max_bytes=job.max_bytes,
+            max_points=job.limits.max_points,
+            max_bytes=job.limits.max_bytes,
         )
     notes = [str(w.message) for w in caught]
     if len(points) == 0:

@@ -152,8 +152,10 @@ def analyze() -> Response:
     else:
         data, filename, content_type = request.get_data(), None, request.mimetype
     args, store, base_url = request.args.to_dict(), get_store(), request.url_root
-    max_points = int(current_app.config["MAX_UPLOAD_POINTS"])
-    max_bytes = int(current_app.config["MAX_UPLOAD_DECODED_BYTES"])
+    limits = api_uploads.ReadLimits(
+        max_points=int(current_app.config["MAX_UPLOAD_POINTS"]),
+        max_bytes=int(current_app.config["MAX_UPLOAD_DECODED_BYTES"]),
+    )
     cage = get_cage()
     result = get_pool().run(
         lambda: api_uploads.analyze(
@@ -164,8 +166,7 @@ def analyze() -> Response:
             filename=filename or None,
             content_type=content_type,
             base_url=base_url,
-            max_points=max_points,
-            max_bytes=max_bytes,
+            limits=limits,
         ),
         timeout_s=cage.limits.wall_seconds + CAGE_ANSWER_SECONDS,
     )
