@@ -96,7 +96,8 @@ def init_app(app: Flask) -> AnalysisStore:
 
 def init_cage(app: Flask) -> Cage:
     """Give ``app`` the cage that reads uploads (:mod:`webmap.api.cage`), with the limits
-    ``UPLOAD_MEMORY_BYTES``, ``UPLOAD_CPU_SECONDS`` and ``UPLOAD_WALL_SECONDS``."""
+    ``UPLOAD_MEMORY_BYTES``, ``UPLOAD_CPU_SECONDS`` and ``UPLOAD_WALL_SECONDS``; outside
+    tests its forkserver starts now, in the background, not on the first upload."""
     cage = Cage(
         CageLimits(
             memory_bytes=int(app.config["UPLOAD_MEMORY_BYTES"]),
@@ -105,6 +106,8 @@ def init_cage(app: Flask) -> Cage:
         )
     )
     app.extensions[CAGE_KEY] = cage
+    if not app.config.get("TESTING"):
+        threading.Thread(target=cage.start, name="clustermap-cage-start", daemon=True).start()
     return cage
 
 
