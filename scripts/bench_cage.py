@@ -8,6 +8,8 @@ For a 30-point and a 10,000-point CSV it prints the median seconds of
 through :meth:`webmap.api.cage.Cage.run` (a fresh forked child per upload, limits and
 network namespace included), and in a fresh Python per upload (``python -c``), which is
 what the forkserver avoids; then the ratios and the cage's overhead in milliseconds.
+Last, the peak address space (``VmPeak``, what ``UPLOAD_MEMORY_BYTES`` bounds) of a child
+measuring ``--peak-points`` points, against the address space a child starts with.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
@@ -39,6 +42,15 @@ def _csv(n: int) -> bytes:
     ).encode()
 
 
+def peak_address_space(job: UploadJob | None) -> int:
+    """Measure ``job`` (if any) in this process; its peak address space in bytes."""
+    if job is not None:
+        measure_upload(job)
+    with Path("/proc/self/status").open() as status:
+        line = next(row for row in status if row.startswith("VmPeak:"))
+    return int(line.split()[1]) * 1024
+
+
 def _median(run: Callable[[], object], repeat: int) -> float:
     times = []
     for _ in range(repeat):
@@ -51,6 +63,7 @@ def _median(run: Callable[[], object], repeat: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=5, help="runs of each (median)")
+    parser.add_argument("--peak-points", type=int, default=100_000, help="points (peak)")
     args = parser.parse_args()
     cage = Cage(CageLimits(memory_bytes=1536 * MIB, cpu_seconds=40, wall_seconds=120))
     cage.start()
@@ -71,6 +84,13 @@ def main() -> None:
             f"({caged / here:.2f}x, +{(caged - here) * 1000:.0f} ms), "
             f"fresh python {fresh:.3f} s ({fresh / here:.2f}x)"
         )
+    start = cage.run(peak_address_space, None)
+    job = UploadJob(_csv(args.peak_points), {}, name="u.csv")
+    peak = cage.run(peak_address_space, job)
+    print(
+        f"address space of a child: {start / MIB:.0f} MB at start, {peak / MIB:.0f} MB at the "
+        f"peak of {args.peak_points:,} points"
+    )
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """What the upload cage's forkserver imports before it forks any child (:mod:`webmap.api.cage`).
 
 Importing this module has effects, on purpose, in the forkserver only (never import it
-elsewhere): it sets GDAL's driver allow-list and network settings
+elsewhere): it lowers the process's CPU priority (its children inherit it, so serving pages
+comes before reading uploads), sets GDAL's driver allow-list and network settings
 (:func:`geo._formats.gdal_allowlist_env`), one BLAS thread and Arrow's system allocator
 (mimalloc would reserve 1 GB of the child's address space) *before* GDAL, numpy and
 pyarrow load, then imports the readers and measures and measures a tiny upload once, so
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import os
 
+os.nice(10)  # the forkserver and every cage yield the CPU to serving requests
 for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_name] = "1"
 os.environ["ARROW_DEFAULT_MEMORY_POOL"] = "system"
