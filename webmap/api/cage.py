@@ -140,7 +140,12 @@ class Cage:
         )
         try:
             process.start()
-            send.close()
+        except BaseException:
+            receive.close()
+            raise
+        finally:
+            send.close()  # the child holds its own copy: EOF here once it is gone
+        try:
             if not receive.poll(self.limits.wall_seconds):
                 stalled = process.pid is not None and near_memory_limit(process.pid, self.limits)
                 process.kill()
