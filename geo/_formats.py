@@ -35,9 +35,11 @@ import numpy as np
 from geo._errors import InputDataError, TooLargeError, quote
 
 __all__ = [
+    "GDAL_ALLOWED_DRIVERS",
     "GDAL_CONFIG",
     "MAX_JSON_DEPTH",
     "Kind",
+    "gdal_allowlist_env",
     "json_depth",
     "load",
     "read_vector",
@@ -56,6 +58,34 @@ GDAL_CONFIG = {
     "GDAL_DISABLE_READDIR_ON_OPEN": "TRUE",
     "OGR_SQLITE_ALLOW_EXTERNAL_ACCESS": "NO",
 }
+
+#: The only GDAL drivers a process that opens uploads may use (CSV is read by our own code;
+#: GeoParquet by pyarrow).
+GDAL_ALLOWED_DRIVERS = ("GeoJSON", "GPKG", "ESRI Shapefile", "FlatGeobuf", "Parquet")
+
+#: Every other vector driver of GDAL 3.12's build in the pyogrio wheel (a name the build
+#: lacks would only print a warning).
+_GDAL_OTHER_DRIVERS = (
+    "ADBC", "AIVector", "AVCBin", "AVCE00", "AmigoCloud", "CSV", "CSW", "Carto", "DGN",
+    "DXF", "EDIGEO", "EEDA", "ESRIJSON", "Elasticsearch", "GDALG", "GML", "GPSBabel", "GPX",
+    "GTFS", "GeoJSONSeq", "GeoRSS", "HTTP", "Idrisi", "JML", "JSONFG", "KML", "LIBKML",
+    "LVBAG", "MBTiles", "MEM", "MVT", "MapInfo File", "MapML", "MiraMonVector", "NGW",
+    "OAPIF", "ODS", "OGCAPI", "OGR_GMT", "OGR_PDS", "OGR_VRT", "OSM", "OpenFileGDB", "PCIDSK",
+    "PDF", "PDS4", "PGDUMP", "PLSCENES", "PMTiles", "S57", "SQLite", "SXF", "Selafin",
+    "TopoJSON", "VDV", "VFK", "VICAR", "WAsP", "WFS", "XLSX",
+)  # fmt: skip
+
+
+def gdal_allowlist_env() -> dict[str, str]:
+    """Environment variables that leave GDAL only :data:`GDAL_ALLOWED_DRIVERS`.
+
+    GDAL reads them when it registers its drivers, so they must be in ``os.environ``
+    before ``pyogrio`` is first imported in the process (the upload cage sets them first).
+    Network virtual file systems are shut as in :data:`GDAL_CONFIG`.
+    """
+    skip = ",".join(_GDAL_OTHER_DRIVERS)
+    return {**GDAL_CONFIG, "GDAL_SKIP": skip, "GDAL_HTTP_PROXY": "127.0.0.1:9"}
+
 
 _DRIVERS: dict[str, str] = {
     "gpkg": "GPKG",

@@ -55,6 +55,24 @@ def _slots(value: Any) -> int | None:
     return None if value in (None, "", "none") else max(1, _integer(value))
 
 
+def _queue(value: Any) -> int | None:
+    return None if value in (None, "", "none") else _integer(value)
+
+
+def _memory(value: Any) -> int:
+    number = _integer(value)
+    if number < 256 * MIB:
+        raise ValueError("must be >= 268435456 (256 MB): the process's libraries need that")
+    return number
+
+
+def _cpu_seconds(value: Any) -> int:
+    number = _integer(value)
+    if number < 1:
+        raise ValueError("must be >= 1")
+    return number
+
+
 def _text(value: Any) -> str | None:
     return None if value in (None, "") else str(value)
 
@@ -164,6 +182,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SERVER_CONNECTION_LIMIT", 1000, _integer, "Open connections at most."),
     Setting("WORK_SLOTS", None, _slots, "Heavy computations at once (default: the CPU cores)."),
     Setting("WORK_TIMEOUT_SECONDS", 60, _seconds, "Seconds a request waits for a slot."),
+    Setting("WORK_QUEUE", None, _queue, "Computations waiting for a slot (default: 4 per slot)."),
+    Setting("WORK_QUEUE_SECONDS", 10, _seconds, "Seconds a computation waits for a slot."),
+    Setting("UPLOAD_MEMORY_BYTES", 1536 * MIB, _memory, "Address space of an upload's process."),
+    Setting("UPLOAD_CPU_SECONDS", 40, _cpu_seconds, "CPU seconds of an upload's process."),
+    Setting("UPLOAD_WALL_SECONDS", 45, _seconds, "Seconds an upload's process may run."),
     Setting("TESTING", False, _flag, "Flask's testing mode (tests only)."),
     Setting(
         "TEST_WORKER_HEADER", False, _flag, "With TESTING: name the answering process (tests)."

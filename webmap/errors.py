@@ -22,6 +22,53 @@ from geo._errors import (
     UnknownIdError,
 )
 
+MIB = 1024 * 1024
+
+
+class CageLimitError(ClustermapError):
+    """The child process reading an upload (:mod:`webmap.api.cage`) passed one of its limits
+    and was killed."""
+
+
+class MemoryLimitError(CageLimitError):
+    """Reading or measuring an upload needed more memory than ``UPLOAD_MEMORY_BYTES``."""
+
+    def __init__(self, limit_bytes: int) -> None:
+        super().__init__(
+            f"reading and measuring the upload needs more than {limit_bytes // MIB} MB of "
+            "memory (UPLOAD_MEMORY_BYTES): send fewer points or columns"
+        )
+
+
+class CpuLimitError(CageLimitError):
+    """Reading or measuring an upload took more CPU time than ``UPLOAD_CPU_SECONDS``."""
+
+    def __init__(self, limit_s: float) -> None:
+        super().__init__(
+            f"reading and measuring the upload needs more than {limit_s:g} s of CPU time "
+            "(UPLOAD_CPU_SECONDS): send fewer points, columns or categories"
+        )
+
+
+class TimeLimitError(CageLimitError):
+    """An upload was not read and measured within ``UPLOAD_WALL_SECONDS``."""
+
+    def __init__(self, limit_s: float) -> None:
+        super().__init__(
+            f"reading and measuring the upload took more than {limit_s:g} s "
+            "(UPLOAD_WALL_SECONDS); the work was stopped"
+        )
+
+
+class CageSignalError(CageLimitError):
+    """The child reading an upload died of a signal other than its limits'."""
+
+    def __init__(self, signal_name: str) -> None:
+        super().__init__(
+            f"the process reading the upload died ({signal_name}); the file cannot be read "
+            "within the upload limits"
+        )
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -62,6 +109,10 @@ API_SPELLING = {key: s.api for key, s in PARAMETERS.items() if s.api is not None
 ERRORS: tuple[tuple[type[ClustermapError], Answer], ...] = (
     (UnknownIdError, Answer(404, "NotFound", exit_code=2)),
     (NetworkUnavailableError, Answer(404, "NetworkUnavailable", exit_code=1)),
+    (MemoryLimitError, Answer(413, "MemoryLimitExceeded", exit_code=1)),
+    (CpuLimitError, Answer(422, "CpuLimitExceeded", exit_code=1)),
+    (TimeLimitError, Answer(504, "TimeLimitExceeded", exit_code=1)),
+    (CageSignalError, Answer(422, "UploadProcessFailed", exit_code=1)),
     (TooLargeError, Answer(413, "RequestEntityTooLarge", exit_code=1)),
     (ClustermapError, Answer(400, "InvalidParameterValue", exit_code=1)),
 )

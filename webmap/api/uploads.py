@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from geo._errors import ParameterError, clip
+from geo._errors import ClustermapError, ParameterError, clip
 from geo._json import feature_collection
 from webmap.api.analysis_db import Analysis, AnalysisStore
+from webmap.api.cage import Cage
 from webmap.api.measures import DENSITY_PARAMS, check_kde_grid, quietly, web_options
 from webmap.api.params import Param, parse_params
-from webmap.api.response import JSON, ApiResponse, answers_errors, error
+from webmap.api.response import JSON, ApiResponse, answers_errors, error, from_exception
 from webmap.api.selection import SELECTION_PARAMS, lq_layer, selection_of_params
 
 ANALYZE_PARAMS = (
@@ -111,17 +113,35 @@ def _proximity_summary(first: Any) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class ReadLimits:
+    """Limits checked while an upload is read (``None``: no limit)."""
+
+    max_points: int | None = None
+    max_bytes: int | None = None
+
+
+@dataclass(frozen=True)
+class UploadJob:
+    """What the upload cage receives: the upload, its query and its read limits."""
+
+    data: bytes
+    args: dict[str, str]
+    name: str
+    limits: ReadLimits = ReadLimits()
+
+
 @answers_errors
 def analyze(
     data: bytes,
     args: Mapping[str, str],
     *,
     store: AnalysisStore,
+    cage: Cage,
     filename: str | None = None,
     content_type: str | None = None,
     base_url: str = "/",
-    max_points: int | None = None,
-    max_bytes: int | None = None,
+    limits: ReadLimits = ReadLimits(),
 ) -> ApiResponse:
     """``POST /api/analyze``: measure uploaded points and keep a map of them for a while.
 
@@ -130,42 +150,78 @@ def analyze(
     ``density`` (the point measures of ``clustermap density --json``), ``proximity``
     (nearest-neighbour distances), ``map`` (the URL of ``/analyses/<token>``) and
     ``expires_in_s``; the upload is never written into the registry. The format is read
-    from the content (see :mod:`geo._formats`); an upload of more than ``max_points``
-    points, or compressed content decoding to more than ``max_bytes``, is refused early
-    with ``413``.
-    """
+    from the content (see :mod:`geo._formats`); an upload of more than
+    ``limits.max_points`` points, or compressed content decoding to more than
+    ``limits.max_bytes``, is refused early with ``413``.
 
+    The parameters are checked here; the upload is read and measured in ``cage``
+    (:func:`measure_upload` in a child process with memory, CPU and time limits), whose
+    limits answer ``413``, ``422`` or ``504`` (:mod:`webmap.errors`).
+    """
+    opts = parse_params(ANALYZE_PARAMS, args)
+    selection_of_params(opts)
+    if not data.strip():
+        raise ParameterError("the request body is empty: send a CSV or GeoJSON")
+    name = _upload_name(opts["format"], filename, content_type)
+    job = UploadJob(data, dict(args), name=name, limits=limits)
+    measured = cage.run(measure_upload, job)
+    if isinstance(measured, ApiResponse):
+        return measured
+    token = store.put(measured)
+    root = base_url.rstrip("/")
+    body = {
+        **measured.measures,
+        "token": token,
+        "map": None if token is None else f"{root}/analyses/{token}",
+        "measures": None if token is None else f"{root}/api/analyses/{token}",
+        "expires_in_s": None if token is None else store.ttl_seconds,
+    }
+    if token is None:
+        body["density"]["warnings"].append("the analysis is too large to keep: no map")
+        return ApiResponse(200, body)
+    return ApiResponse(201, body, {"Content-Type": JSON, "Location": body["map"]})
+
+
+def measure_upload(job: UploadJob) -> Analysis | ApiResponse:
+    """Read and measure one upload (in the cage): its :class:`Analysis`, or the ``4xx``
+    answer to a file that cannot be read."""
+    try:
+        return _measure(job)
+    except ClustermapError as exc:
+        return from_exception(exc)
+
+
+def _measure(job: UploadJob) -> Analysis:
     import numpy as np
 
     from geo.analysis import analyse_points
     from geo.column_analysis import analyse_frame
     from geo.points import read_points_bytes
 
-    opts = parse_params(ANALYZE_PARAMS, args)
+    opts = parse_params(ANALYZE_PARAMS, job.args)
     selection = selection_of_params(opts)
-    if not data.strip():
-        raise ParameterError("the request body is empty: send a CSV or GeoJSON")
-    name = _upload_name(opts["format"], filename, content_type)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         points = read_points_bytes(
-            data,
-            filename=name,
+            job.data,
+            filename=job.name,
             lat=opts["lat"],
             lon=opts["lon"],
             x=opts["x"],
             y=opts["y"],
             crs=opts["crs"],
             drop_invalid=bool(opts["drop_invalid"]),
-            max_points=max_points,
-            max_bytes=max_bytes,
+            max_points=job.limits.max_points,
+            max_bytes=job.limits.max_bytes,
         )
     notes = [str(w.message) for w in caught]
     if len(points) == 0:
         raise ParameterError("the upload holds no located point")
     check_kde_grid(points, opts)
     if selection.columns:
-        analysis = quietly(analyse_frame, points, web_options(opts), selection=selection, name=name)
+        analysis = quietly(
+            analyse_frame, points, web_options(opts), selection=selection, name=job.name
+        )
         points = points[selection.mask_frame(points)]
         proximity = _proximity_of(points, analysis.crs)
     else:
@@ -186,13 +242,8 @@ def analyze(
         layers["kde_contours"] = feature_collection(contours)
     if opts["lq"] and getattr(analysis, "lq", None) is not None:
         layers["lq_cells"] = lq_layer(analysis)
-    body: dict[str, Any] = {
-        "schema": ANALYSIS_SCHEMA,
-        "density": density_body,
-        "proximity": proximity,
-    }
-    record = Analysis(
-        measures=body,
+    return Analysis(
+        measures={"schema": ANALYSIS_SCHEMA, "density": density_body, "proximity": proximity},
         points=[[round(float(lats[i]), 6), round(float(lons[i]), 6)] for i in sample],
         labels=_labels(points, sample),
         layers=layers,
@@ -201,19 +252,6 @@ def analyze(
             [float(np.max(lats)), float(np.max(lons))],
         ],
     )
-    token = store.put(record)
-    root = base_url.rstrip("/")
-    body = {
-        **body,
-        "token": token,
-        "map": None if token is None else f"{root}/analyses/{token}",
-        "measures": None if token is None else f"{root}/api/analyses/{token}",
-        "expires_in_s": None if token is None else store.ttl_seconds,
-    }
-    if token is None:
-        body["density"]["warnings"].append("the analysis is too large to keep: no map")
-        return ApiResponse(200, body)
-    return ApiResponse(201, body, {"Content-Type": JSON, "Location": body["map"]})
 
 
 def analysis_measures(store: AnalysisStore, token: str) -> ApiResponse:

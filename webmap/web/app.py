@@ -53,6 +53,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     caching.init_app(app)
     uploads.init_app(app)
+    uploads.init_cage(app)
     pool = workpool.init_app(app)
     weakref.finalize(app, pool.shutdown)
     _trust_origin(app)

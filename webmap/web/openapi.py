@@ -114,7 +114,10 @@ _REASONS = {
     400: "Invalid parameter value.",
     404: "Not found.",
     406: "The requested format is not available.",
-    413: "The upload is larger than the configured limit.",
+    413: "The upload is larger than the configured limit, or reading it needs more memory.",
+    422: "Reading the upload needs more CPU time than allowed, or its process died.",
+    503: "Every computing slot is taken and the queue is full (Retry-After).",
+    504: "The computation took longer than allowed.",
 }
 
 

@@ -25,10 +25,14 @@ from webmap.web import openapi
 from webmap.web.caching import cached_page, conditional, get_cache
 from webmap.web.openapi import operation
 from webmap.web.state import get_registry
-from webmap.web.uploads import get_store, render_analysis
+from webmap.web.uploads import get_cage, get_store, render_analysis
 from webmap.web.workpool import get_pool, heavy
 
 bp = Blueprint("api", __name__)
+
+#: Seconds an upload's request waits beyond its cage's wall clock, so the cage's own
+#: answer (``504`` naming ``UPLOAD_WALL_SECONDS``) comes first.
+CAGE_ANSWER_SECONDS = 10
 
 _CLUSTER = {"cluster_id": ("Cluster id, e.g. delft (see /api/clusters).", (), "delft")}
 _PRACTICE = Param("practice", "string", "Only clusters with this practice.")
@@ -139,7 +143,7 @@ def isochrones(cluster_id: str) -> Response:
     tags=("uploads",),
     params=api_uploads.ANALYZE_PARAMS,
     request_body=_UPLOAD_BODY,
-    statuses=(400, 413),
+    statuses=(400, 413, 422, 503, 504),
     success=201,
 )
 def analyze() -> Response:
@@ -150,19 +154,23 @@ def analyze() -> Response:
     else:
         data, filename, content_type = request.get_data(), None, request.mimetype
     args, store, base_url = request.args.to_dict(), get_store(), request.url_root
-    max_points = int(current_app.config["MAX_UPLOAD_POINTS"])
-    max_bytes = int(current_app.config["MAX_UPLOAD_DECODED_BYTES"])
+    limits = api_uploads.ReadLimits(
+        max_points=int(current_app.config["MAX_UPLOAD_POINTS"]),
+        max_bytes=int(current_app.config["MAX_UPLOAD_DECODED_BYTES"]),
+    )
+    cage = get_cage()
     result = get_pool().run(
         lambda: api_uploads.analyze(
             data,
             args,
             store=store,
+            cage=cage,
             filename=filename or None,
             content_type=content_type,
             base_url=base_url,
-            max_points=max_points,
-            max_bytes=max_bytes,
-        )
+            limits=limits,
+        ),
+        timeout_s=cage.limits.wall_seconds + CAGE_ANSWER_SECONDS,
     )
     return to_flask(result)
 

@@ -39,6 +39,7 @@ from webmap.api.analysis_db import (
     AnalysisStoreError,
     is_token,
 )
+from webmap.api.cage import Cage, CageLimits
 from webmap.maps.basemaps import DEFAULT_BASEMAP
 
 __all__ = [
@@ -46,12 +47,15 @@ __all__ = [
     "Analysis",
     "AnalysisStore",
     "AnalysisStoreError",
+    "get_cage",
     "get_store",
     "init_app",
+    "init_cage",
     "is_token",
 ]
 
 STORE_KEY = "clustermap.analyses"
+CAGE_KEY = "clustermap.cage"
 log = logging.getLogger(__name__)
 
 
@@ -96,6 +100,29 @@ def init_app(app: Flask) -> AnalysisStore:
     app.extensions[STORE_KEY] = store
     weakref.finalize(app, start_sweeper(store).set)
     return store
+
+
+def init_cage(app: Flask) -> Cage:
+    """Give ``app`` the cage that reads uploads (:mod:`webmap.api.cage`), with the limits
+    ``UPLOAD_MEMORY_BYTES``, ``UPLOAD_CPU_SECONDS`` and ``UPLOAD_WALL_SECONDS``; outside
+    tests its forkserver starts now, in the background, not on the first upload."""
+    cage = Cage(
+        CageLimits(
+            memory_bytes=int(app.config["UPLOAD_MEMORY_BYTES"]),
+            cpu_seconds=int(app.config["UPLOAD_CPU_SECONDS"]),
+            wall_seconds=float(app.config["UPLOAD_WALL_SECONDS"]),
+        )
+    )
+    app.extensions[CAGE_KEY] = cage
+    if not app.config.get("TESTING"):
+        threading.Thread(target=cage.start, name="clustermap-cage-start", daemon=True).start()
+    return cage
+
+
+def get_cage() -> Cage:
+    """The current app's upload cage."""
+    cage: Cage = current_app.extensions[CAGE_KEY]
+    return cage
 
 
 def get_store() -> AnalysisStore:

@@ -5,12 +5,16 @@ a tenth of a second to many seconds. Run in waitress's request threads, a few of
 would take every thread and leave cached pages and ``/healthz`` waiting. Instead they run
 in a :class:`WorkPool` of ``WORK_SLOTS`` threads (default: the number of CPU cores):
 
-* a computation arriving when every slot is taken is refused at once with
-  :class:`BusyError` (``503`` with ``Retry-After``), never queued;
+* a computation arriving when every slot is taken waits in a short queue: at most
+  ``WORK_QUEUE`` computations (default: four per slot) wait, each at most
+  ``WORK_QUEUE_SECONDS`` for a slot. Beyond either bound it is refused with
+  :class:`BusyError` (``503`` with ``Retry-After``), so a burst of honest requests is
+  served and a flood is not;
 * the request waits at most ``WORK_TIMEOUT_SECONDS`` for its result, then answers
-  :class:`ComputationTimeoutError` (``504``). The computation itself cannot be stopped: it
-  finishes in the background (its result still fills the cache) and keeps its slot until
-  then, so the bound holds;
+  :class:`ComputationTimeoutError` (``504``). A computation in a thread cannot be stopped:
+  it finishes in the background (its result still fills the cache) and keeps its slot
+  until then, so the bound holds. Uploads are read in a child process instead
+  (:mod:`webmap.api.cage`), killed at its own limits, so their slot is freed at once;
 * a computation started from inside the pool (a page rendering that needs map data) runs
   inline, in the slot it already holds.
 
@@ -32,6 +36,7 @@ from werkzeug.exceptions import GatewayTimeout, ServiceUnavailable
 
 __all__ = [
     "POOL_KEY",
+    "QUEUE_PER_SLOT",
     "RETRY_AFTER_SECONDS",
     "BusyError",
     "ComputationTimeoutError",
@@ -43,6 +48,8 @@ __all__ = [
 
 POOL_KEY = "clustermap.workpool"
 RETRY_AFTER_SECONDS = 5
+#: Computations that may wait per slot when ``WORK_QUEUE`` is not set.
+QUEUE_PER_SLOT = 4
 
 T = TypeVar("T")
 
@@ -63,7 +70,8 @@ class ComputationTimeoutError(GatewayTimeout):
 
 
 class WorkPool:
-    """``slots`` worker threads; a computation is refused when all of them are busy.
+    """``slots`` worker threads behind a short queue; a computation is refused when the
+    queue is full or its wait is over.
 
     Parameters
     ----------
@@ -71,11 +79,19 @@ class WorkPool:
         How many computations run at once.
     timeout_s
         How long a caller waits for a result.
+    queue
+        How many computations may wait for a slot at once (``0``: none wait).
+    queue_s
+        How long a computation waits for a slot.
     """
 
-    def __init__(self, slots: int, timeout_s: float) -> None:
+    def __init__(self, slots: int, timeout_s: float, *, queue: int = 0, queue_s: float = 0) -> None:
         self.slots = max(1, int(slots))
         self.timeout_s = float(timeout_s)
+        self.queue = max(0, int(queue))
+        self.queue_s = float(queue_s)
+        self._waiting = 0
+        self._lock = threading.Lock()
         self._free = threading.BoundedSemaphore(self.slots)
         self._local = threading.local()
         self._executor = ThreadPoolExecutor(
@@ -87,20 +103,38 @@ class WorkPool:
     def _mark_worker(self) -> None:
         self._local.worker = True
 
-    def run(self, func: Callable[[], T]) -> T:
+    def _take_slot(self) -> None:
+        """Take a free slot, waiting in the queue for one if there is room; else
+        :class:`BusyError`."""
+        if self._free.acquire(blocking=False):
+            return
+        with self._lock:
+            if self._waiting >= self.queue:
+                raise BusyError()
+            self._waiting += 1
+        try:
+            if not self._free.acquire(timeout=self.queue_s):
+                raise BusyError()
+        finally:
+            with self._lock:
+                self._waiting -= 1
+
+    def run(self, func: Callable[[], T], *, timeout_s: float | None = None) -> T:
         """Run ``func`` in a free slot and return its result.
+
+        ``timeout_s`` replaces the pool's wait for the result (for work that bounds its own
+        time, as the upload cage does).
 
         Raises
         ------
         BusyError
-            When every slot is taken.
+            When every slot is taken and the queue is full, or no slot freed in time.
         ComputationTimeoutError
             When the result is not ready within ``timeout_s``.
         """
         if getattr(self._local, "worker", False):
             return func()
-        if not self._free.acquire(blocking=False):
-            raise BusyError()
+        self._take_slot()
         try:
             future: Future[T] = self._executor.submit(func)
         except BaseException:
@@ -108,7 +142,7 @@ class WorkPool:
             raise
         future.add_done_callback(lambda _done: self._free.release())
         try:
-            return future.result(timeout=self.timeout_s)
+            return future.result(timeout=self.timeout_s if timeout_s is None else timeout_s)
         except FutureTimeout:
             raise ComputationTimeoutError() from None
 
@@ -120,10 +154,16 @@ class WorkPool:
 
 
 def init_app(app: Flask) -> WorkPool:
-    """Give ``app`` its pool: ``WORK_SLOTS`` (default: CPU cores) and
-    ``WORK_TIMEOUT_SECONDS``."""
-    slots = app.config.get("WORK_SLOTS") or os.cpu_count() or 1
-    pool = WorkPool(int(slots), float(app.config["WORK_TIMEOUT_SECONDS"]))
+    """Give ``app`` its pool: ``WORK_SLOTS`` (default: CPU cores), ``WORK_TIMEOUT_SECONDS``,
+    ``WORK_QUEUE`` (default: four per slot) and ``WORK_QUEUE_SECONDS``."""
+    slots = int(app.config.get("WORK_SLOTS") or os.cpu_count() or 1)
+    queue = app.config.get("WORK_QUEUE")
+    pool = WorkPool(
+        slots,
+        float(app.config["WORK_TIMEOUT_SECONDS"]),
+        queue=QUEUE_PER_SLOT * slots if queue is None else int(queue),
+        queue_s=float(app.config.get("WORK_QUEUE_SECONDS", 10)),
+    )
     app.extensions[POOL_KEY] = pool
     return pool
 

@@ -1,0 +1,43 @@
+"""What the upload cage's forkserver imports before it forks any child (:mod:`webmap.api.cage`).
+
+Importing this module has effects, on purpose, in the forkserver only (never import it
+elsewhere): it lowers the process's CPU priority (its children inherit it, so serving pages
+comes before reading uploads), sets GDAL's driver allow-list and network settings
+(:func:`geo._formats.gdal_allowlist_env`), one BLAS thread and Arrow's system allocator
+(mimalloc would reserve 1 GB of the child's address space) *before* GDAL, numpy and
+pyarrow load, then imports the readers and measures and measures a tiny upload once, so
+that each child starts with everything loaded and can use no other GDAL driver.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.nice(10)  # the forkserver and every cage yield the CPU to serving requests
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_name] = "1"
+os.environ["ARROW_DEFAULT_MEMORY_POOL"] = "system"
+
+from geo._formats import gdal_allowlist_env  # noqa: E402 - after the thread settings
+
+os.environ.update(gdal_allowlist_env())
+
+import geopandas  # noqa: E402, F401 - preloaded for the children
+import pyarrow  # noqa: E402
+import pyogrio  # noqa: E402, F401 - GDAL loads here, with the allow-list
+
+import webmap.api.uploads  # noqa: E402
+
+pyarrow.set_cpu_count(1)
+pyarrow.set_io_thread_count(1)
+
+
+def _warm() -> None:
+    """Measure a tiny upload once, so the lazy imports and PROJ's database (opened read-only)
+    are ready in every child instead of costing each child half a second."""
+    rows = "".join(f"{52 + i / 1000:.4f};{4.35 + (i * 7 % 11) / 1000:.4f}\n" for i in range(30))
+    job = webmap.api.uploads.UploadJob(f"lat;lon\n{rows}".encode(), {}, name="warm.csv")
+    webmap.api.uploads.measure_upload(job)
+
+
+_warm()
