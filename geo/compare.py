@@ -29,6 +29,7 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("name", "Cluster", ""),
     ("n_sites", "Sites listed", ""),
     ("n_located", "Sites located", ""),
+    ("n_closed", "Sites closed by the date", ""),
     ("area_km2", "Study area", "km²"),
     ("sites_per_km2", "Sites per km²", ""),
     ("mean_nn_distance_m", "Mean nearest-neighbour distance", "m"),
@@ -47,8 +48,10 @@ def _row(
     *,
     cache_dir: str | os.PathLike[str] | None,
 ) -> dict[str, Any]:
-    """A cluster's row: the keys of :data:`COLUMNS` plus ``id``, ``caveats`` and
-    ``epicentre_id``; None where a measure does not exist for the cluster."""
+    """A cluster's row: the keys of :data:`COLUMNS` plus ``id``, ``caveats``,
+    ``epicentre_id`` and ``closed_sites`` (the sites closed by the analysis' date, as in
+    the measures); None where a measure does not exist for the cluster (``n_closed``
+    without a date)."""
     measures = analysis.to_dict()
     density = measures.get("density") or {}
     epicentres = measures.get("epicentres") or []
@@ -60,6 +63,8 @@ def _row(
         "name": measures["cluster"]["name"],
         "n_sites": measures["n_sites"],
         "n_located": measures["n_sites_located"],
+        "n_closed": measures["n_sites_closed"] if analysis.as_of else None,
+        "closed_sites": measures["closed_sites"],
         # one site or sites on a line enclose no area: undefined, not 0
         "area_km2": density.get("area_km2") or None,
         "sites_per_km2": density.get("sites_per_km2"),
@@ -130,7 +135,7 @@ class EpicentreFrame:
 @dataclass(frozen=True)
 class Comparison:
     """The clusters side by side: one table row per cluster (:data:`COLUMNS`, plus ``id``,
-    ``caveats`` and ``epicentre_id``) and one frame per epicentre."""
+    ``caveats``, ``epicentre_id`` and ``closed_sites``) and one frame per epicentre."""
 
     rows: list[dict[str, Any]]
     frames: list[EpicentreFrame]

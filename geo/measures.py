@@ -28,7 +28,9 @@ Cluster measures (``schema: "clustermap.cluster_measures/1"``)
 ----------------------------------------------------------------
 ``cluster`` (``id``, ``name``, ``city``, ``country``), ``as_of``, ``n_sites``,
 ``n_sites_located``, ``n_places`` (distinct located points: sites sharing a point count
-once), ``unlocated_sites`` (ids skipped for unknown location), ``density`` (the point
+once), ``unlocated_sites`` (ids skipped for unknown location), ``n_sites_closed`` and
+``closed_sites`` (sites closed by ``as_of``, left out of every count above but listed:
+``id``, ``name``, ``role``, ``located``, ``valid_to``, ``source``), ``density`` (the point
 measures of the distinct places, without ``schema``), ``sites`` (list of ``id``, ``name``,
 ``role``, ``confidence``, ``lon``, ``lat``, ``same_point_as``, ``nearest_site``,
 ``nn_distance_m``: the nearest other place), ``epicentres`` (list of ``id``, ``name`` and
@@ -166,7 +168,8 @@ class ClusterAnalysis:
     ``located`` are the sites with a location, ``places``/``groups`` their distinct places
     (:func:`geo.proximity.distinct_places`, positions in ``located``), ``points`` the
     analysis of the distinct places (``None`` when no site is located) and ``crs`` its
-    metric CRS.
+    metric CRS. ``closed`` are the sites that had closed by ``as_of``
+    (:meth:`geo.registry.Registry.closed_before`): not measured, but shown as closed.
     """
 
     info: dict[str, Any]
@@ -178,7 +181,22 @@ class ClusterAnalysis:
     crs: pyproj.CRS | None
     points: PointAnalysis | None
     epicentres: list[EpicentreAnalysis]
+    closed: gpd.GeoDataFrame
     warnings: list[str] = field(default_factory=list)
+
+    def _closed_rows(self) -> list[dict[str, Any]]:
+        located = has_location(self.closed.geometry)
+        return [
+            {
+                "id": str(site_id),
+                "name": row.get("name"),
+                "role": row.get("role"),
+                "located": bool(here),
+                "valid_to": row.get("valid_to"),
+                "source": row.get("source"),
+            }
+            for (site_id, row), here in zip(self.closed.iterrows(), located, strict=True)
+        ]
 
     def _site_rows(self) -> list[dict[str, Any]]:
         if self.points is None:
@@ -242,6 +260,8 @@ class ClusterAnalysis:
                 "unlocated_sites": [
                     str(i) for i in self.sites.index if i not in self.located.index
                 ],
+                "n_sites_closed": len(self.closed),
+                "closed_sites": self._closed_rows(),
                 "density": density,
                 "sites": self._site_rows(),
                 "epicentres": epicentres,
@@ -289,7 +309,8 @@ def analyse_cluster(
     """Every measure of one registry cluster and its epicentres, computed once.
 
     Sites of unknown location are skipped (``unlocated_sites`` of the JSON); sites sharing
-    one point count as one place. Never raises for a small or partly located cluster.
+    one point count as one place; sites closed by ``as_of`` are not measured but listed
+    (``closed_sites``). Never raises for a small or partly located cluster.
 
     Parameters
     ----------
@@ -337,5 +358,6 @@ def analyse_cluster(
         crs=metric,
         points=points,
         epicentres=epicentres,
+        closed=registry.closed_before(cluster_id, as_of=as_of),
         warnings=notes,
     )

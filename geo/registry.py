@@ -119,12 +119,18 @@ class Registry:
         sites = self.sites[self.sites["cluster"] == cluster_id]
         if as_of is None:
             return sites
-        when = date_key(as_of, field="as_of")
-        alive = [
-            (start is None or date_key(start) <= when) and (end is None or when < date_key(end))
-            for start, end in zip(sites["valid_from"], sites["valid_to"], strict=True)
-        ]
-        return sites.loc[alive]  # rows, even for an empty mask (sites[[]] would select columns)
+        # rows, even for an empty mask (sites[[]] would select columns)
+        return sites.loc[[state == "open" for state in site_states(sites, as_of=as_of)]]
+
+    def closed_before(self, cluster_id: str, *, as_of: str | None = None) -> gpd.GeoDataFrame:
+        """The sites of one cluster that had closed by ``as_of`` (their ``valid_to`` is on or
+        before it): the ones :meth:`sites_of` leaves out as closed, for views to show as
+        closed with their source rather than drop. Empty without ``as_of`` (every site)."""
+        self._check_cluster(cluster_id)
+        sites = self.sites[self.sites["cluster"] == cluster_id]
+        if as_of is None:
+            return sites.iloc[:0]
+        return sites.loc[[state == "closed" for state in site_states(sites, as_of=as_of)]]
 
     def epicentres_of(self, cluster_id: str) -> pd.DataFrame:
         """The epicentres of one cluster."""
@@ -160,6 +166,26 @@ class Registry:
     def _check_cluster(self, cluster_id: str) -> None:
         if cluster_id not in self.clusters.index:
             raise UnknownIdError("cluster", cluster_id, list(self.clusters.index))
+
+
+def site_states(sites: pd.DataFrame, *, as_of: str) -> list[str]:
+    """Each site's state at ``as_of`` (``YYYY[-MM[-DD]]``, a year meaning its 1 January)
+    from its ``valid_from``/``valid_to``: ``"open"``, ``"closed"`` (``valid_to`` on or
+    before the date: ``valid_to`` is the first day it is gone) or ``"not_yet"``
+    (``valid_from`` after the date).
+
+    Raises :class:`~geo._errors.ParameterError` for a malformed ``as_of``.
+    """
+    when = date_key(as_of, field="as_of")
+    states = []
+    for start, end in zip(sites["valid_from"], sites["valid_to"], strict=True):
+        if end is not None and date_key(end) <= when:
+            states.append("closed")
+        elif start is not None and when < date_key(start):
+            states.append("not_yet")
+        else:
+            states.append("open")
+    return states
 
 
 _DATE = re.compile(r"[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?")

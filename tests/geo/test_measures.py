@@ -159,6 +159,27 @@ def test_cluster_measures_skip_and_report_unlocated_sites(registry: Registry) ->
     json.dumps(result, allow_nan=False)
 
 
+def test_a_site_closed_before_the_date_is_counted_as_closed_with_its_source(
+    registry: Registry,
+) -> None:
+    then = cluster_measures(registry, "copenhagen-cleantech", as_of="2016-10")
+    # the Copenhagen Cleantech Cluster formally closed at the end of 2014
+    assert then["n_sites_closed"] == 1
+    (closed,) = then["closed_sites"]
+    assert closed["id"] == "ccc-office" and closed["valid_to"] == "2015-01-01"
+    assert closed["located"] is False
+    assert closed["source"] == registry.sites.loc["ccc-office", "source"]
+    assert "erhvervsstyrelsen.dk" in closed["source"]
+    # listed or closed, never silently dropped; not measured either
+    listed = len(registry.sites_of("copenhagen-cleantech"))
+    assert then["n_sites"] + then["n_sites_closed"] == listed
+    assert "ccc-office" not in then["unlocated_sites"]
+    today = cluster_measures(registry, "copenhagen-cleantech")
+    assert today["n_sites_closed"] == 0 and today["closed_sites"] == []
+    assert today["n_sites"] == listed
+    json.dumps(then, allow_nan=False)
+
+
 def test_every_registry_cluster_measures_without_error(registry: Registry) -> None:
     for cluster_id in registry.clusters.index:
         result = cluster_measures(registry, cluster_id, NO_LAYERS)

@@ -459,6 +459,11 @@ def measures(cluster_id: str, data_dir: Path | None, **opts: Any) -> None:
             else ""
         )
     )
+    for site in result["closed_sites"]:
+        click.echo(
+            f"closed by {result['as_of']}: {site['id']} (gone from {site['valid_to']}; "
+            f"source: {site['source']})"
+        )
     if result["density"]:
         click.echo("")
         click.echo(_table(_density_rows(result["density"])))
