@@ -55,6 +55,34 @@ def test_the_cite_de_l_environnement_is_located_as_a_low_confidence_district() -
     assert "355 allée Jacques Monod" in props["approximates"] and props["uncertainty_m"] == 500
 
 
+def test_sites_lists_the_universite_d_evry_with_its_position_and_source() -> None:
+    result = run("sites", "genopole")
+    assert result.exit_code == 0
+    evry = next(f for f in json.loads(result.output)["features"] if f["id"] == "univ-evry")
+    # the point of the ministry's dataset of establishments (reference row of pass 4)
+    assert evry["geometry"] == {"type": "Point", "coordinates": [2.42738, 48.62425]}
+    props = evry["properties"]
+    assert props["location_precision"] == "site" and props["confidence"] == "medium"
+    assert "fr-esr-principaux-etablissements-enseignement-superieur" in props["source"]
+    assert "UAI 0911975C" in props["source"]
+    rows = list(csv.DictReader(io.StringIO(run("sites", "genopole", "--format", "csv").output)))
+    row = next(r for r in rows if r["id"] == "univ-evry")
+    assert (float(row["lon"]), float(row["lat"])) == (2.42738, 48.62425)
+    assert row["source"] == props["source"]
+
+
+def test_measures_say_the_copenhagen_office_was_closed_in_2016() -> None:
+    result = run("measures", "copenhagen-cleantech", "--as-of", "2016-10")
+    assert result.exit_code == 0
+    assert "closed by 2016-10: ccc-office (gone from 2015-01-01; source: Closure: https://" in (
+        result.output
+    )
+    data = json.loads(run("measures", "copenhagen-cleantech", "--as-of", "2016-10",
+                          "--json").output)  # fmt: skip
+    assert data["n_sites_closed"] == 1 and data["closed_sites"][0]["id"] == "ccc-office"
+    assert "erhvervsstyrelsen.dk" in data["closed_sites"][0]["source"]
+
+
 def test_sites_csv(registry: Any) -> None:
     result = run("sites", "genopole", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(result.output)))

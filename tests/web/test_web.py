@@ -162,6 +162,48 @@ def test_cluster_page_shows_the_sites_as_in_2016_or_today(client: Any, registry:
     assert client.get("/clusters/saint-etienne?as_of=last-year").status_code == 400
 
 
+def test_as_in_2016_the_copenhagen_office_is_shown_closed_with_its_source(
+    client: Any, registry: Any
+) -> None:
+    then = client.get("/clusters/copenhagen-cleantech?as_of=2016-10").get_data(as_text=True)
+    closed = re.search(r'<ul class="cm-closed" id="closed-sites">(.*?)</ul>', then, re.S)
+    assert closed is not None
+    (item,) = re.findall(r'<li data-site="([^"]+)"', closed.group(1))
+    assert item == "ccc-office"  # formally closed at the end of 2014
+    assert "gone from 2015-01-01" in closed.group(1)
+    link = '<a href="https://regionalt.erhvervsstyrelsen.dk/succes-med-cleantech-satsning"'
+    assert link in closed.group(1)  # its source, as a link
+    assert re.search(r"Sites closed by 2016-10</th><td>1\b", then)
+    assert 'data-site="ccc-office" class=' not in then  # not in the table of 2016's sites
+    today = client.get("/clusters/copenhagen-cleantech").get_data(as_text=True)
+    assert 'id="closed-sites"' not in today
+    assert re.search(r"Copenhagen Cleantech Cluster \(office\)[^<]*<em>[^<]*</em> "
+                     r'<span class="cm-dates">\(gone from 2015-01-01\)', today)  # fmt: skip
+    api = client.get("/api/clusters/copenhagen-cleantech/measures?as_of=2016-10").get_json()
+    assert api["n_sites_closed"] == 1 and api["closed_sites"][0]["id"] == "ccc-office"
+    assert api["closed_sites"][0]["source"] == registry.sites.loc["ccc-office", "source"]
+    assert client.get("/api/clusters/copenhagen-cleantech/measures").get_json()[
+        "n_sites_closed"] == 0  # fmt: skip
+
+
+def test_a_hostile_source_of_a_closed_site_stays_text(registry_copy: Path) -> None:
+    path = registry_copy / "sites.geojson"
+    sites = json.loads(path.read_text(encoding="utf-8"))
+    ccc = next(f for f in sites["features"] if f["properties"]["id"] == "ccc-office")
+    hostile = ('<img src=x onerror=alert(1)> javascript:alert(1) ${alert(1)} '
+               'https://x.example/a"><script>alert(1)</script>')  # fmt: skip
+    ccc["properties"].update(name="<b>CCC</b>", source=hostile)
+    path.write_text(json.dumps(sites), encoding="utf-8")
+    client = create_app({"TESTING": True, "DATA_DIR": str(registry_copy)}).test_client()
+    for url in ("/clusters/copenhagen-cleantech?as_of=2016-10", "/compare?as_of=2016-10"):
+        page = client.get(url).get_data(as_text=True)
+        assert "<img src=x" not in page and "<script>alert" not in page, url
+        assert "<b>CCC</b>" not in page and "&lt;b&gt;CCC&lt;/b&gt;" in page, url
+        assert 'href="javascript:' not in page, url
+        # only the http(s) address became a link, cut before the quote
+        assert '<a href="https://x.example/a" rel="noopener noreferrer nofollow">' in page, url
+
+
 def test_the_embed_takes_as_of(client: Any) -> None:
     then = client.get("/embed/saint-etienne?as_of=2016-10").get_data(as_text=True)
     today = client.get("/embed/saint-etienne").get_data(as_text=True)

@@ -421,6 +421,22 @@ def proximity(path: Path, **opts: Any) -> None:
         click.echo(f"... {len(table) - len(shown)} more (use --out FILE.csv)")
 
 
+def _site_counts(result: dict[str, Any]) -> list[str]:
+    """The measures' site counts as text: located of listed, the unlocated ids skipped, and
+    each site closed by the date with its source (shown as closed, never dropped)."""
+    skipped = result["unlocated_sites"]
+    lines = [
+        f"{result['n_sites_located']} of {result['n_sites']} sites located"
+        + (f"; skipped: {', '.join(skipped)}" if skipped else "")
+    ]
+    lines += [
+        f"closed by {result['as_of']}: {site['id']} (gone from {site['valid_to']}; "
+        f"source: {site['source']})"
+        for site in result["closed_sites"]
+    ]
+    return lines
+
+
 @click.command()
 @click.argument("cluster_id", metavar="CLUSTER")
 @DATA_OPTION
@@ -451,19 +467,7 @@ def measures(cluster_id: str, data_dir: Path | None, **opts: Any) -> None:
         return
     info = result["cluster"]
     click.echo(f"{info['name']} ({info['id']}, {info['city']}, {info['country']})")
-    click.echo(
-        f"{result['n_sites_located']} of {result['n_sites']} sites located"
-        + (
-            f"; skipped: {', '.join(result['unlocated_sites'])}"
-            if result["unlocated_sites"]
-            else ""
-        )
-    )
-    for site in result["closed_sites"]:
-        click.echo(
-            f"closed by {result['as_of']}: {site['id']} (gone from {site['valid_to']}; "
-            f"source: {site['source']})"
-        )
+    click.echo("\n".join(_site_counts(result)))
     if result["density"]:
         click.echo("")
         click.echo(_table(_density_rows(result["density"])))
