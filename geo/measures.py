@@ -29,7 +29,8 @@ Cluster measures (``schema: "clustermap.cluster_measures/1"``)
 ``cluster`` (``id``, ``name``, ``city``, ``country``), ``as_of``, ``n_sites``,
 ``n_sites_located``, ``n_places`` (distinct located points: sites sharing a point count
 once), ``unlocated_sites`` (ids skipped for unknown location), ``n_sites_closed`` and
-``closed_sites`` (sites closed by ``as_of``, left out of every count above but listed:
+``closed_sites`` (sites closed by ``as_of``, or by today without it, left out of every
+count above but listed:
 ``id``, ``name``, ``role``, ``located``, ``valid_to``, ``source``), ``density`` (the point
 measures of the distinct places, without ``schema``), ``sites`` (list of ``id``, ``name``,
 ``role``, ``confidence``, ``lon``, ``lat``, ``same_point_as``, ``nearest_site``,
@@ -44,6 +45,7 @@ range_m, as_of, sides, methods}``, checked on the sites as of the source's date 
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -168,12 +170,14 @@ class ClusterAnalysis:
     ``located`` are the sites with a location, ``places``/``groups`` their distinct places
     (:func:`geo.proximity.distinct_places`, positions in ``located``), ``points`` the
     analysis of the distinct places (``None`` when no site is located) and ``crs`` its
-    metric CRS. ``closed`` are the sites that had closed by ``as_of``
-    (:meth:`geo.registry.Registry.closed_before`): not measured, but shown as closed.
+    metric CRS. ``closed`` are the sites that had closed by ``as_of``, or by ``today``
+    without it (:meth:`geo.registry.Registry.closed_before`): not measured, but shown as
+    closed. ``today`` is the current date the analysis took for "today".
     """
 
     info: dict[str, Any]
     as_of: str | None
+    today: datetime.date
     sites: gpd.GeoDataFrame
     located: gpd.GeoDataFrame
     places: list[int]
@@ -305,6 +309,7 @@ def analyse_cluster(
     options: AnalysisOptions | None = None,
     *,
     as_of: str | None = None,
+    today: datetime.date | None = None,
 ) -> ClusterAnalysis:
     """Every measure of one registry cluster and its epicentres, computed once.
 
@@ -322,7 +327,10 @@ def analyse_cluster(
         The analysis options (default :class:`~geo.options.AnalysisOptions`).
     as_of
         Only the sites that existed at this date (``YYYY[-MM[-DD]]``), e.g. ``"2016-10"``
-        for the note's configuration; default every site.
+        for the note's configuration; default ``today``.
+    today
+        The current date, used without ``as_of``: the sites open today, those whose
+        ``valid_to`` has passed listed as closed; default :meth:`datetime.date.today`.
 
     Raises
     ------
@@ -330,7 +338,8 @@ def analyse_cluster(
         For an unknown cluster id.
     """
     info = registry.cluster(cluster_id)
-    sites = registry.sites_of(cluster_id, as_of=as_of)
+    today = today or datetime.date.today()  # one date for the open and the closed sites
+    sites = registry.sites_of(cluster_id, as_of=as_of, today=today)
     located = sites[has_location(sites.geometry)]
     notes: list[str] = []
     places: list[int] = []
@@ -351,6 +360,7 @@ def analyse_cluster(
     return ClusterAnalysis(
         info=dict(info),
         as_of=as_of,
+        today=today,
         sites=sites,
         located=located,
         places=places,
@@ -358,6 +368,6 @@ def analyse_cluster(
         crs=metric,
         points=points,
         epicentres=epicentres,
-        closed=registry.closed_before(cluster_id, as_of=as_of),
+        closed=registry.closed_before(cluster_id, as_of=as_of, today=today),
         warnings=notes,
     )

@@ -86,7 +86,7 @@ def test_located_sites_match_the_reference_coordinates(registry: Any) -> None:
             for r in csv.DictReader(handle)
             if r["lat"] and r["lon"]
         }
-    for site_id, geom in registry.located().geometry.items():
+    for site_id, geom in _every_located(registry).geometry.items():
         assert (round(geom.x, 5), round(geom.y, 5)) in reference, site_id
 
 
@@ -102,7 +102,7 @@ def test_rows_the_reference_could_not_locate_stay_unlocated(registry: Any) -> No
 
 def test_sites_lie_near_their_city(registry: Any) -> None:
     geod = Geod(ellps="WGS84")
-    for site_id, site in registry.located().iterrows():
+    for site_id, site in _every_located(registry).iterrows():
         city = registry.clusters.geometry[site["cluster"]]
         km = geod.inv(site.geometry.x, site.geometry.y, city.x, city.y)[2] / 1000
         assert km < 50, site_id
@@ -184,7 +184,7 @@ def test_missing_or_empty_folder(tmp_path: Path) -> None:
 
 
 def test_sites_as_of_a_date_follow_valid_from_and_valid_to(registry: Any) -> None:
-    everything = set(registry.sites_of("delft").index)
+    everything = set(registry.registered("delft").index)
     in_2016 = set(registry.sites_of("delft", as_of="2016-10").index)
     # opened in 2021: not there in 2016; the old TNO campus (closed 2021) still was
     assert everything - in_2016 == {"tno-next-delft", "tno-bouwinnovatie-lab"}
@@ -232,7 +232,7 @@ def test_no_site_is_surer_than_the_reference_row_that_gives_its_point(registry: 
     with REFERENCE.open(encoding="utf-8") as handle:
         rows = [r for r in csv.DictReader(handle) if r["lat"] and r["lon"]]
     assert registry.sites["confidence"].isin(LEVELS).all()
-    for site_id, site in registry.located().iterrows():
+    for site_id, site in _every_located(registry).iterrows():
         point = (round(site.geometry.x, 5), round(site.geometry.y, 5))
         found = [
             _reference_confidence(r["confidence"])
@@ -358,7 +358,7 @@ def _first_day(text: str) -> datetime.date:
 def test_every_site_is_open_closed_or_not_yet_at_a_date(registry: Any, as_of: str) -> None:
     when = _first_day(as_of)
     for cluster_id in registry.clusters.index:
-        sites = registry.sites_of(cluster_id)
+        sites = registry.registered(cluster_id)
         open_ = set(registry.sites_of(cluster_id, as_of=as_of).index)
         closed = set(registry.closed_before(cluster_id, as_of=as_of).index)
         expected_closed = {i for i, end in sites["valid_to"].items()
@@ -368,7 +368,56 @@ def test_every_site_is_open_closed_or_not_yet_at_a_date(registry: Any, as_of: st
         assert closed == expected_closed, cluster_id
         assert open_ == set(sites.index) - closed - not_yet, cluster_id
         assert open_.isdisjoint(closed)
-    assert registry.closed_before("copenhagen-cleantech").empty  # no date: nothing closed
+        # "today" is the date itself: the same sites without as_of
+        today = {"today": _first_day(as_of)}
+        assert set(registry.sites_of(cluster_id, **today).index) == open_, cluster_id
+        assert set(registry.closed_before(cluster_id, **today).index) == closed, cluster_id
+
+
+def test_today_is_the_current_date_not_every_site_ever_registered(registry: Any) -> None:
+    # the default "today" is datetime.date.today(): the sites whose valid_to has passed
+    # are closed now, listed by closed_before, never counted as open
+    now = datetime.date.today()
+    for cluster_id in registry.clusters.index:
+        assert set(registry.sites_of(cluster_id).index) == set(
+            registry.sites_of(cluster_id, today=now).index
+        )
+    gone = {"ccc-office", "numelink", "tno-former-campus", "advancity",
+            "cluster-eco-energies-office"}  # fmt: skip
+    closed = {i for c in registry.clusters.index for i in registry.closed_before(c).index}
+    assert closed == gone  # every valid_to in the registry is before December 2026
+    assert gone.isdisjoint(registry.located().index)
+    assert "tno-former-campus" not in registry.sites_of("delft").index
+    # injected: before the Copenhagen office closed, it was open "today"
+    before = datetime.date(2014, 12, 31)
+    assert "ccc-office" in registry.sites_of("copenhagen-cleantech", today=before).index
+    assert registry.closed_before("copenhagen-cleantech", today=before).empty
+    on_the_day = datetime.date(2015, 1, 1)  # valid_to is the first day it is gone
+    assert list(registry.closed_before("copenhagen-cleantech", today=on_the_day).index) == [
+        "ccc-office"
+    ]
+    # a site opening after "today" is not yet there, and not closed either
+    early = datetime.date(2021, 9, 30)
+    assert "tno-bouwinnovatie-lab" not in registry.sites_of("delft", today=early).index
+    assert "tno-bouwinnovatie-lab" not in registry.closed_before("delft", today=early).index
+    assert "tno-bouwinnovatie-lab" in registry.registered("delft").index
+
+
+def test_summary_counts_the_sites_open_today(registry: Any) -> None:
+    now = registry.summary("saint-etienne", today=datetime.date(2026, 12, 7))
+    listed = registry.registered("saint-etienne")
+    assert now["n_sites"] + now["n_closed"] == len(listed)
+    assert now["n_closed"] == 1  # NUMELINK, merged in 2017
+    in_2016 = registry.summary("saint-etienne", today=datetime.date(2016, 10, 1))
+    assert in_2016["n_closed"] == 0
+    assert in_2016["n_sites"] == len(registry.sites_of("saint-etienne", as_of="2016-10"))
+    # the catalogue read at load agrees with the summary of the current date
+    assert registry.catalogue["delft"]["n_sites"] == registry.summary("delft")["n_sites"]
+
+
+def _every_located(registry: Any) -> Any:
+    """Every located site the registry lists, closed ones too (the data checks)."""
+    return registry.sites[registry.sites.geometry.notna()]
 
 
 def test_pass_4_dates_follow_their_sources(registry: Any) -> None:

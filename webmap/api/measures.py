@@ -10,7 +10,7 @@ from geo._errors import ClustermapError, ParameterError
 from geo._json import feature_collection
 from geo.options import AnalysisOptions
 from geo.registry import Registry
-from webmap.api.memo import LruCache, Runner, run_inline
+from webmap.api.memo import LruCache, Runner, day_key, run_inline
 from webmap.api.options import api_param
 from webmap.api.params import Param, parse_params
 from webmap.api.response import GEOJSON, ApiResponse, answers_errors
@@ -70,7 +70,8 @@ def measures(
     options = AnalysisOptions(
         eps_m=float(opts["eps"]), min_samples=int(opts["min_samples"]), hex_res=opts["hex_res"]
     )
-    key = ("measures", cluster_id, tuple(sorted(opts.items())), registry.version)
+    opts_key = tuple(sorted(opts.items()))
+    key = ("measures", cluster_id, opts_key, registry.version, day_key(opts["as_of"]))
     body = cache.get_or_compute(
         key,
         lambda: quietly(
@@ -189,7 +190,7 @@ def density(
     """
     located = registry.located(cluster_id)
     opts = parse_params(DENSITY_PARAMS, args)
-    key = ("density", cluster_id, tuple(sorted(opts.items())), registry.version)
+    key = ("density", cluster_id, tuple(sorted(opts.items())), registry.version, day_key(None))
     body = cache.get_or_compute(key, lambda: density_layers(located, opts), run=run)
     return ApiResponse(200, body, {"Content-Type": GEOJSON})
 
@@ -216,7 +217,14 @@ def isochrones(
     opts = parse_params(ISOCHRONE_PARAMS, args)
     minutes = [float(m) for m in opts["minutes"]]
     info = network_info(cluster_id, cache_dir=cache_dir)
-    key = ("isochrones", cluster_id, tuple(sorted(set(minutes))), registry.version, info.sha256)
+    key = (
+        "isochrones",
+        cluster_id,
+        tuple(sorted(set(minutes))),
+        registry.version,
+        day_key(None),  # the members open today
+        info.sha256,
+    )
     body = cache.get_or_compute(
         key,
         lambda: to_geojson(

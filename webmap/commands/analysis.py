@@ -429,9 +429,9 @@ def _site_counts(result: dict[str, Any]) -> list[str]:
         f"{result['n_sites_located']} of {result['n_sites']} sites located"
         + (f"; skipped: {', '.join(skipped)}" if skipped else "")
     ]
+    when = result["as_of"] or "today"
     lines += [
-        f"closed by {result['as_of']}: {site['id']} (gone from {site['valid_to']}; "
-        f"source: {site['source']})"
+        f"closed by {when}: {site['id']} (gone from {site['valid_to']}; source: {site['source']})"
         for site in result["closed_sites"]
     ]
     return lines
@@ -447,7 +447,8 @@ def _site_counts(result: dict[str, Any]) -> list[str]:
     "--as-of",
     default=None,
     metavar="DATE",
-    help="Only sites that existed at this date (YYYY[-MM[-DD]]), e.g. 2016-10 for the note's.",
+    help="Only sites that existed at this date (YYYY[-MM[-DD]]), e.g. 2016-10 for the note's; "
+    "default today (sites closed by now are listed as closed).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def measures(cluster_id: str, data_dir: Path | None, **opts: Any) -> None:
