@@ -50,8 +50,8 @@ def clusters(data_dir: Path | None, as_json: bool) -> None:
     help="Output format.",
 )
 def sites(cluster_id: str, data_dir: Path | None, fmt: str) -> None:
-    """Print every site of a cluster as GeoJSON or CSV, each with its state today (open,
-    closed or not_yet): a closed site is listed and marked closed."""
+    """Print a cluster's sites as GeoJSON or CSV: every site listed, each with its state
+    today (open, closed or not_yet), so a closed site is listed and marked closed."""
     registry = load_registry(data_dir)
     if fmt == "geojson":
         collection = api.site_listing(registry, cluster_id)
