@@ -319,7 +319,9 @@ def load_registry(path: str | os.PathLike[str] | None = None) -> Registry:
     )
 
 
-def read_catalogue(path: str | os.PathLike[str] | None = None) -> list[dict[str, Any]]:
+def read_catalogue(
+    path: str | os.PathLike[str] | None = None, *, today: datetime.date | None = None
+) -> list[dict[str, Any]]:
     """Validate a registry folder as :func:`load_registry` does and list its clusters.
 
     A light read for listings (``clustermap clusters``): no GeoDataFrame is built.
@@ -329,7 +331,8 @@ def read_catalogue(path: str | os.PathLike[str] | None = None) -> list[dict[str,
     list of dict
         Per cluster, in file order: ``id``, ``name``, ``country``, ``city``, ``domain``,
         ``website``, ``practices`` (sorted practice names), ``n_sites`` and ``n_located``
-        (the sites open today, :func:`site_states`) and ``n_closed`` (closed by today).
+        (the sites open ``today``, default the current date, :func:`site_states`) and
+        ``n_closed`` (closed by then).
 
     Raises
     ------
@@ -338,7 +341,7 @@ def read_catalogue(path: str | os.PathLike[str] | None = None) -> list[dict[str,
     """
     folder = Path(path) if path is not None else default_data_dir()
     clusters, sites, *_ = _validated(folder)
-    return [_summary(cid, props, sites) for cid, (props, _) in clusters.items()]
+    return [_summary(cid, props, sites, today=today) for cid, (props, _) in clusters.items()]
 
 
 Raw = dict[str, tuple[Any, bytes]]
@@ -363,10 +366,12 @@ def _validated(folder: Path) -> tuple[Rows, Rows, Rows, Footprints, str]:
     return clusters, sites, epicentres, footprints, digest
 
 
-def _summary(cluster_id: str, props: dict[str, Any], sites: Rows) -> dict[str, Any]:
-    """A cluster's id, name, place, practices and site counts today (one home for that
+def _summary(
+    cluster_id: str, props: dict[str, Any], sites: Rows, *, today: datetime.date | None = None
+) -> dict[str, Any]:
+    """A cluster's id, name, place, practices and site counts ``today`` (one home for that
     rule)."""
-    when = _day(None, today=None)
+    when = _day(None, today=today)
     states = [
         (_state(site.get("valid_from"), site.get("valid_to"), when), geom)
         for site, geom in sites.values()

@@ -14,7 +14,7 @@ from pyproj import Geod
 
 from geo._errors import ParameterError, RegistryError, UnknownIdError
 from geo._validate import PRACTICES, PRECISIONS, ROLES
-from geo.registry import load_registry
+from geo.registry import load_registry, read_catalogue
 from tests.helpers import DATA, SOURCES
 
 NOTE = SOURCES / "cluster-benchmark-note-2016.txt"
@@ -413,6 +413,9 @@ def test_summary_counts_the_sites_open_today(registry: Any) -> None:
     assert in_2016["n_sites"] == len(registry.sites_of("saint-etienne", as_of="2016-10"))
     # the catalogue read at load agrees with the summary of the current date
     assert registry.catalogue["delft"]["n_sites"] == registry.summary("delft")["n_sites"]
+    listing = {c["id"]: c for c in read_catalogue(today=datetime.date(2016, 10, 1))}
+    counts = ("n_sites", "n_located", "n_closed")
+    assert [listing["saint-etienne"][k] for k in counts] == [in_2016[k] for k in counts]
 
 
 def _every_located(registry: Any) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import warnings
 from collections.abc import Mapping
 from typing import Any, cast
@@ -58,10 +59,13 @@ def measures(
     *,
     cache: LruCache,
     run: Runner = run_inline,
+    today: datetime.date | None = None,
 ) -> ApiResponse:
     """``GET /api/clusters/<id>/measures``: the JSON of ``clustermap measures --json``.
 
-    ``run`` runs the computation of a result missing from ``cache`` (the app's work pool).
+    ``run`` runs the computation of a result missing from ``cache`` (the app's work pool);
+    ``today`` is the date of "today"'s sites without ``as_of`` (default the current date),
+    part of the cache key so an answer of yesterday is not served once a site has closed.
     """
     from geo.measures import analyse_cluster
 
@@ -70,12 +74,15 @@ def measures(
     options = AnalysisOptions(
         eps_m=float(opts["eps"]), min_samples=int(opts["min_samples"]), hex_res=opts["hex_res"]
     )
+    as_of, today = opts["as_of"], today or datetime.date.today()
     opts_key = tuple(sorted(opts.items()))
-    key = ("measures", cluster_id, opts_key, registry.version, day_key(opts["as_of"]))
+    key = ("measures", cluster_id, opts_key, registry.version, day_key(as_of, today=today))
     body = cache.get_or_compute(
         key,
         lambda: quietly(
-            lambda: analyse_cluster(registry, cluster_id, options, as_of=opts["as_of"]).to_dict()
+            lambda: analyse_cluster(
+                registry, cluster_id, options, as_of=as_of, today=today
+            ).to_dict()
         ),
         run=run,
     )
