@@ -240,7 +240,7 @@ def isochrones_command(cluster_id: str | None, **opts: Any) -> None:
     else:
         assert cluster_id is not None and registry is not None and network is not None
         if site is not None:
-            sites = registry.sites_of(cluster_id)
+            sites = registry.registered(cluster_id)  # any site named, closed ones too
             frame = isochrones(
                 engine, _site_lonlat(sites, site), minutes=times, speed_kmh=speed_kmh
             )
