@@ -9,7 +9,8 @@ plus both snap legs), as in :mod:`geo.network.measures`.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections import Counter
+from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -25,7 +26,8 @@ from geo.network.isochrone import DEFAULT_MINUTES, _check, reachable_geometry
 from geo.projection import has_location
 
 ID_NAMES = ("id", "site_id", "fid", "name")
-"""Columns taken as the points' ids when none is named (any case), first match wins."""
+"""Columns taken as the points' ids when none is named (any case): the first complete and
+unique one wins."""
 
 DISTANCE_COLUMNS = [
     "from_id",
@@ -54,37 +56,48 @@ def _plain(value: Hashable) -> int | str:
     return str(value)
 
 
+def _column_ids(points: pd.DataFrame, column: str) -> list[int | str]:
+    """The ids of one column; :class:`InputDataError` if one is empty or repeated."""
+    values = points[column]
+    if values.isna().any():
+        msg = f"id column {quote(column)} has {int(values.isna().sum())} empty values"
+        raise InputDataError(msg)
+    ids = [_plain(v) for v in values]
+    repeated = sorted(str(i) for i, count in Counter(ids).items() if count > 1)
+    if repeated:
+        msg = f"id column {quote(column)} repeats ids: {', '.join(repeated[:5])}"
+        raise InputDataError(msg)
+    return ids
+
+
 def point_ids(points: pd.DataFrame, *, column: str | None = None) -> list[int | str]:
-    """Return the points' ids: ``column``, else the first of :data:`ID_NAMES`, else the row
-    number from 1.
+    """Return the points' ids, integers or strings as in the file.
+
+    ``column`` if given (it must be complete and unique); else the first column named as
+    in :data:`ID_NAMES` (any case) that is complete and unique; else the row number from 1.
 
     Raises
     ------
     ParameterError
         ``column`` is not in the file.
     InputDataError
-        An id is missing or repeated.
+        ``column`` has an empty or a repeated id.
     """
-    if column is not None and column not in points.columns:
-        msg = f"id column {quote(column)} is not in the file (columns: {', '.join(map(str, points.columns))})"
-        raise ParameterError(msg)
-    if column is None:
-        lower = {str(c).lower(): c for c in points.columns if c != points.geometry.name}
-        found = next((lower[n] for n in ID_NAMES if n in lower), None)
-        if found is None:
-            return list(range(1, len(points) + 1))
-        column = str(found)
-    values = points[column]
-    if values.isna().any():
-        msg = f"id column {quote(column)} has {int(values.isna().sum())} empty values"
-        raise InputDataError(msg)
-    ids = [_plain(v) for v in values]
-    seen: set[int | str] = set()
-    repeated = sorted({str(i) for i in ids if i in seen or seen.add(i)})  # type: ignore[func-returns-value]
-    if repeated:
-        msg = f"id column {quote(column)} repeats ids: {', '.join(repeated[:5])}"
-        raise InputDataError(msg)
-    return ids
+    if column is not None:
+        if column not in points.columns:
+            columns = ", ".join(str(c) for c in points.columns)
+            msg = f"id column {quote(column)} is not in the file (columns: {columns})"
+            raise ParameterError(msg)
+        return _column_ids(points, column)
+    geometry = points.geometry.name if isinstance(points, gpd.GeoDataFrame) else None
+    lower = {str(c).lower(): c for c in points.columns if c != geometry}
+    for name in ID_NAMES:
+        if name in lower:
+            try:
+                return _column_ids(points, lower[name])
+            except InputDataError:
+                continue
+    return list(range(1, len(points) + 1))
 
 
 @dataclass(frozen=True)
@@ -137,7 +150,9 @@ def snap_points(
     return SnappedPoints(ids=ids, lon=lon, lat=lat, node=snap.node, snap_m=snap.distance_m)
 
 
-def _network_rows(engine: StreetEngine, sources: np.ndarray, targets: np.ndarray):  # type: ignore[no-untyped-def]
+def _network_rows(
+    engine: StreetEngine, sources: np.ndarray, targets: np.ndarray
+) -> Iterator[tuple[int, np.ndarray]]:
     """Yield ``(start, block)``: network metres from batches of ``sources`` to ``targets``
     (node indices), so memory stays at one batch of full rows."""
     for start in range(0, len(sources), _BATCH):
