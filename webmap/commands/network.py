@@ -21,7 +21,7 @@ import click
 import pandas as pd
 
 from geo._atomic import write_text
-from geo._errors import ParameterError, Problems, UnknownIdError, quote
+from geo._errors import NetworkUnavailableError, ParameterError, Problems, UnknownIdError, quote
 from geo.network import (
     DEFAULT_SPEED_KMH,
     OSM_ATTRIBUTION,
@@ -185,7 +185,11 @@ def info(cluster_id: str, as_json: bool, cache_dir: Path | None) -> None:
         else:
             _print_area(area)
         return
-    found = network_info(cluster_id, cache_dir=cache_dir)
+    try:
+        found = network_info(cluster_id, cache_dir=cache_dir)
+    except NetworkUnavailableError as exc:
+        hint = "; no named area either (see 'clustermap network list')"
+        raise NetworkUnavailableError(f"{exc}{hint}") from exc
     if as_json:
         click.echo(json.dumps({**found.to_dict(), "attribution": OSM_ATTRIBUTION}, indent=2))
     else:
