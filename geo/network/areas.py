@@ -172,9 +172,9 @@ def _normalised(graph: nx.Graph, *, crs: str | None, name: str) -> nx.MultiDiGra
             graph_crs = pyproj.CRS.from_user_input(given)
         except pyproj.exceptions.CRSError:
             problems.add(f"the graph's CRS {quote(str(given))} is not a known CRS")
-    if graph_crs is not None and graph_crs.is_geographic and not len(bad):
-        if not ((np.abs(xs) <= 180).all() and (np.abs(ys) <= 90).all()):
-            problems.add("node coordinates are beyond ±180/±90 while the CRS is lon/lat")
+    in_range = (np.abs(xs) <= 180).all() and (np.abs(ys) <= 90).all()
+    if graph_crs is not None and graph_crs.is_geographic and not len(bad) and not in_range:
+        problems.add("node coordinates are beyond ±180/±90 while the CRS is lon/lat")
     if problems:
         raise InputDataError(f"{name}: " + "; ".join(problems.lines), problems.lines)
     assert graph_crs is not None
@@ -185,7 +185,9 @@ def _normalised(graph: nx.Graph, *, crs: str | None, name: str) -> nx.MultiDiGra
         relabel = len(set(as_int)) != len(nodes)
     except (TypeError, ValueError):
         relabel = True
-    mapping = {n: i for i, n in enumerate(nodes)} if relabel else dict(zip(nodes, as_int, strict=True))
+    mapping = (
+        {n: i for i, n in enumerate(nodes)} if relabel else dict(zip(nodes, as_int, strict=True))
+    )
     if relabel:
         for n in nodes:
             out.nodes[n]["source_id"] = str(n)

@@ -42,7 +42,9 @@ def _metres(a: tuple[int, int], b: tuple[int, int]) -> float:
 def test_distances_from_a_csv_body_are_networkx_distances(area_client: Any) -> None:
     cells = [(0, 0), (2, 2), (2, 3), (5, 5)]
     r = area_client.post(
-        "/api/network/town/distances", data=_csv(cells, ids=["a", "b", "c", "d"]), content_type="text/csv"
+        "/api/network/town/distances",
+        data=_csv(cells, ids=["a", "b", "c", "d"]),
+        content_type="text/csv",
     )
     assert r.status_code == 200, r.json
     pairs = {(p["from_id"], p["to_id"]): p["distance_m"] for p in r.json["pairs"]}
@@ -108,12 +110,16 @@ def test_bad_requests_answer_json_naming_api_parameters(
 
 def test_bodies_beyond_the_limits_are_refused(area_client: Any) -> None:
     many = _csv([(k % 6, (k // 6) % 6) for k in range(MAX_POINTS + 1)])
-    r = area_client.post("/api/network/town/distances?nearest=1", data=many, content_type="text/csv")
+    r = area_client.post(
+        "/api/network/town/distances?nearest=1", data=many, content_type="text/csv"
+    )
     assert r.status_code == 413
     pairs = _csv([(k % 6, (k // 6) % 6) for k in range(201)])
     r = area_client.post("/api/network/town/distances", data=pairs, content_type="text/csv")
     assert r.status_code == 413 and "nearest" in r.json["description"]
-    r = area_client.post("/api/network/town/distances", data=b"id,lat\n1,2\n", content_type="text/csv")
+    r = area_client.post(
+        "/api/network/town/distances", data=b"id,lat\n1,2\n", content_type="text/csv"
+    )
     assert r.status_code == 400 and r.json["code"] == "InvalidParameterValue"
     r = area_client.post("/api/network/town/distances", data=b"a,b", content_type="application/pdf")
     assert r.status_code == 400 and "format=csv|geojson" in r.json["description"]

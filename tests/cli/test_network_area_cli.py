@@ -25,7 +25,13 @@ def area(tmp_path: Path) -> tuple[Path, Path]:
     """A cache with the grid imported as 'my-town', and a CSV of three points on nodes."""
     cache = tmp_path / "cache"
     code, out, err = _run(
-        "network", "import", str(write_grid(tmp_path)), "--name", "my-town", "--cache-dir", str(cache)
+        "network",
+        "import",
+        str(write_grid(tmp_path)),
+        "--name",
+        "my-town",
+        "--cache-dir",
+        str(cache),
     )
     assert code == 0, err
     assert "area:         my-town" in out and "nodes:        36" in out
@@ -72,12 +78,31 @@ def test_accessibility_and_csv_output(area: tuple[Path, Path], tmp_path: Path) -
     cache, points = area
     lon, lat = grid_lonlat(5, 5)
     dest = tmp_path / "dest.geojson"
-    feature = {"type": "Feature", "properties": {"id": "far"}, "geometry": {"type": "Point", "coordinates": [lon, lat]}}
-    dest.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}), encoding="utf-8")
+    feature = {
+        "type": "Feature",
+        "properties": {"id": "far"},
+        "geometry": {"type": "Point", "coordinates": [lon, lat]},
+    }
+    dest.write_text(
+        json.dumps({"type": "FeatureCollection", "features": [feature]}), encoding="utf-8"
+    )
     out_csv = tmp_path / "access.csv"
     code, _, err = _run(
-        "network-distances", "--network", "my-town", "--points", str(points), "--to", str(dest),
-        "--minutes", "5,10", "--id", "code", "-o", str(out_csv), "--cache-dir", str(cache),
+        "network-distances",
+        "--network",
+        "my-town",
+        "--points",
+        str(points),
+        "--to",
+        str(dest),
+        "--minutes",
+        "5,10",
+        "--id",
+        "code",
+        "-o",
+        str(out_csv),
+        "--cache-dir",
+        str(cache),
     )
     assert code == 0, err
     table = pd.read_csv(out_csv)
@@ -93,16 +118,33 @@ def test_isochrones_from_a_point_file(area: tuple[Path, Path], tmp_path: Path) -
     cache, points = area
     out = tmp_path / "iso.geojson"
     code, _, err = _run(
-        "isochrones", "--network", "my-town", "--points", str(points), "--minutes", "2,4",
-        "-o", str(out), "--cache-dir", str(cache),
+        "isochrones",
+        "--network",
+        "my-town",
+        "--points",
+        str(points),
+        "--minutes",
+        "2,4",
+        "-o",
+        str(out),
+        "--cache-dir",
+        str(cache),
     )
     assert code == 0, err
     assert "6 isochrones of 3 origins" in err
     features = json.loads(out.read_text(encoding="utf-8"))["features"]
     assert sorted({f["properties"]["origin_id"] for f in features}) == ["p00", "p22", "p23"]
     code, text, _ = _run(
-        "isochrones", "--network", "my-town", "--points", str(points), "--union", "--minutes", "3",
-        "--cache-dir", str(cache),
+        "isochrones",
+        "--network",
+        "my-town",
+        "--points",
+        str(points),
+        "--union",
+        "--minutes",
+        "3",
+        "--cache-dir",
+        str(cache),
     )
     assert code == 0 and len(json.loads(text)["features"]) == 1
 
@@ -118,12 +160,20 @@ def test_isochrones_from_a_point_file(area: tuple[Path, Path], tmp_path: Path) -
         (["isochrones", "--network", "nowhere", "--lat", "52", "--lon", "4.35"], "unknown area"),
         (["isochrones", "--network", "my-town"], "needs --lat and --lon, or --points"),
         (["network-distances", "--network", "my-town"], "give --network AREA and --points FILE"),
-        (["network-distances", "--network", "my-town", "--points", "POINTS", "--id", "nope"], "'nope' is not in the file"),
+        (
+            ["network-distances", "--network", "my-town", "--points", "POINTS", "--id", "nope"],
+            "'nope' is not in the file",
+        ),
     ],
 )
-def test_bad_inputs_fail_in_one_line(area: tuple[Path, Path], tmp_path: Path, args: list[str], message: str) -> None:
+def test_bad_inputs_fail_in_one_line(
+    area: tuple[Path, Path], tmp_path: Path, args: list[str], message: str
+) -> None:
     cache, points = area
-    args = [str(tmp_path / "grid.graphml") if a == "GRAPH" else str(points) if a == "POINTS" else a for a in args]
+    args = [
+        str(tmp_path / "grid.graphml") if a == "GRAPH" else str(points) if a == "POINTS" else a
+        for a in args
+    ]
     code, _, err = _run(*args, "--cache-dir", str(cache))
     assert code != 0
     assert message in err and err.startswith("error: ") and err.count("\n") == 1

@@ -50,7 +50,9 @@ def _reference_snap(points: gpd.GeoDataFrame) -> tuple[list[int], np.ndarray]:
     """Nearest node of each point by brute force in UTM, and the distance (m)."""
     graph = grid_graph()
     nodes = list(graph.nodes)
-    nx_, ny_ = UTM.transform([graph.nodes[n]["x"] for n in nodes], [graph.nodes[n]["y"] for n in nodes])
+    nx_, ny_ = UTM.transform(
+        [graph.nodes[n]["x"] for n in nodes], [graph.nodes[n]["y"] for n in nodes]
+    )
     px, py = UTM.transform(points.geometry.x.to_numpy(), points.geometry.y.to_numpy())
     d = np.hypot(np.subtract.outer(px, nx_), np.subtract.outer(py, ny_))
     return [nodes[k] for k in d.argmin(axis=1)], d.min(axis=1)
@@ -107,7 +109,10 @@ def test_nearest_k_are_the_k_smallest_door_to_door_distances(cache: Path) -> Non
         expected = sorted(door.values())[:3]
         got = table[table["from_id"] == origin]
         assert got["distance_m"].tolist() == pytest.approx(expected, abs=1e-6)
-        assert all(door[t] == pytest.approx(d) for t, d in zip(got["to_id"], got["distance_m"]))
+        assert all(
+            door[t] == pytest.approx(d)
+            for t, d in zip(got["to_id"], got["distance_m"], strict=True)
+        )
 
 
 def test_isochrones_hold_the_nodes_networkx_reaches_and_not_the_far_ones(cache: Path) -> None:
@@ -156,9 +161,7 @@ def test_accessibility_is_the_brute_force_minimum_over_destinations(cache: Path)
     d_nodes, d_snap = _reference_snap(dests)
     lengths = _nx_lengths()
     for i, row in enumerate(table.itertuples()):
-        door = np.array(
-            [lengths[o_nodes[i]][d_nodes[j]] + o_snap[i] + d_snap[j] for j in range(6)]
-        )
+        door = np.array([lengths[o_nodes[i]][d_nodes[j]] + o_snap[i] + d_snap[j] for j in range(6)])
         assert row.id == origins["id"][i]
         assert row.distance_m == pytest.approx(door.min(), abs=1e-6)
         assert row.nearest_id == dests["id"][int(door.argmin())]

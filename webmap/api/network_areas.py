@@ -17,6 +17,7 @@ import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any
 
 import geopandas as gpd
@@ -136,7 +137,7 @@ def _body_name(fmt: str | None, body: Body) -> str:
     if fmt is not None:
         return f"points.{fmt}"
     if body.filename:
-        return os.path.basename(body.filename)[:100]
+        return PurePath(body.filename).name[:100]
     kind = (body.content_type or "").split(";")[0].strip().lower()
     if kind in ("text/csv", "text/plain", "application/csv"):
         return "points.csv"
@@ -199,7 +200,9 @@ def _engine(area: str, limits: Limits) -> Any:
 
 def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as JSON objects: non-finite numbers become null, ids stay ints or strings."""
-    rows = table.to_dict(orient="records")
+    rows: list[dict[str, Any]] = [
+        {str(k): v for k, v in row.items()} for row in table.to_dict(orient="records")
+    ]
     for row in rows:
         for key, value in row.items():
             if isinstance(value, float) and not math.isfinite(value):

@@ -133,7 +133,9 @@ def fetch(
 
 @network_group.command(name="import")
 @click.argument("first", metavar="[CLUSTER] FILE")
-@click.argument("second", required=False, metavar="", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument(
+    "second", required=False, metavar="", type=click.Path(dir_okay=False, path_type=Path)
+)
 @click.option("--name", default=None, help="Register FILE as a named area (your own street graph).")
 @click.option("--crs", default=None, help="CRS of a GraphML file that does not declare one.")
 @click.option(
@@ -414,12 +416,14 @@ def _site_lonlat(sites: pd.DataFrame, site: str) -> tuple[float, float]:
     "to",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Destinations file: for each point, the nearest one on foot and counts within "
-    "--minutes.",
+    help="Destinations file: for each point, the nearest one on foot and counts within --minutes.",
 )
 @click.option("--to-id", default=None, help="Id column of --to (default as --id).")
 @click.option(
-    "--minutes", default="5,10,15", show_default=True, help="With --to: count times, comma-separated."
+    "--minutes",
+    default="5,10,15",
+    show_default=True,
+    help="With --to: count times, comma-separated.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.option(

@@ -207,8 +207,19 @@ _AREA_BODY = {
     "description": "The points as CSV or GeoJSON (at most 2,000), or a multipart form with a "
     "`points` file and, for accessibility, a `to` file of destinations.",
     "required": False,
-    "content": {k: v for k, v in _UPLOAD_BODY["content"].items() if k != "multipart/form-data"}
-    | {"multipart/form-data": {"schema": {"type": "object"}}},
+    "content": {
+        "text/csv": {"schema": {"type": "string"}},
+        "application/geo+json": {"schema": {"type": "object"}},
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "points": {"type": "string", "format": "binary"},
+                    "to": {"type": "string", "format": "binary"},
+                },
+            }
+        },
+    },
 }
 _AREA_ENDPOINTS = (
     ("isochrones", api_areas.ISOCHRONE_PARAMS, "geojson", "Walking isochrones around points"),
