@@ -290,3 +290,24 @@ def test_grid_fixture_has_the_expected_shape() -> None:
     graph = grid_graph()
     assert graph.number_of_nodes() == SIZE * SIZE
     assert not graph.has_edge(grid_node(2, 2), grid_node(2, 3))
+
+
+def test_unreachable_points_have_no_distance_and_no_nearest_destination(tmp_path: Path) -> None:
+    graph = grid_graph()
+    graph.add_node(1, x=LON0 + 0.02, y=LAT0)  # an island 1.4 km east
+    graph.add_node(2, x=LON0 + 0.0215, y=LAT0)
+    graph.add_edge(1, 2, length=102.8)
+    path = tmp_path / "island.graphml"
+    ox.save_graphml(graph, path)
+    import_area(path, name="island", cache_dir=tmp_path)
+    engine = area_engine("island", cache_dir=tmp_path)
+    points = gpd.GeoDataFrame(
+        {"id": ["grid", "island"]},
+        geometry=gpd.points_from_xy([LON0, LON0 + 0.0201], [LAT0, LAT0]),
+        crs=4326,
+    )
+    (pair,) = point_distances(engine, points).itertuples()
+    assert np.isinf(pair.distance_m) and np.isinf(pair.walk_minutes)
+    table = destination_access(engine, points.iloc[:1], points.iloc[1:], minutes=[60])
+    assert table["nearest_id"].iloc[0] is None and np.isinf(table["distance_m"].iloc[0])
+    assert table["within_60_min"].iloc[0] == 0
