@@ -249,8 +249,7 @@ def test_measures_with_too_few_points_keep_their_caveats(tmp_path: Path) -> None
     assert columnar["clark_evans_z"] is None
 
 
-@pytest.mark.parametrize(("driver", "suffix"), [("GeoJSON", "geojson"), ("GPKG", "gpkg"),
-                                                ("FlatGeobuf", "fgb")])  # fmt: skip
+@pytest.mark.parametrize(("driver", "suffix"), [("GPKG", "gpkg"), ("FlatGeobuf", "fgb")])
 def test_gdal_formats_are_read_through_pyogrio_arrow(
     register: dict[str, Path],
     tmp_path: Path,
@@ -268,6 +267,22 @@ def test_gdal_formats_are_read_through_pyogrio_arrow(
     _same_measures(columnar, reference)
     assert sum(c.n_points for c in columnar.per_category) == 5000
     with pytest.raises(TooLargeError, match="more than the limit of 100 points"):
+        analyse_file(path, OPTIONS, read={"max_points": 100})
+
+
+def test_geojson_is_parsed_by_python_with_the_same_measures(
+    register: dict[str, Path], tmp_path: Path
+) -> None:
+    """GDAL never reads GeoJSON (its JSON parser and Python's can disagree on a text)."""
+    gdf = read_points(register["parquet"]).iloc[:5000]
+    path = tmp_path / "points.geojson"
+    gdf.to_crs(4326).to_file(path, driver="GeoJSON")
+    reference = analyse_points(read_points(path), OPTIONS)
+    selection = Selection(by=parse_by(f"{NAF}:2"))
+    columnar = analyse_file(path, OPTIONS, selection=selection)
+    _same_measures(columnar, reference)
+    assert sum(c.n_points for c in columnar.per_category) == 5000
+    with pytest.raises(TooLargeError, match="holds 5,000 features, more than the limit of 100"):
         analyse_file(path, OPTIONS, read={"max_points": 100})
 
 

@@ -50,6 +50,8 @@ def _labels(points: Any, sample: Any) -> list[str] | None:
 
 
 ANALYSIS_SCHEMA = "clustermap.analysis/1"
+#: Characters kept of an upload's text values (labels, where/by columns); longer ones are cut.
+MAX_TEXT_CHARS = 200
 
 
 def _upload_name(fmt: str | None, filename: str | None, content_type: str | None) -> str:
@@ -153,6 +155,8 @@ def analyze(
             drop_invalid=bool(opts["drop_invalid"]),
             max_points=max_points,
             max_bytes=max_bytes,
+            attributes=selection.columns,
+            max_chars=MAX_TEXT_CHARS,
         )
     notes = [str(w.message) for w in caught]
     if len(points) == 0:
