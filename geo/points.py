@@ -249,12 +249,14 @@ def _cut_text(frame: gpd.GeoDataFrame, max_chars: int | None) -> gpd.GeoDataFram
         return frame
     for column in frame.columns:
         values = frame[column]
-        text = values.dtype == object or isinstance(values.dtype, pd.StringDtype)
-        if column == frame.geometry.name or not text:
+        if column == frame.geometry.name:
             continue
-        long = (values.str.len() > max_chars).to_numpy()
-        if long.any():
-            frame[column] = values.where(~long, values.str.slice(0, max_chars))
+        if isinstance(values.dtype, pd.CategoricalDtype):  # cut each category once
+            frame[column] = values.map(lambda v: v[:max_chars] if isinstance(v, str) else v)
+        elif values.dtype == object or isinstance(values.dtype, pd.StringDtype):
+            long = (values.str.len() > max_chars).to_numpy()
+            if long.any():
+                frame[column] = values.where(~long, values.str.slice(0, max_chars))
     return frame
 
 

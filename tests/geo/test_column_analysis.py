@@ -298,3 +298,30 @@ def test_non_point_geometries_go_to_the_full_reader(tmp_path: Path) -> None:
     with pytest.warns(UserWarning, match="30 non-point geometries"):
         columnar = analyse_file(path, OPTIONS)
     _same_measures(columnar, reference)
+
+
+def test_cells_per_category_agree_with_h3_counted_per_category(register: dict[str, Path]) -> None:
+    """Each category's cells and densest cell, grouped once, against h3-py per row."""
+    by = parse_by(f"{NAF}:2")
+    analysis = analyse_file(register["parquet"], OPTIONS, selection=Selection(by=by))
+    gdf = read_points(register["parquet"]).to_crs(4326)
+    frame = pd.DataFrame(
+        {
+            "category": gdf[NAF].astype("string").fillna("").str.slice(0, 2),
+            "cell": [
+                h3.latlng_to_cell(y, x, 8)
+                for x, y in zip(gdf.geometry.x, gdf.geometry.y, strict=True)
+            ],
+        }
+    )
+    per_cell = frame.groupby(["category", "cell"]).size()
+    for measures in analysis.per_category:
+        counts = per_cell.loc[measures.category]
+        assert measures.n_cells == len(counts)
+        assert measures.max_count == counts.max()
+
+
+def test_a_grouping_beyond_max_categories_stops_the_read(register: dict[str, Path]) -> None:
+    selection = Selection(by=parse_by("siret"), max_categories=1_000)
+    with pytest.raises(InputDataError, match="makes more categories than the limit of 1,000"):
+        analyse_file(register["parquet"], OPTIONS, selection=selection)
