@@ -79,10 +79,10 @@ ATTACKS: dict[str, tuple[str, str, Callable[[Path], bytes]]] = {
         "",
         lambda _: hostile.zip_lying_sizes(declared=100_000_000, real=1_940_000_000),
     ),
-    "dbf-honest-251MB": (
+    "dbf-honest-175MB": (
         "wide.zip",
         "",
-        lambda _: hostile.shapefile_zip(1_000_000, fields=25, width=10),
+        lambda _: hostile.shapefile_zip(700_000, fields=25, width=10),
     ),
     "gpkg-zeroblob-60M": ("line.gpkg", "", lambda _: hostile.gpkg_zeroblob_view(60_000_000)),
     "gpkg-view-2M": ("view.gpkg", "", lambda _: hostile.gpkg_points_view(2_000_000)),
