@@ -2,10 +2,11 @@
 
 An uploaded or named file is opened only through an allow-list: its signature picks one
 format (:func:`sniff`, :func:`load`), and :func:`read_vector` gives each vector format to
-exactly one reader: GDAL with the driver checked, or pyarrow for GeoParquet. GDAL runs with
-:data:`GDAL_CONFIG`, which shuts network virtual file systems. A GDAL VRT (XML) is never
-opened, so a file cannot make the reader open a local file or a URL it names. Limits on
-points and decoded bytes are checked from headers before the data are decoded.
+exactly one reader: GDAL with the driver checked, pyarrow for GeoParquet, Python for
+GeoJSON. GDAL runs with :data:`GDAL_CONFIG`, which shuts network virtual file systems. A
+GDAL VRT (XML) is never opened, so a file cannot make the reader open a local file or a URL
+it names. Limits on points and decoded bytes are checked from the data before they are
+decoded into Python objects.
 
 =========  ==============================================  ===========================
 Format     Signature                                        Reader
@@ -23,7 +24,7 @@ GDAL runs with an allow-list of drivers (:mod:`geo._gdal`); what it reads is che
 first by counting the data (:mod:`geo._containers`: a zip's decoded bytes, a ``.dbf``'s
 records, a GeoPackage's plain tables and rows), and GeoParquet's decoded size is counted
 from its data (a dictionary counted once per row that uses it). ``keep`` reads only the
-columns a caller needs; ``max_chars`` cuts longer text values.
+columns a caller needs.
 """
 
 from __future__ import annotations

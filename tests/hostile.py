@@ -66,10 +66,13 @@ def _dbf(records: int, fields: int, width: int, fill: bytes = b"x") -> bytes:
     return head + descriptors + b"\r" + record * records + b"\x1a"
 
 
-def _shp_points(n: int) -> tuple[bytes, bytes]:
-    """The .shp and .shx of ``n`` points around Delft."""
+def _shp_points(n: int, *, spread: bool = True) -> tuple[bytes, bytes]:
+    """The .shp and .shx of ``n`` points around Delft (all at one place unless ``spread``,
+    which zips to almost nothing)."""
     rng = np.random.default_rng(0)
     xy = np.column_stack([rng.uniform(4.3, 4.4, n), rng.uniform(51.9, 52.1, n)])
+    if not spread:
+        xy[:] = (4.35, 52.0)
     bbox = struct.pack("<4d", *xy.min(axis=0), *xy.max(axis=0))
 
     def header(length_bytes: int) -> bytes:
@@ -106,14 +109,14 @@ def shapefile_zip(records: int, *, fields: int = 1, width: int = 10) -> bytes:
 
 
 def zip_lying_sizes(*, declared: int, real: int) -> bytes:
-    """A zipped one-point shapefile whose .dbf entry declares ``declared`` bytes (in its
-    local header and the central directory) while its deflated stream decodes to ``real``
-    bytes (a dBASE table of that size)."""
-    shp, shx = _shp_points(1)
+    """A zipped shapefile whose .dbf entry declares ``declared`` bytes (in its local header
+    and the central directory) while its deflated stream decodes to ``real`` bytes (a
+    dBASE table of that size, of 250-character cells, one record a point)."""
     width = 250
     fields = 40
     records = max(1, (real - 33 - 32 * fields) // (1 + fields * width))
-    dbf = _dbf(records, fields, width, fill=b" ")
+    shp, shx = _shp_points(records, spread=False)
+    dbf = _dbf(records, fields, width)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("p.shp", shp)
