@@ -287,3 +287,29 @@ def test_a_csv_is_read_for_its_coordinates_and_the_columns_asked() -> None:
     assert only.geometry.equals(whole.geometry)
     with pytest.raises(InputDataError, match="no column named 'z'; columns: 'a', 'lat'"):
         read_points_bytes(data, filename="p.csv", attributes=["z"])
+
+
+def test_the_application_own_files_still_read_and_write_once_gdal_is_locked(
+    tmp_path: Path,
+) -> None:
+    """The bundled TopoJSON outlines and GeoJSON output keep their drivers."""
+    script = (
+        "import sys, geopandas as gpd\n"
+        "from geo._gdal import restrict_drivers\n"
+        "from webmap.maps.outlines import PATH\n"
+        "before = len(gpd.read_file(PATH, layer='countries'))\n"
+        "restrict_drivers()\n"
+        "frame = gpd.read_file(PATH, layer='countries')\n"
+        "frame.head(3).to_file(sys.argv[1], driver='GeoJSON')\n"
+        "print(before, len(frame), len(gpd.read_file(sys.argv[1])))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "out.geojson")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    before, after, written = (int(n) for n in done.stdout.split())
+    assert before == after > 100 and written == 3
