@@ -25,7 +25,9 @@ Rules
 * Every problem found is reported in one :class:`~geo._errors.InputDataError`.
 * For untrusted files, ``attributes`` reads only the attribute columns needed (those named,
   and the label column of :data:`LABEL_NAMES`), ``max_chars`` cuts longer text values, and
-  a file of more than :data:`~geo._containers.MAX_COLUMNS` columns is refused.
+  a file of more than :data:`MAX_COLUMNS` columns is refused. GDAL is locked down to the
+  drivers uploads need before a file is opened; a process started to read uploads sets
+  :func:`gdal_environment` before it imports GDAL (see :mod:`geo._gdal`).
 """
 
 from __future__ import annotations
@@ -41,15 +43,19 @@ import pandas as pd
 import pyproj
 import shapely
 
+from geo._containers import MAX_COLUMNS
 from geo._csv import read_csv_bytes
 from geo._errors import InputDataError, ParameterError, listing, quote
 from geo._formats import Kind, load, read_vector, sniff
+from geo._gdal import gdal_environment
 from geo.projection import parse_crs
 
 __all__ = [
     "LAT_NAMES",
     "LON_NAMES",
+    "MAX_COLUMNS",
     "ReadOptions",
+    "gdal_environment",
     "points_from_frame",
     "read_points",
     "read_points_bytes",

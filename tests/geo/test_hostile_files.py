@@ -125,7 +125,8 @@ def _run_locked(folder: Path, *, env: dict[str, str], prelude: str = "") -> dict
 def test_a_process_with_the_gdal_environment_opens_nothing_but_the_allowed_drivers(
     tmp_path: Path, secret: Path
 ) -> None:
-    from geo._gdal import PROCESS_DRIVERS, gdal_environment
+    from geo._gdal import PROCESS_DRIVERS
+    from geo.points import gdal_environment
 
     _gdal_files(tmp_path, secret)
     unlocked = _run_locked(tmp_path, env={})
