@@ -131,3 +131,20 @@ def test_the_routes_are_documented(area_client: Any) -> None:
     assert {"get", "post"} <= set(path)
     assert "requestBody" in path["post"] and "requestBody" not in path["get"]
     assert {p["name"] for p in path["get"]["parameters"]} >= {"area", "lat", "lon", "nearest", "id"}
+
+
+def test_bodies_are_only_the_formats_python_parses_not_gdal_containers(
+    area_client: Any, tmp_path: Any
+) -> None:
+    """The walking endpoints read their bodies in the server's process, so a GeoPackage (or
+    a zipped shapefile, FlatGeobuf, Parquet) is refused before GDAL or a decoder sees it."""
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    path = tmp_path / "points.gpkg"
+    gpd.GeoDataFrame(geometry=[Point(4.35, 52.0)], crs=4326).to_file(path, driver="GPKG")
+    r = area_client.post(
+        "/api/network/town/distances?format=csv", data=path.read_bytes(), content_type="text/csv"
+    )
+    assert r.status_code == 400
+    assert "CSV or GeoJSON" in r.json["description"] and "--" not in r.json["description"]

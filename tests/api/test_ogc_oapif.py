@@ -18,6 +18,20 @@ from geo.registry import site_states
 from tests.helpers import DATA, served
 
 
+@pytest.fixture(autouse=True)
+def _gdal_as_a_client() -> Iterator[None]:
+    """Every GDAL driver and the network back for this client: reading an upload earlier in
+    this process locked GDAL down (:mod:`geo._gdal`), which it is again afterwards."""
+    from pyogrio._ogr import _register_drivers
+
+    from geo._gdal import GDAL_CONFIG, restrict_drivers
+
+    pyogrio.set_gdal_config_options({"GDAL_SKIP": None, **dict.fromkeys(GDAL_CONFIG)})
+    _register_drivers()
+    yield
+    restrict_drivers()
+
+
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
     with served("--data", str(DATA)) as url:

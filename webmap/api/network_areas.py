@@ -154,7 +154,9 @@ def _points(
     opts: Mapping[str, Any], body: Body | None, *, prefix: str, part: str, limits: Limits
 ) -> gpd.GeoDataFrame:
     """The points of a request: ``<prefix>lat``/``<prefix>lon`` lists, or a body."""
+    from geo._formats import sniff
     from geo.points import read_points_bytes
+    from webmap.api.uploads import MAX_TEXT_CHARS
 
     lat, lon = opts[f"{prefix}lat"], opts[f"{prefix}lon"]
     has_body = body is not None and bool(body.data.strip())
@@ -169,11 +171,18 @@ def _points(
     if body is None or not has_body:
         msg = f"send the {part} as {prefix}lat/{prefix}lon lists or as a CSV or GeoJSON body"
         raise ParameterError(msg)
+    name = _body_name(opts["format"], body)
+    # read in the server's process, not in the upload cage: only the formats Python parses
+    # itself (no GDAL, no container to decompress), with the upload's text limit
+    if sniff(body.data, name=name) not in ("csv", "json"):
+        msg = f"send the {part} as CSV or GeoJSON (other formats: POST /api/analyze)"
+        raise ParameterError(msg)
     points = read_points_bytes(
         body.data,
-        filename=_body_name(opts["format"], body),
+        filename=name,
         max_points=limits.max_points,
         max_bytes=limits.max_bytes,
+        max_chars=MAX_TEXT_CHARS,
     )
     if len(points) > limits.max_points:
         msg = f"at most {limits.max_points} {part} per request, got {len(points)}"
