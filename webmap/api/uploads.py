@@ -80,20 +80,22 @@ def _proximity(analysis: Any) -> dict[str, Any]:
     """Nearest-neighbour distance summary (geodesic metres) of a
     :class:`geo.analysis.PointAnalysis`, as ``proximity --json``."""
     first = None if analysis.neighbours is None else analysis.nn_distance_m.to_numpy(dtype=float)
-    return _proximity_summary(first)
+    return proximity_summary(first)
 
 
-def _proximity_of(points: Any, crs: Any) -> dict[str, Any]:
+def proximity_of(points: Any, crs: Any) -> dict[str, Any]:
     """The summary of :func:`_proximity` for points measured by the columnar analysis."""
     from geo.proximity import nearest_neighbours
 
     if len(points) < 2:
-        return _proximity_summary(None)
+        return proximity_summary(None)
     table = nearest_neighbours(points, k=1, crs=crs)
-    return _proximity_summary(table["distance_1_m"].to_numpy(dtype=float))
+    return proximity_summary(table["distance_1_m"].to_numpy(dtype=float))
 
 
-def _proximity_summary(first: Any) -> dict[str, Any]:
+def proximity_summary(first: Any) -> dict[str, Any]:
+    """The nearest-neighbour summary of the distances ``first`` (metres), or null fields
+    when None."""
     import numpy as np
 
     if first is None:
@@ -169,6 +171,12 @@ def analyze(
     measured = cage.run(measure_upload, job)
     if isinstance(measured, ApiResponse):
         return measured
+    return created(measured, store=store, base_url=base_url)
+
+
+def created(measured: Analysis, *, store: AnalysisStore, base_url: str) -> ApiResponse:
+    """The answer to an upload measured as ``measured``: ``201`` once kept in ``store``
+    (its token and map's URL), else ``200`` with a warning that no map is kept."""
     token = store.put(measured)
     root = base_url.rstrip("/")
     body = {
@@ -227,7 +235,7 @@ def _measure(job: UploadJob) -> Analysis:
             analyse_frame, points, web_options(opts), selection=selection, name=job.name
         )
         points = points[selection.mask_frame(points)]
-        proximity = _proximity_of(points, analysis.crs)
+        proximity = proximity_of(points, analysis.crs)
     else:
         analysis = quietly(analyse_points, points, web_options(opts))
         proximity = _proximity(analysis)
