@@ -45,7 +45,9 @@ _UPLOAD_BODY = {
     "longitude columns detected by name) or GeoJSON, or a multipart form with a `file` "
     "(also GeoPackage, zipped shapefile, FlatGeobuf or GeoParquet). The format is read from "
     "the content, never the name; GDAL VRT/XML is refused. At most `MAX_UPLOAD_POINTS` "
-    "points (default 2,000,000), else 413.",
+    "points (default 2,000,000), else 413. A CSV or GeoParquet body above `MAX_CONTENT_LENGTH` "
+    "(20 MB) is spooled to disk, up to `UPLOAD_SPOOL_BYTES` (384 MB) and "
+    "`MAX_SPOOLED_POINTS` (5,000,000), and its map draws every point as vector tiles.",
     "required": True,
     "content": {
         "text/csv": {"schema": {"type": "string"}},
