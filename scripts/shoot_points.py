@@ -22,8 +22,9 @@ from tests.helpers import CHROMIUM, CHROMIUM_ARGS
 #: Moves the tiles' map and resolves once its visible tiles have loaded.
 MOVE = """([lat, lon, zoom]) => new Promise((done) => {
   const layer = window.clustermapPointTiles, map = layer._map;
-  layer.once("load", () => setTimeout(() => done(window.clustermapTileFeatures), 500));
+  const drawn = () => setTimeout(() => done(window.clustermapTileFeatures ?? null), 500);
   map.setView([lat, lon], zoom, {animate: false});
+  if (layer.isLoading()) layer.once("load", drawn); else drawn();
 })"""
 
 

@@ -3,7 +3,8 @@ as tiles (:mod:`geo.tiles`): a spooled upload's analysis page draws every point 
 
 Cells (features with ``count`` above 1) are drawn with a radius growing with their count;
 a click shows a point's label and category, or a cell's count, as text (never HTML), as
-the ``/points/NAME`` page does (``static/pointtiles.js``).
+the ``/points/NAME`` page does (``static/pointtiles.js``). The tiles are drawn in the
+overlay pane, above the basemap (the offline basemap's land too).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class PointTilesLayer(JSCSSMixin, Layer):
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = L.vectorGrid.protobuf({{ this.url_json }}, {
             maxNativeZoom: 20, maxZoom: 22, interactive: true,
-            rendererFactory: L.svg.tile,
+            rendererFactory: L.svg.tile, pane: "overlayPane",
             vectorTileLayerStyles: {points: function (p) {
                 var many = p.count > 1;
                 return {radius: many ? Math.min(7, 1.5 + 1.2 * Math.log10(p.count)) : 3,
