@@ -53,6 +53,7 @@ __all__ = [
     "discard",
     "measure_spooled",
     "spool_body",
+    "spooled_kind",
 ]
 
 #: The formats a spooled upload may have (those :mod:`geo.columns` reads in chunks).
