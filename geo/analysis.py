@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeAlias
 
 import geopandas as gpd
@@ -23,7 +23,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo._errors import ClustermapError
 from geo._json import to_jsonable
-from geo.cores import DenseCores, dense_cores
+from geo.cores import DenseCores, auto_min_samples, dense_cores_xy
 from geo.density import Density, clark_evans_xy, sites_per_km2
 from geo.hexbins import hexbin_counts
 from geo.kde import KDESurface, kde_surface_xy
@@ -244,20 +244,33 @@ def add_kde(analysis: PointAnalysis, xy: np.ndarray) -> None:
         )
 
 
-def add_cores(analysis: PointAnalysis, frame: gpd.GeoDataFrame) -> None:
-    """Add the dense cores."""
+def add_cores(analysis: PointAnalysis, xy: np.ndarray, *, index: pd.Index | None = None) -> None:
+    """Add the dense cores of the points ``xy`` (metric coordinates; ``index``: the
+    points' index, default ``0 .. n-1``)."""
     opts = analysis.options
     if opts.cores is None:
         return
-    analysis.cores = dense_cores(
-        frame, method=opts.cores, eps_m=opts.eps_m, min_samples=opts.min_samples, crs=analysis.crs
+    min_samples = (
+        opts.min_samples
+        if isinstance(opts.min_samples, int)
+        else auto_min_samples(analysis.density.sites_per_km2, eps_m=opts.eps_m)
     )
+    found = dense_cores_xy(
+        xy,
+        method=opts.cores,
+        eps_m=opts.eps_m,
+        min_samples=min_samples,
+        crs=analysis.crs,
+        index=index,
+    )
+    rule = "auto" if opts.min_samples == "auto" else "given"
+    analysis.cores = replace(found, parameters={**found.parameters, "min_samples_rule": rule})
     n = analysis.n_points
     if n < MIN_POINTS["cores"]:
         analysis.caveats["cores"] = _caveat(
             "cores",
             n,
-            f"dense cores need: any {opts.min_samples} sites within {opts.eps_m:g} m make a 'core'",
+            f"dense cores need: any {min_samples} sites within {opts.eps_m:g} m make a 'core'",
         )
 
 
@@ -322,5 +335,5 @@ def analyse_points(
         analysis.hexbins = hexbin_counts(frame, resolution=opts.hex_res, crs=metric)
     if opts.cores is not None:
         step("dense cores")
-        add_cores(analysis, frame)
+        add_cores(analysis, xy, index=points.index)
     return analysis

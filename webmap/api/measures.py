@@ -68,7 +68,7 @@ def measures(
     registry.cluster(cluster_id)
     opts = parse_params(MEASURES_PARAMS, args)
     options = AnalysisOptions(
-        eps_m=float(opts["eps"]), min_samples=int(opts["min_samples"]), hex_res=opts["hex_res"]
+        eps_m=float(opts["eps"]), min_samples=opts["min_samples"], hex_res=opts["hex_res"]
     )
     key = ("measures", cluster_id, tuple(sorted(opts.items())), registry.version)
     body = cache.get_or_compute(
