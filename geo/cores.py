@@ -237,7 +237,7 @@ def _hulls(
     keep = member if outline is None else outline
     order = np.argsort(labels[keep], kind="stable")
     hull_xy, hull_of = xy[keep][order], labels[keep][order]
-    hulls = shapely.convex_hull(shapely.multipoints(hull_xy, indices=hull_of))
+    hulls = np.asarray(shapely.convex_hull(shapely.multipoints(hull_xy, indices=hull_of)))
     for core in np.flatnonzero(shapely.get_dimensions(hulls) < 2):
         if method == "dbscan":
             radius = eps_m / 2

@@ -9,12 +9,12 @@ by Gan and Tao, *DBSCAN Revisited*, SIGMOD 2015):
 1. **Cells.** Points are sorted into square cells a little narrower than ``eps/√2``, so
    any two points of one cell are within ``eps`` of each other. A cell of at least
    ``min_samples`` points holds only core points. A neighbour of a point lies at most two
-   cells away (``eps`` is less than two cell widths), in the 5×5 block around its cell:
+   cells away (``eps`` is less than two cell widths), in the 5 x 5 block around its cell:
    only the points of the other cells have their neighbours counted, with one k-d tree
    over the points of those blocks (``query_ball_point(..., return_length=True)``, which
    counts without listing).
 2. **Core clusters.** The core points of one cell are in one cluster. Two cells of the
-   5×5 block join when a core point of one lies within ``eps`` of a core point of the
+   5 x 5 block join when a core point of one lies within ``eps`` of a core point of the
    other. Each of the twelve directions of the block is tested at once for every pair of
    cells: first between the pair's outermost core points facing each other (which joins
    almost every pair of a dense area), then, for the pairs still in different clusters,
@@ -35,6 +35,7 @@ Clusters are numbered by size, largest first (ties: by their lowest cell).
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -48,7 +49,7 @@ from geo._errors import ParameterError
 
 __all__ = ["GridDBSCAN", "dbscan_grid"]
 
-#: The twelve forward offsets of the 5×5 block (the other twelve are their opposites).
+#: The twelve forward offsets of the 5 x 5 block (the other twelve are their opposites).
 _FORWARD = [(di, dj) for di in range(3) for dj in range(-2, 3) if di > 0 or dj > 0]
 #: Unit directions every 45°, counter-clockwise from +x (the outermost core points of a
 #: cell are kept in each).
@@ -115,7 +116,7 @@ class _Cells:
     def neighbours(
         self, cells: np.ndarray, columns: range = range(-2, 3), rows: range = range(-2, 3)
     ) -> Iterator[tuple[int, int, np.ndarray]]:
-        """``(di, dj, found)`` for each offset of ``columns`` × ``rows``: the index of the
+        """``(di, dj, found)`` for each offset of ``columns`` x ``rows``: the index of the
         cell ``di`` columns and ``dj`` rows from each of ``cells``, -1 where none holds a
         point. One binary search per column: the keys of a column's cells are consecutive
         integers, so each row's cell is the next key of the sorted keys or absent."""
@@ -133,14 +134,14 @@ class _Cells:
         return _ranges(self.starts[cells], self.counts[cells])
 
     def block_sum(self, cells: np.ndarray, values: np.ndarray) -> np.ndarray:
-        """The sum of ``values`` (one per cell) over the 5×5 block around each of ``cells``."""
+        """The sum of ``values`` (one per cell) over the 5 x 5 block around each of ``cells``."""
         total = np.zeros(len(cells), dtype=values.dtype)
         for _, _, found in self.neighbours(cells):
             total += np.where(found >= 0, values[found], 0)
         return total
 
     def block(self, cells: np.ndarray) -> np.ndarray:
-        """The occupied cells of the 5×5 blocks around ``cells``, each once."""
+        """The occupied cells of the 5 x 5 blocks around ``cells``, each once."""
         near = np.zeros(len(self.keys), dtype=bool)
         for _, _, found in self.neighbours(cells):
             near[found[found >= 0]] = True
@@ -295,9 +296,11 @@ def _closest_within(
     size = n_core[a] * n_core[b]
     small = np.flatnonzero(size <= _TREE_PAIRS)
     cumulative = np.cumsum(size[small])
-    starts = np.searchsorted(cumulative, np.arange(0, cumulative[-1] if len(small) else 0, _PAIRS_PER_BATCH))
+    starts = np.searchsorted(
+        cumulative, np.arange(0, cumulative[-1] if len(small) else 0, _PAIRS_PER_BATCH)
+    )
     edges = np.append(starts, len(small))
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+    for lo, hi in itertools.pairwise(edges):
         part = small[lo:hi]
         pa, pb, k = a[part], b[part], size[part]
         pair = np.repeat(np.arange(len(part)), k)

@@ -8,7 +8,7 @@ drift from another.
 
 One default for every caller: the dense cores use DBSCAN within 200 m with
 ``min_samples="auto"``: a core point has at least twice the study area's mean density
-within 200 m (``2 × sites_per_km2 × π × 0.2²`` sites, rounded up), and at least 3
+within 200 m (``2 x sites_per_km2 x π x 0.2²`` sites, rounded up), and at least 3
 (:func:`geo.cores.auto_min_samples`). A fixed count cannot serve both a registry cluster
 of tens of sites, where three is the smallest count that makes a core more than a pair,
 and a city's register, where three sites within 500 m merge the whole agglomeration into

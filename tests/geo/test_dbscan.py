@@ -100,7 +100,7 @@ def test_a_lattice_at_exactly_eps_counts_its_neighbours(min_samples: int) -> Non
 def test_pairs_exactly_eps_apart_in_every_direction() -> None:
     angles = np.linspace(0, 2 * np.pi, 48, endpoint=False)
     pairs = [
-        np.array([[0.0, 0.0], [50 * np.cos(a), 50 * np.sin(a)]]) + [i * 1000.0, 0]
+        np.array([[0.0, 0.0], [50 * np.cos(a), 50 * np.sin(a)]]) + np.array([i * 1000.0, 0])
         for i, a in enumerate(angles)
     ]
     xy = np.vstack(pairs) + ORIGIN

@@ -24,7 +24,8 @@ class Param:
     """A documented query parameter: its type, range and default.
 
     ``kind`` is one of ``"number"`` (finite float; with ``choices``, a float or one of
-    those words), ``"integer"`` (with ``choices``, an integer or one of those words), ``"string"`` (with ``choices``, one of them),
+    those words), ``"integer"`` (with ``choices``, an integer or one of those words),
+    ``"string"`` (with ``choices``, one of them),
     ``"boolean"`` (``true``/``false``/``1``/``0``), ``"numbers"`` (comma-separated finite
     floats, at most ``max_items``) or ``"bbox"`` (``minx,miny,maxx,maxy`` in lon/lat).
     ``clamp`` brings an integer above ``maximum`` down to it instead of refusing it.

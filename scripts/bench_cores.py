@@ -1,0 +1,123 @@
+"""Benchmark the grid DBSCAN of the dense cores against scikit-learn's DBSCAN.
+
+python scripts/bench_cores.py [--sizes 20000,50000,100000] [--eps 200] [--min-samples 3]
+
+For each size, takes the first N rows of a SIRENE-shaped register
+(``scripts/make_register.py``, seed 1, Lambert-93 metres, cached in the system's temporary
+folder) and runs, each in its own process, ``geo.dbscan.dbscan_grid`` and scikit-learn's
+``DBSCAN`` on the same points (after the same reading), printing the wall time, the CPU
+time (user + system) and the peak RSS of each (from ``os.wait4``), their ratios, and
+whether the two agree (same core points, same partition of the core points, same noise).
+A process that only reads the points gives the baseline both include.
+The defaults are ``clustermap density``'s on a national register (eps 200 m, and
+``min_samples`` 3, what ``auto`` gives at a country's mean density). The figures are ratios
+measured in one run on a shared machine: other processes compete for the CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+RUN = """
+import sys
+import numpy as np
+import pyarrow.csv as pc
+path, n, eps, min_samples, method, out = sys.argv[1:]
+table = pc.read_csv(path, parse_options=pc.ParseOptions(delimiter=";"),
+                    convert_options=pc.ConvertOptions(include_columns=["x", "y"]))
+xy = np.column_stack([table["x"].to_numpy(), table["y"].to_numpy()])[: int(n)]
+del table
+if method == "read":
+    labels = core = np.zeros(0)
+elif method == "grid":
+    from geo.dbscan import dbscan_grid
+    found = dbscan_grid(xy, eps=float(eps), min_samples=int(min_samples))
+    labels, core = found.labels, found.core
+else:
+    from sklearn.cluster import DBSCAN
+    fit = DBSCAN(eps=float(eps), min_samples=int(min_samples)).fit(xy)
+    labels, core = fit.labels_, np.zeros(len(xy), dtype=bool)
+    core[fit.core_sample_indices_] = True
+np.savez(out, labels=labels, core=core)
+"""
+
+
+def register(rows: int) -> Path:
+    """The cached register of at least ``rows`` rows."""
+    path = Path(tempfile.gettempdir()) / f"bench-cores-sirene-{rows}.csv"
+    if not path.exists():
+        partial = path.with_suffix(".partial")
+        subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / "make_register.py"), str(rows),
+             "-o", str(partial), "--seed", "1"],
+            check=True, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        partial.rename(path)
+    return path
+
+
+def run(*args: str) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds and peak RSS (MB) of one clustering process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-c", RUN, *args], cwd=ROOT)
+    _, status, usage = os.wait4(proc.pid, 0)
+    if status != 0:
+        msg = f"the {args[4]} run failed with status {status}"
+        raise RuntimeError(msg)
+    return time.perf_counter() - start, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def agree(grid: Path, sklearn: Path) -> bool:
+    """Same core points, same partition of the core points, same noise."""
+    import numpy as np
+
+    a, b = np.load(grid), np.load(sklearn)
+    if not (a["core"] == b["core"]).all() or not ((a["labels"] < 0) == (b["labels"] < 0)).all():
+        return False
+    core = a["core"]
+    pairs = set(zip(a["labels"][core].tolist(), b["labels"][core].tolist(), strict=True))
+    return (
+        len(pairs) == len(set(a["labels"][core].tolist())) == len(set(b["labels"][core].tolist()))
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="20000,50000,100000")
+    parser.add_argument("--eps", type=float, default=200.0)
+    parser.add_argument("--min-samples", type=int, default=3)
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    path = register(max(sizes))
+    print(f"eps {args.eps:g} m, min_samples {args.min_samples}; first N rows of {path.name}")
+    print(
+        "| points | reading only | grid DBSCAN | scikit-learn DBSCAN "
+        "| CPU ratio | memory ratio | agree |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            out = {m: Path(tmp) / f"{m}-{n}.npz" for m in ("grid", "sklearn")}
+            common = (str(path), str(n), str(args.eps), str(args.min_samples))
+            base = run(*common, "read", str(Path(tmp) / "read.npz"))
+            g = run(*common, "grid", str(out["grid"]))
+            s = run(*common, "sklearn", str(out["sklearn"]))
+            print(
+                f"| {n:,} | {base[1]:.2f} s CPU, {base[2]:,.0f} MB "
+                f"| {g[0]:.2f} s ({g[1]:.2f} s CPU), {g[2]:,.0f} MB "
+                f"| {s[0]:.2f} s ({s[1]:.2f} s CPU), {s[2]:,.0f} MB "
+                f"| {s[1] / g[1]:.1f}x less CPU | {s[2] / g[2]:.1f}x lighter "
+                f"| {'yes' if agree(out['grid'], out['sklearn']) else 'NO'} |"
+            )
+
+
+if __name__ == "__main__":
+    main()
