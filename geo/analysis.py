@@ -19,6 +19,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyproj
+import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geo._errors import ClustermapError
@@ -177,7 +178,16 @@ class PointAnalysis:
         if self.cores is None:
             return None
         table = self.cores.cores
-        centroids = table.geometry.centroid.to_crs(4326) if len(table) else None
+        centroids = table.geometry.centroid.to_crs(4326)
+        columns = zip(
+            table.index.tolist(),
+            table["n_sites"].tolist(),
+            table["area_km2"].tolist(),
+            table["sites_per_km2"].tolist(),
+            shapely.get_x(centroids.array).tolist(),
+            shapely.get_y(centroids.array).tolist(),
+            strict=True,
+        )
         return {
             "method": self.cores.method,
             "parameters": self.cores.parameters,
@@ -185,14 +195,14 @@ class PointAnalysis:
             "n_noise": self.cores.n_noise,
             "cores": [
                 {
-                    "core": int(core),
-                    "n_sites": int(row["n_sites"]),
-                    "area_km2": float(row["area_km2"]),
-                    "sites_per_km2": float(row["sites_per_km2"]),
-                    "centroid_lon": float(centroids.loc[core].x) if centroids is not None else None,
-                    "centroid_lat": float(centroids.loc[core].y) if centroids is not None else None,
+                    "core": core,
+                    "n_sites": n_sites,
+                    "area_km2": area,
+                    "sites_per_km2": density,
+                    "centroid_lon": lon,
+                    "centroid_lat": lat,
                 }
-                for core, row in table.iterrows()
+                for core, n_sites, area, density, lon, lat in columns
             ],
         }
 
@@ -250,11 +260,13 @@ def add_cores(analysis: PointAnalysis, xy: np.ndarray, *, index: pd.Index | None
     opts = analysis.options
     if opts.cores is None:
         return
-    min_samples = (
-        opts.min_samples
-        if isinstance(opts.min_samples, int)
-        else auto_min_samples(analysis.density.sites_per_km2, eps_m=opts.eps_m)
-    )
+    n = analysis.n_points
+    if isinstance(opts.min_samples, int):
+        min_samples = opts.min_samples
+    elif n < MIN_POINTS["cores"]:
+        min_samples = 3  # the hull of a few points makes their mean density meaningless
+    else:
+        min_samples = auto_min_samples(analysis.density.sites_per_km2, eps_m=opts.eps_m)
     found = dense_cores_xy(
         xy,
         method=opts.cores,
@@ -265,7 +277,6 @@ def add_cores(analysis: PointAnalysis, xy: np.ndarray, *, index: pd.Index | None
     )
     rule = "auto" if opts.min_samples == "auto" else "given"
     analysis.cores = replace(found, parameters={**found.parameters, "min_samples_rule": rule})
-    n = analysis.n_points
     if n < MIN_POINTS["cores"]:
         analysis.caveats["cores"] = _caveat(
             "cores",

@@ -102,7 +102,8 @@ class _Cells:
     cell_of: np.ndarray = dataclasses.field(init=False)
 
     def __post_init__(self) -> None:
-        self.cell_of = np.repeat(np.arange(len(self.keys), dtype=np.int64), self.counts)
+        index = np.int32 if len(self.keys) < 2**31 else np.int64
+        self.cell_of = np.repeat(np.arange(len(self.keys), dtype=index), self.counts)
 
     def cells_of(self, points: np.ndarray) -> np.ndarray:
         """The cells of sorted point indices, each once."""
@@ -171,11 +172,19 @@ def _cells(xy: np.ndarray, eps: float) -> tuple[_Cells, np.ndarray]:
     """The points sorted by cell, and the sort order."""
     side = _cell_side(xy, eps)
     lo = xy.min(axis=0)
-    cx = np.floor((xy[:, 0] - lo[0]) / side).astype(np.int64) + 2
-    cy = np.floor((xy[:, 1] - lo[1]) / side).astype(np.int64) + 2
-    width = int(cy.max()) + 3  # offsets of ±2 rows never wrap to another column
-    key = cx * width + cy
-    del cx, cy
+    part = xy[:, 0] - lo[0]  # one float temporary at a time: memory is the budget here
+    part /= side
+    key = np.floor(part, out=part).astype(np.int64)
+    part = np.subtract(xy[:, 1], lo[1], out=part)
+    part /= side
+    row = np.floor(part, out=part).astype(np.int64)
+    del part
+    width = int(row.max()) + 5  # offsets of ±2 rows never wrap to another column
+    key += 2
+    key *= width
+    key += row
+    key += 2
+    del row
     order = np.argsort(key)
     key = key[order]
     first = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
@@ -240,7 +249,8 @@ def _sure_count(cells: _Cells, points: np.ndarray, eps: float) -> np.ndarray:
 def _outermost(cells: _Cells, core: np.ndarray) -> np.ndarray:
     """For each cell and each of :data:`_DIRECTIONS`, the index of the core point furthest
     that way (``(n_cells, 8)``; meaningless for cells without a core point)."""
-    out = np.zeros((len(cells.keys), len(_DIRECTIONS)), dtype=np.int64)
+    index = np.int32 if len(cells.xy) < 2**31 else np.int64
+    out = np.zeros((len(cells.keys), len(_DIRECTIONS)), dtype=index)
     cell_of = cells.cell_of
     for k, (ux, uy) in enumerate(_DIRECTIONS[:4]):
         along = cells.xy[:, 0] * ux + cells.xy[:, 1] * uy
