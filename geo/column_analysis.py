@@ -516,6 +516,7 @@ def _measure(
             analysis.lq = _lq(data, selection)
     if opts.cores is not None:
         step("dense cores")
+        release_memory()  # what the measures before freed, before the grid of the cores
         add_cores(analysis, xy)
     if selection.by is not None and data.codes is not None:
         step("categories")

@@ -234,10 +234,15 @@ def _hulls(
     sizes = np.bincount(labels[member])
     if not len(sizes):
         return np.empty(0, dtype=object), sizes
-    keep = member if outline is None else outline
-    order = np.argsort(labels[keep], kind="stable")
-    hull_xy, hull_of = xy[keep][order], labels[keep][order]
-    hulls = np.asarray(shapely.convex_hull(shapely.multipoints(hull_xy, indices=hull_of)))
+    keep = np.flatnonzero(member if outline is None else outline)
+    keep = keep[np.argsort(labels[keep], kind="stable")]
+    # one line string per core through its kept points (a lone point twice): GEOS builds
+    # its coordinates at once, where a multipoint makes a geometry of each point first
+    twice = np.where(np.bincount(labels[keep], minlength=len(sizes))[labels[keep]] == 1, 2, 1)
+    keep = np.repeat(keep, twice)
+    lines = shapely.linestrings(xy[keep], indices=labels[keep])
+    del keep
+    hulls = np.asarray(shapely.convex_hull(lines))
     for core in np.flatnonzero(shapely.get_dimensions(hulls) < 2):
         if method == "dbscan":
             radius = eps_m / 2

@@ -56,6 +56,8 @@ _FORWARD = [(di, dj) for di in range(3) for dj in range(-2, 3) if di > 0 or dj >
 _DIRECTIONS = np.array([(1, 0), (1, 1), (0, 1), (-1, 1), (-1, 0), (-1, -1), (0, -1), (1, -1)])
 #: Point pairs compared at once in the exact test (bounds its memory: 16 bytes a pair).
 _PAIRS_PER_BATCH = 2_000_000
+#: Points read at once by :func:`_outermost` and :func:`_outline` (bounds their memory).
+_OUTLINE_CHUNK = 1_000_000
 #: Above this many point pairs, a cell pair is tested with a k-d tree instead.
 _TREE_PAIRS = 250_000
 
@@ -248,20 +250,28 @@ def _sure_count(cells: _Cells, points: np.ndarray, eps: float) -> np.ndarray:
 
 def _outermost(cells: _Cells, core: np.ndarray) -> np.ndarray:
     """For each cell and each of :data:`_DIRECTIONS`, the index of the core point furthest
-    that way (``(n_cells, 8)``; meaningless for cells without a core point)."""
+    that way (``(n_cells, 8)``; meaningless for cells without a core point). Read a
+    whole number of cells at a time, about :data:`_OUTLINE_CHUNK` points."""
     index = np.int32 if len(cells.xy) < 2**31 else np.int64
     out = np.zeros((len(cells.keys), len(_DIRECTIONS)), dtype=index)
-    cell_of = cells.cell_of
-    for k, (ux, uy) in enumerate(_DIRECTIONS[:4]):
-        along = cells.xy[:, 0] * ux + cells.xy[:, 1] * uy
-        for sign, column in ((1.0, k), (-1.0, k + 4)):
-            if sign < 0:
-                along = -along
-            along[~core] = -np.inf
-            top = np.maximum.reduceat(along, cells.starts)
-            hits = np.flatnonzero(along == top[cell_of])
-            first = np.concatenate([[True], cell_of[hits][1:] != cell_of[hits][:-1]])
-            out[cell_of[hits[first]], column] = hits[first]
+    bounds = np.searchsorted(cells.starts, np.arange(0, len(cells.xy), _OUTLINE_CHUNK))
+    bounds = np.append(np.unique(bounds), len(cells.keys))
+    for c0, c1 in itertools.pairwise(bounds):
+        p0 = int(cells.starts[c0])
+        p1 = int(cells.starts[c1]) if c1 < len(cells.keys) else len(cells.xy)
+        xy, mask = cells.xy[p0:p1], ~core[p0:p1]
+        cell_of = cells.cell_of[p0:p1] - c0
+        starts = cells.starts[c0:c1] - p0
+        for k, (ux, uy) in enumerate(_DIRECTIONS[:4]):
+            along = xy[:, 0] * ux + xy[:, 1] * uy
+            for column in (k, k + 4):
+                if column > k:
+                    along = -along
+                along[mask] = -np.inf
+                top = np.maximum.reduceat(along, starts)
+                hits = np.flatnonzero(along == top[cell_of])
+                first = np.concatenate([[True], cell_of[hits][1:] != cell_of[hits][:-1]])
+                out[c0 + cell_of[hits[first]], column] = p0 + hits[first]
     return out
 
 
@@ -342,7 +352,7 @@ def _core_clusters(cells: _Cells, core: np.ndarray, eps: float) -> np.ndarray:
     """The cluster of each cell holding a core point (a component label; -1 for the
     other cells). Core points are sorted first within each cell."""
     n_core = np.add.reduceat(core.astype(np.int64), cells.starts)
-    core_idx = np.flatnonzero(core)  # in cell order: each cell's core points in one slice
+    core_idx = np.flatnonzero(core).astype(cells.cell_of.dtype)  # each cell's in one slice
     core_start = np.cumsum(n_core) - n_core
     has_core = n_core > 0
     comp = np.arange(len(cells.keys), dtype=np.int64)
@@ -398,10 +408,6 @@ def _border(cells: _Cells, core: np.ndarray, point_cluster: np.ndarray, eps: flo
     loose, nearest = loose[found], near[nearest[found]]
     close = _within(cells.xy, loose, nearest, eps)
     point_cluster[loose[close]] = point_cluster[nearest[close]]
-
-
-#: Points whose outline test is done at once (bounds the memory of :func:`_outline`).
-_OUTLINE_CHUNK = 1_000_000
 
 
 def _outline(cells: _Cells, cluster: np.ndarray) -> np.ndarray:
@@ -475,9 +481,13 @@ def dbscan_grid(xy: np.ndarray, *, eps: float, min_samples: int) -> GridDBSCAN:
         none = np.zeros(0, dtype=bool)
         return GridDBSCAN(labels=np.zeros(0, dtype=np.int64), core=none, outline=none)
     cells, order = _cells(xy, eps)
+    if n < 2**31:
+        order = order.astype(np.int32)
     core = _core_points(cells, eps, int(min_samples))
     cluster_of_cell = _core_clusters(cells, core, eps)
+    cluster_of_cell = cluster_of_cell.astype(cells.cell_of.dtype)
     point_cluster = np.where(core, np.repeat(cluster_of_cell, cells.counts), -1)
+    del cluster_of_cell
     _border(cells, core, point_cluster, eps)
     labels = _by_size(point_cluster)
     outline = _outline(cells, labels)
@@ -496,8 +506,8 @@ def _by_size(cluster: np.ndarray) -> np.ndarray:
     member = cluster >= 0
     sizes = np.bincount(cluster[member])
     used = np.flatnonzero(sizes)
-    rank = np.full(len(sizes), -1, dtype=np.int64)
+    rank = np.full(len(sizes), -1, dtype=cluster.dtype)
     rank[used[np.argsort(-sizes[used], kind="stable")]] = np.arange(len(used))
-    out = np.full(len(cluster), -1, dtype=np.int64)
+    out = np.full(len(cluster), -1, dtype=cluster.dtype)
     out[member] = rank[cluster[member]]
     return out
