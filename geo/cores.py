@@ -76,7 +76,7 @@ def _positive(name: str, value: float, *, integer: bool = False) -> None:
 
 #: Most points HDBSCAN is run on: scikit-learn's HDBSCAN holds every point's
 #: ``min_samples`` nearest neighbours and a spanning tree of all points, and its time grows
-#: faster than the number of points (``scripts/bench_cores.py --hdbscan`` measures it).
+#: faster than the number of points; DBSCAN (:func:`geo.dbscan.dbscan_grid`) has no bound.
 MAX_HDBSCAN_POINTS = 200_000
 
 

@@ -412,28 +412,35 @@ def _border(cells: _Cells, core: np.ndarray, point_cluster: np.ndarray, eps: flo
 
 def _outline(cells: _Cells, cluster: np.ndarray) -> np.ndarray:
     """Whether each point (in cell order) may be a hull vertex of its cluster: clustered,
-    and not strictly inside the octagon of the outermost points of its cell (a cell whose
-    clustered points all belong to one cluster; the points of other cells are kept)."""
+    and not strictly inside the octagon of the outermost points of its cell (a cell of at
+    least three points, all of one cluster; the points of other cells are kept)."""
     member = cluster >= 0
     outer = _outermost(cells, member)
     low = np.minimum.reduceat(np.where(member, cluster, np.iinfo(np.int64).max), cells.starts)
-    single = low == np.maximum.reduceat(cluster, cells.starts)
+    tested = (low == np.maximum.reduceat(cluster, cells.starts)) & (cells.counts >= 3)
     keep = member.copy()
     for start in range(0, len(cluster), _OUTLINE_CHUNK):
-        part = slice(start, start + _OUTLINE_CHUNK)
-        cell = cells.cell_of[part]
-        px, py = cells.xy[part, 0], cells.xy[part, 1]
-        inside = single[cell].copy()
-        edges = np.zeros(len(cell), dtype=bool)
+        points = start + np.flatnonzero(tested[cells.cell_of[start : start + _OUTLINE_CHUNK]])
+        if not len(points):
+            continue
+        cell = cells.cell_of[points]
+        new = np.concatenate([[True], cell[1:] != cell[:-1]])  # sorted by cell
+        own, at = cell[new], np.cumsum(new) - 1
+        px, py = cells.xy[points, 0], cells.xy[points, 1]
+        inside = np.ones(len(points), dtype=bool)
+        edges = np.zeros(len(points), dtype=bool)
         for k in range(len(_DIRECTIONS)):
-            a = cells.xy[outer[cell, k]]
-            b = cells.xy[outer[cell, (k + 1) % len(_DIRECTIONS)]]
+            a = cells.xy[outer[own, k]]
+            b = cells.xy[outer[own, (k + 1) % len(_DIRECTIONS)]]
             ex, ey = b[:, 0] - a[:, 0], b[:, 1] - a[:, 1]
             length = np.hypot(ex, ey)
-            cross = ex * (py - a[:, 1]) - ey * (px - a[:, 0])
-            inside &= (length == 0) | (cross > 1e-6 * length)  # 1 µm inside the edge
-            edges |= length > 0
-        keep[part] &= ~(inside & edges)
+            # the edge's line, per cell: cross = ex * y - ey * x - offset
+            offset = ex * a[:, 1] - ey * a[:, 0]
+            cross = ex[at] * py - ey[at] * px - offset[at]
+            solid = length[at] > 0
+            inside &= ~solid | (cross > 1e-6 * length[at])  # 1 µm inside the edge
+            edges |= solid
+        keep[points[inside & edges]] = False
     return keep
 
 
