@@ -1,8 +1,8 @@
 """DBSCAN on a grid of cells: scikit-learn's cores and noise in O(n) memory.
 
 scikit-learn's ``DBSCAN`` lists every point's neighbours within ``eps`` before it clusters,
-so its memory grows with the number of neighbour pairs: a dense register of a million
-establishments needs tens of gigabytes. :func:`dbscan_grid` finds the same clusters with
+so its memory grows with the number of neighbour pairs: a register of a million
+establishments reached 18 GB within 500 m. :func:`dbscan_grid` finds the same clusters with
 memory proportional to the number of points (after Gunawan's grid algorithm, as described
 by Gan and Tao, *DBSCAN Revisited*, SIGMOD 2015):
 
@@ -10,9 +10,11 @@ by Gan and Tao, *DBSCAN Revisited*, SIGMOD 2015):
    any two points of one cell are within ``eps`` of each other. A cell of at least
    ``min_samples`` points holds only core points. A neighbour of a point lies at most two
    cells away (``eps`` is less than two cell widths), in the 5 x 5 block around its cell:
-   only the points of the other cells have their neighbours counted, with one k-d tree
-   over the points of those blocks (``query_ball_point(..., return_length=True)``, which
-   counts without listing).
+   only the points of the other cells have their neighbours counted. A cell whose block
+   holds fewer than ``min_samples`` points has no core point; a point whose own cell and
+   the adjacent cells wholly within ``eps`` of it (by their farthest corner) hold enough
+   is one; the others are counted with one k-d tree over the points of their blocks
+   (``query_ball_point(..., return_length=True)``, which counts without listing).
 2. **Core clusters.** The core points of one cell are in one cluster. Two cells of the
    5 x 5 block join when a core point of one lies within ``eps`` of a core point of the
    other. Each of the twelve directions of the block is tested at once for every pair of
@@ -22,13 +24,17 @@ by Gan and Tao, *DBSCAN Revisited*, SIGMOD 2015):
    when many). Clusters are connected components of the joined cells
    (``scipy.sparse.csgraph``).
 3. **Border points.** A point that is not core but lies within ``eps`` of a core point is
-   a border point; it joins the cluster of its **nearest** core point (one of them on an
-   exact tie). The others are noise.
+   a border point. It joins the cluster of its own cell's core points when its cell has
+   some (they are all within ``eps`` of it), else that of its **nearest** core point (one
+   of them on an exact tie). The others are noise.
+4. **Outline.** For the clusters' convex hulls, the points strictly inside the octagon of
+   their cell's outermost points (of one cluster) are marked as no hull vertex.
 
 Core points, the partition of the core points into clusters and the noise are exactly
 scikit-learn's (distances compared as ``dx*dx + dy*dy <= eps*eps``, as its k-d tree does).
 Border points are not unique in DBSCAN: scikit-learn gives a border point within ``eps`` of
-two clusters to whichever it expands first; here it goes to the nearest core's cluster.
+two clusters to whichever it expands first; here it goes by the rule of step 3, always
+to a cluster with a core point within ``eps`` of it.
 Clusters are numbered by size, largest first (ties: by their lowest cell).
 """
 
