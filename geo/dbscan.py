@@ -164,11 +164,16 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.repeat(shift, lengths) + np.arange(total)
 
 
+def _scale(xy: np.ndarray) -> float:
+    """The largest absolute coordinate (without an array of absolute values)."""
+    return max(abs(float(xy.min())), abs(float(xy.max())))
+
+
 def _cell_side(xy: np.ndarray, eps: float) -> float:
     """A cell width whose diagonal stays within ``eps`` after the rounding of the cell
     arithmetic (a few units in the last place of the coordinates) and of the squared
     distance (relative 1e-9)."""
-    scale = float(np.abs(xy).max())
+    scale = _scale(xy)
     side = eps / math.sqrt(2) * (1 - 1e-9) - 16 * float(np.spacing(scale))
     if not side > 0:
         msg = f"eps_m {eps:g} is too small for coordinates of magnitude {scale:g}"
@@ -239,7 +244,7 @@ def _sure_count(cells: _Cells, points: np.ndarray, eps: float) -> np.ndarray:
     keys = cells.keys[cell_of]
     corner = np.column_stack([keys // cells.width, keys % cells.width]) * cells.side + cells.origin
     del keys
-    reach = eps * (1 - 1e-7) - 64 * float(np.spacing(np.abs(cells.xy).max()))
+    reach = eps * (1 - 1e-7) - 64 * float(np.spacing(_scale(cells.xy)))
     count = cells.counts[cell_of]
     neighbour = np.full(len(cells.keys), -1, dtype=np.int64)
     for di, dj, found_own in cells.neighbours(own, range(-1, 2), range(-1, 2)):
