@@ -72,7 +72,7 @@ def measures(
     registry.cluster(cluster_id)
     opts = parse_params(MEASURES_PARAMS, args)
     options = AnalysisOptions(
-        eps_m=float(opts["eps"]), min_samples=int(opts["min_samples"]), hex_res=opts["hex_res"]
+        eps_m=float(opts["eps"]), min_samples=opts["min_samples"], hex_res=opts["hex_res"]
     )
     as_of, today = opts["as_of"], today or datetime.date.today()
     opts_key = tuple(sorted(opts.items()))
