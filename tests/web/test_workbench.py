@@ -143,9 +143,9 @@ def test_the_points_downloads_carry_each_points_nearest_neighbour_distance(
     _, _, expected = Geod(ellps="WGS84").inv(lon, lat, lon[idx[:, 1]], lat[idx[:, 1]])
     np.testing.assert_allclose(got, expected, atol=0.05)  # coordinates kept to 1e-6°
     assert features[0]["properties"]["label"] == _ACCENT
-    rows = list(csv.DictReader(io.StringIO(client.get(
-        f"/analyses/{token}/download/points.csv").get_data(as_text=True))))  # fmt: skip
-    assert [r["label"] for r in rows][0] == _ACCENT
+    text = client.get(f"/analyses/{token}/download/points.csv").get_data(as_text=True)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert rows[0]["label"] == _ACCENT
     np.testing.assert_allclose([float(r["nn_distance_m"]) for r in rows], got)
 
 

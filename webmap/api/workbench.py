@@ -16,10 +16,10 @@ are detected when it is analysed.
 from __future__ import annotations
 
 import base64
+import contextlib
 import csv
 import io
 import json
-import os
 import secrets
 import time
 from collections.abc import Iterable
@@ -102,11 +102,11 @@ def preview_upload(data: bytes, *, name: str, query: dict[str, str]) -> Preview:
         head = head[: head.rindex(b"\n")]
     frame = read_csv_bytes(head, name=name)
     columns = [str(c) for c in frame.columns]
-    try:
+    xcol: str | None = None
+    ycol: str | None = None
+    crs = None
+    with contextlib.suppress(ClustermapError):  # none detected: the analyst chooses them
         xcol, ycol, crs = coordinate_columns(columns, query)
-    except ClustermapError:
-        xcol = ycol = None
-        crs = None
     rows = [
         ["" if v != v else str(v) for v in row]
         for row in frame.head(PREVIEW_ROWS).itertuples(index=False)
@@ -154,7 +154,7 @@ class StagedUploads:
         tmp = self.folder / f".{token}.tmp"
         meta = json.dumps({"name": name}).encode()
         tmp.write_bytes(len(meta).to_bytes(4, "big") + meta + data)
-        os.replace(tmp, self.folder / token)
+        tmp.replace(self.folder / token)
         return token
 
     def get(self, token: str) -> tuple[bytes, str]:
@@ -250,7 +250,8 @@ def download(analysis: Analysis, key: str) -> Download | None:
         return Download(json.dumps(analysis.layers["hexbins"]).encode(), media, name)
     if key == "quotients.geojson":
         return Download(json.dumps(analysis.layers["lq_cells"]).encode(), media, name)
-    labels = analysis.labels or [None] * len(analysis.points)
+    none: list[str | None] = [None] * len(analysis.points)
+    labels: list[str | None] = list(analysis.labels) if analysis.labels else none
     nn = analysis.extras.get("nn_distance_m") or [None] * len(analysis.points)
     if key == "points.geojson":
         features = [

@@ -164,9 +164,7 @@ def render_analysis(analysis: Analysis, *, token: str, basemap: str = DEFAULT_BA
     fmap.fit_bounds(analysis.bounds)
     folium.LayerControl().add_to(fmap)
     store = get_store()
-    expires = datetime.datetime.fromtimestamp(
-        analysis.created + store.ttl_seconds, tz=datetime.timezone.utc
-    )
+    expires = datetime.datetime.fromtimestamp(analysis.created + store.ttl_seconds, tz=datetime.UTC)
     cores = (density.get("cores") or {}).get("cores") or []
     return render_template(
         "analysis.html",

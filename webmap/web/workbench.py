@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request
 
 from geo._errors import ClustermapError
 from geo._paths import resolve_cache_dir
@@ -125,7 +125,7 @@ def analyze_post() -> Response:
     token = result.body.get("token")
     if token is None:
         return _form(status=413, message="the analysis is too large to keep", query=query)
-    return redirect(f"{request.script_root}/analyses/{token}", code=303)
+    return Response(status=303, headers={"Location": f"{request.script_root}/analyses/{token}"})
 
 
 def _analyse(data: bytes, name: str, query: dict[str, str]) -> ApiResponse:
