@@ -1,5 +1,5 @@
 """The analyst's workbench in Chromium: a French CSV uploaded through ``/analyze`` leads to
-its analysis page, with Clark–Evans R, z and p, every point on the map, and every download.
+its analysis page, with Clark-Evans R, z and p, every point on the map, and every download.
 
 With ``CLUSTERMAP_SCREENSHOTS=1`` it also saves the screenshot of the page shown in the
 README (``docs/analysis-page.png``, 1280 px wide); otherwise the screenshot goes to a

@@ -111,6 +111,14 @@ def test_a_bad_file_shows_the_form_again_with_its_message_escaped(tmp_path: Path
     assert stale.status_code == 400 and "choose it again" in stale.get_data(as_text=True)
 
 
+def test_a_file_over_the_request_limit_shows_the_form_with_the_limit(tmp_path: Path) -> None:
+    client = _client(tmp_path, MAX_CONTENT_LENGTH=2000)
+    answer = _upload(client, _french_csv(n=200))
+    assert answer.status_code == 413
+    html = answer.get_data(as_text=True)
+    assert "larger than the limit of 2,000 bytes" in html and 'id="analyze-form"' in html
+
+
 def _analysed(client: Any, **fields: str) -> str:
     answer = _upload(client, _french_csv(), **fields)
     assert answer.status_code == 303, answer.get_data(as_text=True)

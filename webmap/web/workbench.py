@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from geo._errors import ClustermapError
 from geo._paths import resolve_cache_dir
@@ -89,8 +90,12 @@ def analyze_form() -> Response:
 @bp.post("/analyze")
 def analyze_post() -> Response:
     """Preview (``step=preview``) or analyse an upload; ``303`` to its page when done."""
-    query = api_workbench.query_of_form(request.form.items(multi=True))
-    upload = request.files.get("file")
+    try:
+        query = api_workbench.query_of_form(request.form.items(multi=True))
+        upload = request.files.get("file")
+    except RequestEntityTooLarge:
+        limit = int(current_app.config["MAX_CONTENT_LENGTH"])
+        return _form(status=413, message=f"the upload is larger than the limit of {limit:,} bytes")
     staged = request.form.get("staged") or None
     try:
         if upload is not None and upload.filename:
