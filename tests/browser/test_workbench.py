@@ -53,6 +53,8 @@ def test_a_french_csv_goes_through_the_form_to_its_analysis_and_downloads(
             )
             page.page.fill("#opt-by", "activité")
             page.page.check("#opt-lq")
+            page.page.select_option("#opt-cores", "dbscan")
+            page.page.fill("#opt-eps", "150")
             page.page.click("#analyse")
             page.page.wait_for_url(re.compile(r".*/analyses/[A-Za-z0-9_-]+$"), timeout=120_000)
             wait_until(page.page, f"() => window.clustermapPointCount === {N_POINTS}")
@@ -62,6 +64,7 @@ def test_a_french_csv_goes_through_the_form_to_its_analysis_and_downloads(
                 assert re.match(r"-?[0-9]", text), (measure, text)
             assert "épicerie" in page.page.inner_text("#categories")
             assert page.page.locator(".leaflet-control-layers").count() == 1
+            assert page.page.locator("#cores tbody tr").count() >= 1
             keep = os.environ.get("CLUSTERMAP_SCREENSHOTS") == "1"
             shot = SCREENSHOT if keep else tmp_path / SCREENSHOT.name
             page.page.screenshot(path=str(shot))

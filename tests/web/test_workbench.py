@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,7 @@ def test_the_form_lists_the_limits_from_the_config_and_every_option(tmp_path: Pa
 
 def test_a_plain_form_post_leads_with_303_to_the_analysis_page(tmp_path: Path) -> None:
     client = _client(tmp_path)
-    answer = _upload(client, _french_csv(), by="activité")
+    answer = _upload(client, _french_csv(), by="activité", cores="dbscan", eps="150")
     assert answer.status_code == 303
     page = client.get(answer.headers["Location"])
     assert page.status_code == 200
@@ -67,6 +68,11 @@ def test_a_plain_form_post_leads_with_303_to_the_analysis_page(tmp_path: Path) -
     assert 'id="clark-evans-z"' in html and 'id="clark-evans-p"' in html
     assert 'id="categories"' in html and "épicerie" in html
     assert "Kept for 60 minutes" in html
+    sites = [int(n) for n in re.findall(r'<tr><td>\d+</td><td class="cm-num">(\d+)</td>', html)]
+    assert sites and sites == sorted(sites, reverse=True)  # the dense cores, largest first
+    measures = client.get(answer.headers["Location"].replace("/analyses/", "/api/analyses/"))
+    cores = measures.get_json()["density"]["cores"]
+    assert sum(sites) == sum(c["n_sites"] for c in cores["cores"]) > 0
 
 
 def test_the_preview_shows_the_first_rows_and_the_detected_columns(tmp_path: Path) -> None:

@@ -92,7 +92,7 @@ class Analysis:
         What the analysis page and its downloads need beyond the map (JSON-able, bounded
         by :mod:`webmap.api.uploads`): the query it was measured with (``args``), each kept
         point's nearest-neighbour distance (``nn_distance_m``), whether the points are a
-        sample (``sampled``) and the kernel density as a base64 GeoTIFF (``kde_tiff``).
+        sample (``sampled``) and the kernel-density grid (``kde_grid``).
     size
         Bytes stored (set by the store): its JSON.
     created

@@ -17,6 +17,20 @@ from webmap.api.params import Param, parse_params
 from webmap.api.response import JSON, ApiResponse, answers_errors, error, from_exception
 from webmap.api.selection import SELECTION_PARAMS, lq_layer, selection_of_params
 
+#: Dense cores are sought in uploads of at most this many points (DBSCAN's neighbourhoods
+#: grow with the square of a dense city's points; the cage would stop it anyway).
+MAX_CORE_POINTS = 50_000
+#: Dense cores of an upload are asked for (``cores=dbscan|hdbscan``), not sought by default:
+#: scikit-learn takes some 350 MB of a cage's address space (``UPLOAD_MEMORY_BYTES``) and
+#: half a second to load, which every upload would pay.
+UPLOAD_CORES = replace(
+    api_param("cores", "cores"),
+    default="none",
+    choices=("none", *api_param("cores", "cores").choices),
+    description="Dense cores of the points: none (default), dbscan or hdbscan (with eps and "
+    f"min_samples; uploads of at most {MAX_CORE_POINTS:,} points).",
+)
+
 ANALYZE_PARAMS = (
     Param(
         "format",
@@ -37,7 +51,7 @@ ANALYZE_PARAMS = (
         default=False,
     ),
     *DENSITY_PARAMS,
-    api_param("cores", "cores"),
+    UPLOAD_CORES,
     api_param("eps_m", "eps"),
     api_param("min_samples", "min_samples"),
     *SELECTION_PARAMS,
@@ -45,9 +59,6 @@ ANALYZE_PARAMS = (
 
 #: Points drawn on an upload's map (a random sample beyond this).
 MAP_POINTS = 100_000
-#: Dense cores are sought in uploads of at most this many points (DBSCAN's neighbourhoods
-#: grow with the square of a dense city's points; the cage would stop it anyway).
-MAX_CORE_POINTS = 50_000
 #: Nearest-neighbour links drawn on the map for uploads of at most this many points.
 MAX_LINK_POINTS = 5_000
 #: Hexagons kept for the map and its download, densest first.
@@ -222,7 +233,7 @@ def _measure(job: UploadJob) -> Analysis:
         raise ParameterError("the upload holds no located point")
     check_kde_grid(points, opts)
     options = upload_options(opts, len(points))
-    if options.cores is None:
+    if opts["cores"] != "none" and options.cores is None:
         notes.append(
             f"no dense cores: they are sought in uploads of {MAX_CORE_POINTS:,} points at most"
         )
@@ -258,7 +269,7 @@ def _measure(job: UploadJob) -> Analysis:
             "name": job.name,
             "sampled": len(sample) < len(lons),
             "nn_distance_m": None if nn_m is None else [_finite(nn_m[i]) for i in sample],
-            "kde_tiff": _kde_tiff(analysis.surface),
+            "kde_grid": _kde_grid(analysis.surface),
         },
     )
 
@@ -268,7 +279,7 @@ def upload_options(opts: Mapping[str, Any], n_points: int) -> Any:
     ``n_points`` points: the density options, and dense cores up to :data:`MAX_CORE_POINTS`."""
     return replace(
         web_options(opts),
-        cores=opts["cores"] if n_points <= MAX_CORE_POINTS else None,
+        cores=opts["cores"] if opts["cores"] != "none" and n_points <= MAX_CORE_POINTS else None,
         eps_m=float(opts["eps"]),
         min_samples=int(opts["min_samples"]),
     )
@@ -357,20 +368,58 @@ def _nn_links(analysis: Any, lons: Any, lats: Any) -> dict[str, Any] | None:
     return {"type": "FeatureCollection", "features": features}
 
 
-def _kde_tiff(surface: Any) -> str | None:
-    """The kernel density as a base64 GeoTIFF, or None (none, or above
-    :data:`MAX_STORED_KDE_CELLS`)."""
+def _kde_grid(surface: Any) -> dict[str, Any] | None:
+    """The kernel density grid, kept for its GeoTIFF download (written outside the cage:
+    :func:`kde_surface_of`), or None (none, or above :data:`MAX_STORED_KDE_CELLS`).
+
+    The cells are float32, zlib-compressed and base64-encoded; rasterio is not loaded in
+    the cage, whose address space it would swell."""
     if surface is None or surface.density_per_km2.size > MAX_STORED_KDE_CELLS:
         return None
     import base64
-    import tempfile
-    from pathlib import Path
+    import zlib
 
-    from geo.kde import write_geotiff
+    import numpy as np
 
-    with tempfile.TemporaryDirectory() as folder:
-        path = write_geotiff(surface, Path(folder) / "kde.tif")
-        return base64.b64encode(path.read_bytes()).decode("ascii")
+    grid = np.ascontiguousarray(surface.density_per_km2, dtype="<f4")
+    rows, cols = grid.shape
+    return {
+        "rows": int(rows),
+        "cols": int(cols),
+        "west_m": float(surface.west_m),
+        "north_m": float(surface.north_m),
+        "cell_m": float(surface.cell_m),
+        "crs": None if surface.crs is None else surface.crs.to_wkt(),
+        "kernel": surface.kernel,
+        "bandwidth_m": float(surface.bandwidth_m),
+        "bandwidth_rule": surface.bandwidth_rule,
+        "n_points": int(surface.n_points),
+        "cells_f4_zlib": base64.b64encode(zlib.compress(grid.tobytes(), 6)).decode("ascii"),
+    }
+
+
+def kde_surface_of(grid: Mapping[str, Any]) -> Any:
+    """The :class:`geo.kde.KDESurface` of a grid kept by :func:`_kde_grid`."""
+    import base64
+    import zlib
+
+    import numpy as np
+    import pyproj
+
+    from geo.kde import KDESurface
+
+    cells = np.frombuffer(zlib.decompress(base64.b64decode(grid["cells_f4_zlib"])), dtype="<f4")
+    return KDESurface(
+        density_per_km2=cells.reshape(grid["rows"], grid["cols"]).astype(float),
+        west_m=grid["west_m"],
+        north_m=grid["north_m"],
+        cell_m=grid["cell_m"],
+        crs=None if grid["crs"] is None else pyproj.CRS.from_wkt(grid["crs"]),
+        kernel=grid["kernel"],
+        bandwidth_m=grid["bandwidth_m"],
+        bandwidth_rule=grid["bandwidth_rule"],
+        n_points=grid["n_points"],
+    )
 
 
 def analysis_measures(store: AnalysisStore, token: str) -> ApiResponse:

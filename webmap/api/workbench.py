@@ -15,7 +15,6 @@ are detected when it is analysed.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import csv
 import io
@@ -199,6 +198,17 @@ class StagedUploads:
             path.unlink(missing_ok=True)
 
 
+def _geotiff(grid: dict[str, Any]) -> bytes:
+    """The GeoTIFF of a kept kernel-density grid (:func:`geo.kde.write_geotiff`)."""
+    import tempfile
+
+    from geo.kde import write_geotiff
+    from webmap.api.uploads import kde_surface_of
+
+    with tempfile.TemporaryDirectory() as folder:
+        return write_geotiff(kde_surface_of(grid), Path(folder) / "kde.tif").read_bytes()
+
+
 # -- downloads of a kept analysis -------------------------------------------------------
 
 
@@ -227,7 +237,7 @@ def available_downloads(analysis: Analysis) -> list[str]:
     keys = ["measures.json"]
     if analysis.points and not analysis.extras.get("sampled"):
         keys += ["points.geojson", "points.csv"]
-    if analysis.extras.get("kde_tiff"):
+    if analysis.extras.get("kde_grid"):
         keys.append("kde.tif")
     if analysis.layers.get("hexbins"):
         keys.append("hexagons.geojson")
@@ -245,7 +255,7 @@ def download(analysis: Analysis, key: str) -> Download | None:
     if key == "measures.json":
         return Download(json.dumps(analysis.measures, indent=1).encode(), media, name)
     if key == "kde.tif":
-        return Download(base64.b64decode(analysis.extras["kde_tiff"]), media, name)
+        return Download(_geotiff(analysis.extras["kde_grid"]), media, name)
     if key == "hexagons.geojson":
         return Download(json.dumps(analysis.layers["hexbins"]).encode(), media, name)
     if key == "quotients.geojson":
