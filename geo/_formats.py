@@ -2,10 +2,11 @@
 
 An uploaded or named file is opened only through an allow-list: its signature picks one
 format (:func:`sniff`, :func:`load`), and :func:`read_vector` gives each vector format to
-exactly one reader: GDAL with the driver checked, or pyarrow for GeoParquet. GDAL runs with
-:data:`GDAL_CONFIG`, which shuts network virtual file systems. A GDAL VRT (XML) is never
-opened, so a file cannot make the reader open a local file or a URL it names. Limits on
-points and decoded bytes are checked from headers before the data are decoded.
+exactly one reader: GDAL with the driver checked, pyarrow for GeoParquet, Python for
+GeoJSON. GDAL runs with :data:`GDAL_CONFIG`, which shuts network virtual file systems. A
+GDAL VRT (XML) is never opened, so a file cannot make the reader open a local file or a URL
+it names. Limits on points and decoded bytes are checked from the data before they are
+decoded into Python objects.
 
 =========  ==============================================  ===========================
 Format     Signature                                        Reader
@@ -15,31 +16,45 @@ zip        ``PK``: one zipped shapefile, nothing else       GDAL ``ESRI Shapefil
 shp        shapefile file code 9994 (a named file only)     GDAL ``ESRI Shapefile``
 fgb        ``fgb\\x03``                                      GDAL ``FlatGeobuf``
 parquet    ``PAR1``                                         pyarrow (GeoParquet)
-json       text starting with ``{`` or ``[``               GDAL ``GeoJSON``
+json       text starting with ``{`` or ``[``               Python (:mod:`geo._geojson`)
 csv        any other text (no NUL bytes, not XML)           :mod:`geo._csv`
 =========  ==============================================  ===========================
+
+GDAL runs with an allow-list of drivers (:mod:`geo._gdal`); what it reads is checked
+first by counting the data (:mod:`geo._containers`: a zip's decoded bytes, a ``.dbf``'s
+records, a GeoPackage's plain tables and rows), and GeoParquet's decoded size is counted
+from its data (a dictionary counted once per row that uses it). ``keep`` reads only the
+columns a caller needs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
-import json
-import re
 import warnings
-import zipfile
-from pathlib import Path, PurePosixPath
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
+from geo._containers import (
+    check_columns,
+    check_count,
+    check_dbf,
+    check_geopackage,
+    extracted_shapefile,
+)
 from geo._errors import InputDataError, TooLargeError, quote
+from geo._gdal import GDAL_CONFIG, restrict_drivers
+from geo._geojson import MAX_JSON_DEPTH, json_depth, read_geojson
 
 __all__ = [
-    "GDAL_ALLOWED_DRIVERS",
     "GDAL_CONFIG",
     "MAX_JSON_DEPTH",
+    "Keep",
     "Kind",
-    "gdal_allowlist_env",
+    "gdal_source",
     "json_depth",
     "load",
     "read_vector",
@@ -48,60 +63,19 @@ __all__ = [
 
 Kind = Literal["gpkg", "zip", "shp", "fgb", "parquet", "json", "csv"]
 
-#: GDAL settings for every read: no network virtual file system answers, no directory
-#: listing, no SQLite access to other files.
-GDAL_CONFIG = {
-    "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".clustermap-no-network",
-    "GDAL_HTTP_MAX_RETRY": "0",
-    "GDAL_HTTP_TIMEOUT": "1",
-    "CPL_AWS_AUTODETECT_EC2": "NO",
-    "GDAL_DISABLE_READDIR_ON_OPEN": "TRUE",
-    "OGR_SQLITE_ALLOW_EXTERNAL_ACCESS": "NO",
-}
-
-#: The only GDAL drivers a process that opens uploads may use (CSV is read by our own code;
-#: GeoParquet by pyarrow).
-GDAL_ALLOWED_DRIVERS = ("GeoJSON", "GPKG", "ESRI Shapefile", "FlatGeobuf", "Parquet")
-
-#: Every other vector driver of GDAL 3.12's build in the pyogrio wheel (a name the build
-#: lacks would only print a warning).
-_GDAL_OTHER_DRIVERS = (
-    "ADBC", "AIVector", "AVCBin", "AVCE00", "AmigoCloud", "CSV", "CSW", "Carto", "DGN",
-    "DXF", "EDIGEO", "EEDA", "ESRIJSON", "Elasticsearch", "GDALG", "GML", "GPSBabel", "GPX",
-    "GTFS", "GeoJSONSeq", "GeoRSS", "HTTP", "Idrisi", "JML", "JSONFG", "KML", "LIBKML",
-    "LVBAG", "MBTiles", "MEM", "MVT", "MapInfo File", "MapML", "MiraMonVector", "NGW",
-    "OAPIF", "ODS", "OGCAPI", "OGR_GMT", "OGR_PDS", "OGR_VRT", "OSM", "OpenFileGDB", "PCIDSK",
-    "PDF", "PDS4", "PGDUMP", "PLSCENES", "PMTiles", "S57", "SQLite", "SXF", "Selafin",
-    "TopoJSON", "VDV", "VFK", "VICAR", "WAsP", "WFS", "XLSX",
-)  # fmt: skip
-
-
-def gdal_allowlist_env() -> dict[str, str]:
-    """Environment variables that leave GDAL only :data:`GDAL_ALLOWED_DRIVERS`.
-
-    GDAL reads them when it registers its drivers, so they must be in ``os.environ``
-    before ``pyogrio`` is first imported in the process (the upload cage sets them first).
-    Network virtual file systems are shut as in :data:`GDAL_CONFIG`.
-    """
-    skip = ",".join(_GDAL_OTHER_DRIVERS)
-    return {**GDAL_CONFIG, "GDAL_SKIP": skip, "GDAL_HTTP_PROXY": "127.0.0.1:9"}
-
+#: Which columns to read, given every column of a file (None: all of them).
+Keep = Callable[[Sequence[str]], Sequence[str]] | None
 
 _DRIVERS: dict[str, str] = {
     "gpkg": "GPKG",
     "zip": "ESRI Shapefile",
     "shp": "ESRI Shapefile",
     "fgb": "FlatGeobuf",
-    "json": "GeoJSON",
 }
-_SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 _SHP_MAGIC = b"\x00\x00\x27\x0a"
 _GPKG_IDS = (b"GPKG", b"GP10", b"GP11")
 _ACCEPTED = "GeoPackage, zipped shapefile, FlatGeobuf, GeoParquet, GeoJSON or CSV"
 _HEAD_BYTES = 65536
-
-#: GeoJSON nested deeper than this (arrays and objects) is refused before it is parsed.
-MAX_JSON_DEPTH = 64
 
 
 def load(path: Path, *, name: str | None = None) -> tuple[Kind, Path | bytes]:
@@ -156,81 +130,6 @@ def sniff(data: bytes, *, name: str) -> Kind:
     return "json" if text.startswith((b"{", b"[")) else "csv"
 
 
-def _check_count(count: int, *, name: str, max_points: int | None) -> None:
-    """Refuse ``count`` features beyond ``max_points`` (None: no limit)."""
-    if max_points is not None and count > max_points:
-        msg = f"{name}: holds {count:,} features, more than the limit of {max_points:,} points"
-        raise TooLargeError(msg)
-
-
-def _check_bytes(size: int, *, name: str, max_bytes: int | None) -> None:
-    if max_bytes is not None and size > max_bytes:
-        msg = f"{name}: decodes to {size:,} bytes, more than the limit of {max_bytes:,}"
-        raise TooLargeError(msg)
-
-
-def _check_zip(data: bytes, *, name: str, max_bytes: int | None) -> None:
-    """A zip must hold one shapefile's parts and nothing else (no VRT, no other format)."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            members = [m for m in archive.infolist() if not m.is_dir()]
-            others = [
-                m.filename
-                for m in members
-                if PurePosixPath(m.filename).suffix.lower() not in _SHAPEFILE_PARTS
-            ]
-            shps = [m for m in members if m.filename.lower().endswith(".shp")]
-            if others or len(shps) != 1:
-                msg = (
-                    f"{name}: a zip must hold exactly one shapefile (.shp, .shx, .dbf, .prj, "
-                    f".cpg) and nothing else; it holds {len(shps)} .shp"
-                    + (f" and {quote(others[0])}" if others else "")
-                )
-                raise InputDataError(msg)
-            _check_bytes(sum(m.file_size for m in members), name=name, max_bytes=max_bytes)
-            with archive.open(shps[0]) as shp:
-                if shp.read(4) != _SHP_MAGIC:
-                    msg = f"{name}: {quote(shps[0].filename)} is not a shapefile"
-                    raise InputDataError(msg)
-    except zipfile.BadZipFile as exc:
-        msg = f"{name}: not a readable zip ({exc})"
-        raise InputDataError(msg) from exc
-
-
-_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-
-
-def json_depth(raw: bytes) -> int:
-    """How deep arrays and objects nest in JSON text, found without parsing it."""
-    bare = np.frombuffer(_JSON_STRING.sub(b'""', raw), dtype=np.uint8)
-    opens = (bare == ord("[")) | (bare == ord("{"))
-    closes = (bare == ord("]")) | (bare == ord("}"))
-    steps = opens.astype(np.int8) - closes.astype(np.int8)
-    return int(np.cumsum(steps, dtype=np.int32).max(initial=0))
-
-
-def _check_geojson(raw: bytes, *, name: str) -> None:
-    """A GeoJSON file must parse as JSON, nest at most :data:`MAX_JSON_DEPTH` deep and be a
-    FeatureCollection or Feature: say where it is not (GDAL's own message names an internal
-    in-memory path, not the user's file)."""
-    depth = json_depth(raw)
-    if depth > MAX_JSON_DEPTH:
-        msg = f"{name}: JSON nested {depth:,} levels deep, more than the limit of {MAX_JSON_DEPTH}"
-        raise InputDataError(msg)
-    try:
-        data = json.loads(raw)
-    except UnicodeDecodeError as exc:
-        msg = f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})"
-        raise InputDataError(msg) from exc
-    except json.JSONDecodeError as exc:
-        msg = f"{name}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
-        raise InputDataError(msg) from exc
-    kind = data.get("type") if isinstance(data, dict) else type(data).__name__
-    if kind not in ("FeatureCollection", "Feature"):
-        msg = f"{name}: expected a GeoJSON FeatureCollection or Feature, got {quote(kind)}"
-        raise InputDataError(msg)
-
-
 def read_vector(
     source: Path | bytes,
     *,
@@ -239,8 +138,12 @@ def read_vector(
     layer: str | None = None,
     max_points: int | None = None,
     max_bytes: int | None = None,
+    keep: Keep = None,
 ) -> Any:
     """A GeoDataFrame of a vector format's bytes (or a shapefile's path) by its one reader.
+
+    ``keep`` picks the attribute columns to read from every column of the file (default:
+    all of them).
 
     Raises
     ------
@@ -248,77 +151,184 @@ def read_vector(
         If the content is CSV, nests deeper than :data:`MAX_JSON_DEPTH` (GeoJSON) or cannot
         be read by the reader of ``kind``.
     TooLargeError
-        Beyond ``max_points`` features or ``max_bytes`` decoded.
+        Beyond ``max_points`` features, ``max_bytes`` decoded or
+        :data:`~geo._containers.MAX_COLUMNS` columns.
     """
     limits = {"max_points": max_points, "max_bytes": max_bytes}
-    if isinstance(source, Path):
-        return _read_gdal(source, kind=kind, name=name, layer=layer, **limits)
     if kind == "csv":
         msg = f"{name}: CSV text, not a vector format ({_ACCEPTED.removesuffix(' or CSV')})"
         raise InputDataError(msg)
-    if kind == "parquet":
-        return _read_parquet(source, name=name, **limits)
-    if kind == "json":
-        _check_geojson(source, name=name)
-    return _read_gdal(source, kind=kind, name=name, layer=layer, **limits)
+    if kind == "json" and isinstance(source, bytes):
+        gdf = read_geojson(source, name=name, max_points=max_points)
+        names = [str(c) for c in gdf.columns if c != gdf.geometry.name]
+        return gdf if keep is None else gdf[[*keep(names), gdf.geometry.name]]
+    if kind == "parquet" and isinstance(source, bytes):
+        return _read_parquet(source, name=name, keep=keep, **limits)
+    return _read_gdal(source, kind=kind, name=name, layer=layer, keep=keep, **limits)
+
+
+@contextlib.contextmanager
+def gdal_source(
+    source: Path | bytes,
+    *,
+    kind: Kind,
+    name: str,
+    layer: str | None = None,
+    max_points: int | None = None,
+    max_bytes: int | None = None,
+) -> Iterator[tuple[Path | bytes, dict[str, Any]]]:
+    """What GDAL may open of a GeoPackage, zipped shapefile, shapefile or FlatGeobuf (its
+    bytes, or a local path), and what ``pyogrio.read_info`` says of it, once every check
+    holds: the data counted (:mod:`geo._containers`), GDAL locked down
+    (:func:`geo._gdal.restrict_drivers`) and the driver that opened it the one of ``kind``.
+
+    Raises
+    ------
+    InputDataError
+        If a check fails or GDAL cannot open the content.
+    TooLargeError
+        Beyond ``max_points`` features, ``max_bytes`` decoded or
+        :data:`~geo._containers.MAX_COLUMNS` columns.
+    """
+    import pyogrio
+
+    if kind not in _DRIVERS:
+        msg = f"{name}: {kind} content is not read by GDAL"
+        raise InputDataError(msg)
+    if isinstance(source, Path) and str(source).startswith("/vsi"):
+        msg = f"{name}: GDAL virtual file systems are not read"
+        raise InputDataError(msg)
+    with contextlib.ExitStack() as stack:
+        if kind == "zip" and isinstance(source, bytes):
+            source = stack.enter_context(
+                extracted_shapefile(source, name=name, max_bytes=max_bytes)
+            )
+        if kind in ("zip", "shp") and isinstance(source, Path):
+            check_dbf(source, name=name, max_bytes=max_bytes, max_points=max_points)
+        if kind == "gpkg":
+            check_geopackage(source, name=name, layer=layer, max_points=max_points)
+        restrict_drivers()
+        try:
+            with warnings.catch_warnings():
+                # GDAL reads bytes under a name without extension, and says so for GeoPackages
+                warnings.filterwarnings("ignore", "File /vsimem/.* non conformant file extension")
+                info = pyogrio.read_info(source, **({"layer": layer} if layer else {}))
+        except Exception as exc:  # pyogrio/GDAL raise many types for unreadable files
+            msg = f"{name}: cannot read: {quote(exc, limit=200)}"
+            raise InputDataError(msg) from exc
+        if info["driver"] != _DRIVERS[kind]:
+            msg = f"{name}: read as {info['driver']}, not as the expected {_DRIVERS[kind]}"
+            raise InputDataError(msg)
+        check_count(int(info["features"]), name=name, max_points=max_points)
+        check_columns(len(info["fields"]), name=name)
+        yield source, info
 
 
 def _read_gdal(
-    source: Any,
+    source: Path | bytes,
     *,
     kind: Kind,
     name: str,
     layer: str | None,
     max_points: int | None,
     max_bytes: int | None,
+    keep: Keep,
 ) -> Any:
-    """Read a GeoDataFrame with GDAL, only if GDAL opens ``source`` with the driver of ``kind``.
-
-    ``source`` holds the bytes, or is the path of a shapefile (``kind="shp"``).
-    """
+    """Read a GeoDataFrame with GDAL from :func:`gdal_source`."""
     import geopandas as gpd
-    import pyogrio
 
-    if kind == "zip":
-        _check_zip(source, name=name, max_bytes=max_bytes)
-    pyogrio.set_gdal_config_options(GDAL_CONFIG)
-    kwargs: dict[str, Any] = {"layer": layer} if layer is not None else {}
-    try:
-        with warnings.catch_warnings():
-            # GDAL reads bytes under a name without extension, and says so for GeoPackages
-            warnings.filterwarnings("ignore", "File /vsimem/.* non conformant file extension")
-            info = pyogrio.read_info(source, **kwargs)
-            if info["driver"] != _DRIVERS[kind]:
-                msg = f"{name}: read as {info['driver']}, not as the expected {_DRIVERS[kind]}"
-                raise InputDataError(msg)
-            _check_count(int(info["features"]), name=name, max_points=max_points)
-            if max_points is not None:  # a header's count may be unknown (-1) or false
-                kwargs["max_features"] = max_points + 1
-            gdf = gpd.read_file(source, engine="pyogrio", **kwargs)
-    except InputDataError:
-        raise
-    except Exception as exc:  # pyogrio/GDAL raise many types for unreadable files
-        msg = f"{name}: cannot read: {quote(exc, limit=200)}"
-        raise InputDataError(msg) from exc
+    limits = {"max_points": max_points, "max_bytes": max_bytes}
+    with gdal_source(source, kind=kind, name=name, layer=layer, **limits) as (opened, info):
+        kwargs: dict[str, Any] = {"layer": layer} if layer is not None else {}
+        if keep is not None:
+            kwargs["columns"] = list(keep([str(f) for f in info["fields"]]))
+        if max_points is not None:  # a header's count may be unknown (-1) or false
+            kwargs["max_features"] = max_points + 1
+        try:
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", "File /vsimem/.* non conformant file extension")
+                gdf = gpd.read_file(opened, engine="pyogrio", **kwargs)
+        except Exception as exc:  # pyogrio/GDAL raise many types for unreadable files
+            msg = f"{name}: cannot read: {quote(exc, limit=200)}"
+            raise InputDataError(msg) from exc
     if max_points is not None and len(gdf) > max_points:
         msg = f"{name}: holds more features than the limit of {max_points:,} points"
         raise TooLargeError(msg)
     return gdf
 
 
-def _read_parquet(data: bytes, *, name: str, max_points: int | None, max_bytes: int | None) -> Any:
-    """Read GeoParquet with pyarrow, after checking its row count and decoded size."""
+def _read_parquet(
+    data: bytes, *, name: str, max_points: int | None, max_bytes: int | None, keep: Keep
+) -> Any:
+    """Read GeoParquet with pyarrow, after checking its row count, its column count and
+    the size its columns to read decode to (counted from the data)."""
+    import json
+
     import geopandas as gpd
     import pyarrow.parquet as pq
 
     try:
-        meta = pq.ParquetFile(io.BytesIO(data)).metadata
-        _check_count(meta.num_rows, name=name, max_points=max_points)
-        decoded = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
-        _check_bytes(decoded, name=name, max_bytes=max_bytes)
-        return gpd.read_parquet(io.BytesIO(data))
+        parquet = pq.ParquetFile(io.BytesIO(data))
+        check_count(parquet.metadata.num_rows, name=name, max_points=max_points)
+        schema = parquet.schema_arrow
+        check_columns(len(schema.names), name=name)
+        columns = None
+        if keep is not None and schema.metadata and b"geo" in schema.metadata:
+            geometry = json.loads(schema.metadata[b"geo"])["primary_column"]
+            columns = [geometry, *keep([n for n in schema.names if n != geometry])]
+        if max_bytes is not None:
+            _check_parquet_bytes(data, columns=columns, name=name, max_bytes=max_bytes)
+        return gpd.read_parquet(io.BytesIO(data), columns=columns)
     except InputDataError:
         raise
     except Exception as exc:  # pyarrow raises several types for corrupt files
         msg = f"{name}: cannot read: {quote(exc, limit=200)}"
         raise InputDataError(msg) from exc
+
+
+#: Rows of GeoParquet whose decoded size is counted at a time.
+_COUNT_ROWS = 65_536
+
+
+def _check_parquet_bytes(
+    data: bytes, *, columns: list[str] | None, name: str, max_bytes: int
+) -> None:
+    """Refuse GeoParquet whose columns decode to more than ``max_bytes``, counted from the
+    data a batch at a time: text and binary columns are read dictionary-encoded, and each
+    row counts the length of the value it uses (a header's ``total_byte_size`` counts a
+    dictionary once, whatever the number of rows that repeat it)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pq.ParquetFile(io.BytesIO(data)).schema_arrow
+    names = schema.names if columns is None else columns
+    text = [
+        n
+        for n in names
+        if pa.types.is_string(schema.field(n).type)
+        or pa.types.is_large_string(schema.field(n).type)
+        or pa.types.is_binary(schema.field(n).type)
+        or pa.types.is_large_binary(schema.field(n).type)
+    ]
+    parquet = pq.ParquetFile(io.BytesIO(data), read_dictionary=text)
+    decoded = 0
+    for batch in parquet.iter_batches(batch_size=_COUNT_ROWS, columns=list(names)):
+        decoded += sum(_decoded_bytes(column) for column in batch.columns)
+        if decoded > max_bytes:
+            msg = (
+                f"{name}: decodes to {decoded:,} bytes or more, more than the limit of "
+                f"{max_bytes:,}"
+            )
+            raise TooLargeError(msg)
+
+
+def _decoded_bytes(column: Any) -> int:
+    """Bytes of an Arrow array once decoded: a dictionary's values counted per row."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not pa.types.is_dictionary(column.type):
+        return int(column.nbytes)
+    lengths = np.asarray(pc.binary_length(column.dictionary).fill_null(0), dtype=np.int64)
+    indices = np.asarray(column.indices.fill_null(0), dtype=np.int64)
+    return int(lengths[indices].sum()) + 8 * len(column) if len(lengths) else 0

@@ -311,6 +311,7 @@ def _read(
             labels = by.labels(chunk.values[by.column])
             masked = isinstance(keep, np.ndarray)
             codes = categories.add(labels.filter(pa.array(keep)) if masked else labels)
+            selection.check_categories(len(categories.codes))
         if need_lonlat:
             lon, lat = (chunk.x, chunk.y) if geographic else to_lonlat.transform(chunk.x, chunk.y)
             lon, lat = np.asarray(lon), np.asarray(lat)
@@ -562,26 +563,34 @@ def _per_category(
     order = np.argsort(codes, kind="stable")
     ends = np.cumsum(np.bincount(codes, minlength=len(data.labels)))
     area_km2 = analysis.density.area_km2
-    cells = analysis.cell_counts
+    n_cells, max_count = _cells_per_category(analysis.cell_counts, len(data.labels))
     out = []
     for code in sorted(range(len(data.labels)), key=lambda c: data.labels[c]):
         rows = order[(int(ends[code - 1]) if code else 0) : int(ends[code])]
         part = xy[rows]
-        counted = cells[cells["category"] == code] if cells is not None else None
         out.append(
             CategoryMeasures(
                 category=data.labels[code],
                 n_points=len(part),
                 sites_per_km2=len(part) / area_km2 if area_km2 > 0 else float("nan"),
                 clark_evans=clark_evans_xy(part, area_km2 * 1e6),
-                n_cells=len(counted) if counted is not None else 0,
-                max_count=int(counted["count"].max())
-                if counted is not None and len(counted)
-                else 0,
+                n_cells=int(n_cells[code]),
+                max_count=int(max_count[code]),
                 surface=_category_kde(part, analysis) if kde_by else None,
             )
         )
     return out
+
+
+def _cells_per_category(cells: pd.DataFrame | None, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per category code (0 to ``n - 1``): the number of H3 cells holding it and its largest
+    count in one cell, from one pass over the (cell, category) counts (zeros without them)."""
+    n_cells, max_count = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+    if cells is not None and len(cells):
+        category = cells["category"].to_numpy(dtype=np.int64)
+        n_cells += np.bincount(category, minlength=n)
+        np.maximum.at(max_count, category, cells["count"].to_numpy(dtype=np.int64))
+    return n_cells, max_count
 
 
 def _category_kde(xy: np.ndarray, analysis: ColumnAnalysis) -> KDESurface | None:

@@ -11,10 +11,10 @@ columns asked for (``--where``/``--by``) as Arrow arrays.
 * **GeoParquet** is read by row batches (``pyarrow.parquet.ParquetFile.iter_batches``); the
   WKB points of its geometry column are decoded as one buffer when they are plain 2-D
   points, by shapely otherwise.
-* **GeoJSON, GeoPackage, shapefiles and FlatGeobuf** are read by pyogrio's Arrow stream
-  (``pyogrio.raw.open_arrow``), after the checks :func:`geo._formats.read_vector` makes
-  (the driver GDAL picks, a zip's content, GeoJSON nesting, the feature count), with the
-  same GDAL settings.
+* **GeoPackage, shapefiles and FlatGeobuf** are read by pyogrio's Arrow stream
+  (``pyogrio.raw.open_arrow``), after the checks :func:`geo._formats.gdal_source` makes
+  (the data counted, GDAL locked down, the driver GDAL picks, the feature count).
+  GeoJSON is parsed by Python, whole (:func:`full_reader`).
 * Any file the fast path does not read exactly as :func:`geo.points.read_points` would
   (text that is not UTF-8, a ragged row, a decimal comma, a coordinate that is not a
   number, non-point geometries, a file with no CRS, a layer named) is read whole by
@@ -32,7 +32,6 @@ arrive (the other formats).
 
 from __future__ import annotations
 
-import csv
 import json
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -44,7 +43,7 @@ import numpy as np
 import pyarrow as pa
 import pyproj
 
-from geo._errors import TooLargeError
+from geo._errors import InputDataError, TooLargeError
 from geo.points import ReadOptions, read_points
 
 __all__ = [
@@ -213,7 +212,7 @@ def open_columns(
     with path.open("rb") as handle:
         head = handle.read(_HEAD_BYTES)
     kind = sniff(head, name=str(path))
-    if options.get("layer") is not None or options.get("max_bytes") is not None:
+    if any(options.get(k) is not None for k in ("layer", "max_bytes", "max_chars")):
         raise NeedsFullReader
     if kind == "csv":
         return _csv_reader(path, head, columns=columns, options=options)
@@ -260,7 +259,7 @@ def frame_reader(
 
 def _header(path: Path, head: bytes) -> tuple[list[str], str]:
     """The column names and separator of a UTF-8 CSV, as :mod:`geo._csv` reads them."""
-    from geo._csv import _separator
+    from geo._csv import _separator, header_names
 
     line = head.split(b"\n", 1)[0] if b"\n" in head else None
     if line is None:  # a header longer than the head: read the first line
@@ -273,7 +272,7 @@ def _header(path: Path, head: bytes) -> tuple[list[str], str]:
     if not text.strip():
         raise NeedsFullReader
     sep = _separator(text)
-    names = next(csv.reader([text], delimiter=sep))
+    names = header_names(text, sep=sep, name=str(path))
     if len(set(names)) != len(names):  # pandas renames duplicates: leave them to it
         raise NeedsFullReader
     return names, sep
@@ -372,7 +371,7 @@ def _floats(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
 def _parquet_reader(path: Path, *, columns: Sequence[str], options: ReadOptions) -> ColumnReader:
     import pyarrow.parquet as pq
 
-    from geo._formats import _check_count
+    from geo._containers import check_count
     from geo.projection import parse_crs
 
     if any(options.get(k) is not None for k in ("lat", "lon", "x", "y")):
@@ -393,7 +392,7 @@ def _parquet_reader(path: Path, *, columns: Sequence[str], options: ReadOptions)
     crs = parse_crs(user) if declared is None else pyproj.CRS.from_user_input(declared)
     if declared is not None and user is not None and not crs.equals(parse_crs(user)):
         raise NeedsFullReader
-    _check_count(meta.metadata.num_rows, name=str(path), max_points=options.get("max_points"))
+    check_count(meta.metadata.num_rows, name=str(path), max_points=options.get("max_points"))
     names = [n for n in meta.schema_arrow.names if n != geometry]
     wanted = [c for c in dict.fromkeys(columns) if c in names]
     size = path.stat().st_size
@@ -425,34 +424,30 @@ def _parquet_reader(path: Path, *, columns: Sequence[str], options: ReadOptions)
 
 
 def _gdal_reader(path: Path, *, columns: Sequence[str], options: ReadOptions) -> ColumnReader:
-    """GeoJSON, GeoPackage, shapefiles and FlatGeobuf through pyogrio's Arrow stream, after
-    the checks of :func:`geo._formats.read_vector` (the driver GDAL picks, a zip's
-    content, GeoJSON nesting, the feature count)."""
-    import pyogrio
+    """GeoPackage, shapefiles and FlatGeobuf through pyogrio's Arrow stream, from
+    :func:`geo._formats.gdal_source` (its checks made, GDAL locked down); GeoJSON is
+    read by Python, whole (:func:`full_reader`)."""
     from pyogrio.raw import open_arrow
 
-    from geo._formats import _DRIVERS, GDAL_CONFIG, _check_count, _check_geojson, _check_zip, load
+    from geo._formats import gdal_source, load
     from geo.projection import parse_crs
 
     if any(options.get(k) is not None for k in ("lat", "lon", "x", "y")):
         raise NeedsFullReader  # the full reader says these apply to CSV only
     name = str(path)
-    kind, source = load(path)
+    kind, data = load(path)
+    if kind == "json":
+        raise NeedsFullReader
     max_points = options.get("max_points")
-    if kind == "zip" and isinstance(source, bytes):
-        _check_zip(source, name=name, max_bytes=options.get("max_bytes"))
-    if kind == "json" and isinstance(source, bytes):
-        _check_geojson(source, name=name)
-    pyogrio.set_gdal_config_options(GDAL_CONFIG)
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", "File /vsimem/.* non conformant file extension")
-            info = pyogrio.read_info(source)
-    except Exception:  # unreadable: the full reader words it
+    try:  # a zip is extracted again to be read: this one is removed at once
+        with gdal_source(data, kind=kind, name=name, max_points=max_points) as (_, info):
+            pass
+    except TooLargeError:
+        raise
+    except InputDataError:  # unreadable, or refused: the full reader words it
         raise NeedsFullReader from None
-    if info["driver"] != _DRIVERS[kind] or info["geometry_type"] not in ("Point", "Unknown"):
-        raise NeedsFullReader  # another driver, or non-point geometries: read_points says so
-    _check_count(int(info["features"]), name=name, max_points=max_points)
+    if info["geometry_type"] not in ("Point", "Unknown"):
+        raise NeedsFullReader  # non-point geometries: read_points says so
     declared, user = info["crs"], options.get("crs")
     if declared is None and user is None:
         raise NeedsFullReader  # the full reader asks for --crs
@@ -466,7 +461,8 @@ def _gdal_reader(path: Path, *, columns: Sequence[str], options: ReadOptions) ->
 
     def batches() -> Iterator[Chunk]:
         rows = 0
-        with warnings.catch_warnings():
+        opened = gdal_source(data, kind=kind, name=name, max_points=max_points)
+        with opened as (source, _), warnings.catch_warnings():
             warnings.filterwarnings("ignore", "File /vsimem/.* non conformant file extension")
             stream = open_arrow(
                 source, columns=wanted, max_features=limit, batch_size=CHUNK_ROWS,

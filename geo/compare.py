@@ -10,6 +10,7 @@ shares one scale.
 
 from __future__ import annotations
 
+import datetime
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,7 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("name", "Cluster", ""),
     ("n_sites", "Sites listed", ""),
     ("n_located", "Sites located", ""),
+    ("n_closed", "Sites closed", ""),
     ("area_km2", "Study area", "km²"),
     ("sites_per_km2", "Sites per km²", ""),
     ("mean_nn_distance_m", "Mean nearest-neighbour distance", "m"),
@@ -47,8 +49,10 @@ def _row(
     *,
     cache_dir: str | os.PathLike[str] | None,
 ) -> dict[str, Any]:
-    """A cluster's row: the keys of :data:`COLUMNS` plus ``id``, ``caveats`` and
-    ``epicentre_id``; None where a measure does not exist for the cluster."""
+    """A cluster's row: the keys of :data:`COLUMNS` plus ``id``, ``caveats``,
+    ``epicentre_id`` and ``closed_sites`` (the sites closed by the analysis' date, its
+    ``as_of`` or today, as in the measures); None where a measure does not exist for the
+    cluster."""
     measures = analysis.to_dict()
     density = measures.get("density") or {}
     epicentres = measures.get("epicentres") or []
@@ -60,6 +64,8 @@ def _row(
         "name": measures["cluster"]["name"],
         "n_sites": measures["n_sites"],
         "n_located": measures["n_sites_located"],
+        "n_closed": measures["n_sites_closed"],
+        "closed_sites": measures["closed_sites"],
         # one site or sites on a line enclose no area: undefined, not 0
         "area_km2": density.get("area_km2") or None,
         "sites_per_km2": density.get("sites_per_km2"),
@@ -130,7 +136,7 @@ class EpicentreFrame:
 @dataclass(frozen=True)
 class Comparison:
     """The clusters side by side: one table row per cluster (:data:`COLUMNS`, plus ``id``,
-    ``caveats`` and ``epicentre_id``) and one frame per epicentre."""
+    ``caveats``, ``epicentre_id`` and ``closed_sites``) and one frame per epicentre."""
 
     rows: list[dict[str, Any]]
     frames: list[EpicentreFrame]
@@ -140,11 +146,13 @@ def compare_clusters(
     registry: Registry,
     *,
     as_of: str | None = None,
+    today: datetime.date | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
     side_m: float = 3000.0,
 ) -> Comparison:
-    """Analyse every cluster once (its sites as of ``as_of``) and derive its table row and
-    its epicentres' frames, each a ``side_m`` square around the epicentre's centre.
+    """Analyse every cluster once (its sites as of ``as_of``, default ``today``: the
+    current date unless given) and derive its table row and its epicentres' frames, each
+    a ``side_m`` square around the epicentre's centre.
 
     ``walk_minutes_max`` is the longest walk between two members of the cluster's first
     epicentre on its street network (cached or bundled). A frame's centre is the mean of
@@ -153,8 +161,9 @@ def compare_clusters(
     and every frame has the same scale.
     """
     rows, frames = [], []
+    today = today or datetime.date.today()  # one date for every cluster
     for cluster_id in registry.clusters.index:
-        analysis = analyse_cluster(registry, str(cluster_id), as_of=as_of)
+        analysis = analyse_cluster(registry, str(cluster_id), as_of=as_of, today=today)
         rows.append(_row(analysis, registry, cache_dir=cache_dir))
         frames += [_frame(analysis, epi, registry, side_m=side_m) for epi in analysis.epicentres]
     return Comparison(rows=rows, frames=frames)

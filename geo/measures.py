@@ -28,7 +28,10 @@ Cluster measures (``schema: "clustermap.cluster_measures/1"``)
 ----------------------------------------------------------------
 ``cluster`` (``id``, ``name``, ``city``, ``country``), ``as_of``, ``n_sites``,
 ``n_sites_located``, ``n_places`` (distinct located points: sites sharing a point count
-once), ``unlocated_sites`` (ids skipped for unknown location), ``density`` (the point
+once), ``unlocated_sites`` (ids skipped for unknown location), ``n_sites_closed`` and
+``closed_sites`` (sites closed by ``as_of``, or by today without it, left out of every
+count above but listed:
+``id``, ``name``, ``role``, ``located``, ``valid_to``, ``source``), ``density`` (the point
 measures of the distinct places, without ``schema``), ``sites`` (list of ``id``, ``name``,
 ``role``, ``confidence``, ``lon``, ``lat``, ``same_point_as``, ``nearest_site``,
 ``nn_distance_m``: the nearest other place), ``epicentres`` (list of ``id``, ``name`` and
@@ -42,6 +45,7 @@ range_m, as_of, sides, methods}``, checked on the sites as of the source's date 
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -166,11 +170,14 @@ class ClusterAnalysis:
     ``located`` are the sites with a location, ``places``/``groups`` their distinct places
     (:func:`geo.proximity.distinct_places`, positions in ``located``), ``points`` the
     analysis of the distinct places (``None`` when no site is located) and ``crs`` its
-    metric CRS.
+    metric CRS. ``closed`` are the sites that had closed by ``as_of``, or by ``today``
+    without it (:meth:`geo.registry.Registry.closed_before`): not measured, but shown as
+    closed. ``today`` is the current date the analysis took for "today".
     """
 
     info: dict[str, Any]
     as_of: str | None
+    today: datetime.date
     sites: gpd.GeoDataFrame
     located: gpd.GeoDataFrame
     places: list[int]
@@ -178,7 +185,22 @@ class ClusterAnalysis:
     crs: pyproj.CRS | None
     points: PointAnalysis | None
     epicentres: list[EpicentreAnalysis]
+    closed: gpd.GeoDataFrame
     warnings: list[str] = field(default_factory=list)
+
+    def _closed_rows(self) -> list[dict[str, Any]]:
+        located = has_location(self.closed.geometry)
+        return [
+            {
+                "id": str(site_id),
+                "name": row.get("name"),
+                "role": row.get("role"),
+                "located": bool(here),
+                "valid_to": row.get("valid_to"),
+                "source": row.get("source"),
+            }
+            for (site_id, row), here in zip(self.closed.iterrows(), located, strict=True)
+        ]
 
     def _site_rows(self) -> list[dict[str, Any]]:
         if self.points is None:
@@ -242,6 +264,8 @@ class ClusterAnalysis:
                 "unlocated_sites": [
                     str(i) for i in self.sites.index if i not in self.located.index
                 ],
+                "n_sites_closed": len(self.closed),
+                "closed_sites": self._closed_rows(),
                 "density": density,
                 "sites": self._site_rows(),
                 "epicentres": epicentres,
@@ -285,11 +309,13 @@ def analyse_cluster(
     options: AnalysisOptions | None = None,
     *,
     as_of: str | None = None,
+    today: datetime.date | None = None,
 ) -> ClusterAnalysis:
     """Every measure of one registry cluster and its epicentres, computed once.
 
     Sites of unknown location are skipped (``unlocated_sites`` of the JSON); sites sharing
-    one point count as one place. Never raises for a small or partly located cluster.
+    one point count as one place; sites closed by ``as_of`` are not measured but listed
+    (``closed_sites``). Never raises for a small or partly located cluster.
 
     Parameters
     ----------
@@ -301,7 +327,10 @@ def analyse_cluster(
         The analysis options (default :class:`~geo.options.AnalysisOptions`).
     as_of
         Only the sites that existed at this date (``YYYY[-MM[-DD]]``), e.g. ``"2016-10"``
-        for the note's configuration; default every site.
+        for the note's configuration; default ``today``.
+    today
+        The current date, used without ``as_of``: the sites open today, those whose
+        ``valid_to`` has passed listed as closed; default :meth:`datetime.date.today`.
 
     Raises
     ------
@@ -309,7 +338,8 @@ def analyse_cluster(
         For an unknown cluster id.
     """
     info = registry.cluster(cluster_id)
-    sites = registry.sites_of(cluster_id, as_of=as_of)
+    today = today or datetime.date.today()  # one date for the open and the closed sites
+    sites = registry.sites_of(cluster_id, as_of=as_of, today=today)
     located = sites[has_location(sites.geometry)]
     notes: list[str] = []
     places: list[int] = []
@@ -330,6 +360,7 @@ def analyse_cluster(
     return ClusterAnalysis(
         info=dict(info),
         as_of=as_of,
+        today=today,
         sites=sites,
         located=located,
         places=places,
@@ -337,5 +368,6 @@ def analyse_cluster(
         crs=metric,
         points=points,
         epicentres=epicentres,
+        closed=registry.closed_before(cluster_id, as_of=as_of, today=today),
         warnings=notes,
     )

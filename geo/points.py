@@ -23,12 +23,17 @@ Rules
   counted), unless ``drop_invalid=True``, which drops them with a warning. Latitudes and
   longitudes that look swapped are always refused, with that diagnosis.
 * Every problem found is reported in one :class:`~geo._errors.InputDataError`.
+* For untrusted files, ``attributes`` reads only the attribute columns needed (those named,
+  and the label column of :data:`LABEL_NAMES`), ``max_chars`` cuts longer text values, and
+  a file of more than :data:`MAX_COLUMNS` columns is refused. GDAL is locked down to the
+  drivers uploads need before a file is opened; a process started to read uploads sets
+  :func:`gdal_environment` before it imports GDAL (see :mod:`geo._gdal`).
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypedDict, Unpack
 
@@ -38,20 +43,25 @@ import pandas as pd
 import pyproj
 import shapely
 
+from geo._containers import MAX_COLUMNS
 from geo._csv import read_csv_bytes
 from geo._errors import InputDataError, ParameterError, listing, param, quote
 from geo._formats import Kind, load, read_vector, sniff
+from geo._gdal import gdal_environment, restrict_drivers
 from geo.projection import parse_crs
 
 __all__ = [
     "ID_NAMES",
     "LAT_NAMES",
     "LON_NAMES",
+    "MAX_COLUMNS",
     "ReadOptions",
+    "gdal_environment",
     "id_column_of",
     "points_from_frame",
     "read_points",
     "read_points_bytes",
+    "restrict_drivers",
 ]
 
 #: Column names recognised as latitude / longitude (compared case-insensitively).
@@ -86,6 +96,8 @@ class ReadOptions(TypedDict, total=False):
     layer: str | None
     max_points: int | None
     max_bytes: int | None
+    attributes: Sequence[str] | None
+    max_chars: int | None
 
 
 def read_points(path: str | Path, **options: Unpack[ReadOptions]) -> gpd.GeoDataFrame:
@@ -117,6 +129,11 @@ def read_points(path: str | Path, **options: Unpack[ReadOptions]) -> gpd.GeoData
         read (None: no limit).
     max_bytes
         Refuse compressed content (zip, Parquet) that decodes to more bytes than this.
+    attributes
+        Read only these attribute columns, and the label column (:data:`LABEL_NAMES`),
+        besides the coordinates or geometry (None: every column).
+    max_chars
+        Cut text values longer than this many characters (None: keep them whole).
 
     Returns
     -------
@@ -195,19 +212,64 @@ def _read(source: Path | bytes, *, kind: Kind, name: str, options: ReadOptions) 
     x, y = options.get("x"), options.get("y")
     crs, drop_invalid = options.get("crs"), bool(options.get("drop_invalid", False))
     limits = {"max_points": options.get("max_points"), "max_bytes": options.get("max_bytes")}
+    wanted, max_chars = options.get("attributes"), options.get("max_chars")
     if kind == "csv" and isinstance(source, bytes):
-        frame = read_csv_bytes(source, name=name, max_rows=limits["max_points"])
-        return points_from_frame(
+        frame = read_csv_bytes(
+            source,
+            name=name,
+            max_rows=limits["max_points"],
+            keep=None if wanted is None else _keeper(wanted, coordinates=options),
+        )
+        points = points_from_frame(
             frame, lat=lat, lon=lon, x=x, y=y, crs=crs, drop_invalid=drop_invalid, source=name
         )
+        return _cut_text(points, max_chars)
     if any(v is not None for v in (lat, lon, x, y)):
         msg = (
             f"{param('lat')}/{param('lon')}/{param('x')}/{param('y')} apply to CSV files "
             "only; vector files carry their geometry"
         )
         raise ParameterError(msg)
-    gdf = read_vector(source, kind=kind, name=name, layer=options.get("layer"), **limits)
-    return _points_from_geodataframe(gdf, crs=crs, drop_invalid=drop_invalid, source=name)
+    keep = None if wanted is None else _keeper(wanted, coordinates=None)
+    gdf = read_vector(source, kind=kind, name=name, layer=options.get("layer"), keep=keep, **limits)
+    points = _points_from_geodataframe(gdf, crs=crs, drop_invalid=drop_invalid, source=name)
+    return _cut_text(points, max_chars)
+
+
+def _keeper(
+    wanted: Sequence[str], *, coordinates: ReadOptions | None
+) -> Callable[[Sequence[str]], list[str]]:
+    """The columns to read among a file's: ``wanted`` (each must exist), the label column,
+    and the coordinate columns of a CSV found from ``coordinates`` (its read options)."""
+
+    def keep(names: Sequence[str]) -> list[str]:
+        missing = [c for c in wanted if c not in names]
+        if missing:
+            msg = f"no column named {listing(missing)}; columns: {listing(names)}"
+            raise InputDataError(msg)
+        chosen = set(wanted) | {label_column_of(pd.DataFrame(columns=list(names)))}
+        if coordinates is not None:
+            chosen |= set(coordinate_columns(names, coordinates)[:2])
+        return [n for n in names if n in chosen]
+
+    return keep
+
+
+def _cut_text(frame: gpd.GeoDataFrame, max_chars: int | None) -> gpd.GeoDataFrame:
+    """``frame`` with each text value longer than ``max_chars`` cut to that length."""
+    if max_chars is None:
+        return frame
+    for column in frame.columns:
+        values = frame[column]
+        if column == frame.geometry.name:
+            continue
+        if isinstance(values.dtype, pd.CategoricalDtype):  # cut each category once
+            frame[column] = values.map(lambda v: v[:max_chars] if isinstance(v, str) else v)
+        elif values.dtype == object or isinstance(values.dtype, pd.StringDtype):
+            long = (values.str.len() > max_chars).to_numpy()
+            if long.any():
+                frame[column] = values.where(~long, values.str.slice(0, max_chars))
+    return frame
 
 
 def _points_from_geodataframe(

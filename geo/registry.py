@@ -91,10 +91,17 @@ class Registry:
     path: Path
     catalogue: dict[str, dict[str, Any]]
 
-    def summary(self, cluster_id: str) -> dict[str, Any]:
-        """A cluster's id, name, place, practices and site counts (a copy)."""
+    def summary(self, cluster_id: str, *, today: datetime.date | None = None) -> dict[str, Any]:
+        """A cluster's id, name, place, practices and site counts (a copy), the counts
+        as of ``today`` (default :meth:`datetime.date.today`), as :func:`read_catalogue`."""
         self._check_cluster(cluster_id)
-        return dict(self.catalogue[cluster_id])
+        out = dict(self.catalogue[cluster_id])
+        out.update(
+            n_sites=len(self.sites_of(cluster_id, today=today)),
+            n_located=len(self.located(cluster_id, today=today)),
+            n_closed=len(self.closed_before(cluster_id, today=today)),
+        )
+        return out
 
     def cluster(self, cluster_id: str) -> dict[str, Any]:
         """One cluster's attributes as a dict (without its city point)."""
@@ -104,8 +111,16 @@ class Registry:
         out.update({k: row[k] for k in self.clusters.columns if k != "geometry"})
         return out
 
-    def sites_of(self, cluster_id: str, *, as_of: str | None = None) -> gpd.GeoDataFrame:
-        """The sites of one cluster, located or not.
+    def registered(self, cluster_id: str) -> gpd.GeoDataFrame:
+        """Every site of one cluster the registry lists, open, closed or not yet open (for
+        listings that show each site's state, :func:`site_states`)."""
+        self._check_cluster(cluster_id)
+        return self.sites[self.sites["cluster"] == cluster_id]
+
+    def sites_of(
+        self, cluster_id: str, *, as_of: str | None = None, today: datetime.date | None = None
+    ) -> gpd.GeoDataFrame:
+        """The sites of one cluster that existed at a date, located or not.
 
         Parameters
         ----------
@@ -113,18 +128,27 @@ class Registry:
             A date (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``; a year means its 1 January):
             keep only the sites that existed then, by their ``valid_from``/``valid_to``
             (``"2016-10"`` gives the configuration the note of October 2016 saw).
-            Default: every site.
+            Default: ``today``.
+        today
+            The current date, used without ``as_of``; default :meth:`datetime.date.today`.
         """
-        self._check_cluster(cluster_id)
-        sites = self.sites[self.sites["cluster"] == cluster_id]
-        if as_of is None:
-            return sites
-        when = date_key(as_of, field="as_of")
-        alive = [
-            (start is None or date_key(start) <= when) and (end is None or when < date_key(end))
-            for start, end in zip(sites["valid_from"], sites["valid_to"], strict=True)
-        ]
-        return sites.loc[alive]  # rows, even for an empty mask (sites[[]] would select columns)
+        return self._in_state(cluster_id, "open", as_of=as_of, today=today)
+
+    def closed_before(
+        self, cluster_id: str, *, as_of: str | None = None, today: datetime.date | None = None
+    ) -> gpd.GeoDataFrame:
+        """The sites of one cluster that had closed by ``as_of`` (default ``today``; their
+        ``valid_to`` is on or before it): the ones :meth:`sites_of` leaves out as closed,
+        for views to show as closed with their source rather than drop."""
+        return self._in_state(cluster_id, "closed", as_of=as_of, today=today)
+
+    def _in_state(
+        self, cluster_id: str, state: str, *, as_of: str | None, today: datetime.date | None
+    ) -> gpd.GeoDataFrame:
+        sites = self.registered(cluster_id)
+        states = site_states(sites, as_of=as_of, today=today)
+        # rows, even for an empty mask (sites[[]] would select columns)
+        return sites.loc[[s == state for s in states]]
 
     def epicentres_of(self, cluster_id: str) -> pd.DataFrame:
         """The epicentres of one cluster."""
@@ -132,17 +156,26 @@ class Registry:
         return self.epicentres[self.epicentres["cluster"] == cluster_id]
 
     def located(
-        self, cluster_id: str | None = None, *, as_of: str | None = None
+        self,
+        cluster_id: str | None = None,
+        *,
+        as_of: str | None = None,
+        today: datetime.date | None = None,
     ) -> gpd.GeoDataFrame:
-        """Sites with a known location, of one cluster (that existed at ``as_of``, see
-        :meth:`sites_of`) or of all."""
-        sites = self.sites if cluster_id is None else self.sites_of(cluster_id, as_of=as_of)
+        """Sites with a known location that existed at ``as_of`` (default ``today``, see
+        :meth:`sites_of`), of one cluster or of all."""
+        if cluster_id is None:
+            sites = self.sites
+            sites = sites.loc[[s == "open" for s in site_states(sites, as_of=as_of, today=today)]]
+        else:
+            sites = self.sites_of(cluster_id, as_of=as_of, today=today)
         from geo.projection import has_location  # geopandas is loaded: sites are a frame
 
         return sites[has_location(sites.geometry)]
 
-    def cluster_locations(self) -> gpd.GeoSeries:
-        """One point per cluster with a located site: the mean of its sites' points.
+    def cluster_locations(self, *, today: datetime.date | None = None) -> gpd.GeoSeries:
+        """One point per cluster with a site located and open ``today`` (default
+        :meth:`datetime.date.today`): the mean of those sites' points.
 
         Sites lie within 50 km of their city (validation checks it), so a lon/lat mean is
         a fair marker position for a continental overview map. Clusters with no located
@@ -151,7 +184,7 @@ class Registry:
         import geopandas as gpd
         import pandas as pd
 
-        located = self.located()
+        located = self.located(today=today)
         points = located.geometry.representative_point()
         frame = pd.DataFrame({"cluster": located["cluster"], "x": points.x, "y": points.y})
         means = frame.groupby("cluster", sort=False)[["x", "y"]].mean()
@@ -160,6 +193,43 @@ class Registry:
     def _check_cluster(self, cluster_id: str) -> None:
         if cluster_id not in self.clusters.index:
             raise UnknownIdError("cluster", cluster_id, list(self.clusters.index))
+
+
+def site_states(
+    sites: pd.DataFrame, *, as_of: str | None = None, today: datetime.date | None = None
+) -> list[str]:
+    """Each site's state at ``as_of`` (``YYYY[-MM[-DD]]``, a year meaning its 1 January;
+    default ``today``, itself defaulting to :meth:`datetime.date.today`) from its
+    ``valid_from``/``valid_to``: ``"open"``, ``"closed"`` (``valid_to`` on or before the
+    date: ``valid_to`` is the first day it is gone) or ``"not_yet"`` (``valid_from`` after
+    the date).
+
+    The one rule deciding which sites a view shows: "today" is the current date, so a
+    site whose ``valid_to`` has passed is closed today too, not counted as existing.
+
+    Raises :class:`~geo._errors.ParameterError` for a malformed ``as_of``.
+    """
+    when = _day(as_of, today=today)
+    return [
+        _state(start, end, when)
+        for start, end in zip(sites["valid_from"], sites["valid_to"], strict=True)
+    ]
+
+
+def _day(as_of: str | None, *, today: datetime.date | None) -> tuple[int, ...]:
+    """``as_of`` as (year, month, day), or ``today`` (default: the current date)."""
+    if as_of is not None:
+        return date_key(as_of, field="as_of")
+    day = today or datetime.date.today()
+    return (day.year, day.month, day.day)
+
+
+def _state(start: str | None, end: str | None, when: tuple[int, ...]) -> str:
+    if end is not None and date_key(end) <= when:
+        return "closed"
+    if start is not None and when < date_key(start):
+        return "not_yet"
+    return "open"
 
 
 _DATE = re.compile(r"[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?")
@@ -249,7 +319,9 @@ def load_registry(path: str | os.PathLike[str] | None = None) -> Registry:
     )
 
 
-def read_catalogue(path: str | os.PathLike[str] | None = None) -> list[dict[str, Any]]:
+def read_catalogue(
+    path: str | os.PathLike[str] | None = None, *, today: datetime.date | None = None
+) -> list[dict[str, Any]]:
     """Validate a registry folder as :func:`load_registry` does and list its clusters.
 
     A light read for listings (``clustermap clusters``): no GeoDataFrame is built.
@@ -258,7 +330,9 @@ def read_catalogue(path: str | os.PathLike[str] | None = None) -> list[dict[str,
     -------
     list of dict
         Per cluster, in file order: ``id``, ``name``, ``country``, ``city``, ``domain``,
-        ``website``, ``practices`` (sorted practice names), ``n_sites`` and ``n_located``.
+        ``website``, ``practices`` (sorted practice names), ``n_sites`` and ``n_located``
+        (the sites open ``today``, default the current date, :func:`site_states`) and
+        ``n_closed`` (closed by then).
 
     Raises
     ------
@@ -267,7 +341,7 @@ def read_catalogue(path: str | os.PathLike[str] | None = None) -> list[dict[str,
     """
     folder = Path(path) if path is not None else default_data_dir()
     clusters, sites, *_ = _validated(folder)
-    return [_summary(cid, props, sites) for cid, (props, _) in clusters.items()]
+    return [_summary(cid, props, sites, today=today) for cid, (props, _) in clusters.items()]
 
 
 Raw = dict[str, tuple[Any, bytes]]
@@ -292,9 +366,18 @@ def _validated(folder: Path) -> tuple[Rows, Rows, Rows, Footprints, str]:
     return clusters, sites, epicentres, footprints, digest
 
 
-def _summary(cluster_id: str, props: dict[str, Any], sites: Rows) -> dict[str, Any]:
-    """A cluster's id, name, place, practices and site counts (one home for that rule)."""
-    own = [geom for site, geom in sites.values() if site.get("cluster") == cluster_id]
+def _summary(
+    cluster_id: str, props: dict[str, Any], sites: Rows, *, today: datetime.date | None = None
+) -> dict[str, Any]:
+    """A cluster's id, name, place, practices and site counts ``today`` (one home for that
+    rule)."""
+    when = _day(None, today=today)
+    states = [
+        (_state(site.get("valid_from"), site.get("valid_to"), when), geom)
+        for site, geom in sites.values()
+        if site.get("cluster") == cluster_id
+    ]
+    own = [geom for state, geom in states if state == "open"]
     return {
         "id": cluster_id,
         "name": props.get("name"),
@@ -305,6 +388,7 @@ def _summary(cluster_id: str, props: dict[str, Any], sites: Rows) -> dict[str, A
         "practices": sorted({p["practice"] for p in props.get("practices") or []}),
         "n_sites": len(own),
         "n_located": sum(geom is not None for geom in own),
+        "n_closed": sum(state == "closed" for state, _ in states),
     }
 
 

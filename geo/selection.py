@@ -6,6 +6,9 @@ A filter is ``COLUMN=VALUE[,VALUE...]`` (the column's text equals one of the val
 ``COLUMN`` (one category per distinct text) or ``COLUMN:N`` (the first N characters, e.g.
 ``activitePrincipaleEtablissement:2`` for the 88 two-digit NAF divisions).
 
+N is at most :data:`MAX_BY_WIDTH`. A caller may cap the number of categories
+(:attr:`Selection.max_categories`; the web API does).
+
 Columns are compared as text, as written in the file (a postcode ``06000`` stays
 ``06000``); a missing value is the empty text. Filters and groupings work on Arrow arrays,
 one chunk of rows at a time, so a file is never held whole.
@@ -24,7 +27,18 @@ import pyarrow.compute as pc
 
 from geo._errors import InputDataError, ParameterError, listing, param, quote
 
-__all__ = ["By", "Selection", "Where", "check_columns", "parse_by", "parse_where"]
+__all__ = [
+    "MAX_BY_WIDTH",
+    "By",
+    "Selection",
+    "Where",
+    "check_columns",
+    "parse_by",
+    "parse_where",
+]
+
+#: Largest N of a ``COLUMN:N`` grouping (characters kept of each value).
+MAX_BY_WIDTH = 1_000
 
 _WHERE = re.compile(r"^(?P<column>[^=^]+?)\s*(?P<op>\^=|=)(?P<values>.*)$", re.DOTALL)
 _BY = re.compile(r"^(?P<column>.+?)(?::(?P<width>[0-9]+))?$", re.DOTALL)
@@ -81,11 +95,25 @@ class Selection:
         A grouping whose categories are measured one by one, or None.
     kde_by
         Make a kernel density surface per category too (costly: one grid each).
+    max_categories
+        Refuse a grouping into more categories than this (None: no limit).
     """
 
     where: tuple[Where, ...] = ()
     by: By | None = None
     kde_by: bool = False
+    max_categories: int | None = None
+
+    def check_categories(self, count: int) -> None:
+        """Raise :class:`~geo._errors.InputDataError` if the grouping has made more than
+        :attr:`max_categories` categories."""
+        if self.max_categories is not None and count > self.max_categories:
+            msg = (
+                f"--by {quote(str(self.by))} makes more categories than the limit of "
+                f"{self.max_categories:,}; group on fewer characters (COLUMN:N) or filter "
+                "with --where"
+            )
+            raise InputDataError(msg)
 
     @property
     def columns(self) -> list[str]:
@@ -158,9 +186,13 @@ def parse_by(spec: str, *, columns: Sequence[str] = ()) -> By:
         raise ParameterError(msg)
     if match["width"] is None or text in columns:
         return By(column=text)
-    width = int(match["width"])
+    digits = match["width"].lstrip("0") or "0"
+    width = int(digits) if len(digits) <= len(str(MAX_BY_WIDTH)) else MAX_BY_WIDTH + 1
     if width < 1:
         msg = f"{param('by')} {quote(spec)}: N must be at least 1 character"
+        raise ParameterError(msg)
+    if width > MAX_BY_WIDTH:
+        msg = f"--by {quote(spec)}: N must be at most {MAX_BY_WIDTH:,} characters"
         raise ParameterError(msg)
     return By(column=match["column"], width=width)
 

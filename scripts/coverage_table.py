@@ -15,6 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from geo._validate import CONFIDENCES, PRECISIONS
+from geo.projection import has_location
 from geo.registry import Registry, default_data_dir, load_registry
 
 START = "<!-- coverage:start -->"
@@ -33,8 +34,9 @@ def coverage_table(registry: Registry) -> str:
         "| --- | ---: | ---: | --- | --- |",
     ]
     for cluster_id in [*registry.clusters.index, None]:
-        sites = registry.sites if cluster_id is None else registry.sites_of(cluster_id)
-        located = registry.located(cluster_id)
+        # every site listed, closed ones too: the table is the registry's coverage
+        sites = registry.sites if cluster_id is None else registry.registered(cluster_id)
+        located = sites[has_location(sites.geometry)]
         name = "**all clusters**" if cluster_id is None else f"`{cluster_id}`"
         precision = _counts(list(located["location_precision"]), PRECISIONS)
         confidence = _counts(list(located["confidence"]), CONFIDENCES)

@@ -233,7 +233,7 @@ def _site_centres() -> list[tuple[str, str, float, float, float]]:
 
     registry = load_registry()
     french = set(registry.clusters.index[registry.clusters["country"] == "FR"])
-    located = registry.located()
+    located = registry.sites[registry.sites.geometry.notna()]  # closed sites too
     out = []
     for _, site in located[located["cluster"].isin(french)].iterrows():
         point = site.geometry.representative_point()

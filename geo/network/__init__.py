@@ -6,6 +6,8 @@
 - :mod:`geo.network.isochrone` nested isochrone polygons from any point.
 - :mod:`geo.network.clusters` the same for a registry cluster's epicentres (map layers).
 - :mod:`geo.network.streets` a network's streets as light line work (the offline basemap).
+- :mod:`geo.network.areas` named areas: an analyst's own street graph, imported once.
+- :mod:`geo.network.analyst` isochrones, distances and nearest destinations of their points.
 
 Every result drawn from these networks is OpenStreetMap data: credit
 :data:`OSM_ATTRIBUTION` ("© OpenStreetMap contributors").
@@ -13,6 +15,8 @@ Every result drawn from these networks is OpenStreetMap data: credit
 
 from geo._paths import ENV_CACHE_DIR, resolve_cache_dir
 from geo.network._output import OSM_ATTRIBUTION, to_geojson
+from geo.network.analyst import destination_access, point_distances, point_isochrones
+from geo.network.areas import AreaInfo, area_engine, area_info, import_area, list_areas
 from geo.network.clusters import (
     ClusterNetwork,
     NetworkLayers,
@@ -57,6 +61,7 @@ __all__ = [
     "OSM_ATTRIBUTION",
     "PAIR_COLUMNS",
     "Accessibility",
+    "AreaInfo",
     "ClusterNetwork",
     "NetworkInfo",
     "NetworkLayers",
@@ -64,22 +69,29 @@ __all__ = [
     "Snap",
     "StreetEngine",
     "accessibility",
+    "area_engine",
+    "area_info",
     "build_engine",
     "centroid_lonlat",
     "cluster_engine",
+    "destination_access",
     "epicentre_members",
     "fetch_cluster_network",
     "fetch_network",
     "get_network",
     "has_network",
+    "import_area",
     "import_network",
     "isochrones",
+    "list_areas",
     "load_engine",
     "metres_per_minute",
     "network_info",
     "network_path",
     "network_paths",
     "pair_distances",
+    "point_distances",
+    "point_isochrones",
     "reachable_within",
     "read_graph_file",
     "resolve_cache_dir",

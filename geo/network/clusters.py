@@ -72,7 +72,7 @@ def epicentre_members(
     registry: Registry, cluster_id: str, *, as_of: str | None = None
 ) -> dict[str, gpd.GeoDataFrame]:
     """Return each epicentre's member sites (located or not), keyed by epicentre id: those
-    that existed at ``as_of`` (default: all)."""
+    that existed at ``as_of`` (default: today, :meth:`~geo.registry.Registry.sites_of`)."""
     sites = registry.sites_of(cluster_id, as_of=as_of)
     out = {}
     for epicentre, row in registry.epicentres_of(cluster_id).iterrows():
@@ -118,7 +118,8 @@ class ClusterNetwork:
     speed_kmh
         Walking speed of every time.
     as_of
-        Only the members that existed at that date (``YYYY[-MM[-DD]]``; default: all).
+        Only the members that existed at that date (``YYYY[-MM[-DD]]``; default: today,
+        :meth:`geo.registry.Registry.sites_of`).
 
     Raises
     ------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 from typing import Any
 
@@ -112,3 +113,27 @@ def test_cached_downloads_keep_their_file_name(client: Any) -> None:
             response = client.get(url)
             assert response.status_code == 200, url
             assert response.headers["Content-Disposition"] == f'attachment; filename="{name}"'
+
+
+def test_today_s_measures_are_not_served_stale_across_a_valid_to(registry: Any) -> None:
+    """A server running across 2015-01-01 (the Copenhagen office's valid_to) shows it
+    closed from that day: "today"'s answers are cached per day, dated ones are not."""
+    from webmap.api.measures import measures
+    from webmap.api.memo import day_key
+
+    cache = LruCache()
+
+    def closed(day: datetime.date, args: dict[str, str] | None = None) -> list[str]:
+        body = measures(registry, "copenhagen-cleantech", args or {}, cache=cache, today=day)
+        assert body.status == 200
+        return [s["id"] for s in body.body["closed_sites"]]
+
+    eve, new_year = datetime.date(2014, 12, 31), datetime.date(2015, 1, 1)
+    assert closed(eve) == []
+    assert closed(eve) == [] and cache.hits == 1  # the same day: from the cache
+    assert closed(new_year) == ["ccc-office"]  # the next day: computed again, not stale
+    assert cache.misses == 2
+    # a dated answer does not depend on today: one entry for every day
+    assert closed(eve, {"as_of": "2016-10"}) == closed(new_year, {"as_of": "2016-10"})
+    assert cache.misses == 3
+    assert day_key("2016-10", today=eve) is None and day_key(None, today=eve) == "2014-12-31"

@@ -318,6 +318,63 @@ def test_a_geopackage_that_understates_its_feature_count_is_still_limited(tmp_pa
     _points(1001).to_file(path, driver="GPKG")
     with sqlite3.connect(path) as db:
         db.execute("UPDATE gpkg_ogr_contents SET feature_count = 1")
-    with pytest.raises(TooLargeError, match="holds more features than the limit of 1,000 points"):
+    with pytest.raises(TooLargeError, match="holds 1,001 features, more than the limit of 1,000"):
         read_points(path, max_points=1000)
     assert len(read_points(path, max_points=1001)) == 1001
+
+
+# --------------------------------------------------------------------------- issue 18
+
+
+def test_the_gdalg_upload_is_a_400_that_reads_no_file(client: Any, tmp_path: Path) -> None:
+    from tests.hostile import gdalg_json
+
+    secret = tmp_path / "secret.csv"
+    secret.write_text("lat,lon,name\n52.0,4.3,TOPSECRET-18a\n", encoding="utf-8")
+    response = _upload(client, gdalg_json(secret), "up.geojson")
+    assert response.status_code == 400
+    assert "a JSON key holds a NUL character" in response.get_json()["description"]
+    assert "TOPSECRET" not in response.get_data(as_text=True)
+
+
+def test_by_with_a_huge_n_is_a_400_not_a_500(client: Any) -> None:
+    from urllib.parse import urlencode
+
+    data = b"lat,lon,cat\n52.0,4.3,a\n52.1,4.4,b\n"
+    response = client.post(
+        "/api/analyze?" + urlencode({"by": "cat:9223372036854775808"}),
+        data={"file": (io.BytesIO(data), "p.csv")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    assert "N must be at most 1,000 characters" in response.get_json()["description"]
+
+
+def test_by_with_more_than_1000_categories_is_a_400(client: Any) -> None:
+    from urllib.parse import urlencode
+
+    from tests.hostile import categories_csv
+    from webmap.api.selection import MAX_CATEGORIES
+
+    assert MAX_CATEGORIES == 1_000
+    for rows, status in ((1_000, 201), (1_001, 400)):
+        response = client.post(
+            "/api/analyze?" + urlencode({"by": "cat"}),
+            data={"file": (io.BytesIO(categories_csv(rows)), "p.csv")},
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == status, response.get_json()
+    assert "more categories than the limit of 1,000" in response.get_json()["description"]
+
+
+def test_an_upload_keeps_its_labels_cut_to_200_characters(client: Any) -> None:
+    from webmap.api.uploads import MAX_TEXT_CHARS
+
+    data = b"lat,lon,name,other\n" + b"".join(
+        f"52.{i:03d},4.3,{'n' * 300},{'o' * 300}\n".encode() for i in range(20)
+    )
+    response = _upload(client, data, "p.csv")
+    assert response.status_code == 201
+    token = response.get_json()["token"]
+    page = client.get(f"/analyses/{token}").get_data(as_text=True)
+    assert "n" * MAX_TEXT_CHARS in page and "n" * (MAX_TEXT_CHARS + 1) not in page

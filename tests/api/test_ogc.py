@@ -37,7 +37,7 @@ def test_collections_sites_clusters_epicentres_with_extent(client: Any, registry
     assert ids == ["sites", "clusters", "epicentres"]
     sites = client.get("/ogc/collections/sites").get_json()
     west, south, east, north = sites["extent"]["spatial"]["bbox"][0]
-    located = registry.located()
+    located = registry.sites[registry.sites.geometry.notna()]  # every site, closed ones too
     assert (west, south, east, north) == pytest.approx(tuple(located.total_bounds))
     assert any(link["rel"] == "items" for link in sites["links"])
     assert client.get("/ogc/collections/nope").status_code == 404
@@ -72,11 +72,30 @@ def test_limit_defaults_to_100_and_is_clamped_not_refused(client: Any) -> None:
     assert client.get("/ogc/collections/sites/items?offset=-1").status_code == 400
 
 
+def test_sites_are_listed_with_their_state_today_and_clusters_count_today_s(
+    client: Any, registry: Any
+) -> None:
+    # the collection lists every site; one closed by now is marked, not dropped
+    doc = client.get("/ogc/collections/sites/items/advancity").get_json()
+    assert doc["geometry"] is not None and doc["properties"]["valid_to"] == "2018-05"
+    assert doc["properties"]["state"] == "closed"
+    assert client.get("/ogc/collections/sites/items/yes-delft").get_json()["properties"][
+        "state"] == "open"  # fmt: skip
+    clusters = client.get("/ogc/collections/clusters/items?limit=1000").get_json()["features"]
+    descartes = next(f["properties"] for f in clusters if f["id"] == "descartes")
+    assert descartes["n_closed"] == 1  # Advancity, gone from 2018-05
+    assert descartes["n_sites"] == len(registry.sites_of("descartes"))
+    assert descartes["n_located"] == len(registry.located("descartes"))
+    assert "advancity" not in registry.located("descartes").index
+
+
 def test_bbox_filters_and_is_validated(client: Any, registry: Any) -> None:
     delft_box = "4.30,51.95,4.45,52.05"
     doc = client.get(f"/ogc/collections/sites/items?bbox={delft_box}").get_json()
-    assert {f["id"] for f in doc["features"]} == set(registry.located("delft").index)
-    assert doc["numberMatched"] == len(registry.located("delft"))
+    delft = registry.registered("delft")  # the collection lists closed sites too
+    located = set(delft.index[delft.geometry.notna()])
+    assert {f["id"] for f in doc["features"]} == located
+    assert doc["numberMatched"] == len(located)
     assert "bbox=4.3%2C51.95%2C4.45%2C52.05" in _rels(doc)["self"]
     for bad in ("1,2,3", "a,b,c,d", "nan,0,1,1", "0,10,1,5", "0,0,1,inf", "0,0,200,1"):
         response = client.get(f"/ogc/collections/sites/items?bbox={bad}")

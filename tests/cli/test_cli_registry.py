@@ -37,7 +37,12 @@ def test_sites_geojson_is_rfc7946(registry: Any) -> None:
     collection = json.loads(result.output)
     assert collection["type"] == "FeatureCollection"
     ids = [f["properties"]["id"] for f in collection["features"]]
-    assert ids == list(registry.sites_of("delft").index)
+    assert ids == list(registry.registered("delft").index)  # closed sites listed too
+    states = {f["id"]: f["properties"]["state"] for f in collection["features"]}
+    assert states["tno-former-campus"] == "closed"  # left in 2021
+    assert {i for i, state in states.items() if state == "open"} == set(
+        registry.sites_of("delft").index
+    )
     yes = next(f for f in collection["features"] if f["id"] == "yes-delft")
     assert yes["geometry"]["coordinates"] == [4.38666, 51.99316]  # lon, lat
     unknown = next(f for f in collection["features"] if f["id"] == "tno-former-campus")
@@ -57,10 +62,59 @@ def test_the_cite_de_l_environnement_is_located_as_a_low_confidence_district() -
     assert "355 allée Jacques Monod" in props["approximates"] and props["uncertainty_m"] == 500
 
 
+def test_sites_lists_the_universite_d_evry_with_its_position_and_source() -> None:
+    result = run("sites", "genopole")
+    assert result.exit_code == 0
+    evry = next(f for f in json.loads(result.output)["features"] if f["id"] == "univ-evry")
+    # the point of the ministry's dataset of establishments (reference row of pass 4)
+    assert evry["geometry"] == {"type": "Point", "coordinates": [2.42738, 48.62425]}
+    props = evry["properties"]
+    assert props["location_precision"] == "site" and props["confidence"] == "medium"
+    assert "fr-esr-principaux-etablissements-enseignement-superieur" in props["source"]
+    assert "UAI 0911975C" in props["source"]
+    rows = list(csv.DictReader(io.StringIO(run("sites", "genopole", "--format", "csv").output)))
+    row = next(r for r in rows if r["id"] == "univ-evry")
+    assert (float(row["lon"]), float(row["lat"])) == (2.42738, 48.62425)
+    assert row["source"] == props["source"]
+
+
+def test_measures_say_the_copenhagen_office_was_closed_in_2016() -> None:
+    result = run("measures", "copenhagen-cleantech", "--as-of", "2016-10")
+    assert result.exit_code == 0
+    assert "closed by 2016-10: ccc-office (gone from 2015-01-01; source: Closure: https://" in (
+        result.output
+    )
+    data = json.loads(run("measures", "copenhagen-cleantech", "--as-of", "2016-10",
+                          "--json").output)  # fmt: skip
+    assert data["n_sites_closed"] == 1 and data["closed_sites"][0]["id"] == "ccc-office"
+    assert "erhvervsstyrelsen.dk" in data["closed_sites"][0]["source"]
+
+
+def test_sites_and_measures_today_mark_numelink_closed(registry: Any) -> None:
+    rows = list(
+        csv.DictReader(io.StringIO(run("sites", "saint-etienne", "--format", "csv").output))
+    )
+    numelink = next(r for r in rows if r["id"] == "numelink")  # listed, not dropped
+    assert numelink["state"] == "closed" and numelink["valid_to"] == "2017-03-28"
+    assert next(r for r in rows if r["id"] == "comedie-saint-etienne")["state"] == "open"
+    result = run("measures", "saint-etienne")  # no --as-of: today
+    assert result.exit_code == 0
+    assert "closed by today: numelink (gone from 2017-03-28; source: " in result.output
+    data = json.loads(run("measures", "saint-etienne", "--json").output)
+    assert [s["id"] for s in data["closed_sites"]] == ["numelink"]
+    assert data["n_sites"] == len(registry.sites_of("saint-etienne"))
+    assert data["n_sites"] + 1 == len(rows)
+    table = run("clusters").output.splitlines()
+    assert table[0].split() == ["id", "located/sites", "closed", "name"]
+    saint_etienne = next(line for line in table if line.startswith("saint-etienne "))
+    assert saint_etienne.split()[2] == "1"
+
+
 def test_sites_csv(registry: Any) -> None:
     result = run("sites", "genopole", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(result.output)))
-    assert [r["id"] for r in rows] == list(registry.sites_of("genopole").index)
+    assert [r["id"] for r in rows] == list(registry.registered("genopole").index)
+    assert {r["state"] for r in rows} == {"open"}  # no genopole site has closed
     chsf = next(r for r in rows if r["id"] == "chsf")
     assert float(chsf["lat"]) == 48.62 and float(chsf["lon"]) == 2.45694
     assert next(r for r in rows if r["id"] == "genopole-hq")["lat"] == ""

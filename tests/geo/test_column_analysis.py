@@ -249,8 +249,7 @@ def test_measures_with_too_few_points_keep_their_caveats(tmp_path: Path) -> None
     assert columnar["clark_evans_z"] is None
 
 
-@pytest.mark.parametrize(("driver", "suffix"), [("GeoJSON", "geojson"), ("GPKG", "gpkg"),
-                                                ("FlatGeobuf", "fgb")])  # fmt: skip
+@pytest.mark.parametrize(("driver", "suffix"), [("GPKG", "gpkg"), ("FlatGeobuf", "fgb")])
 def test_gdal_formats_are_read_through_pyogrio_arrow(
     register: dict[str, Path],
     tmp_path: Path,
@@ -271,6 +270,22 @@ def test_gdal_formats_are_read_through_pyogrio_arrow(
         analyse_file(path, OPTIONS, read={"max_points": 100})
 
 
+def test_geojson_is_parsed_by_python_with_the_same_measures(
+    register: dict[str, Path], tmp_path: Path
+) -> None:
+    """GDAL never reads GeoJSON (its JSON parser and Python's can disagree on a text)."""
+    gdf = read_points(register["parquet"]).iloc[:5000]
+    path = tmp_path / "points.geojson"
+    gdf.to_crs(4326).to_file(path, driver="GeoJSON")
+    reference = analyse_points(read_points(path), OPTIONS)
+    selection = Selection(by=parse_by(f"{NAF}:2"))
+    columnar = analyse_file(path, OPTIONS, selection=selection)
+    _same_measures(columnar, reference)
+    assert sum(c.n_points for c in columnar.per_category) == 5000
+    with pytest.raises(TooLargeError, match="holds 5,000 features, more than the limit of 100"):
+        analyse_file(path, OPTIONS, read={"max_points": 100})
+
+
 def test_non_point_geometries_go_to_the_full_reader(tmp_path: Path) -> None:
     import geopandas as gpd
     import shapely
@@ -283,3 +298,30 @@ def test_non_point_geometries_go_to_the_full_reader(tmp_path: Path) -> None:
     with pytest.warns(UserWarning, match="30 non-point geometries"):
         columnar = analyse_file(path, OPTIONS)
     _same_measures(columnar, reference)
+
+
+def test_cells_per_category_agree_with_h3_counted_per_category(register: dict[str, Path]) -> None:
+    """Each category's cells and densest cell, grouped once, against h3-py per row."""
+    by = parse_by(f"{NAF}:2")
+    analysis = analyse_file(register["parquet"], OPTIONS, selection=Selection(by=by))
+    gdf = read_points(register["parquet"]).to_crs(4326)
+    frame = pd.DataFrame(
+        {
+            "category": gdf[NAF].astype("string").fillna("").str.slice(0, 2),
+            "cell": [
+                h3.latlng_to_cell(y, x, 8)
+                for x, y in zip(gdf.geometry.x, gdf.geometry.y, strict=True)
+            ],
+        }
+    )
+    per_cell = frame.groupby(["category", "cell"]).size()
+    for measures in analysis.per_category:
+        counts = per_cell.loc[measures.category]
+        assert measures.n_cells == len(counts)
+        assert measures.max_count == counts.max()
+
+
+def test_a_grouping_beyond_max_categories_stops_the_read(register: dict[str, Path]) -> None:
+    selection = Selection(by=parse_by("siret"), max_categories=1_000)
+    with pytest.raises(InputDataError, match="makes more categories than the limit of 1,000"):
+        analyse_file(register["parquet"], OPTIONS, selection=selection)

@@ -25,9 +25,11 @@ def test_the_table_counts_what_the_registry_holds(registry: Any) -> None:
     assert set(rows) == {f"`{c}`" for c in registry.clusters.index} | {"**all clusters**"}
     for cluster_id in registry.clusters.index:
         listed, located, _, confidence = rows[f"`{cluster_id}`"]
-        assert int(listed) == len(registry.sites_of(cluster_id))
-        assert int(located) == len(registry.located(cluster_id))
-        counts = registry.located(cluster_id)["confidence"].value_counts()
+        # every site listed, closed ones too (registered, not today's sites_of)
+        sites = registry.registered(cluster_id)
+        assert int(listed) == len(sites)
+        assert int(located) == int(sites.geometry.notna().sum())
+        counts = sites[sites.geometry.notna()]["confidence"].value_counts()
         for level, count in counts.items():
             assert f"{level} {count}" in confidence
     assert rows["`rhone-alpes-eco-energies`"][2:] == ["district 1", "low 1"]

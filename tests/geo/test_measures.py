@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 from pathlib import Path
 from typing import Any
@@ -26,8 +27,9 @@ def cluster_measures(
     options: AnalysisOptions | None = None,
     *,
     as_of: str | None = None,
+    today: datetime.date | None = None,
 ) -> dict[str, Any]:
-    return analyse_cluster(registry, cluster_id, options, as_of=as_of).to_dict()
+    return analyse_cluster(registry, cluster_id, options, as_of=as_of, today=today).to_dict()
 
 
 POINT_KEYS = {
@@ -141,12 +143,14 @@ def test_the_manufacture_is_made_of_distinct_places(registry: Registry) -> None:
 
 
 def test_the_cite_de_l_environnement_is_one_place(registry: Registry) -> None:
-    (cite,) = cluster_measures(registry, "rhone-alpes-eco-energies")["epicentres"]
+    (cite,) = cluster_measures(registry, "rhone-alpes-eco-energies", as_of="2015-06")["epicentres"]
     assert cite["shape"] == "point" and cite["located"] == ["cite-environnement"]
-    assert cite["missing"] == ["cluster-eco-energies-office"]
+    assert cite["missing"] == ["cluster-eco-energies-office"]  # there, with no position
     assert cite["extent_m"] is None and cite["min_bounding_radius_m"] is None
-    (then,) = cluster_measures(registry, "rhone-alpes-eco-energies", as_of="2016-10")["epicentres"]
-    assert then["absent_at_date"] == ["cluster-eco-energies-office"]  # left in 2015-09
+    for when in ({"as_of": "2016-10"}, {}):  # the office left in 2015-09: gone then and today
+        (then,) = cluster_measures(registry, "rhone-alpes-eco-energies", **when)["epicentres"]
+        assert then["shape"] == "point" and then["missing"] == []
+        assert then["absent_at_date"] == ["cluster-eco-energies-office"]
 
 
 def test_cluster_measures_skip_and_report_unlocated_sites(registry: Registry) -> None:
@@ -159,6 +163,53 @@ def test_cluster_measures_skip_and_report_unlocated_sites(registry: Registry) ->
     assert result["density"]["n_points"] == result["n_places"] <= result["n_sites_located"]
     assert {s["id"] for s in result["sites"]}.isdisjoint(unlocated)
     json.dumps(result, allow_nan=False)
+
+
+def test_a_site_closed_before_the_date_is_counted_as_closed_with_its_source(
+    registry: Registry,
+) -> None:
+    then = cluster_measures(registry, "copenhagen-cleantech", as_of="2016-10")
+    # the Copenhagen Cleantech Cluster formally closed at the end of 2014
+    assert then["n_sites_closed"] == 1
+    (closed,) = then["closed_sites"]
+    assert closed["id"] == "ccc-office" and closed["valid_to"] == "2015-01-01"
+    assert closed["located"] is False
+    assert closed["source"] == registry.sites.loc["ccc-office", "source"]
+    assert "erhvervsstyrelsen.dk" in closed["source"]
+    # listed or closed, never silently dropped; not measured either
+    listed = len(registry.registered("copenhagen-cleantech"))
+    assert then["n_sites"] + then["n_sites_closed"] == listed
+    assert "ccc-office" not in then["unlocated_sites"]
+    # today (the current date) it is closed too, with the same source; before 2015 it was open
+    today = cluster_measures(registry, "copenhagen-cleantech")
+    assert today["as_of"] is None and today["closed_sites"] == then["closed_sites"]
+    assert today["n_sites"] + today["n_sites_closed"] == listed
+    in_2014 = cluster_measures(registry, "copenhagen-cleantech", today=datetime.date(2014, 6, 1))
+    assert in_2014["n_sites_closed"] == 0 and in_2014["closed_sites"] == []
+    assert in_2014["n_sites"] == listed
+    json.dumps(then, allow_nan=False)
+
+
+@pytest.mark.parametrize(
+    ("cluster_id", "gone"),
+    [("delft", "tno-former-campus"), ("saint-etienne", "numelink"),
+     ("copenhagen-cleantech", "ccc-office"), ("descartes", "advancity")],
+)  # fmt: skip
+def test_today_s_measures_leave_out_the_sites_closed_by_now(
+    registry: Registry, cluster_id: str, gone: str
+) -> None:
+    now = cluster_measures(registry, cluster_id, NO_LAYERS, today=datetime.date(2026, 12, 7))
+    valid_to = registry.sites.loc[gone, "valid_to"]
+    before = datetime.date.fromisoformat((valid_to + "-01-01")[:10]) - datetime.timedelta(1)
+    then = cluster_measures(registry, cluster_id, NO_LAYERS, today=before)
+    assert gone in {s["id"] for s in now["closed_sites"]}
+    assert gone not in {s["id"] for s in then["closed_sites"]}
+    assert gone in {s["id"] for s in then["sites"]} | set(then["unlocated_sites"])
+    kept = set(registry.sites_of(cluster_id, today=datetime.date(2026, 12, 7)).index)
+    assert gone not in kept and now["n_sites"] == len(kept)
+    assert gone not in {s["id"] for s in now["sites"]} | set(now["unlocated_sites"])
+    for epicentre in now["epicentres"]:
+        assert gone not in epicentre["located"] + epicentre["missing"]
 
 
 def test_every_registry_cluster_measures_without_error(registry: Registry) -> None:

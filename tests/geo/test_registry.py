@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 import unicodedata
@@ -13,7 +14,7 @@ from pyproj import Geod
 
 from geo._errors import ParameterError, RegistryError, UnknownIdError
 from geo._validate import PRACTICES, PRECISIONS, ROLES
-from geo.registry import load_registry
+from geo.registry import load_registry, read_catalogue
 from tests.helpers import DATA, SOURCES
 
 NOTE = SOURCES / "cluster-benchmark-note-2016.txt"
@@ -85,14 +86,15 @@ def test_located_sites_match_the_reference_coordinates(registry: Any) -> None:
             for r in csv.DictReader(handle)
             if r["lat"] and r["lon"]
         }
-    for site_id, geom in registry.located().geometry.items():
+    for site_id, geom in _every_located(registry).geometry.items():
         assert (round(geom.x, 5), round(geom.y, 5)) in reference, site_id
 
 
 def test_rows_the_reference_could_not_locate_stay_unlocated(registry: Any) -> None:
     # the Cité de l'environnement, TNO Stieltjesweg and the Opticsvalley office were
-    # located by the pass-3 rows (a district proxy, a street, a station proxy)
-    for site_id in ("genopole-hq", "univ-evry", "durapole-office", "lutb-office", "numelink",
+    # located by the pass-3 rows (a district proxy, a street, a station proxy), the
+    # Université d'Évry by the pass-4 row (the ministry's dataset of establishments)
+    for site_id in ("genopole-hq", "durapole-office", "lutb-office", "numelink", "oec-office",
                     "cluster-eco-energies-confluence", "tno-bouwinnovatie-lab"):  # fmt: skip
         assert registry.sites.loc[site_id, "location_precision"] == "unknown"
         assert registry.sites.geometry[site_id] is None
@@ -100,7 +102,7 @@ def test_rows_the_reference_could_not_locate_stay_unlocated(registry: Any) -> No
 
 def test_sites_lie_near_their_city(registry: Any) -> None:
     geod = Geod(ellps="WGS84")
-    for site_id, site in registry.located().iterrows():
+    for site_id, site in _every_located(registry).iterrows():
         city = registry.clusters.geometry[site["cluster"]]
         km = geod.inv(site.geometry.x, site.geometry.y, city.x, city.y)[2] / 1000
         assert km < 50, site_id
@@ -182,7 +184,7 @@ def test_missing_or_empty_folder(tmp_path: Path) -> None:
 
 
 def test_sites_as_of_a_date_follow_valid_from_and_valid_to(registry: Any) -> None:
-    everything = set(registry.sites_of("delft").index)
+    everything = set(registry.registered("delft").index)
     in_2016 = set(registry.sites_of("delft", as_of="2016-10").index)
     # opened in 2021: not there in 2016; the old TNO campus (closed 2021) still was
     assert everything - in_2016 == {"tno-next-delft", "tno-bouwinnovatie-lab"}
@@ -230,7 +232,7 @@ def test_no_site_is_surer_than_the_reference_row_that_gives_its_point(registry: 
     with REFERENCE.open(encoding="utf-8") as handle:
         rows = [r for r in csv.DictReader(handle) if r["lat"] and r["lon"]]
     assert registry.sites["confidence"].isin(LEVELS).all()
-    for site_id, site in registry.located().iterrows():
+    for site_id, site in _every_located(registry).iterrows():
         point = (round(site.geometry.x, 5), round(site.geometry.y, 5))
         found = [
             _reference_confidence(r["confidence"])
@@ -310,3 +312,142 @@ def test_the_api_and_the_compare_page_refuse_a_month_13(client: Any) -> None:
     assert client.get("/compare?as_of=2016-13").status_code == 400
     response = client.get("/api/clusters/delft/measures?as_of=2016-13")
     assert response.status_code == 400 and "real date" in response.get_json()["description"]
+
+
+def _reference_row(name_start: str) -> dict[str, str]:
+    import csv
+
+    with REFERENCE.open(encoding="utf-8") as handle:
+        (row,) = [r for r in csv.DictReader(handle) if r["name"].startswith(name_start)]
+    return row
+
+
+def test_the_university_of_evry_is_drawn_at_the_ministry_dataset_point(registry: Any) -> None:
+    row = _reference_row("Université d'Évry-Val-d'Essonne (UEVE) - official establishment")
+    site = registry.sites.loc["univ-evry"]
+    point = registry.sites.geometry["univ-evry"]
+    assert (point.x, point.y) == (float(row["lon"]), float(row["lat"])) == (2.42738, 48.62425)
+    # "building/campus", building not named: on the university's site, not a known building
+    assert site["location_precision"] == "site"
+    assert site["confidence"] == _reference_confidence(row["confidence"]) == "medium"
+    assert "0911975C" in site["source"] and "juliengossa/kpiESR" in site["source"]
+    assert "43e7857736c6c07fcc9b1b0448bbbb697a98f1c3" in site["source"]
+    assert "registered address" in site["approximates"]  # a multi-site university
+    assert site["notes"].startswith("[pass 4, 2026-12]")
+
+
+def test_the_oec_office_has_its_confirmed_address_and_no_position(registry: Any) -> None:
+    row = _reference_row("Ökoenergie-Cluster (OEC) / OÖ Energiesparverband - office address")
+    site = registry.sites.loc["oec-office"]
+    assert row["lat"] == row["lon"] == ""
+    assert site["address"] == "Landstraße 45, 4020 Linz, AT" == row["address"]
+    assert registry.sites.geometry["oec-office"] is None
+    assert site["location_precision"] == "unknown"
+    assert site["confidence"] == _reference_confidence(row["confidence"]) == "medium"
+    assert "publenef-toolbox.eu" in site["source"] and "publenef-toolbox.eu" in row["source"]
+
+
+def _first_day(text: str) -> datetime.date:
+    """A registry date (YYYY, YYYY-MM or YYYY-MM-DD) as the first day it names."""
+    year, month, day = ([int(part) for part in text.split("-")] + [1, 1])[:3]
+    return datetime.date(year, month, day)
+
+
+@pytest.mark.parametrize("as_of", ["2001", "2014-12", "2015-01-01", "2016-10", "2017-03-28",
+                                   "2021-09", "2021-10", "2026-12"])  # fmt: skip
+def test_every_site_is_open_closed_or_not_yet_at_a_date(registry: Any, as_of: str) -> None:
+    when = _first_day(as_of)
+    for cluster_id in registry.clusters.index:
+        sites = registry.registered(cluster_id)
+        open_ = set(registry.sites_of(cluster_id, as_of=as_of).index)
+        closed = set(registry.closed_before(cluster_id, as_of=as_of).index)
+        expected_closed = {i for i, end in sites["valid_to"].items()
+                           if end is not None and _first_day(end) <= when}  # fmt: skip
+        not_yet = {i for i, start in sites["valid_from"].items()
+                   if start is not None and when < _first_day(start)}  # fmt: skip
+        assert closed == expected_closed, cluster_id
+        assert open_ == set(sites.index) - closed - not_yet, cluster_id
+        assert open_.isdisjoint(closed)
+        # "today" is the date itself: the same sites without as_of
+        today = {"today": _first_day(as_of)}
+        assert set(registry.sites_of(cluster_id, **today).index) == open_, cluster_id
+        assert set(registry.closed_before(cluster_id, **today).index) == closed, cluster_id
+
+
+def test_today_is_the_current_date_not_every_site_ever_registered(registry: Any) -> None:
+    # the default "today" is datetime.date.today(): the sites whose valid_to has passed
+    # are closed now, listed by closed_before, never counted as open
+    now = datetime.date.today()
+    for cluster_id in registry.clusters.index:
+        assert set(registry.sites_of(cluster_id).index) == set(
+            registry.sites_of(cluster_id, today=now).index
+        )
+    gone = {"ccc-office", "numelink", "tno-former-campus", "advancity",
+            "cluster-eco-energies-office"}  # fmt: skip
+    closed = {i for c in registry.clusters.index for i in registry.closed_before(c).index}
+    assert closed == gone  # every valid_to in the registry is before December 2026
+    assert gone.isdisjoint(registry.located().index)
+    assert "tno-former-campus" not in registry.sites_of("delft").index
+    # injected: before the Copenhagen office closed, it was open "today"
+    before = datetime.date(2014, 12, 31)
+    assert "ccc-office" in registry.sites_of("copenhagen-cleantech", today=before).index
+    assert registry.closed_before("copenhagen-cleantech", today=before).empty
+    on_the_day = datetime.date(2015, 1, 1)  # valid_to is the first day it is gone
+    assert list(registry.closed_before("copenhagen-cleantech", today=on_the_day).index) == [
+        "ccc-office"
+    ]
+    # a site opening after "today" is not yet there, and not closed either
+    early = datetime.date(2021, 9, 30)
+    assert "tno-bouwinnovatie-lab" not in registry.sites_of("delft", today=early).index
+    assert "tno-bouwinnovatie-lab" not in registry.closed_before("delft", today=early).index
+    assert "tno-bouwinnovatie-lab" in registry.registered("delft").index
+
+
+def test_summary_counts_the_sites_open_today(registry: Any) -> None:
+    now = registry.summary("saint-etienne", today=datetime.date(2026, 12, 7))
+    listed = registry.registered("saint-etienne")
+    assert now["n_sites"] + now["n_closed"] == len(listed)
+    assert now["n_closed"] == 1  # NUMELINK, merged in 2017
+    in_2016 = registry.summary("saint-etienne", today=datetime.date(2016, 10, 1))
+    assert in_2016["n_closed"] == 0
+    assert in_2016["n_sites"] == len(registry.sites_of("saint-etienne", as_of="2016-10"))
+    # the catalogue read at load agrees with the summary of the current date
+    assert registry.catalogue["delft"]["n_sites"] == registry.summary("delft")["n_sites"]
+    listing = {c["id"]: c for c in read_catalogue(today=datetime.date(2016, 10, 1))}
+    counts = ("n_sites", "n_located", "n_closed")
+    assert [listing["saint-etienne"][k] for k in counts] == [in_2016[k] for k in counts]
+
+
+def _every_located(registry: Any) -> Any:
+    """Every located site the registry lists, closed ones too (the data checks)."""
+    return registry.sites[registry.sites.geometry.notna()]
+
+
+def test_pass_4_dates_follow_their_sources(registry: Any) -> None:
+    sites = registry.sites
+
+    def existed(cluster_id: str, site_id: str, as_of: str) -> bool:
+        return site_id in registry.sites_of(cluster_id, as_of=as_of).index
+
+    # Copenhagen Cleantech Cluster: formally closed at the end of 2014
+    assert sites.loc["ccc-office", "valid_to"] == "2015-01-01"
+    assert "formelt lukker og slukker" in sites.loc["ccc-office", "source"]
+    assert existed("copenhagen-cleantech", "ccc-office", "2014-12-31")
+    assert not existed("copenhagen-cleantech", "ccc-office", "2015")
+    assert list(registry.closed_before("copenhagen-cleantech", as_of="2016-10").index) == [
+        "ccc-office"
+    ]
+    # NUMELINK: created 2002, there in October 2016, merged into Digital League in 2017
+    assert (sites.loc["numelink", "valid_from"], sites.loc["numelink", "valid_to"]) == (
+        "2002", "2017-03-28")  # fmt: skip
+    assert existed("saint-etienne", "numelink", "2016-10")
+    assert not existed("saint-etienne", "numelink", "2001")
+    assert "numelink" in registry.closed_before("saint-etienne", as_of="2026-12").index
+    assert "1er janvier" in sites.loc["numelink", "source"]
+    assert "28 March 2017" in sites.loc["numelink", "source"]
+    assert registry.sites.geometry["numelink"] is None  # no source puts it at the Cité du design
+    # TNO Bouwinnovatie Lab: opened in early October 2021, not in spring
+    assert sites.loc["tno-bouwinnovatie-lab", "valid_from"] == "2021-10"
+    assert "infrasite.nl/wegen/2021/10/06" in sites.loc["tno-bouwinnovatie-lab", "source"]
+    assert not existed("delft", "tno-bouwinnovatie-lab", "2021-09")
+    assert existed("delft", "tno-bouwinnovatie-lab", "2021-10")

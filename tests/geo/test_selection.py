@@ -51,3 +51,18 @@ def test_unknown_columns_are_named_at_once() -> None:
         InputDataError, match=r"^no column named 'cp', 'x' for where/by; columns: 'naf'"
     ):
         check_columns(["naf", "lat", "lon"], selection)
+
+
+@pytest.mark.parametrize("spec", ["cat:9223372036854775808", "cat:1001", "cat:" + "9" * 5000])
+def test_by_n_beyond_1000_characters_is_refused(spec: str) -> None:
+    with pytest.raises(ParameterError, match=r"N must be at most 1,000 characters$"):
+        parse_by(spec)
+    assert parse_by("cat:1000").width == 1000
+    assert parse_by("cat:0001").width == 1
+
+
+def test_a_grouping_beyond_max_categories_is_refused() -> None:
+    selection = Selection(by=parse_by("cat"), max_categories=3)
+    selection.check_categories(3)
+    with pytest.raises(InputDataError, match="makes more categories than the limit of 3"):
+        selection.check_categories(4)

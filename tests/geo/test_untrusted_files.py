@@ -228,7 +228,7 @@ def test_a_geopackage_view_over_a_virtualogr_table_is_refused(client: Any, tmp_p
         content_type="multipart/form-data",
     )
     _assert_refused(response.status_code, response.get_data(as_text=True), [])
-    assert "no such module: VirtualOGR" in response.get_json()["description"]
+    assert "holds the virtual table 'ev'" in response.get_json()["description"]
 
 
 def test_a_vrt_study_area_is_refused(tmp_path: Path, vrt: tuple[bytes, list[str]]) -> None:
@@ -255,3 +255,26 @@ def test_gdal_runs_with_its_network_file_systems_shut(loopback: tuple[str, list[
     with pytest.raises(pyogrio.errors.DataSourceError):
         pyogrio.read_info(f"/vsicurl/{url}")
     assert requests == []
+
+
+def test_a_url_ending_in_the_allowed_extension_after_a_hash_makes_no_request(
+    loopback: tuple[str, list[str]],
+) -> None:
+    """The extension check ignores what follows ``#``: the dead proxy still stops it."""
+    import pyogrio
+
+    from geo._gdal import restrict_drivers
+
+    url, requests = loopback
+    restrict_drivers()
+    with pytest.raises(pyogrio.errors.DataSourceError), pytest.warns(RuntimeWarning):
+        pyogrio.read_info(f"/vsicurl/{url}#.clustermap-no-network")
+    assert requests == []
+
+
+def test_no_vsi_path_reaches_gdal() -> None:
+    from geo._formats import gdal_source
+
+    source = gdal_source(Path("/vsicurl/http://127.0.0.1/p.shp"), kind="shp", name="p")
+    with pytest.raises(InputDataError, match="GDAL virtual file systems are not read"), source:
+        pass

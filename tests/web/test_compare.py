@@ -60,6 +60,52 @@ def test_as_of_2016_applies_to_the_whole_page(registry: Any, tmp_path: Path) -> 
     assert expected < today["saint-etienne"]["n_located"]  # the Comédie came in 2017
 
 
+def test_as_of_2016_the_copenhagen_office_is_counted_and_listed_as_closed(
+    shared_client: Any, registry: Any
+) -> None:
+    page = shared_client.get("/compare?as_of=2016-10").get_data(as_text=True)
+    row = re.search(r'<tr data-cluster="copenhagen-cleantech">(.*?)</tr>', page, re.S)
+    assert row is not None
+    cells = [re.sub(r"<[^>]+>|\s", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>",
+                                                              row.group(1), re.S)]  # fmt: skip
+    assert cells[1:4] == ["1", "1", "1"]  # listed (Risø), located, closed (the office)
+    closed = re.search(r'<ul class="cm-closed" id="compare-closed">(.*?)</ul>', page, re.S)
+    assert closed is not None
+    assert '<li data-cluster="copenhagen-cleantech" data-site="ccc-office">' in closed.group(1)
+    assert 'href="https://regionalt.erhvervsstyrelsen.dk/succes-med-cleantech-satsning"' in (
+        closed.group(1)
+    )
+    # every closed site of every cluster, and only those
+    listed = set(re.findall(r'data-site="([^"]+)"', closed.group(1)))
+    expected = {s for cid in registry.clusters.index
+                for s in registry.closed_before(cid, as_of="2016-10").index}  # fmt: skip
+    assert listed == expected and "ccc-office" in expected
+    table = list(csv.DictReader(io.StringIO(
+        shared_client.get("/compare.csv?as_of=2016-10").get_data(as_text=True))))  # fmt: skip
+    by_id = {r["id"]: r for r in table}
+    assert by_id["copenhagen-cleantech"]["Sites closed"] == "1"
+    assert by_id["delft"]["Sites closed"] == "0"
+
+
+def test_today_the_compare_page_counts_and_lists_the_sites_closed_by_now(
+    shared_client: Any, registry: Any
+) -> None:
+    page = shared_client.get("/compare").get_data(as_text=True)
+    closed = re.search(r'<h2>Closed</h2>.*?<ul class="cm-closed" id="compare-closed">(.*?)</ul>',
+                       page, re.S)  # fmt: skip
+    assert closed is not None
+    listed = set(re.findall(r'data-site="([^"]+)"', closed.group(1)))
+    expected = {s for cid in registry.clusters.index for s in registry.closed_before(cid).index}
+    assert listed == expected
+    assert {"ccc-office", "numelink", "tno-former-campus"} <= listed
+    today = {r["id"]: r for r in csv.DictReader(io.StringIO(
+        shared_client.get("/compare.csv").get_data(as_text=True)))}  # fmt: skip
+    assert today["copenhagen-cleantech"]["Sites closed"] == "1"
+    assert today["copenhagen-cleantech"]["Sites listed"] == "1"  # Risø, not the office
+    assert today["delft"]["Sites closed"] == "1"  # the former TNO campus
+    assert int(today["delft"]["Sites listed"]) == len(registry.sites_of("delft"))
+
+
 def test_page_sorts_by_any_column_with_missing_values_last(
     shared_client: Any, registry: Any
 ) -> None:

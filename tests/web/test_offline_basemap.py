@@ -191,7 +191,15 @@ def test_outlines_are_vendored_with_their_licence_and_credit() -> None:
 def test_vendored_manifest_matches_the_files_on_disk() -> None:
     """Every vendored folder holds exactly its manifest's files, licence, VERSION and
     (when it has one) NOTICE; no folder is left over from a package no longer listed."""
-    assert {p.name for p in VENDORED} == {d.name for d in VENDOR_DIR.iterdir() if d.is_dir()}
+    # a scoped npm package (@scope/name) lives in a folder of its scope
+    folders = {
+        str(d.relative_to(VENDOR_DIR))
+        for top in VENDOR_DIR.iterdir()
+        if top.is_dir()
+        for d in (top.iterdir() if top.name.startswith("@") else [top])
+        if d.is_dir()
+    }
+    assert {p.name for p in VENDORED} == folders
     for package in VENDORED:
         folder = VENDOR_DIR / package.name
         on_disk = {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}

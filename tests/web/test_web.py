@@ -73,7 +73,10 @@ def test_api_clusters_detail_and_sites(client: Any, registry: Any) -> None:
     sites = client.get("/api/clusters/delft/sites")
     assert sites.headers["Content-Type"] == "application/geo+json"
     body = json.loads(sites.get_data(as_text=True))
-    assert len(body["features"]) == len(registry.sites_of("delft"))
+    # every site listed, each with its state today: the former TNO campus closed in 2021
+    assert len(body["features"]) == len(registry.registered("delft"))
+    states = {f["id"]: f["properties"]["state"] for f in body["features"]}
+    assert states["tno-former-campus"] == "closed" and states["yes-delft"] == "open"
 
 
 def test_unknown_ids_404_json_on_api_html_elsewhere(client: Any) -> None:
@@ -160,6 +163,67 @@ def test_cluster_page_shows_the_sites_as_in_2016_or_today(client: Any, registry:
     measures = client.get("/clusters/saint-etienne/measures.json?as_of=2016-10").get_json()
     assert measures["as_of"] == "2016-10" and measures["n_sites_located"] == n_then
     assert client.get("/clusters/saint-etienne?as_of=last-year").status_code == 400
+
+
+def test_as_in_2016_the_copenhagen_office_is_shown_closed_with_its_source(
+    client: Any, registry: Any
+) -> None:
+    then = client.get("/clusters/copenhagen-cleantech?as_of=2016-10").get_data(as_text=True)
+    closed = re.search(r'<ul class="cm-closed" id="closed-sites">(.*?)</ul>', then, re.S)
+    assert closed is not None
+    (item,) = re.findall(r'<li data-site="([^"]+)"', closed.group(1))
+    assert item == "ccc-office"  # formally closed at the end of 2014
+    assert "gone from 2015-01-01" in closed.group(1)
+    link = '<a href="https://regionalt.erhvervsstyrelsen.dk/succes-med-cleantech-satsning"'
+    assert link in closed.group(1)  # its source, as a link
+    assert re.search(r"Sites closed by 2016-10</th><td>1\b", then)
+    assert 'data-site="ccc-office" class=' not in then  # not in the table of 2016's sites
+    api = client.get("/api/clusters/copenhagen-cleantech/measures?as_of=2016-10").get_json()
+    assert api["n_sites_closed"] == 1 and api["closed_sites"][0]["id"] == "ccc-office"
+    assert api["closed_sites"][0]["source"] == registry.sites.loc["ccc-office", "source"]
+
+
+def test_today_the_sites_closed_by_now_are_listed_as_closed_not_drawn(client: Any) -> None:
+    # "today" is the current date: the Copenhagen office (gone from 2015-01-01) is closed
+    today = client.get("/clusters/copenhagen-cleantech").get_data(as_text=True)
+    closed = re.search(r'<h2>Closed</h2>\s*<ul class="cm-closed" id="closed-sites">(.*?)</ul>',
+                       today, re.S)  # fmt: skip
+    assert closed is not None
+    assert re.findall(r'<li data-site="([^"]+)"', closed.group(1)) == ["ccc-office"]
+    assert "gone from 2015-01-01" in closed.group(1)
+    assert 'href="https://regionalt.erhvervsstyrelsen.dk/succes-med-cleantech-satsning"' in (
+        closed.group(1)
+    )
+    assert re.search(r"Sites closed</th><td>1\b", today)
+    assert 'data-site="ccc-office" class=' not in today  # not in the table of today's sites
+    api = client.get("/api/clusters/copenhagen-cleantech/measures").get_json()
+    assert api["as_of"] is None and [s["id"] for s in api["closed_sites"]] == ["ccc-office"]
+    # Delft today: the former TNO campus (left in 2021) is closed; Saint-Étienne: NUMELINK
+    for cluster_id, gone in (("delft", "tno-former-campus"), ("saint-etienne", "numelink")):
+        page = client.get(f"/clusters/{cluster_id}").get_data(as_text=True)
+        listed = re.search(r'id="closed-sites">(.*?)</ul>', page, re.S)
+        assert listed is not None and f'data-site="{gone}"' in listed.group(1), cluster_id
+        assert f'data-site="{gone}" class=' not in page, cluster_id
+        then = client.get(f"/clusters/{cluster_id}?as_of=2016-10").get_data(as_text=True)
+        assert f'data-site="{gone}" class=' in then, cluster_id  # there in 2016
+
+
+def test_a_hostile_source_of_a_closed_site_stays_text(registry_copy: Path) -> None:
+    path = registry_copy / "sites.geojson"
+    sites = json.loads(path.read_text(encoding="utf-8"))
+    ccc = next(f for f in sites["features"] if f["properties"]["id"] == "ccc-office")
+    hostile = ('<img src=x onerror=alert(1)> javascript:alert(1) ${alert(1)} '
+               'https://x.example/a"><script>alert(1)</script>')  # fmt: skip
+    ccc["properties"].update(name="<b>CCC</b>", source=hostile)
+    path.write_text(json.dumps(sites), encoding="utf-8")
+    client = create_app({"TESTING": True, "DATA_DIR": str(registry_copy)}).test_client()
+    for url in ("/clusters/copenhagen-cleantech?as_of=2016-10", "/compare?as_of=2016-10"):
+        page = client.get(url).get_data(as_text=True)
+        assert "<img src=x" not in page and "<script>alert" not in page, url
+        assert "<b>CCC</b>" not in page and "&lt;b&gt;CCC&lt;/b&gt;" in page, url
+        assert 'href="javascript:' not in page, url
+        # only the http(s) address became a link, cut before the quote
+        assert '<a href="https://x.example/a" rel="noopener noreferrer nofollow">' in page, url
 
 
 def test_the_embed_takes_as_of(client: Any) -> None:

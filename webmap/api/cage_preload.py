@@ -2,11 +2,12 @@
 
 Importing this module has effects, on purpose, in the forkserver only (never import it
 elsewhere): it lowers the process's CPU priority (its children inherit it, so serving pages
-comes before reading uploads), sets GDAL's driver allow-list and network settings
-(:func:`geo._formats.gdal_allowlist_env`), one BLAS thread and Arrow's system allocator
-(mimalloc would reserve 1 GB of the child's address space) *before* GDAL, numpy and
-pyarrow load, then imports the readers and measures and measures a tiny upload once, so
-that each child starts with everything loaded and can use no other GDAL driver.
+comes before reading uploads), sets one BLAS thread and Arrow's system allocator (mimalloc
+would reserve 1 GB of the child's address space) before numpy and pyarrow load, then locks
+GDAL down to the drivers uploads need, with its network settings
+(:func:`geo.points.gdal_environment`, :func:`geo.points.restrict_drivers`), imports the
+readers and measures, and measures a tiny upload once, so that each child starts with
+everything loaded and can use no other GDAL driver.
 """
 
 from __future__ import annotations
@@ -18,13 +19,15 @@ for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_name] = "1"
 os.environ["ARROW_DEFAULT_MEMORY_POOL"] = "system"
 
-from geo._formats import gdal_allowlist_env  # noqa: E402 - after the thread settings
-
-os.environ.update(gdal_allowlist_env())
-
 import geopandas  # noqa: E402, F401 - preloaded for the children
 import pyarrow  # noqa: E402
-import pyogrio  # noqa: E402, F401 - GDAL loads here, with the allow-list
+
+from geo.points import gdal_environment, restrict_drivers  # noqa: E402
+
+# GDAL is loaded by now: the allow-list goes into the environment (for anything started
+# from here) and unloads every other driver from this process, before any child forks
+os.environ.update(gdal_environment())
+restrict_drivers()
 
 import webmap.api.uploads  # noqa: E402
 

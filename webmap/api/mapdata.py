@@ -36,7 +36,7 @@ def compute(
     as_of: str | None = None,
     with_streets: bool = False,
 ) -> ClusterMapData:
-    """Compute a cluster's map data (no memo), for the sites of ``as_of`` (default: all):
+    """Compute a cluster's map data (no memo), for the sites of ``as_of`` (default: today):
     one :func:`geo.measures.analyse_cluster` gives both the measures and the overlays, and
     the walking network is loaded once for its paths, isochrones and (``with_streets``, for
     a self-contained export; the server serves them apart) the streets of the offline basemap."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import warnings
 from collections.abc import Mapping
 from typing import Any, cast
@@ -10,7 +11,7 @@ from geo._errors import ClustermapError, ParameterError
 from geo._json import feature_collection
 from geo.options import AnalysisOptions
 from geo.registry import Registry
-from webmap.api.memo import LruCache, Runner, run_inline
+from webmap.api.memo import LruCache, Runner, day_key, run_inline
 from webmap.api.options import api_param
 from webmap.api.params import Param, parse_params
 from webmap.api.response import GEOJSON, ApiResponse, answers_errors
@@ -58,10 +59,13 @@ def measures(
     *,
     cache: LruCache,
     run: Runner = run_inline,
+    today: datetime.date | None = None,
 ) -> ApiResponse:
     """``GET /api/clusters/<id>/measures``: the JSON of ``clustermap measures --json``.
 
-    ``run`` runs the computation of a result missing from ``cache`` (the app's work pool).
+    ``run`` runs the computation of a result missing from ``cache`` (the app's work pool);
+    ``today`` is the date of "today"'s sites without ``as_of`` (default the current date),
+    part of the cache key so an answer of yesterday is not served once a site has closed.
     """
     from geo.measures import analyse_cluster
 
@@ -70,11 +74,15 @@ def measures(
     options = AnalysisOptions(
         eps_m=float(opts["eps"]), min_samples=int(opts["min_samples"]), hex_res=opts["hex_res"]
     )
-    key = ("measures", cluster_id, tuple(sorted(opts.items())), registry.version)
+    as_of, today = opts["as_of"], today or datetime.date.today()
+    opts_key = tuple(sorted(opts.items()))
+    key = ("measures", cluster_id, opts_key, registry.version, day_key(as_of, today=today))
     body = cache.get_or_compute(
         key,
         lambda: quietly(
-            lambda: analyse_cluster(registry, cluster_id, options, as_of=opts["as_of"]).to_dict()
+            lambda: analyse_cluster(
+                registry, cluster_id, options, as_of=as_of, today=today
+            ).to_dict()
         ),
         run=run,
     )
@@ -189,7 +197,7 @@ def density(
     """
     located = registry.located(cluster_id)
     opts = parse_params(DENSITY_PARAMS, args)
-    key = ("density", cluster_id, tuple(sorted(opts.items())), registry.version)
+    key = ("density", cluster_id, tuple(sorted(opts.items())), registry.version, day_key(None))
     body = cache.get_or_compute(key, lambda: density_layers(located, opts), run=run)
     return ApiResponse(200, body, {"Content-Type": GEOJSON})
 
@@ -216,7 +224,14 @@ def isochrones(
     opts = parse_params(ISOCHRONE_PARAMS, args)
     minutes = [float(m) for m in opts["minutes"]]
     info = network_info(cluster_id, cache_dir=cache_dir)
-    key = ("isochrones", cluster_id, tuple(sorted(set(minutes))), registry.version, info.sha256)
+    key = (
+        "isochrones",
+        cluster_id,
+        tuple(sorted(set(minutes))),
+        registry.version,
+        day_key(None),  # the members open today
+        info.sha256,
+    )
     body = cache.get_or_compute(
         key,
         lambda: to_geojson(

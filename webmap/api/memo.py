@@ -6,6 +6,7 @@ Framework-free, so the API functions can take a cache and a runner as arguments.
 
 from __future__ import annotations
 
+import datetime
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -25,6 +26,17 @@ class Runner(Protocol):
     def __call__(self, func: Callable[[], T]) -> T:
         """Run ``func`` and return what it returns."""
         ...
+
+
+def day_key(as_of: str | None, *, today: datetime.date | None = None) -> str | None:
+    """The part of a cache key for the day a view's sites are those of: ``None`` with
+    ``as_of`` (the key holds the date already), else ``today``'s ISO date (default the
+    current date). "Today" shows the sites open on the current date
+    (:func:`geo.registry.site_states`), so an answer cached before a site's ``valid_to``
+    must not be served after it by a server that runs across that date."""
+    if as_of is not None:
+        return None
+    return (today or datetime.date.today()).isoformat()
 
 
 def run_inline(func: Callable[[], T]) -> T:

@@ -1,11 +1,13 @@
 """OGC API - Features, Part 1: Core, as plain functions (no Flask).
 
-Collections: ``sites`` (every site; null geometry when unlocated), ``clusters`` (the city
-reference point of each cluster) and ``epicentres`` (the polygon, or line, joining the
-located member sites). Every function takes the registry, the absolute root URL of the
-service (``https://host/prefix/``, so links stay right behind a reverse proxy) and the
-query arguments, and returns an :class:`webmap.api.response.ApiResponse` whose body is the JSON
-document; :mod:`webmap.web.routes_ogc` renders the same body as HTML when asked.
+Collections: ``sites`` (every site listed, with its ``state`` today: ``open``, ``closed``
+or ``not_yet``; null geometry when unlocated), ``clusters`` (the city reference point of
+each cluster, with its counts of the sites open and closed today) and ``epicentres`` (the
+polygon, or line, joining the located member sites). Every function takes the registry,
+the absolute root URL of the service (``https://host/prefix/``, so links stay right
+behind a reverse proxy) and the query arguments, and returns an
+:class:`webmap.api.response.ApiResponse` whose body is the JSON document;
+:mod:`webmap.web.routes_ogc` renders the same body as HTML when asked.
 
 Conformance classes are constants here, so the landing page, ``/conformance`` and the
 OpenAPI document cannot disagree.
@@ -24,8 +26,8 @@ import shapely
 from geo._errors import clip
 from geo._json import to_jsonable
 from geo.proximity import epicentre_geometry
-from geo.registry import Registry
-from webmap.api.memo import LruCache
+from geo.registry import Registry, site_states
+from webmap.api.memo import LruCache, day_key
 from webmap.api.params import Param, parse_params
 from webmap.api.response import (
     GEOJSON,
@@ -222,19 +224,22 @@ def _build(registry: Registry, collection_id: str) -> _Table:
     if collection_id == "sites":
         sites = registry.sites
         columns = [c for c in sites.columns if c != "geometry"]
+        states = site_states(sites)  # today's: a closed site is listed and marked closed
         return _table(
             [str(i) for i in sites.index],
             list(sites.geometry),
             [
-                {"id": str(i), **row}
-                for i, row in zip(sites.index, sites[columns].to_dict("records"), strict=True)
+                {"id": str(i), **row, "state": state}
+                for i, row, state in zip(
+                    sites.index, sites[columns].to_dict("records"), states, strict=True
+                )
             ],
         )
     if collection_id == "clusters":
         clusters = registry.clusters
         props = []
         for cid, row in clusters.iterrows():
-            located = registry.located(str(cid))
+            counts = registry.summary(str(cid))  # today's sites
             props.append(
                 {
                     "id": str(cid),
@@ -245,8 +250,9 @@ def _build(registry: Registry, collection_id: str) -> _Table:
                     "website": row["website"],
                     "description": row["description"],
                     "practices": ",".join(sorted({p["practice"] for p in row["practices"]})),
-                    "n_sites": len(registry.sites_of(str(cid))),
-                    "n_located": len(located),
+                    "n_sites": counts["n_sites"],
+                    "n_located": counts["n_located"],
+                    "n_closed": counts["n_closed"],
                 }
             )
         return _table([str(i) for i in clusters.index], list(clusters.geometry), props)
@@ -271,7 +277,9 @@ def _build(registry: Registry, collection_id: str) -> _Table:
 
 def _data(registry: Registry, collection_id: str, cache: LruCache) -> _Table:
     return cache.get_or_compute(
-        ("ogc", collection_id, registry.version), lambda: _build(registry, collection_id)
+        # the clusters' site counts are today's
+        ("ogc", collection_id, registry.version, day_key(None)),
+        lambda: _build(registry, collection_id),
     )
 
 

@@ -10,10 +10,14 @@ The registry endpoints live here; measures in :mod:`webmap.api.measures`, upload
 
 from __future__ import annotations
 
-from typing import Any
+import datetime
+from typing import TYPE_CHECKING, Any
 
-from geo.registry import Registry
+from geo.registry import Registry, site_states
 from webmap.api.response import GEOJSON, ApiResponse, answers_errors
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 
 def cluster_summary(registry: Registry, cluster_id: str) -> dict[str, Any]:
@@ -58,18 +62,41 @@ def cluster_detail(registry: Registry, cluster_id: str) -> ApiResponse:
 
 
 def site_features(
-    registry: Registry, cluster_id: str, *, as_of: str | None = None
+    registry: Registry,
+    cluster_id: str,
+    *,
+    as_of: str | None = None,
+    today: datetime.date | None = None,
 ) -> dict[str, Any]:
-    """A cluster's sites as an RFC 7946 FeatureCollection (unlocated sites: null geometry;
-    a site's ``footprint`` property holds its polygon as a GeoJSON geometry); with
-    ``as_of``, only the sites that existed at that date."""
-    sites = registry.sites_of(cluster_id, as_of=as_of)
+    """A cluster's sites that existed at ``as_of`` (default ``today``, the current date;
+    :meth:`geo.registry.Registry.sites_of`) as an RFC 7946 FeatureCollection (unlocated
+    sites: null geometry; a site's ``footprint`` property holds its polygon as a GeoJSON
+    geometry)."""
+    return _collection(registry, registry.sites_of(cluster_id, as_of=as_of, today=today))
+
+
+def site_listing(
+    registry: Registry, cluster_id: str, *, today: datetime.date | None = None
+) -> dict[str, Any]:
+    """Every site the registry lists for a cluster, as :func:`site_features`, each with
+    its ``state`` today (``open``, ``closed`` or ``not_yet``,
+    :func:`geo.registry.site_states`): a closed site is listed and marked, not dropped."""
+    sites = registry.registered(cluster_id)
+    states = site_states(sites, today=today)
+    return _collection(registry, sites, states=states)
+
+
+def _collection(
+    registry: Registry, sites: gpd.GeoDataFrame, *, states: list[str] | None = None
+) -> dict[str, Any]:
     columns = [c for c in sites.columns if c != "geometry"]
     features = []
-    for site_id, geom, values in zip(
-        sites.index, sites.geometry, sites[columns].itertuples(index=False), strict=True
+    for n, (site_id, geom, values) in enumerate(
+        zip(sites.index, sites.geometry, sites[columns].itertuples(index=False), strict=True)
     ):
         props = {"id": site_id, **dict(zip(columns, values, strict=True))}
+        if states is not None:
+            props["state"] = states[n]
         if site_id in registry.footprints.index:  # the polygon itself, not its file name
             props["footprint"] = registry.footprints.geometry[site_id].__geo_interface__
         features.append(
@@ -85,8 +112,9 @@ def site_features(
 
 @answers_errors
 def cluster_sites(registry: Registry, cluster_id: str) -> ApiResponse:
-    """``GET /api/clusters/<id>/sites``: GeoJSON FeatureCollection of its sites."""
-    body = site_features(registry, cluster_id)
+    """``GET /api/clusters/<id>/sites``: GeoJSON FeatureCollection of every site listed,
+    each with its ``state`` today (:func:`site_listing`)."""
+    body = site_listing(registry, cluster_id)
     return ApiResponse(200, body, {"Content-Type": GEOJSON})
 
 

@@ -5,7 +5,8 @@ The filters and groupings are those of ``clustermap density --where/--by``
 (:mod:`geo.selection`); several ``where`` filters are separated by ``;``. The measures come
 from :func:`geo.column_analysis.analyse_frame`. The ``lq`` layer holds the cells where a
 category is significantly over-represented (:mod:`geo.lq`), at most :data:`MAX_LQ_CELLS`
-of them, highest quotient first.
+of them, highest quotient first. A ``by`` grouping makes at most :data:`MAX_CATEGORIES`
+categories (``400`` above it).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from webmap.api.params import Param
 
 #: Significant (cell, category) hexagons drawn at most on an upload's map.
 MAX_LQ_CELLS = 5_000
+#: Most categories a ``by`` grouping of an upload may make.
+MAX_CATEGORIES = 1_000
 
 SELECTION_PARAMS = (
     Param(
@@ -33,7 +36,8 @@ SELECTION_PARAMS = (
         "by",
         "string",
         "Measure each category of a column too (COLUMN), or of its first N characters "
-        "(COLUMN:N), with location quotients per H3 cell.",
+        "(COLUMN:N, N at most 1,000), with location quotients per H3 cell; at most 1,000 "
+        "categories.",
     ),
     Param(
         "lq",
@@ -57,6 +61,7 @@ def selection_of_params(opts: Mapping[str, Any]) -> Selection:
     selection = Selection(
         where=tuple(parse_where(w) for w in specs),
         by=parse_by(opts["by"]) if opts["by"] else None,
+        max_categories=MAX_CATEGORIES,
     )
     if opts["lq"] and (not selection.columns or opts.get("hex_res") is None):
         msg = "lq needs where or by, and hexagons (hex_res)"

@@ -3,26 +3,31 @@
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 
-from geo.registry import Registry
+from geo.registry import Registry, site_states
 
 SITE_CSV_COLUMNS = [
     "id", "cluster", "name", "role", "lon", "lat", "geometry_type", "address",
     "location_precision", "confidence", "approximates", "uncertainty_m", "footprint", "source",
-    "valid_from", "valid_to", "notes",
+    "valid_from", "valid_to", "state", "notes",
 ]  # fmt: skip
 
 
-def sites_csv(registry: Registry, cluster_id: str) -> str:
-    """A cluster's sites as CSV: one row per site, ``lon``/``lat`` of a representative
-    point (empty when the location is unknown)."""
-    sites = registry.sites_of(cluster_id)
+def sites_csv(registry: Registry, cluster_id: str, *, today: datetime.date | None = None) -> str:
+    """Every site the registry lists for a cluster as CSV: one row per site, ``lon``/``lat``
+    of a representative point (empty when the location is unknown), ``state`` its state
+    ``today`` (``open``, ``closed`` or ``not_yet``, :func:`geo.registry.site_states`;
+    default the current date): a closed site is listed and marked, not dropped."""
+    sites = registry.registered(cluster_id)
+    states = dict(zip(sites.index, site_states(sites, today=today), strict=True))
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=SITE_CSV_COLUMNS, extrasaction="ignore")
     writer.writeheader()
     for site_id, geom in sites.geometry.items():
         row = {"id": site_id, **sites.loc[site_id].drop("geometry").to_dict()}
+        row["state"] = states[site_id]
         if geom is not None:
             point = geom.representative_point()
             row.update(lon=round(point.x, 7), lat=round(point.y, 7), geometry_type=geom.geom_type)

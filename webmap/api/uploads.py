@@ -79,6 +79,8 @@ def _labels(points: Any, sample: Any) -> list[str] | None:
 
 
 ANALYSIS_SCHEMA = "clustermap.analysis/1"
+#: Characters kept of an upload's text values (labels, where/by columns); longer ones are cut.
+MAX_TEXT_CHARS = 200
 
 
 def _upload_name(fmt: str | None, filename: str | None, content_type: str | None) -> str:
@@ -227,6 +229,8 @@ def _measure(job: UploadJob) -> Analysis:
             drop_invalid=bool(opts["drop_invalid"]),
             max_points=job.limits.max_points,
             max_bytes=job.limits.max_bytes,
+            attributes=selection.columns,
+            max_chars=MAX_TEXT_CHARS,
         )
     notes = [str(w.message) for w in caught]
     if len(points) == 0:

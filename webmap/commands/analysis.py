@@ -453,6 +453,22 @@ def proximity(path: Path, **opts: Any) -> None:
         click.echo(f"... {len(ids) - shown} more (use --out FILE.csv)")
 
 
+def _site_counts(result: dict[str, Any]) -> list[str]:
+    """The measures' site counts as text: located of listed, the unlocated ids skipped, and
+    each site closed by the date with its source (shown as closed, never dropped)."""
+    skipped = result["unlocated_sites"]
+    lines = [
+        f"{result['n_sites_located']} of {result['n_sites']} sites located"
+        + (f"; skipped: {', '.join(skipped)}" if skipped else "")
+    ]
+    when = result["as_of"] or "today"
+    lines += [
+        f"closed by {when}: {site['id']} (gone from {site['valid_to']}; source: {site['source']})"
+        for site in result["closed_sites"]
+    ]
+    return lines
+
+
 @click.command()
 @click.argument("cluster_id", metavar="CLUSTER")
 @DATA_OPTION
@@ -463,7 +479,8 @@ def proximity(path: Path, **opts: Any) -> None:
     "--as-of",
     default=None,
     metavar="DATE",
-    help="Only sites that existed at this date (YYYY[-MM[-DD]]), e.g. 2016-10 for the note's.",
+    help="Only sites that existed at this date (YYYY[-MM[-DD]]), e.g. 2016-10 for the note's; "
+    "default today (sites closed by now are listed as closed).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def measures(cluster_id: str, data_dir: Path | None, **opts: Any) -> None:
@@ -483,14 +500,7 @@ def measures(cluster_id: str, data_dir: Path | None, **opts: Any) -> None:
         return
     info = result["cluster"]
     click.echo(f"{info['name']} ({info['id']}, {info['city']}, {info['country']})")
-    click.echo(
-        f"{result['n_sites_located']} of {result['n_sites']} sites located"
-        + (
-            f"; skipped: {', '.join(result['unlocated_sites'])}"
-            if result["unlocated_sites"]
-            else ""
-        )
-    )
+    click.echo("\n".join(_site_counts(result)))
     if result["density"]:
         click.echo("")
         click.echo(_table(_density_rows(result["density"])))

@@ -25,16 +25,20 @@ CLUSTERS_SCHEMA = "clustermap.clusters/1"
 @DATA_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def clusters(data_dir: Path | None, as_json: bool) -> None:
-    """List the registry's clusters."""
+    """List the registry's clusters, with their sites open today (located/all) and the
+    number closed by today."""
     items = read_catalogue(data_dir)
     if as_json:
         document = {"schema": CLUSTERS_SCHEMA, "clusters": items}
         click.echo(json.dumps(document, ensure_ascii=False, indent=2))
         return
     width = max(len(c["id"]) for c in items)
-    click.echo(f"{'id':<{width}}  located/sites  name")
+    click.echo(f"{'id':<{width}}  located/sites  closed  name")
     for c in items:
-        click.echo(f"{c['id']:<{width}}  {c['n_located']:>7}/{c['n_sites']:<5}  {c['name']}")
+        click.echo(
+            f"{c['id']:<{width}}  {c['n_located']:>7}/{c['n_sites']:<5}  {c['n_closed']:>6}  "
+            f"{c['name']}"
+        )
 
 
 @click.command()
@@ -49,10 +53,11 @@ def clusters(data_dir: Path | None, as_json: bool) -> None:
     help="Output format.",
 )
 def sites(cluster_id: str, data_dir: Path | None, fmt: str) -> None:
-    """Print a cluster's sites as GeoJSON or CSV."""
+    """Print a cluster's sites as GeoJSON or CSV: every site listed, each with its state
+    today (open, closed or not_yet), so a closed site is listed and marked closed."""
     registry = load_registry(data_dir)
     if fmt == "geojson":
-        collection = api.site_features(registry, cluster_id)
+        collection = api.site_listing(registry, cluster_id)
         click.echo(json.dumps(collection, ensure_ascii=False, indent=1))
         return
     click.echo(sites_csv(registry, cluster_id), nl=False)

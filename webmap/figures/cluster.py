@@ -92,7 +92,7 @@ def _footer(
         for key, reason in overlays.caveats.items()
         if key in layers or (key == "kde" and "density" in layers)
     ]
-    when = f"sites as of {analysis.as_of}" if analysis.as_of else "every site registered"
+    when = f"sites as of {analysis.as_of or analysis.today.isoformat()}"
     crs = f" Map in {analysis.crs.to_string()}, metres." if analysis.crs is not None else ""
     lines.append(
         f"Data: clustermap registry, version {registry_version} ({when}; "

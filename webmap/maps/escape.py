@@ -11,8 +11,11 @@ literal keeps as plain characters and the browser then shows as text.
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 
+#: A web address in free text: http(s) only, up to a space, quote, bracket or separator.
+_URL = re.compile(r"https?://[^\s<>\"'()\[\]{};|,]+")
 _EXTRA = str.maketrans({"`": "&#96;", "\\": "&#92;", "$": "&#36;", "{": "&#123;", "}": "&#125;"})
 
 
@@ -25,3 +28,23 @@ def escape_text(value: Any) -> str:
     if value is None:
         return ""
     return html.escape(str(value), quote=True).translate(_EXTRA)
+
+
+def linked_text(value: Any) -> str:
+    """``value`` escaped by :func:`escape_text`, each ``http(s)://`` address in it made a
+    link (opened without referrer); any other text, ``javascript:`` included, stays text.
+
+    >>> linked_text("see https://example.org/?a=1&b=2. <b>")
+    'see <a href="https://example.org/?a=1&amp;b=2" rel="noopener noreferrer nofollow">\
+https://example.org/?a=1&amp;b=2</a>. &lt;b&gt;'
+    """
+    text = "" if value is None else str(value)
+    parts, last = [], 0
+    for match in _URL.finditer(text):
+        url = match.group(0).rstrip(".:")
+        parts.append(escape_text(text[last : match.start()]))
+        href = escape_text(url)
+        parts.append(f'<a href="{href}" rel="noopener noreferrer nofollow">{href}</a>')
+        last = match.start() + len(url)
+    parts.append(escape_text(text[last:]))
+    return "".join(parts)

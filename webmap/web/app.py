@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, abort, current_app, render_template, request
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from geo.registry import load_registry
@@ -18,6 +19,7 @@ from webmap import config as config_module
 from webmap.api.response import error as error_response
 from webmap.maps.assets import IMMUTABLE, asset_version, use_local_assets
 from webmap.maps.basemaps import all_tile_origins
+from webmap.maps.escape import linked_text
 from webmap.web.security import NONCE_MARKER, content_security_policy, nonced, page_nonce
 from webmap.web.state import REGISTRY_KEY
 
@@ -43,6 +45,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions[REGISTRY_KEY] = load_registry(Path(app.config["DATA_DIR"]))
     app.jinja_env.globals["csp_nonce"] = NONCE_MARKER
     app.jinja_env.filters["nonced"] = nonced
+    # registry text (a site's source) as escaped HTML with its http(s) addresses linked
+    app.jinja_env.filters["linked"] = lambda text: Markup(linked_text(text))
     use_local_assets("/static/")
 
     from webmap.web import caching, compare, pages, routes_points, uploads, workbench, workpool

@@ -1,7 +1,9 @@
 """Response caching: a bounded LRU of computed results, ETags and ``304 Not Modified``.
 
 Everything cached is keyed by what determines it, always including the registry version,
-so a changed registry never serves a stale page or measure:
+so a changed registry never serves a stale page or measure, and today's date where the
+answer shows "today"'s sites (:func:`webmap.api.memo.day_key`; pages always), so a server
+running across a site's ``valid_to`` does not keep showing it open:
 
 * :class:`LruCache` holds computed results (measures, density layers, rendered pages), with
   a bound on the number of entries and one on the bytes they hold (each entry measured by
@@ -27,7 +29,7 @@ from typing import Any, TypeVar, overload
 
 from flask import Flask, Response, current_app, make_response, request
 
-from webmap.api.memo import DEFAULT_ENTRIES, DEFAULT_MAX_BYTES, LruCache
+from webmap.api.memo import DEFAULT_ENTRIES, DEFAULT_MAX_BYTES, LruCache, day_key
 from webmap.web.state import get_registry
 from webmap.web.workpool import heavy
 
@@ -117,7 +119,9 @@ def _page_key(params: tuple[str, ...], vary: Callable[[], Hashable] | None) -> t
     extra = None if vary is None else vary()
     # the path prefix is in every link of the page (the host is in none: links are relative)
     root = request.script_root
-    return ("page", request.endpoint, view_args, query, root, get_registry().version, extra)
+    # today's date: a page without ``as_of`` shows the sites open today (a valid_to passes)
+    today = day_key(None)
+    return ("page", request.endpoint, view_args, query, root, get_registry().version, today, extra)
 
 
 def _not_modified(etag: str) -> Response:

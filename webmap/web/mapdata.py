@@ -1,4 +1,4 @@
-"""What a cluster map needs, computed once per (registry version, cluster, network).
+"""What a cluster map needs, computed once per (registry version, cluster, date, network).
 
 Overlays (density, hexagons, cores, links, epicentres) and walking-network layers take
 from a tenth of a second to about a second to compute; they only change with the registry
@@ -14,6 +14,7 @@ from flask import current_app, request
 from geo.network import network_path
 from geo.registry import Registry
 from webmap.api.mapdata import ClusterMapData, compute
+from webmap.api.memo import day_key
 from webmap.web.caching import get_cache
 from webmap.web.state import get_registry
 from webmap.web.workpool import heavy
@@ -41,7 +42,7 @@ def request_network_signature() -> Hashable:
 def cluster_map_data(
     registry: Registry, cluster_id: str, *, as_of: str | None = None
 ) -> ClusterMapData:
-    """The current app's map data of a cluster (its sites as of ``as_of``, default all),
+    """The current app's map data of a cluster (its sites as of ``as_of``, default today),
     from the app's cache when it can (else computed in the app's work pool)."""
     cache_dir = current_app.config.get("NETWORK_CACHE_DIR")
     key = (
@@ -49,6 +50,7 @@ def cluster_map_data(
         registry.version,
         cluster_id,
         as_of,
+        day_key(as_of),  # "today" changes with the date
         cache_dir,
         network_signature(cluster_id, cache_dir),
     )

@@ -9,6 +9,7 @@ headers (read-only, no credentials) for the origins in ``CORS_ORIGINS``.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -16,6 +17,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 
 from geo._errors import ParameterError
 from webmap.api import measures as api_measures
+from webmap.api import network_areas as api_areas
 from webmap.api import registry as api
 from webmap.api import uploads as api_uploads
 from webmap.api.params import Param
@@ -204,6 +206,83 @@ def _analysis_map(token: str, *, basemap: str) -> str:
     if found is None:  # expired since it was looked up
         abort(404, description=_GONE)
     return render_analysis(found, token=token, basemap=basemap)
+
+
+# --------------------------------------------------------------------------- named areas
+
+_AREA = {"area": ("A named area (`clustermap network import GRAPH --name AREA`).", (), "my-area")}
+_AREA_BODY = {
+    "description": "The points as CSV or GeoJSON (at most 2,000), or a multipart form with a "
+    "`points` file and, for accessibility, a `to` file of destinations.",
+    "required": False,
+    "content": {
+        "text/csv": {"schema": {"type": "string"}},
+        "application/geo+json": {"schema": {"type": "object"}},
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "points": {"type": "string", "format": "binary"},
+                    "to": {"type": "string", "format": "binary"},
+                },
+            }
+        },
+    },
+}
+_AREA_ENDPOINTS = (
+    ("isochrones", api_areas.ISOCHRONE_PARAMS, "geojson", "Walking isochrones around points"),
+    ("distances", api_areas.DISTANCE_PARAMS, "json", "Walking distances between points"),
+    ("accessibility", api_areas.ACCESSIBILITY_PARAMS, "json", "Nearest destination on foot"),
+)
+
+
+def _area_body(*fields: str) -> api_areas.Body | None:
+    """A multipart file of one of ``fields``, else (for the points) the raw body."""
+    for name in fields:
+        upload = request.files.get(name)
+        if upload is not None:
+            return api_areas.Body(upload.read(), upload.filename or None, upload.mimetype)
+    if request.method != "POST" or request.files or request.form or "to" in fields:
+        return None
+    return api_areas.Body(request.get_data(), None, request.mimetype)
+
+
+def _area_view(endpoint: str, area: str) -> Response:
+    """Answer ``/api/network/<area>/<endpoint>`` (GET with lat/lon lists, or POST)."""
+    args = request.args.to_dict()
+    points, to = _area_body("points", "file"), _area_body("to")
+    limits = api_areas.Limits(
+        cache_dir=current_app.config.get("NETWORK_CACHE_DIR"),
+        max_points=min(api_areas.MAX_POINTS, int(current_app.config["MAX_UPLOAD_POINTS"])),
+        max_bytes=int(current_app.config["MAX_UPLOAD_DECODED_BYTES"]),
+    )
+    if endpoint == "accessibility":
+        return to_flask(
+            get_pool().run(
+                lambda: api_areas.accessibility(area, args, points, destinations=to, limits=limits)
+            )
+        )
+    compute = api_areas.isochrones if endpoint == "isochrones" else api_areas.distances
+    return to_flask(get_pool().run(lambda: compute(area, args, points, limits=limits)))
+
+
+for _endpoint, _params, _body, _summary in _AREA_ENDPOINTS:
+    for _method in ("GET", "POST"):
+        _view = operation(
+            f"{_summary} of a named area ({_method}: points "
+            + ("as lat/lon lists)" if _method == "GET" else "in the body)"),
+            params=_params,
+            body=_body,
+            path_params=_AREA,
+            request_body=_AREA_BODY if _method == "POST" else None,
+            statuses=(400, 404, 413),
+        )(functools.partial(_area_view, _endpoint))
+        bp.add_url_rule(
+            f"/api/network/<area>/{_endpoint}",
+            endpoint=f"area_{_endpoint}_{_method.lower()}",
+            view_func=_view,
+            methods=[_method],
+        )
 
 
 @bp.get("/healthz")

@@ -18,6 +18,7 @@ from flask import Blueprint, Response, abort, current_app, request
 
 from geo._errors import ParameterError, UnknownIdError, quote
 from geo.registry import date_key
+from webmap.api.memo import day_key
 from webmap.figures import (
     DEFAULT_DPI,
     FORMATS,
@@ -95,8 +96,9 @@ def figure(cluster_id: str, fmt: str) -> Response:
     except ParameterError as exc:
         abort(400, description=str(exc))
     network = request_network_signature()
-    # keyed on parsed values: 'sites,sites' or '2016-10-01' make no entry of their own
-    key = ("figure", registry.version, cluster_id, fmt, page, layers, day, network)
+    # keyed on parsed values: 'sites,sites' or '2016-10-01' make no entry of their own;
+    # without as_of, today's date (the sites open today)
+    key = ("figure", registry.version, cluster_id, fmt, page, layers, day, day_key(as_of), network)
     try:
         body = get_cache().get_or_compute(
             key, lambda: _render(cluster_id, fmt, page, layers, as_of), run=heavy
