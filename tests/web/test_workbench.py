@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from geo.points import MAX_COLUMNS
 from tests.helpers import DATA
 from webmap import create_app
 from webmap.api.workbench import PREVIEW_BYTES, option_fields
@@ -50,6 +51,7 @@ def test_the_form_lists_the_limits_from_the_config_and_every_option(tmp_path: Pa
     client = _client(tmp_path, MAX_CONTENT_LENGTH=3 * 1024 * 1024, MAX_UPLOAD_POINTS=12_345)
     html = client.get("/analyze").get_data(as_text=True)
     assert "3,145,728 bytes" in html and "12,345 points" in html
+    assert f"{MAX_COLUMNS:,} columns" in html
     for param in option_fields():
         assert f'name="{param.name}"' in html
     assert 'name="where"' in html and 'name="by"' in html and 'name="lq"' in html

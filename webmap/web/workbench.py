@@ -42,6 +42,7 @@ def _staged() -> api_workbench.StagedUploads:
 
 
 def _limits() -> dict[str, Any]:
+    from geo.points import MAX_COLUMNS
     from webmap.api.measures import MAX_WEB_KDE_CELLS
 
     config = current_app.config
@@ -50,6 +51,7 @@ def _limits() -> dict[str, Any]:
         "max_points": int(config["MAX_UPLOAD_POINTS"]),
         "max_decoded_bytes": int(config["MAX_UPLOAD_DECODED_BYTES"]),
         "max_kde_cells": MAX_WEB_KDE_CELLS,
+        "max_columns": MAX_COLUMNS,
         "map_points": api_uploads.MAP_POINTS,
         "ttl_s": int(config["ANALYSIS_TTL_SECONDS"]),
         "wall_s": float(config["UPLOAD_WALL_SECONDS"]),
