@@ -51,7 +51,12 @@ def test_a_french_csv_goes_through_the_form_to_its_analysis_and_downloads(
             page.page.set_input_files(
                 "#file", files=[{"name": "commerces.csv", "mimeType": "text/csv", "buffer": data}]
             )
-            page.page.fill("#opt-by", "activité")
+            page.page.click("button[value=preview]")  # the form again, with the preview
+            page.page.wait_for_selector("#preview-rows", timeout=60_000)
+            assert _ACCENT in page.page.inner_text("#preview-rows")
+            assert page.page.input_value("#col-lat") == "latitude"
+            assert page.page.input_value("#opt-by") == "activité"  # the detected category
+            assert page.page.locator("#staged-file").count() == 1
             page.page.check("#opt-lq")
             page.page.select_option("#opt-cores", "dbscan")
             page.page.fill("#opt-eps", "150")
