@@ -70,6 +70,13 @@ def test_a_plain_form_post_leads_with_303_to_the_analysis_page(tmp_path: Path) -
     assert 'id="clark-evans-z"' in html and 'id="clark-evans-p"' in html
     assert 'id="categories"' in html and "épicerie" in html
     assert "Kept for 60 minutes" in html
+    for legend in (
+        "Kernel density (sites per km²)",
+        "Sites per km² (hexagon)",
+        "Dense cores (DBSCAN)",
+        "Nearest neighbours",
+    ):
+        assert legend in html, legend
     sites = [int(n) for n in re.findall(r'<tr><td>\d+</td><td class="cm-num">(\d+)</td>', html)]
     assert sites and sites == sorted(sites, reverse=True)  # the dense cores, largest first
     measures = client.get(answer.headers["Location"].replace("/analyses/", "/api/analyses/"))

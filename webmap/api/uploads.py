@@ -241,17 +241,18 @@ def _measure(job: UploadJob) -> Analysis:
         notes.append(
             f"no dense cores: they are sought in uploads of {MAX_CORE_POINTS:,} points at most"
         )
-    nn_m: Any = None
     if selection.columns:
         analysis = quietly(analyse_frame, points, options, selection=selection, name=job.name)
         points = points[selection.mask_frame(points)]
-        nn_m = _nn_distances(points, analysis.crs)
-        proximity = _proximity_summary(nn_m)
+        neighbours = _neighbours(points, analysis.crs)
+        proximity = _proximity_summary(
+            None if neighbours is None else neighbours["distance_1_m"].to_numpy(dtype=float)
+        )
     else:
         analysis = quietly(analyse_points, points, options)
         proximity = _proximity(analysis)
-        if analysis.neighbours is not None:
-            nn_m = analysis.nn_distance_m.to_numpy(dtype=float)
+        neighbours = analysis.neighbours
+    nn_m = None if neighbours is None else neighbours["distance_1_m"].to_numpy(dtype=float)
     density_body = analysis.to_dict()
     density_body["warnings"] = notes + density_body["warnings"]
     lonlat = points.to_crs(4326).geometry.representative_point()
@@ -263,7 +264,7 @@ def _measure(job: UploadJob) -> Analysis:
         measures={"schema": ANALYSIS_SCHEMA, "density": density_body, "proximity": proximity},
         points=[[round(float(lats[i]), 6), round(float(lons[i]), 6)] for i in sample],
         labels=_labels(points, sample),
-        layers=_layers(analysis, opts, lons, lats, sample),
+        layers=_layers(analysis, opts, _nn_links(neighbours, points.index, lons, lats)),
         bounds=[
             [float(np.min(lats)), float(np.min(lons))],
             [float(np.max(lats)), float(np.max(lons))],
@@ -296,17 +297,18 @@ def _finite(value: float) -> float | None:
     return round(float(value), 3) if value == value else None
 
 
-def _nn_distances(points: Any, crs: Any) -> Any:
-    """Each point's geodesic distance to its nearest other point (None below two points)."""
+def _neighbours(points: Any, crs: Any) -> Any:
+    """Each point's nearest other point and its geodesic distance
+    (:func:`geo.proximity.nearest_neighbours`), or None below two points."""
     from geo.proximity import nearest_neighbours
 
     if len(points) < 2:
         return None
-    return nearest_neighbours(points, k=1, crs=crs)["distance_1_m"].to_numpy(dtype=float)
+    return nearest_neighbours(points, k=1, crs=crs)
 
 
 def _layers(
-    analysis: Any, opts: Mapping[str, Any], lons: Any, lats: Any, sample: Any
+    analysis: Any, opts: Mapping[str, Any], links: dict[str, Any] | None
 ) -> dict[str, dict[str, Any]]:
     """The map's layers (EPSG:4326 FeatureCollections): KDE contours, hexagons (the
     :data:`MAX_HEX_CELLS` densest), dense cores (largest first), nearest-neighbour links
@@ -330,7 +332,6 @@ def _layers(
         layers["cores"] = feature_collection(
             cores[["core", "n_sites", "area_km2", "sites_per_km2", "geometry"]]
         )
-    links = _nn_links(analysis, lons, lats)
     if links is not None:
         layers["nn_links"] = links
     if opts["lq"] and getattr(analysis, "lq", None) is not None:
@@ -338,12 +339,12 @@ def _layers(
     return layers
 
 
-def _nn_links(analysis: Any, lons: Any, lats: Any) -> dict[str, Any] | None:
-    """A line from each point to its nearest neighbour (each pair once), or None."""
-    table = analysis.neighbours
+def _nn_links(table: Any, index: Any, lons: Any, lats: Any) -> dict[str, Any] | None:
+    """A line from each point to its nearest neighbour (each pair once), or None above
+    :data:`MAX_LINK_POINTS` points; ``table`` is indexed like ``index``, the points'."""
     if table is None or len(table) > MAX_LINK_POINTS:
         return None
-    position = {label: i for i, label in enumerate(analysis.points.index)}
+    position = {label: i for i, label in enumerate(index)}
     features, seen = [], set()
     for site, other, distance in zip(
         table.index, table["neighbour_1"], table["distance_1_m"], strict=True
