@@ -88,6 +88,11 @@ class Analysis:
         GeoJSON FeatureCollections (EPSG:4326) drawn on the map, by name.
     bounds
         ``[[south, west], [north, east]]`` of the upload.
+    extras
+        What the analysis page and its downloads need beyond the map (JSON-able, bounded
+        by :mod:`webmap.api.uploads`): the query it was measured with (``args``), each kept
+        point's nearest-neighbour distance (``nn_distance_m``), whether the points are a
+        sample (``sampled``) and the kernel-density grid (``kde_grid``).
     size
         Bytes stored (set by the store): its JSON.
     created
@@ -101,6 +106,7 @@ class Analysis:
     bounds: list[list[float]]
     size: int = 0
     created: float = field(default=0.0)
+    extras: dict[str, Any] = field(default_factory=dict)
 
 
 def _is_corrupt(exc: sqlite3.DatabaseError) -> bool:
@@ -183,7 +189,7 @@ class AnalysisStore:
         ``max_entry_bytes``."""
         measures = json.dumps(analysis.measures, separators=(",", ":"))
         view = json.dumps(
-            [analysis.points, analysis.labels, analysis.layers, analysis.bounds],
+            [analysis.points, analysis.labels, analysis.layers, analysis.bounds, analysis.extras],
             separators=(",", ":"),
         )
         analysis.size = len(measures.encode()) + len(view.encode())
@@ -210,8 +216,17 @@ class AnalysisStore:
         if row is None:
             return None
         measures, view, size, created = row
-        points, labels, layers, bounds = json.loads(view)
-        return Analysis(json.loads(measures), points, labels, layers, bounds, size, created)
+        points, labels, layers, bounds, *extras = json.loads(view)  # no extras before 2
+        return Analysis(
+            json.loads(measures),
+            points,
+            labels,
+            layers,
+            bounds,
+            size,
+            created,
+            extras[0] if extras else {},
+        )
 
     def measures(self, token: str) -> dict[str, Any] | None:
         """Only the measures of ``token`` (the map data is not read), or None as :meth:`get`."""

@@ -205,7 +205,7 @@ def _analysis_map(token: str, *, basemap: str) -> str:
     found = get_store().get(token)
     if found is None:  # expired since it was looked up
         abort(404, description=_GONE)
-    return render_analysis(found, basemap=basemap)
+    return render_analysis(found, token=token, basemap=basemap)
 
 
 # --------------------------------------------------------------------------- named areas
