@@ -17,18 +17,16 @@ from webmap.api.params import Param, parse_params
 from webmap.api.response import JSON, ApiResponse, answers_errors, error, from_exception
 from webmap.api.selection import SELECTION_PARAMS, lq_layer, selection_of_params
 
-#: Dense cores are sought in uploads of at most this many points (DBSCAN's neighbourhoods
-#: grow with the square of a dense city's points; the cage would stop it anyway).
+#: HDBSCAN cores are sought in uploads of at most this many points: it needs scikit-learn
+#: (some 350 MB of a cage's address space, ``UPLOAD_MEMORY_BYTES``) and every pairwise
+#: neighbourhood. The default DBSCAN cores (:func:`geo.dbscan.dbscan_grid`) take O(n)
+#: memory, so they are sought in every upload.
 MAX_CORE_POINTS = 50_000
-#: Dense cores of an upload are asked for (``cores=dbscan|hdbscan``), not sought by default:
-#: scikit-learn takes some 350 MB of a cage's address space (``UPLOAD_MEMORY_BYTES``) and
-#: half a second to load, which every upload would pay.
 UPLOAD_CORES = replace(
     api_param("cores", "cores"),
-    default="none",
     choices=("none", *api_param("cores", "cores").choices),
-    description="Dense cores of the points: none (default), dbscan or hdbscan (with eps and "
-    f"min_samples; uploads of at most {MAX_CORE_POINTS:,} points).",
+    description="Dense cores of the points: dbscan (default; eps and min_samples), hdbscan "
+    f"(uploads of at most {MAX_CORE_POINTS:,} points) or none.",
 )
 
 ANALYZE_PARAMS = (
@@ -239,7 +237,8 @@ def _measure(job: UploadJob) -> Analysis:
     options = upload_options(opts, len(points))
     if opts["cores"] != "none" and options.cores is None:
         notes.append(
-            f"no dense cores: they are sought in uploads of {MAX_CORE_POINTS:,} points at most"
+            f"no HDBSCAN cores: they are sought in uploads of {MAX_CORE_POINTS:,} points at "
+            "most (dbscan has no such limit)"
         )
     if selection.columns:
         analysis = quietly(analyse_frame, points, options, selection=selection, name=job.name)
@@ -281,12 +280,16 @@ def _measure(job: UploadJob) -> Analysis:
 
 def upload_options(opts: Mapping[str, Any], n_points: int) -> Any:
     """The :class:`geo.options.AnalysisOptions` of parsed :data:`ANALYZE_PARAMS` for
-    ``n_points`` points: the density options, and dense cores up to :data:`MAX_CORE_POINTS`."""
+    ``n_points`` points: the density options and dense cores (HDBSCAN up to
+    :data:`MAX_CORE_POINTS` points)."""
+    method = None if opts["cores"] == "none" else opts["cores"]
+    if method == "hdbscan" and n_points > MAX_CORE_POINTS:
+        method = None
     return replace(
         web_options(opts),
-        cores=opts["cores"] if opts["cores"] != "none" and n_points <= MAX_CORE_POINTS else None,
+        cores=method,
         eps_m=float(opts["eps"]),
-        min_samples=int(opts["min_samples"]),
+        min_samples=opts["min_samples"],
     )
 
 
