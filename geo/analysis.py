@@ -12,18 +12,19 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeAlias
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyproj
+import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geo._errors import ClustermapError, InputDataError
 from geo._json import to_jsonable
-from geo.cores import DenseCores, dense_cores
+from geo.cores import DenseCores, auto_min_samples, dense_cores_xy
 from geo.density import Density, clark_evans_xy, inside_study_area, sites_per_km2
 from geo.hexbins import hexbin_counts
 from geo.kde import KDESurface, kde_surface_xy
@@ -192,7 +193,16 @@ class PointAnalysis:
         if self.cores is None:
             return None
         table = self.cores.cores
-        centroids = table.geometry.centroid.to_crs(4326) if len(table) else None
+        centroids = table.geometry.centroid.to_crs(4326)
+        columns = zip(
+            table.index.tolist(),
+            table["n_sites"].tolist(),
+            table["area_km2"].tolist(),
+            table["sites_per_km2"].tolist(),
+            shapely.get_x(centroids.array).tolist(),
+            shapely.get_y(centroids.array).tolist(),
+            strict=True,
+        )
         return {
             "method": self.cores.method,
             "parameters": self.cores.parameters,
@@ -200,14 +210,14 @@ class PointAnalysis:
             "n_noise": self.cores.n_noise,
             "cores": [
                 {
-                    "core": int(core),
-                    "n_sites": int(row["n_sites"]),
-                    "area_km2": float(row["area_km2"]),
-                    "sites_per_km2": float(row["sites_per_km2"]),
-                    "centroid_lon": float(centroids.loc[core].x) if centroids is not None else None,
-                    "centroid_lat": float(centroids.loc[core].y) if centroids is not None else None,
+                    "core": core,
+                    "n_sites": n_sites,
+                    "area_km2": area,
+                    "sites_per_km2": density,
+                    "centroid_lon": lon,
+                    "centroid_lat": lat,
                 }
-                for core, row in table.iterrows()
+                for core, n_sites, area, density, lon, lat in columns
             ],
         }
 
@@ -259,20 +269,34 @@ def add_kde(analysis: PointAnalysis, xy: np.ndarray) -> None:
         )
 
 
-def add_cores(analysis: PointAnalysis, frame: gpd.GeoDataFrame) -> None:
-    """Add the dense cores."""
+def add_cores(analysis: PointAnalysis, xy: np.ndarray, *, index: pd.Index | None = None) -> None:
+    """Add the dense cores of the points ``xy`` (metric coordinates; ``index``: the
+    points' index, default ``0 .. n-1``)."""
     opts = analysis.options
     if opts.cores is None:
         return
-    analysis.cores = dense_cores(
-        frame, method=opts.cores, eps_m=opts.eps_m, min_samples=opts.min_samples, crs=analysis.crs
-    )
     n = analysis.n_points
+    if isinstance(opts.min_samples, int):
+        min_samples = opts.min_samples
+    elif n < MIN_POINTS["cores"]:
+        min_samples = 3  # the hull of a few points makes their mean density meaningless
+    else:
+        min_samples = auto_min_samples(analysis.density.sites_per_km2, eps_m=opts.eps_m)
+    found = dense_cores_xy(
+        xy,
+        method=opts.cores,
+        eps_m=opts.eps_m,
+        min_samples=min_samples,
+        crs=analysis.crs,
+        index=index,
+    )
+    rule = "auto" if opts.min_samples == "auto" else "given"
+    analysis.cores = replace(found, parameters={**found.parameters, "min_samples_rule": rule})
     if n < MIN_POINTS["cores"]:
         analysis.caveats["cores"] = _caveat(
             "cores",
             n,
-            f"dense cores need: any {opts.min_samples} sites within {opts.eps_m:g} m make a 'core'",
+            f"dense cores need: any {min_samples} sites within {opts.eps_m:g} m make a 'core'",
         )
 
 
@@ -344,5 +368,5 @@ def analyse_points(
         analysis.hexbins = hexbin_counts(frame, resolution=opts.hex_res, crs=metric)
     if opts.cores is not None:
         step("dense cores")
-        add_cores(analysis, frame)
+        add_cores(analysis, xy, index=points.index)
     return analysis

@@ -21,8 +21,9 @@ Two passes
 Memory is the kept coordinates (16 bytes a point, which the nearest-neighbour statistic
 needs in one tree) plus the grid and the H3 counts, which follow the number of cells.
 Per-point nearest-neighbour lists (``PointAnalysis.neighbours``) are not made: no output
-of ``clustermap density`` shows them. Dense cores, when asked for, build a GeoDataFrame of
-the kept points (DBSCAN needs one); so do the hexagons and contours written to files.
+of ``clustermap density`` shows them. Dense cores read the arrays too
+(:func:`geo.dbscan.dbscan_grid`, memory proportional to the points); the hexagons and
+contours written to files build geometries.
 
 With ``--by``, every category is measured over the study area of all kept rows, so that
 densities and Clark-Evans ratios compare across categories; kernel density surfaces per
@@ -532,8 +533,8 @@ def _measure(
             analysis.lq = _lq(data, selection)
     if opts.cores is not None:
         step("dense cores")
-        frame = gpd.GeoDataFrame(geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=metric)
-        add_cores(analysis, frame)
+        release_memory()  # what the measures before freed, before the grid of the cores
+        add_cores(analysis, xy)
     if selection.by is not None and data.codes is not None:
         step("categories")
         analysis.per_category = _per_category(data, xy, analysis, kde_by=selection.kde_by)

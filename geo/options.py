@@ -6,10 +6,17 @@
 ``docs/measures.md`` are built from its fields (:func:`option_specs`), so no default can
 drift from another.
 
-One default for every caller: the dense cores use DBSCAN with ``min_samples=3`` within
-500 m. Registry clusters hold tens of sites, where five neighbours within 500 m leave most
-clusters without a core; three is the smallest count that makes a core more than a pair,
-and a file of many points with dense parts still finds its cores at three.
+One default for every caller: the dense cores use DBSCAN within 200 m with
+``min_samples="auto"``: a core point has at least twice the study area's mean density
+within 200 m (``2 x sites_per_km2 x π x 0.2²`` sites, rounded up), and at least 3
+(:func:`geo.cores.auto_min_samples`; 3 below 10 points, whose hull makes a mean density
+meaningless). A fixed count cannot serve both a registry cluster
+of tens of sites, where three is the smallest count that makes a core more than a pair,
+and a city's register, where three sites within 500 m merge the whole agglomeration into
+one core (the synthetic Paris of ``scripts/make_register.py``: 159,766 sites within 15 km
+of the centre, all in one core of 706 km²; with the rule, 57 sites within 200 m, 134
+cores, the largest 8,918 sites on 24 km²; ``docs/measures.md`` gives the figures).
+200 m is a few minutes' walk, the scale of a street of shops.
 """
 
 from __future__ import annotations
@@ -42,7 +49,7 @@ KERNELS: tuple[str, ...] = ("gaussian", "quartic", "epanechnikov")
 
 def _meta(doc: str, **meta: Any) -> dict[str, Any]:
     """A field's doc and range (``min``, ``max``, ``choices``; ``none``: what ``None``
-    means, when it is allowed)."""
+    means, when it is allowed; ``kind``: ``int`` for an integer whose default is a word)."""
     return {"doc": doc, **meta}
 
 
@@ -107,11 +114,19 @@ class AnalysisOptions:
         ),
     )
     eps_m: float = field(
-        default=500.0,
+        default=200.0,
         metadata=_meta("DBSCAN radius of the dense cores, metres.", min=1.0, max=50_000.0),
     )
-    min_samples: int = field(
-        default=3, metadata=_meta("Minimum samples of a dense core.", min=1, max=1000)
+    min_samples: int | Literal["auto"] = field(
+        default="auto",
+        metadata=_meta(
+            "Sites within eps_m (itself included) that make a core point; auto: twice the "
+            "study area's mean density over a disc of eps_m, at least 3 (3 below 10 points).",
+            min=1,
+            max=1000,
+            choices=("auto",),
+            kind=int,
+        ),
     )
     k: int = field(
         default=1, metadata=_meta("Nearest neighbours listed per point.", min=1, max=100)
@@ -175,7 +190,7 @@ def option_specs() -> tuple[OptionSpec, ...]:
     specs = []
     for f in dataclasses.fields(AnalysisOptions):
         meta = f.metadata
-        kind = int if isinstance(f.default, int) else float
+        kind = meta.get("kind") or (int if isinstance(f.default, int) else float)
         specs.append(
             OptionSpec(
                 name=f.name,

@@ -239,14 +239,11 @@ def _read(source: Path | bytes, *, kind: Kind, name: str, options: ReadOptions) 
 def _keeper(
     wanted: Sequence[str], *, coordinates: ReadOptions | None
 ) -> Callable[[Sequence[str]], list[str]]:
-    """The columns to read among a file's: ``wanted`` (each must exist), the label column,
+    """The columns to read among a file's: those of ``wanted`` it has (a missing one is left
+    to the check of whoever wanted it, which names its own parameter), the label column,
     and the coordinate columns of a CSV found from ``coordinates`` (its read options)."""
 
     def keep(names: Sequence[str]) -> list[str]:
-        missing = [c for c in wanted if c not in names]
-        if missing:
-            msg = f"no column named {listing(missing)}; columns: {listing(names)}"
-            raise InputDataError(msg)
         chosen = set(wanted) | {label_column_of(pd.DataFrame(columns=list(names)))}
         if coordinates is not None:
             chosen |= set(coordinate_columns(names, coordinates)[:2])

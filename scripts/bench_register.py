@@ -18,8 +18,9 @@ default a folder of the system's temporary directory) and runs, each in its own 
 Each run prints its wall time, its CPU time (user + system, which other processes on the
 machine inflate less than the wall time) and its peak RSS.
 
-Every run computes the kernel density, H3 counts (resolution 9) and Clark-Evans, without
-dense cores (``--cores none``). The figures are ratios measured in one run on a shared
+Every run computes ``clustermap density``'s defaults: the kernel density, H3 counts
+(resolution 9), Clark-Evans and the dense cores (grid DBSCAN, eps 200 m, min_samples auto).
+The figures are ratios measured in one run on a shared
 machine: other processes compete for the CPU, so absolute times vary between runs.
 """
 
@@ -42,7 +43,7 @@ from geo.analysis import analyse_points
 from geo.options import AnalysisOptions
 from geo.points import read_points
 gdf = read_points(sys.argv[1], crs="EPSG:2154")
-analyse_points(gdf, AnalysisOptions(cores=None)).to_dict()
+analyse_points(gdf, AnalysisOptions()).to_dict()
 """
 
 
@@ -75,8 +76,7 @@ def run(command: list[str]) -> tuple[float, float, float]:
 def density(path: Path, *extra: str) -> list[str]:
     """The ``clustermap density`` command of one run."""
     crs = ["--crs", "EPSG:2154"] if path.suffix == ".csv" else []
-    return [sys.executable, "-m", "webmap", "density", str(path), *crs, "--cores", "none",
-            "--json", *extra]  # fmt: skip
+    return [sys.executable, "-m", "webmap", "density", str(path), *crs, "--json", *extra]
 
 
 def main() -> None:

@@ -5,7 +5,10 @@ with coordinate columns, on a Dask cluster (a scheduler's address, or a local cl
 worker processes) and returns the :class:`~geo.column_analysis.ColumnAnalysis` of
 :func:`~geo.column_analysis.analyse_file` for the same points: the same study area, density,
 Clark-Evans statistics, kernel density surface and H3 bins. Dense cores (DBSCAN) and the
-listing of each point's neighbours stay in process.
+listing of each point's neighbours stay in process: options asking for cores are refused
+(:func:`geo.dbscan.dbscan_grid` holds ten million points in about a gigabyte in process;
+an exact DBSCAN across partitions would need a halo of ``eps`` and a merge of the
+clusters that cross partition edges).
 
 Passes over the data
 --------------------

@@ -104,17 +104,27 @@ def analyse_frame(
         A :class:`dask_geopandas.GeoDataFrame` of points (footprints count by centroid).
     options
         As in :func:`~geo.analysis.analyse_points`; the study area is ``hull``, ``bbox`` or
-        ``buffer`` (a polygon study area is not taken here), ``cores`` is not computed.
+        ``buffer`` (a polygon study area is not taken here); ``cores`` must be None (dense
+        cores run in process: :class:`~geo._errors.ParameterError` otherwise).
     crs
         Metric CRS (default: the data's UTM zone).
     """
     opts = options if options is not None else AnalysisOptions()
+    _refuse_cores(opts)
     return analyse_shuffled(shuffle_points(gdf, crs=crs, hex_res=opts.hex_res), opts)
+
+
+def _refuse_cores(options: AnalysisOptions) -> None:
+    """Dense cores run in process (:func:`geo.dbscan.dbscan_grid`): refuse them here."""
+    if options.cores is not None:
+        msg = "the dask engine computes no dense cores: set cores to none (they run in process)"
+        raise ParameterError(msg)
 
 
 def analyse_shuffled(points: ShuffledPoints, options: AnalysisOptions) -> DaskAnalysis:
     """The analysis of points already shuffled on the cluster by :func:`shuffle_points`
     (with the H3 resolution of ``options``)."""
+    _refuse_cores(options)
     if options.hex_res != points.hex_res:
         msg = f"the points were counted in H3 cells of resolution {points.hex_res}"
         raise ParameterError(msg)
@@ -162,8 +172,6 @@ def analyse_shuffled(points: ShuffledPoints, options: AnalysisOptions) -> DaskAn
         analysis.set_hex_counts(pd.concat([p.h3 for p in points.parts]).groupby(level=0).sum())
     if points.rows > n:
         analysis.warnings.append(f"{points.rows - n} rows without a location left out")
-    if opts.cores is not None:
-        analysis.warnings.append("dense cores are not computed by the dask engine")
     return analysis
 
 

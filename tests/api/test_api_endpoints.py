@@ -34,6 +34,20 @@ def test_measures_options_change_the_result(client: Any) -> None:
     assert coarse["density"]["hexbins"]["n_cells"] <= fine["density"]["hexbins"]["n_cells"]
 
 
+def test_measures_take_min_samples_as_a_count_or_auto(client: Any) -> None:
+    auto = client.get("/api/clusters/delft/measures?min_samples=auto").get_json()
+    given = client.get("/api/clusters/delft/measures?min_samples=4&eps=300").get_json()
+    assert auto["density"]["cores"]["parameters"]["min_samples_rule"] == "auto"
+    assert given["density"]["cores"]["parameters"] == {
+        "eps_m": 300.0,
+        "min_samples": 4,
+        "min_samples_rule": "given",
+    }
+    bad = client.get("/api/clusters/delft/measures?min_samples=some")
+    assert bad.status_code == 400
+    assert "min_samples" in bad.get_data(as_text=True)
+
+
 def test_density_has_contours_and_hexagons_as_geojson(client: Any, registry: Any) -> None:
     response = client.get("/api/clusters/delft/density?bandwidth=300&kernel=quartic&hex_res=9")
     assert response.status_code == 200

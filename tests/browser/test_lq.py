@@ -101,6 +101,8 @@ def test_each_category_is_its_own_overlay_shown_one_at_a_time_with_its_legend(
     if second != PAYLOAD:
         boxes[f"Location quotient: {PAYLOAD}"].check()
     assert hexagons.count() >= 1
+    page.page.mouse.move(1, 1)  # the open layer control (it lists more layers) may hide it
+    wait_until(page.page, "() => !document.querySelector('.leaflet-control-layers-expanded')")
     hexagons.first.hover(force=True)
     tooltip = page.page.locator(".leaflet-tooltip")
     tooltip.wait_for()

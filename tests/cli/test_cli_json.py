@@ -23,6 +23,7 @@ INVOCATIONS = {
     "proximity": ["proximity", "{points}", "--k", "2"],
     "ripley": ["ripley", "{points}", "--simulations", "0", "--distances", "5"],
     "network info": ["network", "info", "delft", "--cache-dir", "{cache}"],
+    "network list": ["network", "list", "--cache-dir", "{cache}"],
     "network-distances": ["network-distances", "delft", "--cache-dir", "{cache}"],
 }
 

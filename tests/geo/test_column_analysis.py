@@ -325,3 +325,27 @@ def test_a_grouping_beyond_max_categories_stops_the_read(register: dict[str, Pat
     selection = Selection(by=parse_by("siret"), max_categories=1_000)
     with pytest.raises(InputDataError, match="makes more categories than the limit of 1,000"):
         analyse_file(register["parquet"], OPTIONS, selection=selection)
+
+
+def test_default_dense_cores_are_those_of_the_geodataframe_path_and_of_scikit_learn(
+    register: dict[str, Path],
+) -> None:
+    """With the default cores (grid DBSCAN, eps 200 m, min_samples auto), the columnar
+    path, which passes arrays, finds the cores of the GeoDataFrame path and of
+    scikit-learn's DBSCAN on the same points."""
+    from sklearn.cluster import DBSCAN
+
+    options = AnalysisOptions(hex_res=None)
+    columnar = analyse_file(register["csv"], options, read={"crs": "EPSG:2154"}, crs="EPSG:2154")
+    gdf = read_points(register["csv"], crs="EPSG:2154")
+    reference = analyse_points(gdf, options, crs="EPSG:2154")
+    assert columnar.cores is not None and reference.cores is not None
+    a, b = columnar.to_dict()["cores"], reference.to_dict()["cores"]
+    assert a["parameters"] == b["parameters"]
+    assert a["parameters"]["min_samples_rule"] == "auto"
+    assert [c["n_sites"] for c in a["cores"]] == [c["n_sites"] for c in b["cores"]]
+    assert a["n_noise"] == b["n_noise"] and a["n_cores"] > 1
+    xy = np.column_stack([gdf.geometry.x, gdf.geometry.y])
+    sklearn_labels = DBSCAN(eps=200.0, min_samples=a["parameters"]["min_samples"]).fit_predict(xy)
+    assert a["n_noise"] == int((sklearn_labels == -1).sum())
+    assert a["n_cores"] == len(set(sklearn_labels.tolist()) - {-1})

@@ -340,3 +340,22 @@ def test_a_missing_dask_extra_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "dask_geopandas", None)
     with pytest.raises(EngineUnavailableError, match=r"clustermap\[dask\]"):
         analyse_dask("/nonexistent/*.csv")
+
+
+def test_dense_cores_are_refused_by_the_dask_engine_before_any_work(tmp_path: Path) -> None:
+    """Exact DBSCAN across partitions is not done: options asking for cores are refused
+    (before the shuffle), ``--cores`` with ``--engine dask`` exits with one line, and the
+    default cores are left out with a warning."""
+    with pytest.raises(ParameterError, match="the dask engine computes no dense cores"):
+        geo.distributed.analyse_frame(None, AnalysisOptions(cores="dbscan"))
+    path = tmp_path / "points.csv"
+    sirene_like(2_000, seed=5).to_csv(path, sep=";", index=False)
+    common = ["density", str(path), "--x", "x", "--y", "y", "--crs", L93, "--engine", "dask"]
+    runner = CliRunner()
+    refused = runner.invoke(cli, [*common, "--cores", "dbscan"])
+    assert refused.exit_code != 0
+    lines = refused.output.strip().splitlines()
+    assert len(lines) == 1 and "dense cores" in lines[0] and "Traceback" not in refused.output
+    default = runner.invoke(cli, [*common, "--workers", "1"])
+    assert default.exit_code == 0, default.output
+    assert "dense cores are left out by the dask engine" in default.stderr

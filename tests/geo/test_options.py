@@ -35,7 +35,7 @@ def test_every_option_has_one_default_a_doc_and_a_valid_default() -> None:
         assert spec.doc.endswith(".")
         assert getattr(defaults, spec.name) == spec.default
         assert spec.problem(spec.default) is None
-    assert defaults.min_samples == 3 and defaults.hex_res == 9 and defaults.eps_m == 500.0
+    assert defaults.min_samples == "auto" and defaults.hex_res == 9 and defaults.eps_m == 200.0
 
 
 def test_every_problem_is_reported_at_once() -> None:
@@ -70,7 +70,7 @@ def test_the_command_line_and_the_api_take_their_defaults_from_the_options() -> 
                 assert param.minimum == specs[name].minimum, param.name
                 assert param.maximum == specs[name].maximum, param.name
     parsed = parse_params(MEASURES_PARAMS, {})
-    assert (parsed["eps"], parsed["min_samples"], parsed["hex_res"]) == (500.0, 3, 9)
+    assert (parsed["eps"], parsed["min_samples"], parsed["hex_res"]) == (200.0, "auto", 9)
 
 
 def test_the_command_line_refuses_out_of_range_options_with_the_declared_range(

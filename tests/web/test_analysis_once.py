@@ -27,7 +27,7 @@ from webmap.web.app import create_app
 STEPS: dict[str, Callable[..., Any]] = {
     "kde": geo.kde.kde_surface_xy,
     "hexbins": geo.hexbins.hexbin_counts,
-    "cores": geo.cores.dense_cores,
+    "cores": geo.cores.dense_cores_xy,
     "density": geo.density.sites_per_km2,
     "clark_evans": geo.density.clark_evans_xy,
     "nearest_neighbours": geo.proximity.nearest_neighbours,

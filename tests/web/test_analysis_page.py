@@ -70,9 +70,9 @@ def test_each_process_draws_a_page_once_per_basemap_and_stores_no_page(
     drawn: list[str] = []
     real = routes_api.render_analysis
 
-    def counting(analysis: Any, *, basemap: str) -> str:
+    def counting(analysis: Any, *, token: str, basemap: str) -> str:
         drawn.append(basemap)
-        return real(analysis, basemap=basemap)
+        return real(analysis, token=token, basemap=basemap)
 
     monkeypatch.setattr(routes_api, "render_analysis", counting)
     client = _client(tmp_path)

@@ -101,6 +101,11 @@ class Analysis:
         GeoJSON FeatureCollections (EPSG:4326) drawn on the map, by name.
     bounds
         ``[[south, west], [north, east]]`` of the upload.
+    extras
+        What the analysis page and its downloads need beyond the map (JSON-able, bounded
+        by :mod:`webmap.api.uploads`): the query it was measured with (``args``), each kept
+        point's nearest-neighbour distance (``nn_distance_m``), whether the points are a
+        sample (``sampled``) and the kernel-density grid (``kde_grid``).
     size
         Bytes stored (set by the store): its JSON.
     created
@@ -117,6 +122,7 @@ class Analysis:
     bounds: list[list[float]]
     size: int = 0
     created: float = field(default=0.0)
+    extras: dict[str, Any] = field(default_factory=dict)
     files: str | None = None
 
 
@@ -204,7 +210,7 @@ class AnalysisStore:
         ``max_entry_bytes``."""
         measures = json.dumps(analysis.measures, separators=(",", ":"))
         view = json.dumps(
-            [analysis.points, analysis.labels, analysis.layers, analysis.bounds],
+            [analysis.points, analysis.labels, analysis.layers, analysis.bounds, analysis.extras],
             separators=(",", ":"),
         )
         analysis.size = len(measures.encode()) + len(view.encode())
@@ -231,8 +237,18 @@ class AnalysisStore:
         if row is None:
             return None
         measures, view, size, created, files = row
-        points, labels, layers, bounds = json.loads(view)
-        return Analysis(json.loads(measures), points, labels, layers, bounds, size, created, files)
+        points, labels, layers, bounds, *extras = json.loads(view)  # no extras before 2
+        return Analysis(
+            json.loads(measures),
+            points,
+            labels,
+            layers,
+            bounds,
+            size,
+            created,
+            extras[0] if extras else {},
+            files,
+        )
 
     def files_of(self, token: str) -> Path | None:
         """The tile index of the spooled upload ``token``, or None (unknown, expired, dropped

@@ -72,7 +72,7 @@ def measures(
     registry.cluster(cluster_id)
     opts = parse_params(MEASURES_PARAMS, args)
     options = AnalysisOptions(
-        eps_m=float(opts["eps"]), min_samples=int(opts["min_samples"]), hex_res=opts["hex_res"]
+        eps_m=float(opts["eps"]), min_samples=opts["min_samples"], hex_res=opts["hex_res"]
     )
     as_of, today = opts["as_of"], today or datetime.date.today()
     opts_key = tuple(sorted(opts.items()))
@@ -128,8 +128,8 @@ def check_kde_grid(points: Any, opts: Mapping[str, Any]) -> None:
 
 
 def web_options(opts: Mapping[str, Any]) -> AnalysisOptions:
-    """The analysis options of a density request (:data:`DENSITY_PARAMS`). A web request
-    computes no dense cores: DBSCAN on an upload of many close points is unbounded work."""
+    """The analysis options of a density request (:data:`DENSITY_PARAMS`), without dense
+    cores: an upload asks for them with its own parameters (``webmap.api.uploads``)."""
     return AnalysisOptions(
         bandwidth=opts["bandwidth"],
         kernel=opts["kernel"],

@@ -24,7 +24,8 @@ class Param:
     """A documented query parameter: its type, range and default.
 
     ``kind`` is one of ``"number"`` (finite float; with ``choices``, a float or one of
-    those words), ``"integer"``, ``"string"`` (with ``choices``, one of them),
+    those words), ``"integer"`` (with ``choices``, an integer or one of those words),
+    ``"string"`` (with ``choices``, one of them),
     ``"boolean"`` (``true``/``false``/``1``/``0``), ``"numbers"`` (comma-separated finite
     floats, at most ``max_items``) or ``"bbox"`` (``minx,miny,maxx,maxy`` in lon/lat).
     ``clamp`` brings an integer above ``maximum`` down to it instead of refusing it.
@@ -56,7 +57,10 @@ class Param:
                 return {"anyOf": [number, {"type": "string", "enum": list(self.choices)}]}
             return number
         if self.kind == "integer":
-            return {"type": "integer", **bounds}
+            integer = {"type": "integer", **bounds}
+            if self.choices:
+                return {"anyOf": [integer, {"type": "string", "enum": list(self.choices)}]}
+            return integer
         if self.kind == "boolean":
             return {"type": "boolean"}
         if self.kind == "numbers":
@@ -165,7 +169,7 @@ def _parse_numbers(param: Param, text: str) -> Parsed:
 def _parse_number(param: Param, text: str) -> Parsed:
     """An integer or a finite number (or one of the param's words) within its range."""
     name = param.name
-    if param.kind == "number" and text.lower() in param.choices:
+    if text.lower() in param.choices:
         return text.lower(), None
     number: float | int | None
     if param.kind == "integer":

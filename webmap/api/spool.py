@@ -27,21 +27,24 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from geo._errors import ClustermapError, ParameterError, TooLargeError
 from webmap.api.analysis_db import Analysis, AnalysisStore
 from webmap.api.cage import Cage
-from webmap.api.measures import quietly, web_options
+from webmap.api.measures import quietly
 from webmap.api.params import parse_params
 from webmap.api.response import ApiResponse, answers_errors, from_exception
-from webmap.api.selection import lq_layer, selection_of_params
+from webmap.api.selection import selection_of_params
 from webmap.api.uploads import (
     ANALYSIS_SCHEMA,
     ANALYZE_PARAMS,
+    MAX_CORE_POINTS,
     MAX_TEXT_CHARS,
+    _layers,
     created,
     proximity_summary,
+    upload_options,
 )
 
 __all__ = [
@@ -225,12 +228,15 @@ def _measure_spooled(job: SpoolJob) -> Analysis:
         "drop_invalid": bool(opts["drop_invalid"]),
         "max_points": job.max_points,
     }
+    # its size is unknown before it is read: HDBSCAN (uploads of MAX_CORE_POINTS points at
+    # most) is never run on a spooled upload; DBSCAN's grid is
+    options = upload_options(opts, MAX_CORE_POINTS + 1)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        analysis = quietly(
-            analyse_file, job.name, web_options(opts), read=read, selection=selection
-        )
+        analysis = quietly(analyse_file, job.name, options, read=read, selection=selection)
     notes = [str(w.message) for w in caught]
+    if opts["cores"] == "hdbscan":
+        notes.append("no HDBSCAN cores above MAX_CONTENT_LENGTH (dbscan has no such limit)")
     proximity = proximity_summary(None)
     if analysis.n_points <= PROXIMITY_POINTS:
         from webmap.api.uploads import proximity_of
@@ -250,14 +256,7 @@ def _measure_spooled(job: SpoolJob) -> Analysis:
     index = build_index(job.name, cache_dir=".", read=read)
     density_body = analysis.to_dict()
     density_body["warnings"] = notes + density_body["warnings"]
-    layers: dict[str, dict[str, Any]] = {}
-    if analysis.surface is not None:
-        from geo._json import feature_collection
-        from geo.kde import kde_contours
-
-        layers["kde_contours"] = feature_collection(quietly(kde_contours, analysis.surface))
-    if opts["lq"] and getattr(analysis, "lq", None) is not None:
-        layers["lq_cells"] = lq_layer(analysis)
+    layers = _layers(analysis, opts, None)  # no links: a spooled upload is large
     west, south, east, north = index.bounds
     return Analysis(
         measures={"schema": ANALYSIS_SCHEMA, "density": density_body, "proximity": proximity},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from geo._errors import ClustermapError, ParameterError, clip
@@ -12,9 +12,22 @@ from geo._json import feature_collection
 from webmap.api.analysis_db import Analysis, AnalysisStore
 from webmap.api.cage import Cage
 from webmap.api.measures import DENSITY_PARAMS, check_kde_grid, quietly, web_options
+from webmap.api.options import api_param
 from webmap.api.params import Param, parse_params
 from webmap.api.response import JSON, ApiResponse, answers_errors, error, from_exception
 from webmap.api.selection import SELECTION_PARAMS, lq_layer, selection_of_params
+
+#: HDBSCAN cores are sought in uploads of at most this many points: it needs scikit-learn
+#: (some 350 MB of a cage's address space, ``UPLOAD_MEMORY_BYTES``) and every pairwise
+#: neighbourhood. The default DBSCAN cores (:func:`geo.dbscan.dbscan_grid`) take O(n)
+#: memory, so they are sought in every upload.
+MAX_CORE_POINTS = 50_000
+UPLOAD_CORES = replace(
+    api_param("cores", "cores"),
+    choices=("none", *api_param("cores", "cores").choices),
+    description="Dense cores of the points: dbscan (default; eps and min_samples), hdbscan "
+    f"(uploads of at most {MAX_CORE_POINTS:,} points) or none.",
+)
 
 ANALYZE_PARAMS = (
     Param(
@@ -36,11 +49,20 @@ ANALYZE_PARAMS = (
         default=False,
     ),
     *DENSITY_PARAMS,
+    UPLOAD_CORES,
+    api_param("eps_m", "eps"),
+    api_param("min_samples", "min_samples"),
     *SELECTION_PARAMS,
 )
 
 #: Points drawn on an upload's map (a random sample beyond this).
 MAP_POINTS = 100_000
+#: Nearest-neighbour links drawn on the map for uploads of at most this many points.
+MAX_LINK_POINTS = 5_000
+#: Hexagons kept for the map and its download, densest first.
+MAX_HEX_CELLS = 20_000
+#: Kernel-density grids of at most this many cells are kept as a GeoTIFF download.
+MAX_STORED_KDE_CELLS = 1_000_000
 
 
 def _labels(points: Any, sample: Any) -> list[str] | None:
@@ -84,13 +106,12 @@ def _proximity(analysis: Any) -> dict[str, Any]:
 
 
 def proximity_of(points: Any, crs: Any) -> dict[str, Any]:
-    """The summary of :func:`_proximity` for points measured by the columnar analysis."""
-    from geo.proximity import nearest_neighbours
-
-    if len(points) < 2:
-        return proximity_summary(None)
-    table = nearest_neighbours(points, k=1, crs=crs)
-    return proximity_summary(table["distance_1_m"].to_numpy(dtype=float))
+    """The summary of :func:`proximity_summary` of points' geodesic nearest-neighbour
+    distances (:func:`geo.proximity.nearest_neighbours`)."""
+    neighbours = _neighbours(points, crs)
+    return proximity_summary(
+        None if neighbours is None else neighbours["distance_1_m"].to_numpy(dtype=float)
+    )
 
 
 def proximity_summary(first: Any) -> dict[str, Any]:
@@ -230,15 +251,24 @@ def _measure(job: UploadJob) -> Analysis:
     if len(points) == 0:
         raise ParameterError("the upload holds no located point")
     check_kde_grid(points, opts)
-    if selection.columns:
-        analysis = quietly(
-            analyse_frame, points, web_options(opts), selection=selection, name=job.name
+    options = upload_options(opts, len(points))
+    if opts["cores"] != "none" and options.cores is None:
+        notes.append(
+            f"no HDBSCAN cores: they are sought in uploads of {MAX_CORE_POINTS:,} points at "
+            "most (dbscan has no such limit)"
         )
+    if selection.columns:
+        analysis = quietly(analyse_frame, points, options, selection=selection, name=job.name)
         points = points[selection.mask_frame(points)]
-        proximity = proximity_of(points, analysis.crs)
+        neighbours = _neighbours(points, analysis.crs)
+        proximity = proximity_summary(
+            None if neighbours is None else neighbours["distance_1_m"].to_numpy(dtype=float)
+        )
     else:
-        analysis = quietly(analyse_points, points, web_options(opts))
+        analysis = quietly(analyse_points, points, options)
         proximity = _proximity(analysis)
+        neighbours = analysis.neighbours
+    nn_m = None if neighbours is None else neighbours["distance_1_m"].to_numpy(dtype=float)
     density_body = analysis.to_dict()
     density_body["warnings"] = notes + density_body["warnings"]
     lonlat = points.to_crs(4326).geometry.representative_point()
@@ -246,23 +276,174 @@ def _measure(job: UploadJob) -> Analysis:
     sample = np.arange(len(lons))
     if len(sample) > MAP_POINTS:
         sample = np.sort(np.random.default_rng(0).choice(len(lons), MAP_POINTS, replace=False))
-    layers: dict[str, dict[str, Any]] = {}
-    if analysis.surface is not None:
-        from geo.kde import kde_contours
-
-        contours = quietly(kde_contours, analysis.surface)
-        layers["kde_contours"] = feature_collection(contours)
-    if opts["lq"] and getattr(analysis, "lq", None) is not None:
-        layers["lq_cells"] = lq_layer(analysis)
     return Analysis(
         measures={"schema": ANALYSIS_SCHEMA, "density": density_body, "proximity": proximity},
         points=[[round(float(lats[i]), 6), round(float(lons[i]), 6)] for i in sample],
         labels=_labels(points, sample),
-        layers=layers,
+        layers=_layers(analysis, opts, _nn_links(neighbours, points.index, lons, lats)),
         bounds=[
             [float(np.min(lats)), float(np.min(lons))],
             [float(np.max(lats)), float(np.max(lons))],
         ],
+        extras={
+            "args": {k: v for k, v in job.args.items() if k in _PARAM_NAMES},
+            "name": job.name,
+            "sampled": len(sample) < len(lons),
+            "nn_distance_m": None if nn_m is None else [_finite(nn_m[i]) for i in sample],
+            "kde_grid": _kde_grid(analysis.surface),
+        },
+    )
+
+
+def upload_options(opts: Mapping[str, Any], n_points: int) -> Any:
+    """The :class:`geo.options.AnalysisOptions` of parsed :data:`ANALYZE_PARAMS` for
+    ``n_points`` points: the density options and dense cores (HDBSCAN up to
+    :data:`MAX_CORE_POINTS` points)."""
+    method = None if opts["cores"] == "none" else opts["cores"]
+    if method == "hdbscan" and n_points > MAX_CORE_POINTS:
+        method = None
+    return replace(
+        web_options(opts),
+        cores=method,
+        eps_m=float(opts["eps"]),
+        min_samples=opts["min_samples"],
+    )
+
+
+_PARAM_NAMES = frozenset(p.name for p in ANALYZE_PARAMS)
+
+
+def _finite(value: float) -> float | None:
+    return round(float(value), 3) if value == value else None
+
+
+def _neighbours(points: Any, crs: Any) -> Any:
+    """Each point's nearest other point and its geodesic distance
+    (:func:`geo.proximity.nearest_neighbours`), or None below two points."""
+    from geo.proximity import nearest_neighbours
+
+    if len(points) < 2:
+        return None
+    return nearest_neighbours(points, k=1, crs=crs)
+
+
+def _layers(
+    analysis: Any, opts: Mapping[str, Any], links: dict[str, Any] | None
+) -> dict[str, dict[str, Any]]:
+    """The map's layers (EPSG:4326 FeatureCollections): KDE contours, hexagons (the
+    :data:`MAX_HEX_CELLS` densest), dense cores (largest first), nearest-neighbour links
+    (up to :data:`MAX_LINK_POINTS` points) and significant location quotients."""
+    layers: dict[str, dict[str, Any]] = {}
+    if analysis.surface is not None:
+        from geo.kde import kde_contours
+
+        layers["kde_contours"] = feature_collection(quietly(kde_contours, analysis.surface))
+    if analysis.hexbins is not None:
+        frame = analysis.hexbin_frame() if hasattr(analysis, "hexbin_frame") else analysis.hexbins
+        frame = frame.sort_values("count", ascending=False, kind="stable").head(MAX_HEX_CELLS)
+        if "h3_cell" not in frame.columns:
+            frame = frame.reset_index()
+        layers["hexbins"] = feature_collection(
+            frame[["h3_cell", "count", "area_km2", "sites_per_km2", "geometry"]]
+        )
+    if analysis.cores is not None and len(analysis.cores.cores):
+        cores = analysis.cores.cores.to_crs(4326).reset_index()
+        cores = cores.sort_values("n_sites", ascending=False, kind="stable")
+        layers["cores"] = feature_collection(
+            cores[["core", "n_sites", "area_km2", "sites_per_km2", "geometry"]]
+        )
+    if links is not None:
+        layers["nn_links"] = links
+    if opts["lq"] and getattr(analysis, "lq", None) is not None:
+        layers["lq_cells"] = lq_layer(analysis)
+    return layers
+
+
+def _nn_links(table: Any, index: Any, lons: Any, lats: Any) -> dict[str, Any] | None:
+    """A line from each point to its nearest neighbour (each pair once), or None above
+    :data:`MAX_LINK_POINTS` points; ``table`` is indexed like ``index``, the points'."""
+    if table is None or len(table) > MAX_LINK_POINTS:
+        return None
+    position = {label: i for i, label in enumerate(index)}
+    features, seen = [], set()
+    for site, other, distance in zip(
+        table.index, table["neighbour_1"], table["distance_1_m"], strict=True
+    ):
+        if other is None or other != other or (other, site) in seen:
+            continue
+        seen.add((site, other))
+        a, b = position[site], position[other]
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {
+                    "from_id": str(site),
+                    "to_id": str(other),
+                    "distance_m": round(float(distance), 3),
+                },
+                "geometry": {
+                    "type": "LineString",
+                    "coordinates": [
+                        [round(float(lons[a]), 6), round(float(lats[a]), 6)],
+                        [round(float(lons[b]), 6), round(float(lats[b]), 6)],
+                    ],
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _kde_grid(surface: Any) -> dict[str, Any] | None:
+    """The kernel density grid, kept for its GeoTIFF download (written outside the cage:
+    :func:`kde_surface_of`), or None (none, or above :data:`MAX_STORED_KDE_CELLS`).
+
+    The cells are float32, zlib-compressed and base64-encoded; rasterio is not loaded in
+    the cage, whose address space it would swell."""
+    if surface is None or surface.density_per_km2.size > MAX_STORED_KDE_CELLS:
+        return None
+    import base64
+    import zlib
+
+    import numpy as np
+
+    grid = np.ascontiguousarray(surface.density_per_km2, dtype="<f4")
+    rows, cols = grid.shape
+    return {
+        "rows": int(rows),
+        "cols": int(cols),
+        "west_m": float(surface.west_m),
+        "north_m": float(surface.north_m),
+        "cell_m": float(surface.cell_m),
+        "crs": None if surface.crs is None else surface.crs.to_wkt(),
+        "kernel": surface.kernel,
+        "bandwidth_m": float(surface.bandwidth_m),
+        "bandwidth_rule": surface.bandwidth_rule,
+        "n_points": int(surface.n_points),
+        "cells_f4_zlib": base64.b64encode(zlib.compress(grid.tobytes(), 6)).decode("ascii"),
+    }
+
+
+def kde_surface_of(grid: Mapping[str, Any]) -> Any:
+    """The :class:`geo.kde.KDESurface` of a grid kept by :func:`_kde_grid`."""
+    import base64
+    import zlib
+
+    import numpy as np
+    import pyproj
+
+    from geo.kde import KDESurface
+
+    cells = np.frombuffer(zlib.decompress(base64.b64decode(grid["cells_f4_zlib"])), dtype="<f4")
+    return KDESurface(
+        density_per_km2=cells.reshape(grid["rows"], grid["cols"]).astype(float),
+        west_m=grid["west_m"],
+        north_m=grid["north_m"],
+        cell_m=grid["cell_m"],
+        crs=None if grid["crs"] is None else pyproj.CRS.from_wkt(grid["crs"]),
+        kernel=grid["kernel"],
+        bandwidth_m=grid["bandwidth_m"],
+        bandwidth_rule=grid["bandwidth_rule"],
+        n_points=grid["n_points"],
     )
 
 

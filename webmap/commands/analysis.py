@@ -224,8 +224,16 @@ def _density_rows(m: dict[str, Any]) -> list[tuple[str, Any, str]]:
         ]
     cores = m.get("cores")
     if cores:
+        params = cores["parameters"]
+        rule = ", ".join(
+            f"{key} {value:g}" if isinstance(value, float) else f"{key} {value}"
+            for key, value in params.items()
+            if key != "min_samples_rule"
+        )
+        if params.get("min_samples_rule") == "auto":
+            rule += " (auto)"
         rows += [
-            (f"{cores['method']} cores", cores["n_cores"], ""),
+            (f"{cores['method']} cores (largest first)", f"{cores['n_cores']}; {rule}", ""),
             ("noise points", cores["n_noise"], ""),
         ]
         for core in cores["cores"][:10]:
@@ -237,6 +245,8 @@ def _density_rows(m: dict[str, Any]) -> list[tuple[str, Any, str]]:
                     "",
                 )
             )
+        if cores["n_cores"] > 10:
+            rows.append((f"  {cores['n_cores'] - 10} smaller cores", "in --json", ""))
     return rows
 
 

@@ -32,9 +32,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "density": ("analysis", "Density measures of the points in FILE."),
     "proximity": ("analysis", "The k nearest neighbours of each point in FILE."),
     "ripley": ("ripley", "Ripley's K and Besag's L of FILE (or --cluster), with a CSR envelope."),
-    "network": ("network", "Street networks of clusters: fetch, import, info."),
+    "network": (
+        "network",
+        "Street networks of clusters and named areas: fetch, import, info, list.",
+    ),
     "isochrones": ("network", "Walking isochrones as GeoJSON."),
-    "network-distances": ("network", "Network distance, walking time and detour index."),
+    "network-distances": ("network", "Walking distances."),
     "map": ("maps", "Write a self-contained HTML map of CLUSTER, or of a point file."),
     "figure": ("figure", "Write a print-ready figure of CLUSTER, or of a point file."),
 }

@@ -3,11 +3,13 @@ that runs the analysis on a Dask cluster (:func:`geo.distributed.analyse_dask`).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from geo._errors import ParameterError
 from geo.column_analysis import ColumnAnalysis
@@ -63,10 +65,16 @@ def analyse_on_dask(
     study_area: Any,
     selection: Selection,
 ) -> ColumnAnalysis:
-    """Run :func:`geo.distributed.analyse_dask` with the command's options."""
+    """Run :func:`geo.distributed.analyse_dask` with the command's options. Dense cores
+    stay in process: asked for with ``--cores``, they are refused; by default, left out
+    with a warning."""
     from geo.distributed import analyse_dask
 
+    cores_given = options.cores is not None and click.get_current_context().get_parameter_source(
+        "cores"
+    ) not in (ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP)
     unsupported = [
+        ("dense cores (--cores; they run in process: --engine inprocess)", cores_given),
         ("a polygon file for --area", study_area is not None),
         ("--max-points", read.get("max_points") is not None),
         ("--where or --by", bool(selection.where) or selection.by is not None),
@@ -75,11 +83,16 @@ def analyse_on_dask(
     if refused:
         msg = f"--engine dask does not take {', '.join(refused)}"
         raise ParameterError(msg)
-    return analyse_dask(
+    analysis = analyse_dask(
         path,
-        options,
+        dataclasses.replace(options, cores=None),
         scheduler=opts["scheduler"],
         workers=opts["workers"],
         read=read,
         crs=opts["metric_crs"],
     )
+    if options.cores is not None:
+        analysis.warnings.append(
+            "dense cores are left out by the dask engine (--engine inprocess computes them)"
+        )
+    return analysis

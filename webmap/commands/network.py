@@ -51,6 +51,7 @@ from geo.registry import load_registry
 from webmap.commands.options import CACHE_DIR_OPTION, DATA_OPTION
 
 NETWORK_INFO_SCHEMA = "clustermap.network_info/1"
+NETWORK_LIST_SCHEMA = "clustermap.network_areas/1"
 NETWORK_DISTANCES_SCHEMA = "clustermap.network_distances/1"
 
 SPEED_OPTION = click.option(
@@ -213,7 +214,8 @@ def list_(as_json: bool, cache_dir: Path | None) -> None:
     """List the named areas (your own street graphs) in the cache."""
     areas = list_areas(cache_dir=cache_dir)
     if as_json:
-        click.echo(json.dumps({"areas": [a.to_dict() for a in areas]}, indent=2))
+        body = {"schema": NETWORK_LIST_SCHEMA, "areas": [a.to_dict() for a in areas]}
+        click.echo(json.dumps(body, indent=2))
         return
     if not areas:
         click.echo("no named area: add one with 'clustermap network import GRAPH --name AREA'")

@@ -264,7 +264,7 @@ def add_cores(fmap: folium.Map, overlays: Overlays, *, show: bool) -> None:
             lambda _f: {"color": "#6a3d9a", "weight": 3, "fillOpacity": 0.08, "dashArray": "8 4"},
             ["label"],
         ).add_to(layer)
-    note = f"{len(cores)} core(s)" if not cores.empty else "no dense core"
+    note = f"{len(cores)} core(s), core 0 the largest" if not cores.empty else "no dense core"
     if "cores" in overlays.caveats:
         note = f"{note}; {overlays.caveats['cores']}"
     LayerLegend(

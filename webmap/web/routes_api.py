@@ -264,10 +264,7 @@ def _analysis_map(token: str, *, basemap: str) -> str:
     found = get_store().get(token)
     if found is None:  # expired since it was looked up
         abort(404, description=_GONE)
-    if found.files is None:
-        return render_analysis(found, basemap=basemap)
-    tiles = f"{request.script_root}/analyses/{token}/tiles/{{z}}/{{x}}/{{y}}.mvt"
-    return render_analysis(found, basemap=basemap, tiles_url=tiles)
+    return render_analysis(found, token=token, basemap=basemap)
 
 
 # --------------------------------------------------------------------------- named areas

@@ -150,47 +150,55 @@ def get_store() -> AnalysisStore:
     return store
 
 
-def render_analysis(
-    analysis: Analysis, *, basemap: str = DEFAULT_BASEMAP, tiles_url: str | None = None
-) -> str:
-    """The map page of an upload: its points (named in popups) and density contours, over
-    ``basemap`` (a key of :data:`~webmap.maps.basemaps.BASEMAPS`); a spooled upload's
-    points are drawn from its vector tiles at ``tiles_url``, every one of them."""
+def render_analysis(analysis: Analysis, *, token: str, basemap: str = DEFAULT_BASEMAP) -> str:
+    """The page of an upload: every measure with its caveats, the categories and the dense
+    cores, the map (points named in popups; kernel density, hexagons, cores, links and
+    location quotients with their legends) over ``basemap`` (a key of
+    :data:`~webmap.maps.basemaps.BASEMAPS`), the downloads and when it expires."""
+    import datetime
+
     import folium
     import numpy as np
     from flask import render_template, request
 
+    from webmap.api.workbench import DOWNLOADS, available_downloads
     from webmap.maps import cluster as maps
-    from webmap.maps.lq_layer import add_lq_layer
+    from webmap.maps.analysis_map import add_analysis_layers
     from webmap.maps.points import PointLayer
 
+    density = analysis.measures.get("density", {})
     fmap = maps.base_map(basemap=basemap)
-    contours = analysis.layers.get("kde_contours")
-    if contours and contours.get("features"):
-        folium.GeoJson(
-            contours,
-            name="Kernel density (sites/km²)",
-            style_function=lambda _feature: {
-                "color": "#b2182b",
-                "weight": 1,
-                "fillColor": "#ef8a62",
-                "fillOpacity": 0.15,
-            },
-        ).add_to(fmap)
-    add_lq_layer(fmap, analysis.layers.get("lq_cells"))
-    if analysis.files is not None and tiles_url is not None:
+    hexbins = density.get("hexbins") or {}
+    add_analysis_layers(
+        fmap,
+        analysis.layers,
+        caveats=density.get("caveats") or {},
+        hex_resolution=hexbins.get("resolution"),
+    )
+    if analysis.files is not None:  # a spooled upload: every point, through its tiles
         from webmap.maps.point_tiles import PointTilesLayer
 
-        PointTilesLayer(tiles_url, name="Points").add_to(fmap)
+        tiles = f"{request.script_root}/analyses/{token}/tiles/{{z}}/{{x}}/{{y}}.mvt"
+        PointTilesLayer(tiles, name="Points").add_to(fmap)
     elif analysis.points:
         lat, lon = np.asarray(analysis.points, dtype=float).T
         PointLayer(lon, lat, analysis.labels, name="Points").add_to(fmap)
     fmap.fit_bounds(analysis.bounds)
     folium.LayerControl().add_to(fmap)
-    density = analysis.measures.get("density", {})
+    store = get_store()
+    expires = datetime.datetime.fromtimestamp(analysis.created + store.ttl_seconds, tz=datetime.UTC)
+    cores = (density.get("cores") or {}).get("cores") or []
     return render_template(
         "analysis.html",
         map=maps.render_parts(fmap, static_root=request.script_root),
         density=density,
         proximity=analysis.measures.get("proximity", {}),
+        cores=sorted(cores, key=lambda c: (-c["n_sites"], c["core"])),
+        token=token,
+        downloads=[(key, DOWNLOADS[key][0]) for key in available_downloads(analysis)],
+        sampled=bool(analysis.extras.get("sampled")),
+        n_drawn=len(analysis.points) if analysis.files is None else density.get("n_points"),
+        expires_at=expires.strftime("%Y-%m-%d %H:%M UTC"),
+        ttl_minutes=round(store.ttl_seconds / 60),
+        basemap=basemap,
     )
