@@ -61,6 +61,7 @@ def main() -> None:
             cpu_seconds=seconds,
             wall_seconds=seconds,
             file_bytes=1 << 34,
+            settings=("UPLOAD_SPOOL_MEMORY_BYTES", "UPLOAD_SPOOL_SECONDS", "UPLOAD_SPOOL_SECONDS"),
         )
     )
     start = cage.run(_start)

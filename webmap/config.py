@@ -208,7 +208,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "UPLOAD_SPOOL_SECONDS",
-        180,
+        300,
         _cpu_seconds,
         "CPU seconds, and wall-clock seconds, of a spooled upload's process.",
     ),
