@@ -58,6 +58,7 @@ __all__ = [
     "index_files",
     "index_points",
     "morton",
+    "open_index",
     "quantise",
     "tile_content",
     "tile_mvt",
@@ -257,7 +258,7 @@ def _pick(columns: Sequence[str], wanted: Sequence[str]) -> str | None:
 
 
 def _read_mercator(
-    path: Path, *, crs: str | None
+    path: Path, *, options: Mapping[str, Any]
 ) -> tuple[np.ndarray, np.ndarray, dict[str, Any], dict[str, str | None]]:
     """Web Mercator coordinates of every point of a file, its label and category text, and
     the columns they come from (``{"label": ..., "category": ...}``, None: none)."""
@@ -265,7 +266,6 @@ def _read_mercator(
 
     from geo.columns import NeedsFullReader, full_reader, open_columns
 
-    options: dict[str, Any] = {} if crs is None else {"crs": crs}
     try:
         names = open_columns(path, **options).columns
     except NeedsFullReader:
@@ -304,7 +304,13 @@ def _read_mercator(
     return np.concatenate(xs), np.concatenate(ys), values, picked
 
 
-def build_index(path: str | Path, *, cache_dir: str | Path, crs: str | None = None) -> PointIndex:
+def build_index(
+    path: str | Path,
+    *,
+    cache_dir: str | Path,
+    crs: str | None = None,
+    read: Mapping[str, Any] | None = None,
+) -> PointIndex:
     """The tile index of a point file: read from ``cache_dir`` when it holds one for these
     bytes, else built and written there atomically.
 
@@ -316,6 +322,9 @@ def build_index(path: str | Path, *, cache_dir: str | Path, crs: str | None = No
         The cache folder (the index goes in its ``points/`` folder).
     crs
         The CRS of a file's coordinates when the file does not say (as ``--crs``).
+    read
+        Further options of :func:`geo.points.read_points` (coordinate columns,
+        ``drop_invalid``, ``max_points``; a ``crs`` there wins over ``crs``).
 
     Raises
     ------
@@ -324,12 +333,15 @@ def build_index(path: str | Path, *, cache_dir: str | Path, crs: str | None = No
     """
     path = Path(path)
     digest = content_digest(path)
-    tag = "" if crs is None else "-" + hashlib.sha256(crs.encode()).hexdigest()[:12]
+    options = {k: v for k, v in {"crs": crs, **(read or {})}.items() if v is not None}
+    spec = json.dumps(options, sort_keys=True, default=str)
+    tagged = str(options["crs"]) if list(options) == ["crs"] else spec  # a CRS: as before
+    tag = "" if not options else "-" + hashlib.sha256(tagged.encode()).hexdigest()[:12]
     target = Path(cache_dir) / "points" / f"{digest}{tag}-v{INDEX_VERSION}.arrow"
     if target.is_file():
         return _open(target, digest=digest, built=False, seconds=0.0)
     start = time.perf_counter()
-    mx, my, values, columns = _read_mercator(path, crs=crs)
+    mx, my, values, columns = _read_mercator(path, options=options)
     table = index_points(mx, my, labels=values.get("label"), categories=values.get("category"))
     del mx, my, values
     qx, qy = table["x"].to_numpy(), table["y"].to_numpy()
@@ -362,6 +374,13 @@ def index_files(
         name: build_index(str(source["path"]), crs=source.get("crs"), cache_dir=cache_dir)
         for name, source in sources.items()
     }
+
+
+def open_index(path: str | Path) -> PointIndex:
+    """An index file written by :func:`build_index`, memory-mapped (its digest is the
+    first part of its name)."""
+    target = Path(path)
+    return _open(target, digest=target.name.split("-")[0], built=False, seconds=0.0)
 
 
 def _open(target: Path, *, digest: str, built: bool, seconds: float) -> PointIndex:

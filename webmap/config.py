@@ -163,7 +163,20 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("EMBED_ORIGINS", [], _origins, "Origins allowed to frame /embed/ pages."),
     Setting("CORS_ORIGINS", ["*"], _origins, "Origins allowed to read the API (CORS)."),
-    Setting("MAX_CONTENT_LENGTH", 20 * MIB, _integer, "Largest request body, in bytes."),
+    Setting(
+        "MAX_CONTENT_LENGTH",
+        20 * MIB,
+        _integer,
+        "Largest request body read in memory (an upload's inline limit), in bytes.",
+    ),
+    Setting(
+        "UPLOAD_SPOOL_BYTES",
+        384 * MIB,
+        _integer,
+        "Largest CSV or GeoParquet upload body, in bytes: above MAX_CONTENT_LENGTH it is "
+        "spooled to the cache folder, read in columns and mapped as vector tiles.",
+    ),
+    Setting("MAX_SPOOLED_POINTS", 5_000_000, _integer, "Most points in one spooled upload."),
     Setting("MAX_UPLOAD_POINTS", 2_000_000, _integer, "Most points in one upload."),
     Setting("MAX_UPLOAD_DECODED_BYTES", 256 * MIB, _integer, "Largest upload once decompressed."),
     Setting("ANALYSIS_TTL_SECONDS", 3600, _seconds, "How long an upload's analysis is kept."),
@@ -187,6 +200,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("UPLOAD_MEMORY_BYTES", 1536 * MIB, _memory, "Address space of an upload's process."),
     Setting("UPLOAD_CPU_SECONDS", 40, _cpu_seconds, "CPU seconds of an upload's process."),
     Setting("UPLOAD_WALL_SECONDS", 45, _seconds, "Seconds an upload's process may run."),
+    Setting(
+        "UPLOAD_SPOOL_MEMORY_BYTES",
+        2048 * MIB,
+        _memory,
+        "Address space of a spooled upload's process (analysis and tile index).",
+    ),
+    Setting(
+        "UPLOAD_SPOOL_SECONDS",
+        300,
+        _cpu_seconds,
+        "CPU seconds, and wall-clock seconds, of a spooled upload's process.",
+    ),
     Setting("TESTING", False, _flag, "Flask's testing mode (tests only)."),
     Setting(
         "TEST_WORKER_HEADER", False, _flag, "With TESTING: name the answering process (tests)."

@@ -33,30 +33,30 @@ class CageLimitError(ClustermapError):
 class MemoryLimitError(CageLimitError):
     """Reading or measuring an upload needed more memory than ``UPLOAD_MEMORY_BYTES``."""
 
-    def __init__(self, limit_bytes: int) -> None:
+    def __init__(self, limit_bytes: int, *, setting: str = "UPLOAD_MEMORY_BYTES") -> None:
         super().__init__(
             f"reading and measuring the upload needs more than {limit_bytes // MIB} MB of "
-            "memory (UPLOAD_MEMORY_BYTES): send fewer points or columns"
+            f"memory ({setting}): send fewer points or columns"
         )
 
 
 class CpuLimitError(CageLimitError):
     """Reading or measuring an upload took more CPU time than ``UPLOAD_CPU_SECONDS``."""
 
-    def __init__(self, limit_s: float) -> None:
+    def __init__(self, limit_s: float, *, setting: str = "UPLOAD_CPU_SECONDS") -> None:
         super().__init__(
             f"reading and measuring the upload needs more than {limit_s:g} s of CPU time "
-            "(UPLOAD_CPU_SECONDS): send fewer points, columns or categories"
+            f"({setting}): send fewer points, columns or categories"
         )
 
 
 class TimeLimitError(CageLimitError):
     """An upload was not read and measured within ``UPLOAD_WALL_SECONDS``."""
 
-    def __init__(self, limit_s: float) -> None:
+    def __init__(self, limit_s: float, *, setting: str = "UPLOAD_WALL_SECONDS") -> None:
         super().__init__(
             f"reading and measuring the upload took more than {limit_s:g} s "
-            "(UPLOAD_WALL_SECONDS); the work was stopped"
+            f"({setting}); the work was stopped"
         )
 
 

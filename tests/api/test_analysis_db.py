@@ -4,8 +4,10 @@ bounded by age and by the bytes it stores, and recovering from a corrupt file.""
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,13 @@ import pytest
 
 from tests.helpers import CSV, DATA, without_nonce
 from webmap import create_app
-from webmap.api.analysis_db import DATABASE_NAME, Analysis, AnalysisStore, AnalysisStoreError
+from webmap.api.analysis_db import (
+    DATABASE_NAME,
+    ORPHAN_SECONDS,
+    Analysis,
+    AnalysisStore,
+    AnalysisStoreError,
+)
 
 
 class Clock:
@@ -208,7 +216,7 @@ def test_a_store_of_the_first_version_loses_its_pages_and_keeps_its_analyses(
         page = b"<script nonce='cmnonce0123'>map</script>"
         db.execute(
             "INSERT INTO analyses VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (*row[:3], row[3] + len(page), *row[4:], page),
+            (*row[:3], row[3] + len(page), *row[4:6], page),
         )
         db.execute("PRAGMA user_version = 1")
     migrated = AnalysisStore(path, clock=lambda: row[2] + 1)
@@ -216,5 +224,56 @@ def test_a_store_of_the_first_version_loses_its_pages_and_keeps_its_analyses(
     assert found is not None and (found.points, found.measures) == (one.points, one.measures)
     assert found.size == one.size == migrated.total_bytes
     with sqlite3.connect(path) as db:
-        assert "html" not in [c[1] for c in db.execute("PRAGMA table_info(analyses)")]
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        columns = [c[1] for c in db.execute("PRAGMA table_info(analyses)")]
+        assert "html" not in columns and "files" in columns
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+
+
+def _owning(store: AnalysisStore, folder: str) -> Analysis:
+    """An analysis owning ``files_dir/folder`` (a spooled upload's tile index)."""
+    index = store.files_dir / folder / "points" / "index.arrow"
+    index.parent.mkdir(parents=True)
+    index.write_bytes(b"tiles")
+    owning = _analysis(5)
+    owning.files = f"{folder}/points/index.arrow"
+    return owning
+
+
+def test_an_expired_or_dropped_analysis_deletes_the_files_it_owns(tmp_path: Path) -> None:
+    clock = Clock()
+    one = _analysis(5)
+    AnalysisStore(tmp_path / "probe.sqlite3").put(one)  # sets its size
+    store = AnalysisStore(
+        tmp_path / "a.sqlite3",
+        ttl_seconds=60,
+        max_bytes=3 * one.size + 3,
+        max_entry_bytes=one.size,
+        clock=clock,
+    )
+    first = store.put(_owning(store, "first"))
+    assert first is not None
+    assert store.files_of(first) == store.files_dir / "first" / "points" / "index.arrow"
+    clock.now += 61
+    store.put(_owning(store, "second"))
+    store.expire()
+    assert not (store.files_dir / "first").exists() and store.files_of(first) is None
+    assert (store.files_dir / "second").exists()  # younger: kept
+    for i in range(3):  # more than the cap holds: the oldest is dropped with its files
+        assert store.put(_analysis(5)) is not None, i
+    assert not (store.files_dir / "second").exists()
+
+
+def test_an_old_folder_no_analysis_owns_is_swept(tmp_path: Path) -> None:
+    store = AnalysisStore(tmp_path / "a.sqlite3")
+    owned = store.put(_owning(store, "owned"))
+    orphan, young = store.files_dir / "orphan", store.files_dir / "young"
+    orphan.mkdir()
+    young.mkdir()
+    long_ago = time.time() - 2 * ORPHAN_SECONDS
+    os.utime(orphan, (long_ago, long_ago))
+    os.utime(store.files_dir / "owned", (long_ago, long_ago))
+    store.expire()
+    assert not orphan.exists()  # left by an upload that never finished
+    assert young.exists()  # may be an upload being measured
+    assert owned is not None and store.files_of(owned) is not None
+    assert (store.files_dir / "owned").exists()

@@ -106,7 +106,14 @@ def test_bad_uploads_are_400_json(client: Any, data: bytes, content_type: str, w
 
 
 def test_too_large_upload_is_413_json() -> None:
-    app = create_app({"TESTING": True, "DATA_DIR": str(DATA), "MAX_CONTENT_LENGTH": 1000})
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATA_DIR": str(DATA),
+            "MAX_CONTENT_LENGTH": 1000,
+            "UPLOAD_SPOOL_BYTES": 1000,
+        }
+    )
     response = app.test_client().post(
         "/api/analyze", data=_french_csv(200), content_type="text/csv"
     )

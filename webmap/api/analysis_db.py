@@ -7,6 +7,11 @@ with its own secrets; :mod:`webmap.web.uploads`). Each operation opens its own c
 the file safely. A database file found corrupt (at start or later) is moved aside and
 recreated, its analyses lost; a place where no database can be created raises
 :class:`AnalysisStoreError`.
+
+An analysis of a spooled upload also owns files: a folder of ``files_dir`` (its tile index,
+:attr:`Analysis.files`). The folder is deleted with the analysis, when it expires or is
+dropped to keep the store under its cap; a folder that no analysis owns (its upload failed
+while the server died) is deleted once it is :data:`ORPHAN_SECONDS` old.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import json
 import logging
 import re
 import secrets
+import shutil
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -43,13 +49,17 @@ DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 #: older ones, never the store.
 ENTRY_SHARE = 4
 BUSY_TIMEOUT_SECONDS = 10.0
+#: Folders of ``files_dir`` older than this (real time) that no analysis owns are deleted.
+ORPHAN_SECONDS = 3600.0
+#: The folder, next to the database, of the files of spooled uploads.
+FILES_FOLDER = "uploads"
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-_SCHEMA_VERSION = 2
+_SCHEMA_VERSION = 3
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS analyses ("
     " seq INTEGER PRIMARY KEY, token TEXT NOT NULL UNIQUE, created REAL NOT NULL,"
-    " size INTEGER NOT NULL, measures TEXT NOT NULL, view TEXT NOT NULL)",
+    " size INTEGER NOT NULL, measures TEXT NOT NULL, view TEXT NOT NULL, files TEXT)",
     "CREATE INDEX IF NOT EXISTS analyses_created ON analyses (created)",
 )
 # version 1 kept the page drawn by one process, its nonce marker inside: drop it
@@ -57,6 +67,9 @@ _MIGRATE_FROM_1 = (
     "ALTER TABLE analyses DROP COLUMN html",
     "UPDATE analyses SET size = length(CAST(measures AS BLOB)) + length(CAST(view AS BLOB))",
 )
+# version 2 had no files of spooled uploads
+_MIGRATE_FROM_2 = ("ALTER TABLE analyses ADD COLUMN files TEXT",)
+_MIGRATIONS = {0: _SCHEMA, 1: _MIGRATE_FROM_1 + _MIGRATE_FROM_2, 2: _MIGRATE_FROM_2, 3: _SCHEMA}
 _CORRUPT = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
 
 log = logging.getLogger(__name__)
@@ -97,6 +110,9 @@ class Analysis:
         Bytes stored (set by the store): its JSON.
     created
         When it was stored (the store's clock, seconds).
+    files
+        For a spooled upload, its tile index: a path relative to the store's ``files_dir``
+        whose first part is the folder the analysis owns; None otherwise.
     """
 
     measures: dict[str, Any]
@@ -107,6 +123,7 @@ class Analysis:
     size: int = 0
     created: float = field(default=0.0)
     extras: dict[str, Any] = field(default_factory=dict)
+    files: str | None = None
 
 
 def _is_corrupt(exc: sqlite3.DatabaseError) -> bool:
@@ -131,6 +148,8 @@ class AnalysisStore:
         one is not kept, and evicts nothing.
     clock
         Seconds since the epoch (shared by processes and restarts); tests pass a fake one.
+    files_dir
+        The folder of the spooled uploads' files (default: ``uploads`` next to ``path``).
 
     Raises
     ------
@@ -146,8 +165,10 @@ class AnalysisStore:
         max_bytes: int = DEFAULT_MAX_BYTES,
         max_entry_bytes: int | None = None,
         clock: Callable[[], float] = time.time,
+        files_dir: str | Path | None = None,
     ) -> None:
         self.path = Path(path)
+        self.files_dir = Path(files_dir) if files_dir else self.path.parent / FILES_FOLDER
         self.ttl_seconds = float(ttl_seconds)
         self.max_bytes = int(max_bytes)
         self.max_entry_bytes = min(
@@ -197,25 +218,25 @@ class AnalysisStore:
             return None
         token = secrets.token_urlsafe(18)
         analysis.created = self._clock()
-        row = (token, analysis.created, analysis.size, measures, view)
+        row = (token, analysis.created, analysis.size, measures, view, analysis.files)
 
-        def insert(db: sqlite3.Connection) -> None:
+        def insert(db: sqlite3.Connection) -> list[str]:
             db.execute(
-                "INSERT INTO analyses (token, created, size, measures, view)"
-                " VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO analyses (token, created, size, measures, view, files)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
                 row,
             )
-            self._shrink(db)
+            return self._shrink(db)
 
-        self._use(insert, write=True)
+        self.remove_files(self._use(insert, write=True))
         return token
 
     def get(self, token: str) -> Analysis | None:
         """The analysis of ``token``, or None when unknown, expired or dropped."""
-        row = self._live(token, "measures, view, size, created")
+        row = self._live(token, "measures, view, size, created, files")
         if row is None:
             return None
-        measures, view, size, created = row
+        measures, view, size, created, files = row
         points, labels, layers, bounds, *extras = json.loads(view)  # no extras before 2
         return Analysis(
             json.loads(measures),
@@ -226,7 +247,21 @@ class AnalysisStore:
             size,
             created,
             extras[0] if extras else {},
+            files,
         )
+
+    def files_of(self, token: str) -> Path | None:
+        """The tile index of the spooled upload ``token``, or None (unknown, expired, dropped
+        or not spooled)."""
+        row = self._live(token, "files")
+        return None if row is None or row[0] is None else self.files_dir / row[0]
+
+    def remove_files(self, files: list[str]) -> None:
+        """Delete the folders owning ``files`` (paths relative to ``files_dir``)."""
+        for relative in files:
+            folder = Path(relative).parts[0] if relative else ""
+            if folder and folder not in (".", ".."):
+                shutil.rmtree(self.files_dir / folder, ignore_errors=True)
 
     def measures(self, token: str) -> dict[str, Any] | None:
         """Only the measures of ``token`` (the map data is not read), or None as :meth:`get`."""
@@ -257,20 +292,41 @@ class AnalysisStore:
         """Delete the analyses older than the age limit and give their pages back."""
         since = self._clock() - self.ttl_seconds
 
-        def delete(db: sqlite3.Connection) -> None:
-            db.execute("DELETE FROM analyses WHERE created <= ?", (since,))
+        def delete(db: sqlite3.Connection) -> tuple[list[str], set[str]]:
+            gone = db.execute(
+                "DELETE FROM analyses WHERE created <= ? RETURNING files", (since,)
+            ).fetchall()
             db.execute("PRAGMA incremental_vacuum").fetchall()
+            owned = db.execute("SELECT files FROM analyses WHERE files IS NOT NULL").fetchall()
+            return [f for (f,) in gone if f], {Path(f).parts[0] for (f,) in owned}
 
-        self._use(delete, write=True)
+        gone, owned = self._use(delete, write=True)
+        self.remove_files(gone)
+        self._remove_orphans(owned)
 
-    def _shrink(self, db: sqlite3.Connection) -> None:
+    def _remove_orphans(self, owned: set[str]) -> None:
+        """Delete the folders of ``files_dir`` that no analysis owns and that are older than
+        :data:`ORPHAN_SECONDS` (a younger one may belong to an upload being measured)."""
+        if not self.files_dir.is_dir():
+            return
+        old = time.time() - ORPHAN_SECONDS
+        for folder in self.files_dir.iterdir():
+            try:
+                stale = folder.name not in owned and folder.stat().st_mtime < old
+            except OSError:
+                continue
+            if stale:
+                shutil.rmtree(folder, ignore_errors=True)
+
+    def _shrink(self, db: sqlite3.Connection) -> list[str]:
         """Drop the oldest analyses until the newest ones fit in ``max_bytes`` (the newest
-        itself always fits: it takes at most ``max_entry_bytes``)."""
-        db.execute(
+        itself always fits: it takes at most ``max_entry_bytes``); the files they owned."""
+        gone = db.execute(
             "DELETE FROM analyses WHERE seq IN (SELECT seq FROM (SELECT seq, SUM(size)"
-            " OVER (ORDER BY seq DESC) AS kept FROM analyses) WHERE kept > ?)",
+            " OVER (ORDER BY seq DESC) AS kept FROM analyses) WHERE kept > ?) RETURNING files",
             (self.max_bytes,),
-        )
+        ).fetchall()
+        return [f for (f,) in gone if f]
 
     @contextlib.contextmanager
     def _connect(self, *, write: bool) -> Iterator[sqlite3.Connection]:
@@ -316,13 +372,13 @@ class AnalysisStore:
         db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
         try:
             version = db.execute("PRAGMA user_version").fetchone()[0]
-            if version not in (0, 1, _SCHEMA_VERSION):
+            if version not in _MIGRATIONS:
                 return False
             if version == 0:
                 db.execute("PRAGMA auto_vacuum = INCREMENTAL")
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("BEGIN IMMEDIATE")
-            for statement in _SCHEMA if version != 1 else _MIGRATE_FROM_1:
+            for statement in _MIGRATIONS[version]:
                 db.execute(statement)
             db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
             db.execute("COMMIT")

@@ -88,6 +88,8 @@ class CageLimits:
         Largest file the child may write (``RLIMIT_FSIZE``).
     open_files
         Files and sockets open at once (``RLIMIT_NOFILE``).
+    settings
+        The settings of the memory, CPU and wall-clock limits, named by their errors.
     """
 
     memory_bytes: int
@@ -95,6 +97,11 @@ class CageLimits:
     wall_seconds: float
     file_bytes: int = 16 * 1024 * 1024
     open_files: int = 256
+    settings: tuple[str, str, str] = (
+        "UPLOAD_MEMORY_BYTES",
+        "UPLOAD_CPU_SECONDS",
+        "UPLOAD_WALL_SECONDS",
+    )
 
 
 class Cage:
@@ -150,8 +157,10 @@ class Cage:
                 stalled = process.pid is not None and near_memory_limit(process.pid, self.limits)
                 process.kill()
                 if stalled:  # stuck at its memory limit, not merely slow
-                    raise MemoryLimitError(self.limits.memory_bytes)
-                raise TimeLimitError(self.limits.wall_seconds)
+                    raise MemoryLimitError(
+                        self.limits.memory_bytes, setting=self.limits.settings[0]
+                    )
+                raise TimeLimitError(self.limits.wall_seconds, setting=self.limits.settings[2])
             try:
                 kind, value = receive.recv()
             except EOFError:  # the child died without an answer
@@ -174,9 +183,9 @@ class Cage:
     def _failure(self, code: int | None) -> Exception:
         """The error of a child that died with exit status ``code`` and no answer."""
         if code == EXIT_MEMORY or code == -signal.SIGKILL:
-            return MemoryLimitError(self.limits.memory_bytes)
+            return MemoryLimitError(self.limits.memory_bytes, setting=self.limits.settings[0])
         if code == -signal.SIGXCPU:
-            return CpuLimitError(self.limits.cpu_seconds)
+            return CpuLimitError(self.limits.cpu_seconds, setting=self.limits.settings[1])
         if code is not None and code < 0:
             return CageSignalError(signal.Signals(-code).name)
         return CageCrashError(f"the caged process ended with status {code} and no answer")
@@ -198,7 +207,11 @@ def caged(send: Connection, limits: CageLimits, func: Callable[..., Any], args: 
     except MemoryError:
         os._exit(EXIT_MEMORY)
     except BaseException:  # any failure is the parent's to answer
-        if near_memory_limit(os.getpid(), limits):  # e.g. a MemoryError wrapped by Arrow
+        try:
+            exhausted = near_memory_limit(os.getpid(), limits)  # e.g. wrapped by Arrow
+        except MemoryError:  # not even /proc can be read: the limit's
+            exhausted = True
+        if exhausted:
             os._exit(EXIT_MEMORY)
         _report(send)
 

@@ -102,10 +102,21 @@ def _proximity(analysis: Any) -> dict[str, Any]:
     """Nearest-neighbour distance summary (geodesic metres) of a
     :class:`geo.analysis.PointAnalysis`, as ``proximity --json``."""
     first = None if analysis.neighbours is None else analysis.nn_distance_m.to_numpy(dtype=float)
-    return _proximity_summary(first)
+    return proximity_summary(first)
 
 
-def _proximity_summary(first: Any) -> dict[str, Any]:
+def proximity_of(points: Any, crs: Any) -> dict[str, Any]:
+    """The summary of :func:`proximity_summary` of points' geodesic nearest-neighbour
+    distances (:func:`geo.proximity.nearest_neighbours`)."""
+    neighbours = _neighbours(points, crs)
+    return proximity_summary(
+        None if neighbours is None else neighbours["distance_1_m"].to_numpy(dtype=float)
+    )
+
+
+def proximity_summary(first: Any) -> dict[str, Any]:
+    """The nearest-neighbour summary of the distances ``first`` (metres), or null fields
+    when None."""
     import numpy as np
 
     if first is None:
@@ -181,6 +192,12 @@ def analyze(
     measured = cage.run(measure_upload, job)
     if isinstance(measured, ApiResponse):
         return measured
+    return created(measured, store=store, base_url=base_url)
+
+
+def created(measured: Analysis, *, store: AnalysisStore, base_url: str) -> ApiResponse:
+    """The answer to an upload measured as ``measured``: ``201`` once kept in ``store``
+    (its token and map's URL), else ``200`` with a warning that no map is kept."""
     token = store.put(measured)
     root = base_url.rstrip("/")
     body = {
@@ -244,7 +261,7 @@ def _measure(job: UploadJob) -> Analysis:
         analysis = quietly(analyse_frame, points, options, selection=selection, name=job.name)
         points = points[selection.mask_frame(points)]
         neighbours = _neighbours(points, analysis.crs)
-        proximity = _proximity_summary(
+        proximity = proximity_summary(
             None if neighbours is None else neighbours["distance_1_m"].to_numpy(dtype=float)
         )
     else:

@@ -22,6 +22,7 @@ from folium import plugins
 
 from webmap.maps.elements import MapStyle, MeasureTool
 from webmap.maps.offline import OfflineBasemap
+from webmap.maps.point_tiles import PointTilesLayer
 from webmap.maps.points import POINT_LAYER_JS, WEBGL_JS, PointLayer
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -163,6 +164,9 @@ _JS: dict[Any, list[tuple[str, str]]] = {
     ],
     plugins.MiniMap: [("Control_MiniMap_js", "vendor/leaflet-minimap/dist/Control.MiniMap.min.js")],
     plugins.HeatMap: [("leaflet-heat.js", "vendor/leaflet.heat/dist/leaflet-heat.js")],
+    PointTilesLayer: [
+        ("vectorgrid", "vendor/leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js")
+    ],
     MapStyle: [],
     OfflineBasemap: [("clustermap_offline_js", "offline.js")],
 }
@@ -191,6 +195,7 @@ _CSS: dict[Any, list[tuple[str, str]]] = {
     ],
     plugins.HeatMap: [],
     plugins.FeatureGroupSubGroup: [],
+    PointTilesLayer: [],
     MapStyle: [("clustermap_map_css", "map.css")],
     OfflineBasemap: [],
 }

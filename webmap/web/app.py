@@ -49,7 +49,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.filters["linked"] = lambda text: Markup(linked_text(text))
     use_local_assets("/static/")
 
-    from webmap.web import caching, compare, pages, routes_points, uploads, workbench, workpool
+    from webmap.web import (
+        analysis_tiles,
+        caching,
+        compare,
+        pages,
+        routes_points,
+        uploads,
+        workbench,
+        workpool,
+    )
     from webmap.web import routes_api as api_routes
     from webmap.web import routes_basemap as basemap_routes
     from webmap.web import routes_ogc as ogc_routes
@@ -69,6 +78,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(figures_bp)
     app.register_blueprint(workbench.bp)
     routes_points.init_app(app)
+    analysis_tiles.init_app(app)
     if app.config.get("TESTING") and app.config.get("TEST_INJECTION_ROUTE"):
         _add_injection_probe(app)
     if app.config.get("TESTING") and app.config.get("TEST_WORKER_HEADER"):

@@ -15,13 +15,15 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
-from geo._errors import ParameterError
+from geo._errors import ClustermapError, ParameterError
 from webmap.api import measures as api_measures
 from webmap.api import network_areas as api_areas
 from webmap.api import registry as api
+from webmap.api import spool as api_spool
 from webmap.api import uploads as api_uploads
 from webmap.api.params import Param
-from webmap.api.response import ApiResponse
+from webmap.api.response import ApiResponse, from_exception
+from webmap.api.response import error as api_error
 from webmap.maps.view import parse_basemap
 from webmap.web import openapi
 from webmap.web.caching import cached_page, conditional, get_cache
@@ -43,7 +45,9 @@ _UPLOAD_BODY = {
     "longitude columns detected by name) or GeoJSON, or a multipart form with a `file` "
     "(also GeoPackage, zipped shapefile, FlatGeobuf or GeoParquet). The format is read from "
     "the content, never the name; GDAL VRT/XML is refused. At most `MAX_UPLOAD_POINTS` "
-    "points (default 2,000,000), else 413.",
+    "points (default 2,000,000), else 413. A CSV or GeoParquet body above `MAX_CONTENT_LENGTH` "
+    "(20 MB) is spooled to disk, up to `UPLOAD_SPOOL_BYTES` (384 MB) and "
+    "`MAX_SPOOLED_POINTS` (5,000,000), and its map draws every point as vector tiles.",
     "required": True,
     "content": {
         "text/csv": {"schema": {"type": "string"}},
@@ -149,12 +153,67 @@ def isochrones(cluster_id: str) -> Response:
     success=201,
 )
 def analyze() -> Response:
-    """Analyse an upload (CSV or GeoJSON body, or a multipart ``file``)."""
-    upload = request.files.get("file")
-    if upload is not None:
-        data, filename, content_type = upload.read(), upload.filename, upload.mimetype
-    else:
-        data, filename, content_type = request.get_data(), None, request.mimetype
+    """Analyse an upload (CSV or GeoJSON body, or a multipart ``file``); a body above
+    ``MAX_CONTENT_LENGTH`` or of unknown length is spooled (:mod:`webmap.api.spool`)."""
+    inline = int(current_app.config["MAX_CONTENT_LENGTH"])
+    length = request.content_length
+    if request.mimetype == "multipart/form-data" and length is not None and length > inline:
+        msg = (
+            f"a multipart form is read in memory, up to MAX_CONTENT_LENGTH ({inline:,} bytes): "
+            "send a larger CSV or GeoParquet as the request body"
+        )
+        return to_flask(api_error(413, "RequestEntityTooLarge", msg))
+    if (length is not None and length <= inline) or request.mimetype == "multipart/form-data":
+        upload = request.files.get("file")
+        if upload is not None:
+            data, filename, content_type = upload.read(), upload.filename, upload.mimetype
+        else:
+            data, filename, content_type = request.get_data(), None, request.mimetype
+        return _analyze(data, filename=filename, content_type=content_type)
+    limit = int(current_app.config["UPLOAD_SPOOL_BYTES"])
+    if length is not None and length > limit:
+        msg = f"the upload is larger than UPLOAD_SPOOL_BYTES ({limit:,} bytes)"
+        return to_flask(api_error(413, "RequestEntityTooLarge", msg))
+    request.max_content_length = limit  # for this request only: its body goes to disk
+    files_dir = get_store().files_dir
+    try:
+        spooled = api_spool.spool_body(request.stream, files_dir, limit=limit)
+    except ClustermapError as exc:
+        return to_flask(from_exception(exc))
+    if spooled.size <= inline:  # a short body of unknown length: read in memory
+        data = spooled.path.read_bytes()
+        api_spool.discard(spooled.path)
+        return _analyze(data, filename=None, content_type=request.mimetype)
+    return _analyze_spooled(spooled, inline=inline, limit=limit)
+
+
+def _analyze_spooled(spooled: api_spool.Spooled, *, inline: int, limit: int) -> Response:
+    args, store, base_url = request.args.to_dict(), get_store(), request.url_root
+    cage = get_cage(spooled=True)
+    max_points = int(current_app.config["MAX_SPOOLED_POINTS"])
+    try:
+        result = get_pool().run(
+            lambda: api_spool.analyze_spooled(
+                spooled,
+                args,
+                store=store,
+                cage=cage,
+                inline=inline,
+                limit=limit,
+                max_points=max_points,
+                base_url=base_url,
+            ),
+            timeout_s=cage.limits.wall_seconds + CAGE_ANSWER_SECONDS,
+        )
+    except BaseException:
+        api_spool.discard(spooled.path)
+        raise
+    if result.status != 201:  # refused before it ran (a full queue), or not kept
+        api_spool.discard(spooled.path)
+    return to_flask(result)
+
+
+def _analyze(data: bytes, *, filename: str | None, content_type: str | None) -> Response:
     args, store, base_url = request.args.to_dict(), get_store(), request.url_root
     limits = api_uploads.ReadLimits(
         max_points=int(current_app.config["MAX_UPLOAD_POINTS"]),

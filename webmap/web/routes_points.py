@@ -36,7 +36,7 @@ def _indexes() -> dict[str, PointIndex]:
     return indexes
 
 
-def _answer(result: ApiResponse) -> Response:
+def answer_tile(result: ApiResponse) -> Response:
     """A tile as bytes (with its own ETag and a ``304`` when it matches); else JSON."""
     if not isinstance(result.body, bytes):
         return to_flask(result)
@@ -73,4 +73,4 @@ def tilejson(name: str) -> Response:
 @bp.get("/<name>/tiles/<z>/<x>/<y>.mvt")
 def tile(name: str, z: str, x: str, y: str) -> Response:
     """One Mapbox Vector Tile, gzipped; ``204`` when it holds no point."""
-    return _answer(api.tile(_indexes(), name, z, x, y))
+    return answer_tile(api.tile(_indexes(), name, z, x, y))

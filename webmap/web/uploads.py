@@ -56,6 +56,7 @@ __all__ = [
 
 STORE_KEY = "clustermap.analyses"
 CAGE_KEY = "clustermap.cage"
+SPOOL_CAGE_KEY = "clustermap.spool_cage"
 log = logging.getLogger(__name__)
 
 
@@ -104,8 +105,9 @@ def init_app(app: Flask) -> AnalysisStore:
 
 def init_cage(app: Flask) -> Cage:
     """Give ``app`` the cage that reads uploads (:mod:`webmap.api.cage`), with the limits
-    ``UPLOAD_MEMORY_BYTES``, ``UPLOAD_CPU_SECONDS`` and ``UPLOAD_WALL_SECONDS``; outside
-    tests its forkserver starts now, in the background, not on the first upload."""
+    ``UPLOAD_MEMORY_BYTES``, ``UPLOAD_CPU_SECONDS`` and ``UPLOAD_WALL_SECONDS``, and the
+    cage of spooled uploads (:mod:`webmap.api.spool`); outside tests their forkserver
+    starts now, in the background, not on the first upload."""
     cage = Cage(
         CageLimits(
             memory_bytes=int(app.config["UPLOAD_MEMORY_BYTES"]),
@@ -114,14 +116,29 @@ def init_cage(app: Flask) -> Cage:
         )
     )
     app.extensions[CAGE_KEY] = cage
+    spool_seconds = int(app.config["UPLOAD_SPOOL_SECONDS"])
+    app.extensions[SPOOL_CAGE_KEY] = Cage(
+        CageLimits(
+            memory_bytes=int(app.config["UPLOAD_SPOOL_MEMORY_BYTES"]),
+            cpu_seconds=spool_seconds,
+            wall_seconds=float(spool_seconds),
+            # the tile index it writes: 48 bytes a point, and text (labels, categories)
+            # no longer than the upload's
+            file_bytes=48 * int(app.config["MAX_SPOOLED_POINTS"])
+            + 2 * int(app.config["UPLOAD_SPOOL_BYTES"])
+            + 64 * 1024 * 1024,
+            settings=("UPLOAD_SPOOL_MEMORY_BYTES", "UPLOAD_SPOOL_SECONDS", "UPLOAD_SPOOL_SECONDS"),
+        )
+    )
     if not app.config.get("TESTING"):
         threading.Thread(target=cage.start, name="clustermap-cage-start", daemon=True).start()
     return cage
 
 
-def get_cage() -> Cage:
-    """The current app's upload cage."""
-    cage: Cage = current_app.extensions[CAGE_KEY]
+def get_cage(*, spooled: bool = False) -> Cage:
+    """The current app's upload cage; with ``spooled``, the cage of spooled uploads
+    (``UPLOAD_SPOOL_MEMORY_BYTES``, ``UPLOAD_SPOOL_SECONDS``; the same forkserver)."""
+    cage: Cage = current_app.extensions[SPOOL_CAGE_KEY if spooled else CAGE_KEY]
     return cage
 
 
@@ -158,7 +175,12 @@ def render_analysis(analysis: Analysis, *, token: str, basemap: str = DEFAULT_BA
         caveats=density.get("caveats") or {},
         hex_resolution=hexbins.get("resolution"),
     )
-    if analysis.points:
+    if analysis.files is not None:  # a spooled upload: every point, through its tiles
+        from webmap.maps.point_tiles import PointTilesLayer
+
+        tiles = f"{request.script_root}/analyses/{token}/tiles/{{z}}/{{x}}/{{y}}.mvt"
+        PointTilesLayer(tiles, name="Points").add_to(fmap)
+    elif analysis.points:
         lat, lon = np.asarray(analysis.points, dtype=float).T
         PointLayer(lon, lat, analysis.labels, name="Points").add_to(fmap)
     fmap.fit_bounds(analysis.bounds)
@@ -175,7 +197,7 @@ def render_analysis(analysis: Analysis, *, token: str, basemap: str = DEFAULT_BA
         token=token,
         downloads=[(key, DOWNLOADS[key][0]) for key in available_downloads(analysis)],
         sampled=bool(analysis.extras.get("sampled")),
-        n_drawn=len(analysis.points),
+        n_drawn=len(analysis.points) if analysis.files is None else density.get("n_points"),
         expires_at=expires.strftime("%Y-%m-%d %H:%M UTC"),
         ttl_minutes=round(store.ttl_seconds / 60),
         basemap=basemap,
