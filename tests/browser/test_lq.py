@@ -101,10 +101,16 @@ def test_each_category_is_its_own_overlay_shown_one_at_a_time_with_its_legend(
     if second != PAYLOAD:
         boxes[f"Location quotient: {PAYLOAD}"].check()
     assert hexagons.count() >= 1
-    page.page.mouse.move(1, 1)  # the open layer control (it lists more layers) may hide it
+    # the open layer control (it lists many layers) may cover the hexagon: fold it as
+    # Leaflet's collapse() does (a mouse move away depends on where the page put the map)
+    page.page.evaluate(
+        "() => document.querySelector('.leaflet-control-layers')"
+        ".classList.remove('leaflet-control-layers-expanded')"
+    )
     wait_until(page.page, "() => !document.querySelector('.leaflet-control-layers-expanded')")
     hexagons.first.hover(force=True)
-    tooltip = page.page.locator(".leaflet-tooltip")
+    # the hexagon's tooltip (a density contour under the pointer may show its own too)
+    tooltip = page.page.locator(".leaflet-tooltip", has_text=": LQ ")
     tooltip.wait_for()
     assert tooltip.inner_text().startswith(f"{PAYLOAD}: LQ ")
     assert page.page.locator('img[src="x"]').count() == 0
