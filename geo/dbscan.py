@@ -220,43 +220,24 @@ def _core_points(cells: _Cells, eps: float, min_samples: int) -> np.ndarray:
     core = np.repeat(dense, cells.counts)
     sparse = np.flatnonzero(~dense)
     sparse = sparse[cells.block_sum(sparse, cells.counts) >= min_samples]  # others: no core
-    if len(sparse):
-        queried = cells.members(sparse)
-        sure = _sure_count(cells, queried, eps) >= min_samples
-        core[queried[sure]] = True
-        queried = queried[~sure]
-        if not len(queried):
-            return core
-        candidates = cells.members(cells.block(cells.cells_of(queried)))
-        tree = cKDTree(cells.xy[candidates])
-        n = tree.query_ball_point(cells.xy[queried], eps, return_length=True, workers=-1)
-        core[queried] = n >= min_samples
+    if not len(sparse):
+        return core
+    queried = cells.members(sparse)
+    candidates = cells.members(cells.block(sparse))
+    tree = cKDTree(cells.xy[candidates])
+    del candidates
+    # the distance to the min_samples-th nearest point decides, but near eps, where the
+    # rounding of a distance could differ from the count's, the neighbours are counted
+    kth, _ = tree.query(
+        cells.xy[queried], k=[min_samples], distance_upper_bound=eps * (1 + 1e-9), workers=2
+    )
+    kth = kth[:, 0]
+    core[queried] = kth < eps * (1 - 1e-9)
+    close = np.flatnonzero(~core[queried] & (kth <= eps * (1 + 1e-9)))
+    if len(close):
+        count = tree.query_ball_point(cells.xy[queried[close]], eps, return_length=True)
+        core[queried[close]] = count >= min_samples
     return core
-
-
-def _sure_count(cells: _Cells, points: np.ndarray, eps: float) -> np.ndarray:
-    """A lower bound of each point's neighbours: its own cell's points plus those of the
-    adjacent cells lying wholly within ``eps`` of it (by their farthest corner, with a
-    margin for rounding), counted without a distance per point."""
-    cell_of = cells.cell_of[points]
-    own = cells.cells_of(points)
-    xy = cells.xy[points]
-    keys = cells.keys[cell_of]
-    corner = np.column_stack([keys // cells.width, keys % cells.width]) * cells.side + cells.origin
-    del keys
-    reach = eps * (1 - 1e-7) - 64 * float(np.spacing(_scale(cells.xy)))
-    count = cells.counts[cell_of]
-    neighbour = np.full(len(cells.keys), -1, dtype=np.int64)
-    for di, dj, found_own in cells.neighbours(own, range(-1, 2), range(-1, 2)):
-        if di == dj == 0:
-            continue
-        neighbour[own] = found_own
-        found = neighbour[cell_of]
-        lo = corner + np.array([di, dj]) * cells.side
-        far = np.maximum(np.abs(xy - lo), np.abs(xy - lo - cells.side))
-        inside = (found >= 0) & ((far**2).sum(axis=1) <= reach * reach)
-        count[inside] += cells.counts[found[inside]]
-    return count
 
 
 def _outermost(cells: _Cells, core: np.ndarray) -> np.ndarray:
