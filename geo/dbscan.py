@@ -64,6 +64,11 @@ _DIRECTIONS = np.array([(1, 0), (1, 1), (0, 1), (-1, 1), (-1, 0), (-1, -1), (0, 
 _PAIRS_PER_BATCH = 2_000_000
 #: Points read at once by :func:`_outermost` and :func:`_outline` (bounds their memory).
 _OUTLINE_CHUNK = 1_000_000
+#: A grid of at most this many cells per point (empty ones included) gets a look-up table
+#: of the cell at each key (4 bytes a cell), instead of binary searches of the keys.
+_TABLE_CELLS_PER_POINT = 8
+#: ... and any grid of at most this many cells.
+_TABLE_MIN_CELLS = 2**16
 #: Above this many point pairs, a cell pair is tested with a k-d tree instead.
 _TREE_PAIRS = 250_000
 
@@ -108,10 +113,20 @@ class _Cells:
     origin: np.ndarray
     side: float
     cell_of: np.ndarray = dataclasses.field(init=False)
+    table: np.ndarray | None = dataclasses.field(init=False)
 
     def __post_init__(self) -> None:
         index = np.int32 if len(self.keys) < 2**31 else np.int64
         self.cell_of = np.repeat(np.arange(len(self.keys), dtype=index), self.counts)
+        # the cell of every key of the grid (-1: empty) when the grid is small enough:
+        # keys reach (last column + 2) * width + width - 1 with the offsets
+        size = (int(self.keys[-1]) // self.width + 3) * self.width if len(self.keys) else 0
+        self.table = None
+        if index is np.int32 and size <= max(
+            _TABLE_CELLS_PER_POINT * len(self.xy), _TABLE_MIN_CELLS
+        ):
+            self.table = np.full(size, -1, dtype=np.int32)
+            self.table[self.keys] = np.arange(len(self.keys), dtype=np.int32)
 
     def cells_of(self, points: np.ndarray) -> np.ndarray:
         """The cells of sorted point indices, each once."""
@@ -128,7 +143,14 @@ class _Cells:
         """``(di, dj, found)`` for each offset of ``columns`` x ``rows``: the index of the
         cell ``di`` columns and ``dj`` rows from each of ``cells``, -1 where none holds a
         point. One binary search per column: the keys of a column's cells are consecutive
-        integers, so each row's cell is the next key of the sorted keys or absent."""
+        integers, so each row's cell is the next key of the sorted keys or absent; or one
+        look-up in :attr:`table` per offset when the grid has one."""
+        if self.table is not None:
+            base = self.keys[cells]
+            for di in columns:
+                for dj in rows:
+                    yield di, dj, self.table[base + self.offset(di, dj)]
+            return
         keys = np.append(self.keys, np.iinfo(np.int64).max)  # a sentinel past the end
         for di in columns:
             base = self.keys[cells] + self.offset(di, rows[0])
