@@ -52,6 +52,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from geo._errors import ParameterError
+from geo._sorting import stable_order
 
 __all__ = ["GridDBSCAN", "dbscan_grid"]
 
@@ -192,24 +193,6 @@ def _rows(xy: np.ndarray, index: np.ndarray) -> np.ndarray:
     return xy.view(np.complex128).reshape(-1)[index].view(np.float64).reshape(-1, 2)
 
 
-def _stable_order(key: np.ndarray) -> np.ndarray:
-    """``np.argsort(key, kind="stable")`` of non-negative integers, as a radix sort of
-    16-bit digits (numpy sorts 16-bit integers by radix, 64-bit ones by merging)."""
-    order = None
-    shift = 0
-    top = int(key.max()) if len(key) else 0
-    while True:
-        digit = ((key >> shift) & 0xFFFF).astype(np.uint16)
-        if order is None:
-            order = np.argsort(digit, kind="stable")
-        else:
-            order = order[np.argsort(digit[order], kind="stable")]
-        del digit
-        shift += 16
-        if top >> shift == 0:
-            return order
-
-
 def _scale(xy: np.ndarray) -> float:
     """The largest absolute coordinate (without an array of absolute values)."""
     return max(abs(float(xy.min())), abs(float(xy.max())))
@@ -244,7 +227,7 @@ def _cells(xy: np.ndarray, eps: float) -> tuple[_Cells, np.ndarray]:
     key += row
     key += 2
     del row
-    order = _stable_order(key)
+    order = stable_order(key)
     key = key[order]
     first = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
     counts = np.diff(np.append(first, len(key)))
