@@ -436,13 +436,24 @@ def _border(cells: _Cells, core: np.ndarray, point_cluster: np.ndarray, eps: flo
 
 def _outline(cells: _Cells, cluster: np.ndarray) -> np.ndarray:
     """Whether each point (in cell order) may be a hull vertex of its cluster: clustered,
-    and not strictly inside the octagon of the outermost points of its cell (a cell of at
-    least three points, all of one cluster; the points of other cells are kept)."""
+    not in a cell whose four diagonal neighbours hold points of its cluster (the hull of
+    four such points holds the whole cell), and not strictly inside the octagon of the
+    outermost points of its cell (a cell of at least three points, all of one cluster; the
+    points of other cells are kept)."""
     member = cluster >= 0
     outer = _outermost(cells, member)
     low = np.minimum.reduceat(np.where(member, cluster, np.iinfo(np.int64).max), cells.starts)
-    tested = (low == np.maximum.reduceat(cluster, cells.starts)) & (cells.counts >= 3)
-    keep = member.copy()
+    one = np.where(low == np.maximum.reduceat(cluster, cells.starts), low, -1)  # one cluster
+    del low
+    inner = one >= 0
+    with_one = np.flatnonzero(inner)
+    for di, dj, found in cells.neighbours(with_one, range(-1, 2), range(-1, 2)):
+        if di and dj:
+            inner[with_one] &= (found >= 0) & (one[found] == one[with_one])
+    del with_one
+    tested = (one >= 0) & ~inner & (cells.counts >= 3)
+    keep = member & ~np.repeat(inner, cells.counts)
+    del one, inner
     for start in range(0, len(cluster), _OUTLINE_CHUNK):
         points = start + np.flatnonzero(tested[cells.cell_of[start : start + _OUTLINE_CHUNK]])
         if not len(points):
