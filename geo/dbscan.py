@@ -10,11 +10,13 @@ by Gan and Tao, *DBSCAN Revisited*, SIGMOD 2015):
    any two points of one cell are within ``eps`` of each other. A cell of at least
    ``min_samples`` points holds only core points. A neighbour of a point lies at most two
    cells away (``eps`` is less than two cell widths), in the 5 x 5 block around its cell:
-   only the points of the other cells have their neighbours counted. A cell whose block
-   holds fewer than ``min_samples`` points has no core point; a point whose own cell and
-   the adjacent cells wholly within ``eps`` of it (by their farthest corner) hold enough
-   is one; the others are counted with one k-d tree over the points of their blocks
-   (``query_ball_point(..., return_length=True)``, which counts without listing).
+   only the points of the other cells are tested. A cell whose block holds fewer than
+   ``min_samples`` points has no core point; for the others, one k-d tree over the points
+   of their blocks gives each point's ``min_samples``-th nearest neighbour (two threads),
+   and the neighbours are counted (``query_ball_point(..., return_length=True)``) only
+   where that distance is within rounding of ``eps``. Neighbouring cells are found in a
+   look-up table of the grid's cells when it has at most a few cells per point, else by
+   binary searches of the sorted cell keys (a radix sort of 16-bit digits).
 2. **Core clusters.** The core points of one cell are in one cluster. Two cells of the
    5 x 5 block join when a core point of one lies within ``eps`` of a core point of the
    other. Each of the twelve directions of the block is tested at once for every pair of
@@ -27,8 +29,9 @@ by Gan and Tao, *DBSCAN Revisited*, SIGMOD 2015):
    a border point. It joins the cluster of its own cell's core points when its cell has
    some (they are all within ``eps`` of it), else that of its **nearest** core point (one
    of them on an exact tie). The others are noise.
-4. **Outline.** For the clusters' convex hulls, the points strictly inside the octagon of
-   their cell's outermost points (of one cluster) are marked as no hull vertex.
+4. **Outline.** For the clusters' convex hulls, the points of a cell whose four diagonal
+   neighbours hold points of its cluster, and the points strictly inside the octagon of
+   their cell's outermost points (of one cluster), are marked as no hull vertex.
 
 Core points, the partition of the core points into clusters and the noise are exactly
 scikit-learn's (distances compared as ``dx*dx + dy*dy <= eps*eps``, as its k-d tree does).
