@@ -23,6 +23,7 @@ import pandas as pd
 import shapely
 
 from geo._errors import ParameterError, quote
+from geo._sorting import stable_order
 from geo.dbscan import dbscan_grid
 from geo.density import nearest_neighbour_distances_xy
 from geo.options import CoreMethod
@@ -235,7 +236,7 @@ def _hulls(
     if not len(sizes):
         return np.empty(0, dtype=object), sizes
     keep = np.flatnonzero(member if outline is None else outline)
-    keep = keep[np.argsort(labels[keep], kind="stable")]
+    keep = keep[stable_order(labels[keep])]
     # one line string per core through its kept points (a lone point twice): GEOS builds
     # its coordinates at once, where a multipoint makes a geometry of each point first
     twice = np.where(np.bincount(labels[keep], minlength=len(sizes))[labels[keep]] == 1, 2, 1)
@@ -243,11 +244,12 @@ def _hulls(
     lines = shapely.linestrings(xy[keep], indices=labels[keep])
     del keep
     hulls = np.asarray(shapely.convex_hull(lines))
-    for core in np.flatnonzero(shapely.get_dimensions(hulls) < 2):
-        if method == "dbscan":
-            radius = eps_m / 2
-        else:
-            members = xy[labels == core]
-            radius = max(1.0, float(np.nanmax(nearest_neighbour_distances_xy(members))) / 2)
+    flat = np.flatnonzero(shapely.get_dimensions(hulls) < 2)
+    if method == "dbscan":
+        hulls[flat] = shapely.buffer(hulls[flat], eps_m / 2, quad_segs=16)
+        return hulls, sizes
+    for core in flat:
+        members = xy[labels == core]
+        radius = max(1.0, float(np.nanmax(nearest_neighbour_distances_xy(members))) / 2)
         hulls[core] = hulls[core].buffer(radius, quad_segs=16)
     return hulls, sizes

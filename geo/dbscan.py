@@ -10,11 +10,13 @@ by Gan and Tao, *DBSCAN Revisited*, SIGMOD 2015):
    any two points of one cell are within ``eps`` of each other. A cell of at least
    ``min_samples`` points holds only core points. A neighbour of a point lies at most two
    cells away (``eps`` is less than two cell widths), in the 5 x 5 block around its cell:
-   only the points of the other cells have their neighbours counted. A cell whose block
-   holds fewer than ``min_samples`` points has no core point; a point whose own cell and
-   the adjacent cells wholly within ``eps`` of it (by their farthest corner) hold enough
-   is one; the others are counted with one k-d tree over the points of their blocks
-   (``query_ball_point(..., return_length=True)``, which counts without listing).
+   only the points of the other cells are tested. A cell whose block holds fewer than
+   ``min_samples`` points has no core point; for the others, one k-d tree over the points
+   of their blocks gives each point's ``min_samples``-th nearest neighbour (two threads),
+   and the neighbours are counted (``query_ball_point(..., return_length=True)``) only
+   where that distance is within rounding of ``eps``. Neighbouring cells are found in a
+   look-up table of the grid's cells when it has at most a few cells per point, else by
+   binary searches of the sorted cell keys (a radix sort of 16-bit digits).
 2. **Core clusters.** The core points of one cell are in one cluster. Two cells of the
    5 x 5 block join when a core point of one lies within ``eps`` of a core point of the
    other. Each of the twelve directions of the block is tested at once for every pair of
@@ -27,8 +29,9 @@ by Gan and Tao, *DBSCAN Revisited*, SIGMOD 2015):
    a border point. It joins the cluster of its own cell's core points when its cell has
    some (they are all within ``eps`` of it), else that of its **nearest** core point (one
    of them on an exact tie). The others are noise.
-4. **Outline.** For the clusters' convex hulls, the points strictly inside the octagon of
-   their cell's outermost points (of one cluster) are marked as no hull vertex.
+4. **Outline.** For the clusters' convex hulls, the points of a cell whose four diagonal
+   neighbours hold points of its cluster, and the points strictly inside the octagon of
+   their cell's outermost points (of one cluster), are marked as no hull vertex.
 
 Core points, the partition of the core points into clusters and the noise are exactly
 scikit-learn's (distances compared as ``dx*dx + dy*dy <= eps*eps``, as its k-d tree does).
@@ -52,6 +55,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from geo._errors import ParameterError
+from geo._sorting import stable_order
 
 __all__ = ["GridDBSCAN", "dbscan_grid"]
 
@@ -64,6 +68,11 @@ _DIRECTIONS = np.array([(1, 0), (1, 1), (0, 1), (-1, 1), (-1, 0), (-1, -1), (0, 
 _PAIRS_PER_BATCH = 2_000_000
 #: Points read at once by :func:`_outermost` and :func:`_outline` (bounds their memory).
 _OUTLINE_CHUNK = 1_000_000
+#: A grid of at most this many cells per point (empty ones included) gets a look-up table
+#: of the cell at each key (4 bytes a cell), instead of binary searches of the keys.
+_TABLE_CELLS_PER_POINT = 8
+#: ... and any grid of at most this many cells.
+_TABLE_MIN_CELLS = 2**16
 #: Above this many point pairs, a cell pair is tested with a k-d tree instead.
 _TREE_PAIRS = 250_000
 
@@ -108,10 +117,20 @@ class _Cells:
     origin: np.ndarray
     side: float
     cell_of: np.ndarray = dataclasses.field(init=False)
+    table: np.ndarray | None = dataclasses.field(init=False)
 
     def __post_init__(self) -> None:
         index = np.int32 if len(self.keys) < 2**31 else np.int64
         self.cell_of = np.repeat(np.arange(len(self.keys), dtype=index), self.counts)
+        # the cell of every key of the grid (-1: empty) when the grid is small enough:
+        # keys reach (last column + 2) * width + width - 1 with the offsets
+        size = (int(self.keys[-1]) // self.width + 3) * self.width if len(self.keys) else 0
+        self.table = None
+        if index is np.int32 and size <= max(
+            _TABLE_CELLS_PER_POINT * len(self.xy), _TABLE_MIN_CELLS
+        ):
+            self.table = np.full(size, -1, dtype=np.int32)
+            self.table[self.keys] = np.arange(len(self.keys), dtype=np.int32)
 
     def cells_of(self, points: np.ndarray) -> np.ndarray:
         """The cells of sorted point indices, each once."""
@@ -128,7 +147,14 @@ class _Cells:
         """``(di, dj, found)`` for each offset of ``columns`` x ``rows``: the index of the
         cell ``di`` columns and ``dj`` rows from each of ``cells``, -1 where none holds a
         point. One binary search per column: the keys of a column's cells are consecutive
-        integers, so each row's cell is the next key of the sorted keys or absent."""
+        integers, so each row's cell is the next key of the sorted keys or absent; or one
+        look-up in :attr:`table` per offset when the grid has one."""
+        if self.table is not None:
+            base = self.keys[cells]
+            for di in columns:
+                for dj in rows:
+                    yield di, dj, self.table[base + self.offset(di, dj)]
+            return
         keys = np.append(self.keys, np.iinfo(np.int64).max)  # a sentinel past the end
         for di in columns:
             base = self.keys[cells] + self.offset(di, rows[0])
@@ -162,6 +188,12 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     total = int(lengths.sum())
     shift = starts - np.concatenate([[0], np.cumsum(lengths)[:-1]])
     return np.repeat(shift, lengths) + np.arange(total)
+
+
+def _rows(xy: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``xy[index]`` of a C-contiguous ``(n, 2)`` float64 array, each row gathered as one
+    complex number (several times faster than numpy's fancy indexing of rows)."""
+    return xy.view(np.complex128).reshape(-1)[index].view(np.float64).reshape(-1, 2)
 
 
 def _scale(xy: np.ndarray) -> float:
@@ -198,12 +230,12 @@ def _cells(xy: np.ndarray, eps: float) -> tuple[_Cells, np.ndarray]:
     key += row
     key += 2
     del row
-    order = np.argsort(key)
+    order = stable_order(key)
     key = key[order]
     first = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
     counts = np.diff(np.append(first, len(key)))
     cells = _Cells(
-        xy=xy[order],
+        xy=_rows(np.ascontiguousarray(xy), order),
         keys=key[first],
         starts=first,
         counts=counts,
@@ -220,43 +252,24 @@ def _core_points(cells: _Cells, eps: float, min_samples: int) -> np.ndarray:
     core = np.repeat(dense, cells.counts)
     sparse = np.flatnonzero(~dense)
     sparse = sparse[cells.block_sum(sparse, cells.counts) >= min_samples]  # others: no core
-    if len(sparse):
-        queried = cells.members(sparse)
-        sure = _sure_count(cells, queried, eps) >= min_samples
-        core[queried[sure]] = True
-        queried = queried[~sure]
-        if not len(queried):
-            return core
-        candidates = cells.members(cells.block(cells.cells_of(queried)))
-        tree = cKDTree(cells.xy[candidates])
-        n = tree.query_ball_point(cells.xy[queried], eps, return_length=True, workers=-1)
-        core[queried] = n >= min_samples
+    if not len(sparse):
+        return core
+    queried = cells.members(sparse)
+    candidates = cells.members(cells.block(sparse))
+    tree = cKDTree(_rows(cells.xy, candidates))
+    del candidates
+    # the distance to the min_samples-th nearest point decides, but near eps, where the
+    # rounding of a distance could differ from the count's, the neighbours are counted
+    kth, _ = tree.query(
+        _rows(cells.xy, queried), k=[min_samples], distance_upper_bound=eps * (1 + 1e-9), workers=2
+    )
+    kth = kth[:, 0]
+    core[queried] = kth < eps * (1 - 1e-9)
+    close = np.flatnonzero(~core[queried] & (kth <= eps * (1 + 1e-9)))
+    if len(close):
+        count = tree.query_ball_point(_rows(cells.xy, queried[close]), eps, return_length=True)
+        core[queried[close]] = count >= min_samples
     return core
-
-
-def _sure_count(cells: _Cells, points: np.ndarray, eps: float) -> np.ndarray:
-    """A lower bound of each point's neighbours: its own cell's points plus those of the
-    adjacent cells lying wholly within ``eps`` of it (by their farthest corner, with a
-    margin for rounding), counted without a distance per point."""
-    cell_of = cells.cell_of[points]
-    own = cells.cells_of(points)
-    xy = cells.xy[points]
-    keys = cells.keys[cell_of]
-    corner = np.column_stack([keys // cells.width, keys % cells.width]) * cells.side + cells.origin
-    del keys
-    reach = eps * (1 - 1e-7) - 64 * float(np.spacing(_scale(cells.xy)))
-    count = cells.counts[cell_of]
-    neighbour = np.full(len(cells.keys), -1, dtype=np.int64)
-    for di, dj, found_own in cells.neighbours(own, range(-1, 2), range(-1, 2)):
-        if di == dj == 0:
-            continue
-        neighbour[own] = found_own
-        found = neighbour[cell_of]
-        lo = corner + np.array([di, dj]) * cells.side
-        far = np.maximum(np.abs(xy - lo), np.abs(xy - lo - cells.side))
-        inside = (found >= 0) & ((far**2).sum(axis=1) <= reach * reach)
-        count[inside] += cells.counts[found[inside]]
-    return count
 
 
 def _outermost(cells: _Cells, core: np.ndarray) -> np.ndarray:
@@ -288,8 +301,9 @@ def _outermost(cells: _Cells, core: np.ndarray) -> np.ndarray:
 
 def _within(xy: np.ndarray, i: np.ndarray, j: np.ndarray, eps: float) -> np.ndarray:
     """Whether points ``i`` and ``j`` are within ``eps`` (``dx*dx + dy*dy <= eps*eps``)."""
-    dx = xy[i, 0] - xy[j, 0]
-    dy = xy[i, 1] - xy[j, 1]
+    z = xy.view(np.complex128).reshape(-1)
+    d = z[i] - z[j]  # componentwise, as dx and dy
+    dx, dy = d.real, d.imag
     return dx * dx + dy * dy <= eps * eps
 
 
@@ -413,8 +427,10 @@ def _border(cells: _Cells, core: np.ndarray, point_cluster: np.ndarray, eps: flo
     near = near[core[near]]
     if not len(near):
         return
-    tree = cKDTree(cells.xy[near])
-    _, nearest = tree.query(cells.xy[loose], distance_upper_bound=eps * (1 + 1e-9), workers=-1)
+    tree = cKDTree(_rows(cells.xy, near))
+    _, nearest = tree.query(
+        _rows(cells.xy, loose), distance_upper_bound=eps * (1 + 1e-9), workers=-1
+    )
     found = nearest < len(near)
     loose, nearest = loose[found], near[nearest[found]]
     close = _within(cells.xy, loose, nearest, eps)
@@ -423,13 +439,24 @@ def _border(cells: _Cells, core: np.ndarray, point_cluster: np.ndarray, eps: flo
 
 def _outline(cells: _Cells, cluster: np.ndarray) -> np.ndarray:
     """Whether each point (in cell order) may be a hull vertex of its cluster: clustered,
-    and not strictly inside the octagon of the outermost points of its cell (a cell of at
-    least three points, all of one cluster; the points of other cells are kept)."""
+    not in a cell whose four diagonal neighbours hold points of its cluster (the hull of
+    four such points holds the whole cell), and not strictly inside the octagon of the
+    outermost points of its cell (a cell of at least three points, all of one cluster; the
+    points of other cells are kept)."""
     member = cluster >= 0
     outer = _outermost(cells, member)
     low = np.minimum.reduceat(np.where(member, cluster, np.iinfo(np.int64).max), cells.starts)
-    tested = (low == np.maximum.reduceat(cluster, cells.starts)) & (cells.counts >= 3)
-    keep = member.copy()
+    one = np.where(low == np.maximum.reduceat(cluster, cells.starts), low, -1)  # one cluster
+    del low
+    inner = one >= 0
+    with_one = np.flatnonzero(inner)
+    for di, dj, found in cells.neighbours(with_one, range(-1, 2), range(-1, 2)):
+        if di and dj:
+            inner[with_one] &= (found >= 0) & (one[found] == one[with_one])
+    del with_one
+    tested = (one >= 0) & ~inner & (cells.counts >= 3)
+    keep = member & ~np.repeat(inner, cells.counts)
+    del one, inner
     for start in range(0, len(cluster), _OUTLINE_CHUNK):
         points = start + np.flatnonzero(tested[cells.cell_of[start : start + _OUTLINE_CHUNK]])
         if not len(points):
@@ -437,12 +464,13 @@ def _outline(cells: _Cells, cluster: np.ndarray) -> np.ndarray:
         cell = cells.cell_of[points]
         new = np.concatenate([[True], cell[1:] != cell[:-1]])  # sorted by cell
         own, at = cell[new], np.cumsum(new) - 1
-        px, py = cells.xy[points, 0], cells.xy[points, 1]
+        pxy = _rows(cells.xy, points)
+        px, py = pxy[:, 0], pxy[:, 1]
         inside = np.ones(len(points), dtype=bool)
         edges = np.zeros(len(points), dtype=bool)
         for k in range(len(_DIRECTIONS)):
-            a = cells.xy[outer[own, k]]
-            b = cells.xy[outer[own, (k + 1) % len(_DIRECTIONS)]]
+            a = _rows(cells.xy, outer[own, k])
+            b = _rows(cells.xy, outer[own, (k + 1) % len(_DIRECTIONS)])
             ex, ey = b[:, 0] - a[:, 0], b[:, 1] - a[:, 1]
             length = np.hypot(ex, ey)
             # the edge's line, per cell: cross = ex * y - ey * x - offset

@@ -80,6 +80,21 @@ def test_dense_blobs_join_through_the_exact_closest_pair_test(
         assert_same_as_sklearn(xy, eps, 6)
 
 
+def test_binary_searches_of_the_cells_equal_the_look_up_table(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A grid too sparse for a look-up table of its cells (forced here) finds each cell's
+    neighbours by binary searches, with the same result."""
+    monkeypatch.setattr(geo.dbscan, "_TABLE_CELLS_PER_POINT", 0)
+    monkeypatch.setattr(geo.dbscan, "_TABLE_MIN_CELLS", 0)
+    xy = _blobs(np.random.default_rng(5), 3000, 120.0)
+    assert geo.dbscan._cells(xy, 60.0)[0].table is None
+    for min_samples in (1, 3, 9):
+        assert_same_as_sklearn(xy, 60.0, min_samples)
+    step = np.arange(20) * 10.0
+    assert_same_as_sklearn(np.array([(x, y) for x in step for y in step]) + ORIGIN, 10.0, 5)
+
+
 def test_coincident_points_are_counted_each() -> None:
     rng = np.random.default_rng(3)
     places = rng.uniform(0, 1000, (60, 2)) + ORIGIN
