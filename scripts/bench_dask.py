@@ -77,6 +77,8 @@ def _peak_rss_mb() -> float:
 
 def run(folder: Path, *, workers: int, memory_limit: str) -> tuple[float, list[float], int]:
     """Analyse ``folder`` on a fresh local cluster: (seconds, peak MB per worker, points)."""
+    # the Dask engine computes no dense cores (it refuses them: exact cores across
+    # partitions need an eps halo, not built yet; README "On a Dask cluster")
     options = AnalysisOptions(cores=None)
     with dask_client(workers=workers, memory_limit=memory_limit) as client:
         start = time.perf_counter()
