@@ -84,7 +84,6 @@ CATEGORY_COLUMNS = ("category", "categorie", "activitePrincipaleEtablissement", 
 LAYER = "points"
 #: Changes when the index format does: older files are rebuilt, not misread.
 INDEX_VERSION = 1
-_HASH_BLOCK = 1 << 22
 
 
 @dataclass(frozen=True)

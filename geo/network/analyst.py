@@ -274,10 +274,10 @@ def point_distances(
     network: list[np.ndarray] = []
     for start, block in _network_rows(engine, snapped.node, snapped.node):
         rows = np.arange(start, start + len(block))
-        door = block + snapped.snap_m[rows, None] + snapped.snap_m[None, :]
         if nearest is None:
             i, j = np.nonzero(np.arange(n)[None, :] > rows[:, None])
         else:
+            door = block + snapped.snap_m[rows, None] + snapped.snap_m[None, :]
             door[np.arange(len(rows)), rows] = np.inf  # never a point's own neighbour
             order = np.argsort(door, axis=1, kind="stable")[:, : min(nearest, n - 1)]
             i = np.repeat(np.arange(len(rows)), order.shape[1])

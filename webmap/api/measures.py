@@ -37,18 +37,18 @@ DENSITY_PARAMS = (
     api_param("hex_res", "hex_res"),
 )
 
-ISOCHRONE_PARAMS = (
-    Param(
-        "minutes",
-        "numbers",
-        "Walking times in minutes, comma-separated.",
-        default=[5.0, 10.0, 15.0],
-        minimum=0,
-        exclusive_minimum=True,
-        maximum=60.0,
-        max_items=6,
-    ),
+MINUTES_PARAM = Param(
+    "minutes",
+    "numbers",
+    "Walking times in minutes, comma-separated.",
+    default=[5.0, 10.0, 15.0],
+    minimum=0,
+    exclusive_minimum=True,
+    maximum=60.0,
+    max_items=6,
 )
+"""Walking times of isochrones, here and for named areas (:mod:`webmap.api.network_areas`)."""
+ISOCHRONE_PARAMS = (MINUTES_PARAM,)
 
 
 @answers_errors

@@ -24,6 +24,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo._errors import ParameterError, TooLargeError
+from webmap.api.measures import MINUTES_PARAM
 from webmap.api.params import Param, parse_params
 from webmap.api.response import GEOJSON, JSON, ApiResponse, answers_errors
 
@@ -74,20 +75,9 @@ _COMMON = (
     ),
     Param("speed_kmh", "number", "Walking speed, km/h.", default=4.8, minimum=1.0, maximum=30.0),
 )
-_MINUTES = Param(
-    "minutes",
-    "numbers",
-    "Walking times in minutes, comma-separated.",
-    default=[5.0, 10.0, 15.0],
-    minimum=0,
-    exclusive_minimum=True,
-    maximum=60.0,
-    max_items=6,
-)
-
 ISOCHRONE_PARAMS = (
     *_COMMON,
-    _MINUTES,
+    MINUTES_PARAM,
     Param(
         "union",
         "boolean",
@@ -109,7 +99,7 @@ DISTANCE_PARAMS = (
 )
 ACCESSIBILITY_PARAMS = (
     *_COMMON,
-    _MINUTES,
+    MINUTES_PARAM,
     *_coordinates("to_", "the destinations"),
     Param("to_id", "string", "Id column of the destinations' file (default as `id`)."),
 )

@@ -44,6 +44,7 @@ from webmap.api.uploads import (
     _layers,
     created,
     proximity_summary,
+    read_options,
     upload_options,
 )
 
@@ -214,20 +215,12 @@ def measure_spooled(job: SpoolJob) -> Analysis | ApiResponse:
 
 def _measure_spooled(job: SpoolJob) -> Analysis:
     from geo.column_analysis import analyse_file
-    from geo.points import ReadOptions, read_points
+    from geo.points import read_points
     from geo.tiles import build_index
 
     opts = parse_params(ANALYZE_PARAMS, job.args)
     selection = selection_of_params(opts)
-    read: ReadOptions = {
-        "lat": opts["lat"],
-        "lon": opts["lon"],
-        "x": opts["x"],
-        "y": opts["y"],
-        "crs": opts["crs"],
-        "drop_invalid": bool(opts["drop_invalid"]),
-        "max_points": job.max_points,
-    }
+    read = read_options(opts, max_points=job.max_points)
     # its size is unknown before it is read: HDBSCAN (uploads of MAX_CORE_POINTS points at
     # most) is never run on a spooled upload; DBSCAN's grid is
     options = upload_options(opts, MAX_CORE_POINTS + 1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from geo._errors import ClustermapError, ParameterError, clip
 from geo._json import feature_collection
@@ -16,6 +16,9 @@ from webmap.api.options import api_param
 from webmap.api.params import Param, parse_params
 from webmap.api.response import JSON, ApiResponse, answers_errors, error, from_exception
 from webmap.api.selection import SELECTION_PARAMS, lq_layer, selection_of_params
+
+if TYPE_CHECKING:
+    from geo.points import ReadOptions
 
 #: HDBSCAN cores are sought in uploads of at most this many points: it needs scikit-learn
 #: (some 350 MB of a cage's address space, ``UPLOAD_MEMORY_BYTES``) and every pairwise
@@ -213,6 +216,20 @@ def created(measured: Analysis, *, store: AnalysisStore, base_url: str) -> ApiRe
     return ApiResponse(201, body, {"Content-Type": JSON, "Location": body["map"]})
 
 
+def read_options(opts: Mapping[str, Any], *, max_points: int | None) -> ReadOptions:
+    """How to read an upload's points: the columns, CRS and ``drop_invalid`` of parsed
+    :data:`ANALYZE_PARAMS`, and at most ``max_points`` points."""
+    return {
+        "lat": opts["lat"],
+        "lon": opts["lon"],
+        "x": opts["x"],
+        "y": opts["y"],
+        "crs": opts["crs"],
+        "drop_invalid": bool(opts["drop_invalid"]),
+        "max_points": max_points,
+    }
+
+
 def measure_upload(job: UploadJob) -> Analysis | ApiResponse:
     """Read and measure one upload (in the cage): its :class:`Analysis`, or the ``4xx``
     answer to a file that cannot be read."""
@@ -231,22 +248,17 @@ def _measure(job: UploadJob) -> Analysis:
 
     opts = parse_params(ANALYZE_PARAMS, job.args)
     selection = selection_of_params(opts)
+    read = read_options(opts, max_points=job.limits.max_points)
+    read.update(
+        {
+            "max_bytes": job.limits.max_bytes,
+            "attributes": selection.columns,
+            "max_chars": MAX_TEXT_CHARS,
+        }
+    )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        points = read_points_bytes(
-            job.data,
-            filename=job.name,
-            lat=opts["lat"],
-            lon=opts["lon"],
-            x=opts["x"],
-            y=opts["y"],
-            crs=opts["crs"],
-            drop_invalid=bool(opts["drop_invalid"]),
-            max_points=job.limits.max_points,
-            max_bytes=job.limits.max_bytes,
-            attributes=selection.columns,
-            max_chars=MAX_TEXT_CHARS,
-        )
+        points = read_points_bytes(job.data, filename=job.name, **read)
     notes = [str(w.message) for w in caught]
     if len(points) == 0:
         raise ParameterError("the upload holds no located point")

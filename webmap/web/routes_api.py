@@ -40,27 +40,42 @@ CAGE_ANSWER_SECONDS = 10
 
 _CLUSTER = {"cluster_id": ("Cluster id, e.g. delft (see /api/clusters).", (), "delft")}
 _PRACTICE = Param("practice", "string", "Only clusters with this practice.")
-_UPLOAD_BODY = {
-    "description": "Points as CSV (`;` or `,` separated, decimal commas accepted; latitude and "
+
+
+def _points_body(
+    description: str, *, required: bool, files: tuple[str, ...], files_required: bool
+) -> dict[str, Any]:
+    """An OpenAPI request body of points: CSV or GeoJSON text, or a multipart form whose
+    ``files`` (all of them when ``files_required``) are binary parts."""
+    form: dict[str, Any] = {
+        "type": "object",
+        "properties": {name: {"type": "string", "format": "binary"} for name in files},
+    }
+    if files_required:
+        form["required"] = list(files)
+    return {
+        "description": description,
+        "required": required,
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "application/geo+json": {"schema": {"type": "object"}},
+            "multipart/form-data": {"schema": form},
+        },
+    }
+
+
+_UPLOAD_BODY = _points_body(
+    "Points as CSV (`;` or `,` separated, decimal commas accepted; latitude and "
     "longitude columns detected by name) or GeoJSON, or a multipart form with a `file` "
     "(also GeoPackage, zipped shapefile, FlatGeobuf or GeoParquet). The format is read from "
     "the content, never the name; GDAL VRT/XML is refused. At most `MAX_UPLOAD_POINTS` "
     "points (default 2,000,000), else 413. A CSV or GeoParquet body above `MAX_CONTENT_LENGTH` "
     "(20 MB) is spooled to disk, up to `UPLOAD_SPOOL_BYTES` (384 MB) and "
     "`MAX_SPOOLED_POINTS` (5,000,000), and its map draws every point as vector tiles.",
-    "required": True,
-    "content": {
-        "text/csv": {"schema": {"type": "string"}},
-        "application/geo+json": {"schema": {"type": "object"}},
-        "multipart/form-data": {
-            "schema": {
-                "type": "object",
-                "properties": {"file": {"type": "string", "format": "binary"}},
-                "required": ["file"],
-            }
-        },
-    },
-}
+    required=True,
+    files=("file",),
+    files_required=True,
+)
 
 
 def to_flask(result: ApiResponse) -> Response:
@@ -270,24 +285,13 @@ def _analysis_map(token: str, *, basemap: str) -> str:
 # --------------------------------------------------------------------------- named areas
 
 _AREA = {"area": ("A named area (`clustermap network import GRAPH --name AREA`).", (), "my-area")}
-_AREA_BODY = {
-    "description": "The points as CSV or GeoJSON (at most 2,000), or a multipart form with a "
+_AREA_BODY = _points_body(
+    "The points as CSV or GeoJSON (at most 2,000), or a multipart form with a "
     "`points` file and, for accessibility, a `to` file of destinations.",
-    "required": False,
-    "content": {
-        "text/csv": {"schema": {"type": "string"}},
-        "application/geo+json": {"schema": {"type": "object"}},
-        "multipart/form-data": {
-            "schema": {
-                "type": "object",
-                "properties": {
-                    "points": {"type": "string", "format": "binary"},
-                    "to": {"type": "string", "format": "binary"},
-                },
-            }
-        },
-    },
-}
+    required=False,
+    files=("points", "to"),
+    files_required=False,
+)
 _AREA_ENDPOINTS = (
     ("isochrones", api_areas.ISOCHRONE_PARAMS, "geojson", "Walking isochrones around points"),
     ("distances", api_areas.DISTANCE_PARAMS, "json", "Walking distances between points"),
