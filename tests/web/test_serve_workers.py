@@ -132,6 +132,20 @@ def _children(parent: int) -> set[int]:
     return found
 
 
+def _bindable(port: int) -> bool:
+    try:
+        listen("127.0.0.1", port).close()
+    except OSError:
+        return False
+    return True
+
+
+def _listeners(port: int) -> str:
+    """Who listens on ``port`` (``ss``), to name the holder when the port stays taken."""
+    found = subprocess.run(["ss", "-ltnpH", f"sport = :{port}"], capture_output=True, text=True)
+    return found.stdout.strip() or "no listener named by ss"
+
+
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -174,7 +188,12 @@ def test_killing_the_parent_takes_its_workers_and_frees_the_port(tmp_path: Path)
         os.kill(server.pid, signal.SIGKILL)
         server.wait(timeout=10)
         _wait_for(lambda: not any(_alive(pid) for pid in workers), "the workers to exit", 10)
-    listen("127.0.0.1", port).close()  # the port is free: a new server can start
+    # the port is free: a new server can start (the kernel releases a dead process's
+    # listening socket as it reaps it, so allow it a moment)
+    deadline = time.monotonic() + 10
+    while not _bindable(port):
+        assert time.monotonic() < deadline, f"port {port} still taken: {_listeners(port)}"
+        time.sleep(0.1)
     with _supervisor(tmp_path, port) as again:
         assert _answers(port) and _children(again.pid).isdisjoint(workers)
 
