@@ -16,6 +16,7 @@ what is decoded, never trusting what a header declares.
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import re
 import sqlite3
@@ -24,6 +25,7 @@ import tempfile
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 from geo._errors import InputDataError, TooLargeError, listing, quote
 
@@ -68,6 +70,18 @@ def check_columns(count: int, *, name: str) -> None:
 # --------------------------------------------------------------------------- zip
 
 
+def _write(sink: BinaryIO, block: bytes, *, name: str) -> None:
+    """Write an extracted block; a process whose file size is capped (``RLIMIT_FSIZE``, as
+    in the upload cage) gets ``EFBIG``, a size limit like the decoded-byte one."""
+    try:
+        sink.write(block)
+    except OSError as exc:
+        if exc.errno != errno.EFBIG:
+            raise
+        msg = f"{name}: decodes to more than this reader may write to disk"
+        raise TooLargeError(msg) from exc
+
+
 @contextlib.contextmanager
 def extracted_shapefile(data: bytes, *, name: str, max_bytes: int | None) -> Iterator[Path]:
     """The ``.shp`` of a zip holding one shapefile's parts and nothing else, extracted to a
@@ -97,7 +111,7 @@ def extracted_shapefile(data: bytes, *, name: str, max_bytes: int | None) -> Ite
                                 f"its entries declare), more than the limit of {max_bytes:,}"
                             )
                             raise TooLargeError(msg)
-                        sink.write(block)
+                        _write(sink, block, name=name)
             shp = folder / "upload.shp"
             with shp.open("rb") as handle:
                 if handle.read(4) != _SHP_MAGIC:

@@ -117,3 +117,22 @@ def test_a_burst_of_eight_honest_uploads_on_two_slots_all_succeed() -> None:
         for thread in threads:
             thread.join(180)
     assert results == [(201, 30)] * 8
+
+
+def test_a_zip_that_lies_about_its_sizes_is_refused_in_the_cage_not_a_500() -> None:
+    """The cage caps the files a child writes (``RLIMIT_FSIZE``) and a zipped shapefile is
+    extracted to disk, counted: a .dbf declaring 40 MB (over the old 16 MB file limit, under
+    the decoded-byte cap) whose stream decodes to 80 MB is read up to what it declares and
+    refused as a broken zip (400), not ended by the file-size limit's ``EFBIG`` (a 500 in the
+    issue-18 attack run)."""
+    from tests.hostile import zip_lying_sizes
+
+    app = create_app({"TESTING": True, "DATA_DIR": str(DATA)})
+    client = app.test_client()
+    bomb = zip_lying_sizes(declared=40 * MIB, real=80 * MIB)
+    response = client.post(
+        "/api/analyze", data=bomb, content_type="application/zip", query_string={"format": "csv"}
+    )
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert "not a readable zip" in response.get_json()["description"]
+    assert _no_cage_child_left()

@@ -113,6 +113,8 @@ def init_cage(app: Flask) -> Cage:
             memory_bytes=int(app.config["UPLOAD_MEMORY_BYTES"]),
             cpu_seconds=int(app.config["UPLOAD_CPU_SECONDS"]),
             wall_seconds=float(app.config["UPLOAD_WALL_SECONDS"]),
+            # a zipped shapefile is extracted to disk, counted, up to the decoded-byte cap
+            file_bytes=int(app.config["MAX_UPLOAD_DECODED_BYTES"]) + 16 * 1024 * 1024,
         )
     )
     app.extensions[CAGE_KEY] = cage
