@@ -66,6 +66,31 @@ def wait_until_up(base: str, *, timeout_s: float = 60.0) -> None:
             time.sleep(0.25)
 
 
+def _analyst_routes(smoke: Smoke) -> None:
+    """An upload, its page, downloads and figure; the upload form; the routes of published
+    point files and named areas, none of which this server has."""
+    points = b"name;latitude;longitude\nA;48,8566;2,3522\nB;48,8606;2,3376\nC;48,8530;2,3499\n"
+    upload = smoke.expect(
+        "/api/analyze", data=points, headers={"Content-Type": "text/csv"}, allowed=(201,)
+    )
+    token = json.loads(upload).get("token") if upload.startswith(b"{") else None
+    if token:
+        smoke.expect(f"/api/analyses/{token}")
+        smoke.expect(f"/analyses/{token}")
+        smoke.expect(f"/analyses/{token}/download/measures.json")
+        smoke.expect(f"/analyses/{token}/download/points.geojson")
+        smoke.expect(f"/analyses/{token}/figure.svg")
+        # an upload read in memory has no tiles (a spooled one has)
+        smoke.expect(f"/analyses/{token}/tiles.json", allowed=(404,))
+        smoke.expect(f"/analyses/{token}/tiles/0/0/0.mvt", allowed=(404,))
+    smoke.expect("/analyze")
+    # no point file is published (serve --points) and no named area imported here
+    for path in ("/points/none", "/points/none/tiles.json", "/points/none/tiles/0/0/0.mvt"):
+        smoke.expect(path, allowed=(404,))
+    for measure in ("isochrones", "distances", "accessibility"):
+        smoke.expect(f"/api/network/nowhere/{measure}?lat=52&lon=4.35", allowed=(404,))
+
+
 def main(base: str) -> int:
     wait_until_up(base)
     smoke = Smoke(base)
@@ -102,14 +127,7 @@ def main(base: str) -> int:
         items = json.loads(smoke.expect(f"/ogc/collections/{cid}/items?f=json&limit=1"))
         for feature in items["features"]:
             smoke.expect(f"/ogc/collections/{cid}/items/{feature['id']}?f=json")
-    points = b"name;latitude;longitude\nA;48,8566;2,3522\nB;48,8606;2,3376\nC;48,8530;2,3499\n"
-    upload = smoke.expect(
-        "/api/analyze", data=points, headers={"Content-Type": "text/csv"}, allowed=(201,)
-    )
-    token = json.loads(upload).get("token") if upload.startswith(b"{") else None
-    if token:
-        smoke.expect(f"/api/analyses/{token}")
-        smoke.expect(f"/analyses/{token}")
+    _analyst_routes(smoke)
     missed = sorted({r.rule for r in smoke.adapter.map.iter_rules()} - smoke.reached)
     smoke.failures += [f"route never requested: {rule}" for rule in missed]
     for failure in smoke.failures:
