@@ -53,6 +53,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         analysis_tiles,
         caching,
         compare,
+        language,
         pages,
         routes_points,
         uploads,
@@ -64,6 +65,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from webmap.web import routes_ogc as ogc_routes
     from webmap.web.routes_figures import bp as figures_bp
 
+    language.init_app(app)
     caching.init_app(app)
     uploads.init_app(app)
     uploads.init_cage(app)
