@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ("webmap.errors", "webmap.config")
+SHARED = ("webmap.errors", "webmap.config", "webmap.i18n")
 NO_WEB = ("flask", "folium", "werkzeug", "click")
 #: the layers the web and the command line adapt: answers, Folium maps, print figures
 DRAWN = ("webmap.api", "webmap.maps", "webmap.figures")
