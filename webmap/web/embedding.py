@@ -152,9 +152,9 @@ OEMBED_PARAMS = (
     Param(
         "format",
         "string",
-        "The answer's format: json (xml answers 501 Not Implemented).",
+        "The answer's format: json (oEmbed's xml answers 501 Not Implemented).",
         default="json",
-        choices=("json", "xml"),
+        choices=("json",),
     ),
 )
 
@@ -211,14 +211,14 @@ def oembed(
 ) -> ApiResponse:
     """The oEmbed 1.0 answer (``type: rich``) for ``args["url"]``; ``root`` is the trusted
     origin and prefix the server is reached at (no final ``/``)."""
+    if args.get("format") == "xml":
+        return error(501, "NotImplemented", "format xml is not implemented: use format=json")
     options = parse_params(OEMBED_PARAMS[1:], args)
     url = args.get("url", "").strip()
     if not url:
         return error(400, "InvalidParameterValue", "url is required")
     if len(url) > MAX_URL_CHARS:
         return error(400, "InvalidParameterValue", f"url is longer than {MAX_URL_CHARS} characters")
-    if options["format"] != "json":
-        return error(501, "NotImplemented", "format xml is not implemented: use format=json")
     page = resolve_url(url, root=root, registry=registry, cache_dir=cache_dir)
     if page is None:
         return error(404, "NotFound", f"url is not a cluster page or embed of {root}/")
