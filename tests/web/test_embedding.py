@@ -92,7 +92,7 @@ def test_oembed_keeps_an_embeds_options_and_fits_the_maximum_size(client: Any) -
         "http://localhost@evil.example/clusters/delft",
         "http://localhost:8080/clusters/delft",
         "//evil.example/clusters/delft",
-        "/clusters/delft",
+        "/prefix/clusters/delft",
         "javascript:alert(1)//localhost/clusters/delft",
         "ftp://localhost/clusters/delft",
         "http://localhost/clusters/delft/sites.csv",
@@ -113,6 +113,12 @@ def test_oembed_answers_404_for_an_unknown_cluster(client: Any) -> None:
         response = oembed(client, url)
         assert response.status_code == 404
         assert "unknown cluster id 'atlantis'" in response.get_json()["description"]
+
+
+def test_oembed_is_readable_across_origins(client: Any) -> None:
+    query = f"url={quote(DELFT_PAGE)}"
+    response = client.get(f"/oembed?{query}", headers={"Origin": "https://cms.example.org"})
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
 
 
 def test_oembed_xml_is_not_implemented(client: Any) -> None:
@@ -174,20 +180,39 @@ def test_oembed_of_a_hostile_name_is_text_never_html(registry_copy: Path) -> Non
 
 def test_cluster_and_embed_pages_link_their_oembed(client: Any) -> None:
     cases = (
-        ("/clusters/delft", DELFT_PAGE),
-        ("/clusters/saint-etienne?as_of=2016-10", "http://localhost/clusters/saint-etienne?as_of=2016-10"),
-        ("/embed/delft?layers=sites&lang=fr&utm=x", "http://localhost/embed/delft?layers=sites&basemap=osm&lang=fr"),
+        ("/clusters/delft", "/clusters/delft"),
+        ("/clusters/saint-etienne?as_of=2016-10", "/clusters/saint-etienne?as_of=2016-10"),
+        ("/embed/delft?layers=sites&lang=fr&utm=x",
+         "/embed/delft?layers=sites&basemap=osm&lang=fr"),
     )  # fmt: skip
     for page, described in cases:
         tags = Tags(client.get(page).get_data(as_text=True))
         (link,) = [t for t in tags.named("link") if t.get("rel") == "alternate"]
         assert link["type"] == "application/json+oembed"
+        # relative: a cached page names no host; the path is resolved against our origin
         href = urlsplit(link["href"])
-        assert (href.scheme, href.netloc, href.path) == ("http", "localhost", "/oembed")
+        assert (href.scheme, href.netloc, href.path) == ("", "", "/oembed")
         assert parse_qs(href.query) == {"url": [described], "format": ["json"]}
         answer = client.get(f"/oembed?{href.query}")
         assert answer.status_code == 200, page
         assert link["title"] == answer.get_json()["title"]
+        assert only_iframe(answer.get_json()["html"])["src"].startswith("http://localhost/embed/")
+
+
+def test_a_forwarded_prefix_is_in_the_oembed_link_and_resolved() -> None:
+    app = create_app({"TESTING": True, "DATA_DIR": str(DATA), "PROXY_COUNT": 1})
+    client = app.test_client()
+    headers = {"X-Forwarded-Prefix": "/maps", "X-Forwarded-Host": "maps.example.org"}
+    page = Tags(client.get("/clusters/delft", headers=headers).get_data(as_text=True))
+    (link,) = [t for t in page.named("link") if t.get("rel") == "alternate"]
+    href = urlsplit(link["href"])
+    assert href.path == "/maps/oembed"
+    assert parse_qs(href.query)["url"] == ["/maps/clusters/delft"]
+    answer = client.get(f"/oembed?{href.query}", headers=headers).get_json()
+    assert (
+        only_iframe(answer["html"])["src"] == "http://maps.example.org/maps/embed/delft?basemap=osm"
+    )
+    assert client.get(f"/oembed?{href.query}").status_code == 404  # not under this prefix
 
 
 def test_oembed_resolves_against_the_public_url_not_the_host_header() -> None:

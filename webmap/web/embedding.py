@@ -172,7 +172,7 @@ def resolve_url(
     url: str, *, root: str, registry: Registry, cache_dir: str | None
 ) -> SharedPage | None:
     """The cluster and view that ``url`` shows; None unless it is a cluster page or embed
-    under ``root`` (the same host, port and path prefix).
+    under ``root`` (the same host, port and path prefix; a path is one under ``root``).
 
     Raises
     ------
@@ -182,6 +182,8 @@ def resolve_url(
         When its view parameters are invalid (``400``, naming ``url``).
     """
     ours, parts = urlsplit(root), urlsplit(url)
+    if url.startswith("/") and not url.startswith("//"):  # a path (the relative discovery link)
+        parts = parts._replace(scheme=ours.scheme, netloc=ours.netloc)
     prefix = ours.path.rstrip("/")
     # either scheme: a TLS proxy may serve us as https; the answer links the trusted root
     ours_too = (
@@ -241,12 +243,18 @@ def oembed(
 
 
 def oembed_link(cluster_id: str, query: Mapping[str, str], *, page: str) -> str:
-    """The absolute ``/oembed`` address describing ``page`` (``"clusters"`` or
-    ``"embed"``) of ``cluster_id`` with ``query``, for the discovery ``<link>``."""
-    root = request.url_root.rstrip("/")
-    path = f"{root}/{page}/{quote_plus(cluster_id)}"
-    url = f"{path}?{urlencode(query, safe=',')}" if query else path
-    return f"{root}/oembed?{urlencode({'url': url, 'format': 'json'})}"
+    """The ``/oembed`` address describing ``page`` (``"clusters"`` or ``"embed"``) of
+    ``cluster_id`` with ``query``, for the discovery ``<link>``.
+
+    Absolute with ``PUBLIC_URL`` configured (one origin: a cached page is the same for
+    every request); else relative to the server's root, since pages never name the
+    request's host (:mod:`webmap.web.caching`), and ``url`` is then a path that
+    :func:`oembed` resolves against the trusted origin.
+    """
+    root = request.host_url.rstrip("/") if current_app.config.get("PUBLIC_URL") else ""
+    path = f"{request.script_root}/{page}/{quote_plus(cluster_id)}"
+    url = f"{root}{path}?{urlencode(query, safe=',')}" if query else f"{root}{path}"
+    return f"{root}{request.script_root}/oembed?{urlencode({'url': url, 'format': 'json'})}"
 
 
 @bp.get("/oembed")

@@ -74,10 +74,9 @@ def _view() -> MapView:
 
 
 def _variant() -> tuple[object, ...]:
-    """What a cluster page or embed depends on besides its query: the street network, the
-    language, and the origin its oEmbed discovery link names (trusted:
-    :mod:`webmap.web.origin`)."""
-    return (request_network_signature(), page_language(), request.host_url)
+    """What a cluster page or embed depends on besides its query: the street network and
+    the language."""
+    return (request_network_signature(), page_language())
 
 
 def _fetched(data: ClusterMapData, cluster_id: str) -> NetworkLayers | None:
