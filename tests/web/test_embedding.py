@@ -140,6 +140,7 @@ def test_oembed_xml_is_not_implemented(client: Any) -> None:
         ({"url": DELFT_PAGE + "?as_of=" + "9" * 3000}, "url is longer than 2000 characters"),
         ({"url": "http://localhost/embed/delft?layers=bogus"}, "url: unknown layer 'bogus'"),
         ({"url": "http://localhost/embed/delft?lang=de"}, "url: lang must be one of en, fr"),
+        ({"url": "http://localhost/embed/delft?layers="}, "url: layers is empty"),
         ({"url": "http://localhost/clusters/delft?as_of=tomorrow"}, "url: "),
     ],
 )

@@ -30,7 +30,7 @@ from webmap.api.params import Param, parse_params
 from webmap.api.response import ApiResponse, answers_errors, error
 from webmap.i18n import DEFAULT_LANGUAGE, LANGUAGES, gettext
 from webmap.maps import cluster as maps
-from webmap.maps.basemaps import BASEMAPS, DEFAULT_BASEMAP, Basemap
+from webmap.maps.basemaps import BASEMAPS, Basemap
 from webmap.maps.escape import escape_text
 from webmap.maps.layers import LAYERS, LayerSpec
 from webmap.maps.view import VIEW_PARAMS, MapView, parse_view
@@ -67,7 +67,6 @@ class BuilderChoices:
     basemaps: tuple[Basemap, ...]
     dates: tuple[str, ...]
     frame_titles: dict[str, str]
-    default_basemap: str = DEFAULT_BASEMAP
     height_px: int = DEFAULT_HEIGHT_PX
     min_height_px: int = MIN_HEIGHT_PX
     max_height_px: int = MAX_HEIGHT_PX
@@ -128,8 +127,11 @@ def embed_address(root: str, cluster_id: str, query: Mapping[str, str]) -> str:
     return f"{path}?{urlencode(query, safe=',')}" if query else path
 
 
-def frame_html(src: str, *, title: str, width: int | str, height: int) -> str:
-    """The ``<iframe>`` that embeds ``src``; ``title`` (for screen readers) is escaped."""
+def frame_html(src: str, *, title: str, width: int, height: int) -> str:
+    """The ``<iframe>`` that embeds ``src``; ``title`` (for screen readers) is escaped.
+
+    The builder (``static/embed_builder.js``) writes the same attributes, its width 100 %.
+    """
     return (
         f'<iframe src="{escape_text(src)}" title="{escape_text(title)}" width="{width}" '
         f'height="{height}" loading="lazy" style="border:0" '
@@ -196,7 +198,8 @@ def resolve_url(
         return None
     cluster_id = unquote(match.group(2))
     registry.cluster(cluster_id)  # UnknownIdError: 404
-    args = dict(reversed(parse_qsl(parts.query)))  # the first value, as Flask reads it
+    # the first value of each, blanks kept: as Flask reads the embed's own query
+    args = dict(reversed(parse_qsl(parts.query, keep_blank_values=True)))
     has_network = network_signature(cluster_id, cache_dir) is not None
     try:
         view = parse_view(args, available=maps.available_layers(has_network=has_network))
