@@ -19,6 +19,7 @@ import time
 import urllib.error
 import urllib.request
 from typing import Any
+from urllib.parse import urlsplit
 
 from webmap import create_app
 
@@ -110,10 +111,16 @@ def main(base: str) -> int:
             html = smoke.expect(page).decode("utf-8", "replace")
             for asset in sorted(set(re.findall(r'(?:src|href)="(/static/[^"]+)"', html))):
                 smoke.expect(asset)
+            # the oEmbed discovery link, as a CMS follows it (absolute, from our origin)
+            for link in re.findall(r'type="application/json\+oembed" href="([^"]+)"', html):
+                smoke.expect(
+                    urlsplit(link.replace("&amp;", "&"))._replace(scheme="", netloc="").geturl()
+                )
         smoke.expect(f"/clusters/{cid}/sites.csv")
         smoke.expect(f"/clusters/{cid}/measures.json")
         smoke.expect(f"/clusters/{cid}/figure.svg")
     smoke.expect("/clusters/atlantis", allowed=(404,))
+    smoke.expect("/oembed?url=http%3A%2F%2Fevil.example%2Fclusters%2Fdelft", allowed=(404,))
     for tail in ("figure.pdf", "figure.png?dpi=72"):
         smoke.expect(f"/clusters/delft/{tail}")
     smoke.expect("/basemap/streets/delft.geojson")

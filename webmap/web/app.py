@@ -53,6 +53,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         analysis_tiles,
         caching,
         compare,
+        embedding,
         language,
         pages,
         routes_points,
@@ -74,6 +75,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _trust_origin(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(compare.bp)
+    app.register_blueprint(embedding.bp)
     app.register_blueprint(basemap_routes.bp)
     app.register_blueprint(api_routes.bp)
     app.register_blueprint(ogc_routes.bp)
@@ -143,7 +145,7 @@ def _name_the_worker(response: Response) -> Response:
 
 
 def _wants_json() -> bool:
-    json_paths = ("/healthz", "/openapi.json")
+    json_paths = ("/healthz", "/openapi.json", "/oembed")
     return request.path.startswith(("/api/", "/ogc")) or request.path in json_paths
 
 

@@ -19,6 +19,8 @@ from webmap.maps import cluster as maps
 from webmap.maps.layers import LAYERS
 from webmap.maps.view import VIEW_PARAMS, MapView, parse_view
 from webmap.web.caching import cached_page
+from webmap.web.embedding import EMBED_PARAMS, builder_choices, embed_query, oembed_link, parse_lang
+from webmap.web.language import page_language
 from webmap.web.mapdata import cluster_map_data, request_network_signature
 from webmap.web.state import get_registry
 
@@ -71,6 +73,12 @@ def _view() -> MapView:
         abort(400, description=str(exc))
 
 
+def _variant() -> tuple[object, ...]:
+    """What a cluster page or embed depends on besides its query: the street network and
+    the language."""
+    return (request_network_signature(), page_language())
+
+
 def _fetched(data: ClusterMapData, cluster_id: str) -> NetworkLayers | None:
     """The network layers, whose streets the offline basemap fetches from our server when it
     is shown (most visits never need them: 165 KB a page saved)."""
@@ -80,7 +88,7 @@ def _fetched(data: ClusterMapData, cluster_id: str) -> NetworkLayers | None:
 
 
 @bp.get("/clusters/<cluster_id>")
-@cached_page(params=VIEW_PARAMS, vary=request_network_signature)
+@cached_page(params=VIEW_PARAMS, vary=_variant)
 def cluster(cluster_id: str) -> str:
     """One cluster: its map, description, practices, measures, sites and downloads."""
     info = _cluster_or_404(cluster_id)
@@ -92,6 +100,7 @@ def cluster(cluster_id: str) -> str:
     fmap = maps.cluster_map(
         registry, cluster_id, overlays=data.overlays, network=_fetched(data, cluster_id), view=view
     )
+    available = maps.available_layers(has_network=request_network_signature() is not None)
     walking = []
     if data.network is not None:
         walking = data.network.paths.drop(columns="geometry").to_dict("records")
@@ -122,20 +131,29 @@ def cluster(cluster_id: str) -> str:
         embed_url=url_for("pages.embed", cluster_id=cluster_id),
         page_url=url_for("pages.cluster", cluster_id=cluster_id),
         basemap=view.basemap,
+        builder=builder_choices(str(info["name"]), available=available),
+        oembed_url=oembed_link(
+            cluster_id, {"as_of": view.as_of} if view.as_of else {}, page="clusters"
+        ),
     )
 
 
 @bp.get("/embed/<cluster_id>")
-@cached_page(params=VIEW_PARAMS, vary=request_network_signature)
+@cached_page(params=EMBED_PARAMS, vary=_variant)
 def embed(cluster_id: str) -> str:
-    """The map alone, filling its frame: ``layers``, ``basemap``, ``lat``, ``lon``, ``zoom``
-    and ``as_of`` (the sites of that date, e.g. ``2016-10``).
+    """The map alone, filling its frame (any height): ``layers``, ``basemap``, ``lat``,
+    ``lon``, ``zoom``, ``as_of`` (the sites of that date, e.g. ``2016-10``) and ``lang``.
 
     Only the origins in ``EMBED_ORIGINS`` (and ours) may frame it.
     """
     _cluster_or_404(cluster_id)
     registry = get_registry()
     view = _view()
+    try:
+        lang = parse_lang(request.args)
+    except ParameterError as exc:
+        abort(400, description=str(exc))
+    query = embed_query(view, lang=lang)
     data = cluster_map_data(registry, cluster_id, as_of=view.as_of)
     if view.layers is None:
         view = replace(view, layers=tuple(k for k, spec in LAYERS.items() if spec.default))
@@ -147,6 +165,7 @@ def embed(cluster_id: str) -> str:
         cluster=registry.cluster(cluster_id),
         map=maps.render_parts(fmap, static_root=request.script_root),
         page_url=url_for("pages.cluster", cluster_id=cluster_id),
+        oembed_url=oembed_link(cluster_id, query, page="embed"),
     )
 
 

@@ -374,7 +374,7 @@ def openapi_page() -> Response:
 
 # --------------------------------------------------------------------------- CORS
 
-_CORS_PREFIXES = ("/api/", "/ogc", "/openapi.json", "/healthz")
+_CORS_PREFIXES = ("/api/", "/ogc", "/openapi.json", "/healthz", "/oembed")
 
 
 def _allowed_origins() -> list[str]:
