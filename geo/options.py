@@ -4,7 +4,8 @@
 :func:`geo.analysis.analyse_cluster` take. The command line (``clustermap measures``,
 ``density``, ``proximity``), the web API's query parameters and the option table of
 ``docs/measures.md`` are built from its fields (:func:`option_specs`), so no default can
-drift from another.
+drift from another, and both build their options from the values they parse with one
+function, :func:`options_from`, so a value means the same in each.
 
 One default for every caller: the dense cores use DBSCAN within 200 m with
 ``min_samples="auto"``: a core point has at least twice the study area's mean density
