@@ -10,10 +10,11 @@ from typing import Any
 
 import geopandas as gpd
 
-from geo.measures import analyse_cluster
 from geo.network import ClusterNetwork, NetworkLayers, has_network, street_lines
 from geo.overlays import Overlays, cluster_overlays
 from geo.registry import Registry
+from webmap.api.cluster_analysis import cluster_analysis
+from webmap.api.memo import LruCache
 
 
 @dataclass(frozen=True)
@@ -35,12 +36,15 @@ def compute(
     cache_dir: str | None,
     as_of: str | None = None,
     with_streets: bool = False,
+    cache: LruCache | None = None,
 ) -> ClusterMapData:
-    """Compute a cluster's map data (no memo), for the sites of ``as_of`` (default: today):
-    one :func:`geo.measures.analyse_cluster` gives both the measures and the overlays, and
-    the walking network is loaded once for its paths, isochrones and (``with_streets``, for
-    a self-contained export; the server serves them apart) the streets of the offline basemap."""
-    analysis = analyse_cluster(registry, cluster_id, as_of=as_of)
+    """Compute a cluster's map data (no memo of its own), for the sites of ``as_of``
+    (default: today): one analysis (:func:`webmap.api.cluster_analysis.cluster_analysis`,
+    kept in ``cache`` when given, for the cluster's other views) gives both the measures and
+    the overlays, and the walking network is loaded once for its paths, isochrones and
+    (``with_streets``, for a self-contained export; the server serves them apart) the streets
+    of the offline basemap."""
+    analysis = cluster_analysis(registry, cluster_id, as_of=as_of, cache=cache)
     network = None
     if has_network(cluster_id, cache_dir=cache_dir):
         walk = ClusterNetwork(cluster_id, registry=registry, cache_dir=cache_dir, as_of=as_of)

@@ -9,17 +9,18 @@ from typing import Any, cast
 
 from geo._errors import ClustermapError, ParameterError
 from geo._json import feature_collection
-from geo.options import AnalysisOptions
+from geo.options import options_from
 from geo.registry import Registry
+from webmap.api.cluster_analysis import cluster_analysis
 from webmap.api.memo import LruCache, Runner, day_key, run_inline
 from webmap.api.options import api_param
 from webmap.api.params import Param, parse_params
 from webmap.api.response import GEOJSON, ApiResponse, answers_errors
 
 MEASURES_PARAMS = (
-    api_param("hex_res", "hex_res"),
-    api_param("eps_m", "eps"),
-    api_param("min_samples", "min_samples"),
+    api_param("hex_res"),
+    api_param("eps_m"),
+    api_param("min_samples"),
     Param(
         "as_of",
         "string",
@@ -31,10 +32,10 @@ MEASURES_PARAMS = (
 MAX_WEB_KDE_CELLS = 2_000_000
 
 DENSITY_PARAMS = (
-    api_param("bandwidth", "bandwidth"),
-    api_param("cell_m", "cell"),
-    api_param("kernel", "kernel"),
-    api_param("hex_res", "hex_res"),
+    api_param("bandwidth"),
+    api_param("cell_m"),
+    api_param("kernel"),
+    api_param("hex_res"),
 )
 
 MINUTES_PARAM = Param(
@@ -67,23 +68,16 @@ def measures(
     ``today`` is the date of "today"'s sites without ``as_of`` (default the current date),
     part of the cache key so an answer of yesterday is not served once a site has closed.
     """
-    from geo.measures import analyse_cluster
-
     registry.cluster(cluster_id)
     opts = parse_params(MEASURES_PARAMS, args)
-    options = AnalysisOptions(
-        eps_m=float(opts["eps"]), min_samples=opts["min_samples"], hex_res=opts["hex_res"]
-    )
+    options = options_from(opts)
     as_of, today = opts["as_of"], today or datetime.date.today()
-    opts_key = tuple(sorted(opts.items()))
-    key = ("measures", cluster_id, opts_key, registry.version, day_key(as_of, today=today))
+    key = ("measures", cluster_id, options, as_of, registry.version, day_key(as_of, today=today))
     body = cache.get_or_compute(
         key,
-        lambda: quietly(
-            lambda: analyse_cluster(
-                registry, cluster_id, options, as_of=as_of, today=today
-            ).to_dict()
-        ),
+        lambda: cluster_analysis(
+            registry, cluster_id, options, as_of=as_of, today=today, cache=cache
+        ).to_dict(),
         run=run,
     )
     return ApiResponse(200, body)
@@ -127,18 +121,6 @@ def check_kde_grid(points: Any, opts: Mapping[str, Any]) -> None:
         raise ParameterError(msg)
 
 
-def web_options(opts: Mapping[str, Any]) -> AnalysisOptions:
-    """The analysis options of a density request (:data:`DENSITY_PARAMS`), without dense
-    cores: an upload asks for them with its own parameters (``webmap.api.uploads``)."""
-    return AnalysisOptions(
-        bandwidth=opts["bandwidth"],
-        kernel=opts["kernel"],
-        cell_m=None if opts["cell"] is None else float(opts["cell"]),
-        hex_res=opts["hex_res"],
-        cores=None,
-    )
-
-
 def _frame_features(frame: Any, layer: str) -> list[dict[str, Any]]:
     if frame is None or len(frame) == 0:
         return []
@@ -167,7 +149,8 @@ def density_layers(points: Any, opts: Mapping[str, Any]) -> dict[str, Any]:
             "hexbins": None,
             "warnings": ["no located point: no density"],
         }
-    analysis = quietly(analyse_points, points, web_options(opts))
+    # without dense cores: an upload asks for them with its own parameters (webmap.api.uploads)
+    analysis = quietly(analyse_points, points, options_from(opts, cores=None))
     summary = analysis.to_dict()
     features: list[dict[str, Any]] = []
     if analysis.surface is not None:

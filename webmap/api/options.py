@@ -1,7 +1,7 @@
 """API query parameters built from :class:`geo.options.AnalysisOptions`.
 
 Each analysis option is declared once, in :mod:`geo.options`; :func:`api_param` reads its
-default, range and doc from there (as :func:`webmap.commands.options.click_option` does for
+default, range and doc from there (as :func:`webmap.commands.options.analysis_options` does for
 the command line), so the command line, the API and its OpenAPI document cannot disagree.
 """
 
@@ -11,15 +11,16 @@ from geo.options import spec
 from webmap.api.params import Param, ParamKind
 
 
-def api_param(name: str, query: str) -> Param:
-    """The API query parameter ``query`` of the analysis option ``name`` (``none`` is not
-    offered: an option left out takes its default)."""
+def api_param(name: str) -> Param:
+    """The API query parameter of the analysis option ``name``, named by its ``param``
+    (``eps_m`` is ``eps``; ``none`` is not offered: an option left out takes its default).
+    :func:`geo.options.options_from` builds the options of the parsed values."""
     option = spec(name)
     kind: ParamKind = "integer" if option.kind is int else "number"
     if option.minimum is None:
         kind = "string"
     return Param(
-        query,
+        option.param,
         kind,
         option.doc,
         default=option.default,

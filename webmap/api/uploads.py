@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 from geo._errors import ClustermapError, ParameterError, clip
 from geo._json import feature_collection
+from geo.options import options_from
 from webmap.api.analysis_db import Analysis, AnalysisStore
 from webmap.api.cage import Cage
-from webmap.api.measures import DENSITY_PARAMS, check_kde_grid, quietly, web_options
+from webmap.api.measures import DENSITY_PARAMS, check_kde_grid, quietly
 from webmap.api.options import api_param
 from webmap.api.params import Param, parse_params
 from webmap.api.response import JSON, ApiResponse, answers_errors, error, from_exception
@@ -26,8 +27,8 @@ if TYPE_CHECKING:
 #: memory, so they are sought in every upload.
 MAX_CORE_POINTS = 50_000
 UPLOAD_CORES = replace(
-    api_param("cores", "cores"),
-    choices=("none", *api_param("cores", "cores").choices),
+    api_param("cores"),
+    choices=("none", *api_param("cores").choices),
     description="Dense cores of the points: dbscan (default; eps and min_samples), hdbscan "
     f"(uploads of at most {MAX_CORE_POINTS:,} points) or none.",
 )
@@ -53,8 +54,8 @@ ANALYZE_PARAMS = (
     ),
     *DENSITY_PARAMS,
     UPLOAD_CORES,
-    api_param("eps_m", "eps"),
-    api_param("min_samples", "min_samples"),
+    api_param("eps_m"),
+    api_param("min_samples"),
     *SELECTION_PARAMS,
 )
 
@@ -314,12 +315,7 @@ def upload_options(opts: Mapping[str, Any], n_points: int) -> Any:
     method = None if opts["cores"] == "none" else opts["cores"]
     if method == "hdbscan" and n_points > MAX_CORE_POINTS:
         method = None
-    return replace(
-        web_options(opts),
-        cores=method,
-        eps_m=float(opts["eps"]),
-        min_samples=opts["min_samples"],
-    )
+    return options_from(opts, cores=method)
 
 
 _PARAM_NAMES = frozenset(p.name for p in ANALYZE_PARAMS)

@@ -28,9 +28,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sites": ("registry", "Print a cluster's sites as GeoJSON or CSV."),
     "validate": ("registry", "Check a registry folder and list every problem (exit 1 if any)."),
     "serve": ("registry", "Serve the maps and the API with a production WSGI server (waitress)."),
-    "measures": ("analysis", "Density and proximity measures of one registry cluster."),
-    "density": ("analysis", "Density measures of the points in FILE."),
-    "proximity": ("analysis", "The k nearest neighbours of each point in FILE."),
+    "measures": ("cmd_measures", "Density and proximity measures of one registry cluster."),
+    "density": ("cmd_density", "Density measures of the points in FILE."),
+    "proximity": ("cmd_proximity", "The k nearest neighbours of each point in FILE."),
     "ripley": ("ripley", "Ripley's K and Besag's L of FILE (or --cluster), with a CSR envelope."),
     "network": (
         "network",

@@ -16,11 +16,12 @@ from geo._atomic import atomic_write
 from geo._errors import ParameterError, listing, quote
 from geo.analysis import analyse_points
 from geo.column_analysis import analyse_frame
-from geo.options import AnalysisOptions
+from geo.options import AnalysisOptions, options_from, spec
 from geo.overlays import point_overlays
 from geo.registry import date_key, load_registry
-from webmap.commands.analysis import loader_options, read_input
-from webmap.commands.options import DATA_OPTION, click_option
+from webmap.api.cluster_analysis import cluster_analysis
+from webmap.commands.file_input import loader_options, read_input
+from webmap.commands.options import DATA_OPTION, analysis_options
 from webmap.commands.selection import filter_options, selection_of
 from webmap.figures import (
     DEFAULT_DPI,
@@ -95,10 +96,7 @@ def _source_of(path: Path) -> str:
     metavar="CATEGORY",
     help="The category the lq layer draws (default: the one with most significant hexagons).",
 )
-@click_option("bandwidth", "--bandwidth")
-@click_option("hex_res", "--hex-res")
-@click_option("eps_m", "--eps")
-@click_option("min_samples", "--min-samples")
+@analysis_options("bandwidth", "hex_res", "eps_m", "min_samples")
 @DATA_OPTION
 @loader_options
 @filter_options
@@ -124,15 +122,12 @@ def figure_command(cluster_id: str | None, output: Path, **opts: Any) -> None:
 def _options(opts: dict[str, Any], *, layers: tuple[str, ...] | None = None) -> AnalysisOptions:
     """The analysis options; with ``layers``, hexagons and dense cores only when drawn (they
     are the costly part of a large file's analysis)."""
-    hexbins = layers is None or "hexbins" in layers
-    cores = layers is None or "cores" in layers
-    return AnalysisOptions(
-        bandwidth=opts["bandwidth"],
-        hex_res=opts["hex_res"] if hexbins else None,
-        cores=AnalysisOptions().cores if cores else None,
-        eps_m=opts["eps_m"],
-        min_samples=opts["min_samples"],
-    )
+    options = options_from(opts)
+    if layers is not None and "hexbins" not in layers:
+        options = replace(options, hex_res=None)
+    if layers is not None and "cores" not in layers:
+        options = replace(options, cores=None)
+    return options
 
 
 def _points(path: Path, *, page: Page, opts: dict[str, Any]) -> Figure:
@@ -169,7 +164,7 @@ def _significant_lq(
         msg = "the lq layer needs --by COLUMN (or --where): location quotients are of categories"
         raise ParameterError(msg)
     if options.hex_res is None:  # hexagons left out of the map are still the lq's cells
-        options = replace(options, hex_res=opts["hex_res"] or AnalysisOptions().hex_res)
+        options = replace(options, hex_res=opts["hex_res"] or spec("hex_res").default)
     analysis = analyse_frame(
         points, options, selection=selection, crs=opts["metric_crs"], name=str(opts["points"])
     )
@@ -207,15 +202,14 @@ def _cluster(
     if opts["as_of"] is not None:
         date_key(opts["as_of"], field="--as-of")
     layers = opts["layers"]
+    analysis = cluster_analysis(registry, cluster_id, options, as_of=opts["as_of"])
     return registry_cluster_figure(
-        registry,
-        cluster_id,
+        analysis,
+        registry_version=registry.version,
         page=page,
         layers=None
         if layers is None
         else parse_layers(layers, available=figure_layers("cluster", has_streets=True)),
-        options=options,
-        as_of=opts["as_of"],
         cache_dir=opts["cache_dir"],
         title=opts["title"],
     )

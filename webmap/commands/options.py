@@ -2,9 +2,11 @@
 
 - :data:`DATA_OPTION` and :data:`CACHE_DIR_OPTION`: the registry and cache folders, read
   from the same environment variables as the server (:data:`webmap.config.SETTINGS`).
-- :func:`click_option`: an analysis option of :class:`geo.options.AnalysisOptions`, with its
-  default, range and doc from :mod:`geo.options` (as :func:`webmap.api.options.api_param`
-  does for the API), so the command line and the API cannot disagree on a default.
+- :func:`analysis_options`: the click options of some analysis options of
+  :class:`geo.options.AnalysisOptions`, each with its flag, default, range and doc from
+  :mod:`geo.options` (as :func:`webmap.api.options.api_param` does for the API), so the
+  command line and the API cannot disagree on a default. A command builds its
+  :class:`~geo.options.AnalysisOptions` from its values with :func:`geo.options.options_from`.
 """
 
 from __future__ import annotations
@@ -79,17 +81,29 @@ class OptionType(click.ParamType):
         return number
 
 
-def click_option(name: str, flag: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """A click option (``flag``, e.g. ``"--eps"``) of the analysis option ``name``."""
+def click_option(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The click option of the analysis option ``name``: flag ``--`` + its ``param`` with
+    dashes (``eps_m`` is ``--eps``), its value under ``param`` for
+    :func:`geo.options.options_from`."""
     option = spec(name)
     return click.option(
-        flag,
-        name,
+        "--" + option.param.replace("_", "-"),
+        option.param,
         type=OptionType(option),
         default="none" if option.default is None else option.default,
         show_default=True,
         help=f"{option.doc} Values: {option.range_text()}.",
     )
+
+
+def analysis_options(*names: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """One decorator for the click options of the analysis options ``names``, shown by
+    ``--help`` in that order."""
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        return apply_options(func, [click_option(name) for name in names])
+
+    return decorate
 
 
 def apply_options(

@@ -12,7 +12,7 @@ import numpy as np
 from geo._errors import ParameterError
 from geo.registry import load_registry
 from geo.ripley import EDGE_CORRECTIONS, RipleyResult, ripley
-from webmap.commands.analysis import loader_options, read_input
+from webmap.commands.file_input import loader_options, read_input
 from webmap.commands.options import DATA_OPTION
 
 

@@ -14,11 +14,9 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from geo._errors import InputDataError
-from geo.measures import ClusterAnalysis, analyse_cluster
+from geo.measures import ClusterAnalysis
 from geo.network import OSM_ATTRIBUTION
-from geo.options import AnalysisOptions
 from geo.overlays import Overlays, cluster_overlays
-from geo.registry import Registry
 from geo.ripley import RipleyResult, ripley_for_plot
 from webmap.figures.compose import check_layers, draw_map
 from webmap.figures.layers import MapContent, default_layers, figure_layers
@@ -188,27 +186,25 @@ def cluster_figure(
 
 
 def registry_cluster_figure(
-    registry: Registry,
-    cluster_id: str,
+    analysis: ClusterAnalysis,
     *,
+    registry_version: str,
     page: Page,
     layers: Sequence[str] | None = None,
-    options: AnalysisOptions | None = None,
-    as_of: str | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
     title: str | None = None,
 ) -> Figure:
-    """Analyse a registry cluster once and draw its figure (:func:`cluster_figure`), its
-    streets drawn when it has a cached or bundled network: the command line's and the
-    server's figure alike."""
-    analysis = analyse_cluster(registry, cluster_id, options, as_of=as_of)
+    """Draw a registry cluster's analysis (:func:`cluster_figure`), its streets drawn when
+    it has a cached or bundled network: the command line's and the server's figure alike
+    (the server passes the analysis its page and measures share)."""
     streets = None
     if analysis.crs is not None:
+        cluster_id = str(analysis.info["id"])
         streets = cluster_streets(cluster_id, crs=analysis.crs, cache_dir=cache_dir)
     return cluster_figure(
         analysis,
         cluster_overlays(analysis),
-        registry_version=registry.version,
+        registry_version=registry_version,
         layers=layers,
         page=page,
         streets=streets,

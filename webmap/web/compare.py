@@ -10,6 +10,7 @@ table, ``/compare.svg`` the small multiples.
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 from dataclasses import dataclass
 from typing import Any
@@ -18,8 +19,9 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 
 from geo._errors import ParameterError, quote
 from geo.compare import COLUMNS, Comparison, EpicentreFrame, compare_clusters
-from geo.registry import date_key
-from webmap.web.caching import cached_page
+from geo.registry import Registry, date_key
+from webmap.api.cluster_analysis import ClusterAnalysis, cluster_analysis
+from webmap.web.caching import cached_page, get_cache
 from webmap.web.locator import locator
 from webmap.web.state import get_registry
 
@@ -95,9 +97,19 @@ def _sorted(rows: list[dict[str, Any]], key: str, order: str) -> list[dict[str, 
 
 
 def _comparison(as_of: str | None) -> Comparison:
-    """Every cluster analysed once, its sites as of ``as_of``."""
+    """Every cluster analysed once, its sites as of ``as_of``: each analysis is the one
+    the cluster's page, measures and figure share (from the app's cache)."""
     cache_dir = current_app.config.get("NETWORK_CACHE_DIR")
-    return compare_clusters(get_registry(), as_of=as_of, cache_dir=cache_dir, side_m=FRAME_SIDE_M)
+    cache = get_cache()
+
+    def analyse(
+        registry: Registry, cluster_id: str, *, as_of: str | None, today: datetime.date
+    ) -> ClusterAnalysis:
+        return cluster_analysis(registry, cluster_id, as_of=as_of, today=today, cache=cache)
+
+    return compare_clusters(
+        get_registry(), as_of=as_of, cache_dir=cache_dir, side_m=FRAME_SIDE_M, analyse=analyse
+    )
 
 
 def _svg(frames: list[EpicentreFrame]) -> str:

@@ -54,8 +54,9 @@ def cluster_map_data(
         cache_dir,
         network_signature(cluster_id, cache_dir),
     )
-    return get_cache().get_or_compute(
+    cache = get_cache()
+    return cache.get_or_compute(
         key,
-        lambda: compute(registry, cluster_id, cache_dir=cache_dir, as_of=as_of),
+        lambda: compute(registry, cluster_id, cache_dir=cache_dir, as_of=as_of, cache=cache),
         run=heavy,
     )

@@ -6,7 +6,8 @@ Query parameters: ``layers`` (comma list), ``paper`` (``a4``/``a3``), ``landscap
 :data:`MAX_SERVER_DPI`) and ``as_of`` (``YYYY[-MM[-DD]]``). An unknown cluster answers
 ``404``, a bad parameter ``400``. The figure is drawn in the app's work pool from one
 analysis of the cluster, and only its bytes are kept in the app's cache, per parameters,
-registry and network; answers carry an ETag.
+registry and network; the analysis is the one the cluster's page and measures share
+(:mod:`webmap.api.cluster_analysis`). Answers carry an ETag.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from flask import Blueprint, Response, abort, current_app, request
 
 from geo._errors import ParameterError, UnknownIdError, quote
 from geo.registry import date_key
+from webmap.api.cluster_analysis import cluster_analysis
 from webmap.api.memo import day_key
 from webmap.figures import (
     DEFAULT_DPI,
@@ -60,14 +62,16 @@ def _page(args: Mapping[str, str]) -> Page:
 def _render(
     cluster_id: str, fmt: str, page: Page, layers: tuple[str, ...] | None, as_of: str | None
 ) -> bytes:
-    """The figure's bytes, from one analysis of the cluster (not the page's cached map data,
-    which keeps no kernel density grid)."""
+    """The figure's bytes, from the cluster's one analysis that its page and measures share
+    (:func:`webmap.api.cluster_analysis.cluster_analysis`; the page's map data keeps no
+    kernel density grid)."""
+    registry = get_registry()
+    analysis = cluster_analysis(registry, cluster_id, as_of=as_of, cache=get_cache())
     figure = registry_cluster_figure(
-        get_registry(),
-        cluster_id,
+        analysis,
+        registry_version=registry.version,
         page=page,
         layers=layers,
-        as_of=as_of,
         cache_dir=current_app.config.get("NETWORK_CACHE_DIR"),
     )
     return figure_bytes(figure, fmt, dpi=page.dpi)
