@@ -96,8 +96,8 @@ def _cluster_map(
     """The map of a registry cluster, with its street network when one is cached."""
     from geo.registry import load_registry
     from webmap.api.mapdata import compute
+    from webmap.layer_registry import LAYERS
     from webmap.maps import cluster as maps
-    from webmap.maps.layers import LAYERS
     from webmap.maps.view import MapView, parse_layers
 
     registry = load_registry(data_dir)

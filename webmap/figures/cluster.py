@@ -121,6 +121,7 @@ def cluster_figure(
     page: Page | None = None,
     streets: Streets | None = None,
     title: str | None = None,
+    lang: str = "en",
 ) -> Figure:
     """A print-ready figure of an analysed registry cluster.
 
@@ -141,6 +142,8 @@ def cluster_figure(
         The cluster's streets (:func:`webmap.figures.streets.cluster_streets`), if any.
     title
         The title (default: the cluster's name).
+    lang
+        The language of the legend ({"en", "fr"}).
 
     Raises
     ------
@@ -183,11 +186,12 @@ def cluster_figure(
             layers=chosen,
             ripley=_ripley(analysis) if "ripley" in chosen else None,
             empty_note="No site of this cluster is located: there is nothing to map.",
+            lang=lang,
         )
     return sheet.figure
 
 
-def registry_cluster_figure(
+def registry_cluster_figure(  # noqa: PLR0913 (the data's 5 options, then the sheet's 4)
     registry: Registry,
     cluster_id: str,
     *,
@@ -197,6 +201,7 @@ def registry_cluster_figure(
     as_of: str | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
     title: str | None = None,
+    lang: str = "en",
 ) -> Figure:
     """Analyse a registry cluster once and draw its figure (:func:`cluster_figure`), its
     streets drawn when it has a cached or bundled network: the command line's and the
@@ -213,4 +218,5 @@ def registry_cluster_figure(
         page=page,
         streets=streets,
         title=title,
+        lang=lang,
     )

@@ -15,8 +15,8 @@ from webmap.api import registry as api
 from webmap.api.mapdata import ClusterMapData
 from webmap.api.ripley_plot import ripley_plot
 from webmap.api.tables import sites_csv
+from webmap.layer_registry import LAYERS
 from webmap.maps import cluster as maps
-from webmap.maps.layers import LAYERS
 from webmap.maps.view import VIEW_PARAMS, MapView, parse_view
 from webmap.web.caching import cached_page
 from webmap.web.mapdata import cluster_map_data, request_network_signature
