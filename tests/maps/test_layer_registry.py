@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gettext as gettext_module
 import inspect
 import re
 from pathlib import Path
@@ -9,11 +10,15 @@ from pathlib import Path
 import folium
 import geopandas as gpd
 import pytest
+from matplotlib.text import Text
 
-from geo.overlays import Overlays
-from webmap.figures import default_layers, figure_layers
+from geo.measures import analyse_cluster
+from geo.overlays import Overlays, cluster_overlays
+from geo.registry import Registry
+from webmap import i18n
+from webmap.figures import cluster_figure, default_layers, figure_layers
 from webmap.layer_registry import LAYERS, NETWORK_LAYERS, Layer, map_layers
-from webmap.maps.cluster import available_layers
+from webmap.maps.cluster import available_layers, cluster_map
 from webmap.maps.layers import LayerData, build
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,3 +84,56 @@ def test_the_readme_lists_every_layer_key() -> None:
     named |= {k.strip() for k in figure[1].split(",")}
     keys = set(figure_layers("cluster", has_streets=True)) | set(figure_layers("points"))
     assert keys <= named, keys - named
+
+
+class _Shouting(gettext_module.NullTranslations):
+    """A stand-in catalogue (the real ones are the i18n work's): every message upper-cased
+    but its ``%(name)s`` placeholders."""
+
+    def gettext(self, message: str) -> str:
+        parts = re.split(r"(%\(\w+\)s)", message)
+        return "".join(p if p.startswith("%(") else p.upper() for p in parts)
+
+
+@pytest.fixture
+def shouting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``lang="xx"`` draws through :class:`_Shouting`; English stays as written."""
+    real = i18n.translations
+
+    def translations(lang: str) -> gettext_module.NullTranslations:
+        return _Shouting() if lang == "xx" else real(lang)
+
+    monkeypatch.setattr(i18n, "translations", translations)
+
+
+@pytest.mark.usefixtures("shouting")
+def test_the_cluster_map_draws_every_label_and_legend_in_its_language(
+    registry: Registry,
+) -> None:
+    """``lang`` reaches every builder: each layer's control label and legend title are
+    drawn through the catalogue of that language."""
+    analysis = analyse_cluster(registry, "delft")
+    fmap = cluster_map(registry, "delft", overlays=cluster_overlays(analysis), lang="xx")
+    html = fmap.get_root().render()
+    for key in map_layers(has_network=False):
+        layer = LAYERS[key]
+        assert layer.legend.upper() in html, key
+        if key not in ("hexbins", "sites"):  # named with their resolution, and by role
+            assert f'"{layer.label.upper()}"' in html, key
+    assert "SITES: university" in html  # the role is data, not a message
+    assert "HEXAGONS (H3 R9)" in html
+    english = cluster_map(registry, "delft", overlays=cluster_overlays(analysis)).get_root()
+    assert "KERNEL DENSITY" not in english.render()
+
+
+@pytest.mark.usefixtures("shouting")
+def test_the_figure_draws_its_legend_in_its_language(registry: Registry) -> None:
+    analysis = analyse_cluster(registry, "delft")
+    layers = ("density", "hexbins", "nn", "epicentres", "sites")
+    figure = cluster_figure(analysis, cluster_overlays(analysis), registry_version="v",
+                            layers=layers, lang="xx")  # fmt: skip
+    texts = [t.get_text() for t in figure.findobj(Text)]
+    for entry in ("NEAREST NEIGHBOUR", "EPICENTRE", "SITES"):
+        assert entry in texts, entry
+    assert any(t.startswith("KERNEL DENSITY ") for t in texts)
+    assert any(t.startswith("HEXAGONS (H3 R") for t in texts)
