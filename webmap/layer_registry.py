@@ -130,10 +130,13 @@ LAYERS: dict[str, Layer] = {
 NETWORK_LAYERS = tuple(key for key, layer in LAYERS.items() if layer.needs == "network")
 
 
-def map_layers(*, has_network: bool) -> tuple[str, ...]:
-    """The keys of the layers a cluster's web map can draw, bottom first."""
+def map_layers(*, has_network: bool, defaults: bool = False) -> tuple[str, ...]:
+    """The keys of the layers a cluster's web map can draw (``defaults``: those on by
+    default), bottom first."""
     return tuple(
         key
         for key, layer in LAYERS.items()
-        if layer.build is not None and (has_network or layer.needs != "network")
+        if layer.build is not None
+        and (has_network or layer.needs != "network")
+        and (layer.default or not defaults)
     )
