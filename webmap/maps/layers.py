@@ -335,7 +335,7 @@ def add_nn_links(
 
 #: How an epicentre's area (or its single place) is outlined.
 _EPICENTRE_STYLE: dict[str, Any] = {
-    "color": "#000000",
+    "color": EPICENTRE_COLOUR,
     "weight": 2,
     "dash_array": "6 6",
     "fill": True,
@@ -379,14 +379,15 @@ def add_epicentres(
                 class_name="cm-epicentre cm-epicentre-point",
                 tooltip=folium.Tooltip(escape_text(single_text % {"name": row.name})),
             ).add_to(keyed)
-    side = {"color": "#000000", "weight": 2, "dash_array": "6 6", "class_name": "cm-epicentre-side"}
+    side = {"color": EPICENTRE_COLOUR, "weight": 2, "dash_array": "6 6",
+            "class_name": "cm-epicentre-side"}  # fmt: skip
     for row in overlays.epicentre_sides.itertuples():
         tip = folium.Tooltip(escape_text(_fmt(row.length_m, "m")), permanent=True,
                              direction="center", class_name="cm-side-label")  # fmt: skip
         _line(keyed, latlon(row.geometry), side, tip)
     _add_members(keyed, data, lang=lang)
     rows = [
-        ("#000000", gettext("sides, centre to centre", lang=lang)),
+        (EPICENTRE_COLOUR, gettext("sides, centre to centre", lang=lang)),
         ("#444444", gettext("bounding circle", lang=lang)),
     ]
     add_legend(fmap, keyed, layer, rows, note=gettext("dashed ring: member site", lang=lang),
