@@ -2,8 +2,12 @@
 
 - ``geo`` imports nothing from ``webmap``;
 - ``webmap.api`` (answers), ``webmap.maps`` (Folium) and ``webmap.figures`` (matplotlib)
-  import only ``geo``, their own package and the shared ``webmap.errors``/``webmap.config``;
-  ``api`` and ``figures`` never import Flask, Folium or click, ``maps`` never Flask;
+  import only ``geo``, their own package and the shared ``webmap.errors``/``webmap.config``/
+  ``webmap.i18n``/``webmap.layer_registry``; ``api`` and ``figures`` never import Flask,
+  Folium or click, ``maps`` never Flask;
+- ``webmap.layer_registry`` (the layer records maps and figures both read) imports neither
+  of them nor any drawing library: it names each layer's builder and drawer by path, and
+  each path points into the side that draws it (``webmap.maps``, ``webmap.figures``);
 - ``webmap.web`` adapts both and never imports the command line;
 - ``webmap.commands`` uses ``api``, ``maps`` and ``geo``, and of ``web`` only the app factory
   and the worker processes ``serve`` starts.
@@ -19,7 +23,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ("webmap.errors", "webmap.config", "webmap.i18n")
+SHARED = ("webmap.errors", "webmap.config", "webmap.i18n", "webmap.layer_registry")
 NO_WEB = ("flask", "folium", "werkzeug", "click")
 #: the layers the web and the command line adapt: answers, Folium maps, print figures
 DRAWN = ("webmap.api", "webmap.maps", "webmap.figures")
@@ -39,6 +43,7 @@ RULES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("geo", *DRAWN, "webmap.commands", *SHARED, *SERVE),
         ("flask",),
     ),
+    "webmap.layer_registry": (("webmap.i18n",), (*NO_WEB, "matplotlib", "geo")),
 }
 
 
@@ -63,8 +68,10 @@ def _within(name: str, prefixes: tuple[str, ...]) -> bool:
 
 
 def _files(package: str) -> list[Path]:
+    """The modules of ``package`` (a package, or a module on its own)."""
     folder = ROOT.joinpath(*package.split("."))
-    return sorted(folder.rglob("*.py"))
+    module = folder.with_suffix(".py")
+    return [module] if module.is_file() else sorted(folder.rglob("*.py"))
 
 
 @pytest.mark.parametrize("package", sorted(RULES))
@@ -83,8 +90,34 @@ def test_the_rule_sees_every_module() -> None:
     """No module of webmap sits outside a layer, apart from the package's entry points."""
     layered = {p for package in RULES for p in _files(package)}
     top = {p.name for p in (ROOT / "webmap").glob("*.py")}
-    assert top <= {"__init__.py", "__main__.py", "errors.py", "config.py", "i18n.py"}
+    assert top <= {"__init__.py", "__main__.py", "errors.py", "config.py", "i18n.py",
+                   "layer_registry.py"}  # fmt: skip
     assert all(p in layered for p in (ROOT / "webmap").rglob("*.py") if p.parent != ROOT / "webmap")
+    assert _files("webmap.layer_registry") == [ROOT / "webmap" / "layer_registry.py"]
+
+
+def test_each_layer_record_names_a_builder_in_maps_and_a_drawer_in_figures() -> None:
+    """The paths of :data:`webmap.layer_registry.LAYERS` keep the one-way rule that the
+    walk above cannot see: a builder is a function of ``webmap.maps``, a drawer one of
+    ``webmap.figures``, and each loads."""
+    from webmap.layer_registry import LAYERS
+
+    builders = [layer.build for layer in LAYERS.values() if layer.build is not None]
+    drawers = [layer.draw for layer in LAYERS.values() if layer.draw is not None]
+    assert builders and drawers
+    assert all(path.startswith("webmap.maps.") for path in builders), builders
+    assert all(path.startswith("webmap.figures.") for path in drawers), drawers
+    assert all(callable(layer.builder()) for layer in LAYERS.values() if layer.build)
+    assert all(callable(layer.drawer()) for layer in LAYERS.values() if layer.draw)
+
+
+def test_a_builder_is_never_loaded_from_outside_maps() -> None:
+    """A record pointing its builder into another package is refused when loaded."""
+    from webmap.layer_registry import Layer
+
+    stray = Layer("x", "X", "X", False, build="webmap.figures.layers:draw_nn")
+    with pytest.raises(LookupError, match=r"not a function of webmap\.maps"):
+        stray.builder()
 
 
 def test_the_walk_finds_an_import_inside_a_function(tmp_path: Path) -> None:

@@ -96,8 +96,8 @@ def _cluster_map(
     """The map of a registry cluster, with its street network when one is cached."""
     from geo.registry import load_registry
     from webmap.api.mapdata import compute
+    from webmap.layer_registry import map_layers
     from webmap.maps import cluster as maps
-    from webmap.maps.layers import LAYERS
     from webmap.maps.view import MapView, parse_layers
 
     registry = load_registry(data_dir)
@@ -112,7 +112,7 @@ def _cluster_map(
     chosen = (
         parse_layers(layers, available=available)
         if layers
-        else tuple(key for key in available if LAYERS[key].default)
+        else map_layers(has_network=data.network is not None, defaults=True)
     )
     view = MapView(layers=chosen, basemap=basemap)
     return maps.cluster_map(

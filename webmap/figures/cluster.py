@@ -119,6 +119,7 @@ def cluster_figure(
     page: Page | None = None,
     streets: Streets | None = None,
     title: str | None = None,
+    lang: str = "en",
 ) -> Figure:
     """A print-ready figure of an analysed registry cluster.
 
@@ -139,6 +140,8 @@ def cluster_figure(
         The cluster's streets (:func:`webmap.figures.streets.cluster_streets`), if any.
     title
         The title (default: the cluster's name).
+    lang
+        The language of the legend ({"en", "fr"}).
 
     Raises
     ------
@@ -181,6 +184,7 @@ def cluster_figure(
             layers=chosen,
             ripley=_ripley(analysis) if "ripley" in chosen else None,
             empty_note="No site of this cluster is located: there is nothing to map.",
+            lang=lang,
         )
     return sheet.figure
 
@@ -193,6 +197,7 @@ def registry_cluster_figure(
     layers: Sequence[str] | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
     title: str | None = None,
+    lang: str = "en",
 ) -> Figure:
     """Draw a registry cluster's analysis (:func:`cluster_figure`), its streets drawn when
     it has a cached or bundled network: the command line's and the server's figure alike
@@ -209,4 +214,5 @@ def registry_cluster_figure(
         page=page,
         streets=streets,
         title=title,
+        lang=lang,
     )

@@ -1,11 +1,11 @@
 """The layers a figure can draw, each from what :mod:`geo` already computed.
 
-Layer keys are those of the web map where the layer is the same (``sites``,
-``epicentres``, ``density``, ``hexbins``, ``cores``, ``nn``); ``streets`` draws the
-cluster's street network and ``ripley`` adds a panel of Besag's L function beside the map.
-:data:`FIGURE_LAYERS` lists them with the figures they apply to: a new layer (say the
-location quotients of an analyst's file) is one more :class:`FigureLayer` with its drawing
-function.
+Each layer is a record of :data:`webmap.layer_registry.LAYERS`, shared with the web map
+(``sites``, ``epicentres``, ``density``, ``hexbins``, ``cores``, ``nn``); ``streets`` draws
+the cluster's street network, ``lq`` an analyst's location quotients, and ``ripley`` adds a
+panel of Besag's L function beside the map. A record names its drawer here (a ``draw_<key>``
+function) and the figures it applies to; a new layer is one more record and its drawer.
+Legend text is drawn in ``lang`` (:func:`webmap.i18n.gettext`).
 
 Everything is drawn in the metric CRS of the analysis: the overlays of
 :func:`geo.overlays.cluster_overlays` (EPSG:4326) are only reprojected, never recomputed.
@@ -13,7 +13,7 @@ Everything is drawn in the metric CRS of the analysis: the overlays of
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,8 +32,10 @@ from shapely.geometry.polygon import orient
 
 from geo._errors import ParameterError, clip, listing
 from geo.overlays import Overlays, class_breaks
+from webmap.i18n import gettext
+from webmap.layer_registry import LAYERS
 
-__all__ = ["FIGURE_LAYERS", "FigureLayer", "MapContent", "default_layers", "figure_layers"]
+__all__ = ["MapContent", "default_layers", "figure_layers"]
 
 #: Legend entries: (handle, label).
 Legend = list[tuple[Artist, str]]
@@ -66,21 +68,6 @@ class MapContent:
     streets: gpd.GeoSeries | None = None
     fontsize: float = 7.0
     lq: gpd.GeoDataFrame | None = None
-
-
-Draw = Callable[[Axes, MapContent], Legend]
-
-
-@dataclass(frozen=True)
-class FigureLayer:
-    """A layer key, its legend label, whether it is drawn by default, and for which
-    figures (``"cluster"``, ``"points"``); ``draw`` is ``None`` for a panel."""
-
-    key: str
-    label: str
-    default: bool
-    kinds: frozenset[str]
-    draw: Draw | None
 
 
 def _metric(frame: gpd.GeoDataFrame, crs: pyproj.CRS) -> gpd.GeoDataFrame:
@@ -170,7 +157,8 @@ def plain_numbers(values: Sequence[float]) -> list[str]:
     return texts
 
 
-def _draw_sites(ax: Axes, content: MapContent) -> Legend:
+def draw_sites(ax: Axes, content: MapContent, *, lang: str = "en") -> Legend:
+    """The located points, labelled with their names when they have some."""
     xy = shapely.get_coordinates(content.points.values)
     few = len(xy) <= FEW_POINTS
     markers = ax.scatter(
@@ -198,10 +186,13 @@ def _draw_sites(ax: Axes, content: MapContent) -> Legend:
             zorder=11,
             bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.6, "pad": 0.5},
         )
-    return [(markers, "Sites" if content.labels is not None else "Points")]
+    name = "Sites" if content.labels is not None else "Points"
+    return [(markers, gettext(name, lang=lang))]
 
 
-def _draw_epicentres(ax: Axes, content: MapContent) -> Legend:
+def draw_epicentres(ax: Axes, content: MapContent, *, lang: str = "en") -> Legend:
+    """Epicentre areas (or single places), their sides labelled in metres, and their
+    smallest enclosing circles."""
     overlays = content.overlays
     shapes = _metric(overlays.epicentres, content.crs)
     if shapes.empty:
@@ -217,17 +208,20 @@ def _draw_epicentres(ax: Axes, content: MapContent) -> Legend:
             zorder=6,
         )
         ax.add_collection(patches)
-        legend.append((Patch(facecolor=EPICENTRE_COLOUR, alpha=0.3), "Epicentre"))
+        legend.append(
+            (Patch(facecolor=EPICENTRE_COLOUR, alpha=0.3), gettext("Epicentre", lang=lang))
+        )
     for point in (g for g in shapes.geometry if g.geom_type == "Point"):
         star = ax.scatter([point.x], [point.y], marker="*", s=160, color=EPICENTRE_COLOUR, zorder=9)
-        legend.append((star, "Epicentre (one place)"))
+        legend.append((star, gettext("Epicentre (one place)", lang=lang)))
     sides = _metric(overlays.epicentre_sides, content.crs)
     if len(sides):
         lines = LineCollection(
             _segments(sides.geometry), colors=EPICENTRE_COLOUR, linewidths=1.4, zorder=7
         )
         ax.add_collection(lines)
-        legend.append((Line2D([], [], color=EPICENTRE_COLOUR, lw=1.4), "Side (centre to centre)"))
+        side = gettext("Side (centre to centre)", lang=lang)
+        legend.append((Line2D([], [], color=EPICENTRE_COLOUR, lw=1.4), side))
         centre = shapes.geometry.union_all().centroid
         for line, length in zip(sides.geometry, sides["length_m"], strict=True):
             ax.annotate(
@@ -253,9 +247,8 @@ def _draw_epicentres(ax: Axes, content: MapContent) -> Legend:
             zorder=6,
         )
         ax.add_collection(ring)
-        legend.append(
-            (Line2D([], [], color=EPICENTRE_COLOUR, ls="--", lw=0.8), "Smallest enclosing circle")
-        )
+        circle = gettext("Smallest enclosing circle", lang=lang)
+        legend.append((Line2D([], [], color=EPICENTRE_COLOUR, ls="--", lw=0.8), circle))
     return legend
 
 
@@ -293,7 +286,8 @@ def _classed(
     return legend
 
 
-def _draw_density(ax: Axes, content: MapContent) -> Legend:
+def draw_density(ax: Axes, content: MapContent, *, lang: str = "en") -> Legend:
+    """Kernel density bands, classed by sites per km²."""
     bands = _metric(content.overlays.density_bands, content.crs)
     if bands.empty:
         return []
@@ -302,12 +296,13 @@ def _draw_density(ax: Axes, content: MapContent) -> Legend:
         bands,
         [float(v) for v in bands["density_min_per_km2"]],
         [float(v) for v in bands["density_max_per_km2"]],
-        name="Kernel density",
+        name=gettext("Kernel density", lang=lang),
         palette=PALETTES["density"],
     )
 
 
-def _draw_hexbins(ax: Axes, content: MapContent) -> Legend:
+def draw_hexbins(ax: Axes, content: MapContent, *, lang: str = "en") -> Legend:
+    """H3 hexagons, classed by sites per km²."""
     cells = _metric(content.overlays.hexbins, content.crs)
     if cells.empty:
         return []
@@ -320,7 +315,7 @@ def _draw_hexbins(ax: Axes, content: MapContent) -> Legend:
         cells,
         values,
         highs,
-        name=f"Hexagons (H3 r{resolution})",
+        name=gettext("Hexagons (H3 r%(resolution)s)", lang=lang, resolution=resolution),
         palette=PALETTES["hexbins"],
     )
 
@@ -329,7 +324,7 @@ def _draw_hexbins(ax: Axes, content: MapContent) -> Legend:
 LQ_CLASSES = ((4.0, "#7a0177"), (2.0, "#c51b8a"), (1.0, "#f768a1"))
 
 
-def _draw_lq(ax: Axes, content: MapContent) -> Legend:
+def draw_lq(ax: Axes, content: MapContent, *, lang: str = "en") -> Legend:
     """The hexagons where one category is significantly over-represented, darker as LQ
     grows, with a legend of its classes naming the category. ``content.lq`` holds one
     category: quotients of several categories are never stacked on one scale."""
@@ -354,15 +349,21 @@ def _draw_lq(ax: Axes, content: MapContent) -> Legend:
                 zorder=3,
             )
         )
-        span = f"{floor:g} or more" if upper == np.inf else f"{floor:g} to {upper:g}"
-        label = f"LQ of {clip(categories[0], limit=LABEL_CHARS)!r}: {span}"
+        span = (
+            gettext("%(low)s or more", lang=lang, low=f"{floor:g}")
+            if upper == np.inf
+            else gettext("%(low)s to %(high)s", lang=lang, low=f"{floor:g}", high=f"{upper:g}")
+        )
+        category = repr(clip(categories[0], limit=LABEL_CHARS))
+        label = gettext("LQ of %(category)s: %(span)s", lang=lang, category=category, span=span)
         legend.append((Patch(facecolor=colour, alpha=0.45), label))
         upper = floor
-    note = "significant: LQ > 1, p < 0.05, 3 or more sites"
+    note = gettext("significant: LQ > 1, p < 0.05, 3 or more sites", lang=lang)
     return [*legend, (Patch(facecolor="none", edgecolor="none"), note)]
 
 
-def _draw_cores(ax: Axes, content: MapContent) -> Legend:
+def draw_cores(ax: Axes, content: MapContent, *, lang: str = "en") -> Legend:
+    """DBSCAN dense cores as shaded polygons."""
     cores = _metric(content.overlays.cores, content.crs)
     if cores.empty:
         return []
@@ -376,20 +377,22 @@ def _draw_cores(ax: Axes, content: MapContent) -> Legend:
             zorder=4,
         )
     )
-    return [(Patch(facecolor="#762a83", alpha=0.35), "Dense core")]
+    return [(Patch(facecolor="#762a83", alpha=0.35), gettext("Dense core", lang=lang))]
 
 
-def _draw_nn(ax: Axes, content: MapContent) -> Legend:
+def draw_nn(ax: Axes, content: MapContent, *, lang: str = "en") -> Legend:
+    """A line from each point to its nearest neighbour."""
     links = _metric(content.overlays.nn_links, content.crs)
     if links.empty:
         return []
     ax.add_collection(
         LineCollection(_segments(links.geometry), colors="#555555", linewidths=0.7, zorder=5)
     )
-    return [(Line2D([], [], color="#555555", lw=0.7), "Nearest neighbour")]
+    return [(Line2D([], [], color="#555555", lw=0.7), gettext("Nearest neighbour", lang=lang))]
 
 
-def _draw_streets(ax: Axes, content: MapContent) -> Legend:
+def draw_streets(ax: Axes, content: MapContent, *, lang: str = "en") -> Legend:
+    """The cluster's streets inside the frame, under every other layer."""
     if content.streets is None or content.streets.empty:
         return []
     (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
@@ -397,34 +400,15 @@ def _draw_streets(ax: Axes, content: MapContent) -> Legend:
     streets = LineCollection(_segments(shown.values), colors="#bdbdbd", linewidths=0.5, zorder=1)
     streets.set_gid("streets")
     ax.add_collection(streets)
-    return [(Line2D([], [], color="#bdbdbd", lw=0.8), "Streets")]
-
-
-_CLUSTER = frozenset({"cluster"})
-_POINTS = frozenset({"points"})
-_BOTH = frozenset({"cluster", "points"})
-FIGURE_LAYERS: dict[str, FigureLayer] = {
-    layer.key: layer
-    for layer in (
-        FigureLayer("streets", "Streets", True, _CLUSTER, _draw_streets),
-        FigureLayer("density", "Kernel density", False, _BOTH, _draw_density),
-        FigureLayer("hexbins", "Hexagons", False, _BOTH, _draw_hexbins),
-        FigureLayer("lq", "Location quotients", False, _POINTS, _draw_lq),
-        FigureLayer("cores", "Dense cores", False, _BOTH, _draw_cores),
-        FigureLayer("nn", "Nearest neighbours", False, _BOTH, _draw_nn),
-        FigureLayer("epicentres", "Epicentres", True, _CLUSTER, _draw_epicentres),
-        FigureLayer("sites", "Sites", True, _BOTH, _draw_sites),
-        FigureLayer("ripley", "Ripley's L panel", False, _BOTH, None),
-    )
-}
+    return [(Line2D([], [], color="#bdbdbd", lw=0.8), gettext("Streets", lang=lang))]
 
 
 def figure_layers(kind: str, *, has_streets: bool = False) -> tuple[str, ...]:
     """The layer keys a ``kind`` of figure ({"cluster", "points"}) can draw, bottom first."""
     return tuple(
         key
-        for key, layer in FIGURE_LAYERS.items()
-        if kind in layer.kinds and (key != "streets" or has_streets)
+        for key, layer in LAYERS.items()
+        if kind in layer.figures and (layer.needs != "streets" or has_streets)
     )
 
 
@@ -434,4 +418,4 @@ def default_layers(kind: str, *, has_streets: bool = False) -> tuple[str, ...]:
     if kind == "points":
         return ("density", "sites")
     available = figure_layers(kind, has_streets=has_streets)
-    return tuple(key for key in available if FIGURE_LAYERS[key].default)
+    return tuple(key for key in available if LAYERS[key].default)

@@ -39,6 +39,7 @@ def points_figure(
     layers: Sequence[str] | None = None,
     page: Page | None = None,
     lq: gpd.GeoDataFrame | None = None,
+    lang: str = "en",
 ) -> Figure:
     """A print-ready figure of an analysed point file.
 
@@ -60,6 +61,8 @@ def points_figure(
     lq
         The significant location quotients' hexagons (layer ``lq``;
         :meth:`geo.column_analysis.ColumnAnalysis.lq_frame`).
+    lang
+        The language of the legend ({"en", "fr"}).
 
     Raises
     ------
@@ -101,5 +104,6 @@ def points_figure(
             content,
             layers=chosen,
             ripley=_ripley(analysis) if "ripley" in chosen else None,
+            lang=lang,
         )
     return sheet.figure

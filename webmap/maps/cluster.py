@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import folium
-import geopandas as gpd
 from branca.element import Figure, MacroElement
 from folium import plugins
 from jinja2 import Template
@@ -20,10 +19,20 @@ from jinja2 import Template
 from geo.network import NetworkLayers
 from geo.overlays import Overlays, drawn_bounds
 from geo.registry import Registry
-from webmap.maps import layers as lyr
+from webmap.i18n import gettext
+from webmap.layer_registry import LAYERS, NETWORK_LAYERS, Layer, map_layers
 from webmap.maps.basemaps import BASEMAPS, TILELESS, add_basemaps
 from webmap.maps.elements import MapStyle, MeasureTool
 from webmap.maps.escape import escape_text
+from webmap.maps.layers import (
+    KeyedGroup,
+    KeyedSubGroup,
+    LayerData,
+    add_legend,
+    build,
+    credit_osm,
+    latlon,
+)
 from webmap.maps.view import MapView
 
 ROLE_COLOURS = {
@@ -57,7 +66,6 @@ ROLE_LETTERS = {
 APPROX_COLOUR = "#e6550d"
 #: Screen radius (pixels) of the ring around an approximate point whose error is not stated.
 APPROX_RING_PX = 16
-EPICENTRE_COLOUR = "#000000"
 #: Above this many sites, site markers are grouped in clusters.
 CLUSTER_MARKERS_ABOVE = 200
 
@@ -169,11 +177,13 @@ def cluster_map(
     network: NetworkLayers | None = None,
     view: MapView | None = None,
     controls: bool = True,
+    lang: str = "en",
 ) -> folium.Map:
     """A cluster's map: sites by role, epicentres, analysis and network layers.
 
-    With ``view.layers`` None every layer is drawn and the default ones shown; otherwise
-    only the listed layers are drawn, all shown (embedding and export).
+    With ``view.layers`` None every layer of :data:`webmap.layer_registry.LAYERS` it can
+    draw is drawn and the default ones shown; otherwise only the listed layers are drawn,
+    all shown (embedding and export). Labels and legends are in ``lang``.
     """
     view = view or MapView()
     sites = registry.located(cluster_id, as_of=view.as_of)
@@ -186,35 +196,16 @@ def cluster_map(
         streets=network.streets if network is not None else None,
     )
 
-    def wanted(key: str) -> tuple[bool, bool]:
-        """(draw it, show it)"""
-        if view.layers is None:
-            return True, lyr.LAYERS[key].default
-        return key in view.layers, True
-
-    builders: list[tuple[str, Any]] = [
-        ("density", lambda show: lyr.add_density(fmap, overlays, show=show)),
-        ("hexbins", lambda show: lyr.add_hexbins(fmap, overlays, show=show)),
-        ("cores", lambda show: lyr.add_cores(fmap, overlays, show=show)),
-        ("nn", lambda show: lyr.add_nn_links(fmap, overlays, show=show)),
-    ]
-    if network is not None:
-        builders += [
-            ("isochrones", lambda show: lyr.add_isochrones(fmap, network.isochrones, show=show)),
-            ("paths", lambda show: lyr.add_paths(fmap, network.paths, show=show)),
-        ]
     footprints = registry.footprints[registry.footprints.index.isin(sites.index)]
-    builders += [
-        ("epicentres", lambda show: _add_epicentres(fmap, registry, cluster_id, sites,
-                                                    overlays, show=show)),
-        ("sites", lambda show: _add_sites(fmap, sites, footprints, show=show)),
-    ]  # fmt: skip
-    for key, build in builders:
-        draw, show = wanted(key)
-        if draw:
-            build(show)
-    if network is not None and (view.layers is None or set(view.layers) & {"isochrones", "paths"}):
-        lyr.credit_osm(fmap)
+    data = LayerData(overlays, network=network, registry=registry, cluster_id=cluster_id,
+                     sites=sites, footprints=footprints)  # fmt: skip
+    for key in map_layers(has_network=network is not None):
+        if view.layers is None:
+            build(fmap, key, data, show=LAYERS[key].default, lang=lang)
+        elif key in view.layers:
+            build(fmap, key, data, show=True, lang=lang)
+    if network is not None and (view.layers is None or set(view.layers) & set(NETWORK_LAYERS)):
+        credit_osm(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     if view.lat is not None and view.lon is not None:
         fmap.location = [view.lat, view.lon]
@@ -232,14 +223,13 @@ def layer_keys(fmap: folium.Map) -> dict[str, str]:
     return {
         child.get_name(): child.layer_key
         for child in fmap._children.values()
-        if isinstance(child, lyr.KeyedGroup | lyr.KeyedSubGroup)
+        if isinstance(child, KeyedGroup | KeyedSubGroup)
     }
 
 
 def available_layers(*, has_network: bool) -> list[str]:
     """The layer keys a cluster map can draw."""
-    keys = list(lyr.LAYERS)
-    return keys if has_network else [k for k in keys if k not in lyr.NETWORK_LAYERS]
+    return list(map_layers(has_network=has_network))
 
 
 def is_approximate(site: Any) -> bool:
@@ -248,24 +238,31 @@ def is_approximate(site: Any) -> bool:
     return bool(site.get("approximates")) or site.get("confidence") == "low"
 
 
-def _add_sites(
-    fmap: folium.Map, sites: gpd.GeoDataFrame, footprints: gpd.GeoDataFrame, *, show: bool
+def add_sites(
+    fmap: folium.Map, data: LayerData, layer: Layer, *, show: bool, lang: str = "en"
 ) -> None:
+    """The located sites of a registry cluster by role, their footprints and the rings of
+    approximate positions, with the roles' legend."""
+    if data.sites is None or data.footprints is None:
+        return
+    sites, footprints = data.sites, data.footprints
     parent: Any = fmap
     areas: Any = None  # rings and footprints: beside clustered markers, never inside them
     if len(sites) > CLUSTER_MARKERS_ABOVE:
-        parent = plugins.MarkerCluster(name="Sites (clustered)", show=show).add_to(fmap)
-        areas = lyr.KeyedGroup("Sites: areas and uncertainty", key="sites", show=show)
+        clustered = gettext("Sites (clustered)", lang=lang)
+        parent = plugins.MarkerCluster(name=clustered, show=show).add_to(fmap)
+        area_label = gettext("Sites: areas and uncertainty", lang=lang)
+        areas = KeyedGroup(area_label, key=layer.key, show=show)
         fmap.add_child(areas)
     for role, colour in ROLE_COLOURS.items():
         members = sites[sites["role"] == role]
         if members.empty:
             continue
-        name = f"Sites: {role.replace('_', ' ')}"
+        name = gettext("Sites: %(role)s", lang=lang, role=role.replace("_", " "))
         group = (
-            lyr.KeyedSubGroup(parent, name, key="sites", show=show)
+            KeyedSubGroup(parent, name, key=layer.key, show=show)
             if parent is not fmap
-            else lyr.KeyedGroup(name, key="sites", show=show)
+            else KeyedGroup(name, key=layer.key, show=show)
         )
         fmap.add_child(group)
         for site_id, site in members.iterrows():
@@ -292,26 +289,19 @@ def _add_sites(
     roles = [r for r in ROLE_COLOURS if r in set(sites["role"])]
     marks = []
     if any(is_approximate(site) for _, site in sites.iterrows()):
-        marks.append(
-            (
-                "cm-mark-approx",
-                "approximate position (proxy or low confidence): ring radius = stated "
-                "uncertainty (fixed ring if none); the popup says what it stands for",
-            )
+        approx = gettext(
+            "approximate position (proxy or low confidence): ring radius = stated "
+            "uncertainty (fixed ring if none); the popup says what it stands for",
+            lang=lang,
         )
+        marks.append(("cm-mark-approx", approx))
     if len(footprints):
-        marks.append(("cm-mark-footprint", "footprint: the area of a site, under its point"))
+        footprint = gettext("footprint: the area of a site, under its point", lang=lang)
+        marks.append(("cm-mark-footprint", footprint))
     anchor = folium.FeatureGroup(name="Site roles legend", show=show, control=False)
     fmap.add_child(anchor)
-    lyr.LayerLegend(
-        anchor,
-        "sites",
-        lyr.legend_rows(
-            "Site role",
-            [(ROLE_COLOURS[r], f"{ROLE_LETTERS[r]}  {r.replace('_', ' ')}") for r in roles],
-            marks=marks,
-        ),
-    ).add_to(fmap)
+    rows = [(ROLE_COLOURS[r], f"{ROLE_LETTERS[r]}  {r.replace('_', ' ')}") for r in roles]
+    add_legend(fmap, anchor, layer, rows, marks=marks, lang=lang)
 
 
 def _add_uncertainty(group: Any, site: Any, latlon: tuple[float, float]) -> None:
@@ -339,7 +329,7 @@ def _add_footprint(group: Any, footprint: Any, colour: str) -> None:
     popup = _popup(footprint["name"], [(k, v) for k, v in rows if v])
     for polygon in getattr(footprint.geometry, "geoms", [footprint.geometry]):
         folium.Polygon(
-            [lyr.latlon(polygon.exterior), *(lyr.latlon(r) for r in polygon.interiors)],
+            [latlon(polygon.exterior), *(latlon(r) for r in polygon.interiors)],
             color=colour,
             weight=2,
             fill=True,
@@ -393,29 +383,3 @@ def _popup(title: Any, rows: list[tuple[str, Any]], *, site_id: str | None = Non
         f'<div class="cm-popup"{data}>'
         f"<strong>{escape_text(title)}</strong><table>{cells}</table></div>"
     )
-
-
-def _add_epicentres(
-    fmap: folium.Map,
-    registry: Registry,
-    cluster_id: str,
-    sites: gpd.GeoDataFrame,
-    overlays: Overlays,
-    *,
-    show: bool,
-) -> None:
-    """Epicentre geometry (polygon, side labels, circle) and a ring on each member."""
-    group = lyr.add_epicentres(fmap, overlays, show=show)
-    for _epi_id, epi in registry.epicentres_of(cluster_id).iterrows():
-        for member in (m for m in epi["members"] if m in sites.index):
-            point = sites.geometry[member].representative_point()
-            folium.CircleMarker(
-                [point.y, point.x],
-                radius=14,
-                color=EPICENTRE_COLOUR,
-                weight=2,
-                dash_array="4 4",
-                fill=False,
-                class_name="cm-epicentre-member",
-                tooltip=folium.Tooltip(escape_text(f"Epicentre: {epi['name']}")),
-            ).add_to(group)

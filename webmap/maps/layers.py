@@ -1,8 +1,10 @@
 """Folium layers drawn from :mod:`geo.overlays` results, each with its own legend.
 
-Every layer is one ``FeatureGroup`` listed in the layer control under a stable key (see
-:data:`LAYERS`); its legend shows while the layer is on. All text from data goes through
-:func:`webmap.maps.escape.escape_text`.
+Every layer is one ``FeatureGroup`` listed in the layer control under a stable key; its
+record (label, legend title, default, builder) is in :data:`webmap.layer_registry.LAYERS`,
+and :func:`build` draws it. Its legend shows while the layer is on. All text from data
+goes through :func:`webmap.maps.escape.escape_text`; fixed text is drawn in ``lang``
+(:func:`webmap.i18n.gettext`).
 """
 
 from __future__ import annotations
@@ -17,38 +19,39 @@ from branca.element import MacroElement
 from folium import plugins
 from jinja2 import Template
 
+from geo.network import NetworkLayers
 from geo.overlays import Overlays, class_breaks
+from geo.registry import Registry
+from webmap.i18n import gettext
+from webmap.layer_registry import LAYERS, Layer
 from webmap.maps.basemaps import OSM_CREDIT
 from webmap.maps.escape import escape_text
 
 #: Sequential colours, light to dark (ColorBrewer YlOrRd 5).
 RAMP = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
 ISOCHRONE_COLOURS = ("#1a9850", "#fee08b", "#d73027", "#7b3294", "#2c7bb6")
+EPICENTRE_COLOUR = "#000000"
 
 
 @dataclass(frozen=True)
-class LayerSpec:
-    """A layer key, its label in the layer control, and whether it shows by default."""
+class LayerData:
+    """What a map's layers are drawn from: the overlays, and on a registry cluster's map
+    its walking network, its located ``sites`` (with their ``footprints``) and the
+    registry they come from (for the epicentres' members)."""
 
-    key: str
-    label: str
-    default: bool
+    overlays: Overlays
+    network: NetworkLayers | None = None
+    registry: Registry | None = None
+    cluster_id: str = ""
+    sites: gpd.GeoDataFrame | None = None
+    footprints: gpd.GeoDataFrame | None = None
 
 
-LAYERS = {
-    spec.key: spec
-    for spec in (
-        LayerSpec("sites", "Sites", True),
-        LayerSpec("epicentres", "Epicentres", True),
-        LayerSpec("density", "Kernel density", False),
-        LayerSpec("hexbins", "Hexagons", False),
-        LayerSpec("cores", "Dense cores", False),
-        LayerSpec("nn", "Nearest neighbours", False),
-        LayerSpec("isochrones", "Walking isochrones", True),
-        LayerSpec("paths", "Walking paths", True),
-    )
-}
-NETWORK_LAYERS = ("isochrones", "paths")
+def build(fmap: folium.Map, key: str, data: LayerData, *, show: bool, lang: str = "en") -> None:
+    """Draw layer ``key`` of :data:`~webmap.layer_registry.LAYERS` on ``fmap`` with its
+    builder, ``show`` deciding whether it is on when the page opens."""
+    layer = LAYERS[key]
+    layer.builder()(fmap, data, layer, show=show, lang=lang)
 
 
 class LayerLegend(MacroElement):
@@ -118,11 +121,12 @@ class KeyedSubGroup(plugins.FeatureGroupSubGroup):
         self.layer_key = key
 
 
-def group(fmap: folium.Map, key: str, *, show: bool, label: str | None = None) -> KeyedGroup:
-    """A feature group for layer ``key``, added to the map."""
-    layer = KeyedGroup(label or LAYERS[key].label, key=key, show=show)
-    fmap.add_child(layer)
-    return layer
+def group(fmap: folium.Map, layer: Layer, *, show: bool, label: str) -> KeyedGroup:
+    """The feature group of ``layer``, named ``label`` in the layer control, added to the
+    map."""
+    keyed = KeyedGroup(label, key=layer.key, show=show)
+    fmap.add_child(keyed)
+    return keyed
 
 
 def legend_rows(
@@ -143,6 +147,25 @@ def legend_rows(
     )
     extra = f"<p>{escape_text(note)}</p>" if note else ""
     return f"<strong>{escape_text(title)}</strong><ul>{items}</ul>{extra}"
+
+
+def add_legend(
+    fmap: folium.Map,
+    anchor: Any,
+    layer: Layer,
+    rows: list[tuple[str, str]],
+    *,
+    lang: str,
+    title: str | None = None,
+    note: str = "",
+    marks: list[tuple[str, str]] | None = None,
+) -> None:
+    """The legend of ``layer``, shown while ``anchor`` (its group) is on: its record's
+    legend title in ``lang`` (or ``title``, already in ``lang``), ``rows``, ``marks`` and
+    ``note`` as :func:`legend_rows` draws them."""
+    heading = title if title is not None else gettext(layer.legend, lang=lang)
+    html = legend_rows(heading, rows, note=note, marks=marks)
+    LayerLegend(anchor, layer.key, html).add_to(fmap)
 
 
 def latlon(geometry: Any) -> list[tuple[float, float]]:
@@ -167,21 +190,31 @@ def _geojson(
     )
 
 
-def add_density(fmap: folium.Map, overlays: Overlays, *, show: bool) -> None:
+def _line(
+    layer: Any, coords: list[tuple[float, float]], style: dict[str, Any], tip: folium.Tooltip
+) -> None:
+    """A polyline of ``coords`` drawn in ``style`` (colour, weight, dashes, CSS class…)
+    with its tooltip, added to ``layer``."""
+    folium.PolyLine(coords, **style, tooltip=tip).add_to(layer)
+
+
+def add_density(
+    fmap: folium.Map, data: LayerData, layer: Layer, *, show: bool, lang: str = "en"
+) -> None:
     """Kernel density contour bands, coloured by sites per km²."""
+    overlays = data.overlays
     bands = overlays.density_bands.copy()
-    layer = group(fmap, "density", show=show)
+    label = gettext(layer.label, lang=lang)
+    keyed = group(fmap, layer, show=show, label=label)
     if bands.empty:
-        LayerLegend(
-            layer,
-            "density",
-            legend_rows("Kernel density", [], note="too few located sites for a density surface"),
-        ).add_to(fmap)
+        note = gettext("too few located sites for a density surface", lang=lang)
+        add_legend(fmap, keyed, layer, [], title=label, note=note, lang=lang)
         return
     colours = {i: RAMP[min(i, len(RAMP) - 1)] for i in range(len(bands))}
     bands["colour"] = [colours[i] for i in range(len(bands))]
+    band_text = gettext("%(low)s to %(high)s sites per km²", lang=lang)
     bands["label"] = [
-        escape_text(f"{_fmt(lo)} to {_fmt(hi)} sites per km²")
+        escape_text(band_text % {"low": _fmt(lo), "high": _fmt(hi)})
         for lo, hi in zip(bands["density_min_per_km2"], bands["density_max_per_km2"], strict=True)
     ]
     _geojson(
@@ -193,28 +226,30 @@ def add_density(fmap: folium.Map, overlays: Overlays, *, show: bool) -> None:
             "fillOpacity": 0.45,
         },
         ["label"],
-    ).add_to(layer)
+    ).add_to(keyed)
     rows = [
         (c, f"≥ {_fmt(lo)}")
         for c, lo in zip(bands["colour"], bands["density_min_per_km2"], strict=True)
     ]
-    LayerLegend(
-        layer,
-        "density",
-        legend_rows("Kernel density (sites per km²)", rows, note=overlays.caveats.get("kde", "")),
-    ).add_to(fmap)
+    add_legend(fmap, keyed, layer, rows, note=overlays.caveats.get("kde", ""), lang=lang)
 
 
-def add_hexbins(fmap: folium.Map, overlays: Overlays, *, show: bool) -> None:
+def add_hexbins(
+    fmap: folium.Map, data: LayerData, layer: Layer, *, show: bool, lang: str = "en"
+) -> None:
     """H3 hexagons as a classed choropleth of sites per km²."""
+    overlays = data.overlays
     cells = overlays.hexbins.copy()
-    label = f"Hexagons (H3 r{overlays.hex_resolution})" if overlays.hex_resolution else None
-    layer = group(fmap, "hexbins", show=show, label=label)
+    label = gettext(layer.label, lang=lang)
+    if overlays.hex_resolution:
+        label = gettext("Hexagons (H3 r%(resolution)s)", lang=lang,
+                        resolution=overlays.hex_resolution)  # fmt: skip
+    keyed = group(fmap, layer, show=show, label=label)
     breaks = class_breaks(cells["sites_per_km2"]) if not cells.empty else []
     if not breaks:
-        LayerLegend(layer, "hexbins", legend_rows("Hexagons", [], note="no located site")).add_to(
-            fmap
-        )
+        title = gettext(layer.label, lang=lang)
+        note = gettext("no located site", lang=lang)
+        add_legend(fmap, keyed, layer, [], title=title, note=note, lang=lang)
         return
 
     def colour(value: float) -> str:
@@ -222,8 +257,9 @@ def add_hexbins(fmap: folium.Map, overlays: Overlays, *, show: bool) -> None:
         return RAMP[round(index * (len(RAMP) - 1) / max(len(breaks) - 1, 1))]
 
     cells["colour"] = [colour(v) for v in cells["sites_per_km2"]]
+    cell_text = gettext("%(n)s site(s), %(density)s per km²", lang=lang)
     cells["label"] = [
-        escape_text(f"{n} site(s), {_fmt(d)} per km²")
+        escape_text(cell_text % {"n": n, "density": _fmt(d)})
         for n, d in zip(cells["count"], cells["sites_per_km2"], strict=True)
     ]
     _geojson(
@@ -235,22 +271,28 @@ def add_hexbins(fmap: folium.Map, overlays: Overlays, *, show: bool) -> None:
             "fillOpacity": 0.6,
         },
         ["label"],
-    ).add_to(layer)
+    ).add_to(keyed)
     lowers = [float(cells["sites_per_km2"].min()), *breaks[:-1]]
     rows = [
         (colour(hi), f"{_fmt(lo)} to {_fmt(hi)}" if lo < hi else f"{_fmt(hi)}")
         for lo, hi in zip(lowers, breaks, strict=True)
     ]
-    LayerLegend(layer, "hexbins", legend_rows("Sites per km² (hexagon)", rows)).add_to(fmap)
+    add_legend(fmap, keyed, layer, rows, lang=lang)
 
 
-def add_cores(fmap: folium.Map, overlays: Overlays, *, show: bool) -> None:
+def add_cores(
+    fmap: folium.Map, data: LayerData, layer: Layer, *, show: bool, lang: str = "en"
+) -> None:
     """DBSCAN dense cores as outlined polygons."""
+    overlays = data.overlays
     cores = overlays.cores.copy()
-    layer = group(fmap, "cores", show=show)
+    keyed = group(fmap, layer, show=show, label=gettext(layer.label, lang=lang))
     if not cores.empty:
+        core_text = gettext(
+            "core %(core)s: %(n)s sites, %(area)s, %(density)s sites per km²", lang=lang
+        )
         cores["label"] = [
-            escape_text(f"core {c}: {n} sites, {_fmt(a, 'km²')}, {_fmt(d)} sites per km²")
+            escape_text(core_text % {"core": c, "n": n, "area": _fmt(a, "km²"), "density": _fmt(d)})
             for c, n, a, d in zip(
                 cores["core"],
                 cores["n_sites"],
@@ -263,46 +305,37 @@ def add_cores(fmap: folium.Map, overlays: Overlays, *, show: bool) -> None:
             cores,
             lambda _f: {"color": "#6a3d9a", "weight": 3, "fillOpacity": 0.08, "dashArray": "8 4"},
             ["label"],
-        ).add_to(layer)
-    note = f"{len(cores)} core(s), core 0 the largest" if not cores.empty else "no dense core"
+        ).add_to(keyed)
+    note = (
+        gettext("%(n)s core(s), core 0 the largest", lang=lang, n=len(cores))
+        if not cores.empty
+        else gettext("no dense core", lang=lang)
+    )
     if "cores" in overlays.caveats:
         note = f"{note}; {overlays.caveats['cores']}"
-    LayerLegend(
-        layer,
-        "cores",
-        legend_rows("Dense cores (DBSCAN)", [("#6a3d9a", "core outline")], note=note),
-    ).add_to(fmap)
+    rows = [("#6a3d9a", gettext("core outline", lang=lang))]
+    add_legend(fmap, keyed, layer, rows, note=note, lang=lang)
 
 
-def add_nn_links(fmap: folium.Map, overlays: Overlays, *, show: bool) -> None:
+def add_nn_links(
+    fmap: folium.Map, data: LayerData, layer: Layer, *, show: bool, lang: str = "en"
+) -> None:
     """A line from each site to its nearest neighbour, labelled in metres."""
-    layer = group(fmap, "nn", show=show)
-    for row in overlays.nn_links.itertuples():
-        coords = latlon(row.geometry)
-        folium.PolyLine(
-            coords,
-            color="#555555",
-            weight=2,
-            dash_array="2 6",
-            class_name="cm-nn-link",
-            tooltip=folium.Tooltip(
-                escape_text(f"{row.from_id} to {row.to_id}: {_fmt(row.distance_m, 'm')}")
-            ),
-        ).add_to(layer)
-    LayerLegend(
-        layer,
-        "nn",
-        legend_rows(
-            "Nearest neighbours",
-            [("#555555", "link to nearest site")],
-            note="straight-line distance",
-        ),
-    ).add_to(fmap)
+    keyed = group(fmap, layer, show=show, label=gettext(layer.label, lang=lang))
+    style = {"color": "#555555", "weight": 2, "dash_array": "2 6", "class_name": "cm-nn-link"}
+    link_text = gettext("%(from)s to %(to)s: %(distance)s", lang=lang)
+    for row in data.overlays.nn_links.itertuples():
+        distance = _fmt(row.distance_m, "m")
+        text = link_text % {"from": row.from_id, "to": row.to_id, "distance": distance}
+        _line(keyed, latlon(row.geometry), style, folium.Tooltip(escape_text(text)))
+    rows = [("#555555", gettext("link to nearest site", lang=lang))]
+    add_legend(fmap, keyed, layer, rows, note=gettext("straight-line distance", lang=lang),
+               lang=lang)  # fmt: skip
 
 
 #: How an epicentre's area (or its single place) is outlined.
 _EPICENTRE_STYLE: dict[str, Any] = {
-    "color": "#000000",
+    "color": EPICENTRE_COLOUR,
     "weight": 2,
     "dash_array": "6 6",
     "fill": True,
@@ -310,10 +343,14 @@ _EPICENTRE_STYLE: dict[str, Any] = {
 }
 
 
-def add_epicentres(fmap: folium.Map, overlays: Overlays, *, show: bool) -> folium.FeatureGroup:
-    """Epicentre polygons, side lengths as labels, and minimum bounding circles; returns
-    the layer so that member markers can join it."""
-    layer = group(fmap, "epicentres", show=show)
+def add_epicentres(
+    fmap: folium.Map, data: LayerData, layer: Layer, *, show: bool, lang: str = "en"
+) -> None:
+    """Epicentre polygons, side lengths as labels, minimum bounding circles, and (on a
+    registry cluster's map) a dashed ring on each located member site."""
+    overlays = data.overlays
+    keyed = group(fmap, layer, show=show, label=gettext(layer.label, lang=lang))
+    circle_text = gettext("minimum bounding circle, radius %(radius)s", lang=lang)
     for row in overlays.epicentre_circles.itertuples():
         ring = latlon(row.geometry.exterior)
         folium.Polygon(
@@ -323,10 +360,9 @@ def add_epicentres(fmap: folium.Map, overlays: Overlays, *, show: bool) -> foliu
             dash_array="2 4",
             fill=False,
             class_name="cm-epicentre-circle",
-            tooltip=folium.Tooltip(
-                escape_text(f"minimum bounding circle, radius {_fmt(row.radius_m, 'm')}")
-            ),
-        ).add_to(layer)
+            tooltip=folium.Tooltip(escape_text(circle_text % {"radius": _fmt(row.radius_m, "m")})),
+        ).add_to(keyed)
+    single_text = gettext("%(name)s: a single located place", lang=lang)
     for row in overlays.epicentres.itertuples():
         if row.shape == "polygon":
             folium.Polygon(
@@ -334,51 +370,66 @@ def add_epicentres(fmap: folium.Map, overlays: Overlays, *, show: bool) -> foliu
                 **_EPICENTRE_STYLE,
                 class_name="cm-epicentre",
                 tooltip=folium.Tooltip(escape_text(row.name)),
-            ).add_to(layer)
+            ).add_to(keyed)
         elif row.shape == "point":
             folium.CircleMarker(
                 [row.geometry.y, row.geometry.x],
                 radius=20,
                 **_EPICENTRE_STYLE,
                 class_name="cm-epicentre cm-epicentre-point",
-                tooltip=folium.Tooltip(escape_text(f"{row.name}: a single located place")),
-            ).add_to(layer)
+                tooltip=folium.Tooltip(escape_text(single_text % {"name": row.name})),
+            ).add_to(keyed)
+    side = {"color": EPICENTRE_COLOUR, "weight": 2, "dash_array": "6 6",
+            "class_name": "cm-epicentre-side"}  # fmt: skip
     for row in overlays.epicentre_sides.itertuples():
-        coords = latlon(row.geometry)
-        folium.PolyLine(
-            coords,
-            color="#000000",
-            weight=2,
-            dash_array="6 6",
-            class_name="cm-epicentre-side",
-            tooltip=folium.Tooltip(
-                escape_text(_fmt(row.length_m, "m")),
-                permanent=True,
-                direction="center",
-                class_name="cm-side-label",
-            ),
-        ).add_to(layer)
-    LayerLegend(
-        layer,
-        "epicentres",
-        legend_rows(
-            "Epicentres",
-            [("#000000", "sides, centre to centre"), ("#444444", "bounding circle")],
-            note="dashed ring: member site",
-        ),
-    ).add_to(fmap)
-    return layer
+        tip = folium.Tooltip(escape_text(_fmt(row.length_m, "m")), permanent=True,
+                             direction="center", class_name="cm-side-label")  # fmt: skip
+        _line(keyed, latlon(row.geometry), side, tip)
+    _add_members(keyed, data, lang=lang)
+    rows = [
+        (EPICENTRE_COLOUR, gettext("sides, centre to centre", lang=lang)),
+        ("#444444", gettext("bounding circle", lang=lang)),
+    ]
+    add_legend(fmap, keyed, layer, rows, note=gettext("dashed ring: member site", lang=lang),
+               lang=lang)  # fmt: skip
 
 
-def add_isochrones(fmap: folium.Map, isochrones: gpd.GeoDataFrame, *, show: bool) -> None:
+def _add_members(keyed: KeyedGroup, data: LayerData, *, lang: str) -> None:
+    """A dashed ring on each located member site of the cluster's epicentres."""
+    if data.registry is None or data.sites is None:
+        return
+    sites = data.sites
+    member_text = gettext("Epicentre: %(name)s", lang=lang)
+    for _epi_id, epi in data.registry.epicentres_of(data.cluster_id).iterrows():
+        for member in (m for m in epi["members"] if m in sites.index):
+            point = sites.geometry[member].representative_point()
+            folium.CircleMarker(
+                [point.y, point.x],
+                radius=14,
+                color=EPICENTRE_COLOUR,
+                weight=2,
+                dash_array="4 4",
+                fill=False,
+                class_name="cm-epicentre-member",
+                tooltip=folium.Tooltip(escape_text(member_text % {"name": epi["name"]})),
+            ).add_to(keyed)
+
+
+def add_isochrones(
+    fmap: folium.Map, data: LayerData, layer: Layer, *, show: bool, lang: str = "en"
+) -> None:
     """Walking isochrones, largest first so the nearer bands stay on top."""
-    layer = group(fmap, "isochrones", show=show)
+    if data.network is None:
+        return
+    isochrones = data.network.isochrones
+    keyed = group(fmap, layer, show=show, label=gettext(layer.label, lang=lang))
     minutes = sorted({float(m) for m in isochrones["minutes"]})
     colours = {m: ISOCHRONE_COLOURS[i % len(ISOCHRONE_COLOURS)] for i, m in enumerate(minutes)}
     frame = isochrones.sort_values("minutes", ascending=False).copy()
     frame["colour"] = [colours[float(m)] for m in frame["minutes"]]
+    band_text = gettext("%(place)s: %(minutes)s min walk, %(area)s", lang=lang)
     frame["label"] = [
-        escape_text(f"{label}: {m:g} min walk, {_fmt(a, 'km²')}")
+        escape_text(band_text % {"place": label, "minutes": f"{m:g}", "area": _fmt(a, "km²")})
         for label, m, a in zip(
             frame.get("epicentre", frame["minutes"]),
             frame["minutes"],
@@ -396,54 +447,49 @@ def add_isochrones(fmap: folium.Map, isochrones: gpd.GeoDataFrame, *, show: bool
             "fillOpacity": 0.25,
         },
         ["label"],
-    ).add_to(layer)
-    rows = [(colours[m], f"{m:g} min walk") for m in minutes]
-    LayerLegend(
-        layer,
-        "isochrones",
-        legend_rows(
-            "Walking isochrones", rows, note="from each epicentre's centre, on the street network"
-        ),
-    ).add_to(fmap)
+    ).add_to(keyed)
+    walk_text = gettext("%(minutes)s min walk", lang=lang)
+    rows = [(colours[m], walk_text % {"minutes": f"{m:g}"}) for m in minutes]
+    note = gettext("from each epicentre's centre, on the street network", lang=lang)
+    add_legend(fmap, keyed, layer, rows, note=note, lang=lang)
 
 
-def add_paths(fmap: folium.Map, paths: gpd.GeoDataFrame, *, show: bool) -> None:
+def add_paths(
+    fmap: folium.Map, data: LayerData, layer: Layer, *, show: bool, lang: str = "en"
+) -> None:
     """Shortest walking paths between epicentre members, labelled with minutes."""
-    layer = group(fmap, "paths", show=show)
-    for row in paths.itertuples():
+    if data.network is None:
+        return
+    keyed = group(fmap, layer, show=show, label=gettext(layer.label, lang=lang))
+    style = {"color": "#2c7bb6", "weight": 4, "opacity": 0.8, "class_name": "cm-walk-path"}
+    path_text = gettext(
+        "%(from)s to %(to)s: %(minutes)s min walk, %(distance)s on the network, "
+        "detour index %(detour)s",
+        lang=lang,
+    )
+    label_text = gettext("%(minutes)s min", lang=lang)
+    for row in data.network.paths.itertuples():
         if row.geometry is None or row.geometry.is_empty:
             continue
-        lines = getattr(row.geometry, "geoms", [row.geometry])
-        for line in lines:
-            folium.PolyLine(
-                latlon(line),
-                color="#2c7bb6",
-                weight=4,
-                opacity=0.8,
-                class_name="cm-walk-path",
-                popup=folium.Popup(
-                    escape_text(
-                        f"{row.from_site} to {row.to_site}: {row.walk_minutes:.0f} min walk, "
-                        f"{_fmt(row.distance_m, 'm')} on the network, "
-                        f"detour index {row.detour_index:.2f}"
-                    )
-                ),
-                tooltip=folium.Tooltip(
-                    escape_text(f"{row.walk_minutes:.0f} min"),
-                    permanent=True,
-                    direction="center",
-                    class_name="cm-walk-label",
-                ),
-            ).add_to(layer)
-    LayerLegend(
-        layer,
-        "paths",
-        legend_rows(
-            "Walking paths",
-            [("#2c7bb6", "shortest path")],
-            note="labels: walking minutes door to door",
-        ),
-    ).add_to(fmap)
+        text = path_text % {
+            "from": row.from_site,
+            "to": row.to_site,
+            "minutes": f"{row.walk_minutes:.0f}",
+            "distance": _fmt(row.distance_m, "m"),
+            "detour": f"{row.detour_index:.2f}",
+        }
+        for line in getattr(row.geometry, "geoms", [row.geometry]):
+            popup = folium.Popup(escape_text(text))  # one per line: an element has one parent
+            tip = folium.Tooltip(
+                escape_text(label_text % {"minutes": f"{row.walk_minutes:.0f}"}),
+                permanent=True,
+                direction="center",
+                class_name="cm-walk-label",
+            )
+            _line(keyed, latlon(line), {**style, "popup": popup}, tip)
+    rows = [("#2c7bb6", gettext("shortest path", lang=lang))]
+    note = gettext("labels: walking minutes door to door", lang=lang)
+    add_legend(fmap, keyed, layer, rows, note=note, lang=lang)
 
 
 def credit_osm(fmap: folium.Map) -> None:

@@ -29,10 +29,10 @@ from geo.registry import Registry
 from webmap.api.params import Param, parse_params
 from webmap.api.response import ApiResponse, answers_errors, error
 from webmap.i18n import DEFAULT_LANGUAGE, LANGUAGES, gettext
+from webmap.layer_registry import LAYERS, Layer
 from webmap.maps import cluster as maps
 from webmap.maps.basemaps import BASEMAPS, Basemap
 from webmap.maps.escape import escape_text
-from webmap.maps.layers import LAYERS, LayerSpec
 from webmap.maps.view import VIEW_PARAMS, MapView, parse_view
 from webmap.web.mapdata import network_signature
 from webmap.web.openapi import operation
@@ -63,7 +63,7 @@ class BuilderChoices:
     today's registry; ``frame_titles`` the iframe's ``title`` in each language.
     """
 
-    layers: tuple[LayerSpec, ...]
+    layers: tuple[Layer, ...]
     basemaps: tuple[Basemap, ...]
     dates: tuple[str, ...]
     frame_titles: dict[str, str]

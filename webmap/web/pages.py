@@ -15,8 +15,8 @@ from webmap.api import registry as api
 from webmap.api.mapdata import ClusterMapData
 from webmap.api.ripley_plot import ripley_plot
 from webmap.api.tables import sites_csv
+from webmap.layer_registry import map_layers
 from webmap.maps import cluster as maps
-from webmap.maps.layers import LAYERS
 from webmap.maps.view import VIEW_PARAMS, MapView, parse_view
 from webmap.web.caching import cached_page
 from webmap.web.embedding import EMBED_PARAMS, builder_choices, embed_query, oembed_link, parse_lang
@@ -156,7 +156,7 @@ def embed(cluster_id: str) -> str:
     query = embed_query(view, lang=lang)
     data = cluster_map_data(registry, cluster_id, as_of=view.as_of)
     if view.layers is None:
-        view = replace(view, layers=tuple(k for k, spec in LAYERS.items() if spec.default))
+        view = replace(view, layers=map_layers(has_network=True, defaults=True))
     fmap = maps.cluster_map(
         registry, cluster_id, overlays=data.overlays, network=_fetched(data, cluster_id), view=view
     )
