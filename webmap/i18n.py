@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
-from babel.dates import format_date, format_skeleton
+from babel.dates import format_date, format_datetime, format_skeleton
 from babel.numbers import format_decimal
 
 LANGUAGES: tuple[str, ...] = ("en", "fr")
@@ -119,6 +119,21 @@ def format_day(text: str, *, lang: str) -> str:
     if day is None:
         return str(format_skeleton("yMMMM", date, locale=lang))
     return str(format_date(date, format="long", locale=lang))
+
+
+def format_moment(moment: dt.datetime, *, lang: str) -> str:
+    """A UTC time to the minute: ``2026-12-07 06:30 UTC``, ``7 décembre 2026 à 06:30 UTC``.
+
+    Examples
+    --------
+    >>> at = dt.datetime(2026, 12, 7, 6, 30, tzinfo=dt.UTC)
+    >>> format_moment(at, lang="en"), format_moment(at, lang="fr")
+    ('2026-12-07 06:30 UTC', '7 décembre 2026 à 06:30 UTC')
+    """
+    if language_or_default(lang) == "en":
+        return moment.strftime("%Y-%m-%d %H:%M UTC")
+    pattern = "d MMMM y 'à' HH:mm"
+    return f"{format_datetime(moment, pattern, tzinfo=dt.UTC, locale=lang)} UTC"
 
 
 def localized(record: Mapping[str, object], field: str, *, lang: str) -> object:

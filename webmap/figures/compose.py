@@ -42,6 +42,7 @@ def draw_map(
     layers: Sequence[str],
     ripley: RipleyResult | str | None = None,
     empty_note: str = "",
+    lang: str = "en",
 ) -> float | None:
     """Draw ``layers`` (bottom first, in :data:`FIGURE_LAYERS` order) of ``content`` on
     the sheet's map, with a legend, a scale bar and a north arrow, and the Ripley panel
@@ -49,7 +50,7 @@ def draw_map(
     in the frame. Returns the scale bar's length in metres (``None`` without a map)."""
     ax = sheet.map_ax
     if sheet.ripley_ax is not None and ripley is not None:
-        draw_ripley(sheet.ripley_ax, ripley, fontsize=sheet.fontsize)
+        draw_ripley(sheet.ripley_ax, ripley, fontsize=sheet.fontsize, lang=lang)
     if content is None or content.points.empty:
         ax.text(0.5, 0.5, empty_note, ha="center", va="center", transform=ax.transAxes,
                 fontsize=sheet.fontsize * 1.3, color="#555555")  # fmt: skip
@@ -70,6 +71,6 @@ def draw_map(
         handles, labels = zip(*legend, strict=True)
         ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(0.0, -0.01), ncols=3,
                   fontsize=sheet.fontsize, frameon=False)  # fmt: skip
-    length = scale_bar(ax, fontsize=sheet.fontsize * 1.05)
+    length = scale_bar(ax, fontsize=sheet.fontsize * 1.05, lang=lang)
     north_arrow(ax, fontsize=sheet.fontsize * 1.4)
     return length

@@ -28,7 +28,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, TypeVar, overload
 
-from flask import Flask, Response, current_app, g, make_response, request
+from flask import Flask, Response, current_app, make_response, request
 
 from webmap.api.memo import DEFAULT_ENTRIES, DEFAULT_MAX_BYTES, LruCache, day_key
 from webmap.web.language import PAGE_PARAMS, page_language
@@ -197,7 +197,7 @@ def cached_page(
             return make_response(view(*args, **kwargs))
         cache = get_cache()
         lang = page_language() if localized else None
-        g.setdefault(PAGE_PARAMS, params)  # the switcher's links keep only these
+        request.environ.setdefault(PAGE_PARAMS, params)  # the switcher's links keep these
         key = _page_key(params, vary, lang)
         page = cache.get(key)
         if page is None:

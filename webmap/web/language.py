@@ -43,9 +43,11 @@ LANG_COOKIE = "lang"
 COOKIE_SECONDS = 365 * 24 * 3600
 #: Each language's name, in itself (the switcher's labels).
 LANGUAGE_NAMES = {"en": "English", "fr": "Français"}
-#: The query parameters a switcher link keeps, when a cached page named them
-#: (:func:`webmap.web.caching.cached_page` sets it; otherwise every parameter is kept).
-PAGE_PARAMS = "page_params"
+#: The request's environ key of the query parameters a switcher link keeps, when a cached
+#: page named them (:func:`webmap.web.caching.cached_page` sets it; the environ, not ``g``:
+#: a page renders in the work pool, in a copy of the request's context with its own ``g``);
+#: otherwise every parameter is kept.
+PAGE_PARAMS = "clustermap.page_params"
 
 bp = Blueprint("language", __name__)
 
@@ -94,7 +96,7 @@ def choose(lang: str) -> Response:
 def switch_url(lang: str) -> str:
     """The switcher's link to ``lang``: back to this page (its path and, on a cached page,
     only the parameters the page reads; never ``lang``)."""
-    kept = g.get(PAGE_PARAMS)
+    kept = request.environ.get(PAGE_PARAMS)
     here = request.path
     if request.method in ("GET", "HEAD"):
         query = [
@@ -117,11 +119,18 @@ def _vary(response: Response) -> Response:
     return response
 
 
+def _word(value: object) -> str:
+    """A word of the data (a role, a confidence: :mod:`webmap.vocabulary`) in the page's
+    language; an empty value stays empty (``gettext("")`` is the catalogue's header)."""
+    text = "" if value is None else str(value)
+    return translations(page_language()).gettext(text) if text else text
+
+
 def init_app(app: Flask) -> None:
     """Give templates ``_()``/``ngettext()`` in the page's language, ``page_lang``,
-    ``switch_url`` and the filters ``number(digits)``, ``significant(digits)``, ``day`` and
-    ``localized(field)``;
-    register the switcher's route."""
+    ``switch_url`` and the filters ``tr`` (a word of the data), ``number(digits)``,
+    ``significant(digits)``, ``day`` and ``localized(field)``; register the switcher's
+    route."""
     app.jinja_env.add_extension("jinja2.ext.i18n")
     # newstyle: Jinja fills the placeholders itself, escaping the values (never here)
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
@@ -138,6 +147,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["significant"] = lambda value, digits=3: format_significant(
         value, lang=page_language(), digits=digits
     )
+    app.jinja_env.filters["tr"] = _word
     app.jinja_env.filters["day"] = lambda text: format_day(text, lang=page_language())
     app.jinja_env.filters["localized"] = lambda record, field: localized(
         record, field, lang=page_language()

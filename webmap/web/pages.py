@@ -15,24 +15,27 @@ from webmap.api import registry as api
 from webmap.api.mapdata import ClusterMapData
 from webmap.api.ripley_plot import ripley_plot
 from webmap.api.tables import sites_csv
+from webmap.i18n import N_, gettext
 from webmap.maps import cluster as maps
 from webmap.maps.layers import LAYERS
 from webmap.maps.view import VIEW_PARAMS, MapView, parse_view
 from webmap.web.caching import cached_page
+from webmap.web.language import page_language
 from webmap.web.mapdata import cluster_map_data, request_network_signature
 from webmap.web.state import get_registry
 
 bp = Blueprint("pages", __name__)
 
+#: How pages name the practices (translated where drawn: ``{{ label|tr }}``).
 PRACTICE_LABELS = {
-    "business_services": "Business services",
-    "rd_links": "R&D links",
-    "demonstrators": "Demonstrators",
-    "creative_ecosystem": "Creative ecosystem",
-    "industry_governance": "Industry-led governance",
-    "branding": "Branding",
-    "emblematic_place": "Emblematic place",
-    "human_resources": "Human resources",
+    "business_services": N_("Business services"),
+    "rd_links": N_("R&D links"),
+    "demonstrators": N_("Demonstrators"),
+    "creative_ecosystem": N_("Creative ecosystem"),
+    "industry_governance": N_("Industry-led governance"),
+    "branding": N_("Branding"),
+    "emblematic_place": N_("Emblematic place"),
+    "human_resources": N_("Human resources"),
 }
 
 
@@ -59,7 +62,13 @@ def _cluster_or_404(cluster_id: str) -> dict[str, object]:
     try:
         return get_registry().cluster(cluster_id)
     except UnknownIdError:
-        abort(404, description=f"There is no cluster with the id {quote(cluster_id)}.")
+        lang = page_language()
+        abort(
+            404,
+            description=gettext(
+                "There is no cluster with the id %(id)s.", lang=lang, id=quote(cluster_id)
+            ),
+        )
 
 
 def _view() -> MapView:
