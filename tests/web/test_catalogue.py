@@ -40,7 +40,7 @@ def _code_messages() -> dict[str | tuple[str, ...], str]:
         str(ROOT),
         method_map,
         options_map,
-        keywords={"_": None, "gettext": None, "ngettext": (1, 2), "N_": None},  # fmt: skip
+        keywords={"_": None, "gettext": None, "ngettext": (1, 2), "N_": None},
     ):
         found.setdefault(message, filename)
     return found

@@ -27,6 +27,7 @@ from flask import (
     request,
     url_for,
 )
+from werkzeug.wrappers.response import Response as WerkzeugResponse
 
 from webmap.i18n import (
     DEFAULT_LANGUAGE,
@@ -81,7 +82,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.get("/language/<lang>")
-def choose(lang: str) -> Response:
+def choose(lang: str) -> WerkzeugResponse:
     """Remember ``lang`` in the cookie and go back to ``next`` (a path of this site)."""
     if lang not in LANGUAGES:
         abort(404, description=f"There is no language {lang!r}: {', '.join(LANGUAGES)}.")
