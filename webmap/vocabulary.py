@@ -2,7 +2,8 @@
 translation (:func:`webmap.i18n.N_`).
 
 A site's role, location precision and confidence, an epicentre's shape, a study area's
-method and the claim's and distances' method names are values in the data, not text of
+method, the claim's and distances' method names and the compare table's headings are
+values in the data or declared in :mod:`geo` (which imports nothing of ours), not text of
 ours: templates translate them where they are drawn (``{{ s.confidence|tr }}``), and this
 module is where Babel's extraction finds them. ``tests/web/test_catalogue.py`` checks that
 every value :mod:`geo` can produce is listed here.
@@ -45,6 +46,22 @@ AREA_METHODS = (N_("hull"), N_("bbox"), N_("buffer"), N_("polygon"))
 DISTANCE_METHODS = (N_("centre to centre"), N_("edge to edge"))
 #: What a claim of the source note means (:data:`geo.measures.CLAIMS`).
 CLAIM_MEANINGS = (N_("a few hundred metres per side"),)
+#: The headings of ``/compare``'s table (:data:`geo.compare.COLUMNS`' labels).
+COMPARE_COLUMNS = (
+    N_("Cluster"),
+    N_("Sites listed"),
+    N_("Sites located"),
+    N_("Sites closed"),
+    N_("Study area"),
+    N_("Sites per km²"),
+    N_("Mean nearest-neighbour distance"),
+    N_("Clark-Evans R"),
+    N_("Clark-Evans p"),
+    N_("Epicentre"),
+    N_("Longest side"),
+    N_("Bounding-circle radius"),
+    N_("Walk between members (longest)"),
+)
 #: The titles of the HTML error pages (werkzeug's names of the statuses we answer).
 HTTP_ERRORS = (
     N_("Error"),
@@ -62,6 +79,7 @@ HTTP_ERRORS = (
 __all__ = [
     "AREA_METHODS",
     "CLAIM_MEANINGS",
+    "COMPARE_COLUMNS",
     "CONFIDENCES",
     "DISTANCE_METHODS",
     "HTTP_ERRORS",

@@ -22,6 +22,7 @@ from babel.messages.pofile import read_po
 
 import webmap.vocabulary as vocabulary
 from geo._validate import CONFIDENCES, PRACTICES, PRECISIONS, ROLES
+from geo.compare import COLUMNS
 from geo.proximity import EpicentreShape
 from webmap.i18n import CATALOGUES
 from webmap.web.pages import PRACTICE_LABELS
@@ -100,6 +101,7 @@ def test_every_word_the_data_holds_is_marked_for_translation() -> None:
     assert set(CONFIDENCES) == set(vocabulary.CONFIDENCES)
     assert set(typing.get_args(EpicentreShape)) == set(vocabulary.SHAPES)
     assert set(PRACTICES) == set(PRACTICE_LABELS)
+    assert tuple(label for _, label, _ in COLUMNS) == vocabulary.COMPARE_COLUMNS
 
 
 def test_a_wheel_holds_the_compiled_french_catalogue(tmp_path: Path) -> None:
