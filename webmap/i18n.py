@@ -102,7 +102,7 @@ def format_day(text: str, *, lang: str) -> str:
     Examples
     --------
     >>> format_day("2016-10", lang="fr"), format_day("2015-01-01", lang="fr")
-    ('octobre 2016', '1 janvier 2015')
+    ('octobre 2016', '1er janvier 2015')
     >>> format_day("2016-10", lang="en")
     '2016-10'
     """
@@ -118,7 +118,8 @@ def format_day(text: str, *, lang: str) -> str:
         return str(text)
     if day is None:
         return str(format_skeleton("yMMMM", date, locale=lang))
-    return str(format_date(date, format="long", locale=lang))
+    text = str(format_date(date, format="long", locale=lang))
+    return "1er" + text[1:] if text.startswith("1 ") else text  # le 1er janvier
 
 
 def format_moment(moment: dt.datetime, *, lang: str) -> str:
