@@ -29,6 +29,7 @@ from webmap.figures import (
     figure_layers,
     registry_cluster_figure,
 )
+from webmap.i18n import gettext
 from webmap.maps.view import parse_layers
 from webmap.web.caching import conditional, get_cache
 from webmap.web.language import page_language
@@ -95,7 +96,8 @@ def figure(cluster_id: str, fmt: str) -> Response:
     try:
         registry.cluster(cluster_id)
     except UnknownIdError:
-        abort(404, description=f"There is no cluster with the id {quote(cluster_id)}.")
+        message = "There is no cluster with the id %(id)s."
+        abort(404, description=gettext(message, lang=page_language(), id=quote(cluster_id)))
     as_of = request.args.get("as_of") or None
     try:  # checked before any work; the network decides 'streets'
         page = _page(request.args)
