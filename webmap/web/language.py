@@ -29,6 +29,7 @@ from flask import (
 )
 from werkzeug.wrappers.response import Response as WerkzeugResponse
 
+from geo._errors import quote
 from webmap.i18n import (
     DEFAULT_LANGUAGE,
     LANGUAGES,
@@ -85,7 +86,7 @@ def _safe_next(target: str | None) -> str:
 def choose(lang: str) -> WerkzeugResponse:
     """Remember ``lang`` in the cookie and go back to ``next`` (a path of this site)."""
     if lang not in LANGUAGES:
-        abort(404, description=f"There is no language {lang!r}: {', '.join(LANGUAGES)}.")
+        abort(404, description=f"There is no language {quote(lang)}: {', '.join(LANGUAGES)}.")
     target = request.script_root + _safe_next(request.args.get("next"))
     response = redirect(target, code=303)
     response.set_cookie(
