@@ -293,6 +293,7 @@ def load_registry(path: str | os.PathLike[str] | None = None) -> Registry:
                 "domain",
                 "website",
                 "description",
+                "description_fr",
                 "practices",
                 "city_source",
             ],

@@ -99,6 +99,11 @@ def main(base: str) -> int:
                  "/compare", "/compare?as_of=2016-10", "/compare.csv", "/compare.svg",
                  "/basemap/countries.geojson"):  # fmt: skip
         smoke.expect(path)
+    # the switcher's route (303 to the page, which urllib follows), and a French page
+    smoke.expect("/language/fr?next=/compare")
+    french = smoke.expect("/clusters/delft?lang=fr").decode("utf-8", "replace")
+    if '<html lang="fr">' not in french or "Densité" not in french:
+        smoke.failures.append("/clusters/delft?lang=fr: not French (is the catalogue compiled?)")
     clusters = json.loads(smoke.expect("/api/clusters"))["clusters"]
     for cluster in clusters:
         cid = cluster["id"]

@@ -2,9 +2,10 @@
 
 - ``geo`` imports nothing from ``webmap``;
 - ``webmap.api`` (answers), ``webmap.maps`` (Folium) and ``webmap.figures`` (matplotlib)
-  import only ``geo``, their own package and the shared ``webmap.errors``/``webmap.config``/
-  ``webmap.i18n``/``webmap.layer_registry``; ``api`` and ``figures`` never import Flask,
-  Folium or click, ``maps`` never Flask;
+  import only ``geo``, their own package and the shared ``webmap.errors``, ``webmap.config``,
+  ``webmap.i18n`` and ``webmap.vocabulary`` (the language of what is drawn) and
+  ``webmap.layer_registry``; ``api`` and ``figures`` never import Flask, Folium or click,
+  ``maps`` never Flask;
 - ``webmap.layer_registry`` (the layer records maps and figures both read) imports neither
   of them nor any drawing library: it names each layer's builder and drawer by path, and
   each path points into the side that draws it (``webmap.maps``, ``webmap.figures``);
@@ -23,7 +24,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ("webmap.errors", "webmap.config", "webmap.i18n", "webmap.layer_registry")
+SHARED = (
+    "webmap.errors",
+    "webmap.config",
+    "webmap.i18n",
+    "webmap.vocabulary",
+    "webmap.layer_registry",
+)
 NO_WEB = ("flask", "folium", "werkzeug", "click")
 #: the layers the web and the command line adapt: answers, Folium maps, print figures
 DRAWN = ("webmap.api", "webmap.maps", "webmap.figures")
@@ -90,8 +97,15 @@ def test_the_rule_sees_every_module() -> None:
     """No module of webmap sits outside a layer, apart from the package's entry points."""
     layered = {p for package in RULES for p in _files(package)}
     top = {p.name for p in (ROOT / "webmap").glob("*.py")}
-    assert top <= {"__init__.py", "__main__.py", "errors.py", "config.py", "i18n.py",
-                   "layer_registry.py"}  # fmt: skip
+    assert top <= {
+        "__init__.py",
+        "__main__.py",
+        "errors.py",
+        "config.py",
+        "i18n.py",
+        "vocabulary.py",
+        "layer_registry.py",
+    }
     assert all(p in layered for p in (ROOT / "webmap").rglob("*.py") if p.parent != ROOT / "webmap")
     assert _files("webmap.layer_registry") == [ROOT / "webmap" / "layer_registry.py"]
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from geo._errors import InputDataError
 from geo.ripley import ripley_for_plot
+from webmap.i18n import N_
 
 __all__ = ["SIMULATIONS", "RipleyPlot", "ripley_plot"]
 
@@ -60,7 +61,7 @@ def ripley_plot(places: gpd.GeoSeries | None) -> RipleyPlot | str:
     located), or why there is none (a sentence: too few located places, or places on one
     line)."""
     if places is None:
-        return "No site of this cluster is located: there is no Ripley's K to plot."
+        return N_("No site of this cluster is located: there is no Ripley's K to plot.")
     try:
         result = ripley_for_plot(places, n_simulations=SIMULATIONS, seed=SEED)
     except InputDataError as exc:

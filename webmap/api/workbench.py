@@ -30,6 +30,7 @@ from geo._errors import ClustermapError, ParameterError
 from webmap.api.analysis_db import Analysis
 from webmap.api.params import Param
 from webmap.api.uploads import ANALYZE_PARAMS
+from webmap.i18n import N_
 
 #: Bytes of a CSV read for its preview.
 PREVIEW_BYTES = 64 * 1024
@@ -223,12 +224,15 @@ class Download:
 
 #: Downloads offered, by key: (label, media type, file name).
 DOWNLOADS = {
-    "measures.json": ("Measures (JSON)", "application/json"),
-    "points.geojson": ("Points with nearest-neighbour distance (GeoJSON)", "application/geo+json"),
-    "points.csv": ("Points with nearest-neighbour distance (CSV)", "text/csv; charset=utf-8"),
-    "kde.tif": ("Kernel density (GeoTIFF)", "image/tiff"),
-    "hexagons.geojson": ("Hexagons (GeoJSON)", "application/geo+json"),
-    "quotients.geojson": ("Location quotients (GeoJSON)", "application/geo+json"),
+    "measures.json": (N_("Measures (JSON)"), "application/json"),
+    "points.geojson": (
+        N_("Points with nearest-neighbour distance (GeoJSON)"),
+        "application/geo+json",
+    ),
+    "points.csv": (N_("Points with nearest-neighbour distance (CSV)"), "text/csv; charset=utf-8"),
+    "kde.tif": (N_("Kernel density (GeoTIFF)"), "image/tiff"),
+    "hexagons.geojson": (N_("Hexagons (GeoJSON)"), "application/geo+json"),
+    "quotients.geojson": (N_("Location quotients (GeoJSON)"), "application/geo+json"),
 }
 
 

@@ -36,13 +36,15 @@ from webmap.figures import (
     points_figure,
     registry_cluster_figure,
 )
+from webmap.i18n import DEFAULT_LANGUAGE, LANGUAGES, format_day, gettext
 from webmap.maps.view import parse_layers
 
 
-def _source_of(path: Path) -> str:
+def _source_of(path: Path, *, lang: str) -> str:
     """A point file's name and modification date, for the figure's footer."""
     stamp = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC).date().isoformat()
-    return f"{path.name} (file of {stamp})"
+    when = format_day(stamp, lang=lang)
+    return gettext("%(name)s (file of %(date)s)", lang=lang, name=path.name, date=when)
 
 
 @click.command("figure")
@@ -84,6 +86,13 @@ def _source_of(path: Path) -> str:
     help="Only the sites that existed at this date (YYYY[-MM[-DD]]), e.g. 2016-10.",
 )
 @click.option("--title", default=None, help="Title (default: the cluster's or the file's name).")
+@click.option(
+    "--lang",
+    type=click.Choice(list(LANGUAGES)),
+    default=DEFAULT_LANGUAGE,
+    show_default=True,
+    help="Language of the figure's text: English or French.",
+)
 @click.option(
     "--cache-dir",
     type=click.Path(path_type=Path),
@@ -145,11 +154,12 @@ def _points(path: Path, *, page: Page, opts: dict[str, Any]) -> Figure:
     return points_figure(
         analysis,
         point_overlays(analysis),
-        title=opts["title"] or f"Points of {path.name}",
-        source=_source_of(path),
+        title=opts["title"] or gettext("Points of %(name)s", lang=opts["lang"], name=path.name),
+        source=_source_of(path, lang=opts["lang"]),
         layers=layers,
         page=page,
         lq=_significant_lq(points, options, opts=opts) if "lq" in layers else None,
+        lang=opts["lang"],
     )
 
 
@@ -212,6 +222,7 @@ def _cluster(
         else parse_layers(layers, available=figure_layers("cluster", has_streets=True)),
         cache_dir=opts["cache_dir"],
         title=opts["title"],
+        lang=opts["lang"],
     )
 
 

@@ -23,37 +23,59 @@ from webmap.figures.layers import MapContent, default_layers, figure_layers
 from webmap.figures.page import Page, style
 from webmap.figures.sheet import new_sheet
 from webmap.figures.streets import Streets, cluster_streets
+from webmap.i18n import N_, format_day, format_number, gettext
 
 __all__ = ["claim_line", "cluster_figure"]
 
 #: The source note every claim comes from.
-NOTE = "Ecodev Conseil's benchmark note of 17/10/2016"
-#: How the footer names the measures of a caveat.
+NOTE = N_("Ecodev Conseil's benchmark note of 17/10/2016")
+#: How the footer names the measures of a caveat (translated where drawn).
 CAVEAT_NAMES = {
-    "kde": "kernel density",
-    "cores": "dense cores",
+    "kde": N_("kernel density"),
+    "cores": N_("dense cores"),
     "clark_evans": "Clark\u2013Evans R",
 }
 #: Seed and number of CSR simulations of the Ripley panel: the same figure every time.
 RIPLEY_SIMULATIONS, RIPLEY_SEED = 99, 0
 
 
-def _metres(values: Sequence[float]) -> str:
-    return ", ".join(f"{v:,.0f} m" for v in values)
+def _metres(values: Sequence[float], *, lang: str) -> str:
+    return ", ".join(f"{format_number(v, lang=lang)} m" for v in values)
 
 
-def claim_line(name: Any, claim: dict[str, Any]) -> str:
-    """One sentence: what the note claims of an epicentre, and what is measured."""
+def claim_line(name: Any, claim: dict[str, Any], *, lang: str = "en") -> str:
+    """One sentence in ``lang``: what the note claims of an epicentre, and what is
+    measured."""
     low, high = claim["range_m"]
     centre = claim["methods"]["centre_to_centre"]
     edge = claim["methods"]["edge_to_edge"]
-    return (
-        f"{name}: {NOTE} says « {claim['text']} » ({claim['meaning']}, {low:,.0f}\u2013{high:,.0f} "
-        f"m). Measured on the sites as of {claim['as_of']}, centre to centre: "
-        f"{_metres(centre['lengths_m'])}, {centre['sides_in_range']} of {centre['n_sides']} "
-        f"sides in range, so the claim {'holds' if centre['holds'] else 'does not hold'}; "
-        f"edge to edge: {_metres(edge['lengths_m'])}, {edge['sides_in_range']} of "
-        f"{edge['n_sides']} in range ({'holds' if edge['holds'] else 'does not hold'})."
+
+    def verdict(check: dict[str, Any]) -> str:
+        return (
+            gettext("holds", lang=lang) if check["holds"] else gettext("does not hold", lang=lang)
+        )
+
+    return gettext(
+        "%(name)s: %(note)s says « %(text)s » (%(meaning)s, %(low)s\u2013%(high)s m). "
+        "Measured on the sites as of %(date)s, centre to centre: %(centre)s, %(centre_in)s "
+        "of %(n)s sides in range, so the claim %(centre_verdict)s; edge to edge: %(edge)s, "
+        "%(edge_in)s of %(edge_n)s in range (%(edge_verdict)s).",
+        lang=lang,
+        name=name,
+        note=gettext(NOTE, lang=lang),
+        text=claim["text"],
+        meaning=gettext(claim["meaning"], lang=lang),
+        low=format_number(low, lang=lang),
+        high=format_number(high, lang=lang),
+        date=format_day(claim["as_of"], lang=lang),
+        centre=_metres(centre["lengths_m"], lang=lang),
+        centre_in=centre["sides_in_range"],
+        n=centre["n_sides"],
+        centre_verdict=verdict(centre),
+        edge=_metres(edge["lengths_m"], lang=lang),
+        edge_in=edge["sides_in_range"],
+        edge_n=edge["n_sides"],
+        edge_verdict=verdict(edge),
     )
 
 
@@ -65,13 +87,26 @@ def _labels(analysis: ClusterAnalysis) -> list[str]:
 
 def _ripley(analysis: ClusterAnalysis) -> RipleyResult | str:
     if analysis.points is None:
-        return "no located site: no Ripley's K"
+        return N_("no located site: no Ripley's K")
     try:
         return ripley_for_plot(
             analysis.points.points, n_simulations=RIPLEY_SIMULATIONS, seed=RIPLEY_SEED
         )
     except InputDataError as exc:
         return str(exc)
+
+
+def caution(key: str, reason: str, *, lang: str) -> str:
+    """The footer's line on a measure's caveat (its reason as :mod:`geo` gives it)."""
+    what = gettext(CAVEAT_NAMES.get(key, key), lang=lang)
+    return gettext("Caution, %(what)s: %(reason)s", lang=lang, what=what, reason=reason)
+
+
+def crs_note(crs: Any, *, lang: str) -> str:
+    """`` Map in EPSG:…, metres.`` (with its leading space), or nothing without a CRS."""
+    if crs is None:
+        return ""
+    return " " + gettext("Map in %(crs)s, metres.", lang=lang, crs=crs.to_string())
 
 
 def _footer(
@@ -81,22 +116,31 @@ def _footer(
     overlays: Overlays,
     streets: Streets | None,
     registry_version: str,
+    lang: str,
 ) -> list[str]:
     lines = [
-        claim_line(epi.name, epi.claim) for epi in analysis.epicentres if epi.claim is not None
+        claim_line(epi.name, epi.claim, lang=lang)
+        for epi in analysis.epicentres
+        if epi.claim is not None
     ]
     lines += [
-        f"Caution, {CAVEAT_NAMES.get(key, key)}: {reason}"
+        caution(key, reason, lang=lang)
         for key, reason in overlays.caveats.items()
         if key in layers or (key == "kde" and "density" in layers)
     ]
-    when = f"sites as of {analysis.as_of or analysis.today.isoformat()}"
-    crs = f" Map in {analysis.crs.to_string()}, metres." if analysis.crs is not None else ""
     lines.append(
-        f"Data: clustermap registry, version {registry_version} ({when}; "
-        f"{len(analysis.located)} of {len(analysis.sites)} sites located); each site's "
-        f"address and position source is in the registry (data/sites/sites.geojson), its "
-        f"clusters from {NOTE}.{crs}"
+        gettext(
+            "Data: clustermap registry, version %(version)s (sites as of %(date)s; %(located)s "
+            "of %(total)s sites located); each site's address and position source is in the "
+            "registry (data/sites/sites.geojson), its clusters from %(note)s.",
+            lang=lang,
+            version=registry_version,
+            date=format_day(analysis.as_of or analysis.today.isoformat(), lang=lang),
+            located=len(analysis.located),
+            total=len(analysis.sites),
+            note=gettext(NOTE, lang=lang),
+        )
+        + crs_note(analysis.crs, lang=lang)
     )
     credits = ["clustermap"]
     drawn_sources = " ".join(str(s) for s in analysis.located.get("source", []))
@@ -105,7 +149,7 @@ def _footer(
         lines.append(streets.source + ".")
         uses_osm = True
     if uses_osm:
-        credits.insert(0, f"Map data {OSM_ATTRIBUTION} (ODbL)")
+        credits.insert(0, gettext("Map data %(credit)s (ODbL)", lang=lang, credit=OSM_ATTRIBUTION))
     lines.append(" · ".join(credits))
     return lines
 
@@ -155,10 +199,11 @@ def cluster_figure(
     info = analysis.info
     subtitle = f"{info.get('city')}, {info.get('country')} · {info.get('domain')}"
     if analysis.as_of:
-        subtitle += f" · sites as of {analysis.as_of}"
+        when = format_day(analysis.as_of, lang=lang)
+        subtitle += " · " + gettext("sites as of %(date)s", lang=lang, date=when)
     footer = _footer(
         analysis, layers=chosen, overlays=overlays, streets=streets,
-        registry_version=registry_version,
+        registry_version=registry_version, lang=lang,
     )  # fmt: skip
     with style():
         sheet = new_sheet(
@@ -183,7 +228,9 @@ def cluster_figure(
             content,
             layers=chosen,
             ripley=_ripley(analysis) if "ripley" in chosen else None,
-            empty_note="No site of this cluster is located: there is nothing to map.",
+            empty_note=gettext(
+                "No site of this cluster is located: there is nothing to map.", lang=lang
+            ),
             lang=lang,
         )
     return sheet.figure

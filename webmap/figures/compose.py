@@ -62,7 +62,7 @@ def draw_map(
     (``None`` without a map)."""
     ax = sheet.map_ax
     if sheet.ripley_ax is not None and ripley is not None:
-        draw_ripley(sheet.ripley_ax, ripley, fontsize=sheet.fontsize)
+        draw_ripley(sheet.ripley_ax, ripley, fontsize=sheet.fontsize, lang=lang)
         sheet.ripley_ax.set_gid("layer-ripley")
     if content is None or content.points.empty:
         ax.text(0.5, 0.5, empty_note, ha="center", va="center", transform=ax.transAxes,
@@ -86,6 +86,6 @@ def draw_map(
         handles, labels = zip(*legend, strict=True)
         ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(0.0, -0.01), ncols=3,
                   fontsize=sheet.fontsize, frameon=False)  # fmt: skip
-    length = scale_bar(ax, fontsize=sheet.fontsize * 1.05)
+    length = scale_bar(ax, fontsize=sheet.fontsize * 1.05, lang=lang)
     north_arrow(ax, fontsize=sheet.fontsize * 1.4)
     return length

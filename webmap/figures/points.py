@@ -14,11 +14,12 @@ from geo._errors import InputDataError
 from geo.analysis import PointAnalysis
 from geo.overlays import Overlays
 from geo.ripley import RipleyResult, ripley_for_plot
-from webmap.figures.cluster import CAVEAT_NAMES, RIPLEY_SEED, RIPLEY_SIMULATIONS
+from webmap.figures.cluster import RIPLEY_SEED, RIPLEY_SIMULATIONS, caution, crs_note
 from webmap.figures.compose import check_layers, draw_map
 from webmap.figures.layers import MapContent, default_layers, figure_layers
 from webmap.figures.page import Page, style
 from webmap.figures.sheet import new_sheet
+from webmap.i18n import format_number, format_significant, gettext
 
 __all__ = ["points_figure"]
 
@@ -73,20 +74,29 @@ def points_figure(
     chosen = tuple(layers) if layers else default_layers("points")
     check_layers(chosen, available=figure_layers("points"))
     footer = [
-        f"Caution, {CAVEAT_NAMES.get(key, key)}: {reason}"
+        caution(key, reason, lang=lang)
         for key, reason in overlays.caveats.items()
         if key in chosen or (key == "kde" and "density" in chosen)
     ]
+    n_points = format_number(analysis.n_points, lang=lang)
     footer += [
-        f"Data: {source}; {analysis.n_points:,} points. Map in {analysis.crs.to_string()}, metres.",
+        gettext("Data: %(source)s; %(n)s points.", lang=lang, source=source, n=n_points)
+        + crs_note(analysis.crs, lang=lang),
         "clustermap",
     ]
-    subtitle = f"{analysis.n_points:,} points"
+    subtitle = gettext("%(n)s points", lang=lang, n=n_points)
     if math.isfinite(analysis.density.sites_per_km2):
         density = analysis.density
         per_km2 = density.sites_per_km2
-        shown = f"{per_km2:,.1f}" if per_km2 >= 1 else f"{per_km2:.2g}"  # a country: 0.037
-        subtitle += f" · {shown} per km² ({density.area_method} area)"
+        shown = (  # a country: 0.037
+            format_number(per_km2, lang=lang, digits=1)
+            if per_km2 >= 1
+            else format_significant(per_km2, lang=lang, digits=2)
+        )
+        method = gettext(density.area_method, lang=lang)
+        subtitle += " · " + gettext(
+            "%(density)s per km² (%(method)s area)", lang=lang, density=shown, method=method
+        )
     with style():
         sheet = new_sheet(
             page, title=title, subtitle=subtitle, footer=footer, ripley="ripley" in chosen

@@ -159,7 +159,11 @@ def _http_error(exc: HTTPException) -> Response:
         code = (exc.name or "Error").replace(" ", "")
         response = to_flask(error_response(status, code, exc.description or exc.name))
     else:
-        html = render_template("error.html", status=status, title=exc.name, message=exc.description)
+        from webmap.i18n import gettext
+        from webmap.web.language import page_language
+
+        title = gettext(exc.name or "Error", lang=page_language())
+        html = render_template("error.html", status=status, title=title, message=exc.description)
         response = current_app.response_class(html, status=status, mimetype="text/html")
     allowed = getattr(exc, "valid_methods", None)
     if allowed:

@@ -151,7 +151,7 @@ def _compare_page(as_of: str | None, *, key: str, order: str) -> str:
 
 
 @bp.get("/compare.csv")
-@cached_page(params=("as_of",))
+@cached_page(params=("as_of",), localized=False)
 def compare_csv() -> Response:
     """The table as CSV (one row per cluster, the page's columns)."""
     out = io.StringIO()

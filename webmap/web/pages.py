@@ -15,6 +15,7 @@ from webmap.api import registry as api
 from webmap.api.mapdata import ClusterMapData
 from webmap.api.ripley_plot import ripley_plot
 from webmap.api.tables import sites_csv
+from webmap.i18n import N_, gettext
 from webmap.layer_registry import map_layers
 from webmap.maps import cluster as maps
 from webmap.maps.view import VIEW_PARAMS, MapView, parse_view
@@ -26,15 +27,16 @@ from webmap.web.state import get_registry
 
 bp = Blueprint("pages", __name__)
 
+#: How pages name the practices (translated where drawn: ``{{ label|tr }}``).
 PRACTICE_LABELS = {
-    "business_services": "Business services",
-    "rd_links": "R&D links",
-    "demonstrators": "Demonstrators",
-    "creative_ecosystem": "Creative ecosystem",
-    "industry_governance": "Industry-led governance",
-    "branding": "Branding",
-    "emblematic_place": "Emblematic place",
-    "human_resources": "Human resources",
+    "business_services": N_("Business services"),
+    "rd_links": N_("R&D links"),
+    "demonstrators": N_("Demonstrators"),
+    "creative_ecosystem": N_("Creative ecosystem"),
+    "industry_governance": N_("Industry-led governance"),
+    "branding": N_("Branding"),
+    "emblematic_place": N_("Emblematic place"),
+    "human_resources": N_("Human resources"),
 }
 
 
@@ -61,7 +63,13 @@ def _cluster_or_404(cluster_id: str) -> dict[str, object]:
     try:
         return get_registry().cluster(cluster_id)
     except UnknownIdError:
-        abort(404, description=f"There is no cluster with the id {quote(cluster_id)}.")
+        lang = page_language()
+        abort(
+            404,
+            description=gettext(
+                "There is no cluster with the id %(id)s.", lang=lang, id=quote(cluster_id)
+            ),
+        )
 
 
 def _view() -> MapView:
@@ -98,7 +106,12 @@ def cluster(cluster_id: str) -> str:
     if view.layers is not None:  # on the full page, listed layers are the ones shown
         view = replace(view, layers=None)
     fmap = maps.cluster_map(
-        registry, cluster_id, overlays=data.overlays, network=_fetched(data, cluster_id), view=view
+        registry,
+        cluster_id,
+        overlays=data.overlays,
+        network=_fetched(data, cluster_id),
+        view=view,
+        lang=page_language(),
     )
     available = maps.available_layers(has_network=request_network_signature() is not None)
     walking = []
@@ -158,7 +171,12 @@ def embed(cluster_id: str) -> str:
     if view.layers is None:
         view = replace(view, layers=map_layers(has_network=True, defaults=True))
     fmap = maps.cluster_map(
-        registry, cluster_id, overlays=data.overlays, network=_fetched(data, cluster_id), view=view
+        registry,
+        cluster_id,
+        overlays=data.overlays,
+        network=_fetched(data, cluster_id),
+        view=view,
+        lang=page_language(),
     )
     return render_template(
         "embed.html",

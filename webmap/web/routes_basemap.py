@@ -26,14 +26,14 @@ bp = Blueprint("basemap", __name__)
 
 
 @bp.get("/basemap/countries.geojson")
-@cached_page
+@cached_page(localized=False)
 def countries() -> Response:
     """Every country's outline as GeoJSON (EPSG:4326), crediting Natural Earth."""
     return Response(countries_geojson(), mimetype="application/geo+json")
 
 
 @bp.get("/basemap/streets/<cluster_id>.geojson")
-@cached_page(vary=request_network_signature)
+@cached_page(vary=request_network_signature, localized=False)
 def streets(cluster_id: str) -> Response:
     """The cluster's streets as one GeoJSON MultiLineString (EPSG:4326); 404 when the
     registry does not hold the cluster or no network is cached for it."""

@@ -3,11 +3,12 @@
 
 Query parameters: ``layers`` (comma list), ``paper`` (``a4``/``a3``), ``landscape``
 (``true``/``false``), ``dpi`` (PNG only, :data:`webmap.figures.MIN_DPI` to
-:data:`MAX_SERVER_DPI`) and ``as_of`` (``YYYY[-MM[-DD]]``). An unknown cluster answers
-``404``, a bad parameter ``400``. The figure is drawn in the app's work pool from one
-analysis of the cluster, and only its bytes are kept in the app's cache, per parameters,
-registry and network; the analysis is the one the cluster's page and measures share
-(:mod:`webmap.api.cluster_analysis`). Answers carry an ETag.
+:data:`MAX_SERVER_DPI`), ``as_of`` (``YYYY[-MM[-DD]]``) and ``lang`` (``en``/``fr``, else the
+``lang`` cookie or ``Accept-Language``, as pages: :mod:`webmap.web.language`). An unknown
+cluster answers ``404``, a bad parameter ``400``. The figure is drawn in the app's work pool
+from one analysis of the cluster, and only its bytes are kept in the app's cache, per
+parameters, registry, network and language; the analysis is the one the cluster's page
+and measures share (:mod:`webmap.api.cluster_analysis`). Answers carry an ETag.
 """
 
 from __future__ import annotations
@@ -30,8 +31,10 @@ from webmap.figures import (
     figure_layers,
     registry_cluster_figure,
 )
+from webmap.i18n import gettext
 from webmap.maps.view import parse_layers
 from webmap.web.caching import conditional, get_cache
+from webmap.web.language import page_language
 from webmap.web.mapdata import request_network_signature
 from webmap.web.state import get_registry
 from webmap.web.workpool import heavy
@@ -60,7 +63,12 @@ def _page(args: Mapping[str, str]) -> Page:
 
 
 def _render(
-    cluster_id: str, fmt: str, page: Page, layers: tuple[str, ...] | None, as_of: str | None
+    cluster_id: str,
+    fmt: str,
+    page: Page,
+    layers: tuple[str, ...] | None,
+    as_of: str | None,
+    lang: str,
 ) -> bytes:
     """The figure's bytes, from the cluster's one analysis that its page and measures share
     (:func:`webmap.api.cluster_analysis.cluster_analysis`; the page's map data keeps no
@@ -73,6 +81,7 @@ def _render(
         page=page,
         layers=layers,
         cache_dir=current_app.config.get("NETWORK_CACHE_DIR"),
+        lang=lang,
     )
     return figure_bytes(figure, fmt, dpi=page.dpi)
 
@@ -91,7 +100,8 @@ def figure(cluster_id: str, fmt: str) -> Response:
     try:
         registry.cluster(cluster_id)
     except UnknownIdError:
-        abort(404, description=f"There is no cluster with the id {quote(cluster_id)}.")
+        message = "There is no cluster with the id %(id)s."
+        abort(404, description=gettext(message, lang=page_language(), id=quote(cluster_id)))
     as_of = request.args.get("as_of") or None
     try:  # checked before any work; the network decides 'streets'
         page = _page(request.args)
@@ -100,12 +110,14 @@ def figure(cluster_id: str, fmt: str) -> Response:
     except ParameterError as exc:
         abort(400, description=str(exc))
     network = request_network_signature()
+    lang = page_language()
     # keyed on parsed values: 'sites,sites' or '2016-10-01' make no entry of their own;
     # without as_of, today's date (the sites open today)
-    key = ("figure", registry.version, cluster_id, fmt, page, layers, day, day_key(as_of), network)
+    today = day_key(as_of)
+    key = ("figure", registry.version, cluster_id, fmt, page, layers, day, today, network, lang)
     try:
         body = get_cache().get_or_compute(
-            key, lambda: _render(cluster_id, fmt, page, layers, as_of), run=heavy
+            key, lambda: _render(cluster_id, fmt, page, layers, as_of, lang), run=heavy
         )
     except ParameterError as exc:  # 'streets' asked of a cluster without a network
         abort(400, description=str(exc))

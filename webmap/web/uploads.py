@@ -164,10 +164,13 @@ def render_analysis(analysis: Analysis, *, token: str, basemap: str = DEFAULT_BA
     from flask import render_template, request
 
     from webmap.api.workbench import DOWNLOADS, available_downloads
+    from webmap.i18n import format_moment, gettext
     from webmap.maps import cluster as maps
     from webmap.maps.analysis_map import add_analysis_layers
     from webmap.maps.points import PointLayer
+    from webmap.web.language import page_language
 
+    lang = page_language()
     density = analysis.measures.get("density", {})
     fmap = maps.base_map(basemap=basemap)
     hexbins = density.get("hexbins") or {}
@@ -176,15 +179,16 @@ def render_analysis(analysis: Analysis, *, token: str, basemap: str = DEFAULT_BA
         analysis.layers,
         caveats=density.get("caveats") or {},
         hex_resolution=hexbins.get("resolution"),
+        lang=lang,
     )
     if analysis.files is not None:  # a spooled upload: every point, through its tiles
         from webmap.maps.point_tiles import PointTilesLayer
 
         tiles = f"{request.script_root}/analyses/{token}/tiles/{{z}}/{{x}}/{{y}}.mvt"
-        PointTilesLayer(tiles, name="Points").add_to(fmap)
+        PointTilesLayer(tiles, name=gettext("Points", lang=lang)).add_to(fmap)
     elif analysis.points:
         lat, lon = np.asarray(analysis.points, dtype=float).T
-        PointLayer(lon, lat, analysis.labels, name="Points").add_to(fmap)
+        PointLayer(lon, lat, analysis.labels, name=gettext("Points", lang=lang)).add_to(fmap)
     fmap.fit_bounds(analysis.bounds)
     folium.LayerControl().add_to(fmap)
     store = get_store()
@@ -200,7 +204,7 @@ def render_analysis(analysis: Analysis, *, token: str, basemap: str = DEFAULT_BA
         downloads=[(key, DOWNLOADS[key][0]) for key in available_downloads(analysis)],
         sampled=bool(analysis.extras.get("sampled")),
         n_drawn=len(analysis.points) if analysis.files is None else density.get("n_points"),
-        expires_at=expires.strftime("%Y-%m-%d %H:%M UTC"),
+        expires_at=format_moment(expires, lang=lang),
         ttl_minutes=round(store.ttl_seconds / 60),
         basemap=basemap,
     )

@@ -24,6 +24,7 @@ from webmap.api import workbench as api_workbench
 from webmap.api.response import ApiResponse, from_exception
 from webmap.errors import body_for
 from webmap.web.caching import conditional
+from webmap.web.language import page_language
 from webmap.web.uploads import get_cage, get_store
 from webmap.web.workpool import get_pool
 
@@ -178,7 +179,7 @@ def analysis_figure(token: str, fmt: str) -> Response:
     if found is None:
         abort(404, description=_GONE)
     cage = get_cage()
-    job = (found.points, found.extras.get("args", {}), fmt)
+    job = (found.points, found.extras.get("args", {}), fmt, page_language())
     from webmap.web.routes_api import CAGE_ANSWER_SECONDS
 
     body = get_pool().run(
@@ -194,9 +195,10 @@ def analysis_figure(token: str, fmt: str) -> Response:
     )
 
 
-def stored_figure(job: tuple[list[list[float]], dict[str, str], str]) -> bytes:
-    """The figure's bytes of kept ``[lat, lon]`` points measured with an API query (run in
-    the cage: matplotlib and the analysis are bounded like an upload)."""
+def stored_figure(job: tuple[list[list[float]], dict[str, str], str, str]) -> bytes:
+    """The figure's bytes of kept ``[lat, lon]`` points measured with an API query, its text
+    in the job's language (run in the cage: matplotlib and the analysis are bounded like an
+    upload)."""
     import geopandas as gpd
     import numpy as np
 
@@ -206,14 +208,19 @@ def stored_figure(job: tuple[list[list[float]], dict[str, str], str]) -> bytes:
     from webmap.api.params import parse_params
     from webmap.figures import figure_bytes
     from webmap.figures.points import points_figure
+    from webmap.i18n import gettext
 
-    points, args, fmt = job
+    points, args, fmt, lang = job
     opts = parse_params(api_uploads.ANALYZE_PARAMS, args)
     lat, lon = np.asarray(points, dtype=float).reshape(-1, 2).T
     frame = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
     options = api_uploads.upload_options(opts, len(frame))
     analysis = quietly(analyse_points, frame, options)
     figure = points_figure(
-        analysis, point_overlays(analysis), title="Analysis of an upload", source="an upload"
+        analysis,
+        point_overlays(analysis),
+        title=gettext("Analysis of an upload", lang=lang),
+        source=gettext("an upload", lang=lang),
+        lang=lang,
     )
     return figure_bytes(figure, fmt)
