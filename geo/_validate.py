@@ -1,7 +1,7 @@
 """Registry validation: collect every problem in one pass.
 
 Each check appends a line ``file: feature 'id' (#n): field: what is wrong`` to a list; the
-caller raises one :class:`geo._errors.RegistryError` with all of them, so a user fixes a
+caller raises one :class:`geo.errors.RegistryError` with all of them, so a user fixes a
 file in one pass instead of one fault per run.
 """
 
@@ -15,8 +15,8 @@ from typing import Any
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
-from geo._errors import Problems
 from geo._geodesy import geodesic_distance_m
+from geo.errors import Problems
 
 ROLES = (
     "flagship",

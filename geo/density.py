@@ -19,7 +19,7 @@ from scipy.spatial import ConvexHull, QhullError, cKDTree
 from scipy.special import ndtr
 from shapely.geometry.base import BaseGeometry
 
-from geo._errors import InputDataError, ParameterError, quote
+from geo.errors import InputDataError, ParameterError, quote
 from geo.projection import has_location, metric_crs, site_points, xy_arrays
 
 __all__ = [

@@ -25,7 +25,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from geo._errors import ParameterError, Problems
+from geo.errors import ParameterError, Problems
 
 __all__ = [
     "KERNELS",

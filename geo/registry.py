@@ -3,7 +3,7 @@
 A registry folder holds three GeoJSON FeatureCollections (RFC 7946, lon/lat order):
 ``clusters.geojson``, ``sites.geojson`` and ``epicentres.geojson``; their schema is in
 ``data/sites/README.md``. :func:`load_registry` reads and validates all three and raises
-one :class:`geo._errors.RegistryError` listing every problem it found.
+one :class:`geo.errors.RegistryError` listing every problem it found.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 from shapely.geometry import Point
 
 from geo import _validate as v
-from geo._errors import ParameterError, Problems, RegistryError, UnknownIdError, quote
 from geo._resources import bundled_dir
+from geo.errors import ParameterError, Problems, RegistryError, UnknownIdError, quote
 
 if TYPE_CHECKING:  # pandas and geopandas load with the frames, not with this module
     import geopandas as gpd
@@ -207,7 +207,7 @@ def site_states(
     The one rule deciding which sites a view shows: "today" is the current date, so a
     site whose ``valid_to`` has passed is closed today too, not counted as existing.
 
-    Raises :class:`~geo._errors.ParameterError` for a malformed ``as_of``.
+    Raises :class:`~geo.errors.ParameterError` for a malformed ``as_of``.
     """
     when = _day(as_of, today=today)
     return [
@@ -239,7 +239,7 @@ def date_key(text: str, *, field: str = "date") -> tuple[int, ...]:
     """``"2016"``, ``"2016-05"`` or ``"2016-05-09"`` (ASCII digits) as a comparable
     (year, month, day).
 
-    Raises :class:`~geo._errors.ParameterError` naming ``field`` for any other text, or a
+    Raises :class:`~geo.errors.ParameterError` naming ``field`` for any other text, or a
     month or day that does not exist.
 
     Examples
@@ -249,7 +249,7 @@ def date_key(text: str, *, field: str = "date") -> tuple[int, ...]:
     >>> date_key("2016-13", field="as_of")
     Traceback (most recent call last):
     ...
-    geo._errors.ParameterError: as_of must be a real date, not '2016-13'
+    geo.errors.ParameterError: as_of must be a real date, not '2016-13'
     """
     if not _DATE.fullmatch(str(text)):
         msg = f"{field} must be a date YYYY, YYYY-MM or YYYY-MM-DD, not {quote(text)}"

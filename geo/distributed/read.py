@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pyproj
 
-from geo._csv import _separator
-from geo._errors import InputDataError, quote
+from geo.csv_reader import _separator
 from geo.distributed.cluster import require_dask
+from geo.errors import InputDataError, quote
 from geo.points import ReadOptions, coordinate_columns
 
 __all__ = ["read_dask"]

@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo._errors import InputDataError, ParameterError, quote
 from geo._geodesy import GEOD
+from geo.errors import InputDataError, ParameterError, quote
 from geo.network._output import with_attribution
 from geo.network.engine import DEFAULT_SPEED_KMH, StreetEngine, metres_per_minute
 from geo.network.isochrone import DEFAULT_MINUTES, _check, reachable_geometry

@@ -28,8 +28,8 @@ import numpy as np
 import osmnx as ox
 import pyproj
 
-from geo._atomic import atomic_path
-from geo._errors import InputDataError, ParameterError, Problems, UnknownIdError, quote
+from geo.atomic import atomic_path
+from geo.errors import InputDataError, ParameterError, Problems, UnknownIdError, quote
 from geo.network._cache import file_sha256, networks_dir, write_json
 from geo.network.engine import StreetEngine, load_engine
 from geo.network.source import GRAPHML_SUFFIXES, _suffix, read_graph_file

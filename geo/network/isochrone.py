@@ -17,7 +17,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import substring
 
-from geo._errors import ParameterError, Problems
+from geo.errors import ParameterError, Problems
 from geo.network._output import with_attribution
 from geo.network.engine import DEFAULT_SPEED_KMH, StreetEngine, metres_per_minute
 

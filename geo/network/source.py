@@ -25,8 +25,8 @@ import networkx as nx
 import osmnx as ox
 import shapely
 
-from geo._atomic import atomic_path
-from geo._errors import InputDataError, NetworkUnavailableError, ParameterError, Problems
+from geo.atomic import atomic_path
+from geo.errors import InputDataError, NetworkUnavailableError, ParameterError, Problems
 from geo.network._cache import (
     bundled_graph_path,
     file_sha256,

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from geo._errors import InputDataError, TooLargeError, listing, quote
+from geo.errors import InputDataError, TooLargeError, listing, quote
 from geo.points import read_points, read_points_bytes
 from tests.helpers import DATA, parquet_bomb
 from webmap import create_app
@@ -226,7 +226,7 @@ def test_deeply_nested_geojson_is_a_400_and_a_one_line_error(client: Any, tmp_pa
 
 
 def test_json_strings_do_not_count_as_nesting() -> None:
-    from geo._formats import json_depth
+    from geo.formats import json_depth
 
     assert json_depth(b'{"a": "[[[[\\"[[[", "b": [[1]]}') == 3
     assert json_depth(_nested(60)) == 64

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from pyproj import Geod
 
-from geo._errors import ParameterError, RegistryError, UnknownIdError
 from geo._validate import PRACTICES, PRECISIONS, ROLES
+from geo.errors import ParameterError, RegistryError, UnknownIdError
 from geo.registry import load_registry, read_catalogue
 from tests.helpers import DATA, SOURCES
 

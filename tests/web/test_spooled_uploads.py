@@ -17,7 +17,7 @@ import pandas as pd
 import pyproj
 import pytest
 
-from geo._errors import TooLargeError
+from geo.errors import TooLargeError
 from scripts.make_register import write_register
 from tests.helpers import DATA
 from tests.hostile import parquet_long_labels

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from geo._errors import RegistryError
+from geo.errors import RegistryError
 from webmap import create_app
 from webmap.maps.assets import VENDOR_DIR, VENDORED
 

@@ -23,8 +23,8 @@ from urllib.parse import quote, urlencode
 import numpy as np
 import shapely
 
-from geo._errors import clip
-from geo._json import to_jsonable
+from geo.errors import clip
+from geo.jsonable import to_jsonable
 from geo.proximity import epicentre_geometry
 from geo.registry import Registry, site_states
 from webmap.api.memo import LruCache, day_key

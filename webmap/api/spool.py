@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from geo._errors import ClustermapError, ParameterError, TooLargeError
+from geo.errors import ClustermapError, ParameterError, TooLargeError
 from webmap.api.analysis_db import Analysis, AnalysisStore
 from webmap.api.cage import Cage
 from webmap.api.measures import quietly
@@ -138,9 +138,9 @@ def spooled_kind(spooled: Spooled, *, inline: int, limit: int) -> str:
         For any other format (GeoJSON, zips, GeoPackage...): those are read whole, in
         memory, so only up to the inline limit.
     InputDataError
-        For content of no accepted format (as :func:`geo._formats.sniff`).
+        For content of no accepted format (as :func:`geo.formats.sniff`).
     """
-    from geo._formats import sniff
+    from geo.formats import sniff
 
     kind = sniff(spooled.head, name="upload")
     if kind not in SPOOL_KINDS:

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from geo._errors import ClustermapError, ParameterError, clip
-from geo._json import feature_collection
+from geo.errors import ClustermapError, ParameterError, clip
+from geo.jsonable import feature_collection
 from webmap.api.analysis_db import Analysis, AnalysisStore
 from webmap.api.cage import Cage
 from webmap.api.measures import DENSITY_PARAMS, check_kde_grid, quietly, web_options
@@ -178,7 +178,7 @@ def analyze(
     ``density`` (the point measures of ``clustermap density --json``), ``proximity``
     (nearest-neighbour distances), ``map`` (the URL of ``/analyses/<token>``) and
     ``expires_in_s``; the upload is never written into the registry. The format is read
-    from the content (see :mod:`geo._formats`); an upload of more than
+    from the content (see :mod:`geo.formats`); an upload of more than
     ``limits.max_points`` points, or compressed content decoding to more than
     ``limits.max_bytes``, is refused early with ``413``.
 

@@ -21,11 +21,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo._atomic import atomic_path, write_frame
-from geo._errors import ParameterError, clip, listing, quote
-from geo._formats import load, read_vector
-from geo._json import to_jsonable
+from geo.atomic import atomic_path, write_frame
 from geo.column_analysis import analyse_file
+from geo.errors import ParameterError, clip, listing, quote
+from geo.formats import load, read_vector
+from geo.jsonable import to_jsonable
 from geo.kde import kde_contours, write_geotiff
 from geo.measures import analyse_cluster
 from geo.options import AnalysisOptions, AreaRule, spec

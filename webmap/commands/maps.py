@@ -11,8 +11,8 @@ from typing import Any
 
 import click
 
-from geo._atomic import write_text
-from geo._errors import ParameterError
+from geo.atomic import write_text
+from geo.errors import ParameterError
 from webmap.commands.analysis import loader_options, read_input
 from webmap.commands.options import CACHE_DIR_OPTION, DATA_OPTION
 from webmap.maps.basemaps import BASEMAPS, DEFAULT_BASEMAP

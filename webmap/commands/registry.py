@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from geo._errors import ParameterError, RegistryError
+from geo.errors import ParameterError, RegistryError
 from geo.registry import default_data_dir, load_registry, read_catalogue
 from webmap.api import registry as api
 from webmap.api.tables import sites_csv
@@ -137,7 +137,7 @@ def serve(
         except ValueError as exc:
             raise ParameterError(f"--points: {exc}") from None
         if workers > 1:  # index once here: each worker then reads the cached index
-            from geo._paths import resolve_cache_dir
+            from geo.paths import resolve_cache_dir
             from geo.tiles import index_files
 
             index_files(config["POINTS"], cache_dir=resolve_cache_dir(cache_dir))

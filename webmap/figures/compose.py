@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import geopandas as gpd
 import numpy as np
 
-from geo._errors import ParameterError, quote
+from geo.errors import ParameterError, quote
 from geo.ripley import RipleyResult
 from webmap.figures.furniture import north_arrow, scale_bar
 from webmap.figures.layers import FIGURE_LAYERS, Legend, MapContent

@@ -35,7 +35,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     Raises
     ------
-    geo._errors.RegistryError
+    geo.errors.RegistryError
         When the registry is missing or invalid: the server refuses to start.
     webmap.config.ConfigError
         When a setting's value cannot be used.

@@ -16,8 +16,8 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
-from geo._errors import ParameterError, quote
 from geo.compare import COLUMNS, Comparison, EpicentreFrame, compare_clusters
+from geo.errors import ParameterError, quote
 from geo.registry import date_key
 from webmap.web.caching import cached_page
 from webmap.web.locator import locator

@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
-from geo._errors import ClustermapError, ParameterError
+from geo.errors import ClustermapError, ParameterError
 from webmap.api import measures as api_measures
 from webmap.api import network_areas as api_areas
 from webmap.api import registry as api

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 
 from flask import Blueprint, Response, abort, current_app, request
 
-from geo._errors import ParameterError, UnknownIdError, quote
+from geo.errors import ParameterError, UnknownIdError, quote
 from geo.registry import date_key
 from webmap.api.memo import day_key
 from webmap.figures import (

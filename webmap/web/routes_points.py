@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
 
-from geo._errors import UnknownIdError
-from geo._paths import resolve_cache_dir
+from geo.errors import UnknownIdError
+from geo.paths import resolve_cache_dir
 from geo.tiles import PointIndex, index_files
 from webmap.api import points as api
 from webmap.api.response import ApiResponse

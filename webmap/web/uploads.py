@@ -29,7 +29,7 @@ import weakref
 
 from flask import Flask, current_app
 
-from geo._paths import resolve_cache_dir
+from geo.paths import resolve_cache_dir
 from webmap.api.analysis_db import (
     DATABASE_NAME,
     DEFAULT_MAX_BYTES,

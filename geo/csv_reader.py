@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 
 from geo._containers import check_columns
-from geo._errors import InputDataError, TooLargeError, quote
+from geo.errors import InputDataError, TooLargeError, quote
 
 __all__ = ["FIELD_LIMIT", "SEPARATORS", "decode", "header_names", "read_csv_bytes"]
 
