@@ -118,9 +118,9 @@ class ColumnReader:
 
     def chunks(self) -> Iterator[Chunk]:
         """Every row with valid coordinates, in file order (see the module rules)."""
-        from geo.points import _valid_bounds
+        from geo.points import valid_bounds
 
-        self._bounds = None if self.crs.is_geographic else _valid_bounds(self.crs)
+        self._bounds = None if self.crs.is_geographic else valid_bounds(self.crs)
         for chunk in self._batches():
             keep = self._check(chunk.x, chunk.y)
             if keep is not None:
@@ -259,7 +259,7 @@ def frame_reader(
 
 def _header(path: Path, head: bytes) -> tuple[list[str], str]:
     """The column names and separator of a UTF-8 CSV, as :mod:`geo.csv_reader` reads them."""
-    from geo.csv_reader import _separator, header_names
+    from geo.csv_reader import detect_separator, header_names
 
     line = head.split(b"\n", 1)[0] if b"\n" in head else None
     if line is None:  # a header longer than the head: read the first line
@@ -271,7 +271,7 @@ def _header(path: Path, head: bytes) -> tuple[list[str], str]:
         raise NeedsFullReader from None
     if not text.strip():
         raise NeedsFullReader
-    sep = _separator(text)
+    sep = detect_separator(text)
     names = header_names(text, sep=sep, name=str(path))
     if len(set(names)) != len(names):  # pandas renames duplicates: leave them to it
         raise NeedsFullReader

@@ -62,6 +62,7 @@ __all__ = [
     "read_points",
     "read_points_bytes",
     "restrict_drivers",
+    "valid_bounds",
 ]
 
 #: Column names recognised as latitude / longitude (compared case-insensitively).
@@ -436,7 +437,7 @@ def _rows(mask: np.ndarray) -> str:
 _AREA_MARGIN_DEG = 3.0
 
 
-def _valid_bounds(crs: pyproj.CRS) -> tuple[float, float, float, float] | None:
+def valid_bounds(crs: pyproj.CRS) -> tuple[float, float, float, float] | None:
     """Bounds, in ``crs``, of its area of use widened by a margin (a quarter of its size,
     at least :data:`_AREA_MARGIN_DEG`); None when the CRS declares no area or the bounds are
     not finite."""
@@ -510,7 +511,7 @@ def _check_coordinates(
                 f"{int(out_of_range.sum())} rows with coordinates out of range "
                 f"(latitude beyond ±90° or longitude beyond ±180°; rows {_rows(out_of_range)})"
             )
-    elif (bounds := _valid_bounds(crs)) is not None:
+    elif (bounds := valid_bounds(crs)) is not None:
         minx, miny, maxx, maxy = bounds
         with np.errstate(invalid="ignore"):
             out_of_range = ~nonfinite & ((xs < minx) | (xs > maxx) | (ys < miny) | (ys > maxy))

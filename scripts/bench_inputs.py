@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from geo.csv_reader import read_csv_bytes
 from geo.errors import ClustermapError
 from geo.points import read_points_bytes
-from tests.helpers import parquet_bomb
+from scripts.hostile_files import parquet_bomb
 
 
 def _peak_mb() -> float:

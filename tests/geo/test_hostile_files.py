@@ -1,5 +1,5 @@
 """Issue 18's hostile files are refused by the readers, from what they decode rather than
-what they declare, before the data are decoded: each file is made by :mod:`tests.hostile`.
+what they declare, before the data are decoded: each file is made by :mod:`scripts.hostile_files`.
 """
 
 from __future__ import annotations
@@ -22,8 +22,7 @@ from geo._containers import MAX_COLUMNS, check_dbf
 from geo.columns import open_columns
 from geo.errors import InputDataError, TooLargeError
 from geo.points import read_points_bytes
-from tests.helpers import ROOT
-from tests.hostile import (
+from scripts.hostile_files import (
     gdalg_json,
     gpkg_points_view,
     gpkg_zeroblob_view,
@@ -32,6 +31,7 @@ from tests.hostile import (
     wide_csv,
     zip_lying_sizes,
 )
+from tests.helpers import ROOT
 
 SECRET = "TOPSECRET-18c1"
 

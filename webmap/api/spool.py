@@ -41,8 +41,8 @@ from webmap.api.uploads import (
     ANALYZE_PARAMS,
     MAX_CORE_POINTS,
     MAX_TEXT_CHARS,
-    _layers,
     created,
+    map_layers,
     proximity_summary,
     read_options,
     upload_options,
@@ -249,7 +249,7 @@ def _measure_spooled(job: SpoolJob) -> Analysis:
     index = build_index(job.name, cache_dir=".", read=read)
     density_body = analysis.to_dict()
     density_body["warnings"] = notes + density_body["warnings"]
-    layers = _layers(analysis, opts, None)  # no links: a spooled upload is large
+    layers = map_layers(analysis, opts, None)  # no links: a spooled upload is large
     west, south, east, north = index.bounds
     return Analysis(
         measures={"schema": ANALYSIS_SCHEMA, "density": density_body, "proximity": proximity},

@@ -292,7 +292,7 @@ def _measure(job: UploadJob) -> Analysis:
         measures={"schema": ANALYSIS_SCHEMA, "density": density_body, "proximity": proximity},
         points=[[round(float(lats[i]), 6), round(float(lons[i]), 6)] for i in sample],
         labels=_labels(points, sample),
-        layers=_layers(analysis, opts, _nn_links(neighbours, points.index, lons, lats)),
+        layers=map_layers(analysis, opts, _nn_links(neighbours, points.index, lons, lats)),
         bounds=[
             [float(np.min(lats)), float(np.min(lons))],
             [float(np.max(lats)), float(np.max(lons))],
@@ -339,7 +339,7 @@ def _neighbours(points: Any, crs: Any) -> Any:
     return nearest_neighbours(points, k=1, crs=crs)
 
 
-def _layers(
+def map_layers(
     analysis: Any, opts: Mapping[str, Any], links: dict[str, Any] | None
 ) -> dict[str, dict[str, Any]]:
     """The map's layers (EPSG:4326 FeatureCollections): KDE contours, hexagons (the
