@@ -7,10 +7,10 @@ from dataclasses import replace
 
 from flask import Blueprint, Response, abort, render_template, request, url_for
 
-from geo._validate import PRACTICES
 from geo.errors import ParameterError, UnknownIdError, quote
 from geo.measures import NOTE_DATE
 from geo.network import NetworkLayers
+from geo.schema import PRACTICES
 from webmap.api import registry as api
 from webmap.api.mapdata import ClusterMapData
 from webmap.api.ripley_plot import ripley_plot
