@@ -96,7 +96,7 @@ def _cluster_map(
     """The map of a registry cluster, with its street network when one is cached."""
     from geo.registry import load_registry
     from webmap.api.mapdata import compute
-    from webmap.maps import cluster as maps
+    from webmap.maps.cluster import available_layers, cluster_map
     from webmap.maps.layers import LAYERS
     from webmap.maps.view import MapView, parse_layers
 
@@ -108,14 +108,14 @@ def _cluster_map(
         cache_dir=str(cache_dir) if cache_dir else None,
         with_streets=True,  # the export carries its offline basemap
     )
-    available = maps.available_layers(has_network=data.network is not None)
+    available = available_layers(has_network=data.network is not None)
     chosen = (
         parse_layers(layers, available=available)
         if layers
         else tuple(key for key in available if LAYERS[key].default)
     )
     view = MapView(layers=chosen, basemap=basemap)
-    return maps.cluster_map(
+    return cluster_map(
         registry, cluster_id, overlays=data.overlays, network=data.network, view=view
     )
 

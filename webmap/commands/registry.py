@@ -14,7 +14,7 @@ import click
 
 from geo.errors import ParameterError, RegistryError
 from geo.registry import default_data_dir, load_registry, read_catalogue
-from webmap.api import registry as api
+from webmap.api.registry import site_listing
 from webmap.api.tables import sites_csv
 from webmap.commands.options import CACHE_DIR_OPTION, DATA_OPTION
 
@@ -57,7 +57,7 @@ def sites(cluster_id: str, data_dir: Path | None, fmt: str) -> None:
     today (open, closed or not_yet), so a closed site is listed and marked closed."""
     registry = load_registry(data_dir)
     if fmt == "geojson":
-        collection = api.site_listing(registry, cluster_id)
+        collection = site_listing(registry, cluster_id)
         click.echo(json.dumps(collection, ensure_ascii=False, indent=1))
         return
     click.echo(sites_csv(registry, cluster_id), nl=False)
