@@ -2,7 +2,8 @@
 
 - ``geo`` imports nothing from ``webmap``;
 - ``webmap.api`` (answers), ``webmap.maps`` (Folium) and ``webmap.figures`` (matplotlib)
-  import only ``geo``, their own package and the shared ``webmap.errors``/``webmap.config``;
+  import only ``geo``, their own package and the shared ``webmap.errors``, ``webmap.config``
+  and ``webmap.i18n``;
   ``api`` and ``figures`` never import Flask, Folium or click, ``maps`` never Flask;
 - ``webmap.web`` adapts both and never imports the command line;
 - ``webmap.commands`` uses ``api``, ``maps`` and ``geo``, and of ``web`` only the app factory
@@ -25,7 +26,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 #: our top-level packages: the private-name rule is about their boundaries, not a library's
 OURS = ("geo", "webmap", "scripts", "tests")
-SHARED = ("webmap.errors", "webmap.config")
+SHARED = ("webmap.errors", "webmap.config", "webmap.i18n")
 NO_WEB = ("flask", "folium", "werkzeug", "click")
 #: the layers the web and the command line adapt: answers, Folium maps, print figures
 DRAWN = ("webmap.api", "webmap.maps", "webmap.figures")
@@ -149,7 +150,7 @@ def test_the_rule_sees_every_module() -> None:
     """No module of webmap sits outside a layer, apart from the package's entry points."""
     layered = {p for package in RULES for p in _files(package)}
     top = {p.name for p in (ROOT / "webmap").glob("*.py")}
-    assert top <= {"__init__.py", "__main__.py", "errors.py", "config.py"}
+    assert top <= {"__init__.py", "__main__.py", "errors.py", "config.py", "i18n.py"}
     assert all(p in layered for p in (ROOT / "webmap").rglob("*.py") if p.parent != ROOT / "webmap")
 
 
