@@ -263,7 +263,7 @@ def test_a_url_ending_in_the_allowed_extension_after_a_hash_makes_no_request(
     """The extension check ignores what follows ``#``: the dead proxy still stops it."""
     import pyogrio
 
-    from geo._gdal import restrict_drivers
+    from geo.points import restrict_drivers
 
     url, requests = loopback
     restrict_drivers()
