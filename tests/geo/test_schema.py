@@ -14,7 +14,7 @@ from geo import schema
 from geo.errors import RegistryError
 from geo.registry import load_registry
 from tests.helpers import DATA
-from webmap.api.registry import site_listing
+from webmap.api.registry import cluster_detail, site_listing
 from webmap.api.tables import sites_csv
 
 #: a new optional site field, as a contributor would add it to ``schema.SITE_FIELDS``
@@ -60,6 +60,34 @@ def test_a_new_optional_site_field_reaches_the_csv_and_the_geojson(registry_copy
     owners = {f["id"]: f["properties"]["ownership"] for f in features}
     assert owners.pop("tu-delft-campus") == "public"
     assert set(owners.values()) == {None}
+
+
+def test_a_new_cluster_field_is_validated_and_reaches_the_cluster_api(
+    registry_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    founded = schema.Field("founded", "date", doc="when the cluster was founded")
+    monkeypatch.setattr(schema, "CLUSTER_FIELDS", (*schema.CLUSTER_FIELDS, founded))
+    path = registry_copy / "clusters.geojson"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["features"][0]["properties"]["founded"] = "the nineties"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    delft = data["features"][0]["properties"]["id"]
+    with pytest.raises(RegistryError) as info:
+        load_registry(registry_copy)
+    (problem,) = info.value.problems
+    assert problem.endswith(
+        f"{delft!r}: founded: 'the nineties' is not a date (YYYY, YYYY-MM or YYYY-MM-DD)"
+    )
+
+    data["features"][0]["properties"]["founded"] = "1999-04"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    registry = load_registry(registry_copy)
+    body = cluster_detail(registry, delft).body
+    assert body["founded"] == "1999-04"
+    assert body["description"] == data["features"][0]["properties"]["description"]
+    assert body["practices"] == data["features"][0]["properties"]["practices"]  # with evidence
+    others = [c for c in registry.clusters.index if c != delft]
+    assert cluster_detail(registry, others[0]).body["founded"] is None
 
 
 def test_each_kind_is_checked_with_a_message_naming_the_field(registry_copy: Path) -> None:
