@@ -19,7 +19,7 @@ import numpy as np
 import pyproj
 import shapely
 
-from geo._errors import NetworkUnavailableError
+from geo.errors import NetworkUnavailableError
 from geo.measures import ClusterAnalysis, EpicentreAnalysis, analyse_cluster
 from geo.registry import Registry
 

@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from geo._errors import ParameterError, Problems
+from geo.errors import ParameterError, Problems
 
 __all__ = [
     "KERNELS",

@@ -11,7 +11,11 @@
   each path points into the side that draws it (``webmap.maps``, ``webmap.figures``);
 - ``webmap.web`` adapts both and never imports the command line;
 - ``webmap.commands`` uses ``api``, ``maps`` and ``geo``, and of ``web`` only the app factory
-  and the worker processes ``serve`` starts.
+  and the worker processes ``serve`` starts;
+- ``geo``'s ``_private`` modules are used only inside ``geo``: ``webmap`` and ``scripts``
+  import its public modules;
+- no module of ``geo``, ``webmap`` or ``scripts`` imports a ``_private`` name from another
+  of our modules (tests may reach into the module they test).
 
 Every import counts, including those inside functions.
 """
@@ -24,6 +28,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+#: our top-level packages: the private-name rule is about their boundaries, not a library's
+OURS = ("geo", "webmap", "scripts", "tests")
 SHARED = (
     "webmap.errors",
     "webmap.config",
@@ -70,6 +76,48 @@ def _imports(path: Path) -> list[tuple[int, str]]:
     return found
 
 
+def _names(path: Path) -> list[tuple[int, str, str]]:
+    """Each ``from module import name`` of ``path``: its line, the module and the name."""
+    return [
+        (node.lineno, node.module, alias.name)
+        for node in ast.walk(ast.parse(path.read_text(), str(path)))
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level
+        for alias in node.names
+    ]
+
+
+def _where(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else path.name
+
+
+def _private(part: str) -> bool:
+    return part.startswith("_") and not part.startswith("__")
+
+
+def _is_module(name: str) -> bool:
+    """``name`` (dotted) is one of our modules or packages, not a name inside one."""
+    path = ROOT.joinpath(*name.split("."))
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
+def _private_geo_modules(path: Path) -> list[str]:
+    """The imports of ``path`` that reach a ``_private`` module of ``geo``."""
+    return [
+        f"{_where(path)}:{line} imports {name}"
+        for line, name in _imports(path)
+        if _within(name, ("geo",)) and any(_private(part) for part in name.split(".")[1:])
+    ]
+
+
+def _private_names(path: Path) -> list[str]:
+    """The ``_private`` names (not submodules) ``path`` imports from our other modules."""
+    return [
+        f"{_where(path)}:{line} imports {name} from {module}"
+        for line, module, name in _names(path)
+        if _within(module, OURS) and _private(name) and not _is_module(f"{module}.{name}")
+    ]
+
+
 def _within(name: str, prefixes: tuple[str, ...]) -> bool:
     return any(name == p or name.startswith(p + ".") for p in prefixes)
 
@@ -90,6 +138,24 @@ def test_each_layer_imports_only_what_it_may(package: str) -> None:
             ours = _within(name, ("geo", "webmap"))
             if (ours and not _within(name, allowed)) or _within(name, forbidden):
                 broken.append(f"{path.relative_to(ROOT)}:{line} imports {name}")
+    assert not broken, "\n".join(broken)
+
+
+@pytest.mark.parametrize("folder", ["webmap", "scripts"])
+def test_geo_private_modules_stay_inside_geo(folder: str) -> None:
+    broken = [
+        line
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        for line in _private_geo_modules(path)
+    ]
+    assert not broken, "\n".join(broken)
+
+
+@pytest.mark.parametrize("folder", ["geo", "webmap", "scripts"])
+def test_no_module_imports_a_private_name_of_another(folder: str) -> None:
+    broken = [
+        line for path in sorted((ROOT / folder).rglob("*.py")) for line in _private_names(path)
+    ]
     assert not broken, "\n".join(broken)
 
 
@@ -139,6 +205,32 @@ def test_the_walk_finds_an_import_inside_a_function(tmp_path: Path) -> None:
     module = tmp_path / "m.py"
     module.write_text("def f():\n    from flask import request\n    import folium\n")
     assert [name for _, name in _imports(module)] == ["flask.request", "folium"]
+
+
+def test_the_walk_finds_a_private_geo_module(tmp_path: Path) -> None:
+    """Both spellings of a private module are seen, lazy or not; public ones are not."""
+    module = tmp_path / "m.py"
+    module.write_text(
+        "import geo._geodesy\n"
+        "def f():\n    from geo import _validate\n    from geo.network._cache import graph_path\n"
+        "from geo.errors import ParameterError\nfrom geo import schema\n"
+    )
+    found = [line.split(" imports ")[1] for line in _private_geo_modules(module)]
+    assert found == ["geo._geodesy", "geo._validate", "geo.network._cache.graph_path"]
+
+
+def test_the_walk_finds_a_private_name(tmp_path: Path) -> None:
+    """A private name is seen in a function too; a private module, a dunder name and a
+    library's private name are not this rule's business."""
+    module = tmp_path / "m.py"
+    module.write_text(
+        "from __future__ import annotations\nfrom geo import _validate\n"
+        "from pyogrio._ogr import _register_drivers\nfrom geo import __version__\n"
+        "def f():\n    from geo.points import _hidden, read_points\n"
+        "    from tests.web.test_workbench import _ACCENT\n"
+    )
+    found = [line.split(" imports ")[1] for line in _private_names(module)]
+    assert found == ["_hidden from geo.points", "_ACCENT from tests.web.test_workbench"]
 
 
 def test_the_readme_shows_the_tree() -> None:

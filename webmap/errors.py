@@ -1,11 +1,11 @@
 """How each kind of failure is answered: one table for the API, the pages and the CLI.
 
-Every expected failure is a :class:`geo._errors.ClustermapError`. Its row in
+Every expected failure is a :class:`geo.errors.ClustermapError`. Its row in
 :data:`ERRORS` (the first whose type matches, most specific first) gives the HTTP status,
 the API's error code and the command line's exit status. API error bodies are
 ``{"code", "description", "problems": [...]}`` (``docs/api.md``).
 
-A message names a parameter by its key (:func:`geo._errors.param`); :data:`PARAMETERS`
+A message names a parameter by its key (:func:`geo.errors.param`); :data:`PARAMETERS`
 spells each key in each interface, so the API answers with its parameters (``where``)
 and the command line with its flags (``--where``).
 """
@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from geo._errors import (
+from geo.errors import (
     ClustermapError,
     NetworkUnavailableError,
     TooLargeError,
@@ -123,7 +123,7 @@ def answer_for(exc: ClustermapError) -> Answer:
 
     Examples
     --------
-    >>> from geo._errors import ParameterError
+    >>> from geo.errors import ParameterError
     >>> answer_for(ParameterError("radius must be > 0"))
     Answer(status=400, code='InvalidParameterValue', exit_code=1)
     """

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from geo._errors import EngineUnavailableError, ParameterError, clip, quote
+from geo.errors import EngineUnavailableError, ParameterError, clip, quote
 
 __all__ = ["CONNECT_TIMEOUT_S", "dask_client", "require_dask"]
 
@@ -16,7 +16,7 @@ CONNECT_TIMEOUT_S = 10.0
 
 
 def require_dask() -> None:
-    """Raise :class:`~geo._errors.EngineUnavailableError` unless the ``dask`` extra is
+    """Raise :class:`~geo.errors.EngineUnavailableError` unless the ``dask`` extra is
     installed."""
     try:
         import dask_geopandas  # noqa: F401

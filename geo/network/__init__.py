@@ -13,7 +13,6 @@ Every result drawn from these networks is OpenStreetMap data: credit
 :data:`OSM_ATTRIBUTION` ("© OpenStreetMap contributors").
 """
 
-from geo._paths import ENV_CACHE_DIR, resolve_cache_dir
 from geo.network._output import OSM_ATTRIBUTION, to_geojson
 from geo.network.analyst import destination_access, point_distances, point_isochrones
 from geo.network.areas import AreaInfo, area_engine, area_info, import_area, list_areas
@@ -53,6 +52,7 @@ from geo.network.source import (
     read_graph_file,
 )
 from geo.network.streets import street_lines
+from geo.paths import ENV_CACHE_DIR, resolve_cache_dir
 
 __all__ = [
     "DEFAULT_MINUTES",

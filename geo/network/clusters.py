@@ -15,7 +15,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from geo._errors import NetworkUnavailableError
+from geo.errors import NetworkUnavailableError
 from geo.network._output import with_attribution
 from geo.network.engine import DEFAULT_SPEED_KMH, StreetEngine, load_engine
 from geo.network.isochrone import DEFAULT_MINUTES, isochrones

@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo._errors import ParameterError
 from geo._geodesy import GEOD
+from geo.errors import ParameterError
 from geo.network._output import with_attribution
 from geo.network.engine import DEFAULT_SPEED_KMH, Snap, StreetEngine, metres_per_minute
 from geo.projection import has_location

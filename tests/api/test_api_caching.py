@@ -34,16 +34,16 @@ def test_a_cached_cluster_page_is_answered_without_rendering(
 ) -> None:
     """Repeat visits are served from the cache: the map is rendered once (how fast that is
     is measured by scripts/bench_api.py, not here)."""
-    from webmap.maps import cluster as maps
+    from webmap.web import pages
 
     calls = []
-    render_parts = maps.render_parts
+    render_parts = pages.render_parts
 
     def counted(fmap: Any, **options: Any) -> Any:
         calls.append(1)
         return render_parts(fmap, **options)
 
-    monkeypatch.setattr(maps, "render_parts", counted)
+    monkeypatch.setattr(pages, "render_parts", counted)  # where the page looks it up
     first = client.get("/clusters/delft")
     for _ in range(20):
         response = client.get("/clusters/delft")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from geo._errors import (
+from geo.errors import (
     ClustermapError,
     InputDataError,
     NetworkUnavailableError,

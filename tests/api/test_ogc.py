@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pandas as pd
 import pytest
 
+from geo import schema
 from tests.helpers import DATA
 from webmap import create_app
 from webmap.api.ogc import COLLECTIONS, CONFORMANCE, MAX_LIMIT
@@ -165,15 +167,18 @@ def test_ogc_responses_carry_etags(client: Any) -> None:
 def test_each_cluster_carries_every_registry_column_of_its_cluster(
     client: Any, registry: Any
 ) -> None:
-    """The clusters collection's properties come from the registry's cluster columns, not a
-    hand list: a column the registry loads is served, practices as a list of their names."""
+    """The clusters collection's properties come from the registry's declared cluster
+    columns (:data:`geo.schema.CLUSTER_FIELDS`), not a hand list, with the registry's values;
+    practices as a list of their names."""
     clusters = client.get("/ogc/collections/clusters/items?limit=1000").get_json()["features"]
     assert len(clusters) == len(registry.clusters)
-    columns = {c for c in registry.clusters.columns if c != "geometry"}
+    columns = set(schema.table_columns(schema.CLUSTER_FIELDS)) - {"id", "practices"}
     for feature in clusters:
         assert columns <= set(feature["properties"]), columns - set(feature["properties"])
         row = registry.clusters.loc[feature["id"]]
-        assert feature["properties"]["city_source"] == row["city_source"]
+        for column in columns:
+            value = row[column]
+            assert feature["properties"][column] == (None if pd.isna(value) else value), column
         names = sorted({p["practice"] for p in row["practices"]})
         assert feature["properties"]["practices"] == ",".join(names)
 

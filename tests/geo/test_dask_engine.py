@@ -21,7 +21,6 @@ from scipy.spatial import cKDTree
 
 import geo.distributed
 import geo.distributed.cluster
-from geo._errors import EngineUnavailableError, InputDataError, ParameterError
 from geo.analysis import PointAnalysis, analyse_points
 from geo.density import clark_evans_xy, nearest_neighbour_distances_xy, sites_per_km2
 from geo.distributed import (
@@ -34,6 +33,7 @@ from geo.distributed import (
     read_dask,
     shuffle_points,
 )
+from geo.errors import EngineUnavailableError, InputDataError, ParameterError
 from geo.hexbins import hexbin_counts
 from geo.kde import kde_surface_xy
 from geo.options import AnalysisOptions

@@ -12,13 +12,13 @@ from pointpats import PointPattern
 from scipy import stats
 from scipy.spatial import distance_matrix
 
-from geo._errors import ParameterError
 from geo.density import (
     clark_evans,
     nearest_neighbour_distances,
     sites_per_km2,
     study_area,
 )
+from geo.errors import ParameterError
 
 UTM = "EPSG:32631"
 # pointpats builds libpysal shapes, which announce their own deprecation

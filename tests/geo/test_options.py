@@ -8,7 +8,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from geo._errors import ParameterError
+from geo.errors import ParameterError
 from geo.options import AnalysisOptions, option_specs, options_from, options_table
 from webmap.api.measures import DENSITY_PARAMS, MEASURES_PARAMS
 from webmap.api.params import parse_params

@@ -12,7 +12,7 @@ import matplotlib as mpl
 import numpy as np
 import pytest
 
-from geo._errors import InputDataError, ParameterError
+from geo.errors import InputDataError, ParameterError
 from geo.measures import analyse_cluster
 from geo.overlays import cluster_overlays
 from geo.projection import GEOD

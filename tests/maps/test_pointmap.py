@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo._errors import InputDataError, ParameterError
+from geo.errors import InputDataError, ParameterError
 from geo.points import label_column_of
 from webmap.maps.assets import INLINE_PREFIX, STATIC_DIR
 from webmap.maps.escape import escape_text

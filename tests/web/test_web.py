@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from geo._errors import RegistryError
+from geo.errors import RegistryError
 from webmap import create_app
 from webmap.maps.assets import VENDOR_DIR, VENDORED
 
@@ -129,7 +129,8 @@ def test_an_unexpected_error_is_a_plain_500(app: Any, monkeypatch: Any) -> None:
     def broken(*_args: Any, **_kwargs: Any) -> Any:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr("webmap.api.registry.list_clusters", broken)
+    monkeypatch.setattr("webmap.web.routes_api.list_clusters", broken)  # where each route
+    monkeypatch.setattr("webmap.web.pages.list_clusters", broken)  # looks it up
     app.config["PROPAGATE_EXCEPTIONS"] = False
     client = app.test_client()
     api = client.get("/api/clusters")

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from geo._errors import ClustermapError
+from geo.errors import ClustermapError
 
 __all__ = [
     "DATABASE_NAME",

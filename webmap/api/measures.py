@@ -7,8 +7,8 @@ import warnings
 from collections.abc import Mapping
 from typing import Any, cast
 
-from geo._errors import ClustermapError, ParameterError
-from geo._json import feature_collection
+from geo.errors import ClustermapError, ParameterError
+from geo.jsonable import feature_collection
 from geo.options import options_from
 from geo.registry import Registry
 from webmap.api.cluster_analysis import cluster_analysis

@@ -23,7 +23,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from geo._errors import ParameterError, TooLargeError
+from geo.errors import ParameterError, TooLargeError
 from webmap.api.measures import MINUTES_PARAM
 from webmap.api.params import Param, parse_params
 from webmap.api.response import GEOJSON, JSON, ApiResponse, answers_errors
@@ -144,7 +144,7 @@ def _points(
     opts: Mapping[str, Any], body: Body | None, *, prefix: str, part: str, limits: Limits
 ) -> gpd.GeoDataFrame:
     """The points of a request: ``<prefix>lat``/``<prefix>lon`` lists, or a body."""
-    from geo._formats import sniff
+    from geo.formats import sniff
     from geo.points import read_points_bytes
     from webmap.api.uploads import MAX_TEXT_CHARS
 

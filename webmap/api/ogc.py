@@ -26,8 +26,9 @@ from urllib.parse import quote, urlencode
 import numpy as np
 import shapely
 
-from geo._errors import clip
-from geo._json import to_jsonable
+from geo import schema
+from geo.errors import clip
+from geo.jsonable import to_jsonable
 from geo.proximity import epicentre_geometry
 from geo.registry import Registry, site_states
 from webmap.api.memo import LruCache, day_key
@@ -216,15 +217,22 @@ def _sites(registry: Registry) -> _Table:
     )
 
 
+#: the site counts the ``clusters`` collection adds to the registry columns
+CLUSTER_COUNTS = ("n_sites", "n_located", "n_closed")
+
+
 def _clusters(registry: Registry) -> _Table:
     """Every cluster at its city's point, with every registry column (practices as a comma
     list of their names) and its counts of sites today."""
     clusters = registry.clusters
+    columns = schema.table_columns(schema.CLUSTER_FIELDS)  # read per request: tests add fields
     props = []
     for cid in clusters.index:
+        info = {"id": str(cid), **registry.cluster(str(cid))}
         summary = registry.summary(str(cid))  # today's sites
-        practices = ",".join(summary["practices"])
-        props.append({**registry.cluster(str(cid)), **summary, "practices": practices})
+        row = {column: info.get(column) for column in columns}
+        row["practices"] = ",".join(summary["practices"])
+        props.append({**row, **{count: summary[count] for count in CLUSTER_COUNTS}})
     return _table([str(i) for i in clusters.index], list(clusters.geometry), props)
 
 

@@ -13,7 +13,7 @@ import gzip
 from collections.abc import Mapping
 from typing import Any
 
-from geo._errors import ParameterError, UnknownIdError
+from geo.errors import ParameterError, UnknownIdError
 from geo.tiles import LAYER, MAX_ZOOM, POINT_LIMIT, PointIndex, check_tile, tile_mvt
 from webmap.api.response import ApiResponse, answers_errors, error
 

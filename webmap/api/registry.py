@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 from typing import TYPE_CHECKING, Any
 
+from geo import schema
 from geo.registry import Registry, site_states
 from webmap.api.response import GEOJSON, ApiResponse, answers_errors
 
@@ -35,11 +36,14 @@ def list_clusters(registry: Registry, *, practice: str | None = None) -> ApiResp
 
 @answers_errors
 def cluster_detail(registry: Registry, cluster_id: str) -> ApiResponse:
-    """``GET /api/clusters/<id>``: attributes, practices with evidence, epicentres."""
+    """``GET /api/clusters/<id>``: the summary's counts, every cluster field of
+    :data:`geo.schema.CLUSTER_FIELDS` the tables list, practices with evidence, epicentres."""
     info = registry.cluster(cluster_id)
     body = cluster_summary(registry, cluster_id)
+    # every field the tables list (geo.schema), then practices with their evidence
+    listed = schema.table_columns(schema.CLUSTER_FIELDS)
+    body.update({name: info[name] for name in listed if name not in body})
     body.update(
-        description=info["description"],
         practices=info["practices"],
         epicentres=[
             {

@@ -1,7 +1,7 @@
 """What an API function answers: :class:`ApiResponse`, media types, and errors.
 
 Every API function returns an :class:`ApiResponse`; :func:`answers_errors` turns the
-:class:`geo._errors.ClustermapError` it raises into the 4xx answer of
+:class:`geo.errors.ClustermapError` it raises into the 4xx answer of
 :data:`webmap.errors.ERRORS`, so no function repeats that translation.
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec
 
-from geo._errors import ClustermapError
+from geo.errors import ClustermapError
 from webmap.errors import answer_for, body_for, error_body
 
 GEOJSON = "application/geo+json"

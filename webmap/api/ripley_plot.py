@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 
-from geo._errors import InputDataError
+from geo.errors import InputDataError
 from geo.ripley import ripley_for_plot
 from webmap.i18n import N_
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from geo._errors import ParameterError
-from geo._json import feature_collection
+from geo.errors import ParameterError
+from geo.jsonable import feature_collection
 from geo.selection import Selection, parse_by, parse_where
 from webmap.api.params import Param
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from geo._errors import ClustermapError, ParameterError, TooLargeError
+from geo.errors import ClustermapError, ParameterError, TooLargeError
 from webmap.api.analysis_db import Analysis, AnalysisStore
 from webmap.api.cage import Cage
 from webmap.api.measures import quietly
@@ -41,8 +41,8 @@ from webmap.api.uploads import (
     ANALYZE_PARAMS,
     MAX_CORE_POINTS,
     MAX_TEXT_CHARS,
-    _layers,
     created,
+    map_layers,
     proximity_summary,
     read_options,
     upload_options,
@@ -138,9 +138,9 @@ def spooled_kind(spooled: Spooled, *, inline: int, limit: int) -> str:
         For any other format (GeoJSON, zips, GeoPackage...): those are read whole, in
         memory, so only up to the inline limit.
     InputDataError
-        For content of no accepted format (as :func:`geo._formats.sniff`).
+        For content of no accepted format (as :func:`geo.formats.sniff`).
     """
-    from geo._formats import sniff
+    from geo.formats import sniff
 
     kind = sniff(spooled.head, name="upload")
     if kind not in SPOOL_KINDS:
@@ -249,7 +249,7 @@ def _measure_spooled(job: SpoolJob) -> Analysis:
     index = build_index(job.name, cache_dir=".", read=read)
     density_body = analysis.to_dict()
     density_body["warnings"] = notes + density_body["warnings"]
-    layers = _layers(analysis, opts, None)  # no links: a spooled upload is large
+    layers = map_layers(analysis, opts, None)  # no links: a spooled upload is large
     west, south, east, north = index.bounds
     return Analysis(
         measures={"schema": ANALYSIS_SCHEMA, "density": density_body, "proximity": proximity},

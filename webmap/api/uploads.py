@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from geo._errors import ClustermapError, ParameterError, clip
-from geo._json import feature_collection
+from geo.errors import ClustermapError, ParameterError, clip
+from geo.jsonable import feature_collection
 from geo.options import options_from
 from webmap.api.analysis_db import Analysis, AnalysisStore
 from webmap.api.cage import Cage
@@ -179,7 +179,7 @@ def analyze(
     ``density`` (the point measures of ``clustermap density --json``), ``proximity``
     (nearest-neighbour distances), ``map`` (the URL of ``/analyses/<token>``) and
     ``expires_in_s``; the upload is never written into the registry. The format is read
-    from the content (see :mod:`geo._formats`); an upload of more than
+    from the content (see :mod:`geo.formats`); an upload of more than
     ``limits.max_points`` points, or compressed content decoding to more than
     ``limits.max_bytes``, is refused early with ``413``.
 
@@ -293,7 +293,7 @@ def _measure(job: UploadJob) -> Analysis:
         measures={"schema": ANALYSIS_SCHEMA, "density": density_body, "proximity": proximity},
         points=[[round(float(lats[i]), 6), round(float(lons[i]), 6)] for i in sample],
         labels=_labels(points, sample),
-        layers=_layers(analysis, opts, _nn_links(neighbours, points.index, lons, lats)),
+        layers=map_layers(analysis, opts, _nn_links(neighbours, points.index, lons, lats)),
         bounds=[
             [float(np.min(lats)), float(np.min(lons))],
             [float(np.max(lats)), float(np.max(lons))],
@@ -335,7 +335,7 @@ def _neighbours(points: Any, crs: Any) -> Any:
     return nearest_neighbours(points, k=1, crs=crs)
 
 
-def _layers(
+def map_layers(
     analysis: Any, opts: Mapping[str, Any], links: dict[str, Any] | None
 ) -> dict[str, dict[str, Any]]:
     """The map's layers (EPSG:4326 FeatureCollections): KDE contours, hexagons (the

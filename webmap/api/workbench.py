@@ -6,7 +6,7 @@ from :mod:`geo.options` (:func:`webmap.api.options.api_param`), so the page, the
 OpenAPI document and the command line share defaults and ranges.
 
 The preview reads at most :data:`PREVIEW_BYTES` of a text upload (a CSV cut at its last
-whole line) with the loader's own CSV rules (:func:`geo._csv.read_csv_bytes`) and column
+whole line) with the loader's own CSV rules (:func:`geo.csv_reader.read_csv_bytes`) and column
 detection (:func:`geo.points.coordinate_columns`, :func:`geo.points.label_column_of`):
 a few kilobytes of parsing, done in the server. A binary upload (GeoPackage, zip, Parquet,
 FlatGeobuf) or a GeoJSON is not previewed (its reading belongs in the cage); its columns
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from geo._errors import ClustermapError, ParameterError
+from geo.errors import ClustermapError, ParameterError
 from webmap.api.analysis_db import Analysis
 from webmap.api.params import Param
 from webmap.api.uploads import ANALYZE_PARAMS
@@ -89,7 +89,7 @@ def preview_upload(data: bytes, *, name: str, query: dict[str, str]) -> Preview:
     InputDataError
         If the start of a CSV cannot be read (the message names the line).
     """
-    from geo._csv import read_csv_bytes
+    from geo.csv_reader import read_csv_bytes
     from geo.points import coordinate_columns, label_column_of
 
     head = data[:PREVIEW_BYTES]

@@ -2,7 +2,7 @@
 
 Each concern keeps its commands in :mod:`webmap.commands`; this module only assembles them
 and makes sure a user never sees a traceback: expected failures
-(:class:`geo._errors.ClustermapError`) become a one-line ``error: ...`` message and a
+(:class:`geo.errors.ClustermapError`) become a one-line ``error: ...`` message and a
 non-zero exit code (:data:`webmap.errors.ERRORS`: unknown ids exit with code 2).
 
 A command's module is imported only when that command runs, so ``clustermap --help`` or
@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from geo._errors import ClustermapError
+from geo.errors import ClustermapError
 from webmap.errors import CLI_SPELLING, answer_for
 
 #: Every command: the module of :mod:`webmap.commands` that defines it, and its one-line

@@ -10,10 +10,10 @@ from typing import Any
 
 import click
 
-from geo._atomic import atomic_path, write_frame
-from geo._errors import ParameterError, clip, quote
-from geo._formats import load, read_vector
+from geo.atomic import atomic_path, write_frame
 from geo.column_analysis import analyse_file
+from geo.errors import ParameterError, clip, quote
+from geo.formats import load, read_vector
 from geo.kde import kde_contours, write_geotiff
 from geo.options import AreaRule, options_from, spec
 from webmap.commands.dask_engine import analyse_on_dask, engine_options, uses_dask

@@ -12,9 +12,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo._atomic import atomic_path
-from geo._errors import ParameterError, listing, quote
-from geo._json import to_jsonable
+from geo.atomic import atomic_path
+from geo.errors import ParameterError, listing, quote
+from geo.jsonable import to_jsonable
 from geo.points import id_column_of
 from geo.projection import metric_crs
 from geo.proximity import NN_METHOD, nearest_neighbours

@@ -11,8 +11,8 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from geo._errors import ParameterError
 from geo.column_analysis import ColumnAnalysis
+from geo.errors import ParameterError
 from geo.options import AnalysisOptions
 from geo.points import ReadOptions
 from geo.selection import Selection

@@ -12,10 +12,10 @@ import click
 import geopandas as gpd
 from matplotlib.figure import Figure
 
-from geo._atomic import atomic_write
-from geo._errors import ParameterError, listing, quote
 from geo.analysis import analyse_points
+from geo.atomic import atomic_write
 from geo.column_analysis import analyse_frame
+from geo.errors import ParameterError, listing, quote
 from geo.options import AnalysisOptions, options_from, spec
 from geo.overlays import point_overlays
 from geo.registry import date_key, load_registry

@@ -11,8 +11,8 @@ from typing import Any
 
 import click
 
-from geo._atomic import write_text
-from geo._errors import ParameterError
+from geo.atomic import write_text
+from geo.errors import ParameterError
 from webmap.commands.file_input import loader_options, read_input
 from webmap.commands.options import CACHE_DIR_OPTION, DATA_OPTION
 from webmap.maps.basemaps import BASEMAPS, DEFAULT_BASEMAP
@@ -97,7 +97,7 @@ def _cluster_map(
     from geo.registry import load_registry
     from webmap.api.mapdata import compute
     from webmap.layer_registry import map_layers
-    from webmap.maps import cluster as maps
+    from webmap.maps.cluster import available_layers, cluster_map
     from webmap.maps.view import MapView, parse_layers
 
     registry = load_registry(data_dir)
@@ -108,14 +108,14 @@ def _cluster_map(
         cache_dir=str(cache_dir) if cache_dir else None,
         with_streets=True,  # the export carries its offline basemap
     )
-    available = maps.available_layers(has_network=data.network is not None)
+    available = available_layers(has_network=data.network is not None)
     chosen = (
         parse_layers(layers, available=available)
         if layers
         else map_layers(has_network=data.network is not None, defaults=True)
     )
     view = MapView(layers=chosen, basemap=basemap)
-    return maps.cluster_map(
+    return cluster_map(
         registry, cluster_id, overlays=data.overlays, network=data.network, view=view
     )
 

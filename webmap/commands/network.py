@@ -20,8 +20,8 @@ from typing import Any
 import click
 import pandas as pd
 
-from geo._atomic import write_text
-from geo._errors import NetworkUnavailableError, ParameterError, Problems, UnknownIdError, quote
+from geo.atomic import write_text
+from geo.errors import NetworkUnavailableError, ParameterError, Problems, UnknownIdError, quote
 from geo.network import (
     DEFAULT_SPEED_KMH,
     OSM_ATTRIBUTION,

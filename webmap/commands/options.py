@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from geo._errors import ParameterError, quote
+from geo.errors import ParameterError, quote
 from geo.options import OptionSpec, spec
 from webmap.config import SETTINGS
 

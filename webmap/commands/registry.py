@@ -12,9 +12,9 @@ from typing import Any
 
 import click
 
-from geo._errors import ParameterError, RegistryError
+from geo.errors import ParameterError, RegistryError
 from geo.registry import default_data_dir, load_registry, read_catalogue
-from webmap.api import registry as api
+from webmap.api.registry import site_listing
 from webmap.api.tables import sites_csv
 from webmap.commands.options import CACHE_DIR_OPTION, DATA_OPTION
 
@@ -57,7 +57,7 @@ def sites(cluster_id: str, data_dir: Path | None, fmt: str) -> None:
     today (open, closed or not_yet), so a closed site is listed and marked closed."""
     registry = load_registry(data_dir)
     if fmt == "geojson":
-        collection = api.site_listing(registry, cluster_id)
+        collection = site_listing(registry, cluster_id)
         click.echo(json.dumps(collection, ensure_ascii=False, indent=1))
         return
     click.echo(sites_csv(registry, cluster_id), nl=False)
@@ -137,7 +137,7 @@ def serve(
         except ValueError as exc:
             raise ParameterError(f"--points: {exc}") from None
         if workers > 1:  # index once here: each worker then reads the cached index
-            from geo._paths import resolve_cache_dir
+            from geo.paths import resolve_cache_dir
             from geo.tiles import index_files
 
             index_files(config["POINTS"], cache_dir=resolve_cache_dir(cache_dir))

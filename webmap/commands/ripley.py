@@ -9,7 +9,7 @@ from typing import Any
 import click
 import numpy as np
 
-from geo._errors import ParameterError
+from geo.errors import ParameterError
 from geo.registry import load_registry
 from geo.ripley import EDGE_CORRECTIONS, RipleyResult, ripley
 from webmap.commands.file_input import loader_options, read_input

@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 import click
 
-from geo._errors import ParameterError
+from geo.errors import ParameterError
 from geo.selection import Selection, parse_by, parse_where
 from webmap.commands.options import apply_options
 

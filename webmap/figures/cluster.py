@@ -13,7 +13,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from geo._errors import InputDataError
+from geo.errors import InputDataError
 from geo.measures import ClusterAnalysis
 from geo.network import OSM_ATTRIBUTION
 from geo.overlays import Overlays, cluster_overlays

@@ -9,7 +9,7 @@ import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 
-from geo._errors import ParameterError, quote
+from geo.errors import ParameterError, quote
 from geo.ripley import RipleyResult
 from webmap.figures.furniture import north_arrow, scale_bar
 from webmap.figures.layers import Legend, MapContent

@@ -30,7 +30,7 @@ from matplotlib.patches import Patch, PathPatch
 from matplotlib.path import Path
 from shapely.geometry.polygon import orient
 
-from geo._errors import ParameterError, clip, listing
+from geo.errors import ParameterError, clip, listing
 from geo.overlays import Overlays, class_breaks
 from webmap.i18n import gettext
 from webmap.layer_registry import LAYERS

@@ -24,7 +24,7 @@ from typing import Literal
 import matplotlib as mpl
 from matplotlib.figure import Figure
 
-from geo._errors import ParameterError, quote
+from geo.errors import ParameterError, quote
 
 __all__ = [
     "DEFAULT_DPI",

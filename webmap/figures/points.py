@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import geopandas as gpd
 from matplotlib.figure import Figure
 
-from geo._errors import InputDataError
 from geo.analysis import PointAnalysis
+from geo.errors import InputDataError
 from geo.overlays import Overlays
 from geo.ripley import RipleyResult, ripley_for_plot
 from webmap.figures.cluster import RIPLEY_SEED, RIPLEY_SIMULATIONS, caution, crs_note

@@ -45,7 +45,7 @@ from folium.elements import JSCSSMixin
 from folium.map import Layer
 from folium.template import Template
 
-from geo._errors import InputDataError, ParameterError, Problems, listing, quote
+from geo.errors import InputDataError, ParameterError, Problems, listing, quote
 from geo.points import label_column_of
 from geo.projection import lonlat_arrays
 from webmap.maps.basemaps import BASEMAPS, DEFAULT_BASEMAP, add_basemaps

@@ -16,7 +16,7 @@ import pyarrow as pa
 from flask import Blueprint, Flask, Response, current_app, request
 
 from geo.tiles import PointIndex, open_index
-from webmap.api import points as api
+from webmap.api import points
 from webmap.web.routes_api import to_flask
 from webmap.web.routes_points import answer_tile
 from webmap.web.uploads import get_store
@@ -59,10 +59,10 @@ def _indexes(token: str) -> dict[str, PointIndex]:
 def tilejson(token: str) -> Response:
     """The TileJSON 3.0.0 document of a spooled upload's points."""
     url = f"{request.url_root}analyses/{token}/tiles/{{z}}/{{x}}/{{y}}.mvt"
-    return to_flask(api.tilejson(_indexes(token), token, tile_url=url))
+    return to_flask(points.tilejson(_indexes(token), token, tile_url=url))
 
 
 @bp.get("/analyses/<token>/tiles/<z>/<x>/<y>.mvt")
 def tile(token: str, z: str, x: str, y: str) -> Response:
     """One Mapbox Vector Tile of a spooled upload's points, gzipped; ``204`` when empty."""
-    return answer_tile(api.tile(_indexes(token), token, z, x, y))
+    return answer_tile(points.tile(_indexes(token), token, z, x, y))

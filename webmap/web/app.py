@@ -14,8 +14,8 @@ from flask import Flask, Response, abort, current_app, render_template, request
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+import webmap.config
 from geo.registry import load_registry
-from webmap import config as config_module
 from webmap.api.response import error as error_response
 from webmap.maps.assets import IMMUTABLE, asset_version, use_local_assets
 from webmap.maps.basemaps import all_tile_origins
@@ -35,13 +35,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     Raises
     ------
-    geo._errors.RegistryError
+    geo.errors.RegistryError
         When the registry is missing or invalid: the server refuses to start.
     webmap.config.ConfigError
         When a setting's value cannot be used.
     """
     app = Flask("webmap")  # templates/ and static/ live beside the subpackages
-    app.config.update(config_module.load(config))
+    app.config.update(webmap.config.load(config))
     app.extensions[REGISTRY_KEY] = load_registry(Path(app.config["DATA_DIR"]))
     app.jinja_env.globals["csp_nonce"] = NONCE_MARKER
     app.jinja_env.filters["nonced"] = nonced
@@ -56,15 +56,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         embedding,
         language,
         pages,
+        routes_api,
+        routes_basemap,
+        routes_figures,
+        routes_ogc,
         routes_points,
         uploads,
         workbench,
         workpool,
     )
-    from webmap.web import routes_api as api_routes
-    from webmap.web import routes_basemap as basemap_routes
-    from webmap.web import routes_ogc as ogc_routes
-    from webmap.web.routes_figures import bp as figures_bp
 
     language.init_app(app)
     caching.init_app(app)
@@ -76,10 +76,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(compare.bp)
     app.register_blueprint(embedding.bp)
-    app.register_blueprint(basemap_routes.bp)
-    app.register_blueprint(api_routes.bp)
-    app.register_blueprint(ogc_routes.bp)
-    app.register_blueprint(figures_bp)
+    app.register_blueprint(routes_basemap.bp)
+    app.register_blueprint(routes_api.bp)
+    app.register_blueprint(routes_ogc.bp)
+    app.register_blueprint(routes_figures.bp)
     app.register_blueprint(workbench.bp)
     routes_points.init_app(app)
     analysis_tiles.init_app(app)

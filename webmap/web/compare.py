@@ -17,8 +17,8 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
-from geo._errors import ParameterError, quote
 from geo.compare import COLUMNS, Comparison, EpicentreFrame, compare_clusters
+from geo.errors import ParameterError, quote
 from geo.registry import Registry, date_key
 from webmap.api.cluster_analysis import ClusterAnalysis, cluster_analysis
 from webmap.web.caching import cached_page, get_cache

@@ -23,15 +23,15 @@ from urllib.parse import parse_qsl, quote_plus, unquote, urlencode, urlsplit
 
 from flask import Blueprint, Response, current_app, request
 
-from geo._errors import ParameterError
+from geo.errors import ParameterError
 from geo.measures import NOTE_DATE
 from geo.registry import Registry
 from webmap.api.params import Param, parse_params
 from webmap.api.response import ApiResponse, answers_errors, error
 from webmap.i18n import DEFAULT_LANGUAGE, LANGUAGES, gettext
 from webmap.layer_registry import LAYERS, Layer
-from webmap.maps import cluster as maps
 from webmap.maps.basemaps import BASEMAPS, Basemap
+from webmap.maps.cluster import available_layers
 from webmap.maps.escape import escape_text
 from webmap.maps.view import VIEW_PARAMS, MapView, parse_view
 from webmap.web.mapdata import network_signature
@@ -202,7 +202,7 @@ def resolve_url(
     args = dict(reversed(parse_qsl(parts.query, keep_blank_values=True)))
     has_network = network_signature(cluster_id, cache_dir) is not None
     try:
-        view = parse_view(args, available=maps.available_layers(has_network=has_network))
+        view = parse_view(args, available=available_layers(has_network=has_network))
         lang = parse_lang(args)
     except ParameterError as exc:
         msg = f"url: {exc}"

@@ -29,7 +29,7 @@ from flask import (
 )
 from werkzeug.wrappers.response import Response as WerkzeugResponse
 
-from geo._errors import quote
+from geo.errors import quote
 from webmap.i18n import (
     DEFAULT_LANGUAGE,
     LANGUAGES,

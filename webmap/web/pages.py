@@ -7,17 +7,24 @@ from dataclasses import replace
 
 from flask import Blueprint, Response, abort, render_template, request, url_for
 
-from geo._errors import ParameterError, UnknownIdError, quote
-from geo._validate import PRACTICES
+from geo.errors import ParameterError, UnknownIdError, quote
 from geo.measures import NOTE_DATE
 from geo.network import NetworkLayers
-from webmap.api import registry as api
+from geo.schema import PRACTICES
 from webmap.api.mapdata import ClusterMapData
+from webmap.api.registry import list_clusters, site_features
 from webmap.api.ripley_plot import ripley_plot
 from webmap.api.tables import sites_csv
 from webmap.i18n import N_, gettext
 from webmap.layer_registry import map_layers
-from webmap.maps import cluster as maps
+from webmap.maps.cluster import (
+    available_layers,
+    cluster_map,
+    is_approximate,
+    layer_keys,
+    overview_map,
+    render_parts,
+)
 from webmap.maps.view import VIEW_PARAMS, MapView, parse_view
 from webmap.web.caching import cached_page
 from webmap.web.embedding import EMBED_PARAMS, builder_choices, embed_query, oembed_link, parse_lang
@@ -48,14 +55,14 @@ def overview() -> str:
     practice = request.args.get("practice") or None
     if practice is not None and practice not in PRACTICES:
         practice = None
-    clusters = api.list_clusters(registry, practice=practice).body["clusters"]
-    fmap = maps.overview_map(registry, [c["id"] for c in clusters])
+    clusters = list_clusters(registry, practice=practice).body["clusters"]
+    fmap = overview_map(registry, [c["id"] for c in clusters])
     return render_template(
         "overview.html",
         clusters=clusters,
         practice=practice,
         practices=PRACTICE_LABELS,
-        map=maps.render_parts(fmap, static_root=request.script_root),
+        map=render_parts(fmap, static_root=request.script_root),
     )
 
 
@@ -74,7 +81,7 @@ def _cluster_or_404(cluster_id: str) -> dict[str, object]:
 
 def _view() -> MapView:
     """The request's view (layers, basemap, centre, zoom, ``as_of``); 400 when invalid."""
-    available = maps.available_layers(has_network=request_network_signature() is not None)
+    available = available_layers(has_network=request_network_signature() is not None)
     try:
         return parse_view(request.args, available=available)
     except ParameterError as exc:
@@ -105,7 +112,7 @@ def cluster(cluster_id: str) -> str:
     data = cluster_map_data(registry, cluster_id, as_of=view.as_of)
     if view.layers is not None:  # on the full page, listed layers are the ones shown
         view = replace(view, layers=None)
-    fmap = maps.cluster_map(
+    fmap = cluster_map(
         registry,
         cluster_id,
         overlays=data.overlays,
@@ -113,7 +120,7 @@ def cluster(cluster_id: str) -> str:
         view=view,
         lang=page_language(),
     )
-    available = maps.available_layers(has_network=request_network_signature() is not None)
+    available = available_layers(has_network=request_network_signature() is not None)
     walking = []
     if data.network is not None:
         walking = data.network.paths.drop(columns="geometry").to_dict("records")
@@ -125,9 +132,9 @@ def cluster(cluster_id: str) -> str:
                 **feature["properties"],
                 "located": feature["geometry"] is not None,
                 "approximate": feature["geometry"] is not None
-                and maps.is_approximate(feature["properties"]),
+                and is_approximate(feature["properties"]),
             }
-            for feature in api.site_features(registry, cluster_id, as_of=view.as_of)["features"]
+            for feature in site_features(registry, cluster_id, as_of=view.as_of)["features"]
         ],
         as_of=view.as_of,
         note_date=NOTE_DATE,
@@ -139,8 +146,8 @@ def cluster(cluster_id: str) -> str:
         ripley=ripley_plot(data.places),
         walking=walking,
         practices=PRACTICE_LABELS,
-        map=maps.render_parts(fmap, static_root=request.script_root),
-        layer_keys=json.dumps(maps.layer_keys(fmap)),
+        map=render_parts(fmap, static_root=request.script_root),
+        layer_keys=json.dumps(layer_keys(fmap)),
         embed_url=url_for("pages.embed", cluster_id=cluster_id),
         page_url=url_for("pages.cluster", cluster_id=cluster_id),
         basemap=view.basemap,
@@ -170,7 +177,7 @@ def embed(cluster_id: str) -> str:
     data = cluster_map_data(registry, cluster_id, as_of=view.as_of)
     if view.layers is None:
         view = replace(view, layers=map_layers(has_network=True, defaults=True))
-    fmap = maps.cluster_map(
+    fmap = cluster_map(
         registry,
         cluster_id,
         overlays=data.overlays,
@@ -181,7 +188,7 @@ def embed(cluster_id: str) -> str:
     return render_template(
         "embed.html",
         cluster=registry.cluster(cluster_id),
-        map=maps.render_parts(fmap, static_root=request.script_root),
+        map=render_parts(fmap, static_root=request.script_root),
         page_url=url_for("pages.cluster", cluster_id=cluster_id),
         oembed_url=oembed_link(cluster_id, query, page="embed"),
     )

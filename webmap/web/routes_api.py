@@ -15,13 +15,13 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
-from geo._errors import ClustermapError, ParameterError
+from geo.errors import ClustermapError, ParameterError
 from webmap.api import measures as api_measures
 from webmap.api import network_areas as api_areas
-from webmap.api import registry as api
 from webmap.api import spool as api_spool
 from webmap.api import uploads as api_uploads
 from webmap.api.params import Param
+from webmap.api.registry import cluster_detail, cluster_sites, health, list_clusters
 from webmap.api.response import ApiResponse, from_exception
 from webmap.api.response import error as api_error
 from webmap.maps.view import parse_basemap
@@ -91,21 +91,21 @@ def to_flask(result: ApiResponse) -> Response:
 @operation("List clusters", params=(_PRACTICE,), statuses=(304,))
 def clusters() -> Response:
     """List clusters (``?practice=`` filters)."""
-    return to_flask(api.list_clusters(get_registry(), practice=request.args.get("practice")))
+    return to_flask(list_clusters(get_registry(), practice=request.args.get("practice")))
 
 
 @bp.get("/api/clusters/<cluster_id>")
 @operation("One cluster: practices with evidence, epicentres", path_params=_CLUSTER)
 def cluster(cluster_id: str) -> Response:
     """One cluster's detail."""
-    return to_flask(api.cluster_detail(get_registry(), cluster_id))
+    return to_flask(cluster_detail(get_registry(), cluster_id))
 
 
 @bp.get("/api/clusters/<cluster_id>/sites")
 @operation("A cluster's sites (RFC 7946)", body="geojson", path_params=_CLUSTER)
 def sites(cluster_id: str) -> Response:
     """One cluster's sites as GeoJSON."""
-    return to_flask(api.cluster_sites(get_registry(), cluster_id))
+    return to_flask(cluster_sites(get_registry(), cluster_id))
 
 
 @bp.get("/api/clusters/<cluster_id>/measures")
@@ -352,7 +352,7 @@ for _endpoint, _params, _body, _summary in _AREA_ENDPOINTS:
 @operation("Liveness and registry version", tags=("meta",), statuses=())
 def healthz() -> Response:
     """Liveness and registry version."""
-    return to_flask(api.health(get_registry()))
+    return to_flask(health(get_registry()))
 
 
 @bp.get("/openapi.json")

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 
 from flask import Blueprint, Response, abort, current_app, request
 
-from geo._errors import ParameterError, UnknownIdError, quote
+from geo.errors import ParameterError, UnknownIdError, quote
 from geo.registry import date_key
 from webmap.api.cluster_analysis import cluster_analysis
 from webmap.api.memo import day_key

@@ -29,7 +29,7 @@ import weakref
 
 from flask import Flask, current_app
 
-from geo._paths import resolve_cache_dir
+from geo.paths import resolve_cache_dir
 from webmap.api.analysis_db import (
     DATABASE_NAME,
     DEFAULT_MAX_BYTES,
@@ -165,14 +165,14 @@ def render_analysis(analysis: Analysis, *, token: str, basemap: str = DEFAULT_BA
 
     from webmap.api.workbench import DOWNLOADS, available_downloads
     from webmap.i18n import format_moment, gettext
-    from webmap.maps import cluster as maps
     from webmap.maps.analysis_map import add_analysis_layers
+    from webmap.maps.cluster import base_map, render_parts
     from webmap.maps.points import PointLayer
     from webmap.web.language import page_language
 
     lang = page_language()
     density = analysis.measures.get("density", {})
-    fmap = maps.base_map(basemap=basemap)
+    fmap = base_map(basemap=basemap)
     hexbins = density.get("hexbins") or {}
     add_analysis_layers(
         fmap,
@@ -196,7 +196,7 @@ def render_analysis(analysis: Analysis, *, token: str, basemap: str = DEFAULT_BA
     cores = (density.get("cores") or {}).get("cores") or []
     return render_template(
         "analysis.html",
-        map=maps.render_parts(fmap, static_root=request.script_root),
+        map=render_parts(fmap, static_root=request.script_root),
         density=density,
         proximity=analysis.measures.get("proximity", {}),
         cores=sorted(cores, key=lambda c: (-c["n_sites"], c["core"])),

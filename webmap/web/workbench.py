@@ -17,8 +17,8 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from geo._errors import ClustermapError
-from geo._paths import resolve_cache_dir
+from geo.errors import ClustermapError
+from geo.paths import resolve_cache_dir
 from webmap.api import uploads as api_uploads
 from webmap.api import workbench as api_workbench
 from webmap.api.response import ApiResponse, from_exception

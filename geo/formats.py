@@ -17,7 +17,7 @@ shp        shapefile file code 9994 (a named file only)     GDAL ``ESRI Shapefil
 fgb        ``fgb\\x03``                                      GDAL ``FlatGeobuf``
 parquet    ``PAR1``                                         pyarrow (GeoParquet)
 json       text starting with ``{`` or ``[``               Python (:mod:`geo._geojson`)
-csv        any other text (no NUL bytes, not XML)           :mod:`geo._csv`
+csv        any other text (no NUL bytes, not XML)           :mod:`geo.csv_reader`
 =========  ==============================================  ===========================
 
 GDAL runs with an allow-list of drivers (:mod:`geo._gdal`); what it reads is checked
@@ -45,9 +45,9 @@ from geo._containers import (
     check_geopackage,
     extracted_shapefile,
 )
-from geo._errors import InputDataError, TooLargeError, quote
 from geo._gdal import GDAL_CONFIG, restrict_drivers
 from geo._geojson import MAX_JSON_DEPTH, json_depth, read_geojson
+from geo.errors import InputDataError, TooLargeError, quote
 
 __all__ = [
     "GDAL_CONFIG",

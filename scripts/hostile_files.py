@@ -1,6 +1,7 @@
 """Hostile upload files, made on demand (never committed): each function returns the
-bytes of one attack of issue 18, sized by its arguments, for the tests, the cage tests
-and ``scripts/bench_hostile.py``.
+bytes of one attack of issue 18, sized by its arguments, for the tests, the cage tests,
+``scripts/bench_hostile.py``, ``scripts/bench_inputs.py`` and ``scripts/attack_uploads.py``
+(here, not in ``tests/``, so that a benchmark does not depend on the test suite).
 
 ===========================  =====================================================
 Maker                        Attack
@@ -11,6 +12,7 @@ Maker                        Attack
 :func:`gpkg_zeroblob_view`   a GeoPackage whose layer is a view of one long line
 :func:`gpkg_points_view`     a GeoPackage whose layer is a view of many points
 :func:`parquet_long_labels`  GeoParquet repeating one long label (a dictionary)
+:func:`parquet_bomb`         GeoParquet of millions of identical points (a dictionary)
 :func:`wide_csv`             a header-only CSV of many columns
 :func:`categories_csv`       a CSV of points in as many categories as rows
 ===========================  =====================================================
@@ -208,3 +210,22 @@ def categories_csv(rows: int) -> bytes:
     lat, lon = rng.uniform(51.9, 52.1, rows), rng.uniform(4.3, 4.4, rows)
     lines = [f"{a:.6f},{o:.6f},c{i}" for i, (a, o) in enumerate(zip(lat, lon, strict=True))]
     return ("lat,lon,cat\n" + "\n".join(lines) + "\n").encode()
+
+
+def parquet_bomb(n: int) -> bytes:
+    """GeoParquet of ``n`` identical points: dictionary-encoded, a few KB per million."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import shapely
+
+    wkb = pa.array([shapely.Point(4.3, 52.0).wkb])
+    geometry = pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int8)), wkb)
+    geo = {
+        "version": "1.0.0",
+        "primary_column": "geometry",
+        "columns": {"geometry": {"encoding": "WKB", "geometry_types": ["Point"]}},
+    }
+    table = pa.table({"geometry": geometry}).replace_schema_metadata({"geo": json.dumps(geo)})
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, compression="zstd")
+    return buffer.getvalue()

@@ -22,9 +22,16 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 
 from geo._containers import check_columns
-from geo._errors import InputDataError, TooLargeError, quote
+from geo.errors import InputDataError, TooLargeError, quote
 
-__all__ = ["FIELD_LIMIT", "SEPARATORS", "decode", "header_names", "read_csv_bytes"]
+__all__ = [
+    "FIELD_LIMIT",
+    "SEPARATORS",
+    "decode",
+    "detect_separator",
+    "header_names",
+    "read_csv_bytes",
+]
 
 #: Separators detected from the header, most frequent first (ties: in this order).
 SEPARATORS = (";", "\t", "|", ",")
@@ -43,7 +50,8 @@ def decode(data: bytes) -> tuple[str, str]:
     return data.decode("latin-1"), "latin-1"
 
 
-def _separator(header: str) -> str:
+def detect_separator(header: str) -> str:
+    """The separator of :data:`SEPARATORS` most frequent in the header line (``,`` if none)."""
     counts = {sep: header.count(sep) for sep in SEPARATORS}
     return max(counts, key=lambda s: counts[s]) if any(counts.values()) else ","
 
@@ -116,7 +124,7 @@ def read_csv_bytes(
     if not header:
         msg = f"{name}: the file is empty"
         raise InputDataError(msg)
-    sep = _separator(header)
+    sep = detect_separator(header)
     names = header_names(header, sep=sep, name=name)
     _check_rows(text, sep=sep, name=name, max_rows=max_rows)
     usecols = None

@@ -96,7 +96,7 @@ class Problems:
     >>> found.raise_if_any(ParameterError)
     Traceback (most recent call last):
     ...
-    geo._errors.ParameterError: radius must be > 0; points.csv: no such column
+    geo.errors.ParameterError: radius must be > 0; points.csv: no such column
     """
 
     def __init__(self) -> None:
