@@ -6,7 +6,7 @@ without ever showing a traceback.
 
 A message names a parameter by its key, marked with :func:`param` (``param("where")``):
 each interface spells the key its own way when it shows the error (the command line
-``--where``, the API ``where``; :data:`webmap.errors.PARAMETERS`), and ``str(error)``
+``--where``, the API ``where``; :data:`webmap.error_table.PARAMETERS`), and ``str(error)``
 spells it as the Python API names it, the key itself.
 """
 

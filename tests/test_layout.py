@@ -2,7 +2,7 @@
 
 - ``geo`` imports nothing from ``webmap``;
 - ``webmap.api`` (answers), ``webmap.maps`` (Folium) and ``webmap.figures`` (matplotlib)
-  import only ``geo``, their own package and the shared ``webmap.errors``, ``webmap.config``,
+  import only ``geo``, their own package and the shared ``webmap.error_table``, ``webmap.config``,
   ``webmap.i18n`` and ``webmap.vocabulary`` (the language of what is drawn) and
   ``webmap.layer_registry``; ``api`` and ``figures`` never import Flask, Folium or click,
   ``maps`` never Flask;
@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 #: our top-level packages: the private-name rule is about their boundaries, not a library's
 OURS = ("geo", "webmap", "scripts", "tests")
 SHARED = (
-    "webmap.errors",
+    "webmap.error_table",
     "webmap.config",
     "webmap.i18n",
     "webmap.vocabulary",
@@ -166,7 +166,7 @@ def test_the_rule_sees_every_module() -> None:
     assert top <= {
         "__init__.py",
         "__main__.py",
-        "errors.py",
+        "error_table.py",
         "config.py",
         "i18n.py",
         "vocabulary.py",
@@ -195,7 +195,7 @@ def test_a_builder_is_never_loaded_from_outside_maps() -> None:
     """A record pointing its builder into another package is refused when loaded."""
     from webmap.layer_registry import Layer
 
-    stray = Layer("x", "X", "X", False, build="webmap.figures.layers:draw_nn")
+    stray = Layer("x", "X", "X", False, build="webmap.figures.layer_drawers:draw_nn")
     with pytest.raises(LookupError, match=r"not a function of webmap\.maps"):
         stray.builder()
 
@@ -240,7 +240,7 @@ def test_the_readme_shows_the_tree() -> None:
     layout = layout[: layout.index("\n## ")] if "\n## " in layout else layout
     packages = [p.name for p in (ROOT / "webmap").iterdir() if (p / "__init__.py").is_file()]
     assert packages
-    for name in [*packages, "config.py", "errors.py"]:
+    for name in [*packages, "config.py", "error_table.py"]:
         assert f"  {name}" in layout, name
     for folder in (p.name for p in (ROOT / "tests").iterdir() if (p / "__init__.py").is_file()):
         assert f"{folder}/" in layout, folder

@@ -14,8 +14,8 @@ alike. Labels and legends are English, marked with :func:`webmap.i18n.N_` and tr
 where they are drawn.
 
 A builder is called as ``build(fmap, data, layer, *, show, lang)`` (``data``: a
-:class:`webmap.maps.layers.LayerData`); a drawer as ``draw(ax, content, *, lang)``
-(``content``: a :class:`webmap.figures.layers.MapContent`), returning its legend entries.
+:class:`webmap.maps.layer_builders.LayerData`); a drawer as ``draw(ax, content, *, lang)``
+(``content``: a :class:`webmap.figures.layer_drawers.MapContent`), returning its legend entries.
 """
 
 from __future__ import annotations
@@ -95,8 +95,8 @@ def _load(path: str | None, package: str) -> Callable[..., Any]:
 _CLUSTER: frozenset[FigureKind] = frozenset({"cluster"})
 _POINTS: frozenset[FigureKind] = frozenset({"points"})
 _BOTH: frozenset[FigureKind] = frozenset({"cluster", "points"})
-_MAP = "webmap.maps.layers"
-_FIGURE = "webmap.figures.layers"
+_MAP = "webmap.maps.layer_builders"
+_FIGURE = "webmap.figures.layer_drawers"
 
 LAYERS: dict[str, Layer] = {
     layer.key: layer
@@ -121,7 +121,7 @@ LAYERS: dict[str, Layer] = {
               build=f"{_MAP}:add_epicentres", draw=f"{_FIGURE}:draw_epicentres",
               figures=_CLUSTER),
         Layer("sites", N_("Sites"), N_("Site role"), True,
-              build="webmap.maps.cluster:add_sites", draw=f"{_FIGURE}:draw_sites",
+              build="webmap.maps.cluster_map:add_sites", draw=f"{_FIGURE}:draw_sites",
               figures=_BOTH),
         Layer("ripley", N_("Ripley's L panel"), N_("Ripley's L panel"), False, figures=_BOTH),
     )

@@ -17,7 +17,7 @@ import pandas as pd
 from geo.analysis import density_notes
 from geo.column_analysis import ColumnAnalysis
 from geo.density import Density, clark_evans_stats, study_area_xy
-from geo.distributed.cluster import dask_client
+from geo.distributed.dask_client import dask_client
 from geo.distributed.partitions import PartSummary, ShuffledPoints, shuffle_points
 from geo.distributed.read import read_dask
 from geo.errors import InputDataError, ParameterError

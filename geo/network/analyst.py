@@ -4,7 +4,7 @@ Points are a GeoDataFrame (any CRS, converted to EPSG:4326) read from the analys
 each keeps the id of the file's id column (:func:`point_ids`), as an integer or a string
 as in the file. Every point snaps to its nearest street node and reports that snap
 distance; walking distances are door to door (network distance between the snapped nodes
-plus both snap legs), as in :mod:`geo.network.measures`.
+plus both snap legs), as in :mod:`geo.network.walking_measures`.
 """
 
 from __future__ import annotations

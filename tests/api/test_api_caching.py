@@ -34,7 +34,7 @@ def test_a_cached_cluster_page_is_answered_without_rendering(
 ) -> None:
     """Repeat visits are served from the cache: the map is rendered once (how fast that is
     is measured by scripts/bench_api.py, not here)."""
-    from webmap.web import pages
+    from webmap.web import routes_pages as pages
 
     calls = []
     render_parts = pages.render_parts
@@ -118,7 +118,7 @@ def test_cached_downloads_keep_their_file_name(client: Any) -> None:
 def test_today_s_measures_are_not_served_stale_across_a_valid_to(registry: Any) -> None:
     """A server running across 2015-01-01 (the Copenhagen office's valid_to) shows it
     closed from that day: "today"'s answers are cached per day, dated ones are not."""
-    from webmap.api.measures import measures
+    from webmap.api.measures_api import measures
     from webmap.api.memo import day_key
 
     cache = LruCache()

@@ -355,7 +355,7 @@ def test_by_with_more_than_1000_categories_is_a_400(client: Any) -> None:
     from urllib.parse import urlencode
 
     from scripts.hostile_files import categories_csv
-    from webmap.api.selection import MAX_CATEGORIES
+    from webmap.api.selection_api import MAX_CATEGORIES
 
     assert MAX_CATEGORIES == 1_000
     for rows, status in ((1_000, 201), (1_001, 400)):
@@ -369,7 +369,7 @@ def test_by_with_more_than_1000_categories_is_a_400(client: Any) -> None:
 
 
 def test_an_upload_keeps_its_labels_cut_to_200_characters(client: Any) -> None:
-    from webmap.api.uploads import MAX_TEXT_CHARS
+    from webmap.api.uploads_api import MAX_TEXT_CHARS
 
     data = b"lat,lon,name,other\n" + b"".join(
         f"52.{i:03d},4.3,{'n' * 300},{'o' * 300}\n".encode() for i in range(20)

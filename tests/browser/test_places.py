@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from webmap.maps.cluster import is_approximate
+from webmap.maps.cluster_map import is_approximate
 
 PAGES = ["delft", "saint-etienne", "rhone-alpes-eco-energies"]
 

@@ -10,9 +10,9 @@ from click.testing import CliRunner
 
 from geo.errors import ParameterError
 from geo.options import AnalysisOptions, option_specs, options_from, options_table
-from webmap.api.measures import DENSITY_PARAMS, MEASURES_PARAMS
+from webmap.api.measures_api import DENSITY_PARAMS, MEASURES_PARAMS
 from webmap.api.params import parse_params
-from webmap.api.uploads import ANALYZE_PARAMS
+from webmap.api.uploads_api import ANALYZE_PARAMS
 from webmap.commands.cli import cli
 from webmap.commands.cmd_density import density
 from webmap.commands.cmd_measures import measures

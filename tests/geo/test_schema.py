@@ -14,7 +14,7 @@ from geo import schema
 from geo.errors import RegistryError
 from geo.registry import load_registry
 from tests.helpers import DATA
-from webmap.api.registry import cluster_detail, site_listing
+from webmap.api.registry_api import cluster_detail, site_listing
 from webmap.api.tables import sites_csv
 
 #: a new optional site field, as a contributor would add it to ``schema.SITE_FIELDS``

@@ -18,8 +18,8 @@ from geo.registry import Registry
 from webmap import i18n
 from webmap.figures import cluster_figure, default_layers, figure_layers
 from webmap.layer_registry import LAYERS, NETWORK_LAYERS, Layer, map_layers
-from webmap.maps.cluster import available_layers, cluster_map
-from webmap.maps.layers import LayerData, build
+from webmap.maps.cluster_map import available_layers, cluster_map
+from webmap.maps.layer_builders import LayerData, build
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -58,7 +58,9 @@ def test_a_new_record_is_drawn_on_the_map_without_touching_the_map_code(
 ) -> None:
     """A record whose builder is an existing function is drawn by :func:`build`, with its
     own key on the legend, its legend title and its label in the layer control."""
-    toy = Layer("toy", "Toy links", "Toy legend", False, build="webmap.maps.layers:add_nn_links")
+    toy = Layer(
+        "toy", "Toy links", "Toy legend", False, build="webmap.maps.layer_builders:add_nn_links"
+    )
     monkeypatch.setitem(LAYERS, "toy", toy)
     empty = gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
     overlays = Overlays(density_bands=empty, hexbins=empty, cores=empty, nn_links=empty,

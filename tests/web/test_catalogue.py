@@ -25,7 +25,7 @@ from geo._validate import CONFIDENCES, PRACTICES, PRECISIONS, ROLES
 from geo.compare import COLUMNS
 from geo.proximity import EpicentreShape
 from webmap.i18n import CATALOGUES
-from webmap.web.pages import PRACTICE_LABELS
+from webmap.web.routes_pages import PRACTICE_LABELS
 
 ROOT = Path(__file__).resolve().parents[2]
 FRENCH = CATALOGUES / "fr" / "LC_MESSAGES" / "messages.po"

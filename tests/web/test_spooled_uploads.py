@@ -24,7 +24,7 @@ from tests.helpers import DATA
 from webmap import create_app
 from webmap.api.analysis_db import AnalysisStore
 from webmap.api.spool import CHUNK_BYTES, spool_body
-from webmap.web.uploads import STORE_KEY
+from webmap.web.upload_store import STORE_KEY
 
 INLINE = 64 * 1024
 SPOOL = 4 * 1024 * 1024

@@ -130,7 +130,7 @@ def test_an_unexpected_error_is_a_plain_500(app: Any, monkeypatch: Any) -> None:
         raise RuntimeError("secret internals")
 
     monkeypatch.setattr("webmap.web.routes_api.list_clusters", broken)  # where each route
-    monkeypatch.setattr("webmap.web.pages.list_clusters", broken)  # looks it up
+    monkeypatch.setattr("webmap.web.routes_pages.list_clusters", broken)  # looks it up
     app.config["PROPAGATE_EXCEPTIONS"] = False
     client = app.test_client()
     api = client.get("/api/clusters")

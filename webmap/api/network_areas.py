@@ -24,7 +24,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.errors import ParameterError, TooLargeError
-from webmap.api.measures import MINUTES_PARAM
+from webmap.api.measures_api import MINUTES_PARAM
 from webmap.api.params import Param, parse_params
 from webmap.api.response import GEOJSON, JSON, ApiResponse, answers_errors
 
@@ -146,7 +146,7 @@ def _points(
     """The points of a request: ``<prefix>lat``/``<prefix>lon`` lists, or a body."""
     from geo.formats import sniff
     from geo.points import read_points_bytes
-    from webmap.api.uploads import MAX_TEXT_CHARS
+    from webmap.api.uploads_api import MAX_TEXT_CHARS
 
     lat, lon = opts[f"{prefix}lat"], opts[f"{prefix}lon"]
     has_body = body is not None and bool(body.data.strip())

@@ -2,7 +2,7 @@
 
 Every API function returns an :class:`ApiResponse`; :func:`answers_errors` turns the
 :class:`geo.errors.ClustermapError` it raises into the 4xx answer of
-:data:`webmap.errors.ERRORS`, so no function repeats that translation.
+:data:`webmap.error_table.ERRORS`, so no function repeats that translation.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, ParamSpec
 
 from geo.errors import ClustermapError
-from webmap.errors import answer_for, body_for, error_body
+from webmap.error_table import answer_for, body_for, error_body
 
 GEOJSON = "application/geo+json"
 JSON = "application/json"

@@ -2,7 +2,7 @@
 small inline SVG (``templates/ripley_panel.svg``), drawn on the server with no script.
 
 It is computed when the page is rendered, from the cluster's distinct places kept with
-the page's cached map data (:class:`webmap.web.mapdata.ClusterMapData`), with
+the page's cached map data (:class:`webmap.web.mapdata_cache.ClusterMapData`), with
 :data:`SIMULATIONS` CSR patterns and a fixed seed: on a registry cluster (a handful of
 places) that takes at most 10 ms (Delft), against about 0.8 s for the rest of Delft's
 cold page, and the page itself is cached whole. An ``<img>`` loaded from a route of its

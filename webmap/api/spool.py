@@ -32,11 +32,11 @@ from typing import IO
 from geo.errors import ClustermapError, ParameterError, TooLargeError
 from webmap.api.analysis_db import Analysis, AnalysisStore
 from webmap.api.cage import Cage
-from webmap.api.measures import quietly
+from webmap.api.measures_api import quietly
 from webmap.api.params import parse_params
 from webmap.api.response import ApiResponse, answers_errors, from_exception
-from webmap.api.selection import selection_of_params
-from webmap.api.uploads import (
+from webmap.api.selection_api import selection_of_params
+from webmap.api.uploads_api import (
     ANALYSIS_SCHEMA,
     ANALYZE_PARAMS,
     MAX_CORE_POINTS,
@@ -176,7 +176,7 @@ def analyze_spooled(
     base_url: str = "/",
 ) -> ApiResponse:
     """``POST /api/analyze`` of a spooled upload (see the module rules): ``201`` with the
-    answer of :func:`webmap.api.uploads.analyze`, the analysis's map drawing every point
+    answer of :func:`webmap.api.uploads_api.analyze`, the analysis's map drawing every point
     through its tiles. The upload is deleted in any case; its folder too unless the
     analysis is kept."""
     kept = False
@@ -232,7 +232,7 @@ def _measure_spooled(job: SpoolJob) -> Analysis:
         notes.append("no HDBSCAN cores above MAX_CONTENT_LENGTH (dbscan has no such limit)")
     proximity = proximity_summary(None)
     if analysis.n_points <= PROXIMITY_POINTS:
-        from webmap.api.uploads import proximity_of
+        from webmap.api.uploads_api import proximity_of
 
         points = quietly(
             read_points,

@@ -16,10 +16,15 @@ from geo.errors import ParameterError, clip, quote
 from geo.formats import load, read_vector
 from geo.kde import kde_contours, write_geotiff
 from geo.options import AreaRule, options_from, spec
+from webmap.commands.cli_options import analysis_options
+from webmap.commands.cli_selection import (
+    ReadProgress,
+    category_rows,
+    selection_of,
+    selection_options,
+)
 from webmap.commands.dask_engine import analyse_on_dask, engine_options, uses_dask
 from webmap.commands.file_input import loader_options, read_options
-from webmap.commands.options import analysis_options
-from webmap.commands.selection import ReadProgress, category_rows, selection_of, selection_options
 from webmap.commands.text_format import Progress, density_table, reported_warnings
 
 

@@ -11,7 +11,7 @@ import click
 
 from geo.options import options_from
 from webmap.api.cluster_analysis import cluster_analysis
-from webmap.commands.options import DATA_OPTION, analysis_options
+from webmap.commands.cli_options import DATA_OPTION, analysis_options
 from webmap.commands.text_format import density_table, reported_warnings, text_table, value_text
 
 #: How the command line names each epicentre shape (:data:`geo.proximity.EpicentreShape`).

@@ -18,8 +18,8 @@ from geo.jsonable import to_jsonable
 from geo.points import id_column_of
 from geo.projection import metric_crs
 from geo.proximity import NN_METHOD, nearest_neighbours
+from webmap.commands.cli_options import analysis_options
 from webmap.commands.file_input import loader_options, read_input
-from webmap.commands.options import analysis_options
 from webmap.commands.text_format import Progress, reported_warnings, text_table, value_text
 
 PROXIMITY_SCHEMA = "clustermap.proximity/1"

@@ -16,7 +16,7 @@ from geo.errors import ParameterError
 from geo.options import AnalysisOptions
 from geo.points import ReadOptions
 from geo.selection import Selection
-from webmap.commands.options import apply_options
+from webmap.commands.cli_options import apply_options
 
 ENGINES = ("inprocess", "dask")
 

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from geo.points import ReadOptions, read_points
-from webmap.commands.options import apply_options
+from webmap.commands.cli_options import apply_options
 
 __all__ = ["loader_options", "read_input", "read_options"]
 

@@ -13,8 +13,8 @@ rest of :mod:`webmap` but the shared layer records (:mod:`webmap.layer_registry`
 :class:`matplotlib.figure.Figure` objects, settings through ``rc_context``).
 """
 
-from webmap.figures.cluster import cluster_figure, registry_cluster_figure
-from webmap.figures.layers import default_layers, figure_layers
+from webmap.figures.cluster_figure import cluster_figure, registry_cluster_figure
+from webmap.figures.layer_drawers import default_layers, figure_layers
 from webmap.figures.page import (
     DEFAULT_DPI,
     FORMATS,
@@ -25,8 +25,8 @@ from webmap.figures.page import (
     figure_bytes,
     format_of,
 )
-from webmap.figures.points import points_figure
-from webmap.figures.streets import Streets, cluster_streets
+from webmap.figures.points_figure import points_figure
+from webmap.figures.streets_figure import Streets, cluster_streets
 
 __all__ = [
     "DEFAULT_DPI",

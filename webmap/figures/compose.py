@@ -12,7 +12,7 @@ from matplotlib.axes import Axes
 from geo.errors import ParameterError, quote
 from geo.ripley import RipleyResult
 from webmap.figures.furniture import north_arrow, scale_bar
-from webmap.figures.layers import Legend, MapContent
+from webmap.figures.layer_drawers import Legend, MapContent
 from webmap.figures.ripley_panel import draw_ripley
 from webmap.figures.sheet import Sheet, fit_extent
 from webmap.layer_registry import LAYERS

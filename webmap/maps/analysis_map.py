@@ -1,6 +1,6 @@
-"""The layers of an upload's map, drawn from its stored GeoJSON (:mod:`webmap.api.uploads`):
+"""The layers of an upload's map, drawn from its stored GeoJSON (:mod:`webmap.api.uploads_api`):
 kernel density, hexagons, dense cores and nearest-neighbour links, each with its legend
-(:mod:`webmap.maps.layers`), then the location quotients one category at a time
+(:mod:`webmap.maps.layer_builders`), then the location quotients one category at a time
 (:mod:`webmap.maps.lq_layer`). Every text from the file is escaped by those modules."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import folium
 import geopandas as gpd
 
 from geo.overlays import Overlays
-from webmap.maps.layers import LayerData, build
+from webmap.maps.layer_builders import LayerData, build
 from webmap.maps.lq_layer import add_lq_layer
 
 #: The columns each stored layer is drawn with (an absent layer is an empty frame).

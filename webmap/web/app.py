@@ -52,35 +52,35 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from webmap.web import (
         analysis_tiles,
         caching,
-        compare,
-        embedding,
         language,
-        pages,
         routes_api,
         routes_basemap,
+        routes_compare,
+        routes_embed,
         routes_figures,
         routes_ogc,
+        routes_pages,
         routes_points,
-        uploads,
-        workbench,
+        routes_workbench,
+        upload_store,
         workpool,
     )
 
     language.init_app(app)
     caching.init_app(app)
-    uploads.init_app(app)
-    uploads.init_cage(app)
+    upload_store.init_app(app)
+    upload_store.init_cage(app)
     pool = workpool.init_app(app)
     weakref.finalize(app, pool.shutdown)
     _trust_origin(app)
-    app.register_blueprint(pages.bp)
-    app.register_blueprint(compare.bp)
-    app.register_blueprint(embedding.bp)
+    app.register_blueprint(routes_pages.bp)
+    app.register_blueprint(routes_compare.bp)
+    app.register_blueprint(routes_embed.bp)
     app.register_blueprint(routes_basemap.bp)
     app.register_blueprint(routes_api.bp)
     app.register_blueprint(routes_ogc.bp)
     app.register_blueprint(routes_figures.bp)
-    app.register_blueprint(workbench.bp)
+    app.register_blueprint(routes_workbench.bp)
     routes_points.init_app(app)
     analysis_tiles.init_app(app)
     if app.config.get("TESTING") and app.config.get("TEST_INJECTION_ROUTE"):
@@ -127,7 +127,7 @@ INJECTED_SCRIPT = "<script>window.clustermapInjected = true;</script>"
 def _add_injection_probe(app: Flask) -> None:
     """Tests only (``TESTING`` and ``TEST_INJECTION_ROUTE``): ``/_test/injected/<id>`` is
     the cluster page with :data:`INJECTED_SCRIPT` slipped into it, as an XSS would."""
-    from webmap.web.pages import cluster
+    from webmap.web.routes_pages import cluster
 
     def injected(cluster_id: str) -> Response:
         html = cluster(cluster_id).get_data(as_text=True)

@@ -18,7 +18,7 @@ from flask import Blueprint, Response, abort, current_app
 from geo.network import cluster_engine, has_network, street_lines
 from webmap.maps.outlines import countries_geojson
 from webmap.web.caching import cached_page
-from webmap.web.mapdata import request_network_signature
+from webmap.web.mapdata_cache import request_network_signature
 from webmap.web.state import get_registry
 from webmap.web.workpool import heavy
 

@@ -35,7 +35,7 @@ from webmap.i18n import gettext
 from webmap.maps.view import parse_layers
 from webmap.web.caching import conditional, get_cache
 from webmap.web.language import page_language
-from webmap.web.mapdata import request_network_signature
+from webmap.web.mapdata_cache import request_network_signature
 from webmap.web.state import get_registry
 from webmap.web.workpool import heavy
 

@@ -14,9 +14,9 @@ from geo.analysis import PointAnalysis
 from geo.errors import InputDataError
 from geo.overlays import Overlays
 from geo.ripley import RipleyResult, ripley_for_plot
-from webmap.figures.cluster import RIPLEY_SEED, RIPLEY_SIMULATIONS, caution, crs_note
+from webmap.figures.cluster_figure import RIPLEY_SEED, RIPLEY_SIMULATIONS, caution, crs_note
 from webmap.figures.compose import check_layers, draw_map
-from webmap.figures.layers import MapContent, default_layers, figure_layers
+from webmap.figures.layer_drawers import MapContent, default_layers, figure_layers
 from webmap.figures.page import Page, style
 from webmap.figures.sheet import new_sheet
 from webmap.i18n import format_number, format_significant, gettext
@@ -55,7 +55,7 @@ def points_figure(
     source
         Where the points come from and when (a sentence for the footer).
     layers
-        Layer keys of :func:`~webmap.figures.layers.figure_layers` ``("points")``
+        Layer keys of :func:`~webmap.figures.layer_drawers.figure_layers` ``("points")``
         (default: the points and their kernel density).
     page
         Paper, orientation and PNG resolution (default A4 portrait).

@@ -17,7 +17,7 @@ import click
 
 from geo.errors import ParameterError
 from geo.selection import Selection, parse_by, parse_where
-from webmap.commands.options import apply_options
+from webmap.commands.cli_options import apply_options
 
 
 def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -13,7 +13,7 @@ from flask import current_app, request
 
 from geo.network import network_path
 from geo.registry import Registry
-from webmap.api.mapdata import ClusterMapData, compute
+from webmap.api.mapdata_api import ClusterMapData, compute
 from webmap.api.memo import day_key
 from webmap.web.caching import get_cache
 from webmap.web.state import get_registry

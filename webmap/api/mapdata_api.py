@@ -1,6 +1,6 @@
 """What a cluster map needs: its measures, overlays and walking-network layers, from one
 analysis (:func:`compute`). The server keeps the result in its cache
-(:func:`webmap.web.mapdata.cluster_map_data`); ``clustermap map`` calls it directly.
+(:func:`webmap.web.mapdata_cache.cluster_map_data`); ``clustermap map`` calls it directly.
 """
 
 from __future__ import annotations

@@ -31,10 +31,10 @@ from webmap.api.response import ApiResponse, answers_errors, error
 from webmap.i18n import DEFAULT_LANGUAGE, LANGUAGES, gettext
 from webmap.layer_registry import LAYERS, Layer
 from webmap.maps.basemaps import BASEMAPS, Basemap
-from webmap.maps.cluster import available_layers
+from webmap.maps.cluster_map import available_layers
 from webmap.maps.escape import escape_text
 from webmap.maps.view import VIEW_PARAMS, MapView, parse_view
-from webmap.web.mapdata import network_signature
+from webmap.web.mapdata_cache import network_signature
 from webmap.web.openapi import operation
 from webmap.web.routes_api import to_flask
 from webmap.web.state import get_registry

@@ -12,8 +12,8 @@ import numpy as np
 from geo.errors import ParameterError
 from geo.registry import load_registry
 from geo.ripley import EDGE_CORRECTIONS, RipleyResult, ripley
+from webmap.commands.cli_options import DATA_OPTION
 from webmap.commands.file_input import loader_options, read_input
-from webmap.commands.options import DATA_OPTION
 
 
 def _verdict(result: RipleyResult, i: int) -> str:

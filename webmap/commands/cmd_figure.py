@@ -20,9 +20,9 @@ from geo.options import AnalysisOptions, options_from, spec
 from geo.overlays import point_overlays
 from geo.registry import date_key, load_registry
 from webmap.api.cluster_analysis import cluster_analysis
+from webmap.commands.cli_options import DATA_OPTION, analysis_options
+from webmap.commands.cli_selection import filter_options, selection_of
 from webmap.commands.file_input import loader_options, read_input
-from webmap.commands.options import DATA_OPTION, analysis_options
-from webmap.commands.selection import filter_options, selection_of
 from webmap.figures import (
     DEFAULT_DPI,
     MAX_DPI,

@@ -4,8 +4,8 @@ Nothing here knows Flask: :mod:`webmap.web.routes_api` adapts these functions to
 tests can call them directly. Errors are ``{"code": ..., "description": ...}`` bodies
 with a 4xx status; raw input is never echoed into HTML.
 
-The registry endpoints live here; measures in :mod:`webmap.api.measures`, uploads in
-:mod:`webmap.api.uploads`, and query parameters are declared with :mod:`webmap.api.params`.
+The registry endpoints live here; measures in :mod:`webmap.api.measures_api`, uploads in
+:mod:`webmap.api.uploads_api`, and query parameters are declared with :mod:`webmap.api.params`.
 """
 
 from __future__ import annotations

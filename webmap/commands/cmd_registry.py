@@ -14,9 +14,9 @@ import click
 
 from geo.errors import ParameterError, RegistryError
 from geo.registry import default_data_dir, load_registry, read_catalogue
-from webmap.api.registry import site_listing
+from webmap.api.registry_api import site_listing
 from webmap.api.tables import sites_csv
-from webmap.commands.options import CACHE_DIR_OPTION, DATA_OPTION
+from webmap.commands.cli_options import CACHE_DIR_OPTION, DATA_OPTION
 
 CLUSTERS_SCHEMA = "clustermap.clusters/1"
 

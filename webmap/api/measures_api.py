@@ -13,7 +13,7 @@ from geo.options import options_from
 from geo.registry import Registry
 from webmap.api.cluster_analysis import cluster_analysis
 from webmap.api.memo import LruCache, Runner, day_key, run_inline
-from webmap.api.options import api_param
+from webmap.api.options_api import api_param
 from webmap.api.params import Param, parse_params
 from webmap.api.response import GEOJSON, ApiResponse, answers_errors
 
@@ -149,7 +149,7 @@ def density_layers(points: Any, opts: Mapping[str, Any]) -> dict[str, Any]:
             "hexbins": None,
             "warnings": ["no located point: no density"],
         }
-    # without dense cores: an upload asks for them with its own parameters (webmap.api.uploads)
+    # without dense cores: an upload asks for them with its own parameters (webmap.api.uploads_api)
     analysis = quietly(analyse_points, points, options_from(opts, cores=None))
     summary = analysis.to_dict()
     features: list[dict[str, Any]] = []

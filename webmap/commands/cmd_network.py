@@ -48,7 +48,7 @@ from geo.network.areas import (
 from geo.network.source import NETWORK_TYPES
 from geo.points import read_points
 from geo.registry import load_registry
-from webmap.commands.options import CACHE_DIR_OPTION, DATA_OPTION
+from webmap.commands.cli_options import CACHE_DIR_OPTION, DATA_OPTION
 
 NETWORK_INFO_SCHEMA = "clustermap.network_info/1"
 NETWORK_LIST_SCHEMA = "clustermap.network_areas/1"

@@ -163,11 +163,11 @@ def render_analysis(analysis: Analysis, *, token: str, basemap: str = DEFAULT_BA
     import numpy as np
     from flask import render_template, request
 
-    from webmap.api.workbench import DOWNLOADS, available_downloads
+    from webmap.api.workbench_api import DOWNLOADS, available_downloads
     from webmap.i18n import format_moment, gettext
     from webmap.maps.analysis_map import add_analysis_layers
-    from webmap.maps.cluster import base_map, render_parts
-    from webmap.maps.points import PointLayer
+    from webmap.maps.cluster_map import base_map, render_parts
+    from webmap.maps.point_layer import PointLayer
     from webmap.web.language import page_language
 
     lang = page_language()

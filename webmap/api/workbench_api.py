@@ -1,8 +1,8 @@
 """The upload page's logic, free of Flask: the form's fields, a cheap preview of an upload,
 staged uploads between the preview and the analysis, and the downloads of a kept analysis.
 
-The form's analysis options are :data:`webmap.api.uploads.ANALYZE_PARAMS`, themselves built
-from :mod:`geo.options` (:func:`webmap.api.options.api_param`), so the page, the API, its
+The form's analysis options are :data:`webmap.api.uploads_api.ANALYZE_PARAMS`, themselves built
+from :mod:`geo.options` (:func:`webmap.api.options_api.api_param`), so the page, the API, its
 OpenAPI document and the command line share defaults and ranges.
 
 The preview reads at most :data:`PREVIEW_BYTES` of a text upload (a CSV cut at its last
@@ -29,7 +29,7 @@ from typing import Any
 from geo.errors import ClustermapError, ParameterError
 from webmap.api.analysis_db import Analysis
 from webmap.api.params import Param
-from webmap.api.uploads import ANALYZE_PARAMS
+from webmap.api.uploads_api import ANALYZE_PARAMS
 from webmap.i18n import N_
 
 #: Bytes of a CSV read for its preview.
@@ -204,7 +204,7 @@ def _geotiff(grid: dict[str, Any]) -> bytes:
     import tempfile
 
     from geo.kde import write_geotiff
-    from webmap.api.uploads import kde_surface_of
+    from webmap.api.uploads_api import kde_surface_of
 
     with tempfile.TemporaryDirectory() as folder:
         return write_geotiff(kde_surface_of(grid), Path(folder) / "kde.tif").read_bytes()

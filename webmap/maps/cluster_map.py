@@ -24,7 +24,7 @@ from webmap.layer_registry import LAYERS, NETWORK_LAYERS, Layer, map_layers
 from webmap.maps.basemaps import BASEMAPS, TILELESS, add_basemaps
 from webmap.maps.elements import MapStyle, MeasureTool
 from webmap.maps.escape import escape_text
-from webmap.maps.layers import (
+from webmap.maps.layer_builders import (
     KeyedGroup,
     KeyedSubGroup,
     LayerData,

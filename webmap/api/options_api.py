@@ -1,7 +1,7 @@
 """API query parameters built from :class:`geo.options.AnalysisOptions`.
 
 Each analysis option is declared once, in :mod:`geo.options`; :func:`api_param` reads its
-default, range and doc from there (as :func:`webmap.commands.options.analysis_options` does for
+default, range and doc from there (as :func:`webmap.commands.cli_options.analysis_options` does for
 the command line), so the command line, the API and its OpenAPI document cannot disagree.
 """
 

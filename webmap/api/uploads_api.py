@@ -12,11 +12,11 @@ from geo.jsonable import feature_collection
 from geo.options import options_from
 from webmap.api.analysis_db import Analysis, AnalysisStore
 from webmap.api.cage import Cage
-from webmap.api.measures import DENSITY_PARAMS, check_kde_grid, quietly
-from webmap.api.options import api_param
+from webmap.api.measures_api import DENSITY_PARAMS, check_kde_grid, quietly
+from webmap.api.options_api import api_param
 from webmap.api.params import Param, parse_params
 from webmap.api.response import JSON, ApiResponse, answers_errors, error, from_exception
-from webmap.api.selection import SELECTION_PARAMS, lq_layer, selection_of_params
+from webmap.api.selection_api import SELECTION_PARAMS, lq_layer, selection_of_params
 
 if TYPE_CHECKING:
     from geo.points import ReadOptions
@@ -185,7 +185,7 @@ def analyze(
 
     The parameters are checked here; the upload is read and measured in ``cage``
     (:func:`measure_upload` in a child process with memory, CPU and time limits), whose
-    limits answer ``413``, ``422`` or ``504`` (:mod:`webmap.errors`).
+    limits answer ``413``, ``422`` or ``504`` (:mod:`webmap.error_table`).
     """
     opts = parse_params(ANALYZE_PARAMS, args)
     selection_of_params(opts)

@@ -2,7 +2,7 @@
 of an analysis (``/analyses/<token>/download/<file>``, ``/analyses/<token>/figure.<fmt>``).
 
 The form is a plain multipart POST that works without JavaScript: ``Preview`` keeps the
-file for a short while under a random token (:class:`webmap.api.workbench.StagedUploads`, in
+file for a short while under a random token (:class:`webmap.api.workbench_api.StagedUploads`, in
 the cache folder, at most ``MAX_CONTENT_LENGTH`` times four) and shows its first rows and
 detected columns; ``Analyse`` (with a new file or the previewed one) measures it in the cage
 like ``POST /api/analyze`` and answers ``303`` to ``/analyses/<token>``. A refused file
@@ -19,13 +19,12 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from geo.errors import ClustermapError
 from geo.paths import resolve_cache_dir
-from webmap.api import uploads as api_uploads
-from webmap.api import workbench as api_workbench
+from webmap.api import uploads_api, workbench_api
 from webmap.api.response import ApiResponse, from_exception
-from webmap.errors import body_for
+from webmap.error_table import body_for
 from webmap.web.caching import conditional
 from webmap.web.language import page_language
-from webmap.web.uploads import get_cage, get_store
+from webmap.web.upload_store import get_cage, get_store
 from webmap.web.workpool import get_pool
 
 bp = Blueprint("workbench", __name__)
@@ -36,15 +35,15 @@ STAGED_BODIES = 4
 FIGURE_TYPES = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
 
 
-def _staged() -> api_workbench.StagedUploads:
+def _staged() -> workbench_api.StagedUploads:
     folder = resolve_cache_dir(current_app.config.get("NETWORK_CACHE_DIR")) / "staged-uploads"
     limit = int(current_app.config["MAX_CONTENT_LENGTH"]) * STAGED_BODIES
-    return api_workbench.StagedUploads(folder, max_bytes=limit)
+    return workbench_api.StagedUploads(folder, max_bytes=limit)
 
 
 def _limits() -> dict[str, Any]:
     from geo.points import MAX_COLUMNS
-    from webmap.api.measures import MAX_WEB_KDE_CELLS
+    from webmap.api.measures_api import MAX_WEB_KDE_CELLS
 
     config = current_app.config
     return {
@@ -53,7 +52,7 @@ def _limits() -> dict[str, Any]:
         "max_decoded_bytes": int(config["MAX_UPLOAD_DECODED_BYTES"]),
         "max_kde_cells": MAX_WEB_KDE_CELLS,
         "max_columns": MAX_COLUMNS,
-        "map_points": api_uploads.MAP_POINTS,
+        "map_points": uploads_api.MAP_POINTS,
         "ttl_s": int(config["ANALYSIS_TTL_SECONDS"]),
         "wall_s": float(config["UPLOAD_WALL_SECONDS"]),
     }
@@ -64,15 +63,15 @@ def _form(
     status: int = 200,
     message: str | None = None,
     problems: list[str] | None = None,
-    preview: api_workbench.Preview | None = None,
+    preview: workbench_api.Preview | None = None,
     staged: str | None = None,
     filename: str | None = None,
     query: dict[str, str] | None = None,
 ) -> Response:
     html = render_template(
         "analyze.html",
-        options=api_workbench.option_fields(),
-        selection=api_workbench.selection_fields(),
+        options=workbench_api.option_fields(),
+        selection=workbench_api.selection_fields(),
         limits=_limits(),
         message=message,
         problems=[p for p in problems or [] if p != message],
@@ -94,7 +93,7 @@ def analyze_form() -> Response:
 def analyze_post() -> Response:
     """Preview (``step=preview``) or analyse an upload; ``303`` to its page when done."""
     try:
-        query = api_workbench.query_of_form(request.form.items(multi=True))
+        query = workbench_api.query_of_form(request.form.items(multi=True))
         upload = request.files.get("file")
     except RequestEntityTooLarge:
         limit = int(current_app.config["MAX_CONTENT_LENGTH"])
@@ -110,7 +109,7 @@ def analyze_post() -> Response:
         if not data.strip():
             return _form(status=400, message="the file is empty", query=query)
         if request.form.get("step") == "preview":
-            preview = api_workbench.preview_upload(data, name=name, query=query)
+            preview = workbench_api.preview_upload(data, name=name, query=query)
             token = _staged().put(data, name=name)
             return _form(preview=preview, staged=token, filename=name, query=query)
     except ClustermapError as exc:
@@ -140,13 +139,13 @@ def _analyse(data: bytes, name: str, query: dict[str, str]) -> ApiResponse:
     from webmap.web.routes_api import CAGE_ANSWER_SECONDS
 
     config = current_app.config
-    limits = api_uploads.ReadLimits(
+    limits = uploads_api.ReadLimits(
         max_points=int(config["MAX_UPLOAD_POINTS"]),
         max_bytes=int(config["MAX_UPLOAD_DECODED_BYTES"]),
     )
     store, cage, base = get_store(), get_cage(), request.url_root
     return get_pool().run(
-        lambda: api_uploads.analyze(
+        lambda: uploads_api.analyze(
             data, query, store=store, cage=cage, filename=name, base_url=base, limits=limits
         ),
         timeout_s=cage.limits.wall_seconds + CAGE_ANSWER_SECONDS,
@@ -155,11 +154,11 @@ def _analyse(data: bytes, name: str, query: dict[str, str]) -> ApiResponse:
 
 @bp.get("/analyses/<token>/download/<key>")
 def analysis_download(token: str, key: str) -> Response:
-    """One file of a kept analysis (:data:`webmap.api.workbench.DOWNLOADS`)."""
+    """One file of a kept analysis (:data:`webmap.api.workbench_api.DOWNLOADS`)."""
     found = get_store().get(token)
     if found is None:
         abort(404, description=_GONE)
-    file = api_workbench.download(found, key)
+    file = workbench_api.download(found, key)
     if file is None:
         abort(404, description="this analysis offers no such download")
     return conditional(
@@ -174,7 +173,7 @@ def analysis_download(token: str, key: str) -> Response:
 @bp.get("/analyses/<token>/figure.<any(png, svg, pdf):fmt>")
 def analysis_figure(token: str, fmt: str) -> Response:
     """The analysis's print figure, drawn in the cage from the kept points (a sample above
-    :data:`webmap.api.uploads.MAP_POINTS`), with the options it was measured with."""
+    :data:`webmap.api.uploads_api.MAP_POINTS`), with the options it was measured with."""
     found = get_store().get(token)
     if found is None:
         abort(404, description=_GONE)
@@ -204,17 +203,17 @@ def stored_figure(job: tuple[list[list[float]], dict[str, str], str, str]) -> by
 
     from geo.analysis import analyse_points
     from geo.overlays import point_overlays
-    from webmap.api.measures import quietly
+    from webmap.api.measures_api import quietly
     from webmap.api.params import parse_params
     from webmap.figures import figure_bytes
-    from webmap.figures.points import points_figure
+    from webmap.figures.points_figure import points_figure
     from webmap.i18n import gettext
 
     points, args, fmt, lang = job
-    opts = parse_params(api_uploads.ANALYZE_PARAMS, args)
+    opts = parse_params(uploads_api.ANALYZE_PARAMS, args)
     lat, lon = np.asarray(points, dtype=float).reshape(-1, 2).T
     frame = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
-    options = api_uploads.upload_options(opts, len(frame))
+    options = uploads_api.upload_options(opts, len(frame))
     analysis = quietly(analyse_points, frame, options)
     figure = points_figure(
         analysis,

@@ -4,7 +4,7 @@
   from the same environment variables as the server (:data:`webmap.config.SETTINGS`).
 - :func:`analysis_options`: the click options of some analysis options of
   :class:`geo.options.AnalysisOptions`, each with its flag, default, range and doc from
-  :mod:`geo.options` (as :func:`webmap.api.options.api_param` does for the API), so the
+  :mod:`geo.options` (as :func:`webmap.api.options_api.api_param` does for the API), so the
   command line and the API cannot disagree on a default. A command builds its
   :class:`~geo.options.AnalysisOptions` from its values with :func:`geo.options.options_from`.
 """

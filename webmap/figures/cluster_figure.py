@@ -19,10 +19,10 @@ from geo.network import OSM_ATTRIBUTION
 from geo.overlays import Overlays, cluster_overlays
 from geo.ripley import RipleyResult, ripley_for_plot
 from webmap.figures.compose import check_layers, draw_map
-from webmap.figures.layers import MapContent, default_layers, figure_layers
+from webmap.figures.layer_drawers import MapContent, default_layers, figure_layers
 from webmap.figures.page import Page, style
 from webmap.figures.sheet import new_sheet
-from webmap.figures.streets import Streets, cluster_streets
+from webmap.figures.streets_figure import Streets, cluster_streets
 from webmap.i18n import N_, format_day, format_number, gettext
 
 __all__ = ["claim_line", "cluster_figure"]
@@ -176,12 +176,12 @@ def cluster_figure(
     registry_version
         The registry's version (:attr:`geo.registry.Registry.version`), named in the footer.
     layers
-        Layer keys of :func:`~webmap.figures.layers.figure_layers` (default
-        :func:`~webmap.figures.layers.default_layers`).
+        Layer keys of :func:`~webmap.figures.layer_drawers.figure_layers` (default
+        :func:`~webmap.figures.layer_drawers.default_layers`).
     page
         Paper, orientation and PNG resolution (default A4 portrait).
     streets
-        The cluster's streets (:func:`webmap.figures.streets.cluster_streets`), if any.
+        The cluster's streets (:func:`webmap.figures.streets_figure.cluster_streets`), if any.
     title
         The title (default: the cluster's name).
     lang

@@ -11,13 +11,13 @@ from geo.errors import ParameterError, UnknownIdError, quote
 from geo.measures import NOTE_DATE
 from geo.network import NetworkLayers
 from geo.schema import PRACTICES
-from webmap.api.mapdata import ClusterMapData
-from webmap.api.registry import list_clusters, site_features
+from webmap.api.mapdata_api import ClusterMapData
+from webmap.api.registry_api import list_clusters, site_features
 from webmap.api.ripley_plot import ripley_plot
 from webmap.api.tables import sites_csv
 from webmap.i18n import N_, gettext
 from webmap.layer_registry import map_layers
-from webmap.maps.cluster import (
+from webmap.maps.cluster_map import (
     available_layers,
     cluster_map,
     is_approximate,
@@ -27,9 +27,15 @@ from webmap.maps.cluster import (
 )
 from webmap.maps.view import VIEW_PARAMS, MapView, parse_view
 from webmap.web.caching import cached_page
-from webmap.web.embedding import EMBED_PARAMS, builder_choices, embed_query, oembed_link, parse_lang
 from webmap.web.language import page_language
-from webmap.web.mapdata import cluster_map_data, request_network_signature
+from webmap.web.mapdata_cache import cluster_map_data, request_network_signature
+from webmap.web.routes_embed import (
+    EMBED_PARAMS,
+    builder_choices,
+    embed_query,
+    oembed_link,
+    parse_lang,
+)
 from webmap.web.state import get_registry
 
 bp = Blueprint("pages", __name__)

@@ -13,11 +13,11 @@ import click
 
 from geo.atomic import write_text
 from geo.errors import ParameterError
+from webmap.commands.cli_options import CACHE_DIR_OPTION, DATA_OPTION
 from webmap.commands.file_input import loader_options, read_input
-from webmap.commands.options import CACHE_DIR_OPTION, DATA_OPTION
 from webmap.maps.basemaps import BASEMAPS, DEFAULT_BASEMAP
 from webmap.maps.export import standalone_html
-from webmap.maps.points import points_map
+from webmap.maps.point_layer import points_map
 
 
 @click.command("map")
@@ -95,9 +95,9 @@ def _cluster_map(
 ) -> Any:
     """The map of a registry cluster, with its street network when one is cached."""
     from geo.registry import load_registry
-    from webmap.api.mapdata import compute
+    from webmap.api.mapdata_api import compute
     from webmap.layer_registry import map_layers
-    from webmap.maps.cluster import available_layers, cluster_map
+    from webmap.maps.cluster_map import available_layers, cluster_map
     from webmap.maps.view import MapView, parse_layers
 
     registry = load_registry(data_dir)
