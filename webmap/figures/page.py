@@ -161,7 +161,9 @@ def figure_bytes(figure: Figure, fmt: str, *, dpi: int = DEFAULT_DPI) -> bytes:
         msg = f"a figure is written as {', '.join(FORMATS)}, not {quote(fmt)}"
         raise ParameterError(msg)
     buffer = io.BytesIO()
-    metadata = _NO_STAMP[fmt]
+    metadata: dict[str, str | None] = dict(_NO_STAMP[fmt])
+    if fmt != "png" and figure.get_label():  # a text alternative (SVG <title>, PDF Title)
+        metadata["Title"] = figure.get_label()
     with style():
         figure.savefig(buffer, format=fmt, dpi=dpi if fmt == "png" else 72, metadata=metadata)
     return buffer.getvalue()
