@@ -25,6 +25,7 @@ import pytest
 from scripts.make_register import write_register
 from tests.helpers import CLUSTERS, CSV, DATA, ROOT, BrowserPage, LiveServer, wait_until
 from webmap import create_app
+from webmap.maps.cluster import ROLE_COLOURS
 
 pytestmark = pytest.mark.browser
 
@@ -280,3 +281,42 @@ def test_the_metric_crs_of_an_analysis_is_not_cut_off_at_phone_width(
         assert cell.evaluate("(td) => td.scrollWidth <= td.clientWidth")
     finally:
         context.close()
+
+
+def test_every_role_letter_on_the_map_has_aa_contrast(
+    server: dict[str, str], page: BrowserPage
+) -> None:
+    """axe cannot measure text over the map (it sees the tiles below), so each role's icon,
+    as the map's stylesheet draws it, is measured here: its letter against its fill."""
+    page.page.goto(f"{server['url']}/clusters/delft")
+    wait_until(page.page, DRAWN)
+    ratios = page.page.evaluate(
+        """(roles) => {
+            const rgb = (text) => text.match(/[0-9.]+/g).slice(0, 3).map(Number);
+            const lum = (c) => {
+                const [r, g, b] = c.map((v) => {
+                    v /= 255;
+                    return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+                });
+                return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+            };
+            const out = {};
+            for (const [role, colour] of Object.entries(roles)) {
+                const marker = document.createElement("div");
+                marker.className = `cm-site cm-role-${role}`;
+                const icon = marker.appendChild(document.createElement("span"));
+                icon.className = "cm-site-icon";
+                icon.style.background = colour;
+                icon.textContent = "X";
+                document.querySelector(".leaflet-marker-pane").appendChild(marker);
+                const style = getComputedStyle(icon);
+                const [a, b] = [lum(rgb(style.color)), lum(rgb(style.backgroundColor))];
+                out[role] = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+                marker.remove();
+            }
+            return out;
+        }""",
+        ROLE_COLOURS,
+    )
+    assert set(ratios) == set(ROLE_COLOURS)
+    assert {role: r for role, r in ratios.items() if r < 4.5} == {}

@@ -162,8 +162,9 @@ def figure_bytes(figure: Figure, fmt: str, *, dpi: int = DEFAULT_DPI) -> bytes:
         raise ParameterError(msg)
     buffer = io.BytesIO()
     metadata: dict[str, str | None] = dict(_NO_STAMP[fmt])
-    if fmt != "png" and figure.get_label():  # a text alternative (SVG <title>, PDF Title)
-        metadata["Title"] = figure.get_label()
+    title = str(figure.get_label() or "")
+    if fmt != "png" and title:  # a text alternative (SVG <title>, PDF Title)
+        metadata["Title"] = title
     with style():
         figure.savefig(buffer, format=fmt, dpi=dpi if fmt == "png" else 72, metadata=metadata)
     return buffer.getvalue()

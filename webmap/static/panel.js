@@ -1,10 +1,10 @@
-/* The side panel folds away on a narrow screen: its button shows or hides all but the title,
-   and the map takes the room (templates/panel_toggle.html). */
+/* The side panel folds away on a narrow screen: the button below it shows or hides all but
+   its title, and the map takes the room (templates/panel_toggle.html). */
 (function () {
   "use strict";
   var button = document.querySelector(".cm-panel-toggle");
-  var panel = button && button.closest(".cm-panel");
-  if (!panel) { return; }
+  var panel = document.querySelector(".cm-panel");
+  if (!button || !panel) { return; }
   if (!panel.id) { panel.id = "cm-panel"; }
   button.setAttribute("aria-controls", panel.id);
   button.hidden = false;
