@@ -221,6 +221,27 @@ def test_no_page_scrolls_sideways_at_phone_width(server: dict[str, str], browser
         context.close()
 
 
+#: One page of each kind, checked again at phone width (the layout changes there).
+PHONE_PAGES = [
+    (path, ready)
+    for path, ready in PAGES
+    if path in ("/", "/clusters/delft", "/embed/genopole", "/compare", "/analyses/{token}")
+]
+
+
+@pytest.mark.parametrize(("path", "ready"), PHONE_PAGES, ids=[p for p, _ in PHONE_PAGES])
+def test_axe_finds_no_wcag_violation_at_phone_width(
+    server: dict[str, str], browser: Any, path: str, ready: str
+) -> None:
+    context = browser.new_context(viewport=PHONE)
+    try:
+        page = BrowserPage(context.new_page())
+        _open(page, server["url"] + path.format(**server), ready)
+        assert axe_violations(page.page) == []
+    finally:
+        context.close()
+
+
 def _box(page: Any, selector: str) -> dict[str, float]:
     box: dict[str, float] = page.locator(selector).first.bounding_box()
     assert box is not None and box["width"] > 0, selector

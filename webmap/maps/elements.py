@@ -52,9 +52,22 @@ class MeasureTool(JSCSSMixin, MacroElement):
 
 
 class MapStyle(JSCSSMixin, MacroElement):
-    """Our map stylesheet (legends, labels, popups), so exported maps carry it too."""
+    """Our map stylesheet (legends, labels, popups), so exported maps carry it too.
 
-    _template = Template("")
+    On a narrow screen the stylesheet makes the legends' corner scroll; the script lets the
+    keyboard reach it there (WCAG 2.1.1).
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        if (window.matchMedia("(max-width: 40rem)").matches) {
+            {{ this._parent.get_name() }}.getContainer()
+                .querySelector(".leaflet-bottom.leaflet-left").tabIndex = 0;
+        }
+        {% endmacro %}
+        """
+    )
     default_js = []  # noqa: RUF012
     default_css = [("clustermap_map_css", "map.css")]  # noqa: RUF012
 
