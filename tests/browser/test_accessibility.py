@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from scripts.make_register import write_register
+from scripts.vendor_assets import TEST_VENDOR_DIR, TEST_VENDORED
 from tests.helpers import CLUSTERS, CSV, DATA, ROOT, BrowserPage, LiveServer, wait_until
 from webmap import create_app
 from webmap.maps.cluster import ROLE_COLOURS
@@ -82,6 +83,19 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]
     sites = json.loads((DATA / "sites.geojson").read_text(encoding="utf-8"))
     yield {"url": live.url, "token": token, "site": sites["features"][0]["properties"]["id"]}
     live.stop()
+
+
+def test_axe_core_is_vendored_from_npm_with_its_licences() -> None:
+    """tests/vendor/ holds exactly what scripts/vendor_assets.py lists, outside static/ (no
+    page can load it)."""
+    (package,) = TEST_VENDORED
+    folder = TEST_VENDOR_DIR / package.name
+    assert AXE.parent == folder and not folder.is_relative_to(ROOT / "webmap")
+    on_disk = {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
+    assert on_disk == {*package.files, package.licence, "VERSION"}
+    assert (folder / "VERSION").read_text(encoding="utf-8") == f"axe-core@{package.version}\n"
+    assert AXE.read_text(encoding="utf-8").startswith(f"/*! axe v{package.version}\n")
+    assert "Mozilla Public License" in (folder / package.licence).read_text(encoding="utf-8")
 
 
 def axe_violations(page: Any) -> list[dict[str, Any]]:
