@@ -22,7 +22,7 @@ from geo.registry import Registry
 from webmap.i18n import gettext
 from webmap.layer_registry import LAYERS, NETWORK_LAYERS, Layer, map_layers
 from webmap.maps.basemaps import BASEMAPS, TILELESS, add_basemaps
-from webmap.maps.elements import MapStyle, MeasureTool
+from webmap.maps.elements import MapStyle, MeasureTool, zoomable
 from webmap.maps.escape import escape_text
 from webmap.maps.layer_builders import (
     KeyedGroup,
@@ -87,7 +87,7 @@ def render_parts(fmap: folium.Map, *, static_root: str = "") -> MapParts:
     figure = fmap.get_root()
     assert isinstance(figure, Figure)
     figure.render()
-    header = figure.header.render()
+    header = zoomable(figure.header.render(), viewport="")  # the page writes its own
     if static_root:
         header = re.sub(r'((?:src|href)=")/static/', rf"\g<1>{static_root}/static/", header)
     return MapParts(

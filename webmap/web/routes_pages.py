@@ -137,6 +137,7 @@ def cluster(cluster_id: str) -> str:
             {
                 **feature["properties"],
                 "located": feature["geometry"] is not None,
+                "lonlat": (feature["geometry"] or {}).get("coordinates"),
                 "approximate": feature["geometry"] is not None
                 and is_approximate(feature["properties"]),
             }
