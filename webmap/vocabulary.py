@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from webmap.i18n import N_
 
-#: A site's ``role`` (underscores read as spaces), from :data:`geo._validate.ROLES`.
+#: A site's ``role`` (underscores read as spaces), from :data:`geo.schema.ROLES`.
 ROLES = (
     N_("flagship"),
     N_("university"),
@@ -27,7 +27,7 @@ ROLES = (
     N_("company"),
     N_("venue"),
 )
-#: A site's ``location_precision``, from :data:`geo._validate.PRECISIONS`.
+#: A site's ``location_precision``, from :data:`geo.schema.PRECISIONS`.
 PRECISIONS = (
     N_("building"),
     N_("street"),
@@ -36,7 +36,7 @@ PRECISIONS = (
     N_("town"),
     N_("unknown"),
 )
-#: A site's ``confidence``, from :data:`geo._validate.CONFIDENCES`.
+#: A site's ``confidence``, from :data:`geo.schema.CONFIDENCES`.
 CONFIDENCES = (N_("high"), N_("medium"), N_("low"))
 #: What an epicentre's located members draw (:data:`geo.proximity.EpicentreShape`).
 SHAPES = (N_("none"), N_("point"), N_("segment"), N_("polygon"))

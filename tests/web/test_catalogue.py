@@ -21,9 +21,9 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 import webmap.vocabulary as vocabulary
-from geo._validate import CONFIDENCES, PRACTICES, PRECISIONS, ROLES
 from geo.compare import COLUMNS
 from geo.proximity import EpicentreShape
+from geo.schema import CONFIDENCES, PRACTICES, PRECISIONS, ROLES
 from webmap.i18n import CATALOGUES
 from webmap.web.routes_pages import PRACTICE_LABELS
 
