@@ -1,7 +1,7 @@
 """The clusters side by side: one row of measures per cluster, and every epicentre drawn
 at one common scale.
 
-:func:`compare_clusters` analyses each cluster once (:func:`geo.measures.analyse_cluster`)
+:func:`compare_clusters` analyses each cluster once (:func:`geo.clusters.analyse_cluster`)
 and derives from it both the benchmark table (plus walking minutes where a street network
 exists) and, for each epicentre, its members and footprints in metres around the
 epicentre's centre, in a local azimuthal equidistant projection, so that every frame
@@ -20,7 +20,7 @@ import pyproj
 import shapely
 
 from geo._errors import NetworkUnavailableError
-from geo.measures import ClusterAnalysis, EpicentreAnalysis, analyse_cluster
+from geo.clusters import ClusterAnalysis, EpicentreAnalysis, analyse_cluster
 from geo.registry import Registry
 
 __all__ = ["COLUMNS", "Comparison", "EpicentreFrame", "compare_clusters"]

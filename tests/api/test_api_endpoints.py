@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from geo._errors import ParameterError
-from geo.measures import analyse_cluster
+from geo.clusters import analyse_cluster
 from geo.network import import_network
 from tests.helpers import DATA
 from tests.network_fixtures import DELFT_GRAPHML

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from geo._errors import InputDataError, ParameterError
-from geo.measures import analyse_cluster
+from geo.clusters import analyse_cluster
 from geo.overlays import cluster_overlays
 from geo.projection import GEOD
 from geo.registry import Registry

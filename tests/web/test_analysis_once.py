@@ -19,7 +19,7 @@ import geo.hexbins
 import geo.kde
 import geo.network.engine
 import geo.proximity
-from geo.measures import CLAIMS, analyse_cluster
+from geo.clusters import CLAIMS, analyse_cluster
 from geo.overlays import cluster_overlays
 from geo.registry import Registry
 from webmap.web.app import create_app

@@ -10,7 +10,7 @@ from typing import Any
 
 import geopandas as gpd
 
-from geo.measures import analyse_cluster
+from geo.clusters import analyse_cluster
 from geo.network import ClusterNetwork, NetworkLayers, has_network, street_lines
 from geo.overlays import Overlays, cluster_overlays
 from geo.registry import Registry
@@ -37,7 +37,7 @@ def compute(
     with_streets: bool = False,
 ) -> ClusterMapData:
     """Compute a cluster's map data (no memo), for the sites of ``as_of`` (default: today):
-    one :func:`geo.measures.analyse_cluster` gives both the measures and the overlays, and
+    one :func:`geo.clusters.analyse_cluster` gives both the measures and the overlays, and
     the walking network is loaded once for its paths, isochrones and (``with_streets``, for
     a self-contained export; the server serves them apart) the streets of the offline basemap."""
     analysis = analyse_cluster(registry, cluster_id, as_of=as_of)

@@ -67,7 +67,7 @@ def measures(
     ``today`` is the date of "today"'s sites without ``as_of`` (default the current date),
     part of the cache key so an answer of yesterday is not served once a site has closed.
     """
-    from geo.measures import analyse_cluster
+    from geo.clusters import analyse_cluster
 
     registry.cluster(cluster_id)
     opts = parse_params(MEASURES_PARAMS, args)

@@ -27,7 +27,7 @@ from geo._formats import load, read_vector
 from geo._json import to_jsonable
 from geo.column_analysis import analyse_file
 from geo.kde import kde_contours, write_geotiff
-from geo.measures import analyse_cluster
+from geo.clusters import analyse_cluster
 from geo.options import AnalysisOptions, AreaRule, spec
 from geo.points import ReadOptions, id_column_of, read_points
 from geo.projection import metric_crs

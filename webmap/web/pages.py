@@ -9,7 +9,7 @@ from flask import Blueprint, Response, abort, render_template, request, url_for
 
 from geo._errors import ParameterError, UnknownIdError, quote
 from geo._validate import PRACTICES
-from geo.measures import NOTE_DATE
+from geo.clusters import NOTE_DATE
 from geo.network import NetworkLayers
 from webmap.api import registry as api
 from webmap.api.mapdata import ClusterMapData
