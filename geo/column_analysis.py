@@ -47,17 +47,7 @@ import pyproj
 from geo._errors import ClustermapError, InputDataError, param
 from geo._memory import release_memory
 from geo.accumulate import Categories, CellCounts, Coordinates, LonLatExtent, h3_cells
-from geo.analysis import (
-    MIN_POINTS,
-    NO_POINT_INSIDE,
-    PointAnalysis,
-    Progress,
-    StudyArea,
-    add_cores,
-    add_kde,
-    density_notes,
-    kde_summary,
-)
+from geo.analysis import MIN_POINTS, NO_POINT_INSIDE, PointAnalysis, Progress, kde_summary
 from geo.columns import (
     ColumnReader,
     NeedsFullReader,
@@ -65,13 +55,14 @@ from geo.columns import (
     full_reader,
     open_columns,
 )
-from geo.density import AreaClip, Density, clark_evans_xy, polygon_study_area, study_area_xy
+from geo.density import AreaClip, ClarkEvansStats, clark_evans_xy
 from geo.hexbins import cell_areas_km2, cell_ids, cell_polygons, max_sites_per_km2
 from geo.kde import KDESurface, kde_surface_xy
 from geo.lq import ALPHA, MIN_COUNT, location_quotients
 from geo.options import AnalysisOptions
 from geo.points import ReadOptions
 from geo.projection import checked_metric_crs
+from geo.recipe import InMemoryPoints, run_measures
 from geo.selection import Selection, check_columns
 
 __all__ = ["CategoryMeasures", "ColumnAnalysis", "OnRead", "analyse_file", "analyse_frame"]
@@ -92,25 +83,25 @@ class CategoryMeasures:
     category: str
     n_points: int
     sites_per_km2: float
-    clark_evans: tuple[float, float, float, float, float]
+    clark_evans: ClarkEvansStats
     n_cells: int
     max_count: int
     surface: KDESurface | None = None
 
     def to_dict(self, crs: pyproj.CRS, *, total: int) -> dict[str, Any]:
         """The JSON of one category (see ``docs/measures.md``)."""
-        mean_nn, expected, r, z, p = self.clark_evans
+        stats = self.clark_evans
         few = self.n_points < MIN_POINTS["clark_evans"]
         return {
             "category": self.category,
             "n_points": self.n_points,
             "share": self.n_points / total if total else None,
             "sites_per_km2": self.sites_per_km2,
-            "mean_nn_distance_m": mean_nn,
-            "expected_mean_nn_distance_m": expected,
-            "clark_evans_r": r,
-            "clark_evans_z": None if few else z,
-            "clark_evans_p": None if few else p,
+            "mean_nn_distance_m": stats.mean_nn_distance_m,
+            "expected_mean_nn_distance_m": stats.expected_mean_nn_distance_m,
+            "clark_evans_r": stats.r,
+            "clark_evans_z": None if few else stats.z,
+            "clark_evans_p": None if few else stats.p,
             "hexbins": {"n_cells": self.n_cells, "max_count": self.max_count},
             "kde": None if self.surface is None else kde_summary(self.surface, crs),
         }
@@ -204,6 +195,10 @@ class ColumnAnalysis(PointAnalysis):
             "categories": categories,
         }
 
+    def keep_hexbins(self, bins: Any) -> None:
+        """Keep the points per H3 cell counted as the file was read (:meth:`set_hex_counts`)."""
+        self.set_hex_counts(bins)
+
     def set_hex_counts(self, per_cell: pd.Series) -> None:
         """Keep the points per H3 cell (``per_cell``: counts indexed by integer cell), the
         densest first, and the densest cell's sites per km²."""
@@ -214,7 +209,7 @@ class ColumnAnalysis(PointAnalysis):
         self.hexbins = bins.sort_values(["count"], ascending=False, kind="stable")
         self.max_sites_per_km2 = max_sites_per_km2(bins.index.to_numpy(), bins["count"].to_numpy())
 
-    def _max_hex_density(self, bins: gpd.GeoDataFrame) -> float:
+    def max_hex_density(self, bins: gpd.GeoDataFrame) -> float:
         """Computed when the counts were summed: the columnar bins hold counts only."""
         return self.max_sites_per_km2
 
@@ -258,8 +253,9 @@ class ColumnAnalysis(PointAnalysis):
 
 
 @dataclass
-class _Read:
-    """What the reading pass leaves: kept coordinates (file CRS), codes and counts."""
+class _Kept:
+    """What the reading pass (:func:`_read`) keeps: coordinates (file CRS), category codes
+    and H3 counts."""
 
     name: str
     crs: pyproj.CRS
@@ -282,7 +278,7 @@ def _read(
     lonlat_needed: bool,
     on_read: OnRead | None,
     clip: AreaClip | None = None,
-) -> _Read:
+) -> _Kept:
     """The reading pass (see the module doc); with ``clip``, the rows outside the polygon
     study area are left out of everything, the location quotients' reference too."""
     check_columns(reader.columns, selection)
@@ -337,7 +333,7 @@ def _read(
             totals = pd.Series(ref["count"].to_numpy(), index=ref["cell"].to_numpy())
         else:
             totals = count_frame.groupby("cell", sort=False)["count"].sum()
-    return _Read(
+    return _Kept(
         name=reader.name,
         crs=reader.crs,
         x=x,
@@ -405,7 +401,7 @@ def analyse_file(
     columns = chosen.columns
     clip = AreaClip.of(study_area, crs=metric) if study_area is not None else None
 
-    def run(reader: ColumnReader) -> _Read:
+    def run(reader: ColumnReader) -> _Kept:
         return _read(
             reader,
             chosen,
@@ -445,7 +441,7 @@ def analyse_frame(
 
 
 def _after_reading(
-    data: _Read,
+    data: _Kept,
     opts: AnalysisOptions,
     metric: pyproj.CRS | None,
     selection: Selection,
@@ -469,7 +465,7 @@ def _after_reading(
     return _measure(data, xy, opts, metric, selection, study_area=study_area, step=step)
 
 
-def _project(data: _Read, metric: pyproj.CRS) -> None:
+def _project(data: _Kept, metric: pyproj.CRS) -> None:
     """Project the kept coordinates to ``metric`` in place, a million at a time."""
     if data.crs.equals(metric):
         return
@@ -479,25 +475,8 @@ def _project(data: _Read, metric: pyproj.CRS) -> None:
         transformer.transform(data.x[part], data.y[part], inplace=True)
 
 
-def _area(xy: np.ndarray, opts: AnalysisOptions, metric: pyproj.CRS, polygons: Any) -> Density:
-    """The density over the study area (with a polygon, ``xy`` are the points inside it)."""
-    region: StudyArea
-    if polygons is not None:
-        region = polygon_study_area(polygons, crs=metric)
-    else:
-        region = study_area_xy(xy, area=opts.area, buffer_m=opts.buffer_m, crs=metric)
-    n = len(xy)
-    return Density(
-        n_points=n,
-        area_method=region.method,
-        area_km2=region.area_km2,
-        sites_per_km2=n / region.area_km2 if region.area_km2 > 0 else float("nan"),
-        crs=metric.to_string(),
-    )
-
-
 def _measure(
-    data: _Read,
+    data: _Kept,
     xy: np.ndarray,
     opts: AnalysisOptions,
     metric: pyproj.CRS,
@@ -506,42 +485,45 @@ def _measure(
     study_area: Any,
     step: Progress,
 ) -> ColumnAnalysis:
-    step("study area")
-    density = _area(xy, opts, metric, study_area)
-    area_m2 = density.area_km2 * 1e6
-    step("nearest neighbours")
+    """Run the registered measures (:func:`geo.recipe.run_measures`) on the kept points,
+    then the location quotients and the categories of ``by``."""
     analysis = ColumnAnalysis(
         options=opts,
         crs=metric,
         points=gpd.GeoSeries([], crs=metric),
-        density=density,
-        clark_evans=clark_evans_xy(xy, area_m2),
         n=len(xy),
         n_rows=data.n_rows,
         selection=selection,
         labels=data.labels,
         n_outside_area=data.n_outside,
     )
-    density_notes(analysis, len(xy))
-    step("kernel density")
-    add_kde(analysis, xy)
-    if data.counts is not None:
-        step("hexagonal bins")
-        analysis.set_hex_counts(data.counts.groupby("cell", sort=False)["count"].sum())
-        analysis.cell_counts = data.counts
+    counts = data.counts
+
+    def hexagons(_resolution: int) -> pd.Series:
+        assert counts is not None  # counted as each chunk was read
+        return counts.groupby("cell", sort=False)["count"].sum()
+
+    view = InMemoryPoints(
+        engine="columnar",
+        options=opts,
+        crs=metric,
+        points_xy=xy,
+        count_hexagons=hexagons,
+        polygon=study_area,
+        before_all_points=release_memory,  # what the measures before freed
+    )
+    run_measures(analysis, view, step=step)
+    if counts is not None:
+        analysis.cell_counts = counts
         if data.reference is not None:
             analysis.lq = _lq(data, selection)
-    if opts.cores is not None:
-        step("dense cores")
-        release_memory()  # what the measures before freed, before the grid of the cores
-        add_cores(analysis, xy)
     if selection.by is not None and data.codes is not None:
         step("categories")
         analysis.per_category = _per_category(data, xy, analysis, kde_by=selection.kde_by)
     return analysis
 
 
-def _lq(data: _Read, selection: Selection) -> pd.DataFrame:
+def _lq(data: _Kept, selection: Selection) -> pd.DataFrame:
     counts = data.counts
     assert counts is not None and data.reference is not None
     names = data.labels if data.labels else [selection.label]
@@ -551,7 +533,7 @@ def _lq(data: _Read, selection: Selection) -> pd.DataFrame:
 
 
 def _per_category(
-    data: _Read,
+    data: _Kept,
     xy: np.ndarray,
     analysis: ColumnAnalysis,
     *,

@@ -18,8 +18,8 @@ import pandas as pd
 import shapely
 
 from geo.analysis import PointAnalysis
-from geo.kde import kde_contours
 from geo.clusters import ClusterAnalysis
+from geo.kde import kde_contours
 from geo.projection import metric_crs, site_points, xy_arrays
 
 WGS84 = "EPSG:4326"

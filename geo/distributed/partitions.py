@@ -5,7 +5,7 @@ summaries, and the nearest-neighbour search with a halo (passes 1 to 4 of
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
@@ -338,15 +338,29 @@ class ShuffledPoints:
         the points (pass 4), summed on the workers."""
         from distributed import get_client
 
-        client = get_client()
-        tasks = self._submit(_part_measures, grid)
-        while len(tasks) > 1:  # pairwise tree sum: no worker holds every partial grid
-            paired = [
-                client.submit(_add, a, b) for a, b in zip(tasks[::2], tasks[1::2], strict=False)
-            ]
-            tasks = paired + ([tasks[-1]] if len(tasks) % 2 else [])
-        binned, counts, total = tasks[0].result()
+        binned, counts, total = _merged(get_client(), self._submit(_part_measures, grid), _add)
         return binned, counts, total
+
+    def reduce(self, kernel: Callable[[np.ndarray], Any], merge: Callable[[Any, Any], Any]) -> Any:
+        """``kernel`` of each partition's x/y (``(n, 2)``, maybe empty), merged in pairs on
+        the workers with ``merge`` (a :class:`geo.measures.Chunks` measure)."""
+        from distributed import get_client
+
+        client = get_client()
+        tasks = [client.submit(_part_kernel, f, kernel) for f in self.partitions]
+        return _merged(client, tasks, merge)
+
+
+def _part_kernel(part: pd.DataFrame, kernel: Callable[[np.ndarray], Any]) -> Any:
+    return kernel(part[["x", "y"]].to_numpy(dtype=float))
+
+
+def _merged(client: Any, tasks: list[Any], merge: Callable[[Any, Any], Any]) -> Any:
+    """The tasks' results merged in pairs on the workers: no worker holds every partial."""
+    while len(tasks) > 1:
+        paired = [client.submit(merge, a, b) for a, b in zip(tasks[::2], tasks[1::2], strict=False)]
+        tasks = paired + ([tasks[-1]] if len(tasks) % 2 else [])
+    return tasks[0].result()
 
 
 def _add(a: _Sums, b: _Sums) -> _Sums:

@@ -187,8 +187,8 @@ def test_by_measures_each_division_over_the_common_study_area(register: dict[str
         distance = cKDTree(xy).query(xy, k=2)[0][:, 1]
         mean_nn = float(distance.mean())
         expected = 0.5 / math.sqrt(len(xy) / area_m2)
-        assert measures.clark_evans[0] == pytest.approx(mean_nn, rel=1e-12)
-        assert measures.clark_evans[2] == pytest.approx(mean_nn / expected, rel=1e-9)
+        assert measures.clark_evans.mean_nn_distance_m == pytest.approx(mean_nn, rel=1e-12)
+        assert measures.clark_evans.r == pytest.approx(mean_nn / expected, rel=1e-9)
         assert measures.sites_per_km2 == pytest.approx(len(xy) / result.density.area_km2)
         assert measures.surface is None
     summary = result.to_dict()["by"]

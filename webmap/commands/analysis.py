@@ -25,9 +25,9 @@ from geo._atomic import atomic_path, write_frame
 from geo._errors import ParameterError, clip, listing, quote
 from geo._formats import load, read_vector
 from geo._json import to_jsonable
+from geo.clusters import analyse_cluster
 from geo.column_analysis import analyse_file
 from geo.kde import kde_contours, write_geotiff
-from geo.clusters import analyse_cluster
 from geo.options import AnalysisOptions, AreaRule, spec
 from geo.points import ReadOptions, id_column_of, read_points
 from geo.projection import metric_crs
