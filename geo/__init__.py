@@ -1,4 +1,22 @@
-"""clustermap's computation layer: registry, density, proximity, networks. No web code."""
+"""clustermap's computation layer: registry, density, proximity, networks. No web code.
+
+The analysis API gives typed results, whose ``to_dict()`` is the documented JSON
+(``docs/measures.md``):
+
+>>> import geopandas as gpd
+>>> from geo import AnalysisOptions, analyse_points, measures
+>>> pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy([4.37, 4.38, 4.39, 4.38],
+...                        [52.00, 51.99, 52.00, 52.01]), crs="EPSG:4326")
+>>> result = analyse_points(pts, AnalysisOptions(cores=None))
+>>> result.density.area_method, round(result.density.area_km2, 2), result.crs.to_epsg()
+('hull', 1.53, 32631)
+>>> sorted(m.key for m in measures())[:3]
+['clark_evans', 'cores', 'density']
+
+:func:`analyse_file` measures a point file of any size, read in chunks as columns, and
+:func:`analyse_cluster` a registry cluster (:func:`load_registry`); every measure is one
+declaration in :mod:`geo.measures` (``CONTRIBUTING.md`` shows how to add one).
+"""
 
 from importlib.metadata import PackageNotFoundError, version
 
@@ -10,6 +28,11 @@ from geo._errors import (
     RegistryError,
     UnknownIdError,
 )
+from geo.analysis import PointAnalysis, analyse_points
+from geo.clusters import ClusterAnalysis, analyse_cluster
+from geo.column_analysis import ColumnAnalysis, analyse_file
+from geo.measures import Measure, measures, register
+from geo.options import AnalysisOptions
 from geo.registry import Registry, load_registry
 
 try:
@@ -18,12 +41,22 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
 __all__ = [
+    "AnalysisOptions",
+    "ClusterAnalysis",
     "ClustermapError",
+    "ColumnAnalysis",
     "InputDataError",
+    "Measure",
     "NetworkUnavailableError",
     "ParameterError",
+    "PointAnalysis",
     "Registry",
     "RegistryError",
     "UnknownIdError",
+    "analyse_cluster",
+    "analyse_file",
+    "analyse_points",
     "load_registry",
+    "measures",
+    "register",
 ]
