@@ -129,6 +129,7 @@ class Points(Protocol):
     crs: pyproj.CRS
     n: int
     polygon: Any
+    index: Any
 
     def xy(self) -> np.ndarray:
         """Every point's metric x/y (``(n, 2)``), for :class:`AllPoints` measures."""
