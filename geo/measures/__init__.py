@@ -21,6 +21,7 @@ from geo.measures.registry import (
     plugin_modules,
     register,
     registered,
+    rows_of,
 )
 
 __all__ = [
@@ -38,4 +39,5 @@ __all__ = [
     "plugin_modules",
     "register",
     "registered",
+    "rows_of",
 ]

@@ -49,6 +49,7 @@ __all__ = [
     "plugin_modules",
     "register",
     "registered",
+    "rows_of",
 ]
 
 #: Environment variable naming extra measure modules (comma-separated) that every engine
@@ -290,6 +291,25 @@ def measure(key: str) -> Measure:
     """The registered measure ``key`` (``KeyError`` if none)."""
     _discover()
     return _MEASURES[key]
+
+
+def rows_of(
+    summary: Mapping[str, Any] | None, *, brief: bool = False, detail: bool = False
+) -> list[Row]:
+    """The table rows of point measures (``PointAnalysis.to_dict()``), measure by measure:
+    only ``brief`` ones, and ``detail`` ones (the command line's) only when asked. A
+    measure registered after the analysis ran has no keys in it, and no rows."""
+    if not summary:
+        return []
+    out: list[Row] = []
+    for declared in measures():
+        if all(k.key in summary for k in declared.keys):
+            out += [
+                row
+                for row in declared.rows(summary)
+                if (detail or not row.detail) and (row.brief or not brief)
+            ]
+    return out
 
 
 def plugin_modules() -> tuple[str, ...]:

@@ -29,6 +29,7 @@ from geo.clusters import analyse_cluster
 from geo.column_analysis import analyse_file
 from geo.kde import kde_contours, write_geotiff
 from geo.measures import measures as registered_measures
+from geo.measures import rows_of
 from geo.options import AnalysisOptions, AreaRule, spec
 from geo.points import ReadOptions, id_column_of, read_points
 from geo.projection import metric_crs
@@ -189,10 +190,7 @@ def _density_rows(m: dict[str, Any]) -> list[tuple[str, Any, str]]:
     """The point measures as table rows: each registered measure's rows
     (:mod:`geo.measures`), in recipe order."""
     rows: list[tuple[str, Any, str]] = [("points", m["n_points"], ""), ("metric CRS", m["crs"], "")]
-    for measure in registered_measures():
-        if all(key.key in m for key in measure.keys):  # measured with it registered
-            rows += [(row.text, row.value, row.unit) for row in measure.rows(m)]
-    return rows
+    return rows + [(row.text, row.value, row.unit) for row in rows_of(m, detail=True)]
 
 
 @click.command()

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, abort, render_template, request, url_for
 from geo._errors import ParameterError, UnknownIdError, quote
 from geo._validate import PRACTICES
 from geo.clusters import NOTE_DATE
+from geo.measures import rows_of
 from geo.network import NetworkLayers
 from webmap.api import registry as api
 from webmap.api.mapdata import ClusterMapData
@@ -114,6 +115,7 @@ def cluster(cluster_id: str) -> str:
             for eid, row in registry.epicentres_of(cluster_id).iterrows()
         ],
         measures=data.measures,
+        measure_rows=rows_of(data.measures.get("density"), brief=True),
         ripley=ripley_plot(data.places),
         walking=walking,
         practices=PRACTICE_LABELS,

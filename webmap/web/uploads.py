@@ -163,6 +163,7 @@ def render_analysis(analysis: Analysis, *, token: str, basemap: str = DEFAULT_BA
     import numpy as np
     from flask import render_template, request
 
+    from geo.measures import rows_of
     from webmap.api.workbench import DOWNLOADS, available_downloads
     from webmap.maps import cluster as maps
     from webmap.maps.analysis_map import add_analysis_layers
@@ -194,6 +195,7 @@ def render_analysis(analysis: Analysis, *, token: str, basemap: str = DEFAULT_BA
         "analysis.html",
         map=maps.render_parts(fmap, static_root=request.script_root),
         density=density,
+        measure_rows=rows_of(density),
         proximity=analysis.measures.get("proximity", {}),
         cores=sorted(cores, key=lambda c: (-c["n_sites"], c["core"])),
         token=token,
