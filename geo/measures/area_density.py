@@ -85,10 +85,12 @@ DENSITY = register(
         summary=_summary,
         keys=(
             SummaryKey("area_method", "", "hull, bbox, buffer:<m> or polygon"),
-            SummaryKey("area_km2", "km²", "area of the study area"),
+            SummaryKey("area_km2", "km²", "area of the study area", N_("Study area")),
             SummaryKey("n_points_in_area", "", "points measured (inside a polygon)"),
             SummaryKey("n_outside_area", "", "points outside a polygon study area"),
-            SummaryKey("sites_per_km2", "sites/km²", "points per km² of the study area"),
+            SummaryKey(
+                "sites_per_km2", "", "points per km² of the study area", N_("Sites per km²")
+            ),
         ),
         rows=_rows,
         combine=Primitive(

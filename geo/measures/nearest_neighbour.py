@@ -87,11 +87,26 @@ CLARK_EVANS = register(
         summary=_summary,
         keys=(
             SummaryKey("nn_method", "", "how the distances are measured"),
-            SummaryKey("mean_nn_distance_m", "m", "mean nearest-neighbour distance"),
+            SummaryKey(
+                "mean_nn_distance_m",
+                "m",
+                "mean nearest-neighbour distance",
+                N_("Mean nearest-neighbour distance"),
+            ),
             SummaryKey("expected_mean_nn_distance_m", "m", "the same for a random pattern"),
-            SummaryKey("clark_evans_r", "", "their ratio R: < 1 clustered, > 1 dispersed"),
+            SummaryKey(
+                "clark_evans_r",
+                "",
+                "their ratio R: < 1 clustered, > 1 dispersed",
+                N_("Clark-Evans R"),
+            ),
             SummaryKey("clark_evans_z", "", "z-score of R (None below the threshold)"),
-            SummaryKey("clark_evans_p", "", "two-sided p-value (None below the threshold)"),
+            SummaryKey(
+                "clark_evans_p",
+                "",
+                "two-sided p-value (None below the threshold)",
+                N_("Clark-Evans p"),
+            ),
         ),
         rows=_rows,
         combine=Primitive(

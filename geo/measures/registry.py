@@ -61,11 +61,13 @@ P = TypeVar("P")
 
 @dataclass(frozen=True)
 class SummaryKey:
-    """One key a measure adds to the point measures' JSON (``docs/measures.md``)."""
+    """One key a measure adds to the point measures' JSON (``docs/measures.md``); with a
+    ``column`` label (a template), a scalar shown in the ``/compare`` table."""
 
     key: str
     unit: str
     doc: str
+    column: str | None = None
 
 
 @dataclass(frozen=True)
