@@ -4,18 +4,20 @@ The analysis API gives typed results, whose ``to_dict()`` is the documented JSON
 (``docs/measures.md``):
 
 >>> import geopandas as gpd
->>> from geo import AnalysisOptions, analyse_points, measures
+>>> from geo import AnalysisOptions, analyse_points
 >>> pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy([4.37, 4.38, 4.39, 4.38],
 ...                        [52.00, 51.99, 52.00, 52.01]), crs="EPSG:4326")
 >>> result = analyse_points(pts, AnalysisOptions(cores=None))
 >>> result.density.area_method, round(result.density.area_km2, 2), result.crs.to_epsg()
 ('hull', 1.53, 32631)
->>> sorted(m.key for m in measures())[:3]
-['clark_evans', 'cores', 'density']
+>>> from geo.measures import measures
+>>> [m.key for m in measures(AnalysisOptions(cores=None))]
+['density', 'clark_evans', 'kde', 'hexbins']
 
 :func:`analyse_file` measures a point file of any size, read in chunks as columns, and
 :func:`analyse_cluster` a registry cluster (:func:`load_registry`); every measure is one
-declaration in :mod:`geo.measures` (``CONTRIBUTING.md`` shows how to add one).
+declaration in :mod:`geo.measures`, listed in order by :func:`geo.measures.measures`
+(``CONTRIBUTING.md`` shows how to add one).
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -31,7 +33,7 @@ from geo._errors import (
 from geo.analysis import PointAnalysis, analyse_points
 from geo.clusters import ClusterAnalysis, analyse_cluster
 from geo.column_analysis import ColumnAnalysis, analyse_file
-from geo.measures import Measure, measures, register
+from geo.measures import Measure, register
 from geo.options import AnalysisOptions
 from geo.registry import Registry, load_registry
 
@@ -57,6 +59,5 @@ __all__ = [
     "analyse_file",
     "analyse_points",
     "load_registry",
-    "measures",
     "register",
 ]

@@ -260,8 +260,7 @@ def _discover() -> None:
     with _LOCK:
         if _LOADED:
             return
-        import geo.measures as package
-
+        package = importlib.import_module(_BUILTIN)
         names = [
             f"{_BUILTIN}.{info.name}"
             for info in pkgutil.iter_modules(package.__path__)
