@@ -46,6 +46,7 @@ __all__ = [
     "load_measures",
     "measure",
     "measures",
+    "measures_table",
     "plugin_modules",
     "register",
     "registered",
@@ -311,6 +312,31 @@ def rows_of(
                 if (detail or not row.detail) and (row.brief or not brief)
             ]
     return out
+
+
+def _combine_text(combine: Chunks[Any] | AllPoints | Primitive) -> str:
+    if isinstance(combine, Chunks):
+        return "chunk by chunk: partials merged in pairs"
+    if isinstance(combine, AllPoints):
+        return f"needs all points at once, memory {combine.memory}; Dask refuses it"
+    return f"engine primitive `{combine.name}`: {combine.how}"
+
+
+def measures_table() -> str:
+    """The Markdown table of every registered measure (``docs/measures.md``): its key and
+    module, its JSON keys with units, how chunks or partitions combine, its threshold."""
+    rows = [
+        "| measure | module | JSON keys (unit) | chunks and partitions | fewest points |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for m in measures():
+        keys = ", ".join(f"`{k.key}`" + (f" ({k.unit})" if k.unit else "") for k in m.keys)
+        fewest = "" if m.min_points is None else str(m.min_points)
+        rows.append(
+            f"| `{m.key}`: {m.name} | `{m.module}` | {keys} | {_combine_text(m.combine)} "
+            f"| {fewest} |"
+        )
+    return "\n".join(rows)
 
 
 def plugin_modules() -> tuple[str, ...]:
