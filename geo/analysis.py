@@ -63,7 +63,13 @@ NO_POINT_INSIDE = "none of the {n} points lies inside the study area"
 UNMEASURED_DENSITY = Density(
     n_points=0, area_method="", area_km2=float("nan"), sites_per_km2=float("nan"), crs=""
 )
-UNMEASURED_CLARK_EVANS = ClarkEvansStats(*[float("nan")] * 5)
+UNMEASURED_CLARK_EVANS = ClarkEvansStats(
+    mean_nn_distance_m=float("nan"),
+    expected_mean_nn_distance_m=float("nan"),
+    r=float("nan"),
+    z=float("nan"),
+    p=float("nan"),
+)
 
 Progress = Callable[[str], None]
 StudyArea: TypeAlias = BaseGeometry | gpd.GeoDataFrame | gpd.GeoSeries

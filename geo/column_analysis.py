@@ -10,8 +10,9 @@ Two passes
 ----------
 1. *Reading* (:mod:`geo.column_read`). For each chunk: the rows' lon/lat (one
    ``Transformer`` to EPSG:4326, when H3 cells or the choice of the UTM zone need them),
-   their H3 cells, summed per (cell, category) and, for location quotients, per cell over every row of the file; the
-   float64 coordinates of the kept rows, their category codes, their lon/lat extent.
+   their H3 cells, summed per (cell, category) and, for location quotients, per cell
+   over every row of the file; the float64 coordinates of the kept rows, their category
+   codes, their lon/lat extent.
 2. *Measuring.* The metric CRS is chosen from that extent as :func:`geo.projection.metric_crs`
    chooses it (or is the one given), the kept coordinates are projected in place with one
    ``Transformer``, and the registered measures (:mod:`geo.measures`, run by

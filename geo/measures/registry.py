@@ -22,7 +22,7 @@ import pkgutil
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import numpy as np
@@ -205,6 +205,8 @@ class Measure:
         The ``PointAnalysis`` field that holds the result (None: ``results[key]``).
     compare
         Whether two engines must give the same summary (the equivalence tests).
+    module
+        The module that declared it (set by :func:`register`): child processes import it.
     """
 
     key: str
@@ -245,14 +247,8 @@ def register(declared: Measure) -> Measure:
     """Add ``declared`` to the registry (again: replaced) and return it."""
     module = declared.module or declared.compute.__module__
     with _LOCK:
-        _MEASURES[declared.key] = _with_module(declared, module)
+        _MEASURES[declared.key] = replace(declared, module=module)
     return declared
-
-
-def _with_module(declared: Measure, module: str) -> Measure:
-    from dataclasses import replace
-
-    return replace(declared, module=module)
 
 
 def _discover() -> None:
