@@ -15,7 +15,7 @@ import pandas as pd
 from geo._errors import InputDataError, ParameterError
 from geo.column_analysis import ColumnAnalysis
 from geo.distributed.cluster import dask_client
-from geo.distributed.partitions import PartSummary, ShuffledPoints, shuffle_points
+from geo.distributed.partitions import PartSummary, PassSums, ShuffledPoints, shuffle_points
 from geo.distributed.read import read_dask
 from geo.kde import (
     GridSpec,
@@ -66,9 +66,18 @@ def _bandwidth(points: ShuffledPoints, options: AnalysisOptions) -> tuple[float,
     return bandwidth_from_sd(float(sx), float(sy), n, rule="scott", kernel=options.kernel), "scott"
 
 
-def _grid(points: ShuffledPoints, options: AnalysisOptions) -> tuple[GridSpec, float, str]:
-    """The density grid, bandwidth and rule of the points (``InputDataError`` when there is
-    none: the kernel density measure notes why, as in process)."""
+@dataclass(frozen=True)
+class _Grid:
+    """The density grid of the points, with the bandwidth and its rule."""
+
+    spec: GridSpec
+    bandwidth_m: float
+    rule: str
+
+
+def _grid(points: ShuffledPoints, options: AnalysisOptions) -> _Grid:
+    """The density grid of the points (``InputDataError`` when there is none: the kernel
+    density measure notes why, as in process)."""
     bandwidth, rule = _bandwidth(points, options)
     lo = np.min([p.bounds[:2] for p in points.parts], axis=0)
     hi = np.max([p.bounds[2:] for p in points.parts], axis=0)
@@ -77,7 +86,7 @@ def _grid(points: ShuffledPoints, options: AnalysisOptions) -> tuple[GridSpec, f
         support_m=support_m(options.kernel, bandwidth),
         cell_m=options.cell_m,
     )
-    return spec, bandwidth, rule
+    return _Grid(spec, bandwidth, rule)
 
 
 @dataclass
@@ -91,8 +100,8 @@ class _OnCluster:
     engine: str = "dask"
     polygon: Any = None
     index: Any = None
-    _pass4: tuple[Any, Any, float] | None = None
-    _grid: tuple[GridSpec, float, str] | InputDataError | None = None
+    _pass4: PassSums | None = None
+    _grid: _Grid | InputDataError | None = None
 
     @property
     def crs(self) -> Any:
@@ -113,7 +122,7 @@ class _OnCluster:
         """Each partition's hull vertices: their hull is the hull of all the points."""
         return np.concatenate([p.hull for p in self.points.parts if p.n])
 
-    def grid(self) -> tuple[GridSpec, float, str]:
+    def grid(self) -> _Grid:
         """The density grid, computed once (its error kept for the kernel density)."""
         if self._grid is None:
             try:
@@ -124,11 +133,11 @@ class _OnCluster:
             raise self._grid
         return self._grid
 
-    def sums(self) -> tuple[Any, Any, float]:
+    def sums(self) -> PassSums:
         """Pass 4, once: binned grid, grid counts (None without a grid), sum of distances."""
         if self._pass4 is None:
             try:
-                spec: GridSpec | None = self.grid()[0]
+                spec: GridSpec | None = self.grid().spec
             except InputDataError:
                 spec = None
             self._pass4 = self.points.measures(spec)
@@ -137,22 +146,23 @@ class _OnCluster:
     @property
     def grid_counts(self) -> np.ndarray | None:
         """The points per grid cell, once pass 4 ran with a grid."""
-        return None if self._pass4 is None else self._pass4[1]
+        return None if self._pass4 is None else self._pass4.counts
 
     def mean_nn_distance_m(self) -> float:
         """The partitions' sums of nearest-neighbour distances (with halos), over ``n``."""
-        return self.sums()[2] / self.n
+        return self.sums().nn_sum_m / self.n
 
     def kde_surface(self) -> KDESurface:
         """The surface of the partitions' binned grids, summed."""
-        spec, bandwidth, rule = self.grid()
-        binned = self.sums()[0]
+        grid = self.grid()
+        binned = self.sums().binned
+        assert binned is not None  # pass 4 had the grid
         return surface_from_binned(
             binned,
-            spec,
+            grid.spec,
             kernel=self.options.kernel,
-            bandwidth_m=bandwidth,
-            bandwidth_rule=rule,
+            bandwidth_m=grid.bandwidth_m,
+            bandwidth_rule=grid.rule,
             n_points=self.n,
             crs=self.crs,
         )
