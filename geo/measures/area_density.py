@@ -54,12 +54,13 @@ def _summary(density: Density, analysis: PointAnalysis) -> dict[str, Any]:
 
 def _rows(m: Mapping[str, Any]) -> list[Row]:
     outside = m.get("n_outside_area") or 0
-    inside = Row(N_("Points in the area"), m["n_points_in_area"])
+    n = m["n_points_in_area"]
+    inside = Row(N_("Points in the area"), n)
     if outside:
         inside = Row(
             N_("Points in the area (%(outside)s outside, left out of every measure)"),
-            m["n_points_in_area"],
-            values={"outside": outside},
+            f"{n:,} of {n + outside:,}",
+            values={"outside": f"{outside:,}"},
         )
     return [
         Row(
