@@ -20,7 +20,9 @@ declaration in :mod:`geo.measures`, listed in order by :func:`geo.measures.measu
 (``CONTRIBUTING.md`` shows how to add one).
 """
 
+from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 from geo._errors import (
     ClustermapError,
@@ -30,12 +32,34 @@ from geo._errors import (
     RegistryError,
     UnknownIdError,
 )
-from geo.analysis import PointAnalysis, analyse_points
-from geo.clusters import ClusterAnalysis, analyse_cluster
-from geo.column_analysis import ColumnAnalysis, analyse_file
-from geo.measures import Measure, register
 from geo.options import AnalysisOptions
 from geo.registry import Registry, load_registry
+
+if TYPE_CHECKING:
+    from geo.analysis import PointAnalysis, analyse_points
+    from geo.clusters import ClusterAnalysis, analyse_cluster
+    from geo.column_analysis import ColumnAnalysis, analyse_file
+    from geo.measures import Measure, register
+
+#: The analysis API, imported on first use: the command line starts without pandas.
+_LAZY = {
+    "PointAnalysis": "geo.analysis",
+    "analyse_points": "geo.analysis",
+    "ClusterAnalysis": "geo.clusters",
+    "analyse_cluster": "geo.clusters",
+    "ColumnAnalysis": "geo.column_analysis",
+    "analyse_file": "geo.column_analysis",
+    "Measure": "geo.measures",
+    "register": "geo.measures",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    msg = f"module 'geo' has no attribute {name!r}"
+    raise AttributeError(msg)
+
 
 try:
     __version__ = version("clustermap")
