@@ -8,13 +8,15 @@ filters, the per-category measures of ``--by`` and the location quotients added.
 
 Two passes
 ----------
-1. *Reading.* For each chunk: the rows' lon/lat (one ``Transformer`` to EPSG:4326, when
-   H3 cells or the choice of the UTM zone need them), their H3 cells, summed per (cell,
-   category) and, for location quotients, per cell over every row of the file; the
-   float64 coordinates of the kept rows, their category codes, their lon/lat extent.
+1. *Reading* (:mod:`geo.column_read`). For each chunk: the rows' lon/lat (one
+   ``Transformer`` to EPSG:4326, when H3 cells or the choice of the UTM zone need them),
+   their H3 cells, summed per (cell, category) and, for location quotients, per cell
+   over every row of the file; the float64 coordinates of the kept rows, their category
+   codes, their lon/lat extent.
 2. *Measuring.* The metric CRS is chosen from that extent as :func:`geo.projection.metric_crs`
    chooses it (or is the one given), the kept coordinates are projected in place with one
-   ``Transformer``, and the measures read the arrays: the study area (hull, bbox, buffer or
+   ``Transformer``, and the registered measures (:mod:`geo.measures`, run by
+   :func:`geo.recipe.run_measures`) read the arrays: the study area (hull, bbox, buffer or
    polygon), Clark-Evans over one k-d tree, the kernel density binned a million points at
    a time into its grid (whose extent and bandwidth needed the whole first pass).
 
@@ -27,13 +29,11 @@ contours written to files build geometries.
 
 With ``--by``, every category is measured over the study area of all kept rows, so that
 densities and Clark-Evans ratios compare across categories; kernel density surfaces per
-category are made only on request (``kde_by``).
+category are made only on request (``kde_by``); see :mod:`geo.categories`.
 """
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,22 +41,12 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyproj
 
 from geo._memory import release_memory
-from geo.accumulate import Categories, CellCounts, Coordinates, LonLatExtent, h3_cells
-from geo.analysis import (
-    MIN_POINTS,
-    NO_POINT_INSIDE,
-    PointAnalysis,
-    Progress,
-    StudyArea,
-    add_cores,
-    add_kde,
-    density_notes,
-    kde_summary,
-)
+from geo.analysis import NO_POINT_INSIDE, PointAnalysis, Progress
+from geo.categories import CategoryMeasures, per_category
+from geo.column_read import Kept, OnRead, project_kept, read_pass
 from geo.columns import (
     ColumnReader,
     NeedsFullReader,
@@ -64,56 +54,21 @@ from geo.columns import (
     full_reader,
     open_columns,
 )
-from geo.density import AreaClip, Density, clark_evans_xy, polygon_study_area, study_area_xy
-from geo.errors import ClustermapError, InputDataError, param
+from geo.density import AreaClip
+from geo.errors import InputDataError, param
 from geo.hexbins import cell_areas_km2, cell_ids, cell_polygons, max_sites_per_km2
-from geo.kde import KDESurface, kde_surface_xy
 from geo.lq import ALPHA, MIN_COUNT, location_quotients
 from geo.options import AnalysisOptions
 from geo.points import ReadOptions
 from geo.projection import checked_metric_crs
-from geo.selection import Selection, check_columns
+from geo.recipe import InMemoryPoints, run_measures
+from geo.selection import Selection
 
 __all__ = ["CategoryMeasures", "ColumnAnalysis", "OnRead", "analyse_file", "analyse_frame"]
 
 #: Called after each chunk with (rows read, bytes read, file size in bytes).
-OnRead = Callable[[int, int, int], None]
 #: Significant cells listed per category in the JSON (all are in ``--lq-out``).
 TOP_CELLS = 5
-_PROJECT_ROWS = 1 << 20
-#: Chunks read between two returns of freed memory to the system.
-_RELEASE_CHUNKS = 8
-
-
-@dataclass
-class CategoryMeasures:
-    """The measures of one ``--by`` category over the common study area."""
-
-    category: str
-    n_points: int
-    sites_per_km2: float
-    clark_evans: tuple[float, float, float, float, float]
-    n_cells: int
-    max_count: int
-    surface: KDESurface | None = None
-
-    def to_dict(self, crs: pyproj.CRS, *, total: int) -> dict[str, Any]:
-        """The JSON of one category (see ``docs/measures.md``)."""
-        mean_nn, expected, r, z, p = self.clark_evans
-        few = self.n_points < MIN_POINTS["clark_evans"]
-        return {
-            "category": self.category,
-            "n_points": self.n_points,
-            "share": self.n_points / total if total else None,
-            "sites_per_km2": self.sites_per_km2,
-            "mean_nn_distance_m": mean_nn,
-            "expected_mean_nn_distance_m": expected,
-            "clark_evans_r": r,
-            "clark_evans_z": None if few else z,
-            "clark_evans_p": None if few else p,
-            "hexbins": {"n_cells": self.n_cells, "max_count": self.max_count},
-            "kde": None if self.surface is None else kde_summary(self.surface, crs),
-        }
 
 
 @dataclass
@@ -204,6 +159,10 @@ class ColumnAnalysis(PointAnalysis):
             "categories": categories,
         }
 
+    def keep_hexbins(self, bins: Any) -> None:
+        """Keep the points per H3 cell counted as the file was read (:meth:`set_hex_counts`)."""
+        self.set_hex_counts(bins)
+
     def set_hex_counts(self, per_cell: pd.Series) -> None:
         """Keep the points per H3 cell (``per_cell``: counts indexed by integer cell), the
         densest first, and the densest cell's sites per km²."""
@@ -214,7 +173,7 @@ class ColumnAnalysis(PointAnalysis):
         self.hexbins = bins.sort_values(["count"], ascending=False, kind="stable")
         self.max_sites_per_km2 = max_sites_per_km2(bins.index.to_numpy(), bins["count"].to_numpy())
 
-    def _max_hex_density(self, bins: gpd.GeoDataFrame) -> float:
+    def max_hex_density(self, bins: gpd.GeoDataFrame) -> float:
         """Computed when the counts were summed: the columnar bins hold counts only."""
         return self.max_sites_per_km2
 
@@ -255,101 +214,6 @@ class ColumnAnalysis(PointAnalysis):
             geometry=[polygons[c] for c in cells],
             crs="EPSG:4326",
         )
-
-
-@dataclass
-class _Read:
-    """What the reading pass leaves: kept coordinates (file CRS), codes and counts."""
-
-    name: str
-    crs: pyproj.CRS
-    x: np.ndarray
-    y: np.ndarray
-    codes: np.ndarray | None
-    labels: list[str]
-    counts: pd.DataFrame | None
-    reference: pd.Series | None
-    extent: LonLatExtent
-    n_rows: int
-    n_outside: int = 0
-
-
-def _read(
-    reader: ColumnReader,
-    selection: Selection,
-    *,
-    hex_res: int | None,
-    lonlat_needed: bool,
-    on_read: OnRead | None,
-    clip: AreaClip | None = None,
-) -> _Read:
-    """The reading pass (see the module doc); with ``clip``, the rows outside the polygon
-    study area are left out of everything, the location quotients' reference too."""
-    check_columns(reader.columns, selection)
-    where, by = selection.where, selection.by
-    geographic = reader.crs.is_geographic
-    to_lonlat = pyproj.Transformer.from_crs(reader.crs, 4326, always_xy=True)
-    need_lonlat = lonlat_needed or hex_res is not None
-    reference_needed = hex_res is not None and (bool(where) or by is not None)
-    coords, categories = Coordinates(), Categories()
-    counts, reference, extent = CellCounts(), CellCounts(), LonLatExtent()
-    rows = outside = 0
-    for done, chunk in enumerate(reader.chunks(), start=1):
-        rows += len(chunk.x)
-        inside = None if clip is None else clip.contains_xy(chunk.x, chunk.y, crs=reader.crs)
-        keep: np.ndarray | slice = slice(None)  # every row, without copies
-        if where or inside is not None:
-            mask = np.ones(len(chunk.x), dtype=bool)
-            for w in where:
-                mask &= w.mask(chunk.values[w.column])
-            if inside is not None:
-                outside += int((mask & ~inside).sum())
-                mask &= inside
-            keep = mask
-        coords.add(chunk.x[keep], chunk.y[keep])
-        codes = None
-        if by is not None:
-            labels = by.labels(chunk.values[by.column])
-            masked = isinstance(keep, np.ndarray)
-            codes = categories.add(labels.filter(pa.array(keep)) if masked else labels)
-            selection.check_categories(len(categories.codes))
-        if need_lonlat:
-            lon, lat = (chunk.x, chunk.y) if geographic else to_lonlat.transform(chunk.x, chunk.y)
-            lon, lat = np.asarray(lon), np.asarray(lat)
-            if lonlat_needed:  # the metric CRS is chosen from the extent
-                extent.add(lon[keep], lat[keep])
-            if hex_res is not None:
-                cells = h3_cells(lat, lon, hex_res)
-                counts.add(cells[keep], codes)
-                if reference_needed and where:
-                    reference.add(cells if inside is None else cells[inside])
-        if on_read is not None:
-            on_read(rows, chunk.bytes_read, reader.total_bytes)
-        if done % _RELEASE_CHUNKS == 0:
-            release_memory()
-    release_memory()
-    x, y = coords.arrays()
-    count_frame = counts.frame() if hex_res is not None else None
-    totals = None
-    if reference_needed and count_frame is not None:
-        if where:
-            ref = reference.frame()
-            totals = pd.Series(ref["count"].to_numpy(), index=ref["cell"].to_numpy())
-        else:
-            totals = count_frame.groupby("cell", sort=False)["count"].sum()
-    return _Read(
-        name=reader.name,
-        crs=reader.crs,
-        x=x,
-        y=y,
-        codes=categories.array() if by is not None else None,
-        labels=categories.names,
-        counts=count_frame,
-        reference=totals,
-        extent=extent,
-        n_rows=rows,
-        n_outside=outside,
-    )
 
 
 def analyse_file(
@@ -405,8 +269,8 @@ def analyse_file(
     columns = chosen.columns
     clip = AreaClip.of(study_area, crs=metric) if study_area is not None else None
 
-    def run(reader: ColumnReader) -> _Read:
-        return _read(
+    def run(reader: ColumnReader) -> Kept:
+        return read_pass(
             reader,
             chosen,
             hex_res=opts.hex_res,
@@ -440,12 +304,14 @@ def analyse_frame(
     chosen = selection if selection is not None else Selection()
     metric = checked_metric_crs(crs) if crs is not None else None
     reader = frame_reader(gdf, name=name, columns=chosen.columns)
-    data = _read(reader, chosen, hex_res=opts.hex_res, lonlat_needed=metric is None, on_read=None)
+    data = read_pass(
+        reader, chosen, hex_res=opts.hex_res, lonlat_needed=metric is None, on_read=None
+    )
     return _after_reading(data, opts, metric, chosen, study_area=None, step=lambda _stage: None)
 
 
 def _after_reading(
-    data: _Read,
+    data: Kept,
     opts: AnalysisOptions,
     metric: pyproj.CRS | None,
     selection: Selection,
@@ -462,42 +328,15 @@ def _after_reading(
         raise InputDataError(msg)
     step("projecting")
     metric = metric if metric is not None else data.extent.metric_crs()
-    _project(data, metric)
+    project_kept(data, metric)
     xy = np.column_stack([data.x, data.y])
     data.x = data.y = np.empty(0)
     release_memory()  # what the reading pass freed, before the measures need more
     return _measure(data, xy, opts, metric, selection, study_area=study_area, step=step)
 
 
-def _project(data: _Read, metric: pyproj.CRS) -> None:
-    """Project the kept coordinates to ``metric`` in place, a million at a time."""
-    if data.crs.equals(metric):
-        return
-    transformer = pyproj.Transformer.from_crs(data.crs, metric, always_xy=True)
-    for start in range(0, len(data.x), _PROJECT_ROWS):
-        part = slice(start, start + _PROJECT_ROWS)
-        transformer.transform(data.x[part], data.y[part], inplace=True)
-
-
-def _area(xy: np.ndarray, opts: AnalysisOptions, metric: pyproj.CRS, polygons: Any) -> Density:
-    """The density over the study area (with a polygon, ``xy`` are the points inside it)."""
-    region: StudyArea
-    if polygons is not None:
-        region = polygon_study_area(polygons, crs=metric)
-    else:
-        region = study_area_xy(xy, area=opts.area, buffer_m=opts.buffer_m, crs=metric)
-    n = len(xy)
-    return Density(
-        n_points=n,
-        area_method=region.method,
-        area_km2=region.area_km2,
-        sites_per_km2=n / region.area_km2 if region.area_km2 > 0 else float("nan"),
-        crs=metric.to_string(),
-    )
-
-
 def _measure(
-    data: _Read,
+    data: Kept,
     xy: np.ndarray,
     opts: AnalysisOptions,
     metric: pyproj.CRS,
@@ -506,107 +345,56 @@ def _measure(
     study_area: Any,
     step: Progress,
 ) -> ColumnAnalysis:
-    step("study area")
-    density = _area(xy, opts, metric, study_area)
-    area_m2 = density.area_km2 * 1e6
-    step("nearest neighbours")
+    """Run the registered measures (:func:`geo.recipe.run_measures`) on the kept points,
+    then the location quotients and the categories of ``by``."""
     analysis = ColumnAnalysis(
         options=opts,
         crs=metric,
         points=gpd.GeoSeries([], crs=metric),
-        density=density,
-        clark_evans=clark_evans_xy(xy, area_m2),
         n=len(xy),
         n_rows=data.n_rows,
         selection=selection,
         labels=data.labels,
         n_outside_area=data.n_outside,
     )
-    density_notes(analysis, len(xy))
-    step("kernel density")
-    add_kde(analysis, xy)
-    if data.counts is not None:
-        step("hexagonal bins")
-        analysis.set_hex_counts(data.counts.groupby("cell", sort=False)["count"].sum())
-        analysis.cell_counts = data.counts
+    counts = data.counts
+
+    def hexagons(_resolution: int) -> pd.Series:
+        assert counts is not None  # counted as each chunk was read
+        return counts.groupby("cell", sort=False)["count"].sum()
+
+    view = InMemoryPoints(
+        engine="columnar",
+        options=opts,
+        crs=metric,
+        points_xy=xy,
+        count_hexagons=hexagons,
+        polygon=study_area,
+        before_all_points=release_memory,  # what the measures before freed
+    )
+    run_measures(analysis, view, step=step)
+    if counts is not None:
+        analysis.cell_counts = counts
         if data.reference is not None:
             analysis.lq = _lq(data, selection)
-    if opts.cores is not None:
-        step("dense cores")
-        release_memory()  # what the measures before freed, before the grid of the cores
-        add_cores(analysis, xy)
     if selection.by is not None and data.codes is not None:
         step("categories")
-        analysis.per_category = _per_category(data, xy, analysis, kde_by=selection.kde_by)
+        analysis.per_category = per_category(
+            xy,
+            data.codes,
+            data.labels,
+            area_km2=analysis.density.area_km2,
+            cells=analysis.cell_counts,
+            options=opts if selection.kde_by else None,
+            crs=metric,
+        )
     return analysis
 
 
-def _lq(data: _Read, selection: Selection) -> pd.DataFrame:
+def _lq(data: Kept, selection: Selection) -> pd.DataFrame:
     counts = data.counts
     assert counts is not None and data.reference is not None
     names = data.labels if data.labels else [selection.label]
     lq = location_quotients(counts, data.reference)
     lq["category"] = np.asarray(names, dtype=object)[lq["category"].to_numpy()]
     return lq
-
-
-def _per_category(
-    data: _Read,
-    xy: np.ndarray,
-    analysis: ColumnAnalysis,
-    *,
-    kde_by: bool,
-) -> list[CategoryMeasures]:
-    """Measures of each category over the study area of all kept rows (with a user's
-    polygon, the rows inside it)."""
-    codes = data.codes
-    assert codes is not None
-    order = np.argsort(codes, kind="stable")
-    ends = np.cumsum(np.bincount(codes, minlength=len(data.labels)))
-    area_km2 = analysis.density.area_km2
-    n_cells, max_count = _cells_per_category(analysis.cell_counts, len(data.labels))
-    out = []
-    for code in sorted(range(len(data.labels)), key=lambda c: data.labels[c]):
-        rows = order[(int(ends[code - 1]) if code else 0) : int(ends[code])]
-        part = xy[rows]
-        out.append(
-            CategoryMeasures(
-                category=data.labels[code],
-                n_points=len(part),
-                sites_per_km2=len(part) / area_km2 if area_km2 > 0 else float("nan"),
-                clark_evans=clark_evans_xy(part, area_km2 * 1e6),
-                n_cells=int(n_cells[code]),
-                max_count=int(max_count[code]),
-                surface=_category_kde(part, analysis) if kde_by else None,
-            )
-        )
-    return out
-
-
-def _cells_per_category(cells: pd.DataFrame | None, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per category code (0 to ``n - 1``): the number of H3 cells holding it and its largest
-    count in one cell, from one pass over the (cell, category) counts (zeros without them)."""
-    n_cells, max_count = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
-    if cells is not None and len(cells):
-        category = cells["category"].to_numpy(dtype=np.int64)
-        n_cells += np.bincount(category, minlength=n)
-        np.maximum.at(max_count, category, cells["count"].to_numpy(dtype=np.int64))
-    return n_cells, max_count
-
-
-def _category_kde(xy: np.ndarray, analysis: ColumnAnalysis) -> KDESurface | None:
-    """A category's kernel density surface, None where it cannot be made (too few
-    points for a bandwidth rule, a grid too large)."""
-    opts = analysis.options
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the coarse-grid note is the main surface's
-            return kde_surface_xy(
-                xy,
-                bandwidth=opts.bandwidth,
-                kernel=opts.kernel,
-                cell_m=opts.cell_m,
-                crs=analysis.crs,
-            )
-    except ClustermapError:
-        return None

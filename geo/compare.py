@@ -1,7 +1,7 @@
 """The clusters side by side: one row of measures per cluster, and every epicentre drawn
 at one common scale.
 
-:func:`compare_clusters` analyses each cluster once (:func:`geo.measures.analyse_cluster`)
+:func:`compare_clusters` analyses each cluster once (:func:`geo.clusters.analyse_cluster`)
 and derives from it both the benchmark table (plus walking minutes where a street network
 exists) and, for each epicentre, its members and footprints in metres around the
 epicentre's centre, in a local azimuthal equidistant projection, so that every frame
@@ -13,22 +13,23 @@ from __future__ import annotations
 import datetime
 import os
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeAlias
 
 import numpy as np
 import pyproj
 import shapely
 
+from geo.clusters import ClusterAnalysis, EpicentreAnalysis, analyse_cluster
 from geo.errors import NetworkUnavailableError
-from geo.measures import ClusterAnalysis, EpicentreAnalysis, analyse_cluster
+from geo.measures import measures
 from geo.registry import Registry
 
-__all__ = ["COLUMNS", "Analyse", "Comparison", "EpicentreFrame", "compare_clusters"]
+__all__ = ["COLUMNS", "Analyse", "Comparison", "EpicentreFrame", "columns", "compare_clusters"]
 
 
 class Analyse(Protocol):
     """How :func:`compare_clusters` analyses one cluster (as
-    :func:`geo.measures.analyse_cluster` does, with its default options)."""
+    :func:`geo.clusters.analyse_cluster` does, with its default options)."""
 
     def __call__(
         self, registry: Registry, cluster_id: str, *, as_of: str | None, today: datetime.date
@@ -37,22 +38,36 @@ class Analyse(Protocol):
         ...
 
 
-#: The table's columns, in order: (key, label, unit).
-COLUMNS: tuple[tuple[str, str, str], ...] = (
+Column: TypeAlias = tuple[str, str, str]
+_CLUSTER: tuple[Column, ...] = (
     ("name", "Cluster", ""),
     ("n_sites", "Sites listed", ""),
     ("n_located", "Sites located", ""),
     ("n_closed", "Sites closed", ""),
-    ("area_km2", "Study area", "km²"),
-    ("sites_per_km2", "Sites per km²", ""),
-    ("mean_nn_distance_m", "Mean nearest-neighbour distance", "m"),
-    ("clark_evans_r", "Clark-Evans R", ""),
-    ("clark_evans_p", "Clark-Evans p", ""),
+)
+_EPICENTRE: tuple[Column, ...] = (
     ("epicentre", "Epicentre", ""),
     ("longest_side_m", "Longest side", "m"),
     ("bounding_radius_m", "Bounding-circle radius", "m"),
     ("walk_minutes_max", "Walk between members (longest)", "min"),
 )
+
+
+def _measure_columns() -> tuple[Column, ...]:
+    """The registered measures' keys that have a ``/compare`` column, in recipe order."""
+    return tuple(
+        (k.key, k.column, k.unit) for m in measures() for k in m.keys if k.column is not None
+    )
+
+
+def columns() -> tuple[Column, ...]:
+    """The table's columns, in order: (key, label, unit); the measures' come from the
+    registry (:func:`geo.measures.measures`)."""
+    return (*_CLUSTER, *_measure_columns(), *_EPICENTRE)
+
+
+#: :func:`columns` of the measures registered at import.
+COLUMNS = columns()
 
 
 def _row(
@@ -78,12 +93,7 @@ def _row(
         "n_located": measures["n_sites_located"],
         "n_closed": measures["n_sites_closed"],
         "closed_sites": measures["closed_sites"],
-        # one site or sites on a line enclose no area: undefined, not 0
-        "area_km2": density.get("area_km2") or None,
-        "sites_per_km2": density.get("sites_per_km2"),
-        "mean_nn_distance_m": density.get("mean_nn_distance_m"),
-        "clark_evans_r": density.get("clark_evans_r"),
-        "clark_evans_p": density.get("clark_evans_p"),
+        **{key: density.get(key) for key, _, _ in _measure_columns()},
         "caveats": density.get("caveats") or {},
         "epicentre_id": first.get("id"),
         "epicentre": first.get("name"),
@@ -92,7 +102,7 @@ def _row(
         "walk_minutes_max": _walk_minutes(
             registry, cluster_id, first.get("id"), cache_dir=cache_dir, as_of=analysis.as_of
         ),
-    }
+    } | {"area_km2": density.get("area_km2") or None}  # no area is undefined, not 0
 
 
 def _walk_minutes(
@@ -174,7 +184,7 @@ def compare_clusters(
     and every frame has the same scale.
 
     ``analyse(registry, cluster_id, as_of=..., today=...)`` analyses one cluster with the
-    default options (default :func:`geo.measures.analyse_cluster`; a server passes one that
+    default options (default :func:`geo.clusters.analyse_cluster`; a server passes one that
     keeps each analysis for the cluster's other views).
     """
     rows, frames = [], []

@@ -26,6 +26,7 @@ __all__ = [
     "AreaClip",
     "AreaMethod",
     "ClarkEvans",
+    "ClarkEvansStats",
     "Density",
     "StudyArea",
     "clark_evans",
@@ -153,6 +154,19 @@ class ClarkEvans:
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict of the fields."""
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class ClarkEvansStats:
+    """The Clark-Evans statistics of a point set (NaN where undefined): the mean and the
+    expected (random) nearest-neighbour distance in metres, the ratio ``r`` of the two, its
+    z-score and two-sided p-value."""
+
+    mean_nn_distance_m: float
+    expected_mean_nn_distance_m: float
+    r: float
+    z: float
+    p: float
 
 
 def hull_polygon(xy: np.ndarray) -> BaseGeometry:
@@ -340,32 +354,25 @@ def nearest_neighbour_distances(gdf: gpd.GeoDataFrame, *, crs: Any = None) -> pd
     return pd.Series(dist, index=points.index, name="nn_distance_m").reindex(gdf.index)
 
 
-def clark_evans_xy(xy: np.ndarray, area_m2: float) -> tuple[float, float, float, float, float]:
-    """Clark-Evans statistics of metric coordinates over ``area_m2``.
-
-    Returns ``(mean_nn_m, expected_nn_m, r, z, p)``; NaN where undefined.
-    """
+def clark_evans_xy(xy: np.ndarray, area_m2: float) -> ClarkEvansStats:
+    """Clark-Evans statistics of metric coordinates over ``area_m2`` (NaN where undefined)."""
     n = len(xy)
     mean_nn = float(np.mean(nearest_neighbour_distances_xy(xy))) if n >= 2 else math.nan
     return clark_evans_stats(mean_nn, n, area_m2)
 
 
-def clark_evans_stats(
-    mean_nn_m: float, n: int, area_m2: float
-) -> tuple[float, float, float, float, float]:
+def clark_evans_stats(mean_nn_m: float, n: int, area_m2: float) -> ClarkEvansStats:
     """Clark-Evans statistics of ``n`` points over ``area_m2`` whose mean nearest-neighbour
-    distance is ``mean_nn_m`` (found elsewhere, e.g. partition by partition on a cluster).
-
-    Returns ``(mean_nn_m, expected_nn_m, r, z, p)``; NaN where undefined.
-    """
+    distance is ``mean_nn_m`` (found elsewhere, e.g. partition by partition on a cluster);
+    NaN where undefined."""
     mean_nn = mean_nn_m
     if n < 2 or not area_m2 > 0:
-        return mean_nn, math.nan, math.nan, math.nan, math.nan
+        return ClarkEvansStats(mean_nn, math.nan, math.nan, math.nan, math.nan)
     expected = 0.5 / math.sqrt(n / area_m2)
     se = _CE_SE / math.sqrt(n * n / area_m2)
     z = (mean_nn - expected) / se
     p = float(2.0 * ndtr(-abs(z)))  # the normal tail as scipy.stats.norm.sf computes it
-    return mean_nn, expected, mean_nn / expected, z, p
+    return ClarkEvansStats(mean_nn, expected, mean_nn / expected, z, p)
 
 
 def clark_evans(
@@ -383,14 +390,14 @@ def clark_evans(
     correction is applied.
     """
     xy, region = _measured(gdf, area=area, buffer_m=buffer_m, crs=crs)
-    mean_nn, expected, r, z, p = clark_evans_xy(xy, region.area_km2 * 1e6)
+    stats = clark_evans_xy(xy, region.area_km2 * 1e6)
     return ClarkEvans(
         n_points=len(xy),
         area_method=region.method,
         area_km2=region.area_km2,
-        mean_nn_distance_m=mean_nn,
-        expected_mean_nn_distance_m=expected,
-        clark_evans_r=r,
-        clark_evans_z=z,
-        clark_evans_p=p,
+        mean_nn_distance_m=stats.mean_nn_distance_m,
+        expected_mean_nn_distance_m=stats.expected_mean_nn_distance_m,
+        clark_evans_r=stats.r,
+        clark_evans_z=stats.z,
+        clark_evans_p=stats.p,
     )

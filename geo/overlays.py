@@ -1,7 +1,7 @@
 """Map-ready geometry of the measures: everything a map draws, in EPSG:4326.
 
 Every layer is read from one analysis (:class:`geo.analysis.PointAnalysis`,
-:class:`geo.measures.ClusterAnalysis`): this module computes no measure again, it only
+:class:`geo.clusters.ClusterAnalysis`): this module computes no measure again, it only
 turns their results into GeoDataFrames (lon/lat) that a map layer draws as they are: density
 bands, hexagons, dense cores, nearest-neighbour links, and each epicentre's polygon,
 sides (with their lengths) and minimum bounding circle.
@@ -18,8 +18,8 @@ import pandas as pd
 import shapely
 
 from geo.analysis import PointAnalysis
+from geo.clusters import ClusterAnalysis
 from geo.kde import kde_contours
-from geo.measures import ClusterAnalysis
 from geo.projection import metric_crs, site_points, xy_arrays
 
 WGS84 = "EPSG:4326"
@@ -31,7 +31,7 @@ class Overlays:
 
     Every frame is in EPSG:4326; a layer that cannot be computed (too few points) is an
     empty frame, never missing. ``caveats`` gives, per measure (``kde``, ``cores``), why it
-    means little on so few points (:data:`geo.measures.MIN_POINTS`).
+    means little on so few points (:data:`geo.clusters.MIN_POINTS`).
     """
 
     density_bands: gpd.GeoDataFrame

@@ -88,8 +88,8 @@ def bench_kde(xy: np.ndarray, repeat: int) -> None:
 
 def _ours_clark_evans(xy: np.ndarray) -> tuple[float, float]:
     area = hull_polygon(xy).area
-    mean_nn, _, r, _, _ = clark_evans_xy(xy, area)
-    return mean_nn, r
+    stats = clark_evans_xy(xy, area)
+    return stats.mean_nn_distance_m, stats.r
 
 
 def bench_clark_evans(xy: np.ndarray, ref_xy: np.ndarray, repeat: int) -> None:

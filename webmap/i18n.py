@@ -90,6 +90,27 @@ def format_significant(value: float, *, lang: str, digits: int = 3) -> str:
     return text.replace(".", ",") if language_or_default(lang) == "fr" else text
 
 
+_PRINTF = re.compile(r"%\.([0-9]+)([fg])")
+
+
+def format_printf(value: float, fmt: str, *, lang: str) -> str:
+    """``value`` formatted as the printf-style ``fmt`` of a measure's row (``%.1f``: decimals,
+    ``%.3g``: significant digits) says, as ``lang`` writes numbers.
+
+    Examples
+    --------
+    >>> format_printf(1313.44, "%.1f", lang="en"), format_printf(0.01234, "%.3g", lang="fr")
+    ('1,313.4', '0,0123')
+    """
+    match = _PRINTF.fullmatch(fmt)
+    if match is None:
+        return fmt % value
+    digits = int(match.group(1))
+    if match.group(2) == "f":
+        return format_number(value, lang=lang, digits=digits)
+    return format_significant(value, lang=lang, digits=digits)
+
+
 _DAY = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
 
 

@@ -44,7 +44,7 @@ SHAPES = (N_("none"), N_("point"), N_("segment"), N_("polygon"))
 AREA_METHODS = (N_("hull"), N_("bbox"), N_("buffer"), N_("polygon"))
 #: The distance methods of a claim check (underscores read as spaces).
 DISTANCE_METHODS = (N_("centre to centre"), N_("edge to edge"))
-#: What a claim of the source note means (:data:`geo.measures.CLAIMS`).
+#: What a claim of the source note means (:data:`geo.clusters.CLAIMS`).
 CLAIM_MEANINGS = (N_("a few hundred metres per side"),)
 #: The headings of ``/compare``'s table (:data:`geo.compare.COLUMNS`' labels).
 COMPARE_COLUMNS = (

@@ -3,8 +3,6 @@ in-process :class:`~geo.column_analysis.ColumnAnalysis`."""
 
 from __future__ import annotations
 
-import math
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,22 +12,23 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.analysis import density_notes
 from geo.column_analysis import ColumnAnalysis
-from geo.density import Density, clark_evans_stats, study_area_xy
 from geo.distributed.dask_client import dask_client
-from geo.distributed.partitions import PartSummary, ShuffledPoints, shuffle_points
+from geo.distributed.partitions import PartSummary, PassSums, ShuffledPoints, shuffle_points
 from geo.distributed.read import read_dask
 from geo.errors import InputDataError, ParameterError
 from geo.kde import (
     GridSpec,
+    KDESurface,
     bandwidth_from_sd,
     grid_spec,
     support_m,
     surface_from_binned,
 )
+from geo.measures import Chunks
 from geo.options import AnalysisOptions
 from geo.points import ReadOptions
+from geo.recipe import refuse_all_points, run_measures
 
 __all__ = ["DaskAnalysis", "analyse_dask", "analyse_frame", "analyse_shuffled"]
 
@@ -58,12 +57,6 @@ class DaskAnalysis(ColumnAnalysis):
 def _bandwidth(points: ShuffledPoints, options: AnalysisOptions) -> tuple[float, str]:
     if not isinstance(options.bandwidth, str):
         return float(options.bandwidth), "fixed"
-    if options.bandwidth != "scott":
-        msg = (
-            f"the {options.bandwidth} bandwidth needs exact quartiles of all the points; "
-            "with the dask engine use scott or a bandwidth in metres"
-        )
-        raise ParameterError(msg)
     _, m2 = _moments(points.parts)
     n = points.n_points
     if n < 2:
@@ -73,24 +66,115 @@ def _bandwidth(points: ShuffledPoints, options: AnalysisOptions) -> tuple[float,
     return bandwidth_from_sd(float(sx), float(sy), n, rule="scott", kernel=options.kernel), "scott"
 
 
-def _grid(
-    points: ShuffledPoints, options: AnalysisOptions, notes: list[str]
-) -> tuple[GridSpec, float, str] | None:
-    """The density grid, bandwidth and rule of the points, or ``None`` with a note why
-    there is no density surface (as in process)."""
-    try:
-        bandwidth, rule = _bandwidth(points, options)
-        lo = np.min([p.bounds[:2] for p in points.parts], axis=0)
-        hi = np.max([p.bounds[2:] for p in points.parts], axis=0)
-        spec = grid_spec(
-            (*lo.tolist(), *hi.tolist()),
-            support_m=support_m(options.kernel, bandwidth),
-            cell_m=options.cell_m,
+@dataclass(frozen=True)
+class _Grid:
+    """The density grid of the points, with the bandwidth and its rule."""
+
+    spec: GridSpec
+    bandwidth_m: float
+    rule: str
+
+
+def _grid(points: ShuffledPoints, options: AnalysisOptions) -> _Grid:
+    """The density grid of the points (``InputDataError`` when there is none: the kernel
+    density measure notes why, as in process)."""
+    bandwidth, rule = _bandwidth(points, options)
+    lo = np.min([p.bounds[:2] for p in points.parts], axis=0)
+    hi = np.max([p.bounds[2:] for p in points.parts], axis=0)
+    spec = grid_spec(
+        (*lo.tolist(), *hi.tolist()),
+        support_m=support_m(options.kernel, bandwidth),
+        cell_m=options.cell_m,
+    )
+    return _Grid(spec, bandwidth, rule)
+
+
+@dataclass
+class _OnCluster:
+    """The :class:`~geo.measures.Points` of points shuffled on a cluster: what the
+    partitions' summaries know, and pass 4 (binned grid, points per grid cell and the sum
+    of nearest-neighbour distances, with halos) run once for every measure that reads it."""
+
+    points: ShuffledPoints
+    options: AnalysisOptions
+    engine: str = "dask"
+    polygon: Any = None
+    index: Any = None
+    _pass4: PassSums | None = None
+    _grid: _Grid | InputDataError | None = None
+
+    @property
+    def crs(self) -> Any:
+        """The metric CRS the points were projected to."""
+        return self.points.crs
+
+    @property
+    def n(self) -> int:
+        """Number of located points."""
+        return self.points.n_points
+
+    def xy(self) -> np.ndarray:
+        """Never: the points stay on the cluster (:func:`refuse_all_points` refused it)."""
+        msg = "the dask engine keeps the points on the cluster"
+        raise ParameterError(msg)
+
+    def hull_vertices(self) -> np.ndarray:
+        """Each partition's hull vertices: their hull is the hull of all the points."""
+        return np.concatenate([p.hull for p in self.points.parts if p.n])
+
+    def grid(self) -> _Grid:
+        """The density grid, computed once (its error kept for the kernel density)."""
+        if self._grid is None:
+            try:
+                self._grid = _grid(self.points, self.options)
+            except InputDataError as exc:
+                self._grid = exc
+        if isinstance(self._grid, InputDataError):
+            raise self._grid
+        return self._grid
+
+    def sums(self) -> PassSums:
+        """Pass 4, once: binned grid, grid counts (None without a grid), sum of distances."""
+        if self._pass4 is None:
+            try:
+                spec: GridSpec | None = self.grid().spec
+            except InputDataError:
+                spec = None
+            self._pass4 = self.points.measures(spec)
+        return self._pass4
+
+    @property
+    def grid_counts(self) -> np.ndarray | None:
+        """The points per grid cell, once pass 4 ran with a grid."""
+        return None if self._pass4 is None else self._pass4.counts
+
+    def mean_nn_distance_m(self) -> float:
+        """The partitions' sums of nearest-neighbour distances (with halos), over ``n``."""
+        return self.sums().nn_sum_m / self.n
+
+    def kde_surface(self) -> KDESurface:
+        """The surface of the partitions' binned grids, summed."""
+        grid = self.grid()
+        binned = self.sums().binned
+        assert binned is not None  # pass 4 had the grid
+        return surface_from_binned(
+            binned,
+            grid.spec,
+            kernel=self.options.kernel,
+            bandwidth_m=grid.bandwidth_m,
+            bandwidth_rule=grid.rule,
+            n_points=self.n,
+            crs=self.crs,
         )
-    except InputDataError as exc:
-        notes.append(f"no kernel density: {exc}")
-        return None
-    return spec, bandwidth, rule
+
+    def hexagons(self, resolution: int) -> pd.Series:
+        """The partitions' points per H3 cell, summed."""
+        return pd.concat([p.h3 for p in self.points.parts]).groupby(level=0).sum()
+
+    def reduce(self, chunks: Chunks[Any]) -> Any:
+        """A :class:`~geo.measures.Chunks` measure: one partial a partition, merged in
+        pairs on the workers."""
+        return self.points.reduce(chunks.kernel, chunks.merge)
 
 
 def analyse_frame(
@@ -104,72 +188,48 @@ def analyse_frame(
         A :class:`dask_geopandas.GeoDataFrame` of points (footprints count by centroid).
     options
         As in :func:`~geo.analysis.analyse_points`; the study area is ``hull``, ``bbox`` or
-        ``buffer`` (a polygon study area is not taken here); ``cores`` must be None (dense
-        cores run in process: :class:`~geo.errors.ParameterError` otherwise).
+        ``buffer`` (a polygon study area is not taken here); the measures that need every
+        point at once (:class:`~geo.measures.AllPoints`, e.g. dense cores: ``cores`` must
+        be None) run in process: :class:`~geo.errors.ParameterError` otherwise.
     crs
         Metric CRS (default: the data's UTM zone).
     """
     opts = options if options is not None else AnalysisOptions()
-    _refuse_cores(opts)
+    _refuse(opts)
     return analyse_shuffled(shuffle_points(gdf, crs=crs, hex_res=opts.hex_res), opts)
 
 
-def _refuse_cores(options: AnalysisOptions) -> None:
-    """Dense cores run in process (:func:`geo.dbscan.dbscan_grid`): refuse them here."""
-    if options.cores is not None:
-        msg = "the dask engine computes no dense cores: set cores to none (they run in process)"
+def _refuse(options: AnalysisOptions) -> None:
+    """Refuse, before any work, what the engine cannot do: the measures that need every
+    point in one array, and a bandwidth rule that needs exact quartiles."""
+    refuse_all_points(options, engine="dask")
+    if isinstance(options.bandwidth, str) and options.bandwidth != "scott":
+        msg = (
+            f"the {options.bandwidth} bandwidth needs exact quartiles of all the points; "
+            "with the dask engine use scott or a bandwidth in metres"
+        )
         raise ParameterError(msg)
 
 
 def analyse_shuffled(points: ShuffledPoints, options: AnalysisOptions) -> DaskAnalysis:
     """The analysis of points already shuffled on the cluster by :func:`shuffle_points`
-    (with the H3 resolution of ``options``)."""
-    _refuse_cores(options)
+    (with the H3 resolution of ``options``): the registered measures
+    (:func:`geo.recipe.run_measures`) on the partitions."""
+    _refuse(options)
     if options.hex_res != points.hex_res:
         msg = f"the points were counted in H3 cells of resolution {points.hex_res}"
         raise ParameterError(msg)
-    opts = options
     n = points.n_points
-    vertices = np.concatenate([p.hull for p in points.parts if p.n])
-    region = study_area_xy(vertices, area=opts.area, buffer_m=opts.buffer_m, crs=points.crs)
-    notes: list[str] = []
-    grid = _grid(points, opts, notes)
-    binned, counts, nn_sum = points.measures(grid[0] if grid else None)
-    density = Density(
-        n_points=n,
-        area_method=region.method,
-        area_km2=region.area_km2,
-        sites_per_km2=n / region.area_km2 if region.area_km2 > 0 else math.nan,
-        crs=points.crs.to_string(),
-    )
     analysis = DaskAnalysis(
-        options=opts,
+        options=options,
         crs=points.crs,
         points=gpd.GeoSeries([], crs=points.crs),
-        density=density,
-        clark_evans=clark_evans_stats(nn_sum / n if n else math.nan, n, region.area_km2 * 1e6),
         n=n,
         n_rows=points.rows,
-        grid_counts=counts,
     )
-    density_notes(analysis, n)
-    if grid is not None and binned is not None:
-        spec, bandwidth, rule = grid
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            analysis.surface = surface_from_binned(
-                binned,
-                spec,
-                kernel=opts.kernel,
-                bandwidth_m=bandwidth,
-                bandwidth_rule=rule,
-                n_points=n,
-                crs=points.crs,
-            )
-        notes.extend(str(w.message) for w in caught)
-    analysis.warnings.extend(notes)
-    if opts.hex_res is not None:
-        analysis.set_hex_counts(pd.concat([p.h3 for p in points.parts]).groupby(level=0).sum())
+    view = _OnCluster(points, options)
+    run_measures(analysis, view, step=lambda _stage: None)
+    analysis.grid_counts = view.grid_counts
     if points.rows > n:
         analysis.warnings.append(f"{points.rows - n} rows without a location left out")
     return analysis

@@ -5,9 +5,9 @@ summaries, and the nearest-neighbour search with a halo (passes 1 to 4 of
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import Any
 
 import geopandas as gpd
 import h3.api.basic_int as h3int
@@ -31,6 +31,7 @@ from geo.projection import (
 __all__ = [
     "PARTITION_ROWS",
     "PartSummary",
+    "PassSums",
     "ShuffledPoints",
     "cell_counts",
     "nn_with_halo",
@@ -41,8 +42,16 @@ __all__ = [
 PARTITION_ROWS = 1_000_000
 #: Level of the Hilbert curve the points are shuffled by (dask-geopandas' default).
 HILBERT_LEVEL = 16
-#: Per-partition sums of pass 4: binned grid, points per cell, nearest-neighbour distances.
-_Sums: TypeAlias = tuple[np.ndarray | None, np.ndarray | None, float]
+
+
+@dataclass(frozen=True)
+class PassSums:
+    """The sums of pass 4 (of a partition, or of all): the linearly binned grid and the
+    points per grid cell (None without a grid), and the nearest-neighbour distances."""
+
+    binned: np.ndarray | None
+    counts: np.ndarray | None
+    nn_sum_m: float
 
 
 _SUMMARY_COLUMNS = (
@@ -227,15 +236,15 @@ def _bound_groups(bound: np.ndarray) -> list[np.ndarray]:
     return np.split(order, starts[1:])
 
 
-def _part_measures(part: pd.DataFrame, grid: GridSpec | None, *halo: np.ndarray) -> _Sums:
+def _part_measures(part: pd.DataFrame, grid: GridSpec | None, *halo: np.ndarray) -> PassSums:
     """Pass 4 on one partition: linearly binned grid and points per grid cell (none
     without a grid), and the sum of nearest-neighbour distances."""
     xs = np.ascontiguousarray(part["x"].to_numpy(dtype=float))
     ys = np.ascontiguousarray(part["y"].to_numpy(dtype=float))
     dist = nn_with_halo(np.column_stack([xs, ys]), halo)
     if grid is None:
-        return None, None, float(dist.sum())
-    return linear_binning(xs, ys, grid), cell_counts(xs, ys, grid), float(dist.sum())
+        return PassSums(None, None, float(dist.sum()))
+    return PassSums(linear_binning(xs, ys, grid), cell_counts(xs, ys, grid), float(dist.sum()))
 
 
 def _part_distances(part: pd.DataFrame, *halo: np.ndarray) -> pd.DataFrame:
@@ -333,26 +342,41 @@ class ShuffledPoints:
         frames = get_client().gather(self._submit(_part_distances))
         return pd.concat(frames, ignore_index=True)
 
-    def measures(self, grid: GridSpec | None) -> _Sums:
+    def measures(self, grid: GridSpec | None) -> PassSums:
         """Binned grid, points per grid cell and sum of nearest-neighbour distances of all
         the points (pass 4), summed on the workers."""
         from distributed import get_client
 
+        sums: PassSums = _merged(get_client(), self._submit(_part_measures, grid), _add)
+        return sums
+
+    def reduce(self, kernel: Callable[[np.ndarray], Any], merge: Callable[[Any, Any], Any]) -> Any:
+        """``kernel`` of each partition's x/y (``(n, 2)``, maybe empty), merged in pairs on
+        the workers with ``merge`` (a :class:`geo.measures.Chunks` measure)."""
+        from distributed import get_client
+
         client = get_client()
-        tasks = self._submit(_part_measures, grid)
-        while len(tasks) > 1:  # pairwise tree sum: no worker holds every partial grid
-            paired = [
-                client.submit(_add, a, b) for a, b in zip(tasks[::2], tasks[1::2], strict=False)
-            ]
-            tasks = paired + ([tasks[-1]] if len(tasks) % 2 else [])
-        binned, counts, total = tasks[0].result()
-        return binned, counts, total
+        tasks = [client.submit(_part_kernel, f, kernel) for f in self.partitions]
+        return _merged(client, tasks, merge)
 
 
-def _add(a: _Sums, b: _Sums) -> _Sums:
-    if a[0] is None or b[0] is None or a[1] is None or b[1] is None:
-        return None, None, a[2] + b[2]
-    return a[0] + b[0], a[1] + b[1], a[2] + b[2]
+def _part_kernel(part: pd.DataFrame, kernel: Callable[[np.ndarray], Any]) -> Any:
+    return kernel(part[["x", "y"]].to_numpy(dtype=float))
+
+
+def _merged(client: Any, tasks: list[Any], merge: Callable[[Any, Any], Any]) -> Any:
+    """The tasks' results merged in pairs on the workers: no worker holds every partial."""
+    while len(tasks) > 1:
+        paired = [client.submit(merge, a, b) for a, b in zip(tasks[::2], tasks[1::2], strict=False)]
+        tasks = paired + ([tasks[-1]] if len(tasks) % 2 else [])
+    return tasks[0].result()
+
+
+def _add(a: PassSums, b: PassSums) -> PassSums:
+    total = a.nn_sum_m + b.nn_sum_m
+    if a.binned is None or b.binned is None or a.counts is None or b.counts is None:
+        return PassSums(None, None, total)
+    return PassSums(a.binned + b.binned, a.counts + b.counts, total)
 
 
 def shuffle_points(

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from geo.clusters import analyse_cluster
 from geo.errors import ParameterError
-from geo.measures import analyse_cluster
 from geo.network import import_network
 from tests.helpers import DATA
 from tests.network_fixtures import DELFT_GRAPHML

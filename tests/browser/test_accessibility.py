@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from webmap.maps.cluster import ROLE_COLOURS
 
 from scripts.make_register import write_register
 from scripts.vendor_assets import TEST_VENDOR_DIR, TEST_VENDORED
 from tests.helpers import CLUSTERS, CSV, DATA, ROOT, BrowserPage, LiveServer, wait_until
 from webmap import create_app
+from webmap.maps.cluster_map import ROLE_COLOURS
 
 pytestmark = pytest.mark.browser
 

@@ -117,6 +117,6 @@ def test_proximity_and_density_each_name_their_nearest_neighbour_method(tmp_path
         proximity["mean_nn_distance_m"], rel=2e-3
     )
     table = CliRunner().invoke(cli, ["density", str(path)]).stdout
-    assert "mean NN distance (euclidean in EPSG:32631)" in table
+    assert "Mean nearest-neighbour distance (euclidean in EPSG:32631)" in table
     text = CliRunner().invoke(cli, ["proximity", str(path)]).stdout
     assert "geodesic (WGS 84)" in text

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from geo.measures import analyse_cluster
+from geo.clusters import analyse_cluster
 from geo.overlays import cluster_overlays
 from geo.registry import load_registry
 from webmap import create_app

@@ -165,7 +165,7 @@ def test_density_command_with_a_polygon_says_how_many_points_are_inside(
     assert m["clark_evans_r"] == pytest.approx(ref["r"], rel=1e-6)
     table = CliRunner().invoke(cli, args)
     assert table.exit_code == 0, table.output
-    line = next(row for row in table.stdout.splitlines() if row.startswith("points in area"))
+    line = next(row for row in table.stdout.splitlines() if row.startswith("Points in the area"))
     assert f"{ref['n']} of {len(_xy()):,}" in line
     assert "outside" in line
 

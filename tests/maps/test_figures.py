@@ -12,8 +12,8 @@ import matplotlib as mpl
 import numpy as np
 import pytest
 
+from geo.clusters import analyse_cluster
 from geo.errors import InputDataError, ParameterError
-from geo.measures import analyse_cluster
 from geo.overlays import cluster_overlays
 from geo.projection import GEOD
 from geo.registry import Registry
@@ -248,7 +248,7 @@ def test_the_same_figure_gives_the_same_bytes(registry: Registry) -> None:
 _DRAW_DELFT = """
 import sys
 from pathlib import Path
-from geo.measures import analyse_cluster
+from geo.clusters import analyse_cluster
 from geo.overlays import cluster_overlays
 from geo.registry import load_registry
 from webmap.figures import cluster_figure, cluster_streets, figure_bytes, figure_layers

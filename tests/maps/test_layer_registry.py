@@ -12,7 +12,7 @@ import geopandas as gpd
 import pytest
 from matplotlib.text import Text
 
-from geo.measures import analyse_cluster
+from geo.clusters import analyse_cluster
 from geo.overlays import Overlays, cluster_overlays
 from geo.registry import Registry
 from webmap import i18n

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+import geo.clusters
 import geo.cores
 import geo.density
 import geo.hexbins
@@ -20,7 +21,7 @@ import geo.kde
 import geo.measures
 import geo.network.engine
 import geo.proximity
-from geo.measures import CLAIMS, analyse_cluster
+from geo.clusters import CLAIMS, analyse_cluster
 from geo.overlays import cluster_overlays
 from geo.registry import Registry
 from webmap.web.app import create_app
@@ -29,8 +30,8 @@ STEPS: dict[str, Callable[..., Any]] = {
     "kde": geo.kde.kde_surface_xy,
     "hexbins": geo.hexbins.hexbin_counts,
     "cores": geo.cores.dense_cores_xy,
-    "density": geo.density.sites_per_km2,
-    "clark_evans": geo.density.clark_evans_xy,
+    "density": geo.density.study_area_xy,
+    "clark_evans": geo.density.clark_evans_stats,
     "nearest_neighbours": geo.proximity.nearest_neighbours,
     "epicentre_geometry": geo.proximity.epicentre_geometry,
     "load_engine": geo.network.engine.load_engine,
@@ -127,7 +128,7 @@ def test_the_page_measures_figure_and_compare_share_one_analysis_of_a_cluster(
     from tests.helpers import DATA
 
     analysed: Counter[tuple[str, str | None]] = Counter()
-    real = geo.measures.analyse_cluster
+    real = geo.clusters.analyse_cluster
 
     def counted(registry: Any, cluster_id: str, *args: Any, **kwargs: Any) -> Any:
         analysed[cluster_id, kwargs.get("as_of")] += 1

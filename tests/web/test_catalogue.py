@@ -58,7 +58,7 @@ def test_the_extraction_finds_messages_of_templates_python_and_marked_words() ->
     assert "What is approximate" in messages  # cluster.html
     assert "Map in %(crs)s, metres." in messages  # figures/cluster.py
     assert "science park" in messages  # an N_ marked word
-    assert ("%(num)s core", "%(num)s cores") in messages
+    assert ("and %(names)s has no position", "and %(names)s have no position") in messages
 
 
 def test_every_message_is_translated_into_french_with_the_same_placeholders() -> None:

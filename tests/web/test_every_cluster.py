@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from geo.measures import analyse_cluster
+from geo.clusters import analyse_cluster
 from geo.network import has_network
 from geo.overlays import cluster_overlays
 from geo.registry import Registry

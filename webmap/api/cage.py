@@ -12,6 +12,7 @@ read, in milliseconds. Before it touches its input the child:
 * leaves the network: it enters a new, empty network namespace where the kernel allows it
   (as root, or through a user namespace), and Python refuses every socket but ``AF_UNIX``;
 * dies with the forkserver (``PR_SET_PDEATHSIG``), which dies with the server;
+* imports the measure modules its parent registered beyond :mod:`geo.measures`;
 * counts one CPU (``os.cpu_count()`` answers 1), so libraries compute in its one thread:
   a thread started with no address space left would otherwise hang the child.
 
@@ -40,6 +41,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, TypeVar
 
+from geo.measures import load_measures, plugin_modules
 from webmap.error_table import (
     CageSignalError,
     CpuLimitError,
@@ -141,7 +143,7 @@ class Cage:
         receive, send = self._context.Pipe(duplex=False)
         process = self._context.Process(
             target=caged,
-            args=(send, self.limits, func, args),
+            args=(send, self.limits, func, args, plugin_modules()),
             name="clustermap-cage",
             daemon=True,
         )
@@ -194,15 +196,24 @@ class Cage:
 # ------------------------------------------------------------------------ in the child
 
 
-def caged(send: Connection, limits: CageLimits, func: Callable[..., Any], args: tuple) -> None:
-    """The child's body: limits, no network, then ``func(*args)``; its result or error is
-    sent to the parent. A ``MemoryError``, or any failure once the address space came near
-    its limit, ends the child with :data:`EXIT_MEMORY`."""
+def caged(
+    send: Connection,
+    limits: CageLimits,
+    func: Callable[..., Any],
+    args: tuple,
+    measure_modules: tuple[str, ...] = (),
+) -> None:
+    """The child's body: limits, no network, the parent's extra measure modules
+    (:func:`geo.measures.plugin_modules`: the forkserver may predate them), then
+    ``func(*args)``; its result or error is sent to the parent. A ``MemoryError``, or any
+    failure once the address space came near its limit, ends the child with
+    :data:`EXIT_MEMORY`."""
     _die_with_parent()
     _apply_limits(limits)
     leave_network()
     os.cpu_count = lambda: 1  # one core per cage: libraries start no worker threads
     try:
+        load_measures(measure_modules)
         send.send(("result", func(*args)))
     except MemoryError:
         os._exit(EXIT_MEMORY)

@@ -1,8 +1,8 @@
 """One analysis per cluster: the page, its measures, its figure and ``/compare`` share it.
 
 :func:`cluster_analysis` is the one place :mod:`webmap` calls
-:func:`geo.measures.analyse_cluster`. Given the app's cache, it keeps each
-:class:`~geo.measures.ClusterAnalysis` there per (registry version, cluster, options,
+:func:`geo.clusters.analyse_cluster`. Given the app's cache, it keeps each
+:class:`~geo.clusters.ClusterAnalysis` there per (registry version, cluster, options,
 ``as_of``, and today's date without ``as_of``: "today"'s sites change with the date), within
 the cache's bound on bytes (:class:`webmap.api.memo.LruCache`), so the views of one cluster
 derive from one analysis, whichever view is asked first. Without a cache (the command line)
@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime
 import warnings
 
-from geo.measures import ClusterAnalysis, analyse_cluster
+from geo.clusters import ClusterAnalysis, analyse_cluster
 from geo.options import AnalysisOptions
 from geo.registry import Registry
 from webmap.api.memo import LruCache, Runner, day_key, run_inline
@@ -32,13 +32,13 @@ def cluster_analysis(
     cache: LruCache | None = None,
     run: Runner = run_inline,
 ) -> ClusterAnalysis:
-    """The analysis of a registry cluster (:func:`geo.measures.analyse_cluster`), from
+    """The analysis of a registry cluster (:func:`geo.clusters.analyse_cluster`), from
     ``cache`` when it holds it.
 
     Parameters
     ----------
     registry, cluster_id, options, as_of, today
-        As :func:`geo.measures.analyse_cluster` takes them (``options`` default
+        As :func:`geo.clusters.analyse_cluster` takes them (``options`` default
         :class:`~geo.options.AnalysisOptions`, ``today`` default the current date).
     cache
         The app's cache; ``None`` analyses the cluster with no memory (its warnings are

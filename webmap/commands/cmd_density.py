@@ -15,6 +15,7 @@ from geo.column_analysis import analyse_file
 from geo.errors import ParameterError, clip, quote
 from geo.formats import load, read_vector
 from geo.kde import kde_contours, write_geotiff
+from geo.measures import measures as registered_measures
 from geo.options import AreaRule, options_from, spec
 from webmap.commands.cli_options import analysis_options
 from webmap.commands.cli_selection import (
@@ -88,9 +89,8 @@ def density(path: Path, **opts: Any) -> None:
     if opts["lq_out"] is not None and (opts["hex_res"] is None or not selection.columns):
         msg = "--lq-out needs --where or --by, and hexagons (--hex-res)"
         raise ParameterError(msg)
-    stages = ["reading", "projecting", "study area", "nearest neighbours", "kernel density"]
-    stages += ["hexagonal bins"] if opts["hex_res"] is not None else []
-    stages += ["dense cores"] if opts["cores"] else []
+    stages = ["reading", "projecting"]
+    stages += dict.fromkeys(m.stage for m in registered_measures(options))
     stages += ["categories"] if selection.by is not None else []
     stages += ["writing"]
     progress = Progress(stages)

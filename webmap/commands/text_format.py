@@ -19,6 +19,8 @@ from typing import Any, TextIO
 
 import click
 
+from geo.measures import rows_of
+
 __all__ = ["Progress", "density_table", "reported_warnings", "text_table", "value_text"]
 
 
@@ -89,70 +91,11 @@ def text_table(rows: list[tuple[str, Any, str]]) -> str:
     return "\n".join(f"{label:<{width}}  {_fmt(value, unit)}" for label, value, unit in rows)
 
 
-def _in_area(m: dict[str, Any]) -> str:
-    """``n`` or, with points left outside a polygon, ``n of N (M outside, left out)``."""
-    inside, outside = m["n_points_in_area"], m.get("n_outside_area", 0)
-    if not outside:
-        return str(inside)
-    return f"{inside:,} of {inside + outside:,} ({outside:,} outside, left out of every measure)"
-
-
 def _density_rows(m: dict[str, Any]) -> list[tuple[str, Any, str]]:
-    rows: list[tuple[str, Any, str]] = [
-        ("points", m["n_points"], ""),
-        ("metric CRS", m["crs"], ""),
-        ("study area", m["area_method"], ""),
-        ("area", m["area_km2"], "km²"),
-        ("points in area", _in_area(m), ""),
-        ("density", m["sites_per_km2"], "sites/km²"),
-        (f"mean NN distance ({m['nn_method']})", m["mean_nn_distance_m"], "m"),
-        ("expected (random)", m["expected_mean_nn_distance_m"], "m"),
-        ("Clark-Evans R", m["clark_evans_r"], ""),
-        ("Clark-Evans z", m["clark_evans_z"], ""),
-        ("Clark-Evans p", m["clark_evans_p"], ""),
-    ]
-    kde = m.get("kde")
-    if kde:
-        rows += [
-            ("KDE kernel", f"{kde['kernel']} ({kde['bandwidth_rule']})", ""),
-            ("KDE bandwidth", kde["bandwidth_m"], "m"),
-            ("KDE cell", kde["cell_m"], "m"),
-            ("KDE peak", kde["peak_sites_per_km2"], "sites/km²"),
-            ("KDE peak at", f"{kde['peak_lat']:.5f} N {kde['peak_lon']:.5f} E", ""),
-        ]
-    hexbins = m.get("hexbins")
-    if hexbins:
-        rows += [
-            (f"H3 r{hexbins['resolution']} cells", hexbins["n_cells"], ""),
-            ("H3 max count", hexbins["max_count"], ""),
-            ("H3 max density", hexbins["max_sites_per_km2"], "sites/km²"),
-        ]
-    cores = m.get("cores")
-    if cores:
-        params = cores["parameters"]
-        rule = ", ".join(
-            f"{key} {value:g}" if isinstance(value, float) else f"{key} {value}"
-            for key, value in params.items()
-            if key != "min_samples_rule"
-        )
-        if params.get("min_samples_rule") == "auto":
-            rule += " (auto)"
-        rows += [
-            (f"{cores['method']} cores (largest first)", f"{cores['n_cores']}; {rule}", ""),
-            ("noise points", cores["n_noise"], ""),
-        ]
-        for core in cores["cores"][:10]:
-            rows.append(
-                (
-                    f"  core {core['core']}",
-                    f"{core['n_sites']} sites, {_fmt(core['area_km2'], 'km²')}, "
-                    f"{_fmt(core['sites_per_km2'], 'sites/km²')}",
-                    "",
-                )
-            )
-        if cores["n_cores"] > 10:
-            rows.append((f"  {cores['n_cores'] - 10} smaller cores", "in --json", ""))
-    return rows
+    """The point measures as table rows: each registered measure's rows
+    (:mod:`geo.measures`), in recipe order."""
+    rows: list[tuple[str, Any, str]] = [("points", m["n_points"], ""), ("metric CRS", m["crs"], "")]
+    return rows + [(row.text, row.value, row.unit) for row in rows_of(m, detail=True)]
 
 
 def density_table(measures: dict[str, Any], extra: Sequence[tuple[str, Any, str]] = ()) -> str:

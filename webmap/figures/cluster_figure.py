@@ -1,6 +1,6 @@
 """The figure of a registry cluster: its map, the source note's claim and the data's source.
 
-Drawn from a :class:`geo.measures.ClusterAnalysis` and its :class:`geo.overlays.Overlays`
+Drawn from a :class:`geo.clusters.ClusterAnalysis` and its :class:`geo.overlays.Overlays`
 (:func:`geo.overlays.cluster_overlays`): nothing is measured again, except Besag's L for
 the optional ``ripley`` panel (a few milliseconds on a registry cluster).
 """
@@ -13,8 +13,8 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from geo.clusters import ClusterAnalysis
 from geo.errors import InputDataError
-from geo.measures import ClusterAnalysis
 from geo.network import OSM_ATTRIBUTION
 from geo.overlays import Overlays, cluster_overlays
 from geo.ripley import RipleyResult, ripley_for_plot
@@ -170,7 +170,7 @@ def cluster_figure(
     Parameters
     ----------
     analysis
-        The cluster's analysis (:func:`geo.measures.analyse_cluster`).
+        The cluster's analysis (:func:`geo.clusters.analyse_cluster`).
     overlays
         Its layers (:func:`geo.overlays.cluster_overlays`).
     registry_version

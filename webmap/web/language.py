@@ -35,6 +35,7 @@ from webmap.i18n import (
     LANGUAGES,
     format_day,
     format_number,
+    format_printf,
     format_significant,
     localized,
     translations,
@@ -148,6 +149,9 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.filters["significant"] = lambda value, digits=3: format_significant(
         value, lang=page_language(), digits=digits
+    )
+    app.jinja_env.filters["printf"] = lambda value, fmt: format_printf(
+        value, fmt, lang=page_language()
     )
     app.jinja_env.filters["tr"] = _word
     app.jinja_env.filters["day"] = lambda text: format_day(text, lang=page_language())

@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
-from geo.compare import COLUMNS, Comparison, EpicentreFrame, compare_clusters
+from geo.compare import Comparison, EpicentreFrame, columns, compare_clusters
 from geo.errors import ParameterError, quote
 from geo.registry import Registry, date_key
 from webmap.api.cluster_analysis import ClusterAnalysis, cluster_analysis
@@ -31,7 +31,6 @@ bp = Blueprint("compare", __name__)
 FRAME_SIDE_M = 3000.0
 FRAME_PX = 220
 SCALE_BAR_M = 1000.0
-_KEYS = tuple(key for key, _, _ in COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -76,10 +75,11 @@ def _sort_order() -> tuple[str, str]:
     """``sort`` and ``order`` of the request, checked before any work; else ``400``."""
     key = request.args.get("sort", "name")
     order = request.args.get("order", "asc")
-    if key not in _KEYS or order not in ("asc", "desc"):
+    keys = [k for k, _, _ in columns()]
+    if key not in keys or order not in ("asc", "desc"):
         abort(
             400,
-            description=f"sort must be one of {', '.join(_KEYS)} and order asc or desc, "
+            description=f"sort must be one of {', '.join(keys)} and order asc or desc, "
             f"not {quote(key)} / {quote(order)}",
         )
     return key, order
@@ -141,7 +141,7 @@ def _compare_page(as_of: str | None, *, key: str, order: str) -> str:
     return render_template(
         "compare.html",
         rows=rows,
-        columns=COLUMNS,
+        columns=columns(),
         sort=key,
         order=order,
         as_of=as_of,
@@ -156,9 +156,11 @@ def compare_csv() -> Response:
     """The table as CSV (one row per cluster, the page's columns)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["id", *(f"{label} ({unit})" if unit else label for _, label, unit in COLUMNS)])
+    writer.writerow(
+        ["id", *(f"{label} ({unit})" if unit else label for _, label, unit in columns())]
+    )
     for row in _comparison(_as_of()).rows:
-        writer.writerow([row["id"], *("" if row[k] is None else row[k] for k in _KEYS)])
+        writer.writerow([row["id"], *("" if row[k] is None else row[k] for k, _, _ in columns())])
     return Response(
         out.getvalue(),
         mimetype="text/csv",

@@ -23,8 +23,8 @@ from urllib.parse import parse_qsl, quote_plus, unquote, urlencode, urlsplit
 
 from flask import Blueprint, Response, current_app, request
 
+from geo.clusters import NOTE_DATE
 from geo.errors import ParameterError
-from geo.measures import NOTE_DATE
 from geo.registry import Registry
 from webmap.api.params import Param, parse_params
 from webmap.api.response import ApiResponse, answers_errors, error

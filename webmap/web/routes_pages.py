@@ -7,8 +7,9 @@ from dataclasses import replace
 
 from flask import Blueprint, Response, abort, render_template, request, url_for
 
+from geo.clusters import NOTE_DATE
 from geo.errors import ParameterError, UnknownIdError, quote
-from geo.measures import NOTE_DATE
+from geo.measures import rows_of
 from geo.network import NetworkLayers
 from geo.schema import PRACTICES
 from webmap.api.mapdata_api import ClusterMapData
@@ -150,6 +151,7 @@ def cluster(cluster_id: str) -> str:
             for eid, row in registry.epicentres_of(cluster_id).iterrows()
         ],
         measures=data.measures,
+        measure_rows=rows_of(data.measures.get("density"), brief=True),
         ripley=ripley_plot(data.places),
         walking=walking,
         practices=PRACTICE_LABELS,

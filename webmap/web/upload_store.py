@@ -163,6 +163,7 @@ def render_analysis(analysis: Analysis, *, token: str, basemap: str = DEFAULT_BA
     import numpy as np
     from flask import render_template, request
 
+    from geo.measures import rows_of
     from webmap.api.workbench_api import DOWNLOADS, available_downloads
     from webmap.i18n import format_moment, gettext
     from webmap.maps.analysis_map import add_analysis_layers
@@ -198,6 +199,7 @@ def render_analysis(analysis: Analysis, *, token: str, basemap: str = DEFAULT_BA
         "analysis.html",
         map=render_parts(fmap, static_root=request.script_root),
         density=density,
+        measure_rows=rows_of(density),
         proximity=analysis.measures.get("proximity", {}),
         cores=sorted(cores, key=lambda c: (-c["n_sites"], c["core"])),
         token=token,

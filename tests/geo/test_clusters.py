@@ -13,7 +13,7 @@ import pyproj
 import pytest
 
 from geo.analysis import analyse_points
-from geo.measures import CLUSTER_SCHEMA, MIN_POINTS, POINT_SCHEMA, analyse_cluster
+from geo.clusters import CLUSTER_SCHEMA, MIN_POINTS, POINT_SCHEMA, analyse_cluster
 from geo.options import AnalysisOptions
 from geo.registry import Registry, load_registry
 
