@@ -71,7 +71,7 @@ from geo.kde import KDESurface, kde_surface_xy
 from geo.lq import ALPHA, MIN_COUNT, location_quotients
 from geo.options import AnalysisOptions
 from geo.points import ReadOptions
-from geo.projection import checked_metric_crs
+from geo.projection import checked_metric_crs, transform_xy
 from geo.selection import Selection, check_columns
 
 __all__ = ["CategoryMeasures", "ColumnAnalysis", "OnRead", "analyse_file", "analyse_frame"]
@@ -80,7 +80,7 @@ __all__ = ["CategoryMeasures", "ColumnAnalysis", "OnRead", "analyse_file", "anal
 OnRead = Callable[[int, int, int], None]
 #: Significant cells listed per category in the JSON (all are in ``--lq-out``).
 TOP_CELLS = 5
-_PROJECT_ROWS = 1 << 20
+_WGS84 = pyproj.CRS.from_epsg(4326)
 #: Chunks read between two returns of freed memory to the system.
 _RELEASE_CHUNKS = 8
 
@@ -288,7 +288,6 @@ def _read(
     check_columns(reader.columns, selection)
     where, by = selection.where, selection.by
     geographic = reader.crs.is_geographic
-    to_lonlat = pyproj.Transformer.from_crs(reader.crs, 4326, always_xy=True)
     need_lonlat = lonlat_needed or hex_res is not None
     reference_needed = hex_res is not None and (bool(where) or by is not None)
     coords, categories = Coordinates(), Categories()
@@ -314,8 +313,11 @@ def _read(
             codes = categories.add(labels.filter(pa.array(keep)) if masked else labels)
             selection.check_categories(len(categories.codes))
         if need_lonlat:
-            lon, lat = (chunk.x, chunk.y) if geographic else to_lonlat.transform(chunk.x, chunk.y)
-            lon, lat = np.asarray(lon), np.asarray(lat)
+            lon, lat = (
+                (chunk.x, chunk.y)
+                if geographic
+                else transform_xy(chunk.x, chunk.y, source=reader.crs, target=_WGS84)
+            )
             if lonlat_needed:  # the metric CRS is chosen from the extent
                 extent.add(lon[keep], lat[keep])
             if hex_res is not None:
@@ -470,13 +472,10 @@ def _after_reading(
 
 
 def _project(data: _Read, metric: pyproj.CRS) -> None:
-    """Project the kept coordinates to ``metric`` in place, a million at a time."""
+    """Project the kept coordinates to ``metric`` in place, on every core."""
     if data.crs.equals(metric):
         return
-    transformer = pyproj.Transformer.from_crs(data.crs, metric, always_xy=True)
-    for start in range(0, len(data.x), _PROJECT_ROWS):
-        part = slice(start, start + _PROJECT_ROWS)
-        transformer.transform(data.x[part], data.y[part], inplace=True)
+    transform_xy(data.x, data.y, source=data.crs, target=metric, inplace=True)
 
 
 def _area(xy: np.ndarray, opts: AnalysisOptions, metric: pyproj.CRS, polygons: Any) -> Density:
