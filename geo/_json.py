@@ -72,19 +72,20 @@ def _flat(values: Any) -> bool:
 
 def _write(value: Any, parts: list[str], *, indent: int, depth: int, in_array: bool) -> None:
     """Append the text of ``value`` at ``depth`` to ``parts`` (see :func:`json_text`)."""
-    is_dict = isinstance(value, dict)
     if not isinstance(value, dict | list) or not value:
         parts.append(_ENCODER.encode(value))
         return
-    if _flat(value.values() if is_dict else value) and (in_array or not is_dict):
+    is_dict = isinstance(value, dict)
+    members = value.values() if isinstance(value, dict) else value
+    if (in_array or not is_dict) and _flat(members):
         parts.append(_ENCODER.encode(value))
         return
+    items = list(value.items()) if isinstance(value, dict) else [(None, v) for v in value]
     inner = "\n" + " " * (indent * (depth + 1))
     parts.append("{" if is_dict else "[")
-    for k, item in enumerate(value.items() if is_dict else value):
+    for k, (key, item) in enumerate(items):
         parts.append(("," if k else "") + inner)
         if is_dict:
-            key, item = item
             parts.append(_ENCODER.encode(key) + ": ")
         _write(item, parts, indent=indent, depth=depth + 1, in_array=not is_dict)
     parts.append("\n" + " " * (indent * depth) + ("}" if is_dict else "]"))
