@@ -4,6 +4,7 @@ numpy's loops, pyproj's transforms, h3ronpy, scipy's k-d trees and pyarrow's CSV
 release the GIL, so a kernel cut into contiguous parts runs on every core without copying
 its arrays to other processes. At most :data:`THREADS` threads; arrays shorter than a
 kernel's ``min_part`` rows per part are not cut (the threads cost more than they save).
+A forked child (the server's workers) makes its own pool: its parent's threads are not in it.
 """
 
 from __future__ import annotations
@@ -32,6 +33,15 @@ def pool() -> ThreadPoolExecutor:
         if _pool is None:
             _pool = ThreadPoolExecutor(THREADS, thread_name_prefix=_PREFIX)
         return _pool
+
+
+def _forget_pool() -> None:
+    """In a forked child: the parent's pool threads are not there; make a new pool."""
+    global _pool, _lock
+    _pool, _lock = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pool)
 
 
 def parts(n: int, *, min_part: int) -> list[slice]:
