@@ -2,7 +2,7 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
-from geo._errors import (
+from geo.errors import (
     ClustermapError,
     InputDataError,
     NetworkUnavailableError,

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-from geo._errors import InputDataError, TooLargeError, listing, quote
+from geo.errors import InputDataError, TooLargeError, listing, quote
 
 __all__ = [
     "MAX_COLUMNS",

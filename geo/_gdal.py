@@ -12,7 +12,7 @@ uploads registers only the drivers of :data:`PROCESS_DRIVERS` and skips every ot
   sets ``GDAL_SKIP`` and registers the drivers again, which unloads the skipped ones (for
   the whole process, for good). Every read of a vector file calls it first.
 
-Uploads are opened by :data:`UPLOAD_DRIVERS` only (:mod:`geo._formats` checks which one
+Uploads are opened by :data:`UPLOAD_DRIVERS` only (:mod:`geo.formats` checks which one
 opened a file); ``GeoJSON`` and ``TopoJSON`` stay registered for the application's own
 files (GeoJSON written by the command line, the bundled country outlines), and never see an
 upload: GeoJSON uploads are parsed by Python (:mod:`geo._geojson`).

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from geo._containers import check_columns
-from geo._errors import InputDataError, TooLargeError, quote
+from geo.errors import InputDataError, TooLargeError, quote
 
 __all__ = ["MAX_JSON_DEPTH", "json_depth", "loads", "read_geojson"]
 

@@ -1,7 +1,7 @@
 """Registry validation: collect every problem in one pass.
 
 Each check appends a line ``file: feature 'id' (#n): field: what is wrong`` to a list; the
-caller raises one :class:`geo._errors.RegistryError` with all of them, so a user fixes a
+caller raises one :class:`geo.errors.RegistryError` with all of them, so a user fixes a
 file in one pass instead of one fault per run.
 """
 
@@ -15,48 +15,11 @@ from typing import Any
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
-from geo._errors import Problems
 from geo._geodesy import geodesic_distance_m
+from geo.errors import Problems
+from geo.schema import Field
 
-ROLES = (
-    "flagship",
-    "university",
-    "research",
-    "incubator",
-    "science_park",
-    "platform",
-    "demonstrator",
-    "hospital",
-    "cluster_office",
-    "company",
-    "venue",
-)
-PRECISIONS = ("building", "street", "site", "district", "town", "unknown")
-CONFIDENCES = ("high", "medium", "low")
-PRACTICES = (
-    "business_services",
-    "rd_links",
-    "demonstrators",
-    "creative_ecosystem",
-    "industry_governance",
-    "branding",
-    "emblematic_place",
-    "human_resources",
-)
 MAX_KM_FROM_CITY = 50.0
-
-CLUSTER_FIELDS = ("id", "name", "country", "city", "domain", "description", "practices")
-SITE_FIELDS = (
-    "id",
-    "cluster",
-    "name",
-    "role",
-    "address",
-    "location_precision",
-    "confidence",
-    "source",
-)
-EPICENTRE_FIELDS = ("id", "cluster", "name", "members")
 
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _DATE = re.compile(r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$")
@@ -91,25 +54,42 @@ def check_collection(filename: str, data: Any, problems: Problems) -> list[dict[
 
 
 def check_fields(
-    where: str, props: Mapping[str, Any], required: Iterable[str], problems: Problems
+    where: str, props: Mapping[str, Any], fields: Iterable[Field], problems: Problems
 ) -> None:
-    """Required fields are present and non-empty; ids are slugs; dates are ISO."""
-    for field in required:
-        value = props.get(field)
-        if value is None or (isinstance(value, str | list) and not value):
-            problems.add(f"{field}: missing required field", where=where)
-    for field in ("id", "cluster"):
-        value = props.get(field)
-        if isinstance(value, str) and value and not _ID.match(value):
-            problems.add(f"{field}: {value!r} is not a slug (a-z, 0-9 and '-')", where=where)
-        elif value is not None and not isinstance(value, str):
-            problems.add(f"{field}: must be a string", where=where)
-    for field in ("valid_from", "valid_to"):
-        value = props.get(field)
-        if value is not None and not (isinstance(value, str) and _DATE.match(value)):
-            problems.add(
-                f"{field}: {value!r} is not a date (YYYY, YYYY-MM or YYYY-MM-DD)", where=where
-            )
+    """Each field of :mod:`geo.schema` by its kind: required ones present and non-empty,
+    slugs, texts, choices, dates and metres well-formed (``path``, ``practices`` and
+    ``members`` are checked by the registry, which reads their targets)."""
+    fields = list(fields)
+    for field in fields:
+        value = props.get(field.name)
+        if field.required and (value is None or (isinstance(value, str | list) and not value)):
+            problems.add(f"{field.name}: missing required field", where=where)
+    for field in fields:
+        value = props.get(field.name)
+        if value is not None:
+            _check_kind(where, field, value, problems)
+
+
+def _check_kind(where: str, field: Field, value: Any, problems: Problems) -> None:
+    name = field.name
+    if field.kind == "slug":
+        if not isinstance(value, str):
+            problems.add(f"{name}: must be a string", where=where)
+        elif value and not _ID.match(value):
+            problems.add(f"{name}: {value!r} is not a slug (a-z, 0-9 and '-')", where=where)
+    elif field.kind == "text" and not isinstance(value, str):
+        problems.add(f"{name}: must be a text, not {type(value).__name__}", where=where)
+    elif field.kind == "choice":
+        check_choice(where, name, value, field.choices, problems)
+    elif field.kind == "date" and not (isinstance(value, str) and _DATE.match(value)):
+        problems.add(f"{name}: {value!r} is not a date (YYYY, YYYY-MM or YYYY-MM-DD)", where=where)
+    elif field.kind == "metres" and not (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value > 0
+    ):
+        problems.add(f"{name}: {value!r} is not a positive number of metres", where=where)
 
 
 def check_choice(
@@ -161,21 +141,14 @@ def check_geometry(
 
 
 def check_approximation(where: str, props: Mapping[str, Any], problems: Problems) -> None:
-    """``approximates`` is text and ``uncertainty_m`` a positive number of metres; both
-    describe a drawn position, so a site without geometry has neither, and a drawn
-    low-confidence position always says what it approximates."""
+    """``approximates`` is not blank (its kind and ``uncertainty_m``'s are checked by
+    :func:`check_fields`); both describe a drawn position, so a site without geometry has
+    neither, and a drawn low-confidence position always says what it approximates."""
     what, radius = props.get("approximates"), props.get("uncertainty_m")
-    if what is not None and not (isinstance(what, str) and what.strip()):
+    if isinstance(what, str) and not what.strip():
         problems.add(
             "approximates: must be a non-empty text (what the point stands for)", where=where
         )
-    if radius is not None and not (
-        isinstance(radius, int | float)
-        and not isinstance(radius, bool)
-        and math.isfinite(radius)
-        and radius > 0
-    ):
-        problems.add(f"uncertainty_m: {radius!r} is not a positive number of metres", where=where)
     located = props.get("location_precision") not in (None, "unknown")
     if not located and (what is not None or radius is not None):
         problems.add(

@@ -22,11 +22,11 @@ import pyproj
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geo._errors import ClustermapError, InputDataError
-from geo._json import to_jsonable
 from geo.cores import DenseCores, auto_min_samples, dense_cores_xy
 from geo.density import Density, clark_evans_xy, inside_study_area, sites_per_km2
+from geo.errors import ClustermapError, InputDataError
 from geo.hexbins import hexbin_counts
+from geo.jsonable import to_jsonable
 from geo.kde import KDESurface, kde_surface_xy
 from geo.options import AnalysisOptions
 from geo.projection import has_location, metric_crs, site_points, xy_arrays

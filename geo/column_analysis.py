@@ -44,7 +44,6 @@ import pandas as pd
 import pyarrow as pa
 import pyproj
 
-from geo._errors import ClustermapError, InputDataError, param
 from geo._memory import release_memory
 from geo.accumulate import Categories, CellCounts, Coordinates, LonLatExtent, h3_cells
 from geo.analysis import (
@@ -66,6 +65,7 @@ from geo.columns import (
     open_columns,
 )
 from geo.density import AreaClip, Density, clark_evans_xy, polygon_study_area, study_area_xy
+from geo.errors import ClustermapError, InputDataError, param
 from geo.hexbins import cell_areas_km2, cell_ids, cell_polygons, max_sites_per_km2
 from geo.kde import KDESurface, kde_surface_xy
 from geo.lq import ALPHA, MIN_COUNT, location_quotients

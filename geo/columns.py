@@ -7,13 +7,13 @@ columns asked for (``--where``/``--by``) as Arrow arrays.
 
 * **CSV** is parsed by ``pyarrow.csv`` 4 MB of text at a time (one block ahead of the
   caller, in a second thread), its separator taken
-  from the header as :mod:`geo._csv` does and its coordinate columns found by
+  from the header as :mod:`geo.csv_reader` does and its coordinate columns found by
   :func:`geo.points.coordinate_columns`, so the same names, options and messages apply.
 * **GeoParquet** is read by row batches (``pyarrow.parquet.ParquetFile.iter_batches``); the
   WKB points of its geometry column are decoded as one buffer when they are plain 2-D
   points, by shapely otherwise.
 * **GeoPackage, shapefiles and FlatGeobuf** are read by pyogrio's Arrow stream
-  (``pyogrio.raw.open_arrow``), after the checks :func:`geo._formats.gdal_source` makes
+  (``pyogrio.raw.open_arrow``), after the checks :func:`geo.formats.gdal_source` makes
   (the data counted, GDAL locked down, the driver GDAL picks, the feature count).
   GeoJSON is parsed by Python, whole (:func:`full_reader`).
 * Any file the fast path does not read exactly as :func:`geo.points.read_points` would
@@ -45,7 +45,7 @@ import numpy as np
 import pyarrow as pa
 import pyproj
 
-from geo._errors import InputDataError, TooLargeError
+from geo.errors import InputDataError, TooLargeError
 from geo.points import ReadOptions, read_points
 
 __all__ = [
@@ -120,9 +120,9 @@ class ColumnReader:
 
     def chunks(self) -> Iterator[Chunk]:
         """Every row with valid coordinates, in file order (see the module rules)."""
-        from geo.points import _valid_bounds
+        from geo.points import valid_bounds
 
-        self._bounds = None if self.crs.is_geographic else _valid_bounds(self.crs)
+        self._bounds = None if self.crs.is_geographic else valid_bounds(self.crs)
         for chunk in self._batches():
             keep = self._check(chunk.x, chunk.y)
             if keep is not None:
@@ -206,7 +206,7 @@ def open_columns(
     InputDataError, ParameterError, TooLargeError
         As :func:`geo.points.read_points`.
     """
-    from geo._formats import sniff
+    from geo.formats import sniff
 
     path = Path(path)
     if not path.is_file():
@@ -260,8 +260,8 @@ def frame_reader(
 
 
 def _header(path: Path, head: bytes) -> tuple[list[str], str]:
-    """The column names and separator of a UTF-8 CSV, as :mod:`geo._csv` reads them."""
-    from geo._csv import _separator, header_names
+    """The column names and separator of a UTF-8 CSV, as :mod:`geo.csv_reader` reads them."""
+    from geo.csv_reader import detect_separator, header_names
 
     line = head.split(b"\n", 1)[0] if b"\n" in head else None
     if line is None:  # a header longer than the head: read the first line
@@ -273,7 +273,7 @@ def _header(path: Path, head: bytes) -> tuple[list[str], str]:
         raise NeedsFullReader from None
     if not text.strip():
         raise NeedsFullReader
-    sep = _separator(text)
+    sep = detect_separator(text)
     names = header_names(text, sep=sep, name=str(path))
     if len(set(names)) != len(names):  # pandas renames duplicates: leave them to it
         raise NeedsFullReader
@@ -442,11 +442,11 @@ def _parquet_reader(path: Path, *, columns: Sequence[str], options: ReadOptions)
 
 def _gdal_reader(path: Path, *, columns: Sequence[str], options: ReadOptions) -> ColumnReader:
     """GeoPackage, shapefiles and FlatGeobuf through pyogrio's Arrow stream, from
-    :func:`geo._formats.gdal_source` (its checks made, GDAL locked down); GeoJSON is
+    :func:`geo.formats.gdal_source` (its checks made, GDAL locked down); GeoJSON is
     read by Python, whole (:func:`full_reader`)."""
     from pyogrio.raw import open_arrow
 
-    from geo._formats import gdal_source, load
+    from geo.formats import gdal_source, load
     from geo.projection import parse_crs
 
     if any(options.get(k) is not None for k in ("lat", "lon", "x", "y")):

@@ -13,17 +13,29 @@ from __future__ import annotations
 import datetime
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pyproj
 import shapely
 
-from geo._errors import NetworkUnavailableError
+from geo.errors import NetworkUnavailableError
 from geo.measures import ClusterAnalysis, EpicentreAnalysis, analyse_cluster
 from geo.registry import Registry
 
-__all__ = ["COLUMNS", "Comparison", "EpicentreFrame", "compare_clusters"]
+__all__ = ["COLUMNS", "Analyse", "Comparison", "EpicentreFrame", "compare_clusters"]
+
+
+class Analyse(Protocol):
+    """How :func:`compare_clusters` analyses one cluster (as
+    :func:`geo.measures.analyse_cluster` does, with its default options)."""
+
+    def __call__(
+        self, registry: Registry, cluster_id: str, *, as_of: str | None, today: datetime.date
+    ) -> ClusterAnalysis:
+        """The analysis of ``cluster_id``, its sites as of ``as_of`` (else ``today``)."""
+        ...
+
 
 #: The table's columns, in order: (key, label, unit).
 COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -149,6 +161,7 @@ def compare_clusters(
     today: datetime.date | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
     side_m: float = 3000.0,
+    analyse: Analyse | None = None,
 ) -> Comparison:
     """Analyse every cluster once (its sites as of ``as_of``, default ``today``: the
     current date unless given) and derive its table row and its epicentres' frames, each
@@ -159,11 +172,16 @@ def compare_clusters(
     its located members' points (their footprints do not move it); each frame uses an
     azimuthal equidistant projection centred there, so distances from the centre are true
     and every frame has the same scale.
+
+    ``analyse(registry, cluster_id, as_of=..., today=...)`` analyses one cluster with the
+    default options (default :func:`geo.measures.analyse_cluster`; a server passes one that
+    keeps each analysis for the cluster's other views).
     """
     rows, frames = [], []
     today = today or datetime.date.today()  # one date for every cluster
+    analyse = analyse or analyse_cluster
     for cluster_id in registry.clusters.index:
-        analysis = analyse_cluster(registry, str(cluster_id), as_of=as_of, today=today)
+        analysis = analyse(registry, str(cluster_id), as_of=as_of, today=today)
         rows.append(_row(analysis, registry, cache_dir=cache_dir))
         frames += [_frame(analysis, epi, registry, side_m=side_m) for epi in analysis.epicentres]
     return Comparison(rows=rows, frames=frames)

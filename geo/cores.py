@@ -22,10 +22,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo._errors import ParameterError, quote
 from geo._sorting import stable_order
 from geo.dbscan import dbscan_grid
 from geo.density import nearest_neighbour_distances_xy
+from geo.errors import ParameterError, quote
 from geo.options import CoreMethod
 from geo.projection import metric_crs, site_points, xy_arrays
 

@@ -54,9 +54,9 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from geo._errors import ParameterError
 from geo._sorting import stable_order, take_rows
 from geo._threads import pool_map
+from geo.errors import ParameterError
 
 __all__ = ["GridDBSCAN", "dbscan_grid"]
 

@@ -19,9 +19,9 @@ from scipy.spatial import ConvexHull, QhullError, cKDTree
 from scipy.special import ndtr
 from shapely.geometry.base import BaseGeometry
 
-from geo._errors import InputDataError, ParameterError, quote
 from geo._sorting import take_rows
 from geo._threads import parts, pool_map
+from geo.errors import InputDataError, ParameterError, quote
 from geo.projection import has_location, metric_crs, site_points, xy_arrays
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "clark_evans",
     "clark_evans_stats",
     "clark_evans_xy",
+    "hull_polygon",
     "inside_study_area",
     "nearest_neighbour_distances",
     "nearest_neighbour_distances_xy",
@@ -156,7 +157,9 @@ class ClarkEvans:
         return asdict(self)
 
 
-def _hull_polygon(xy: np.ndarray) -> BaseGeometry:
+def hull_polygon(xy: np.ndarray) -> BaseGeometry:
+    """The convex hull of metric points ``xy`` (n x 2): a polygon, or a line or point when
+    they are collinear or fewer than three."""
     if len(xy) >= 3:
         try:
             hull = ConvexHull(xy)
@@ -256,7 +259,7 @@ def study_area_xy(
         geometry: BaseGeometry = shapely.box(*xy.min(axis=0), *xy.max(axis=0))
         method = "bbox"
     else:
-        geometry = _hull_polygon(xy)
+        geometry = hull_polygon(xy)
         method = "hull"
     if area == "buffer":
         if buffer_m is None or not math.isfinite(buffer_m) or buffer_m <= 0:

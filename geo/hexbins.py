@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo._errors import ParameterError, quote
+from geo.errors import ParameterError, quote
 from geo.projection import lonlat_arrays, site_points
 
 __all__ = [

@@ -42,7 +42,7 @@ import numpy as np
 import pyproj
 import shapely
 
-from geo._errors import InputDataError, ParameterError, quote
+from geo.errors import InputDataError, ParameterError, quote
 from geo.options import KERNELS, BandwidthRule, Kernel
 from geo.projection import metric_crs, site_points, xy_arrays
 

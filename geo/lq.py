@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import bdtrc
 
-from geo._errors import InputDataError
+from geo.errors import InputDataError
 
 __all__ = ["ALPHA", "MIN_COUNT", "location_quotients"]
 

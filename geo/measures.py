@@ -54,8 +54,8 @@ from typing import Any
 import geopandas as gpd
 import pyproj
 
-from geo._json import to_jsonable
 from geo.analysis import MIN_POINTS, POINT_SCHEMA, PointAnalysis, analyse_points
+from geo.jsonable import to_jsonable
 from geo.options import AnalysisOptions
 from geo.projection import has_location, metric_crs, site_points, xy_arrays
 from geo.proximity import EpicentreGeometry, distinct_places, epicentre_geometry

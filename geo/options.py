@@ -4,7 +4,8 @@
 :func:`geo.analysis.analyse_cluster` take. The command line (``clustermap measures``,
 ``density``, ``proximity``), the web API's query parameters and the option table of
 ``docs/measures.md`` are built from its fields (:func:`option_specs`), so no default can
-drift from another.
+drift from another, and both build their options from the values they parse with one
+function, :func:`options_from`, so a value means the same in each.
 
 One default for every caller: the dense cores use DBSCAN within 200 m with
 ``min_samples="auto"``: a core point has at least twice the study area's mean density
@@ -22,10 +23,11 @@ cores, the largest 8,918 sites on 24 km²; ``docs/measures.md`` gives the figure
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from geo._errors import ParameterError, Problems
+from geo.errors import ParameterError, Problems
 
 __all__ = [
     "KERNELS",
@@ -36,6 +38,7 @@ __all__ = [
     "Kernel",
     "OptionSpec",
     "option_specs",
+    "options_from",
     "options_table",
     "spec",
 ]
@@ -49,7 +52,8 @@ KERNELS: tuple[str, ...] = ("gaussian", "quartic", "epanechnikov")
 
 def _meta(doc: str, **meta: Any) -> dict[str, Any]:
     """A field's doc and range (``min``, ``max``, ``choices``; ``none``: what ``None``
-    means, when it is allowed; ``kind``: ``int`` for an integer whose default is a word)."""
+    means, when it is allowed; ``kind``: ``int`` for an integer whose default is a word;
+    ``param``: its name on the command line and in the API, when it is not the field's)."""
     return {"doc": doc, **meta}
 
 
@@ -93,6 +97,7 @@ class AnalysisOptions:
         default=None,
         metadata=_meta(
             "Density grid cell size, metres.",
+            param="cell",
             min=1.0,
             max=100_000.0,
             none="512 cells on the longest side",
@@ -115,7 +120,9 @@ class AnalysisOptions:
     )
     eps_m: float = field(
         default=200.0,
-        metadata=_meta("DBSCAN radius of the dense cores, metres.", min=1.0, max=50_000.0),
+        metadata=_meta(
+            "DBSCAN radius of the dense cores, metres.", param="eps", min=1.0, max=50_000.0
+        ),
     )
     min_samples: int | Literal["auto"] = field(
         default="auto",
@@ -144,9 +151,14 @@ class AnalysisOptions:
 
 @dataclass(frozen=True)
 class OptionSpec:
-    """One option's declaration, read from the fields of :class:`AnalysisOptions`."""
+    """One option's declaration, read from the fields of :class:`AnalysisOptions`.
+
+    ``param`` is its name for a user: the API's query parameter and, with ``--`` and dashes,
+    the command line's flag (``eps_m`` is ``eps`` and ``--eps``).
+    """
 
     name: str
+    param: str
     default: Any
     doc: str
     kind: type
@@ -194,6 +206,7 @@ def option_specs() -> tuple[OptionSpec, ...]:
         specs.append(
             OptionSpec(
                 name=f.name,
+                param=meta.get("param", f.name),
                 default=f.default,
                 doc=meta["doc"],
                 kind=kind,
@@ -204,6 +217,37 @@ def option_specs() -> tuple[OptionSpec, ...]:
             )
         )
     return tuple(specs)
+
+
+def options_from(values: Mapping[str, Any], **fixed: Any) -> AnalysisOptions:
+    """The :class:`AnalysisOptions` of parsed command-line or API values: the one place
+    both build them.
+
+    Parameters
+    ----------
+    values
+        Values keyed by each option's ``param`` (:class:`OptionSpec`: ``eps``, ``cell``,
+        ``hex_res`` ...), as the command line's options and the API's parsed query give them;
+        an option absent from ``values`` takes its default, other keys are ignored. A whole
+        number given to a decimal option counts as that decimal (``eps=200`` is ``200.0``).
+    **fixed
+        Options the caller decides whatever ``values`` hold, by field name (``cores=None``
+        where no dense core is wanted; an ``area`` parsed from a polygon file's argument).
+
+    Raises
+    ------
+    ParameterError
+        Listing every invalid option at once.
+    """
+    chosen: dict[str, Any] = {}
+    for option in option_specs():
+        if option.name in fixed or option.param not in values:
+            continue
+        value = values[option.param]
+        if option.kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        chosen[option.name] = value
+    return AnalysisOptions(**chosen, **fixed)
 
 
 def spec(name: str) -> OptionSpec:

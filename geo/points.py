@@ -8,9 +8,9 @@ latitude/longitude columns), indexed like the input rows, with every input colum
 Rules
 -----
 * The format comes from the content, never the file name, and each format has one reader
-  (:mod:`geo._formats`; CSV: :mod:`geo._csv`): GDAL VRTs and other XML are refused, so a
+  (:mod:`geo.formats`; CSV: :mod:`geo.csv_reader`): GDAL VRTs and other XML are refused, so a
   file cannot make the reader open another file or a URL. ``max_points`` and ``max_bytes``
-  stop oversized input before or while it is decoded (:class:`~geo._errors.TooLargeError`).
+  stop oversized input before or while it is decoded (:class:`~geo.errors.TooLargeError`).
 * CSV coordinates come from latitude/longitude columns found by common names
   (:data:`LAT_NAMES`, :data:`LON_NAMES`, case-insensitive), or named with ``lat``/``lon``, or
   projected ``x``/``y`` columns with their ``crs``. Separators ``,``, ``;``, tab and ``|`` are
@@ -22,7 +22,7 @@ Rules
   with their count and first row numbers (data rows counted from 1, the CSV header not
   counted), unless ``drop_invalid=True``, which drops them with a warning. Latitudes and
   longitudes that look swapped are always refused, with that diagnosis.
-* Every problem found is reported in one :class:`~geo._errors.InputDataError`.
+* Every problem found is reported in one :class:`~geo.errors.InputDataError`.
 * For untrusted files, ``attributes`` reads only the attribute columns needed (those named,
   and the label column of :data:`LABEL_NAMES`), ``max_chars`` cuts longer text values, and
   a file of more than :data:`MAX_COLUMNS` columns is refused. GDAL is locked down to the
@@ -44,10 +44,10 @@ import pyproj
 import shapely
 
 from geo._containers import MAX_COLUMNS
-from geo._csv import read_csv_bytes
-from geo._errors import InputDataError, ParameterError, listing, param, quote
-from geo._formats import Kind, load, read_vector, sniff
 from geo._gdal import gdal_environment, restrict_drivers
+from geo.csv_reader import read_csv_bytes
+from geo.errors import InputDataError, ParameterError, listing, param, quote
+from geo.formats import Kind, load, read_vector, sniff
 from geo.projection import parse_crs
 
 __all__ = [
@@ -62,6 +62,7 @@ __all__ = [
     "read_points",
     "read_points_bytes",
     "restrict_drivers",
+    "valid_bounds",
 ]
 
 #: Column names recognised as latitude / longitude (compared case-insensitively).
@@ -103,7 +104,7 @@ class ReadOptions(TypedDict, total=False):
 def read_points(path: str | Path, **options: Unpack[ReadOptions]) -> gpd.GeoDataFrame:
     """Read a point file in any supported format and CRS.
 
-    The format comes from the file's content (see :mod:`geo._formats`), never its name.
+    The format comes from the file's content (see :mod:`geo.formats`), never its name.
 
     Parameters
     ----------
@@ -436,7 +437,7 @@ def _rows(mask: np.ndarray) -> str:
 _AREA_MARGIN_DEG = 3.0
 
 
-def _valid_bounds(crs: pyproj.CRS) -> tuple[float, float, float, float] | None:
+def valid_bounds(crs: pyproj.CRS) -> tuple[float, float, float, float] | None:
     """Bounds, in ``crs``, of its area of use widened by a margin (a quarter of its size,
     at least :data:`_AREA_MARGIN_DEG`); None when the CRS declares no area or the bounds are
     not finite."""
@@ -510,7 +511,7 @@ def _check_coordinates(
                 f"{int(out_of_range.sum())} rows with coordinates out of range "
                 f"(latitude beyond ±90° or longitude beyond ±180°; rows {_rows(out_of_range)})"
             )
-    elif (bounds := _valid_bounds(crs)) is not None:
+    elif (bounds := valid_bounds(crs)) is not None:
         minx, miny, maxx, maxy = bounds
         with np.errstate(invalid="ignore"):
             out_of_range = ~nonfinite & ((xs < minx) | (xs > maxx) | (ys < miny) | (ys > maxy))

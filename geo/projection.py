@@ -20,9 +20,9 @@ import shapely
 from pyproj.aoi import AreaOfInterest
 from pyproj.database import query_utm_crs_info
 
-from geo._errors import InputDataError, ParameterError, clip, param, quote
 from geo._geodesy import GEOD, geodesic_distance_m
 from geo._threads import map_parts
+from geo.errors import InputDataError, ParameterError, clip, param, quote
 
 __all__ = [
     "GEOD",

@@ -19,7 +19,7 @@ import shapely
 from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
-from geo._errors import InputDataError, ParameterError, quote
+from geo.errors import InputDataError, ParameterError, quote
 from geo.projection import (
     GEOD,
     geodesic_distance_m,

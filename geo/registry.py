@@ -3,7 +3,7 @@
 A registry folder holds three GeoJSON FeatureCollections (RFC 7946, lon/lat order):
 ``clusters.geojson``, ``sites.geojson`` and ``epicentres.geojson``; their schema is in
 ``data/sites/README.md``. :func:`load_registry` reads and validates all three and raises
-one :class:`geo._errors.RegistryError` listing every problem it found.
+one :class:`geo.errors.RegistryError` listing every problem it found.
 """
 
 from __future__ import annotations
@@ -19,9 +19,18 @@ from typing import TYPE_CHECKING, Any
 
 from shapely.geometry import Point
 
-from geo import _validate as v
-from geo._errors import ParameterError, Problems, RegistryError, UnknownIdError, quote
+from geo import schema
 from geo._resources import bundled_dir
+from geo._validate import (
+    check_approximation,
+    check_choice,
+    check_collection,
+    check_fields,
+    check_geometry,
+    check_near_city,
+    feature_label,
+)
+from geo.errors import ParameterError, Problems, RegistryError, UnknownIdError, quote
 
 if TYPE_CHECKING:  # pandas and geopandas load with the frames, not with this module
     import geopandas as gpd
@@ -30,21 +39,6 @@ if TYPE_CHECKING:  # pandas and geopandas load with the frames, not with this mo
 FILES = ("clusters.geojson", "sites.geojson", "epicentres.geojson")
 DATA_ENV = "CLUSTERMAP_DATA"
 CRS = "EPSG:4326"
-SITE_COLUMNS = [
-    "cluster",
-    "name",
-    "role",
-    "address",
-    "location_precision",
-    "confidence",
-    "approximates",
-    "uncertainty_m",
-    "footprint",
-    "source",
-    "valid_from",
-    "valid_to",
-    "notes",
-]
 #: Properties of a footprint file's feature kept beside its polygon.
 FOOTPRINT_COLUMNS = ["name", "precision", "source", "confidence", "notes"]
 
@@ -207,7 +201,7 @@ def site_states(
     The one rule deciding which sites a view shows: "today" is the current date, so a
     site whose ``valid_to`` has passed is closed today too, not counted as existing.
 
-    Raises :class:`~geo._errors.ParameterError` for a malformed ``as_of``.
+    Raises :class:`~geo.errors.ParameterError` for a malformed ``as_of``.
     """
     when = _day(as_of, today=today)
     return [
@@ -239,7 +233,7 @@ def date_key(text: str, *, field: str = "date") -> tuple[int, ...]:
     """``"2016"``, ``"2016-05"`` or ``"2016-05-09"`` (ASCII digits) as a comparable
     (year, month, day).
 
-    Raises :class:`~geo._errors.ParameterError` naming ``field`` for any other text, or a
+    Raises :class:`~geo.errors.ParameterError` naming ``field`` for any other text, or a
     month or day that does not exist.
 
     Examples
@@ -249,7 +243,7 @@ def date_key(text: str, *, field: str = "date") -> tuple[int, ...]:
     >>> date_key("2016-13", field="as_of")
     Traceback (most recent call last):
     ...
-    geo._errors.ParameterError: as_of must be a real date, not '2016-13'
+    geo.errors.ParameterError: as_of must be a real date, not '2016-13'
     """
     if not _DATE.fullmatch(str(text)):
         msg = f"{field} must be a date YYYY, YYYY-MM or YYYY-MM-DD, not {quote(text)}"
@@ -283,30 +277,16 @@ def load_registry(path: str | os.PathLike[str] | None = None) -> Registry:
 
     folder = Path(path) if path is not None else default_data_dir()
     clusters, sites, epicentres, footprints, digest = _validated(folder)
+    epicentre_columns = schema.columns(schema.EPICENTRE_FIELDS)
     return Registry(
-        clusters=_frame(
-            clusters,
-            [
-                "name",
-                "country",
-                "city",
-                "domain",
-                "website",
-                "description",
-                "practices",
-                "city_source",
-            ],
-        ),
-        sites=_frame(sites, SITE_COLUMNS),
+        clusters=_frame(clusters, schema.columns(schema.CLUSTER_FIELDS)),
+        sites=_frame(sites, schema.columns(schema.SITE_FIELDS)),
         epicentres=pd.DataFrame(
             [
-                {
-                    k: e.get(k)
-                    for k in ("id", "cluster", "name", "members", "description", "evidence")
-                }
-                for e, _ in epicentres.values()
+                {"id": fid, **{c: props.get(c) for c in epicentre_columns}}
+                for fid, (props, _) in epicentres.items()
             ],
-            columns=["id", "cluster", "name", "members", "description", "evidence"],
+            columns=["id", *epicentre_columns],
             dtype=object,
         ).set_index("id"),
         footprints=_frame(
@@ -419,13 +399,13 @@ def _read_files(folder: Path) -> Raw:
 
 
 def _features(
-    name: str, raw: tuple[Any, bytes], problems: v.Problems
+    name: str, raw: tuple[Any, bytes], problems: Problems
 ) -> list[tuple[str, dict[str, Any], Any]]:
     """(label, properties, geojson geometry) of each feature, ids checked for duplicates."""
     out = []
     seen: dict[str, str] = {}
-    for n, feature in enumerate(v.check_collection(name, raw[0], problems), start=1):
-        label = v.feature_label(name, n, feature)
+    for n, feature in enumerate(check_collection(name, raw[0], problems), start=1):
+        label = feature_label(name, n, feature)
         props = feature["properties"]
         fid = props.get("id")
         if isinstance(fid, str) and fid in seen:
@@ -437,10 +417,10 @@ def _features(
     return out
 
 
-def _clusters(raw: tuple[Any, bytes], problems: v.Problems) -> Rows:
+def _clusters(raw: tuple[Any, bytes], problems: Problems) -> Rows:
     rows: Rows = {}
     for label, props, geometry in _features("clusters.geojson", raw, problems):
-        v.check_fields(label, props, v.CLUSTER_FIELDS, problems)
+        check_fields(label, props, schema.CLUSTER_FIELDS, problems)
         practices = props.get("practices")
         if practices is not None and not isinstance(practices, list):
             problems.add("practices: must be a list of {practice, evidence}", where=label)
@@ -448,10 +428,10 @@ def _clusters(raw: tuple[Any, bytes], problems: v.Problems) -> Rows:
             if not isinstance(item, dict) or not item.get("evidence"):
                 problems.add("practices: each item needs 'practice' and 'evidence'", where=label)
             else:
-                v.check_choice(label, "practices", item.get("practice"), v.PRACTICES, problems)
+                check_choice(label, "practices", item.get("practice"), schema.PRACTICES, problems)
         if geometry is None:
             problems.add("geometry: the city's reference point is required", where=label)
-        geom = v.check_geometry(label, geometry, problems, allowed=("Point",))
+        geom = check_geometry(label, geometry, problems, allowed=("Point",))
         if isinstance(props.get("id"), str):
             rows[props["id"]] = (props, geom)
     return rows
@@ -460,7 +440,7 @@ def _clusters(raw: tuple[Any, bytes], problems: v.Problems) -> Rows:
 def _sites(
     raw: tuple[Any, bytes],
     clusters: Rows,
-    problems: v.Problems,
+    problems: Problems,
     *,
     folder: Path,
     footprints: Footprints,
@@ -468,13 +448,10 @@ def _sites(
     """Sites by id; the footprint of each site that names one goes into ``footprints``."""
     rows: Rows = {}
     for label, props, geometry in _features("sites.geojson", raw, problems):
-        v.check_fields(label, props, v.SITE_FIELDS, problems)
-        v.check_choice(label, "role", props.get("role"), v.ROLES, problems)
+        check_fields(label, props, schema.SITE_FIELDS, problems)
         precision = props.get("location_precision")
-        v.check_choice(label, "location_precision", precision, v.PRECISIONS, problems)
-        v.check_choice(label, "confidence", props.get("confidence"), v.CONFIDENCES, problems)
-        v.check_approximation(label, props, problems)
-        geom = v.check_geometry(
+        check_approximation(label, props, problems)
+        geom = check_geometry(
             label, geometry, problems, allowed=("Point", "Polygon", "MultiPolygon")
         )
         if props.get("footprint") is not None and (geom is not None or geometry is None):
@@ -495,14 +472,14 @@ def _sites(
         elif geom is not None and cluster in clusters:
             cprops, city = clusters[cluster]
             if isinstance(city, Point):
-                v.check_near_city(label, geom, str(cprops.get("city")), city, problems)
+                check_near_city(label, geom, str(cprops.get("city")), city, problems)
         if isinstance(props.get("id"), str):
             rows[props["id"]] = (props, geom)
     return rows
 
 
 def _footprint(
-    folder: Path, label: str, ref: Any, point: Any, problems: v.Problems
+    folder: Path, label: str, ref: Any, point: Any, problems: Problems
 ) -> tuple[dict[str, Any], Any, bytes] | None:
     """Read a site's footprint file: one Polygon or MultiPolygon feature under ``folder``
     on which the site's point lies. Returns (properties, polygon, file bytes)."""
@@ -520,11 +497,11 @@ def _footprint(
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         problems.add(f"{ref}: not valid UTF-8 JSON ({exc})", where=where)
         return None
-    features = v.check_collection(f"{where} {ref}", collection, problems)
+    features = check_collection(f"{where} {ref}", collection, problems)
     if len(features) != 1:
         problems.add(f"{ref}: must hold exactly one feature, not {len(features)}", where=where)
         return None
-    polygon = v.check_geometry(
+    polygon = check_geometry(
         f"{where} {ref}",
         features[0].get("geometry"),
         problems,
@@ -540,10 +517,10 @@ def _footprint(
     return features[0]["properties"], polygon, data
 
 
-def _epicentres(raw: tuple[Any, bytes], clusters: Rows, sites: Rows, problems: v.Problems) -> Rows:
+def _epicentres(raw: tuple[Any, bytes], clusters: Rows, sites: Rows, problems: Problems) -> Rows:
     rows: Rows = {}
     for label, props, _geometry in _features("epicentres.geojson", raw, problems):
-        v.check_fields(label, props, v.EPICENTRE_FIELDS, problems)
+        check_fields(label, props, schema.EPICENTRE_FIELDS, problems)
         cluster = props.get("cluster")
         if isinstance(cluster, str) and cluster and cluster not in clusters:
             problems.add(f"cluster: unknown cluster id {cluster!r}", where=label)

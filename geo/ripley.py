@@ -37,7 +37,7 @@ import numpy as np
 import shapely
 from scipy.spatial import cKDTree
 
-from geo._errors import InputDataError, ParameterError, Problems
+from geo.errors import InputDataError, ParameterError, Problems
 from geo.projection import has_location, metric_crs
 
 __all__ = [

@@ -25,7 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from geo._errors import InputDataError, ParameterError, listing, param, quote
+from geo.errors import InputDataError, ParameterError, listing, param, quote
 
 __all__ = [
     "MAX_BY_WIDTH",
@@ -105,7 +105,7 @@ class Selection:
     max_categories: int | None = None
 
     def check_categories(self, count: int) -> None:
-        """Raise :class:`~geo._errors.InputDataError` if the grouping has made more than
+        """Raise :class:`~geo.errors.InputDataError` if the grouping has made more than
         :attr:`max_categories` categories."""
         if self.max_categories is not None and count > self.max_categories:
             msg = (
@@ -198,7 +198,7 @@ def parse_by(spec: str, *, columns: Sequence[str] = ()) -> By:
 
 
 def check_columns(names: Sequence[str], selection: Selection) -> None:
-    """Raise one :class:`~geo._errors.InputDataError` naming every filter or grouping
+    """Raise one :class:`~geo.errors.InputDataError` naming every filter or grouping
     column the file does not have."""
     missing = [c for c in selection.columns if c not in names]
     if missing:

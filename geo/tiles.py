@@ -39,8 +39,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from geo._atomic import atomic_path
-from geo._errors import ParameterError
+from geo.atomic import atomic_path
+from geo.errors import ParameterError
 from geo.mvt import EXTENT, encode_points
 
 __all__ = [

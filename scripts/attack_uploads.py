@@ -2,7 +2,7 @@
 
 python scripts/attack_uploads.py http://127.0.0.1:8000 --pid 12345 [--scale 0.1] [--only gdalg]
 
-The files are made in memory by :mod:`tests.hostile` and :func:`tests.helpers.parquet_bomb`
+The files are made in memory by :mod:`scripts.hostile_files`
 (never committed), at the issue's sizes times ``--scale``. For each attack the script
 prints its HTTP status(es), its seconds, the peak memory of the server's process tree
 (``--pid`` and every descendant, sampled from ``/proc`` every 0.1 s: the sum of RSS, which
@@ -183,8 +183,7 @@ def _honest_csv() -> bytes:
 
 def attacks(scale: float, secret: Path) -> dict[str, Callable[[], list[Upload]]]:
     """Each attack's name and the maker of its request(s)."""
-    from tests import hostile
-    from tests.helpers import parquet_bomb
+    from scripts import hostile_files
 
     def n(count: float) -> int:
         return max(1, int(count * scale))
@@ -194,25 +193,31 @@ def attacks(scale: float, secret: Path) -> dict[str, Callable[[], list[Upload]]]
 
     return {
         "gdalg-nul-key": lambda: [
-            Upload(hostile.gdalg_json(secret), content_type="application/geo+json")
+            Upload(hostile_files.gdalg_json(secret), content_type="application/geo+json")
         ],
         "zip-lying-sizes": lambda: [
-            part(hostile.zip_lying_sizes(declared=100 * MB, real=n(1940 * MB)), "a.zip")
+            part(hostile_files.zip_lying_sizes(declared=100 * MB, real=n(1940 * MB)), "a.zip")
         ],
         "honest-big-dbf": lambda: [
-            part(hostile.shapefile_zip(n(1_000_000), fields=25, width=10), "a.zip")
+            part(hostile_files.shapefile_zip(n(1_000_000), fields=25, width=10), "a.zip")
         ],
-        "gpkg-zeroblob-view": lambda: [part(hostile.gpkg_zeroblob_view(n(60_000_000)), "a.gpkg")],
-        "gpkg-points-view": lambda: [part(hostile.gpkg_points_view(n(2_000_000)), "a.gpkg")],
+        "gpkg-zeroblob-view": lambda: [
+            part(hostile_files.gpkg_zeroblob_view(n(60_000_000)), "a.gpkg")
+        ],
+        "gpkg-points-view": lambda: [part(hostile_files.gpkg_points_view(n(2_000_000)), "a.gpkg")],
         "parquet-long-labels": lambda: [
-            part(hostile.parquet_long_labels(n(200_000), chars=2000), "a.parquet")
+            part(hostile_files.parquet_long_labels(n(200_000), chars=2000), "a.parquet")
         ],
-        "parquet-geometry-dictionary": lambda: [part(parquet_bomb(n(20_000_000)), "a.parquet")],
-        "csv-1.5M-columns": lambda: [Upload(hostile.wide_csv(n(1_500_000)))],
-        "csv-300k-columns": lambda: [Upload(hostile.wide_csv(n(300_000)))],
-        "by-200k-categories": lambda: [Upload(hostile.categories_csv(n(200_000)), query="?by=cat")],
+        "parquet-geometry-dictionary": lambda: [
+            part(hostile_files.parquet_bomb(n(20_000_000)), "a.parquet")
+        ],
+        "csv-1.5M-columns": lambda: [Upload(hostile_files.wide_csv(n(1_500_000)))],
+        "csv-300k-columns": lambda: [Upload(hostile_files.wide_csv(n(300_000)))],
+        "by-200k-categories": lambda: [
+            Upload(hostile_files.categories_csv(n(200_000)), query="?by=cat")
+        ],
         "by-cat-2**63": lambda: [
-            Upload(hostile.categories_csv(30), query="?by=cat:9223372036854775808")
+            Upload(hostile_files.categories_csv(30), query="?by=cat:9223372036854775808")
         ],
         "burst-8-honest": lambda: [Upload(_honest_csv()) for _ in range(8)],
     }

@@ -4,7 +4,7 @@ measure in the server's own process (today's way before the cage), in the same r
 python scripts/bench_cage.py [--repeat 5]
 
 For a 30-point and a 10,000-point CSV it prints the median seconds of
-:func:`webmap.api.uploads.measure_upload` called in this process (warm: imports done),
+:func:`webmap.api.uploads_api.measure_upload` called in this process (warm: imports done),
 through :meth:`webmap.api.cage.Cage.run` (a fresh forked child per upload, limits and
 network namespace included), and in a fresh Python per upload (``python -c``), which is
 what the forkserver avoids; then the ratios and the cage's overhead in milliseconds.
@@ -25,11 +25,11 @@ from pathlib import Path
 import numpy as np
 
 from webmap.api.cage import Cage, CageLimits
-from webmap.api.uploads import UploadJob, measure_upload
+from webmap.api.uploads_api import UploadJob, measure_upload
 
 MIB = 1024 * 1024
 FRESH = (
-    "import sys; from webmap.api.uploads import UploadJob, measure_upload; "
+    "import sys; from webmap.api.uploads_api import UploadJob, measure_upload; "
     "measure_upload(UploadJob(sys.stdin.buffer.read(), {}, name='u.csv'))"
 )
 

@@ -6,10 +6,15 @@ Each tree is measured the same way, in its own Python process with that tree fir
 ``--repeat`` cold pages, each on a fresh app (``create_app``, so an empty page and data
 cache) through Flask's test client. Only the request is timed, in two settings:
 
-* ``restart``: the network cache folder is kept between apps, as on a server that restarts:
-  the street engine converted from GraphML by the first page is read from its ``.npz``;
-* ``first``: every app has an empty network cache folder, so the page also converts the
-  GraphML into the engine (once per graph file ever).
+* ``restart``: the network cache folder is kept between apps, as on a server that restarts;
+* ``first``: every app has an empty network cache folder, as on a fresh install.
+
+This tree converts no GraphML in either setting: the engines of the bundled networks ship in
+``data/networks/engines/`` (``scripts/bundle_engines.py``) and the page reads its ``.npz``
+(:func:`geo.network.engine.load_engine`), so the two settings measure the same work. A
+baseline older than the bundled engines (the default, ``c9242ca``) converts the GraphML on
+its ``first`` pages and reads the engine it cached on its ``restart`` pages: the ``first``
+ratio includes that conversion.
 
 The baseline commit is checked out with ``git worktree add --detach`` in a temporary
 folder, removed afterwards.

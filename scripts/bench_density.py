@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from geo.density import _hull_polygon, clark_evans_xy
+from geo.density import clark_evans_xy, hull_polygon
 from geo.kde import kde_surface_xy
 
 
@@ -87,7 +87,7 @@ def bench_kde(xy: np.ndarray, repeat: int) -> None:
 
 
 def _ours_clark_evans(xy: np.ndarray) -> tuple[float, float]:
-    area = _hull_polygon(xy).area
+    area = hull_polygon(xy).area
     mean_nn, _, r, _, _ = clark_evans_xy(xy, area)
     return mean_nn, r
 

@@ -5,7 +5,7 @@ python scripts/bench_hostile.py                       # this checkout
 python scripts/bench_hostile.py --before /work/main   # and another one, for comparison
 python scripts/bench_hostile.py --only gdalg,csv-1.5M --limit-gb 6
 
-Each file is made by :mod:`tests.hostile` and read as ``POST /api/analyze`` reads it
+Each file is made by :mod:`scripts.hostile_files` and read as ``POST /api/analyze`` reads it
 (:func:`geo.points.read_points_bytes` with the default upload limits, and the web's
 ``attributes``/``max_chars`` where the checkout has them); ``by`` files are then grouped
 (:func:`geo.column_analysis.analyse_frame`). The child runs under an address-space limit
@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests import hostile  # noqa: E402
+from scripts import hostile_files  # noqa: E402
 
 MIB = 1 << 20
 
@@ -70,7 +70,7 @@ print(json.dumps({"seconds": time.perf_counter() - start, "outcome": outcome}))
 def _gdalg(folder: Path) -> bytes:
     secret = folder / "secret.csv"
     secret.write_text("lat,lon,name\n52.0,4.3,TOPSECRET-bench\n", encoding="utf-8")
-    return hostile.gdalg_json(secret)
+    return hostile_files.gdalg_json(secret)
 
 
 #: name -> (file name, by spec, maker of the bytes given a scratch folder)
@@ -79,25 +79,25 @@ ATTACKS: dict[str, tuple[str, str, Callable[[Path], bytes]]] = {
     "zip-lying-1.94GB": (
         "bomb.zip",
         "",
-        lambda _: hostile.zip_lying_sizes(declared=100_000_000, real=1_940_000_000),
+        lambda _: hostile_files.zip_lying_sizes(declared=100_000_000, real=1_940_000_000),
     ),
     "dbf-honest-175MB": (
         "wide.zip",
         "",
-        lambda _: hostile.shapefile_zip(700_000, fields=25, width=10),
+        lambda _: hostile_files.shapefile_zip(700_000, fields=25, width=10),
     ),
-    "gpkg-zeroblob-60M": ("line.gpkg", "", lambda _: hostile.gpkg_zeroblob_view(60_000_000)),
-    "gpkg-view-2M": ("view.gpkg", "", lambda _: hostile.gpkg_points_view(2_000_000)),
+    "gpkg-zeroblob-60M": ("line.gpkg", "", lambda _: hostile_files.gpkg_zeroblob_view(60_000_000)),
+    "gpkg-view-2M": ("view.gpkg", "", lambda _: hostile_files.gpkg_points_view(2_000_000)),
     "parquet-labels": (
         "labels.parquet",
         "",
-        lambda _: hostile.parquet_long_labels(200_000, chars=2_000),
+        lambda _: hostile_files.parquet_long_labels(200_000, chars=2_000),
     ),
-    "csv-1.5M-columns": ("wide.csv", "", lambda _: hostile.wide_csv(1_500_000)),
-    "csv-300k-columns": ("wide.csv", "", lambda _: hostile.wide_csv(300_000)),
-    "by-200k-web": ("web.csv", "cat", lambda _: hostile.categories_csv(200_000)),
-    "by-200k-cli": ("cli.csv", "cat", lambda _: hostile.categories_csv(200_000)),
-    "by-huge-N": ("web.csv", "cat:9223372036854775808", lambda _: hostile.categories_csv(10)),
+    "csv-1.5M-columns": ("wide.csv", "", lambda _: hostile_files.wide_csv(1_500_000)),
+    "csv-300k-columns": ("wide.csv", "", lambda _: hostile_files.wide_csv(300_000)),
+    "by-200k-web": ("web.csv", "cat", lambda _: hostile_files.categories_csv(200_000)),
+    "by-200k-cli": ("cli.csv", "cat", lambda _: hostile_files.categories_csv(200_000)),
+    "by-huge-N": ("web.csv", "cat:9223372036854775808", lambda _: hostile_files.categories_csv(10)),
 }
 
 

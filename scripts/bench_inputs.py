@@ -6,7 +6,7 @@ python scripts/bench_inputs.py --before 300000  # also pandas alone (the former 
 
 * ragged CSV: a first data row of N commas under a 3-column header (refused, line 2);
 * Parquet bomb: 10,000,000 identical points, dictionary-encoded (refused from metadata);
-* honest CSV: 1,000,000 rows read by :func:`geo._csv.read_csv_bytes` (row check, then
+* honest CSV: 1,000,000 rows read by :func:`geo.csv_reader.read_csv_bytes` (row check, then
   pandas) against pandas alone.
 """
 
@@ -27,10 +27,10 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from geo._csv import read_csv_bytes
-from geo._errors import ClustermapError
+from geo.csv_reader import read_csv_bytes
+from geo.errors import ClustermapError
 from geo.points import read_points_bytes
-from tests.helpers import parquet_bomb
+from scripts.hostile_files import parquet_bomb
 
 
 def _peak_mb() -> float:

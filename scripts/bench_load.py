@@ -4,7 +4,8 @@ python scripts/bench_load.py                       # baseline: commit 69e8db2
 python scripts/bench_load.py --baseline HEAD~3 --duration 10
 
 For each tree (the baseline is checked out in a temporary ``git worktree``, removed after)
-a server is started on a free loopback port, then, in this order:
+a server of that tree's own registry is started on a free loopback port, then, in this
+order:
 
 1. the page on the wire and map-ready times in headless Chromium (scripts/bench_api.py);
 2. ``wrk`` (Debian package; else a Python thread-pool client) with 64 connections for
@@ -43,7 +44,6 @@ sys.path.insert(0, str(ROOT))
 
 from scripts.bench_api import french_csv, page_weight  # noqa: E402
 
-DATA = ROOT / "data" / "sites"
 PAGE = "/clusters/delft"
 
 
@@ -55,10 +55,12 @@ def _free_port() -> int:
 
 @contextmanager
 def server(tree: Path) -> Iterator[tuple[str, int]]:
-    """``python -m webmap serve`` of ``tree`` on loopback: its URL and process id."""
+    """``python -m webmap serve`` of ``tree`` on loopback, with the registry of ``tree``
+    (an older tree refuses today's registry's new fields): its URL and process id."""
     port = _free_port()
+    data = tree / "data" / "sites"
     process = subprocess.Popen(
-        [sys.executable, "-m", "webmap", "serve", "--port", str(port), "--data", str(DATA)],
+        [sys.executable, "-m", "webmap", "serve", "--port", str(port), "--data", str(data)],
         cwd=tree,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -4,7 +4,7 @@ For 10^4, 10^5 and 10^6 random sites (seeded, around the Netherlands, named ``Si
 in the same run:
 
 * **write**: the ``clustermap map --points FILE -o out.html`` path inside one process, from a
-  CSV on disk: :func:`geo.points.read_points`, :func:`webmap.maps.points.points_map`, the
+  CSV on disk: :func:`geo.points.read_points`, :func:`webmap.maps.point_layer.points_map`, the
   self-contained export :func:`webmap.maps.export.standalone_html`, written (best of
   ``--repeat``; one run from 10^6 points). ``cli`` is the whole command in a fresh
   interpreter, less its start-up: the same command on a 10-point file, just before;
@@ -14,7 +14,7 @@ in the same run:
   WebGL, the GPU finished its first frame of them, at ``window.clustermapPointTime`` by the
   page's clock from navigation), and the JavaScript heap then (CDP
   ``Runtime.getHeapUsage``: used size, plus typed arrays' backing stores and the DOM's);
-* **ours** is the default layer (WebGL above :data:`~webmap.maps.points.WEBGL_THRESHOLD`
+* **ours** is the default layer (WebGL above :data:`~webmap.maps.point_layer.WEBGL_THRESHOLD`
   points, canvas markers below); the **baseline** is the clustered canvas-marker layer at
   the same size (``drawing="clusters"``, what every large point map drew before), up to
   ``--max-baseline`` points (at 10^6 it took 34-73 s and 1.2-1.8 GB of heap).
@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 from geo.points import read_points  # noqa: E402
 from tests.helpers import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from webmap.maps.export import standalone_html  # noqa: E402
-from webmap.maps.points import WEBGL_THRESHOLD, points_map  # noqa: E402
+from webmap.maps.point_layer import WEBGL_THRESHOLD, points_map  # noqa: E402
 
 #: The goals at 10^6 points (issue 22).
 GOAL_WRITE_S = 20.0

@@ -14,9 +14,9 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from geo._validate import CONFIDENCES, PRECISIONS
 from geo.projection import has_location
 from geo.registry import Registry, default_data_dir, load_registry
+from geo.schema import CONFIDENCES, PRECISIONS
 
 START = "<!-- coverage:start -->"
 END = "<!-- coverage:end -->"

@@ -19,6 +19,7 @@ import time
 import urllib.error
 import urllib.request
 from typing import Any
+from urllib.parse import urlsplit
 
 from webmap import create_app
 
@@ -98,6 +99,11 @@ def main(base: str) -> int:
                  "/compare", "/compare?as_of=2016-10", "/compare.csv", "/compare.svg",
                  "/basemap/countries.geojson"):  # fmt: skip
         smoke.expect(path)
+    # the switcher's route (303 to the page, which urllib follows), and a French page
+    smoke.expect("/language/fr?next=/compare")
+    french = smoke.expect("/clusters/delft?lang=fr").decode("utf-8", "replace")
+    if '<html lang="fr">' not in french or "Densité" not in french:
+        smoke.failures.append("/clusters/delft?lang=fr: not French (is the catalogue compiled?)")
     clusters = json.loads(smoke.expect("/api/clusters"))["clusters"]
     for cluster in clusters:
         cid = cluster["id"]
@@ -110,10 +116,16 @@ def main(base: str) -> int:
             html = smoke.expect(page).decode("utf-8", "replace")
             for asset in sorted(set(re.findall(r'(?:src|href)="(/static/[^"]+)"', html))):
                 smoke.expect(asset)
+            # the oEmbed discovery link, as a CMS follows it (absolute, from our origin)
+            for link in re.findall(r'type="application/json\+oembed" href="([^"]+)"', html):
+                smoke.expect(
+                    urlsplit(link.replace("&amp;", "&"))._replace(scheme="", netloc="").geturl()
+                )
         smoke.expect(f"/clusters/{cid}/sites.csv")
         smoke.expect(f"/clusters/{cid}/measures.json")
         smoke.expect(f"/clusters/{cid}/figure.svg")
     smoke.expect("/clusters/atlantis", allowed=(404,))
+    smoke.expect("/oembed?url=http%3A%2F%2Fevil.example%2Fclusters%2Fdelft", allowed=(404,))
     for tail in ("figure.pdf", "figure.png?dpi=72"):
         smoke.expect(f"/clusters/delft/{tail}")
     smoke.expect("/basemap/streets/delft.geojson")

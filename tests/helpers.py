@@ -4,7 +4,6 @@ servers on loopback, and the browser page's tools."""
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import os
 import socket
@@ -17,7 +16,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 from werkzeug.serving import make_server
 
@@ -160,22 +158,3 @@ def wait_until(page: Any, expression: str, *, timeout_s: float = 15.0, arg: Any 
             msg = f"timed out after {timeout_s} s waiting for {expression}"
             raise AssertionError(msg)
         time.sleep(0.05)
-
-
-def parquet_bomb(n: int) -> bytes:
-    """GeoParquet of ``n`` identical points: dictionary-encoded, a few KB per million."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-    import shapely
-
-    wkb = pa.array([shapely.Point(4.3, 52.0).wkb])
-    geometry = pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int8)), wkb)
-    geo = {
-        "version": "1.0.0",
-        "primary_column": "geometry",
-        "columns": {"geometry": {"encoding": "WKB", "geometry_types": ["Point"]}},
-    }
-    table = pa.table({"geometry": geometry}).replace_schema_metadata({"geo": json.dumps(geo)})
-    buffer = io.BytesIO()
-    pq.write_table(table, buffer, compression="zstd")
-    return buffer.getvalue()

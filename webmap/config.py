@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from geo._errors import ClustermapError, Problems, clip
-from geo._paths import ENV_CACHE_DIR
+from geo.errors import ClustermapError, Problems, clip
+from geo.paths import ENV_CACHE_DIR
 from geo.registry import DATA_ENV, default_data_dir
 
 PREFIX = "CLUSTERMAP_"

@@ -14,13 +14,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo._errors import InputDataError, ParameterError
 from geo.analysis import density_notes
 from geo.column_analysis import ColumnAnalysis
 from geo.density import Density, clark_evans_stats, study_area_xy
-from geo.distributed.cluster import dask_client
+from geo.distributed.dask_client import dask_client
 from geo.distributed.partitions import PartSummary, ShuffledPoints, shuffle_points
 from geo.distributed.read import read_dask
+from geo.errors import InputDataError, ParameterError
 from geo.kde import (
     GridSpec,
     bandwidth_from_sd,
@@ -105,7 +105,7 @@ def analyse_frame(
     options
         As in :func:`~geo.analysis.analyse_points`; the study area is ``hull``, ``bbox`` or
         ``buffer`` (a polygon study area is not taken here); ``cores`` must be None (dense
-        cores run in process: :class:`~geo._errors.ParameterError` otherwise).
+        cores run in process: :class:`~geo.errors.ParameterError` otherwise).
     crs
         Metric CRS (default: the data's UTM zone).
     """

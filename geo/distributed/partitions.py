@@ -17,8 +17,8 @@ import pyproj
 import shapely
 from scipy.spatial import ConvexHull, QhullError, cKDTree
 
-from geo._errors import InputDataError, clip
 from geo.density import nearest_neighbour_distances_xy
+from geo.errors import InputDataError, clip
 from geo.kde import GridSpec, linear_binning
 from geo.projection import (
     checked_metric_crs,

@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pyproj
 
-from geo._csv import _separator
-from geo._errors import InputDataError, quote
-from geo.distributed.cluster import require_dask
+from geo.csv_reader import detect_separator
+from geo.distributed.dask_client import require_dask
+from geo.errors import InputDataError, quote
 from geo.points import ReadOptions, coordinate_columns
 
 __all__ = ["read_dask"]
@@ -86,7 +86,7 @@ def read_dask(path: str | Path, *, read: ReadOptions | None = None) -> Any:
     elif suffixes <= set(_CSV_SUFFIXES):
         with Path(files[0]).open(encoding="utf-8-sig", errors="replace") as handle:
             header = handle.readline().rstrip("\r\n")
-        sep = _separator(header)
+        sep = detect_separator(header)
         columns = [c.strip().strip('"') for c in header.split(sep)]
         reader = dd.read_csv
     else:

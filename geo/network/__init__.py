@@ -2,7 +2,7 @@
 
 - :mod:`geo.network.source` gets a network: the cache, a user's file, or a download.
 - :mod:`geo.network.engine` converts it once into CSR arrays and runs scipy Dijkstra.
-- :mod:`geo.network.measures` pair distances, detour indices, paths, accessibility.
+- :mod:`geo.network.walking_measures` pair distances, detour indices, paths, accessibility.
 - :mod:`geo.network.isochrone` nested isochrone polygons from any point.
 - :mod:`geo.network.clusters` the same for a registry cluster's epicentres (map layers).
 - :mod:`geo.network.streets` a network's streets as light line work (the offline basemap).
@@ -13,7 +13,6 @@ Every result drawn from these networks is OpenStreetMap data: credit
 :data:`OSM_ATTRIBUTION` ("© OpenStreetMap contributors").
 """
 
-from geo._paths import ENV_CACHE_DIR, resolve_cache_dir
 from geo.network._output import OSM_ATTRIBUTION, to_geojson
 from geo.network.analyst import destination_access, point_distances, point_isochrones
 from geo.network.areas import AreaInfo, area_engine, area_info, import_area, list_areas
@@ -34,14 +33,6 @@ from geo.network.engine import (
     metres_per_minute,
 )
 from geo.network.isochrone import DEFAULT_MINUTES, isochrones, reachable_within
-from geo.network.measures import (
-    PAIR_COLUMNS,
-    Accessibility,
-    PairDistances,
-    accessibility,
-    network_paths,
-    pair_distances,
-)
 from geo.network.source import (
     NetworkInfo,
     fetch_network,
@@ -53,6 +44,15 @@ from geo.network.source import (
     read_graph_file,
 )
 from geo.network.streets import street_lines
+from geo.network.walking_measures import (
+    PAIR_COLUMNS,
+    Accessibility,
+    PairDistances,
+    accessibility,
+    network_paths,
+    pair_distances,
+)
+from geo.paths import ENV_CACHE_DIR, resolve_cache_dir
 
 __all__ = [
     "DEFAULT_MINUTES",

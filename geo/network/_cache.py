@@ -26,10 +26,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from geo._atomic import write_text
-from geo._errors import ParameterError
-from geo._paths import resolve_cache_dir
 from geo._resources import bundled_dir
+from geo.atomic import write_text
+from geo.errors import ParameterError
+from geo.paths import resolve_cache_dir
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 

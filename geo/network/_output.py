@@ -6,7 +6,7 @@ from typing import Any
 
 import geopandas as gpd
 
-from geo._json import feature_collection
+from geo.jsonable import feature_collection
 
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 """Credit required wherever OpenStreetMap data (every street network here) is drawn."""

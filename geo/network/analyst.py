@@ -4,7 +4,7 @@ Points are a GeoDataFrame (any CRS, converted to EPSG:4326) read from the analys
 each keeps the id of the file's id column (:func:`point_ids`), as an integer or a string
 as in the file. Every point snaps to its nearest street node and reports that snap
 distance; walking distances are door to door (network distance between the snapped nodes
-plus both snap legs), as in :mod:`geo.network.measures`.
+plus both snap legs), as in :mod:`geo.network.walking_measures`.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo._errors import InputDataError, ParameterError, quote
 from geo._geodesy import GEOD
+from geo.errors import InputDataError, ParameterError, quote
 from geo.network._output import with_attribution
 from geo.network.engine import DEFAULT_SPEED_KMH, StreetEngine, metres_per_minute
-from geo.network.isochrone import DEFAULT_MINUTES, _check, reachable_geometry
+from geo.network.isochrone import DEFAULT_MINUTES, checked_minutes, reachable_geometry
 from geo.projection import has_location
 
 ID_NAMES = ("id", "site_id", "fid", "name")
@@ -199,7 +199,7 @@ def point_isochrones(
         EPSG:4326, one row per origin (``origin_id``, ``snap_m``; absent with ``union``) and
         time: ``minutes``, ``distance_m``, ``area_km2``, ``geometry``.
     """
-    times = _check(minutes, buffer_m, fill_holes_m2)
+    times = checked_minutes(minutes, buffer_m, fill_holes_m2)
     budgets = [t * metres_per_minute(speed_kmh) for t in times]
     snapped = snap_points(engine, points, id_column=id_column)
     groups: list[tuple[dict[str, object], np.ndarray]] = []
@@ -345,7 +345,7 @@ def destination_access(
         ``nearest_snap_m``, and ``within_<T>_min`` (destinations within T minutes, door
         to door) for each time.
     """
-    times = _check(minutes, 25.0, 0.0)
+    times = checked_minutes(minutes, 25.0, 0.0)
     per_minute = metres_per_minute(speed_kmh)
     origins = snap_points(engine, points, id_column=id_column)
     dest = snap_points(engine, destinations, id_column=destination_id_column)

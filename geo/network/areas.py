@@ -28,11 +28,11 @@ import numpy as np
 import osmnx as ox
 import pyproj
 
-from geo._atomic import atomic_path
-from geo._errors import InputDataError, ParameterError, Problems, UnknownIdError, quote
+from geo.atomic import atomic_path
+from geo.errors import InputDataError, ParameterError, Problems, UnknownIdError, quote
 from geo.network._cache import file_sha256, networks_dir, write_json
 from geo.network.engine import StreetEngine, load_engine
-from geo.network.source import GRAPHML_SUFFIXES, _suffix, read_graph_file
+from geo.network.source import GRAPHML_SUFFIXES, file_suffix, read_graph_file
 
 AREA_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 """An area name: 1 to 64 lowercase letters, digits and hyphens, not starting with a hyphen."""
@@ -215,7 +215,7 @@ def read_area_graph(path: str | os.PathLike[str], *, crs: str | None = None) -> 
     path = Path(path).expanduser()
     if not path.is_file():
         raise InputDataError(f"graph file {str(path)!r} does not exist")
-    if _suffix(path) not in GRAPHML_SUFFIXES:
+    if file_suffix(path) not in GRAPHML_SUFFIXES:
         return read_graph_file(path)
     try:
         graph = nx.read_graphml(path)

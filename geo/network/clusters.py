@@ -15,12 +15,12 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from geo._errors import NetworkUnavailableError
+from geo.errors import NetworkUnavailableError
 from geo.network._output import with_attribution
 from geo.network.engine import DEFAULT_SPEED_KMH, StreetEngine, load_engine
 from geo.network.isochrone import DEFAULT_MINUTES, isochrones
-from geo.network.measures import PAIR_COLUMNS, network_paths, pair_distances
 from geo.network.source import NetworkInfo, fetch_network, has_network, network_info
+from geo.network.walking_measures import PAIR_COLUMNS, network_paths, pair_distances
 from geo.projection import has_location, metric_crs
 from geo.registry import Registry, load_registry
 

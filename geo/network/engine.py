@@ -29,9 +29,9 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
-from geo._atomic import atomic_write
-from geo._errors import InputDataError, ParameterError
 from geo._resources import bundled_dir
+from geo.atomic import atomic_write
+from geo.errors import InputDataError, ParameterError
 from geo.network._cache import file_sha256, networks_dir
 from geo.network.source import read_graph_file
 from geo.projection import metric_crs

@@ -17,14 +17,16 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import substring
 
-from geo._errors import ParameterError, Problems
+from geo.errors import ParameterError, Problems
 from geo.network._output import with_attribution
 from geo.network.engine import DEFAULT_SPEED_KMH, StreetEngine, metres_per_minute
 
 DEFAULT_MINUTES = (5.0, 10.0, 15.0)
 
 
-def _check(minutes: Sequence[float], buffer_m: float, fill_holes_m2: float) -> list[float]:
+def checked_minutes(minutes: Sequence[float], buffer_m: float, fill_holes_m2: float) -> list[float]:
+    """The distinct times of ``minutes``, sorted, after checking every argument of an
+    isochrone (one :class:`~geo.errors.ParameterError` naming each problem)."""
     problems = Problems()
     values = [float(m) for m in minutes]
     if not values:
@@ -143,7 +145,7 @@ def isochrones(
         distance allowed), ``area_km2``, ``snap_m``, ``origin_node``, ``geometry``
         (Polygon or MultiPolygon). ``attrs["attribution"]`` credits OpenStreetMap.
     """
-    times = _check(minutes, buffer_m, fill_holes_m2)
+    times = checked_minutes(minutes, buffer_m, fill_holes_m2)
     per_minute = metres_per_minute(speed_kmh)
     snap = engine.snap([origin[0]], [origin[1]])
     node = int(snap.node[0])

@@ -25,8 +25,8 @@ import networkx as nx
 import osmnx as ox
 import shapely
 
-from geo._atomic import atomic_path
-from geo._errors import InputDataError, NetworkUnavailableError, ParameterError, Problems
+from geo.atomic import atomic_path
+from geo.errors import InputDataError, NetworkUnavailableError, ParameterError, Problems
 from geo.network._cache import (
     bundled_graph_path,
     file_sha256,
@@ -200,7 +200,9 @@ def _describe(
     )
 
 
-def _suffix(path: Path) -> str:
+def file_suffix(path: Path) -> str:
+    """The lower-case suffix that names the format of a street file, compound ones
+    (``.osm.pbf``, ``.osm.bz2``) whole."""
     name = path.name.lower()
     for suffix in sorted((*XML_SUFFIXES, *GRAPHML_SUFFIXES, ".osm.pbf", ".pbf"), key=len)[::-1]:
         if name.endswith(suffix):
@@ -247,7 +249,7 @@ def read_graph_file(path: str | os.PathLike[str], *, network_type: str = "walk")
         The file is missing, of an unknown kind, unreadable, or holds no street.
     """
     path = Path(path).expanduser()
-    suffix = _suffix(path)
+    suffix = file_suffix(path)
     problem = None
     if not path.is_file():
         problem = f"graph file {str(path)!r} does not exist"
@@ -341,7 +343,7 @@ def import_network(
     """
     path = Path(file).expanduser()
     graph = read_graph_file(path, network_type=network_type)
-    is_graphml = _suffix(path) in GRAPHML_SUFFIXES
+    is_graphml = file_suffix(path) in GRAPHML_SUFFIXES
     return _store(
         cluster_id,
         None if is_graphml else graph,

@@ -14,7 +14,7 @@ import numpy as np
 import pyproj
 import shapely
 
-from geo._errors import ParameterError
+from geo.errors import ParameterError
 from geo.network.engine import StreetEngine
 
 DEFAULT_TOLERANCE_M = 1.0

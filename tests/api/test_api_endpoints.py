@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from geo._errors import ParameterError
+from geo.errors import ParameterError
 from geo.measures import analyse_cluster
 from geo.network import import_network
 from tests.helpers import DATA

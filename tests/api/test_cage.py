@@ -15,7 +15,7 @@ import pytest
 
 from geo._gdal import PROCESS_DRIVERS
 from webmap.api.cage import Cage, CageCrashError, CageLimits
-from webmap.errors import (
+from webmap.error_table import (
     CageSignalError,
     CpuLimitError,
     MemoryLimitError,

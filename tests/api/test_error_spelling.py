@@ -1,5 +1,5 @@
 """Errors name the parameters of the interface in use: the API's in the API, flags on the
-command line, both from the one table (webmap.errors.PARAMETERS); POST /api/analyze takes
+command line, both from the one table (webmap.error_table.PARAMETERS); POST /api/analyze takes
 x, y and crs as the command line does."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from webmap.commands.cli import cli
-from webmap.errors import PARAMETERS
+from webmap.error_table import PARAMETERS
 
 GEO = Path(__file__).resolve().parents[2] / "geo"
 

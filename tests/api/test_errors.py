@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from geo._errors import (
+from geo.errors import (
     ClustermapError,
     InputDataError,
     NetworkUnavailableError,
@@ -20,7 +20,7 @@ from geo._errors import (
 from webmap import create_app
 from webmap.api.response import from_exception
 from webmap.commands.cli import cli
-from webmap.errors import ERRORS, answer_for
+from webmap.error_table import ERRORS, answer_for
 
 
 @pytest.mark.parametrize(

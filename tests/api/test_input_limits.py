@@ -15,9 +15,10 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from geo._errors import InputDataError, TooLargeError, listing, quote
+from geo.errors import InputDataError, TooLargeError, listing, quote
 from geo.points import read_points, read_points_bytes
-from tests.helpers import DATA, parquet_bomb
+from scripts.hostile_files import parquet_bomb
+from tests.helpers import DATA
 from webmap import create_app
 from webmap.commands.cli import cli
 
@@ -226,7 +227,7 @@ def test_deeply_nested_geojson_is_a_400_and_a_one_line_error(client: Any, tmp_pa
 
 
 def test_json_strings_do_not_count_as_nesting() -> None:
-    from geo._formats import json_depth
+    from geo.formats import json_depth
 
     assert json_depth(b'{"a": "[[[[\\"[[[", "b": [[1]]}') == 3
     assert json_depth(_nested(60)) == 64
@@ -327,7 +328,7 @@ def test_a_geopackage_that_understates_its_feature_count_is_still_limited(tmp_pa
 
 
 def test_the_gdalg_upload_is_a_400_that_reads_no_file(client: Any, tmp_path: Path) -> None:
-    from tests.hostile import gdalg_json
+    from scripts.hostile_files import gdalg_json
 
     secret = tmp_path / "secret.csv"
     secret.write_text("lat,lon,name\n52.0,4.3,TOPSECRET-18a\n", encoding="utf-8")
@@ -353,8 +354,8 @@ def test_by_with_a_huge_n_is_a_400_not_a_500(client: Any) -> None:
 def test_by_with_more_than_1000_categories_is_a_400(client: Any) -> None:
     from urllib.parse import urlencode
 
-    from tests.hostile import categories_csv
-    from webmap.api.selection import MAX_CATEGORIES
+    from scripts.hostile_files import categories_csv
+    from webmap.api.selection_api import MAX_CATEGORIES
 
     assert MAX_CATEGORIES == 1_000
     for rows, status in ((1_000, 201), (1_001, 400)):
@@ -368,7 +369,7 @@ def test_by_with_more_than_1000_categories_is_a_400(client: Any) -> None:
 
 
 def test_an_upload_keeps_its_labels_cut_to_200_characters(client: Any) -> None:
-    from webmap.api.uploads import MAX_TEXT_CHARS
+    from webmap.api.uploads_api import MAX_TEXT_CHARS
 
     data = b"lat,lon,name,other\n" + b"".join(
         f"52.{i:03d},4.3,{'n' * 300},{'o' * 300}\n".encode() for i in range(20)

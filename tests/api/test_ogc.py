@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pandas as pd
 import pytest
 
+from geo import schema
 from tests.helpers import DATA
 from webmap import create_app
-from webmap.api.ogc import CONFORMANCE, MAX_LIMIT
+from webmap.api.ogc import COLLECTIONS, CONFORMANCE, MAX_LIMIT
 
 
 def _rels(doc: dict[str, Any]) -> dict[str, str]:
@@ -160,3 +162,33 @@ def test_ogc_responses_carry_etags(client: Any) -> None:
         "/ogc/collections/sites/items?limit=3", headers={"If-None-Match": first.headers["ETag"]}
     )
     assert again.status_code == 304
+
+
+def test_each_cluster_carries_every_registry_column_of_its_cluster(
+    client: Any, registry: Any
+) -> None:
+    """The clusters collection's properties come from the registry's declared cluster
+    columns (:data:`geo.schema.CLUSTER_FIELDS`), not a hand list, with the registry's values;
+    practices as a list of their names."""
+    clusters = client.get("/ogc/collections/clusters/items?limit=1000").get_json()["features"]
+    assert len(clusters) == len(registry.clusters)
+    columns = set(schema.table_columns(schema.CLUSTER_FIELDS)) - {"id", "practices"}
+    for feature in clusters:
+        assert columns <= set(feature["properties"]), columns - set(feature["properties"])
+        row = registry.clusters.loc[feature["id"]]
+        for column in columns:
+            value = row[column]
+            assert feature["properties"][column] == (None if pd.isna(value) else value), column
+        names = sorted({p["practice"] for p in row["practices"]})
+        assert feature["properties"]["practices"] == ",".join(names)
+
+
+def test_collections_are_served_from_their_records(client: Any) -> None:
+    """The collection list, each collection and its items come from :data:`COLLECTIONS`."""
+    listed = client.get("/ogc/collections").get_json()["collections"]
+    assert [c["id"] for c in listed] == list(COLLECTIONS)
+    for cid, record in COLLECTIONS.items():
+        doc = client.get(f"/ogc/collections/{cid}").get_json()
+        assert (doc["title"], doc["description"]) == (record.title, record.description)
+        items = client.get(f"/ogc/collections/{cid}/items?limit=1").get_json()
+        assert items["numberReturned"] == 1

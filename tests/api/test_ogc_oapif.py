@@ -24,7 +24,8 @@ def _gdal_as_a_client() -> Iterator[None]:
     this process locked GDAL down (:mod:`geo._gdal`), which it is again afterwards."""
     from pyogrio._ogr import _register_drivers
 
-    from geo._gdal import GDAL_CONFIG, restrict_drivers
+    from geo.formats import GDAL_CONFIG
+    from geo.points import restrict_drivers
 
     pyogrio.set_gdal_config_options({"GDAL_SKIP": None, **dict.fromkeys(GDAL_CONFIG)})
     _register_drivers()

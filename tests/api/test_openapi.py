@@ -10,7 +10,7 @@ from openapi_spec_validator import validate
 
 from tests.helpers import DATA
 from webmap import create_app
-from webmap.api.measures import DENSITY_PARAMS
+from webmap.api.measures_api import DENSITY_PARAMS
 
 
 def test_document_is_valid_openapi_3(client: Any) -> None:

@@ -14,7 +14,7 @@ from geo.analysis import analyse_points
 from geo.points import read_points_bytes
 from tests.helpers import DATA
 from webmap import create_app
-from webmap.web.uploads import STORE_KEY, AnalysisStore
+from webmap.web.upload_store import STORE_KEY, AnalysisStore
 
 
 def _french_csv(n: int = 60, seed: int = 1) -> bytes:

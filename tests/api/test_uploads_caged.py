@@ -125,7 +125,7 @@ def test_a_zip_that_lies_about_its_sizes_is_refused_in_the_cage_not_a_500() -> N
     the decoded-byte cap) whose stream decodes to 80 MB is read up to what it declares and
     refused as a broken zip (400), not ended by the file-size limit's ``EFBIG`` (a 500 in the
     issue-18 attack run)."""
-    from tests.hostile import zip_lying_sizes
+    from scripts.hostile_files import zip_lying_sizes
 
     app = create_app({"TESTING": True, "DATA_DIR": str(DATA)})
     client = app.test_client()

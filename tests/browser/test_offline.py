@@ -13,7 +13,7 @@ import geopandas as gpd
 
 from tests.helpers import wait_until
 from webmap.maps.export import standalone_html
-from webmap.maps.points import points_map
+from webmap.maps.point_layer import points_map
 
 OFFLINE_RADIO = "Offline (no tiles)"
 # a 1x1 PNG, served in place of every tile when tiles are "reachable"

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from webmap.maps.cluster import is_approximate
+from webmap.maps.cluster_map import is_approximate
 
 PAGES = ["delft", "saint-etienne", "rhone-alpes-eco-energies"]
 
@@ -93,11 +93,12 @@ def test_the_date_control_switches_map_and_measures(
     assert "comedie-saint-etienne" not in then.index
     assert page.page.locator("#asof-note[aria-current=page]").count() == 1
     assert f"{len(then)} of" in page.page.locator("#measures").inner_text()
-    snippet = page.page.locator("#embed-snippet").input_value()
-    assert "as_of=2016-10" in snippet
+    page.page.locator("#embed-builder summary").click()  # the embed builder keeps the date
+    assert "as_of=2016-10" in page.page.locator("#embed-snippet").input_value()
     page.page.locator("#asof-today").click()
     page.page.wait_for_url("**/clusters/saint-etienne")
     page.page.wait_for_selector("div.cm-site")
+    page.page.locator("#embed-builder summary").click()
     assert "as_of" not in page.page.locator("#embed-snippet").input_value()
     assert page.errors == []
 

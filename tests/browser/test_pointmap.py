@@ -12,7 +12,7 @@ import numpy as np
 
 from tests.helpers import wait_until
 from webmap.maps.export import standalone_html
-from webmap.maps.points import CLUSTER_THRESHOLD, points_map
+from webmap.maps.point_layer import CLUSTER_THRESHOLD, points_map
 
 PAYLOADS = ["<img src=x onerror=alert(1)>", "${alert(1)}", "a `backtick`", "back\\slash"]
 

@@ -14,7 +14,7 @@ import numpy as np
 from tests.helpers import wait_until
 from webmap.maps.escape import escape_text
 from webmap.maps.export import standalone_html
-from webmap.maps.points import CLUSTER_THRESHOLD, WEBGL_THRESHOLD, points_map
+from webmap.maps.point_layer import CLUSTER_THRESHOLD, WEBGL_THRESHOLD, points_map
 
 PAYLOADS = ["<img src=x onerror=alert(1)>", "${alert(1)}", "a `backtick`", "back\\slash"]
 # above the threshold, and few enough to draw in seconds with software WebGL

@@ -13,8 +13,8 @@ import pytest
 import rasterio
 from click.testing import CliRunner
 
-from webmap.commands.analysis import _Progress
 from webmap.commands.cli import cli
+from webmap.commands.text_format import Progress
 
 GEOD = pyproj.Geod(ellps="WGS84")
 
@@ -167,7 +167,7 @@ class _Stream(io.StringIO):
 def test_progress_bar_only_on_a_terminal_and_only_for_long_runs() -> None:
     for tty, delay, shown in [(True, 0.0, True), (False, 0.0, False), (True, 60.0, False)]:
         stream = _Stream(tty)
-        progress = _Progress(["a", "b"], stream=stream, delay=delay)
+        progress = Progress(["a", "b"], stream=stream, delay=delay)
         progress("a")
         progress("b")
         progress.finish()

@@ -206,3 +206,19 @@ def test_density_and_hexagon_legends_are_plain_numbers_with_units_in_distinct_pa
     assert reds.isdisjoint(blues)
     assert any(colour in style for colour in reds)
     assert any(colour in style for colour in blues)
+
+
+def test_figure_lang_fr_draws_french_text_and_writes_a_pdf(tmp_path: Path) -> None:
+    """``clustermap figure delft --lang fr -o delft-fr.pdf`` (the issue's command), and the
+    same figure as SVG: French footer, scale and panel, the English ones gone."""
+    pdf = run("figure", "delft", "--lang", "fr", "-o", str(tmp_path / "delft-fr.pdf"))
+    assert pdf.exit_code == 0, pdf.output
+    assert (tmp_path / "delft-fr.pdf").read_bytes().startswith(b"%PDF")
+    out = tmp_path / "delft-fr.svg"
+    result = run("figure", "delft", "--lang", "fr", "--layers", "sites,ripley", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    texts = " ".join(_texts(out))
+    assert "Données\u00a0: registre clustermap" in texts
+    assert "Carte en EPSG:" in texts and "Quelle concentration, à quelle échelle" in texts
+    assert "Data: clustermap registry" not in texts and "Observed" not in texts
+    assert run("figure", "delft", "--lang", "de", "-o", str(out)).exit_code == 2

@@ -13,7 +13,7 @@ import pyogrio
 import pytest
 from click.testing import CliRunner
 
-from geo._atomic import atomic_write
+from geo.atomic import atomic_write
 from webmap.commands.cli import cli
 
 

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from scripts.make_register import write_register
 from webmap.commands.cli import cli
-from webmap.commands.selection import ReadProgress
+from webmap.commands.cli_selection import ReadProgress
 
 NAF = "activitePrincipaleEtablissement"
 

@@ -16,9 +16,9 @@ import pytest
 from scipy.spatial import cKDTree
 
 import geo.column_analysis
-from geo._errors import InputDataError, TooLargeError
 from geo.analysis import analyse_points
 from geo.column_analysis import analyse_file
+from geo.errors import InputDataError, TooLargeError
 from geo.options import AnalysisOptions
 from geo.points import read_points
 from geo.selection import Selection, parse_by, parse_where

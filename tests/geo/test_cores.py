@@ -11,9 +11,9 @@ import shapely
 from sklearn.cluster import DBSCAN, HDBSCAN
 
 import geo.cores
-from geo._errors import ParameterError
 from geo.analysis import analyse_points
 from geo.cores import dense_cores
+from geo.errors import ParameterError
 from geo.options import AnalysisOptions
 
 ORIGIN = np.array([500_000.0, 5_760_000.0])

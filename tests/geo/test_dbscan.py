@@ -14,8 +14,8 @@ from scipy.spatial import cKDTree
 from sklearn.cluster import DBSCAN
 
 import geo.dbscan
-from geo._errors import ParameterError
 from geo.dbscan import dbscan_grid
+from geo.errors import ParameterError
 from geo.projection import metric_crs, site_points, xy_arrays
 from geo.registry import Registry
 

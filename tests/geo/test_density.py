@@ -12,7 +12,6 @@ from pointpats import PointPattern
 from scipy import stats
 from scipy.spatial import cKDTree, distance_matrix
 
-from geo._errors import ParameterError
 from geo.density import (
     clark_evans,
     nearest_neighbour_distances,
@@ -20,6 +19,7 @@ from geo.density import (
     sites_per_km2,
     study_area,
 )
+from geo.errors import ParameterError
 
 UTM = "EPSG:32631"
 # pointpats builds libpysal shapes, which announce their own deprecation

@@ -7,7 +7,7 @@ import h3
 import numpy as np
 import pytest
 
-from geo._errors import ParameterError
+from geo.errors import ParameterError
 from geo.hexbins import hex_cells, hexbin_counts
 
 

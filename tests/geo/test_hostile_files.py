@@ -1,5 +1,5 @@
 """Issue 18's hostile files are refused by the readers, from what they decode rather than
-what they declare, before the data are decoded: each file is made by :mod:`tests.hostile`.
+what they declare, before the data are decoded: each file is made by :mod:`scripts.hostile_files`.
 """
 
 from __future__ import annotations
@@ -19,11 +19,10 @@ import pandas as pd
 import pytest
 
 from geo._containers import MAX_COLUMNS, check_dbf
-from geo._errors import InputDataError, TooLargeError
 from geo.columns import open_columns
+from geo.errors import InputDataError, TooLargeError
 from geo.points import read_points_bytes
-from tests.helpers import ROOT
-from tests.hostile import (
+from scripts.hostile_files import (
     gdalg_json,
     gpkg_points_view,
     gpkg_zeroblob_view,
@@ -32,6 +31,7 @@ from tests.hostile import (
     wide_csv,
     zip_lying_sizes,
 )
+from tests.helpers import ROOT
 
 SECRET = "TOPSECRET-18c1"
 
@@ -247,7 +247,7 @@ def test_a_parquet_dictionary_bomb_is_refused_from_its_decoded_size() -> None:
 def test_parquet_decoded_size_counts_each_row_of_a_dictionary() -> None:
     import pyarrow as pa
 
-    from geo._formats import _decoded_bytes
+    from geo.formats import _decoded_bytes
 
     column = pa.DictionaryArray.from_arrays(pa.array([0, 1, 1, 1], pa.int32()), ["ab", "xyz"])
     assert _decoded_bytes(column) == 2 + 3 * 3 + 8 * 4  # values, and an offset per row

@@ -11,7 +11,7 @@ import pytest
 import rasterio
 from scipy.stats import gaussian_kde
 
-from geo._errors import InputDataError, ParameterError
+from geo.errors import InputDataError, ParameterError
 from geo.kde import bandwidth_m, kde_contours, kde_surface, kde_surface_xy, write_geotiff
 
 ORIGIN = np.array([500_000.0, 5_760_000.0])

@@ -7,7 +7,7 @@ from math import comb
 import pandas as pd
 import pytest
 
-from geo._errors import InputDataError
+from geo.errors import InputDataError
 from geo.lq import location_quotients
 
 

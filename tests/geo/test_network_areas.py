@@ -14,7 +14,7 @@ import pyproj
 import pytest
 import shapely
 
-from geo._errors import InputDataError, ParameterError, UnknownIdError
+from geo.errors import InputDataError, ParameterError, UnknownIdError
 from geo.network.analyst import (
     destination_access,
     point_distances,

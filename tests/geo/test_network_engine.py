@@ -8,7 +8,7 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from geo._errors import ParameterError
+from geo.errors import ParameterError
 from geo.network import build_engine, load_engine, metres_per_minute, read_graph_file
 from geo.network import engine as engine_module
 from geo.network.engine import engine_cache_path, read_engine

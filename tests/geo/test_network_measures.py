@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import shapely
 
-from geo._errors import ParameterError
+from geo.errors import ParameterError
 from geo.network import (
     OSM_ATTRIBUTION,
     StreetEngine,

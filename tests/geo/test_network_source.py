@@ -10,7 +10,7 @@ import networkx as nx
 import osmnx as ox
 import pytest
 
-from geo._errors import InputDataError, NetworkUnavailableError, ParameterError
+from geo.errors import InputDataError, NetworkUnavailableError, ParameterError
 from geo.network import (
     get_network,
     has_network,

@@ -8,16 +8,15 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from geo._errors import ParameterError
-from geo.options import AnalysisOptions, option_specs, options_table
-from webmap.api.measures import DENSITY_PARAMS, MEASURES_PARAMS
+from geo.errors import ParameterError
+from geo.options import AnalysisOptions, option_specs, options_from, options_table
+from webmap.api.measures_api import DENSITY_PARAMS, MEASURES_PARAMS
 from webmap.api.params import parse_params
-from webmap.api.uploads import ANALYZE_PARAMS
-from webmap.commands.analysis import density, measures, proximity
+from webmap.api.uploads_api import ANALYZE_PARAMS
 from webmap.commands.cli import cli
-
-#: Command-line flag and API query name of each option, where they differ from its name.
-FLAGS = {"cell_m": "cell", "eps_m": "eps"}
+from webmap.commands.cmd_density import density
+from webmap.commands.cmd_measures import measures
+from webmap.commands.cmd_proximity import proximity
 
 
 def test_the_docs_table_is_the_dataclass() -> None:
@@ -56,7 +55,8 @@ def _click_defaults(command: click.Command) -> dict[str, object]:
 
 
 def test_the_command_line_and_the_api_take_their_defaults_from_the_options() -> None:
-    specs = {s.name: s for s in option_specs()}
+    specs = {s.param: s for s in option_specs()}
+    assert specs["eps"].name == "eps_m" and specs["cell"].name == "cell_m"
     for command in (measures, density, proximity):
         for name, default in _click_defaults(command).items():
             if name in specs and name != "area":
@@ -64,11 +64,10 @@ def test_the_command_line_and_the_api_take_their_defaults_from_the_options() -> 
                 assert default == expected, (command.name, name)
     for params in (MEASURES_PARAMS, DENSITY_PARAMS, ANALYZE_PARAMS):
         for param in params:
-            name = {v: k for k, v in FLAGS.items()}.get(param.name, param.name)
-            if name in specs:
-                assert param.default == specs[name].default, param.name
-                assert param.minimum == specs[name].minimum, param.name
-                assert param.maximum == specs[name].maximum, param.name
+            if param.name in specs:
+                assert param.default == specs[param.name].default, param.name
+                assert param.minimum == specs[param.name].minimum, param.name
+                assert param.maximum == specs[param.name].maximum, param.name
     parsed = parse_params(MEASURES_PARAMS, {})
     assert (parsed["eps"], parsed["min_samples"], parsed["hex_res"]) == (200.0, "auto", 9)
 
@@ -83,3 +82,49 @@ def test_the_command_line_refuses_out_of_range_options_with_the_declared_range(
     result = runner.invoke(cli, ["measures", "delft", "--hex-res", "none", "--json"])
     assert result.exit_code == 0, result.output
     assert '"hexbins": null' in result.stdout
+
+
+def _cli_options(command: click.Command, args: list[str]) -> AnalysisOptions:
+    """The options ``clustermap <command> ARGS`` would analyse with (parsed, not run)."""
+    with command.make_context(command.name, args) as ctx:
+        return options_from(ctx.params)
+
+
+@pytest.mark.parametrize(
+    ("cli_args", "query"),
+    [
+        ([], {}),
+        (["--eps", "350", "--min-samples", "7", "--hex-res", "8"],
+         {"eps": "350", "min_samples": "7", "hex_res": "8"}),
+        (["--eps", "125.5", "--min-samples", "auto"], {"eps": "125.5", "min_samples": "auto"}),
+    ],
+)  # fmt: skip
+def test_a_value_on_the_command_line_and_in_the_api_gives_equal_options(
+    cli_args: list[str], query: dict[str, str]
+) -> None:
+    from_cli = _cli_options(measures, ["delft", *cli_args])
+    from_api = options_from(parse_params(MEASURES_PARAMS, query))
+    assert from_cli == from_api
+    for flag, value in zip(cli_args[::2], cli_args[1::2], strict=True):
+        name = {"--eps": "eps_m", "--min-samples": "min_samples", "--hex-res": "hex_res"}[flag]
+        expected = value if value == "auto" else float(value)
+        assert getattr(from_api, name) == expected
+    assert isinstance(from_cli.eps_m, float) and isinstance(from_api.eps_m, float)
+
+
+def test_density_options_on_the_command_line_and_in_the_api_are_equal() -> None:
+    cli_args = ["--bandwidth", "silverman", "--kernel", "quartic", "--cell", "40", "--hex-res", "7"]
+    query = {"bandwidth": "silverman", "kernel": "quartic", "cell": "40", "hex_res": "7"}
+    from_cli = _cli_options(density, ["points.csv", *cli_args])
+    from_api = options_from(parse_params(DENSITY_PARAMS, query))
+    assert from_cli == from_api
+    assert from_api.cell_m == 40.0 and from_api.kernel == "quartic" and from_api.hex_res == 7
+    assert from_cli.bandwidth == "silverman"
+
+
+def test_options_from_lists_every_bad_value_at_once_and_ignores_other_keys() -> None:
+    assert options_from({"as_of": "2016-10", "format": "csv"}) == AnalysisOptions()
+    with pytest.raises(ParameterError) as caught:
+        options_from({"eps": 0.0, "hex_res": 99})
+    assert "eps_m" in str(caught.value) and "hex_res" in str(caught.value)
+    assert options_from({"cores": "bogus"}, cores=None).cores is None

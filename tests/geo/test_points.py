@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo._errors import InputDataError, ParameterError
+from geo.errors import InputDataError, ParameterError
 from geo.points import points_from_frame, read_points, read_points_bytes
 
 LON = [4.37347, 4.38508, 4.38666]

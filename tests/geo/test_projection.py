@@ -7,7 +7,7 @@ import numpy as np
 import pyproj
 import pytest
 
-from geo._errors import InputDataError, ParameterError
+from geo.errors import InputDataError, ParameterError
 from geo.projection import geodesic_distance_m, metric_crs, site_points, to_metric, transform_xy
 
 

@@ -11,7 +11,7 @@ import pyproj
 import pytest
 import shapely
 
-from geo._errors import InputDataError, ParameterError
+from geo.errors import InputDataError, ParameterError
 from geo.proximity import distance_matrix, epicentre_geometry, nearest_neighbours
 
 GEOD = pyproj.Geod(ellps="WGS84")

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from pyproj import Geod
 
-from geo._errors import ParameterError, RegistryError, UnknownIdError
-from geo._validate import PRACTICES, PRECISIONS, ROLES
+from geo.errors import ParameterError, RegistryError, UnknownIdError
 from geo.registry import load_registry, read_catalogue
+from geo.schema import PRACTICES, PRECISIONS, ROLES
 from tests.helpers import DATA, SOURCES
 
 NOTE = SOURCES / "cluster-benchmark-note-2016.txt"

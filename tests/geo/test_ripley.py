@@ -12,7 +12,7 @@ import shapely
 from click.testing import CliRunner
 from pointpats import distance_statistics as pp
 
-from geo._errors import InputDataError, ParameterError
+from geo.errors import InputDataError, ParameterError
 from geo.points import read_points
 from geo.ripley import ripley, ripley_xy
 from webmap.commands.cli import cli

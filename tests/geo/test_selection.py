@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
-from geo._errors import InputDataError, ParameterError
+from geo.errors import InputDataError, ParameterError
 from geo.selection import By, Selection, Where, check_columns, parse_by, parse_where
 
 

@@ -21,10 +21,10 @@ from click.testing import CliRunner
 from pointpats import PointPattern, Window
 from scipy import stats
 
-from geo._errors import InputDataError
 from geo.analysis import analyse_points
 from geo.column_analysis import analyse_file
 from geo.density import clark_evans, sites_per_km2
+from geo.errors import InputDataError
 from geo.options import AnalysisOptions
 from geo.selection import Selection, parse_by
 from webmap.commands.cli import cli

@@ -12,7 +12,7 @@ import numpy as np
 import pyproj
 import pytest
 
-from geo._errors import ParameterError
+from geo.errors import ParameterError
 from geo.tiles import (
     CELLS,
     HALF_WORLD_M,

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from geo._errors import InputDataError
+from geo.errors import InputDataError
 from geo.points import read_points_bytes
 from tests.helpers import ROOT
 from webmap.commands.cli import cli
@@ -248,7 +248,7 @@ def test_gdal_runs_with_its_network_file_systems_shut(loopback: tuple[str, list[
     """A second line of defence: even a path GDAL is asked to open makes no request."""
     import pyogrio
 
-    from geo._formats import GDAL_CONFIG
+    from geo.formats import GDAL_CONFIG
 
     url, requests = loopback
     pyogrio.set_gdal_config_options(GDAL_CONFIG)
@@ -263,7 +263,7 @@ def test_a_url_ending_in_the_allowed_extension_after_a_hash_makes_no_request(
     """The extension check ignores what follows ``#``: the dead proxy still stops it."""
     import pyogrio
 
-    from geo._gdal import restrict_drivers
+    from geo.points import restrict_drivers
 
     url, requests = loopback
     restrict_drivers()
@@ -273,7 +273,7 @@ def test_a_url_ending_in_the_allowed_extension_after_a_hash_makes_no_request(
 
 
 def test_no_vsi_path_reaches_gdal() -> None:
-    from geo._formats import gdal_source
+    from geo.formats import gdal_source
 
     source = gdal_source(Path("/vsicurl/http://127.0.0.1/p.shp"), kind="shp", name="p")
     with pytest.raises(InputDataError, match="GDAL virtual file systems are not read"), source:

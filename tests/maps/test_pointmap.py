@@ -16,12 +16,12 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo._errors import InputDataError, ParameterError
+from geo.errors import InputDataError, ParameterError
 from geo.points import label_column_of
 from webmap.maps.assets import INLINE_PREFIX, STATIC_DIR
 from webmap.maps.escape import escape_text
 from webmap.maps.export import standalone_html
-from webmap.maps.points import (
+from webmap.maps.point_layer import (
     CLUSTER_THRESHOLD,
     WEBGL_THRESHOLD,
     PointLayer,

@@ -17,6 +17,7 @@ import geo.cores
 import geo.density
 import geo.hexbins
 import geo.kde
+import geo.measures
 import geo.network.engine
 import geo.proximity
 from geo.measures import CLAIMS, analyse_cluster
@@ -109,3 +110,43 @@ def test_the_map_draws_what_the_measures_say(registry: Registry) -> None:
             (site,) = [s for s in measures["sites"] if s["id"] == link.from_id]
             assert site["nearest_site"] == link.to_id
             assert site["nn_distance_m"] == pytest.approx(link.distance_m)
+
+
+@pytest.mark.parametrize(
+    "paths",
+    [
+        ("/clusters/delft", "/api/clusters/delft/measures", "/clusters/delft/figure.svg",
+         "/compare"),
+        ("/compare", "/clusters/delft/figure.pdf", "/api/clusters/delft/measures?eps=200",
+         "/clusters/delft/measures.json", "/clusters/delft"),
+    ],
+)  # fmt: skip
+def test_the_page_measures_figure_and_compare_share_one_analysis_of_a_cluster(
+    monkeypatch: pytest.MonkeyPatch, registry: Registry, tmp_path: Any, paths: tuple[str, ...]
+) -> None:
+    from tests.helpers import DATA
+
+    analysed: Counter[tuple[str, str | None]] = Counter()
+    real = geo.measures.analyse_cluster
+
+    def counted(registry: Any, cluster_id: str, *args: Any, **kwargs: Any) -> Any:
+        analysed[cluster_id, kwargs.get("as_of")] += 1
+        return real(registry, cluster_id, *args, **kwargs)
+
+    for name, module in list(sys.modules.items()):
+        if name.split(".")[0] in ("geo", "webmap") and module is not None:
+            for attr, value in list(vars(module).items()):
+                if value is real:
+                    monkeypatch.setattr(module, attr, counted)
+    app = create_app(
+        {"TESTING": True, "DATA_DIR": str(DATA), "NETWORK_CACHE_DIR": str(tmp_path / "cache")}
+    )
+    client = app.test_client()
+    for path in paths:
+        assert client.get(path).status_code == 200, path
+    assert analysed["delft", None] == 1, "one analysis of delft for every view"
+    assert analysed == dict.fromkeys(((str(c), None) for c in registry.clusters.index), 1)
+    # another date is another analysis, and it too is shared
+    assert client.get("/api/clusters/delft/measures?as_of=2016-10").status_code == 200
+    assert client.get("/clusters/delft/figure.svg?as_of=2016-10").status_code == 200
+    assert analysed["delft", "2016-10"] == 1

@@ -16,7 +16,7 @@ from geo.compare import compare_clusters
 from geo.network import ClusterNetwork
 from tests.helpers import DATA, PAYLOADS, LiveServer, wait_until
 from webmap import create_app
-from webmap.web.compare import FRAME_PX, FRAME_SIDE_M
+from webmap.web.routes_compare import FRAME_PX, FRAME_SIDE_M
 
 GEOD = Geod(ellps="WGS84")
 SVG = "{http://www.w3.org/2000/svg}"
@@ -126,7 +126,7 @@ def test_page_sorts_by_any_column_with_missing_values_last(
 def test_bad_parameters_answer_400_before_any_comparison(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from webmap.web import compare
+    from webmap.web import routes_compare as compare
 
     computed: list[str | None] = []
     monkeypatch.setattr(compare, "compare_clusters", lambda *a, **k: computed.append(k["as_of"]))

@@ -16,7 +16,7 @@ from webmap import create_app
 from webmap.api.memo import LruCache
 from webmap.api.sizing import estimate_bytes
 from webmap.web.caching import CACHE_KEY
-from webmap.web.uploads import STORE_KEY, Analysis, AnalysisStore
+from webmap.web.upload_store import STORE_KEY, Analysis, AnalysisStore
 
 
 def test_the_cache_keeps_under_its_byte_bound() -> None:

@@ -16,7 +16,7 @@ from pyproj import Geod
 from scipy.spatial import cKDTree
 from shapely.geometry import shape
 
-from geo._errors import ParameterError
+from geo.errors import ParameterError
 from geo.network import cluster_engine, read_graph_file, street_lines
 from webmap import create_app
 from webmap.maps.assets import VENDOR_DIR, VENDORED

@@ -10,7 +10,7 @@ import urllib.request
 
 from tests.helpers import DATA, served
 from webmap import create_app
-from webmap.commands.registry import waitress_options
+from webmap.commands.cmd_registry import waitress_options
 
 FORWARDED = {
     "X-Forwarded-Proto": "https",

@@ -17,14 +17,14 @@ import pandas as pd
 import pyproj
 import pytest
 
-from geo._errors import TooLargeError
+from geo.errors import TooLargeError
+from scripts.hostile_files import parquet_long_labels
 from scripts.make_register import write_register
 from tests.helpers import DATA
-from tests.hostile import parquet_long_labels
 from webmap import create_app
 from webmap.api.analysis_db import AnalysisStore
 from webmap.api.spool import CHUNK_BYTES, spool_body
-from webmap.web.uploads import STORE_KEY
+from webmap.web.upload_store import STORE_KEY
 
 INLINE = 64 * 1024
 SPOOL = 4 * 1024 * 1024

@@ -118,3 +118,13 @@ def test_chromium_shows_the_cluster_page_with_its_ripley_plot_and_no_page_error(
     box = page.page.locator("svg.cm-ripley-plot").bounding_box()
     assert box is not None and box["width"] == 300 and box["height"] == 170
     assert page.errors == []
+
+
+def test_the_figure_route_draws_french_text_for_lang_fr(client: Any) -> None:
+    english = client.get("/clusters/delft/figure.svg?layers=sites")
+    french = client.get("/clusters/delft/figure.svg?layers=sites&lang=fr")
+    assert english.status_code == french.status_code == 200
+    assert b"Data: clustermap registry" in english.data
+    assert "Données\u00a0: registre clustermap".encode() in french.data
+    assert english.headers["ETag"] != french.headers["ETag"]
+    assert french.headers["Content-Language"] == "fr"

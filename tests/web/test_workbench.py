@@ -17,7 +17,7 @@ import pytest
 from geo.points import MAX_COLUMNS
 from tests.helpers import DATA
 from webmap import create_app
-from webmap.api.workbench import PREVIEW_BYTES, option_fields
+from webmap.api.workbench_api import PREVIEW_BYTES, option_fields
 
 _ACCENT = "Boulangerie « Chez Zoé »"
 

@@ -13,7 +13,7 @@ import pytest
 
 from tests.helpers import DATA
 from webmap import create_app
-from webmap.api import measures as api_measures
+from webmap.api import measures_api
 from webmap.web.workpool import POOL_KEY, BusyError, ComputationTimeoutError, WorkPool
 
 DENSITY = "/api/clusters/delft/density"
@@ -26,7 +26,7 @@ CALLS: list[int] = []
 def blocked(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[threading.Event, threading.Event]]:
     """Density layers that signal ``started`` and wait for ``release`` (counted in CALLS)."""
     started, release = threading.Event(), threading.Event()
-    real = api_measures.density_layers
+    real = measures_api.density_layers
     CALLS.clear()
 
     def slow(*args: Any, **kwargs: Any) -> Any:
@@ -35,7 +35,7 @@ def blocked(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[threading.Event, 
         assert release.wait(30)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(api_measures, "density_layers", slow)
+    monkeypatch.setattr(measures_api, "density_layers", slow)
     yield started, release
     release.set()
 

@@ -2,7 +2,7 @@
 
 Everything is stored as JSON (measures; points, labels, layers and bounds), never pickled,
 and nothing of one server process: no drawn page (each process draws and keeps its own,
-with its own secrets; :mod:`webmap.web.uploads`). Each operation opens its own connection
+with its own secrets; :mod:`webmap.web.upload_store`). Each operation opens its own connection
 (WAL journal, a busy timeout) and runs in one transaction, so threads and processes share
 the file safely. A database file found corrupt (at start or later) is moved aside and
 recreated, its analyses lost; a place where no database can be created raises
@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from geo._errors import ClustermapError
+from geo.errors import ClustermapError
 
 __all__ = [
     "DATABASE_NAME",
@@ -103,7 +103,7 @@ class Analysis:
         ``[[south, west], [north, east]]`` of the upload.
     extras
         What the analysis page and its downloads need beyond the map (JSON-able, bounded
-        by :mod:`webmap.api.uploads`): the query it was measured with (``args``), each kept
+        by :mod:`webmap.api.uploads_api`): the query it was measured with (``args``), each kept
         point's nearest-neighbour distance (``nn_distance_m``), whether the points are a
         sample (``sampled``) and the kernel-density grid (``kde_grid``).
     size

@@ -17,7 +17,7 @@ read, in milliseconds. Before it touches its input the child:
 
 The parent waits for the result at most ``wall_seconds``, then kills the child with
 ``SIGKILL``; a child that hit a limit is dead already. Either way nothing keeps working
-after the answer, and the failure is a :class:`webmap.errors.CageLimitError`: memory
+after the answer, and the failure is a :class:`webmap.error_table.CageLimitError`: memory
 ``413``, CPU ``422``, wall clock ``504``, a death by another signal ``422``. A child that
 fails or stalls after its address space came near the limit counts as out of memory
 (libraries wrap a ``MemoryError`` in their own exceptions). Any other exception (a bug) is
@@ -40,7 +40,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, TypeVar
 
-from webmap.errors import (
+from webmap.error_table import (
     CageSignalError,
     CpuLimitError,
     MemoryLimitError,
@@ -129,11 +129,11 @@ class Cage:
 
         Raises
         ------
-        webmap.errors.MemoryLimitError, webmap.errors.CpuLimitError
+        webmap.error_table.MemoryLimitError, webmap.error_table.CpuLimitError
             The child passed its memory or CPU limit.
-        webmap.errors.TimeLimitError
+        webmap.error_table.TimeLimitError
             No answer within ``wall_seconds``: the child was killed.
-        webmap.errors.CageSignalError
+        webmap.error_table.CageSignalError
             The child died of another signal.
         CageCrashError
             ``func`` raised an exception.

@@ -29,7 +29,7 @@ from geo.points import gdal_environment, restrict_drivers  # noqa: E402
 os.environ.update(gdal_environment())
 restrict_drivers()
 
-import webmap.api.uploads  # noqa: E402
+import webmap.api.uploads_api  # noqa: E402
 
 pyarrow.set_cpu_count(1)
 pyarrow.set_io_thread_count(1)
@@ -39,8 +39,8 @@ def _warm() -> None:
     """Measure a tiny upload once, so the lazy imports and PROJ's database (opened read-only)
     are ready in every child instead of costing each child half a second."""
     rows = "".join(f"{52 + i / 1000:.4f};{4.35 + (i * 7 % 11) / 1000:.4f}\n" for i in range(30))
-    job = webmap.api.uploads.UploadJob(f"lat;lon\n{rows}".encode(), {}, name="warm.csv")
-    webmap.api.uploads.measure_upload(job)
+    job = webmap.api.uploads_api.UploadJob(f"lat;lon\n{rows}".encode(), {}, name="warm.csv")
+    webmap.api.uploads_api.measure_upload(job)
 
 
 _warm()

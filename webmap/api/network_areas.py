@@ -23,8 +23,8 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from geo._errors import ParameterError, TooLargeError
-from webmap.api.measures import MINUTES_PARAM
+from geo.errors import ParameterError, TooLargeError
+from webmap.api.measures_api import MINUTES_PARAM
 from webmap.api.params import Param, parse_params
 from webmap.api.response import GEOJSON, JSON, ApiResponse, answers_errors
 
@@ -144,9 +144,9 @@ def _points(
     opts: Mapping[str, Any], body: Body | None, *, prefix: str, part: str, limits: Limits
 ) -> gpd.GeoDataFrame:
     """The points of a request: ``<prefix>lat``/``<prefix>lon`` lists, or a body."""
-    from geo._formats import sniff
+    from geo.formats import sniff
     from geo.points import read_points_bytes
-    from webmap.api.uploads import MAX_TEXT_CHARS
+    from webmap.api.uploads_api import MAX_TEXT_CHARS
 
     lat, lon = opts[f"{prefix}lat"], opts[f"{prefix}lon"]
     has_body = body is not None and bool(body.data.strip())

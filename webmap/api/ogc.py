@@ -2,8 +2,11 @@
 
 Collections: ``sites`` (every site listed, with its ``state`` today: ``open``, ``closed``
 or ``not_yet``; null geometry when unlocated), ``clusters`` (the city reference point of
-each cluster, with its counts of the sites open and closed today) and ``epicentres`` (the
-polygon, or line, joining the located member sites). Every function takes the registry,
+each cluster, with its registry columns and its counts of the sites open and closed today)
+and ``epicentres`` (the polygon, or line, joining the located member sites). Each is one
+:class:`Collection` record of :data:`COLLECTIONS` (id, title, description, the function
+building its features), as pygeoapi adds a provider: the landing page, ``/collections``,
+the items, paging and the OpenAPI document iterate the records. Every function takes the registry,
 the absolute root URL of the service (``https://host/prefix/``, so links stay right
 behind a reverse proxy) and the query arguments, and returns an
 :class:`webmap.api.response.ApiResponse` whose body is the JSON document;
@@ -15,7 +18,7 @@ OpenAPI document cannot disagree.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -23,8 +26,9 @@ from urllib.parse import quote, urlencode
 import numpy as np
 import shapely
 
-from geo._errors import clip
-from geo._json import to_jsonable
+from geo import schema
+from geo.errors import clip
+from geo.jsonable import to_jsonable
 from geo.proximity import epicentre_geometry
 from geo.registry import Registry, site_states
 from webmap.api.memo import LruCache, day_key
@@ -78,31 +82,6 @@ ITEMS_PARAMS = (
     F_PARAM,
 )  # fmt: skip
 ITEMS_KNOWN = frozenset(p.name for p in ITEMS_PARAMS)
-
-
-@dataclass(frozen=True)
-class CollectionInfo:
-    """Title and description of a collection."""
-
-    title: str
-    description: str
-
-
-COLLECTIONS: dict[str, CollectionInfo] = {
-    "sites": CollectionInfo(
-        "Sites",
-        "Every site of every cluster (campuses, incubators, flagship buildings) with its "
-        "source and location precision; sites of unknown location have a null geometry.",
-    ),
-    "clusters": CollectionInfo(
-        "Clusters",
-        "Business and innovation clusters, at the reference point of their city.",
-    ),
-    "epicentres": CollectionInfo(
-        "Epicentres",
-        "Multi-site epicentres: the polygon (or line) joining their located member sites.",
-    ),
-}
 
 
 def negotiate(f: str | None, *, prefers_html: bool) -> str:
@@ -220,42 +199,45 @@ def _table(ids: list[str], geometries: list[Any], properties: list[dict[str, Any
     return _Table(ids=ids, features=features, geometries=geoms, bbox=bbox)
 
 
-def _build(registry: Registry, collection_id: str) -> _Table:
-    if collection_id == "sites":
-        sites = registry.sites
-        columns = [c for c in sites.columns if c != "geometry"]
-        states = site_states(sites)  # today's: a closed site is listed and marked closed
-        return _table(
-            [str(i) for i in sites.index],
-            list(sites.geometry),
-            [
-                {"id": str(i), **row, "state": state}
-                for i, row, state in zip(
-                    sites.index, sites[columns].to_dict("records"), states, strict=True
-                )
-            ],
-        )
-    if collection_id == "clusters":
-        clusters = registry.clusters
-        props = []
-        for cid, row in clusters.iterrows():
-            counts = registry.summary(str(cid))  # today's sites
-            props.append(
-                {
-                    "id": str(cid),
-                    "name": row["name"],
-                    "country": row["country"],
-                    "city": row["city"],
-                    "domain": row["domain"],
-                    "website": row["website"],
-                    "description": row["description"],
-                    "practices": ",".join(sorted({p["practice"] for p in row["practices"]})),
-                    "n_sites": counts["n_sites"],
-                    "n_located": counts["n_located"],
-                    "n_closed": counts["n_closed"],
-                }
+def _sites(registry: Registry) -> _Table:
+    """Every site listed, with every registry column and its ``state`` today (a closed site
+    is listed and marked closed)."""
+    sites = registry.sites
+    columns = [c for c in sites.columns if c != "geometry"]
+    states = site_states(sites)
+    return _table(
+        [str(i) for i in sites.index],
+        list(sites.geometry),
+        [
+            {"id": str(i), **row, "state": state}
+            for i, row, state in zip(
+                sites.index, sites[columns].to_dict("records"), states, strict=True
             )
-        return _table([str(i) for i in clusters.index], list(clusters.geometry), props)
+        ],
+    )
+
+
+#: the site counts the ``clusters`` collection adds to the registry columns
+CLUSTER_COUNTS = ("n_sites", "n_located", "n_closed")
+
+
+def _clusters(registry: Registry) -> _Table:
+    """Every cluster at its city's point, with every registry column (practices as a comma
+    list of their names) and its counts of sites today."""
+    clusters = registry.clusters
+    columns = schema.table_columns(schema.CLUSTER_FIELDS)  # read per request: tests add fields
+    props = []
+    for cid in clusters.index:
+        info = {"id": str(cid), **registry.cluster(str(cid))}
+        summary = registry.summary(str(cid))  # today's sites
+        row = {column: info.get(column) for column in columns}
+        row["practices"] = ",".join(summary["practices"])
+        props.append({**row, **{count: summary[count] for count in CLUSTER_COUNTS}})
+    return _table([str(i) for i in clusters.index], list(clusters.geometry), props)
+
+
+def _epicentres(registry: Registry) -> _Table:
+    """Every epicentre as the outline joining its located members."""
     epicentres = registry.epicentres
     geoms = []
     props = []
@@ -275,11 +257,49 @@ def _build(registry: Registry, collection_id: str) -> _Table:
     return _table([str(i) for i in epicentres.index], geoms, props)
 
 
+@dataclass(frozen=True)
+class Collection:
+    """One collection: its id, title and description, and the function that builds its
+    features from the registry (a :class:`_Table`: the features, their geometries and
+    extent). Paging, ``bbox``, links and the HTML view are the same for every collection."""
+
+    id: str
+    title: str
+    description: str
+    features: Callable[[Registry], _Table]
+
+
+COLLECTIONS: dict[str, Collection] = {
+    collection.id: collection
+    for collection in (
+        Collection(
+            "sites",
+            "Sites",
+            "Every site of every cluster (campuses, incubators, flagship buildings) with its "
+            "source and location precision; sites of unknown location have a null geometry.",
+            _sites,
+        ),
+        Collection(
+            "clusters",
+            "Clusters",
+            "Business and innovation clusters, at the reference point of their city.",
+            _clusters,
+        ),
+        Collection(
+            "epicentres",
+            "Epicentres",
+            "Multi-site epicentres: the polygon (or line) joining their located member sites.",
+            _epicentres,
+        ),
+    )
+}
+
+
 def _data(registry: Registry, collection_id: str, cache: LruCache) -> _Table:
     return cache.get_or_compute(
         # the clusters' site counts are today's
         ("ogc", collection_id, registry.version, day_key(None)),
-        lambda: _build(registry, collection_id),
+        lambda: COLLECTIONS[collection_id].features(registry),
     )
 
 

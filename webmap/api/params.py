@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from geo._errors import ParameterError, Problems
+from geo.errors import ParameterError, Problems
 
 ParamKind = Literal["number", "integer", "string", "boolean", "numbers", "bbox"]
 

@@ -1,8 +1,8 @@
 """What an API function answers: :class:`ApiResponse`, media types, and errors.
 
 Every API function returns an :class:`ApiResponse`; :func:`answers_errors` turns the
-:class:`geo._errors.ClustermapError` it raises into the 4xx answer of
-:data:`webmap.errors.ERRORS`, so no function repeats that translation.
+:class:`geo.errors.ClustermapError` it raises into the 4xx answer of
+:data:`webmap.error_table.ERRORS`, so no function repeats that translation.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec
 
-from geo._errors import ClustermapError
-from webmap.errors import answer_for, body_for, error_body
+from geo.errors import ClustermapError
+from webmap.error_table import answer_for, body_for, error_body
 
 GEOJSON = "application/geo+json"
 JSON = "application/json"

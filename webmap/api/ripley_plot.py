@@ -2,7 +2,7 @@
 small inline SVG (``templates/ripley_panel.svg``), drawn on the server with no script.
 
 It is computed when the page is rendered, from the cluster's distinct places kept with
-the page's cached map data (:class:`webmap.web.mapdata.ClusterMapData`), with
+the page's cached map data (:class:`webmap.web.mapdata_cache.ClusterMapData`), with
 :data:`SIMULATIONS` CSR patterns and a fixed seed: on a registry cluster (a handful of
 places) that takes at most 10 ms (Delft), against about 0.8 s for the rest of Delft's
 cold page, and the page itself is cached whole. An ``<img>`` loaded from a route of its
@@ -16,8 +16,9 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 
-from geo._errors import InputDataError
+from geo.errors import InputDataError
 from geo.ripley import ripley_for_plot
+from webmap.i18n import N_
 
 __all__ = ["SIMULATIONS", "RipleyPlot", "ripley_plot"]
 
@@ -60,7 +61,7 @@ def ripley_plot(places: gpd.GeoSeries | None) -> RipleyPlot | str:
     located), or why there is none (a sentence: too few located places, or places on one
     line)."""
     if places is None:
-        return "No site of this cluster is located: there is no Ripley's K to plot."
+        return N_("No site of this cluster is located: there is no Ripley's K to plot.")
     try:
         result = ripley_for_plot(places, n_simulations=SIMULATIONS, seed=SEED)
     except InputDataError as exc:

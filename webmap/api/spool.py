@@ -29,20 +29,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from geo._errors import ClustermapError, ParameterError, TooLargeError
+from geo.errors import ClustermapError, ParameterError, TooLargeError
 from webmap.api.analysis_db import Analysis, AnalysisStore
 from webmap.api.cage import Cage
-from webmap.api.measures import quietly
+from webmap.api.measures_api import quietly
 from webmap.api.params import parse_params
 from webmap.api.response import ApiResponse, answers_errors, from_exception
-from webmap.api.selection import selection_of_params
-from webmap.api.uploads import (
+from webmap.api.selection_api import selection_of_params
+from webmap.api.uploads_api import (
     ANALYSIS_SCHEMA,
     ANALYZE_PARAMS,
     MAX_CORE_POINTS,
     MAX_TEXT_CHARS,
-    _layers,
     created,
+    map_layers,
     proximity_summary,
     read_options,
     upload_options,
@@ -138,9 +138,9 @@ def spooled_kind(spooled: Spooled, *, inline: int, limit: int) -> str:
         For any other format (GeoJSON, zips, GeoPackage...): those are read whole, in
         memory, so only up to the inline limit.
     InputDataError
-        For content of no accepted format (as :func:`geo._formats.sniff`).
+        For content of no accepted format (as :func:`geo.formats.sniff`).
     """
-    from geo._formats import sniff
+    from geo.formats import sniff
 
     kind = sniff(spooled.head, name="upload")
     if kind not in SPOOL_KINDS:
@@ -176,7 +176,7 @@ def analyze_spooled(
     base_url: str = "/",
 ) -> ApiResponse:
     """``POST /api/analyze`` of a spooled upload (see the module rules): ``201`` with the
-    answer of :func:`webmap.api.uploads.analyze`, the analysis's map drawing every point
+    answer of :func:`webmap.api.uploads_api.analyze`, the analysis's map drawing every point
     through its tiles. The upload is deleted in any case; its folder too unless the
     analysis is kept."""
     kept = False
@@ -232,7 +232,7 @@ def _measure_spooled(job: SpoolJob) -> Analysis:
         notes.append("no HDBSCAN cores above MAX_CONTENT_LENGTH (dbscan has no such limit)")
     proximity = proximity_summary(None)
     if analysis.n_points <= PROXIMITY_POINTS:
-        from webmap.api.uploads import proximity_of
+        from webmap.api.uploads_api import proximity_of
 
         points = quietly(
             read_points,
@@ -249,7 +249,7 @@ def _measure_spooled(job: SpoolJob) -> Analysis:
     index = build_index(job.name, cache_dir=".", read=read)
     density_body = analysis.to_dict()
     density_body["warnings"] = notes + density_body["warnings"]
-    layers = _layers(analysis, opts, None)  # no links: a spooled upload is large
+    layers = map_layers(analysis, opts, None)  # no links: a spooled upload is large
     west, south, east, north = index.bounds
     return Analysis(
         measures={"schema": ANALYSIS_SCHEMA, "density": density_body, "proximity": proximity},

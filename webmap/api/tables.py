@@ -6,24 +6,22 @@ import csv
 import datetime
 import io
 
+from geo import schema
 from geo.registry import Registry, site_states
-
-SITE_CSV_COLUMNS = [
-    "id", "cluster", "name", "role", "lon", "lat", "geometry_type", "address",
-    "location_precision", "confidence", "approximates", "uncertainty_m", "footprint", "source",
-    "valid_from", "valid_to", "state", "notes",
-]  # fmt: skip
 
 
 def sites_csv(registry: Registry, cluster_id: str, *, today: datetime.date | None = None) -> str:
     """Every site the registry lists for a cluster as CSV: one row per site, ``lon``/``lat``
     of a representative point (empty when the location is unknown), ``state`` its state
     ``today`` (``open``, ``closed`` or ``not_yet``, :func:`geo.registry.site_states`;
-    default the current date): a closed site is listed and marked, not dropped."""
+    default the current date): a closed site is listed and marked, not dropped. The
+    columns are :data:`geo.schema.SITE_FIELDS`' table columns, in their order."""
     sites = registry.registered(cluster_id)
     states = dict(zip(sites.index, site_states(sites, today=today), strict=True))
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=SITE_CSV_COLUMNS, extrasaction="ignore")
+    writer = csv.DictWriter(
+        out, fieldnames=schema.table_columns(schema.SITE_FIELDS), extrasaction="ignore"
+    )
     writer.writeheader()
     for site_id, geom in sites.geometry.items():
         row = {"id": site_id, **sites.loc[site_id].drop("geometry").to_dict()}

@@ -2,8 +2,8 @@
 
 Each concern keeps its commands in :mod:`webmap.commands`; this module only assembles them
 and makes sure a user never sees a traceback: expected failures
-(:class:`geo._errors.ClustermapError`) become a one-line ``error: ...`` message and a
-non-zero exit code (:data:`webmap.errors.ERRORS`: unknown ids exit with code 2).
+(:class:`geo.errors.ClustermapError`) become a one-line ``error: ...`` message and a
+non-zero exit code (:data:`webmap.error_table.ERRORS`: unknown ids exit with code 2).
 
 A command's module is imported only when that command runs, so ``clustermap --help`` or
 ``clustermap clusters`` do not pay for osmnx, scikit-learn, folium or rasterio.
@@ -18,28 +18,34 @@ from typing import Any
 
 import click
 
-from geo._errors import ClustermapError
-from webmap.errors import CLI_SPELLING, answer_for
+from geo.errors import ClustermapError
+from webmap.error_table import CLI_SPELLING, answer_for
 
 #: Every command: the module of :mod:`webmap.commands` that defines it, and its one-line
 #: help for ``clustermap --help`` (a test keeps it equal to the command's own).
 COMMANDS: dict[str, tuple[str, str]] = {
-    "clusters": ("registry", "List the registry's clusters."),
-    "sites": ("registry", "Print a cluster's sites as GeoJSON or CSV."),
-    "validate": ("registry", "Check a registry folder and list every problem (exit 1 if any)."),
-    "serve": ("registry", "Serve the maps and the API with a production WSGI server (waitress)."),
-    "measures": ("analysis", "Density and proximity measures of one registry cluster."),
-    "density": ("analysis", "Density measures of the points in FILE."),
-    "proximity": ("analysis", "The k nearest neighbours of each point in FILE."),
-    "ripley": ("ripley", "Ripley's K and Besag's L of FILE (or --cluster), with a CSR envelope."),
+    "clusters": ("cmd_registry", "List the registry's clusters."),
+    "sites": ("cmd_registry", "Print a cluster's sites as GeoJSON or CSV."),
+    "validate": ("cmd_registry", "Check a registry folder and list every problem (exit 1 if any)."),
+    "serve": (
+        "cmd_registry",
+        "Serve the maps and the API with a production WSGI server (waitress).",
+    ),
+    "measures": ("cmd_measures", "Density and proximity measures of one registry cluster."),
+    "density": ("cmd_density", "Density measures of the points in FILE."),
+    "proximity": ("cmd_proximity", "The k nearest neighbours of each point in FILE."),
+    "ripley": (
+        "cmd_ripley",
+        "Ripley's K and Besag's L of FILE (or --cluster), with a CSR envelope.",
+    ),
     "network": (
-        "network",
+        "cmd_network",
         "Street networks of clusters and named areas: fetch, import, info, list.",
     ),
-    "isochrones": ("network", "Walking isochrones as GeoJSON."),
-    "network-distances": ("network", "Walking distances."),
-    "map": ("maps", "Write a self-contained HTML map of CLUSTER, or of a point file."),
-    "figure": ("figure", "Write a print-ready figure of CLUSTER, or of a point file."),
+    "isochrones": ("cmd_network", "Walking isochrones as GeoJSON."),
+    "network-distances": ("cmd_network", "Walking distances."),
+    "map": ("cmd_maps", "Write a self-contained HTML map of CLUSTER, or of a point file."),
+    "figure": ("cmd_figure", "Write a print-ready figure of CLUSTER, or of a point file."),
 }
 
 

@@ -11,12 +11,12 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from geo._errors import ParameterError
 from geo.column_analysis import ColumnAnalysis
+from geo.errors import ParameterError
 from geo.options import AnalysisOptions
 from geo.points import ReadOptions
 from geo.selection import Selection
-from webmap.commands.options import apply_options
+from webmap.commands.cli_options import apply_options
 
 ENGINES = ("inprocess", "dask")
 

@@ -13,6 +13,8 @@ import math
 from matplotlib.axes import Axes
 from matplotlib.patches import Rectangle
 
+from webmap.i18n import format_significant
+
 __all__ = ["north_arrow", "round_length_m", "scale_bar", "scale_label"]
 
 #: Mantissas of round lengths: 1, 2 and 5 times a power of ten.
@@ -39,20 +41,22 @@ def round_length_m(at_most_m: float) -> float:
     return best
 
 
-def scale_label(length_m: float) -> str:
-    """``"500 m"`` below a kilometre, ``"2 km"`` from one.
+def scale_label(length_m: float, *, lang: str = "en") -> str:
+    """``"500 m"`` below a kilometre, ``"2 km"`` from one, with ``lang``'s decimal sign.
 
     Examples
     --------
     >>> scale_label(500.0), scale_label(2000.0), scale_label(0.5)
     ('500 m', '2 km', '0.5 m')
+    >>> scale_label(0.5, lang="fr")
+    '0,5 m'
     """
     if length_m >= 1000:
-        return f"{length_m / 1000:g} km"
-    return f"{length_m:g} m"
+        return f"{format_significant(length_m / 1000, lang=lang, digits=6)} km"
+    return f"{format_significant(length_m, lang=lang, digits=6)} m"
 
 
-def scale_bar(ax: Axes, *, fontsize: float, fraction: float = 0.25) -> float:
+def scale_bar(ax: Axes, *, fontsize: float, fraction: float = 0.25, lang: str = "en") -> float:
     """Draw a scale bar at the lower left of a map in metres; return its length (m).
 
     The bar is the longest round length (:func:`round_length_m`) within ``fraction`` of
@@ -84,7 +88,7 @@ def scale_bar(ax: Axes, *, fontsize: float, fraction: float = 0.25) -> float:
     label = ax.text(
         left + length / 2,
         bottom + thickness * 1.6,
-        scale_label(length),
+        scale_label(length, lang=lang),
         ha="center",
         va="bottom",
         fontsize=fontsize,

@@ -24,7 +24,7 @@ from typing import Literal
 import matplotlib as mpl
 from matplotlib.figure import Figure
 
-from geo._errors import ParameterError, quote
+from geo.errors import ParameterError, quote
 
 __all__ = [
     "DEFAULT_DPI",
@@ -161,7 +161,10 @@ def figure_bytes(figure: Figure, fmt: str, *, dpi: int = DEFAULT_DPI) -> bytes:
         msg = f"a figure is written as {', '.join(FORMATS)}, not {quote(fmt)}"
         raise ParameterError(msg)
     buffer = io.BytesIO()
-    metadata = _NO_STAMP[fmt]
+    metadata: dict[str, str | None] = dict(_NO_STAMP[fmt])
+    title = str(figure.get_label() or "")
+    if fmt != "png" and title:  # a text alternative (SVG <title>, PDF Title)
+        metadata["Title"] = title
     with style():
         figure.savefig(buffer, format=fmt, dpi=dpi if fmt == "png" else 72, metadata=metadata)
     return buffer.getvalue()

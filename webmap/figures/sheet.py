@@ -60,6 +60,7 @@ def new_sheet(
     margin = MARGIN_IN * s
     inner = width - 2 * margin
     figure = Figure(figsize=(width, height))
+    figure.set_label(title)  # the SVG's <title> and the PDF's Title (page.figure_bytes)
     inches = figure.dpi_scale_trans
     top = height - margin
     for line in wrap(title, width_in=inner, fontsize=TITLE_PT * s):

@@ -1,6 +1,6 @@
-"""The layers of an upload's map, drawn from its stored GeoJSON (:mod:`webmap.api.uploads`):
+"""The layers of an upload's map, drawn from its stored GeoJSON (:mod:`webmap.api.uploads_api`):
 kernel density, hexagons, dense cores and nearest-neighbour links, each with its legend
-(:mod:`webmap.maps.layers`), then the location quotients one category at a time
+(:mod:`webmap.maps.layer_builders`), then the location quotients one category at a time
 (:mod:`webmap.maps.lq_layer`). Every text from the file is escaped by those modules."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import folium
 import geopandas as gpd
 
 from geo.overlays import Overlays
-from webmap.maps.layers import add_cores, add_density, add_hexbins, add_nn_links
+from webmap.maps.layer_builders import LayerData, build
 from webmap.maps.lq_layer import add_lq_layer
 
 #: The columns each stored layer is drawn with (an absent layer is an empty frame).
@@ -51,15 +51,14 @@ def add_analysis_layers(
     *,
     caveats: dict[str, str],
     hex_resolution: int | None,
+    lang: str = "en",
 ) -> None:
     """Add the upload's layers to ``fmap``: kernel density shown, hexagons, cores and
-    links hidden until chosen, and the location quotients of one category."""
-    overlays = stored_overlays(layers, caveats=caveats, hex_resolution=hex_resolution)
-    add_density(fmap, overlays, show=True)
-    if layers.get("hexbins"):
-        add_hexbins(fmap, overlays, show=False)
-    if layers.get("cores"):
-        add_cores(fmap, overlays, show=False)
-    if layers.get("nn_links"):
-        add_nn_links(fmap, overlays, show=False)
+    links hidden until chosen, and the location quotients of one category; legends in
+    ``lang``."""
+    data = LayerData(stored_overlays(layers, caveats=caveats, hex_resolution=hex_resolution))
+    build(fmap, "density", data, show=True, lang=lang)
+    for key, stored in (("hexbins", "hexbins"), ("cores", "cores"), ("nn", "nn_links")):
+        if layers.get(stored):
+            build(fmap, key, data, show=False, lang=lang)
     add_lq_layer(fmap, layers.get("lq_cells"))

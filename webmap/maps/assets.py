@@ -22,8 +22,8 @@ from folium import plugins
 
 from webmap.maps.elements import MapStyle, MeasureTool
 from webmap.maps.offline import OfflineBasemap
+from webmap.maps.point_layer import POINT_LAYER_JS, WEBGL_JS, PointLayer
 from webmap.maps.point_tiles import PointTilesLayer
-from webmap.maps.points import POINT_LAYER_JS, WEBGL_JS, PointLayer
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 VENDOR_DIR = STATIC_DIR / "vendor"
@@ -110,7 +110,7 @@ VENDORED = (
             "geojson-vt (ISC licence, (c) Mapbox) and topojson (BSD licence, Mike Bostock).\n"
         ),
     ),
-    # WebGL point layers (webmap.maps.points, static/glpointlayer.js): deck.gl's core (with
+    # WebGL point layers (webmap.maps.point_layer, static/glpointlayer.js): deck.gl's core (with
     # luma.gl) as a browser bundle, and its Leaflet layer
     Package("@deck.gl/core", "9.4.0", ("dist.min.js",), "LICENSE"),
     Package("deck.gl-leaflet", "1.3.1", ("dist/deck.gl-leaflet.umd.min.js",), "LICENSE"),

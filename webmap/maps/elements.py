@@ -7,9 +7,22 @@ Leaflet.PolylineMeasure, which needs no ``eval``.
 
 from __future__ import annotations
 
+import re
+
 from branca.element import MacroElement
 from folium.elements import JSCSSMixin
 from jinja2 import Template
+
+#: A viewport that lets a person zoom the page (WCAG 1.4.4, axe's ``meta-viewport``).
+VIEWPORT = '<meta name="viewport" content="width=device-width, initial-scale=1">'
+# Folium's own, written in every map's header, forbids zooming (maximum-scale, user-scalable)
+_FOLIUM_VIEWPORT = re.compile(r'<meta name="viewport"[^>]*>')
+
+
+def zoomable(html: str, *, viewport: str = VIEWPORT) -> str:
+    """``html`` with Folium's ``<meta name="viewport">``, which forbids zooming, replaced
+    by ``viewport`` (an empty string drops it, for a page that writes its own)."""
+    return _FOLIUM_VIEWPORT.sub(viewport, html)
 
 
 class MeasureTool(JSCSSMixin, MacroElement):
@@ -39,9 +52,22 @@ class MeasureTool(JSCSSMixin, MacroElement):
 
 
 class MapStyle(JSCSSMixin, MacroElement):
-    """Our map stylesheet (legends, labels, popups), so exported maps carry it too."""
+    """Our map stylesheet (legends, labels, popups), so exported maps carry it too.
 
-    _template = Template("")
+    On a narrow screen the stylesheet makes the legends' corner scroll; the script lets the
+    keyboard reach it there (WCAG 2.1.1).
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        if (window.matchMedia("(max-width: 40rem)").matches) {
+            {{ this._parent.get_name() }}.getContainer()
+                .querySelector(".leaflet-bottom.leaflet-left").tabIndex = 0;
+        }
+        {% endmacro %}
+        """
+    )
     default_js = []  # noqa: RUF012
     default_css = [("clustermap_map_css", "map.css")]  # noqa: RUF012
 

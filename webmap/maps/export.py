@@ -14,6 +14,7 @@ from contextlib import contextmanager
 import folium
 
 from webmap.maps.assets import INLINE_PREFIX, inline_assets, use_local_assets
+from webmap.maps.elements import zoomable
 
 __all__ = ["standalone_html"]
 
@@ -45,4 +46,4 @@ def standalone_html(fmap: folium.Map) -> str:
     """
     with _inline_asset_links():
         html = fmap.get_root().render()
-    return inline_assets(html)
+    return zoomable(inline_assets(html))

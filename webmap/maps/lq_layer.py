@@ -20,7 +20,7 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from webmap.maps.escape import escape_text
-from webmap.maps.layers import LayerLegend, legend_rows
+from webmap.maps.layer_builders import LayerLegend, legend_rows
 
 #: The layer control's label of a category's overlay (``{}``: the escaped category).
 LAYER_NAME = "Location quotient: {}"

@@ -68,7 +68,7 @@ class OfflineBasemap(JSCSSMixin, MacroElement):
         server to ask.
         """
         from webmap.maps.assets import INLINE_PREFIX  # both import this module
-        from webmap.maps.points import script_json
+        from webmap.maps.point_layer import script_json
 
         outlines: Any = self.streets is None
         if outlines and any(path.startswith(INLINE_PREFIX) for _, path in self.default_js):

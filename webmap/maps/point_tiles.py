@@ -14,7 +14,7 @@ from folium.map import Layer
 from folium.template import Template
 
 from webmap.maps.escape import escape_text
-from webmap.maps.points import script_json
+from webmap.maps.point_layer import script_json
 
 __all__ = ["PointTilesLayer"]
 

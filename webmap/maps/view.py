@@ -2,7 +2,7 @@
 
 Parsing is strict: an unknown layer, an unknown basemap, a latitude, longitude or zoom
 out of range, or a date that is not ``YYYY[-MM[-DD]]`` is a
-:class:`geo._errors.ParameterError` with a readable message (answered ``400`` by the
+:class:`geo.errors.ParameterError` with a readable message (answered ``400`` by the
 pages), never a broken map.
 """
 
@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from geo._errors import ParameterError, quote
+from geo.errors import ParameterError, quote
 from geo.registry import date_key
 from webmap.maps.basemaps import BASEMAPS, DEFAULT_BASEMAP
 

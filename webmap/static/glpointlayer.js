@@ -2,7 +2,7 @@
    (deck.gl-leaflet), from a binary payload.
 
    config: {n, west, south, step, labels (bool), radius, colour} (built by
-   webmap.maps.points.PointLayer); payload: base64 of a zlib stream (webmap.maps.pointdata)
+   webmap.maps.point_layer.PointLayer); payload: base64 of a zlib stream (webmap.maps.pointdata)
    holding, one after the other:
      - longitudes, then latitudes, each as n uint32 written byte plane by byte plane (the n
        lowest bytes first, then the next ones...): zigzag-encoded int32 differences from the

@@ -3,7 +3,7 @@
    data: {lon: [...], lat: [...], label: [...] (optional; already escaped as HTML text by
    webmap.maps.escape.escape_text: character references only, no markup)}; style: the
    markers' Leaflet path options; cluster: group them with Leaflet.markercluster.
-   Built by webmap.maps.points.PointLayer; reports to window.clustermapPointLayers and
+   Built by webmap.maps.point_layer.PointLayer; reports to window.clustermapPointLayers and
    window.clustermapPointCount once every marker is on the map (for page scripts and tests). */
 (function () {
     "use strict";

@@ -1,5 +1,5 @@
 """The vector tiles of a spooled upload's analysis: ``/analyses/<token>/tiles.json`` and
-``/analyses/<token>/tiles/{z}/{x}/{y}.mvt``, answered by :mod:`webmap.api.points` from the
+``/analyses/<token>/tiles/{z}/{x}/{y}.mvt``, answered by :mod:`webmap.api.points_api` from the
 tile index the analysis owns (:mod:`webmap.api.spool`).
 
 Each process keeps the last :data:`OPEN_INDEXES` indexes it opened (memory-mapped); an
@@ -16,10 +16,10 @@ import pyarrow as pa
 from flask import Blueprint, Flask, Response, current_app, request
 
 from geo.tiles import PointIndex, open_index
-from webmap.api import points as api
+from webmap.api import points_api
 from webmap.web.routes_api import to_flask
 from webmap.web.routes_points import answer_tile
-from webmap.web.uploads import get_store
+from webmap.web.upload_store import get_store
 
 bp = Blueprint("analysis_tiles", __name__)
 
@@ -59,10 +59,10 @@ def _indexes(token: str) -> dict[str, PointIndex]:
 def tilejson(token: str) -> Response:
     """The TileJSON 3.0.0 document of a spooled upload's points."""
     url = f"{request.url_root}analyses/{token}/tiles/{{z}}/{{x}}/{{y}}.mvt"
-    return to_flask(api.tilejson(_indexes(token), token, tile_url=url))
+    return to_flask(points_api.tilejson(_indexes(token), token, tile_url=url))
 
 
 @bp.get("/analyses/<token>/tiles/<z>/<x>/<y>.mvt")
 def tile(token: str, z: str, x: str, y: str) -> Response:
     """One Mapbox Vector Tile of a spooled upload's points, gzipped; ``204`` when empty."""
-    return answer_tile(api.tile(_indexes(token), token, z, x, y))
+    return answer_tile(points_api.tile(_indexes(token), token, z, x, y))

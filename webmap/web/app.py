@@ -14,8 +14,8 @@ from flask import Flask, Response, abort, current_app, render_template, request
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+import webmap.config
 from geo.registry import load_registry
-from webmap import config as config_module
 from webmap.api.response import error as error_response
 from webmap.maps.assets import IMMUTABLE, asset_version, use_local_assets
 from webmap.maps.basemaps import all_tile_origins
@@ -35,13 +35,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     Raises
     ------
-    geo._errors.RegistryError
+    geo.errors.RegistryError
         When the registry is missing or invalid: the server refuses to start.
     webmap.config.ConfigError
         When a setting's value cannot be used.
     """
     app = Flask("webmap")  # templates/ and static/ live beside the subpackages
-    app.config.update(config_module.load(config))
+    app.config.update(webmap.config.load(config))
     app.extensions[REGISTRY_KEY] = load_registry(Path(app.config["DATA_DIR"]))
     app.jinja_env.globals["csp_nonce"] = NONCE_MARKER
     app.jinja_env.filters["nonced"] = nonced
@@ -52,33 +52,35 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from webmap.web import (
         analysis_tiles,
         caching,
-        compare,
         language,
-        pages,
+        routes_api,
+        routes_basemap,
+        routes_compare,
+        routes_embed,
+        routes_figures,
+        routes_ogc,
+        routes_pages,
         routes_points,
-        uploads,
-        workbench,
+        routes_workbench,
+        upload_store,
         workpool,
     )
-    from webmap.web import routes_api as api_routes
-    from webmap.web import routes_basemap as basemap_routes
-    from webmap.web import routes_ogc as ogc_routes
-    from webmap.web.routes_figures import bp as figures_bp
 
     language.init_app(app)
     caching.init_app(app)
-    uploads.init_app(app)
-    uploads.init_cage(app)
+    upload_store.init_app(app)
+    upload_store.init_cage(app)
     pool = workpool.init_app(app)
     weakref.finalize(app, pool.shutdown)
     _trust_origin(app)
-    app.register_blueprint(pages.bp)
-    app.register_blueprint(compare.bp)
-    app.register_blueprint(basemap_routes.bp)
-    app.register_blueprint(api_routes.bp)
-    app.register_blueprint(ogc_routes.bp)
-    app.register_blueprint(figures_bp)
-    app.register_blueprint(workbench.bp)
+    app.register_blueprint(routes_pages.bp)
+    app.register_blueprint(routes_compare.bp)
+    app.register_blueprint(routes_embed.bp)
+    app.register_blueprint(routes_basemap.bp)
+    app.register_blueprint(routes_api.bp)
+    app.register_blueprint(routes_ogc.bp)
+    app.register_blueprint(routes_figures.bp)
+    app.register_blueprint(routes_workbench.bp)
     routes_points.init_app(app)
     analysis_tiles.init_app(app)
     if app.config.get("TESTING") and app.config.get("TEST_INJECTION_ROUTE"):
@@ -125,7 +127,7 @@ INJECTED_SCRIPT = "<script>window.clustermapInjected = true;</script>"
 def _add_injection_probe(app: Flask) -> None:
     """Tests only (``TESTING`` and ``TEST_INJECTION_ROUTE``): ``/_test/injected/<id>`` is
     the cluster page with :data:`INJECTED_SCRIPT` slipped into it, as an XSS would."""
-    from webmap.web.pages import cluster
+    from webmap.web.routes_pages import cluster
 
     def injected(cluster_id: str) -> Response:
         html = cluster(cluster_id).get_data(as_text=True)
@@ -143,7 +145,7 @@ def _name_the_worker(response: Response) -> Response:
 
 
 def _wants_json() -> bool:
-    json_paths = ("/healthz", "/openapi.json")
+    json_paths = ("/healthz", "/openapi.json", "/oembed")
     return request.path.startswith(("/api/", "/ogc")) or request.path in json_paths
 
 
@@ -157,7 +159,11 @@ def _http_error(exc: HTTPException) -> Response:
         code = (exc.name or "Error").replace(" ", "")
         response = to_flask(error_response(status, code, exc.description or exc.name))
     else:
-        html = render_template("error.html", status=status, title=exc.name, message=exc.description)
+        from webmap.i18n import gettext
+        from webmap.web.language import page_language
+
+        title = gettext(exc.name or "Error", lang=page_language())
+        html = render_template("error.html", status=status, title=title, message=exc.description)
         response = current_app.response_class(html, status=status, mimetype="text/html")
     allowed = getattr(exc, "valid_methods", None)
     if allowed:

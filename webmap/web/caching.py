@@ -3,7 +3,8 @@
 Everything cached is keyed by what determines it, always including the registry version,
 so a changed registry never serves a stale page or measure, and today's date where the
 answer shows "today"'s sites (:func:`webmap.api.memo.day_key`; pages always), so a server
-running across a site's ``valid_to`` does not keep showing it open:
+running across a site's ``valid_to`` does not keep showing it open, and the language of a
+page (:mod:`webmap.web.language`), so an English reader never gets a French page:
 
 * :class:`LruCache` holds computed results (measures, density layers, rendered pages), with
   a bound on the number of entries and one on the bytes they hold (each entry measured by
@@ -30,6 +31,7 @@ from typing import Any, TypeVar, overload
 from flask import Flask, Response, current_app, make_response, request
 
 from webmap.api.memo import DEFAULT_ENTRIES, DEFAULT_MAX_BYTES, LruCache, day_key
+from webmap.web.language import PAGE_PARAMS, page_language
 from webmap.web.state import get_registry
 from webmap.web.workpool import heavy
 
@@ -113,7 +115,9 @@ class CachedPage:
 _KEPT_HEADERS = ("Content-Type", "Content-Language", "Content-Disposition")
 
 
-def _page_key(params: tuple[str, ...], vary: Callable[[], Hashable] | None) -> tuple[Hashable, ...]:
+def _page_key(
+    params: tuple[str, ...], vary: Callable[[], Hashable] | None, lang: str | None
+) -> tuple[Hashable, ...]:
     view_args = tuple(sorted((request.view_args or {}).items()))
     query = tuple((name, tuple(request.args.getlist(name))) for name in params)
     extra = None if vary is None else vary()
@@ -121,7 +125,8 @@ def _page_key(params: tuple[str, ...], vary: Callable[[], Hashable] | None) -> t
     root = request.script_root
     # today's date: a page without ``as_of`` shows the sites open today (a valid_to passes)
     today = day_key(None)
-    return ("page", request.endpoint, view_args, query, root, get_registry().version, today, extra)
+    version = get_registry().version
+    return ("page", request.endpoint, view_args, query, root, version, today, lang, extra)
 
 
 def _not_modified(etag: str) -> Response:
@@ -148,7 +153,10 @@ View = Callable[..., Any]
 def cached_page(view: View) -> Callable[..., Response]: ...
 @overload
 def cached_page(
-    *, params: tuple[str, ...] = (), vary: Callable[[], Hashable] | None = None
+    *,
+    params: tuple[str, ...] = (),
+    vary: Callable[[], Hashable] | None = None,
+    localized: bool = True,
 ) -> Callable[[View], Callable[..., Response]]: ...
 
 
@@ -157,9 +165,10 @@ def cached_page(
     *,
     params: tuple[str, ...] = (),
     vary: Callable[[], Hashable] | None = None,
+    localized: bool = True,
 ) -> Any:
     """Cache a GET view's ``200`` responses per (endpoint, URL arguments, the query
-    parameters named in ``params``, path prefix, registry).
+    parameters named in ``params``, path prefix, registry, language).
 
     Apply it under the route decorator::
 
@@ -170,21 +179,26 @@ def cached_page(
     ``params`` names the query parameters the view reads; any other parameter (``?utm=``)
     is ignored and never makes an entry of its own. ``@cached_page(vary=func)`` adds
     ``func()`` (called in the request) to the key, for a page that also depends on
-    something else, e.g. whether a street network is cached. The view may return anything
+    something else, e.g. whether a street network is cached. A page is in the request's
+    language (:func:`webmap.web.language.page_language`), which is part of its key and its
+    ETag (``<digest>-<lang>``); ``localized=False`` marks a language-neutral answer (JSON,
+    CSV), kept once for every language. The view may return anything
     Flask accepts; errors (``abort(404)``, non-200 statuses) are not cached. The page must
     not depend on anything but its path, those parameters, the registry and ``vary`` (no
     host name, per-request nonce, cookie or user): its links are relative. A miss renders
     the view in the app's work pool (:mod:`webmap.web.workpool`): ``503`` when it is full.
     """
     if view is None:
-        return functools.partial(cached_page, params=params, vary=vary)
+        return functools.partial(cached_page, params=params, vary=vary, localized=localized)
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Response:
         if request.method not in ("GET", "HEAD"):
             return make_response(view(*args, **kwargs))
         cache = get_cache()
-        key = _page_key(params, vary)
+        lang = page_language() if localized else None
+        request.environ.setdefault(PAGE_PARAMS, params)  # the switcher's links keep these
+        key = _page_key(params, vary, lang)
         page = cache.get(key)
         if page is None:
 
@@ -194,7 +208,8 @@ def cached_page(
                     return response
                 body = response.get_data()
                 headers = tuple((k, v) for k, v in response.headers.items() if k in _KEPT_HEADERS)
-                rendered = CachedPage(body=body, etag=etag_of(body), headers=headers)
+                etag = etag_of(body) if lang is None else f"{etag_of(body)}-{lang}"
+                rendered = CachedPage(body=body, etag=etag, headers=headers)
                 cache.put(key, rendered)
                 return rendered
 

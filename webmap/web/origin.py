@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from geo._errors import ClustermapError, quote
+from geo.errors import ClustermapError, quote
 
 __all__ = [
     "BAD_ORIGIN_KEY",

@@ -1,5 +1,5 @@
-"""Flask routes for the JSON API: each adapts one function of :mod:`webmap.api.registry`,
-:mod:`webmap.api.measures` or :mod:`webmap.api.uploads`.
+"""Flask routes for the JSON API: each adapts one function of :mod:`webmap.api.registry_api`,
+:mod:`webmap.api.measures_api` or :mod:`webmap.api.uploads_api`.
 
 Each route also carries its OpenAPI :func:`~webmap.web.openapi.operation`, so
 ``/openapi.json`` documents exactly the routes that exist. ``GET`` answers carry an ETag
@@ -15,13 +15,12 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
-from geo._errors import ClustermapError, ParameterError
-from webmap.api import measures as api_measures
+from geo.errors import ClustermapError, ParameterError
+from webmap.api import measures_api, uploads_api
 from webmap.api import network_areas as api_areas
-from webmap.api import registry as api
 from webmap.api import spool as api_spool
-from webmap.api import uploads as api_uploads
 from webmap.api.params import Param
+from webmap.api.registry_api import cluster_detail, cluster_sites, health, list_clusters
 from webmap.api.response import ApiResponse, from_exception
 from webmap.api.response import error as api_error
 from webmap.maps.view import parse_basemap
@@ -29,7 +28,7 @@ from webmap.web import openapi
 from webmap.web.caching import cached_page, conditional, get_cache
 from webmap.web.openapi import operation
 from webmap.web.state import get_registry
-from webmap.web.uploads import get_cage, get_store, render_analysis
+from webmap.web.upload_store import get_cage, get_store, render_analysis
 from webmap.web.workpool import get_pool, heavy
 
 bp = Blueprint("api", __name__)
@@ -91,33 +90,33 @@ def to_flask(result: ApiResponse) -> Response:
 @operation("List clusters", params=(_PRACTICE,), statuses=(304,))
 def clusters() -> Response:
     """List clusters (``?practice=`` filters)."""
-    return to_flask(api.list_clusters(get_registry(), practice=request.args.get("practice")))
+    return to_flask(list_clusters(get_registry(), practice=request.args.get("practice")))
 
 
 @bp.get("/api/clusters/<cluster_id>")
 @operation("One cluster: practices with evidence, epicentres", path_params=_CLUSTER)
 def cluster(cluster_id: str) -> Response:
     """One cluster's detail."""
-    return to_flask(api.cluster_detail(get_registry(), cluster_id))
+    return to_flask(cluster_detail(get_registry(), cluster_id))
 
 
 @bp.get("/api/clusters/<cluster_id>/sites")
 @operation("A cluster's sites (RFC 7946)", body="geojson", path_params=_CLUSTER)
 def sites(cluster_id: str) -> Response:
     """One cluster's sites as GeoJSON."""
-    return to_flask(api.cluster_sites(get_registry(), cluster_id))
+    return to_flask(cluster_sites(get_registry(), cluster_id))
 
 
 @bp.get("/api/clusters/<cluster_id>/measures")
 @operation(
     "Density and proximity measures (the JSON of `clustermap measures --json`)",
-    params=api_measures.MEASURES_PARAMS,
+    params=measures_api.MEASURES_PARAMS,
     path_params=_CLUSTER,
 )
 def measures(cluster_id: str) -> Response:
     """One cluster's measures."""
     return to_flask(
-        api_measures.measures(
+        measures_api.measures(
             get_registry(), cluster_id, request.args, cache=get_cache(), run=heavy
         )
     )
@@ -126,28 +125,28 @@ def measures(cluster_id: str) -> Response:
 @bp.get("/api/clusters/<cluster_id>/density")
 @operation(
     "Kernel-density contours and H3 hexagons as GeoJSON",
-    params=api_measures.DENSITY_PARAMS,
+    params=measures_api.DENSITY_PARAMS,
     body="geojson",
     path_params=_CLUSTER,
 )
 def density(cluster_id: str) -> Response:
     """One cluster's density layers."""
     return to_flask(
-        api_measures.density(get_registry(), cluster_id, request.args, cache=get_cache(), run=heavy)
+        measures_api.density(get_registry(), cluster_id, request.args, cache=get_cache(), run=heavy)
     )
 
 
 @bp.get("/api/clusters/<cluster_id>/isochrones")
 @operation(
     "Walking isochrones around the epicentres (404 NetworkUnavailable without a network)",
-    params=api_measures.ISOCHRONE_PARAMS,
+    params=measures_api.ISOCHRONE_PARAMS,
     body="geojson",
     path_params=_CLUSTER,
 )
 def isochrones(cluster_id: str) -> Response:
     """One cluster's isochrones, where a street network is cached."""
     cache_dir = current_app.config.get("NETWORK_CACHE_DIR")
-    result = api_measures.isochrones(
+    result = measures_api.isochrones(
         get_registry(),
         cluster_id,
         request.args,
@@ -162,7 +161,7 @@ def isochrones(cluster_id: str) -> Response:
 @operation(
     "Measure uploaded points; the answer links a map kept for a while",
     tags=("uploads",),
-    params=api_uploads.ANALYZE_PARAMS,
+    params=uploads_api.ANALYZE_PARAMS,
     request_body=_UPLOAD_BODY,
     statuses=(400, 413, 422, 503, 504),
     success=201,
@@ -230,13 +229,13 @@ def _analyze_spooled(spooled: api_spool.Spooled, *, inline: int, limit: int) -> 
 
 def _analyze(data: bytes, *, filename: str | None, content_type: str | None) -> Response:
     args, store, base_url = request.args.to_dict(), get_store(), request.url_root
-    limits = api_uploads.ReadLimits(
+    limits = uploads_api.ReadLimits(
         max_points=int(current_app.config["MAX_UPLOAD_POINTS"]),
         max_bytes=int(current_app.config["MAX_UPLOAD_DECODED_BYTES"]),
     )
     cage = get_cage()
     result = get_pool().run(
-        lambda: api_uploads.analyze(
+        lambda: uploads_api.analyze(
             data,
             args,
             store=store,
@@ -255,13 +254,13 @@ def _analyze(data: bytes, *, filename: str | None, content_type: str | None) -> 
 @operation("The measures of an uploaded analysis (404 once expired)", tags=("uploads",))
 def analysis(token: str) -> Response:
     """An upload's measures."""
-    return to_flask(api_uploads.analysis_measures(get_store(), token))
+    return to_flask(uploads_api.analysis_measures(get_store(), token))
 
 
 @bp.get("/analyses/<token>")
 def analysis_page(token: str) -> Response:
     """The map of an upload, on ``?basemap=`` (``400`` for an unknown one, ``404`` once the
-    analysis is gone), drawn by each process on its first view (:mod:`webmap.web.uploads`)."""
+    analysis is gone), drawn by each process on its first view (:mod:`webmap.web.upload_store`)."""
     try:
         basemap = parse_basemap(request.args)
     except ParameterError as exc:
@@ -352,7 +351,7 @@ for _endpoint, _params, _body, _summary in _AREA_ENDPOINTS:
 @operation("Liveness and registry version", tags=("meta",), statuses=())
 def healthz() -> Response:
     """Liveness and registry version."""
-    return to_flask(api.health(get_registry()))
+    return to_flask(health(get_registry()))
 
 
 @bp.get("/openapi.json")
@@ -374,7 +373,7 @@ def openapi_page() -> Response:
 
 # --------------------------------------------------------------------------- CORS
 
-_CORS_PREFIXES = ("/api/", "/ogc", "/openapi.json", "/healthz")
+_CORS_PREFIXES = ("/api/", "/ogc", "/openapi.json", "/healthz", "/oembed")
 
 
 def _allowed_origins() -> list[str]:

@@ -18,7 +18,7 @@ from flask import Blueprint, Response, abort, current_app
 from geo.network import cluster_engine, has_network, street_lines
 from webmap.maps.outlines import countries_geojson
 from webmap.web.caching import cached_page
-from webmap.web.mapdata import request_network_signature
+from webmap.web.mapdata_cache import request_network_signature
 from webmap.web.state import get_registry
 from webmap.web.workpool import heavy
 
@@ -26,14 +26,14 @@ bp = Blueprint("basemap", __name__)
 
 
 @bp.get("/basemap/countries.geojson")
-@cached_page
+@cached_page(localized=False)
 def countries() -> Response:
     """Every country's outline as GeoJSON (EPSG:4326), crediting Natural Earth."""
     return Response(countries_geojson(), mimetype="application/geo+json")
 
 
 @bp.get("/basemap/streets/<cluster_id>.geojson")
-@cached_page(vary=request_network_signature)
+@cached_page(vary=request_network_signature, localized=False)
 def streets(cluster_id: str) -> Response:
     """The cluster's streets as one GeoJSON MultiLineString (EPSG:4326); 404 when the
     registry does not hold the cluster or no network is cached for it."""

@@ -3,10 +3,12 @@
 
 Query parameters: ``layers`` (comma list), ``paper`` (``a4``/``a3``), ``landscape``
 (``true``/``false``), ``dpi`` (PNG only, :data:`webmap.figures.MIN_DPI` to
-:data:`MAX_SERVER_DPI`) and ``as_of`` (``YYYY[-MM[-DD]]``). An unknown cluster answers
-``404``, a bad parameter ``400``. The figure is drawn in the app's work pool from one
-analysis of the cluster, and only its bytes are kept in the app's cache, per parameters,
-registry and network; answers carry an ETag.
+:data:`MAX_SERVER_DPI`), ``as_of`` (``YYYY[-MM[-DD]]``) and ``lang`` (``en``/``fr``, else the
+``lang`` cookie or ``Accept-Language``, as pages: :mod:`webmap.web.language`). An unknown
+cluster answers ``404``, a bad parameter ``400``. The figure is drawn in the app's work pool
+from one analysis of the cluster, and only its bytes are kept in the app's cache, per
+parameters, registry, network and language; the analysis is the one the cluster's page
+and measures share (:mod:`webmap.api.cluster_analysis`). Answers carry an ETag.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from collections.abc import Mapping
 
 from flask import Blueprint, Response, abort, current_app, request
 
-from geo._errors import ParameterError, UnknownIdError, quote
+from geo.errors import ParameterError, UnknownIdError, quote
 from geo.registry import date_key
+from webmap.api.cluster_analysis import cluster_analysis
 from webmap.api.memo import day_key
 from webmap.figures import (
     DEFAULT_DPI,
@@ -28,9 +31,11 @@ from webmap.figures import (
     figure_layers,
     registry_cluster_figure,
 )
+from webmap.i18n import gettext
 from webmap.maps.view import parse_layers
 from webmap.web.caching import conditional, get_cache
-from webmap.web.mapdata import request_network_signature
+from webmap.web.language import page_language
+from webmap.web.mapdata_cache import request_network_signature
 from webmap.web.state import get_registry
 from webmap.web.workpool import heavy
 
@@ -58,17 +63,25 @@ def _page(args: Mapping[str, str]) -> Page:
 
 
 def _render(
-    cluster_id: str, fmt: str, page: Page, layers: tuple[str, ...] | None, as_of: str | None
+    cluster_id: str,
+    fmt: str,
+    page: Page,
+    layers: tuple[str, ...] | None,
+    as_of: str | None,
+    lang: str,
 ) -> bytes:
-    """The figure's bytes, from one analysis of the cluster (not the page's cached map data,
-    which keeps no kernel density grid)."""
+    """The figure's bytes, from the cluster's one analysis that its page and measures share
+    (:func:`webmap.api.cluster_analysis.cluster_analysis`; the page's map data keeps no
+    kernel density grid)."""
+    registry = get_registry()
+    analysis = cluster_analysis(registry, cluster_id, as_of=as_of, cache=get_cache())
     figure = registry_cluster_figure(
-        get_registry(),
-        cluster_id,
+        analysis,
+        registry_version=registry.version,
         page=page,
         layers=layers,
-        as_of=as_of,
         cache_dir=current_app.config.get("NETWORK_CACHE_DIR"),
+        lang=lang,
     )
     return figure_bytes(figure, fmt, dpi=page.dpi)
 
@@ -87,7 +100,8 @@ def figure(cluster_id: str, fmt: str) -> Response:
     try:
         registry.cluster(cluster_id)
     except UnknownIdError:
-        abort(404, description=f"There is no cluster with the id {quote(cluster_id)}.")
+        message = "There is no cluster with the id %(id)s."
+        abort(404, description=gettext(message, lang=page_language(), id=quote(cluster_id)))
     as_of = request.args.get("as_of") or None
     try:  # checked before any work; the network decides 'streets'
         page = _page(request.args)
@@ -96,12 +110,14 @@ def figure(cluster_id: str, fmt: str) -> Response:
     except ParameterError as exc:
         abort(400, description=str(exc))
     network = request_network_signature()
+    lang = page_language()
     # keyed on parsed values: 'sites,sites' or '2016-10-01' make no entry of their own;
     # without as_of, today's date (the sites open today)
-    key = ("figure", registry.version, cluster_id, fmt, page, layers, day, day_key(as_of), network)
+    today = day_key(as_of)
+    key = ("figure", registry.version, cluster_id, fmt, page, layers, day, today, network, lang)
     try:
         body = get_cache().get_or_compute(
-            key, lambda: _render(cluster_id, fmt, page, layers, as_of), run=heavy
+            key, lambda: _render(cluster_id, fmt, page, layers, as_of, lang), run=heavy
         )
     except ParameterError as exc:  # 'streets' asked of a cluster without a network
         abort(400, description=str(exc))

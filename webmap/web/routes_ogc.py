@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, render_template, request
 
-from geo._errors import ParameterError
+from geo.errors import ParameterError
 from webmap.api import ogc
 from webmap.api.response import GEOJSON, JSON, ApiResponse, from_exception
 from webmap.web.caching import conditional, get_cache

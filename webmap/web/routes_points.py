@@ -2,7 +2,7 @@
 
 :func:`init_app` builds (or reads from the cache folder) each file's tile index when the
 app is created, so the server answers tiles from its first request; each route adapts one
-:mod:`webmap.api.points` function. ``/points/NAME`` is a page (an HTML ``404`` for an
+:mod:`webmap.api.points_api` function. ``/points/NAME`` is a page (an HTML ``404`` for an
 unknown name); ``tiles.json`` and the tiles answer JSON errors.
 """
 
@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
 
-from geo._errors import UnknownIdError
-from geo._paths import resolve_cache_dir
+from geo.errors import UnknownIdError
+from geo.paths import resolve_cache_dir
 from geo.tiles import PointIndex, index_files
-from webmap.api import points as api
+from webmap.api import points_api
 from webmap.api.response import ApiResponse
 from webmap.maps.basemaps import BASEMAPS, DEFAULT_BASEMAP, OSM_CREDIT, tile_url
 from webmap.web.routes_api import to_flask
@@ -51,7 +51,7 @@ def answer_tile(result: ApiResponse) -> Response:
 def page(name: str) -> str:
     """A map of the point file's tiles, with its count and extent."""
     try:
-        facts = api.summary(_indexes(), name)
+        facts = points_api.summary(_indexes(), name)
     except UnknownIdError as exc:
         abort(404, description=str(exc))
     osm = BASEMAPS[DEFAULT_BASEMAP].provider
@@ -67,10 +67,10 @@ def page(name: str) -> str:
 def tilejson(name: str) -> Response:
     """The TileJSON 3.0.0 document of the point file."""
     url = f"{request.url_root}points/{name}/tiles/{{z}}/{{x}}/{{y}}.mvt"
-    return to_flask(api.tilejson(_indexes(), name, tile_url=url))
+    return to_flask(points_api.tilejson(_indexes(), name, tile_url=url))
 
 
 @bp.get("/<name>/tiles/<z>/<x>/<y>.mvt")
 def tile(name: str, z: str, x: str, y: str) -> Response:
     """One Mapbox Vector Tile, gzipped; ``204`` when it holds no point."""
-    return answer_tile(api.tile(_indexes(), name, z, x, y))
+    return answer_tile(points_api.tile(_indexes(), name, z, x, y))

@@ -38,7 +38,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
 
-from geo._errors import ClustermapError
+from geo.errors import ClustermapError
 
 __all__ = ["EXIT_CANNOT_START", "Outcome", "RestartPolicy", "listen", "run_workers"]
 
