@@ -239,8 +239,6 @@
                 data: {length: n, attributes: {getPosition: {value: data.positions, size: 2}}},
                 radius: config.radius,
                 fillColor: rgba(config.colour, 0.8),
-                // flat points drawn in order: no depth test nor depth writes per fragment
-                parameters: {depthWriteEnabled: false, depthCompare: "always"},
                 pickable: Boolean(labels)
             });
         }
