@@ -1,10 +1,10 @@
-"""Sorting helpers for large integer arrays."""
+"""Sorting and gathering helpers for large arrays."""
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["stable_order"]
+__all__ = ["stable_order", "take_rows"]
 
 
 def stable_order(key: np.ndarray) -> np.ndarray:
@@ -25,3 +25,16 @@ def stable_order(key: np.ndarray) -> np.ndarray:
         order = order[np.argsort(digit, kind="stable")]
         shift += 16
     return order
+
+
+def take_rows(xy: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``xy[index]`` of an ``(n, 2)`` float64 array, each row gathered as one complex
+    number (several times faster than numpy's fancy indexing of rows).
+
+    Examples
+    --------
+    >>> take_rows(np.array([[0.0, 1.0], [2.0, 3.0]]), np.array([1, 1, 0])).tolist()
+    [[2.0, 3.0], [2.0, 3.0], [0.0, 1.0]]
+    """
+    rows = np.ascontiguousarray(xy, dtype=np.float64).view(np.complex128).reshape(-1)
+    return rows[index].view(np.float64).reshape(-1, 2)

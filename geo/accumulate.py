@@ -20,22 +20,34 @@ import pandas as pd
 import pyarrow as pa
 import pyproj
 
+from geo._threads import map_parts
+
 __all__ = ["Categories", "CellCounts", "Coordinates", "LonLatExtent", "h3_cells"]
 
 #: Pending (cell, category) rows above which :class:`CellCounts` sums what it holds.
 _REDUCE_ROWS = 4_000_000
+#: Cells of category 0 kept uncounted at most (8 bytes each) before :class:`CellCounts`
+#: counts them.
+_RAW_ROWS = 1 << 24
+#: Points a thread gives H3 cells at least (fewer: one thread).
+_H3_PART = 16_384
 
 
 def h3_cells(lat: np.ndarray, lon: np.ndarray, resolution: int) -> np.ndarray:
     """The H3 cell (as an unsigned 64-bit index) of each lat/lon in degrees."""
     from h3ronpy.vector import coordinates_to_cells
 
-    if len(lat) == 0:
-        return np.empty(0, dtype=np.uint64)
-    cells = coordinates_to_cells(
-        np.ascontiguousarray(lat, dtype=float), np.ascontiguousarray(lon, dtype=float), resolution
-    )
-    return np.asarray(pa.array(cells).to_numpy(zero_copy_only=False), dtype=np.uint64)
+    lat = np.ascontiguousarray(lat, dtype=float)
+    lon = np.ascontiguousarray(lon, dtype=float)
+    out = np.empty(len(lat), dtype=np.uint64)
+
+    def run(part: slice) -> None:  # h3ronpy releases the GIL: the parts run on every core
+        cells = coordinates_to_cells(lat[part], lon[part], resolution)
+        out[part] = pa.array(cells).to_numpy(zero_copy_only=False)
+
+    if len(lat):
+        map_parts(run, len(lat), min_part=_H3_PART)
+    return out
 
 
 class Coordinates:
@@ -96,11 +108,14 @@ class Categories:
 class CellCounts:
     """Row counts per (H3 cell, category code), summed over chunks.
 
-    Without categories a chunk's counts are ``np.unique`` of its cells and the sum is one
-    more ``np.unique`` over the chunks' cells; with categories, pandas groups by both.
+    Without categories the chunks' cells are kept as they come and counted together, by
+    one sort, when they pass :data:`_RAW_ROWS` (and at the end), the counts so far merged
+    in; with categories, pandas groups each chunk by both and sums the groups as they grow.
     """
 
     def __init__(self) -> None:
+        self._raw: list[np.ndarray] = []
+        self._raw_rows = 0
         self._cells: list[np.ndarray] = []
         self._codes: list[np.ndarray] = []
         self._counts: list[np.ndarray] = []
@@ -111,16 +126,29 @@ class CellCounts:
         if len(cells) == 0:
             return
         if codes is None:
-            ids, counts = np.unique(cells, return_counts=True)
-            self._append(ids, np.zeros(len(ids), dtype=np.int32), counts)
-        else:
-            frame = pd.DataFrame({"cell": cells, "category": codes})
-            sizes = frame.groupby(["cell", "category"], sort=False).size()
-            self._append(
-                sizes.index.get_level_values(0).to_numpy(dtype=np.uint64),
-                sizes.index.get_level_values(1).to_numpy(dtype=np.int32),
-                sizes.to_numpy(),
-            )
+            self._raw.append(np.asarray(cells, dtype=np.uint64))
+            self._raw_rows += len(cells)
+            if self._raw_rows > _RAW_ROWS:
+                self._count_raw()
+            return
+        frame = pd.DataFrame({"cell": cells, "category": codes})
+        sizes = frame.groupby(["cell", "category"], sort=False).size()
+        self._append(
+            sizes.index.get_level_values(0).to_numpy(dtype=np.uint64),
+            sizes.index.get_level_values(1).to_numpy(dtype=np.int32),
+            sizes.to_numpy(),
+        )
+
+    def _count_raw(self) -> None:
+        """Count the kept cells of category 0 (sorted, as ``np.unique`` counts them)."""
+        raw = np.concatenate(self._raw)
+        self._raw, self._raw_rows = [], 0
+        raw.sort()
+        first = _run_starts(raw)
+        ids = raw[first]
+        counts = np.diff(np.append(first, len(raw)))
+        del raw
+        self._append(ids, np.zeros(len(ids), dtype=np.int32), counts)
 
     def _append(self, cells: np.ndarray, codes: np.ndarray, counts: np.ndarray) -> None:
         self._cells.append(cells)
@@ -134,9 +162,14 @@ class CellCounts:
         cells, codes = np.concatenate(self._cells), np.concatenate(self._codes)
         counts = np.concatenate(self._counts)
         if not codes.any():
-            ids, inverse = np.unique(cells, return_inverse=True)
+            edges = np.cumsum([len(c) for c in self._cells])[:-1]
+            ids = _sorted_unique(cells)
+            total = np.zeros(len(ids), dtype=np.int64)
+            parts = zip(np.split(cells, edges), np.split(counts, edges), strict=True)
+            for part, part_counts in parts:
+                total[np.searchsorted(ids, part)] += part_counts  # a part's cells are unique
             self._cells, self._codes = [ids], [np.zeros(len(ids), dtype=np.int32)]
-            self._counts = [np.bincount(inverse, weights=counts).astype(np.int64)]
+            self._counts = [total]
         else:
             frame = pd.DataFrame({"cell": cells, "category": codes, "count": counts})
             sums = frame.groupby(["cell", "category"], sort=False)["count"].sum()
@@ -147,7 +180,9 @@ class CellCounts:
 
     def frame(self) -> pd.DataFrame:
         """Long-form counts: columns ``cell`` (uint64), ``category`` (int32), ``count``."""
-        if self._cells:
+        if self._raw:
+            self._count_raw()
+        if len(self._cells) > 1:  # one part is summed already
             self._reduce()
         return pd.DataFrame(
             {
@@ -156,6 +191,18 @@ class CellCounts:
                 "count": self._counts[0] if self._cells else np.empty(0, np.int64),
             }
         )
+
+
+def _run_starts(values: np.ndarray) -> np.ndarray:
+    """Where each run of equal values of a sorted array starts."""
+    return np.flatnonzero(np.concatenate([[True], values[1:] != values[:-1]]))
+
+
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values)`` by one sort (numpy 2's ``unique`` of a million cells takes
+    several times as long)."""
+    ordered = np.sort(values)
+    return ordered[_run_starts(ordered)]
 
 
 class LonLatExtent:

@@ -22,13 +22,14 @@ from geo._memory import release_memory
 from geo.accumulate import Categories, CellCounts, Coordinates, LonLatExtent, h3_cells
 from geo.columns import ColumnReader
 from geo.density import AreaClip
+from geo.projection import transform_xy
 from geo.selection import Selection, check_columns
 
 __all__ = ["Kept", "OnRead", "project_kept", "read_pass"]
 
 #: Called after each chunk with (rows read, bytes read, file size in bytes).
 OnRead = Callable[[int, int, int], None]
-_PROJECT_ROWS = 1 << 20
+_WGS84 = pyproj.CRS.from_epsg(4326)
 #: Chunks read between two returns of freed memory to the system.
 _RELEASE_CHUNKS = 8
 
@@ -65,7 +66,6 @@ def read_pass(
     check_columns(reader.columns, selection)
     where, by = selection.where, selection.by
     geographic = reader.crs.is_geographic
-    to_lonlat = pyproj.Transformer.from_crs(reader.crs, 4326, always_xy=True)
     need_lonlat = lonlat_needed or hex_res is not None
     reference_needed = hex_res is not None and (bool(where) or by is not None)
     coords, categories = Coordinates(), Categories()
@@ -91,8 +91,11 @@ def read_pass(
             codes = categories.add(labels.filter(pa.array(keep)) if masked else labels)
             selection.check_categories(len(categories.codes))
         if need_lonlat:
-            lon, lat = (chunk.x, chunk.y) if geographic else to_lonlat.transform(chunk.x, chunk.y)
-            lon, lat = np.asarray(lon), np.asarray(lat)
+            lon, lat = (
+                (chunk.x, chunk.y)
+                if geographic
+                else transform_xy(chunk.x, chunk.y, source=reader.crs, target=_WGS84)
+            )
             if lonlat_needed:  # the metric CRS is chosen from the extent
                 extent.add(lon[keep], lat[keep])
             if hex_res is not None:
@@ -130,10 +133,7 @@ def read_pass(
 
 
 def project_kept(data: Kept, metric: pyproj.CRS) -> None:
-    """Project the kept coordinates to ``metric`` in place, a million at a time."""
+    """Project the kept coordinates to ``metric`` in place, on every core."""
     if data.crs.equals(metric):
         return
-    transformer = pyproj.Transformer.from_crs(data.crs, metric, always_xy=True)
-    for start in range(0, len(data.x), _PROJECT_ROWS):
-        part = slice(start, start + _PROJECT_ROWS)
-        transformer.transform(data.x[part], data.y[part], inplace=True)
+    transform_xy(data.x, data.y, source=data.crs, target=metric, inplace=True)

@@ -5,7 +5,8 @@ object per point.
 the x/y (or lon/lat) of each row as float64 arrays in the file's CRS, with the text of the
 columns asked for (``--where``/``--by``) as Arrow arrays.
 
-* **CSV** is parsed by ``pyarrow.csv`` 4 MB of text at a time, its separator taken
+* **CSV** is parsed by ``pyarrow.csv`` 4 MB of text at a time (one block ahead of the
+  caller, in a second thread), its separator taken
   from the header as :mod:`geo.csv_reader` does and its coordinate columns found by
   :func:`geo.points.coordinate_columns`, so the same names, options and messages apply.
 * **GeoParquet** is read by row batches (``pyarrow.parquet.ParquetFile.iter_batches``); the
@@ -35,9 +36,10 @@ from __future__ import annotations
 import json
 import warnings
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Unpack
+from typing import Any, BinaryIO, Unpack
 
 import numpy as np
 import pyarrow as pa
@@ -326,38 +328,53 @@ def _csv_blocks(
     path: Path, *, names: list[str], sep: str, convert: Any
 ) -> Iterator[tuple[pa.Table, int]]:
     """The rows of a CSV, parsed :data:`_BLOCK_BYTES` of text at a time (cut after a line
-    end), with the bytes read so far. Arrow's own streaming reader reads some thirty
-    blocks ahead; this holds one block, parsed on one thread (as fast here, and without
-    the per-thread heaps that keep freed memory)."""
+    end), with the bytes read so far. Each block is parsed on one thread, one block ahead
+    of the caller, in a second thread: the parsing runs while the caller works on the
+    block before. (Arrow's own streaming reader reads some thirty blocks ahead, on threads
+    whose heaps keep freed memory.)"""
     import pyarrow.csv as pacsv
 
     parse = pacsv.ParseOptions(delimiter=sep)
-    with path.open("rb") as handle:
-        skip, carry = 1, b""  # the first block starts with the header line
-        while True:
-            data = handle.read(_BLOCK_BYTES)
-            if data:
-                block = carry + data
-                cut = block.rfind(b"\n") + 1
-                if cut == 0:  # no line end yet: read on
-                    carry = block
-                    continue
-                block, carry = block[:cut], block[cut:]
-            else:
-                block, carry = carry, b""
-            if block.strip():
-                table = pacsv.read_csv(
-                    pa.py_buffer(block),
-                    read_options=pacsv.ReadOptions(
-                        column_names=names, skip_rows=skip, use_threads=False
-                    ),
-                    parse_options=parse,
-                    convert_options=convert,
-                )
-                skip = 0
-                yield table, handle.tell() - len(carry)
-            if not data:
-                return
+
+    def parsed(block: bytes, skip: int) -> pa.Table:
+        return pacsv.read_csv(
+            pa.py_buffer(block),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=skip, use_threads=False),
+            parse_options=parse,
+            convert_options=convert,
+        )
+
+    with path.open("rb") as handle, ThreadPoolExecutor(1, "csv-ahead") as ahead:
+        pending: tuple[Future[pa.Table], int] | None = None
+        for block, skip, done in _text_blocks(handle):
+            future = ahead.submit(parsed, block, skip)
+            if pending is not None:
+                yield pending[0].result(), pending[1]
+            pending = (future, done)
+        if pending is not None:
+            yield pending[0].result(), pending[1]
+
+
+def _text_blocks(handle: BinaryIO) -> Iterator[tuple[bytes, int, int]]:
+    """``(text, header rows to skip, bytes read so far)`` of each block of a CSV: about
+    :data:`_BLOCK_BYTES`, cut after a line end."""
+    skip, carry = 1, b""  # the first block starts with the header line
+    while True:
+        data = handle.read(_BLOCK_BYTES)
+        if data:
+            block = carry + data
+            cut = block.rfind(b"\n") + 1
+            if cut == 0:  # no line end yet: read on
+                carry = block
+                continue
+            block, carry = block[:cut], block[cut:]
+        else:
+            block, carry = carry, b""
+        if block.strip():
+            yield block, skip, handle.tell() - len(carry)
+            skip = 0
+        if not data:
+            return
 
 
 def _floats(column: pa.Array | pa.ChunkedArray) -> np.ndarray:

@@ -54,7 +54,8 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from geo._sorting import stable_order
+from geo._sorting import stable_order, take_rows
+from geo._threads import pool_map
 from geo.errors import ParameterError
 
 __all__ = ["GridDBSCAN", "dbscan_grid"]
@@ -190,12 +191,6 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.repeat(shift, lengths) + np.arange(total)
 
 
-def _rows(xy: np.ndarray, index: np.ndarray) -> np.ndarray:
-    """``xy[index]`` of a C-contiguous ``(n, 2)`` float64 array, each row gathered as one
-    complex number (several times faster than numpy's fancy indexing of rows)."""
-    return xy.view(np.complex128).reshape(-1)[index].view(np.float64).reshape(-1, 2)
-
-
 def _scale(xy: np.ndarray) -> float:
     """The largest absolute coordinate (without an array of absolute values)."""
     return max(abs(float(xy.min())), abs(float(xy.max())))
@@ -235,7 +230,7 @@ def _cells(xy: np.ndarray, eps: float) -> tuple[_Cells, np.ndarray]:
     first = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
     counts = np.diff(np.append(first, len(key)))
     cells = _Cells(
-        xy=_rows(np.ascontiguousarray(xy), order),
+        xy=take_rows(np.ascontiguousarray(xy), order),
         keys=key[first],
         starts=first,
         counts=counts,
@@ -256,18 +251,21 @@ def _core_points(cells: _Cells, eps: float, min_samples: int) -> np.ndarray:
         return core
     queried = cells.members(sparse)
     candidates = cells.members(cells.block(sparse))
-    tree = cKDTree(_rows(cells.xy, candidates))
+    tree = cKDTree(take_rows(cells.xy, candidates))
     del candidates
     # the distance to the min_samples-th nearest point decides, but near eps, where the
     # rounding of a distance could differ from the count's, the neighbours are counted
     kth, _ = tree.query(
-        _rows(cells.xy, queried), k=[min_samples], distance_upper_bound=eps * (1 + 1e-9), workers=2
+        take_rows(cells.xy, queried),
+        k=[min_samples],
+        distance_upper_bound=eps * (1 + 1e-9),
+        workers=2,
     )
     kth = kth[:, 0]
     core[queried] = kth < eps * (1 - 1e-9)
     close = np.flatnonzero(~core[queried] & (kth <= eps * (1 + 1e-9)))
     if len(close):
-        count = tree.query_ball_point(_rows(cells.xy, queried[close]), eps, return_length=True)
+        count = tree.query_ball_point(take_rows(cells.xy, queried[close]), eps, return_length=True)
         core[queried[close]] = count >= min_samples
     return core
 
@@ -275,12 +273,14 @@ def _core_points(cells: _Cells, eps: float, min_samples: int) -> np.ndarray:
 def _outermost(cells: _Cells, core: np.ndarray) -> np.ndarray:
     """For each cell and each of :data:`_DIRECTIONS`, the index of the core point furthest
     that way (``(n_cells, 8)``; meaningless for cells without a core point). Read a
-    whole number of cells at a time, about :data:`_OUTLINE_CHUNK` points."""
+    whole number of cells at a time, about :data:`_OUTLINE_CHUNK` points, the chunks on
+    every core (:mod:`geo._threads`)."""
     index = np.int32 if len(cells.xy) < 2**31 else np.int64
     out = np.zeros((len(cells.keys), len(_DIRECTIONS)), dtype=index)
     bounds = np.searchsorted(cells.starts, np.arange(0, len(cells.xy), _OUTLINE_CHUNK))
     bounds = np.append(np.unique(bounds), len(cells.keys))
-    for c0, c1 in itertools.pairwise(bounds):
+
+    def chunk(c0: int, c1: int) -> None:
         p0 = int(cells.starts[c0])
         p1 = int(cells.starts[c1]) if c1 < len(cells.keys) else len(cells.xy)
         xy, mask = cells.xy[p0:p1], ~core[p0:p1]
@@ -296,6 +296,8 @@ def _outermost(cells: _Cells, core: np.ndarray) -> np.ndarray:
                 hits = np.flatnonzero(along == top[cell_of])
                 first = np.concatenate([[True], cell_of[hits][1:] != cell_of[hits][:-1]])
                 out[c0 + cell_of[hits[first]], column] = p0 + hits[first]
+
+    pool_map(lambda pair: chunk(*pair), list(itertools.pairwise(bounds.tolist())))
     return out
 
 
@@ -427,9 +429,9 @@ def _border(cells: _Cells, core: np.ndarray, point_cluster: np.ndarray, eps: flo
     near = near[core[near]]
     if not len(near):
         return
-    tree = cKDTree(_rows(cells.xy, near))
+    tree = cKDTree(take_rows(cells.xy, near))
     _, nearest = tree.query(
-        _rows(cells.xy, loose), distance_upper_bound=eps * (1 + 1e-9), workers=-1
+        take_rows(cells.xy, loose), distance_upper_bound=eps * (1 + 1e-9), workers=-1
     )
     found = nearest < len(near)
     loose, nearest = loose[found], near[nearest[found]]
@@ -464,13 +466,13 @@ def _outline(cells: _Cells, cluster: np.ndarray) -> np.ndarray:
         cell = cells.cell_of[points]
         new = np.concatenate([[True], cell[1:] != cell[:-1]])  # sorted by cell
         own, at = cell[new], np.cumsum(new) - 1
-        pxy = _rows(cells.xy, points)
+        pxy = take_rows(cells.xy, points)
         px, py = pxy[:, 0], pxy[:, 1]
         inside = np.ones(len(points), dtype=bool)
         edges = np.zeros(len(points), dtype=bool)
         for k in range(len(_DIRECTIONS)):
-            a = _rows(cells.xy, outer[own, k])
-            b = _rows(cells.xy, outer[own, (k + 1) % len(_DIRECTIONS)])
+            a = take_rows(cells.xy, outer[own, k])
+            b = take_rows(cells.xy, outer[own, (k + 1) % len(_DIRECTIONS)])
             ex, ey = b[:, 0] - a[:, 0], b[:, 1] - a[:, 1]
             length = np.hypot(ex, ey)
             # the edge's line, per cell: cross = ex * y - ey * x - offset

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
 from typing import Any
 
 import geopandas as gpd
@@ -20,6 +21,7 @@ from pyproj.aoi import AreaOfInterest
 from pyproj.database import query_utm_crs_info
 
 from geo._geodesy import GEOD, geodesic_distance_m
+from geo._threads import map_parts
 from geo.errors import InputDataError, ParameterError, clip, param, quote
 
 __all__ = [
@@ -31,12 +33,16 @@ __all__ = [
     "metric_crs_of_extent",
     "site_points",
     "to_metric",
+    "transform_xy",
     "xy_arrays",
 ]
 
 #: The WGS 84 ellipsoid used for every geodesic distance.
 
 _WGS84 = pyproj.CRS.from_epsg(4326)
+#: Points a thread transforms at least (fewer: one thread).
+_TRANSFORM_PART = 16_384
+_local = threading.local()
 
 
 def has_location(geoms: gpd.GeoSeries) -> pd.Series:
@@ -203,3 +209,35 @@ def lonlat_arrays(points: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
     geographic = points if pyproj.CRS(points.crs).equals(_WGS84) else points.to_crs(_WGS84)
     coords = shapely.get_coordinates(geographic.values)
     return coords[:, 0], coords[:, 1]
+
+
+def _transformer(source: pyproj.CRS, target: pyproj.CRS) -> pyproj.Transformer:
+    """This thread's transformer from ``source`` to ``target`` (x/y order), made once: a
+    :class:`pyproj.Transformer` is not to be shared between threads."""
+    cache: dict[tuple[str, str], pyproj.Transformer] = _local.__dict__.setdefault("cache", {})
+    key = (source.srs, target.srs)
+    if key not in cache:
+        cache[key] = pyproj.Transformer.from_crs(source, target, always_xy=True)
+    return cache[key]
+
+
+def transform_xy(
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    source: pyproj.CRS,
+    target: pyproj.CRS,
+    inplace: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``x``/``y`` (in ``source``, x/y order) transformed to ``target``: the same numbers
+    as one ``Transformer.transform`` call, cut into contiguous parts transformed on every
+    core (:mod:`geo._threads`). New float64 arrays, or with ``inplace`` ``x`` and ``y``
+    themselves (contiguous float64 arrays) overwritten."""
+    out_x = x if inplace else np.array(x, dtype=float)
+    out_y = y if inplace else np.array(y, dtype=float)
+
+    def run(part: slice) -> None:
+        _transformer(source, target).transform(out_x[part], out_y[part], inplace=True)
+
+    map_parts(run, len(out_x), min_part=_TRANSFORM_PART)
+    return out_x, out_y

@@ -11,7 +11,8 @@ in the same run:
 * **draw**: the export opened from ``file://`` in Debian's Chromium (Playwright, the tests'
   launch arguments: WebGL2 through SwiftShader), from navigation to
   ``window.clustermapPointCount`` equal to the number of points (every point drawn: for
-  WebGL, the GPU finished its first frame of them), and the JavaScript heap then (CDP
+  WebGL, the GPU finished its first frame of them, at ``window.clustermapPointTime`` by the
+  page's clock from navigation), and the JavaScript heap then (CDP
   ``Runtime.getHeapUsage``: used size, plus typed arrays' backing stores and the DOM's);
 * **ours** is the default layer (WebGL above :data:`~webmap.maps.point_layer.WEBGL_THRESHOLD`
   points, canvas markers below); the **baseline** is the clustered canvas-marker layer at
@@ -112,7 +113,10 @@ def draw(browser: Any, path: Path, n: int, *, timeout_s: float) -> tuple[float |
         drawn: float | None = None
         while time.perf_counter() - start < timeout_s:
             if page.evaluate("() => window.clustermapPointCount") == n:
-                drawn = time.perf_counter() - start
+                # the page's own clock when the last points were drawn (WebGL layers set
+                # it), else when this poll saw them: a poll waits for a busy page
+                at = page.evaluate("() => window.clustermapPointTime")
+                drawn = at / 1000 if at is not None else time.perf_counter() - start
                 break
             time.sleep(0.02)
         usage = cdp.send("Runtime.getHeapUsage")

@@ -1,6 +1,7 @@
 """Benchmark ``clustermap density`` on a business register: wall time and peak memory.
 
 python scripts/bench_register.py [--cache DIR] [--rows 10000000] [--small 1000000]
+                                 [--against /work/main]
 
 Generates SIRENE-shaped registers with ``scripts/make_register.py`` (cached in ``--cache``,
 default a folder of the system's temporary directory) and runs, each in its own process
@@ -14,6 +15,9 @@ default a folder of the system's temporary directory) and runs, each in its own 
 * ``--by activitePrincipaleEtablissement:2`` (the 88 NAF divisions: counts, density,
   Clark-Evans and location quotients per division) against one unfiltered run of the same
   file.
+
+With ``--against DIR`` each ``clustermap density`` run is repeated, just after, on the code
+of the checkout ``DIR`` (its ``PYTHONPATH``), and the ratios printed.
 
 Each run prints its wall time, its CPU time (user + system, which other processes on the
 machine inflate less than the wall time) and its peak RSS.
@@ -61,10 +65,12 @@ def register(cache: Path, rows: int, fmt: str) -> Path:
     return path
 
 
-def run(command: list[str]) -> tuple[float, float, float]:
-    """Wall seconds, CPU seconds (user + system) and peak RSS (MB) of one process."""
+def run(command: list[str], *, tree: Path = ROOT) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + system) and peak RSS (MB) of one process, run on
+    the code of ``tree`` (a checkout of clustermap)."""
+    env = {**os.environ, "PYTHONPATH": str(tree)}
     start = time.perf_counter()
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(command, cwd=tree, stdout=subprocess.DEVNULL, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
     if status != 0:
@@ -85,6 +91,12 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=default_cache)
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--small", type=int, default=1_000_000)
+    parser.add_argument(
+        "--against",
+        type=Path,
+        default=None,
+        help="another checkout (e.g. /work/main): each columnar run is repeated on its code",
+    )
     args = parser.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
     small = register(args.cache, args.small, "csv")
@@ -107,6 +119,14 @@ def main() -> None:
         seconds, cpu, peak = run(command)
         figures[label] = (seconds, cpu, peak)
         print(f"{label:<58} {seconds:7.2f} s (CPU {cpu:6.2f} s)  peak {peak:6.0f} MB", flush=True)
+        if args.against is not None and command[1:3] == ["-m", "webmap"]:
+            was_s, was_cpu, was_peak = run(command, tree=args.against.resolve())
+            print(
+                f"{'  the same on ' + str(args.against):<58} {was_s:7.2f} s (CPU {was_cpu:6.2f} s)"
+                f"  peak {was_peak:6.0f} MB: {was_s / seconds:.2f}x the wall time, "
+                f"{was_cpu / cpu:.2f}x the CPU",
+                flush=True,
+            )
     (old_s, _, old_mb), (new_s, _, new_mb) = list(figures.values())[:2]
     print(f"at {args.small:,} rows: {old_s / new_s:.1f}x faster, {old_mb / new_mb:.1f}x lighter")
     one, by = figures[list(runs)[3]], figures[list(runs)[5]]

@@ -103,3 +103,40 @@ def test_max_density_equals_the_maximum_over_every_cell() -> None:
     areas = [h3.cell_area(h3.int_to_str(int(c)), unit="km^2") for c in cells[:50]]
     assert cell_areas_km2(cells[:50]).tolist() == areas
     assert np.isnan(max_sites_per_km2(np.empty(0, np.uint64), np.empty(0)))
+
+
+def test_h3_cells_cut_across_threads_are_the_cells_of_one_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import geo._threads
+    import geo.accumulate
+
+    rng = np.random.default_rng(4)
+    lat, lon = rng.uniform(-60, 60, 5_001), rng.uniform(-180, 180, 5_001)
+    whole = h3_cells(lat, lon, 9)
+    monkeypatch.setattr(geo._threads, "THREADS", 3)
+    monkeypatch.setattr(geo.accumulate, "_H3_PART", 100)
+    assert h3_cells(lat, lon, 9).tolist() == whole.tolist()
+    theirs = [h3.str_to_int(h3.latlng_to_cell(a, b, 9)) for a, b in zip(lat, lon, strict=True)]
+    assert whole.tolist() == theirs
+
+
+def test_cell_counts_held_and_summed_in_rounds_are_numpys_counts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Cells counted when they pass a few thousand rows, and the counts summed with the
+    next ones: the counts of one np.unique over every row."""
+    import geo.accumulate
+
+    monkeypatch.setattr(geo.accumulate, "_RAW_ROWS", 3_000)
+    monkeypatch.setattr(geo.accumulate, "_REDUCE_ROWS", 500)
+    rng = np.random.default_rng(8)
+    cells = rng.integers(2**60, 2**60 + 4_000, 40_000).astype(np.uint64)
+    counts = CellCounts()
+    for start in range(0, len(cells), 1_234):
+        counts.add(cells[start : start + 1_234])
+    frame = counts.frame()
+    ids, n = np.unique(cells, return_counts=True)
+    assert frame["cell"].tolist() == ids.tolist()
+    assert frame["count"].tolist() == n.tolist()
+    assert (frame["category"] == 0).all()

@@ -10,11 +10,12 @@ import pytest
 import shapely
 from pointpats import PointPattern
 from scipy import stats
-from scipy.spatial import distance_matrix
+from scipy.spatial import cKDTree, distance_matrix
 
 from geo.density import (
     clark_evans,
     nearest_neighbour_distances,
+    nearest_neighbour_distances_xy,
     sites_per_km2,
     study_area,
 )
@@ -138,3 +139,24 @@ def test_lonlat_input_is_projected_before_measuring() -> None:
     a = clark_evans(metric)
     b = clark_evans(geographic, crs=UTM)
     assert b.mean_nn_distance_m == pytest.approx(a.mean_nn_distance_m, rel=1e-9)
+
+
+@pytest.mark.parametrize("threads", [2, 3, 4])
+def test_nearest_neighbours_in_strips_are_those_of_one_tree_over_all_points(
+    threads: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cut into x strips, one k-d tree each: the same distances as scipy's one tree, with
+    duplicates, ties on the strip edges and a strip's lone far point."""
+    import geo._threads
+    import geo.density
+
+    monkeypatch.setattr(geo._threads, "THREADS", threads)
+    monkeypatch.setattr(geo.density, "_NN_STRIP", 40)
+    rng = np.random.default_rng(threads)
+    xy = rng.normal(0, 1_000, (600, 2))
+    xy[:150] = np.round(xy[:150] / 100) * 100  # duplicates and equal x on strip edges
+    xy[150:300, 0] = np.round(xy[150:300, 0] / 500) * 500
+    xy[-1] = [50_000.0, 0.0]  # its nearest point is in another strip, far away
+    ours = nearest_neighbour_distances_xy(xy)
+    reference = cKDTree(xy).query(xy, k=2)[0][:, 1]
+    np.testing.assert_array_equal(ours, reference)

@@ -8,7 +8,7 @@ import pyproj
 import pytest
 
 from geo.errors import InputDataError, ParameterError
-from geo.projection import geodesic_distance_m, metric_crs, site_points, to_metric
+from geo.projection import geodesic_distance_m, metric_crs, site_points, to_metric, transform_xy
 
 
 def _delft() -> gpd.GeoDataFrame:
@@ -94,3 +94,22 @@ def test_metric_crs_is_the_zone_geopandas_estimates_on_band_edges_and_inside() -
         pair = pair.set_crs(4326)
         expected = pyproj.CRS.from_user_input(pair.estimate_utm_crs())
         assert metric_crs(pair).equals(expected), (x, y)
+
+
+@pytest.mark.parametrize("inplace", [False, True])
+def test_transform_cut_across_threads_gives_the_numbers_of_one_transform(
+    inplace: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import geo._threads
+    import geo.projection
+
+    monkeypatch.setattr(geo._threads, "THREADS", 3)
+    monkeypatch.setattr(geo.projection, "_TRANSFORM_PART", 1_000)
+    rng = np.random.default_rng(2)
+    x, y = rng.uniform(100_000, 1_200_000, 10_001), rng.uniform(6_100_000, 7_100_000, 10_001)
+    lambert, lonlat = pyproj.CRS("EPSG:2154"), pyproj.CRS("EPSG:4326")
+    lon, lat = pyproj.Transformer.from_crs(lambert, lonlat, always_xy=True).transform(x, y)
+    ours = transform_xy(x, y, source=lambert, target=lonlat, inplace=inplace)
+    np.testing.assert_array_equal(ours[0], lon)
+    np.testing.assert_array_equal(ours[1], lat)
+    assert (ours[0] is x) == inplace

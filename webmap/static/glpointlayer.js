@@ -13,7 +13,8 @@
        character references only, no markup.
    The layer is returned at once; its points appear once the payload is inflated
    (DecompressionStream) and the first frame holding them is drawn, which sets
-   window.clustermapPointCount (increased by n) and appends the layer to
+   window.clustermapPointCount (increased by n) and window.clustermapPointTime (ms from
+   navigation, performance.now()) and appends the layer to
    window.clustermapPointLayers. A click picks the point under the cursor (deck.gl picking)
    and opens a popup with its label. For tests, the layer answers clustermapLabel(i) and
    clustermapLatLng(i) of its i-th point (in the payload's order). */
@@ -226,6 +227,8 @@
             window.clustermapPointLayers = window.clustermapPointLayers || [];
             window.clustermapPointLayers.push(layer);
             window.clustermapPointCount = (window.clustermapPointCount || 0) + n;
+            // milliseconds from navigation to these points drawn, by the page's own clock
+            window.clustermapPointTime = performance.now();
         }
 
         // a deck.gl layer serves one Deck: each time the layer is added to the map (the
