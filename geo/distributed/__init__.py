@@ -41,9 +41,9 @@ The ``"silverman"`` bandwidth needs exact quartiles of all points and is refused
 """
 
 from geo.distributed.analysis import DaskAnalysis, analyse_dask, analyse_frame, analyse_shuffled
-from geo.distributed.dask_client import dask_client
 from geo.distributed.partitions import ShuffledPoints, nn_with_halo, shuffle_points
 from geo.distributed.read import read_dask
+from geo.distributed.scheduler import dask_client
 
 __all__ = [
     "DaskAnalysis",

@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 
 from geo.column_analysis import ColumnAnalysis
-from geo.distributed.dask_client import dask_client
 from geo.distributed.partitions import PartSummary, PassSums, ShuffledPoints, shuffle_points
 from geo.distributed.read import read_dask
+from geo.distributed.scheduler import dask_client
 from geo.errors import InputDataError, ParameterError
 from geo.kde import (
     GridSpec,

@@ -12,7 +12,7 @@ import pandas as pd
 import pyproj
 
 from geo.csv_reader import detect_separator
-from geo.distributed.dask_client import require_dask
+from geo.distributed.scheduler import require_dask
 from geo.errors import InputDataError, quote
 from geo.points import ReadOptions, coordinate_columns
 

@@ -43,7 +43,7 @@ def test_the_builder_controls_rewrite_the_code_and_the_preview(
     assert f'title="{html.escape(f"Map of {name} (clustermap)")}"' in code
     assert 'width="100%" height="500" loading="lazy"' in code
     src = _src(code)
-    assert _query(src)["layers"] == ["sites,epicentres,isochrones,paths"]  # the map's
+    assert _query(src)["layers"] == ["isochrones,paths,epicentres,sites"]  # the map's
     wait_until(page.page, f"() => ({PREVIEW})() === {src!r}")
     preview = page.page.frame_locator("#embed-preview")
     preview.locator("div.cm-site").first.wait_for()
@@ -58,7 +58,7 @@ def test_the_builder_controls_rewrite_the_code_and_the_preview(
     code = page.page.locator("#embed-snippet").input_value()
     src = _src(code)
     assert _query(src) == {
-        "layers": ["sites,epicentres,density,isochrones"],
+        "layers": ["density,isochrones,epicentres,sites"],
         "basemap": ["positron"],
         "lang": ["fr"],
         "as_of": ["2016-10"],
@@ -92,10 +92,10 @@ def test_the_builder_is_keyboard_usable(live_server: Any, page: Any) -> None:
     _open(page.page, f"{live_server.url}/clusters/delft")
     page.page.keyboard.press("Tab")  # from the summary into the form: the first layer
     focused = "() => [document.activeElement.name, document.activeElement.value]"
-    assert page.page.evaluate(focused) == ["layer", "sites"]
+    assert page.page.evaluate(focused) == ["layer", "density"]  # drawing order, bottom first
     page.page.keyboard.press("Space")
     code = page.page.locator("#embed-snippet").input_value()
-    assert "sites" not in _query(_src(code))["layers"][0].split(",")
+    assert "density" in _query(_src(code))["layers"][0].split(",")
     page.page.locator("#embed-basemap").focus()
     page.page.keyboard.press("ArrowDown")  # osm -> positron
     assert _query(_src(page.page.locator("#embed-snippet").input_value()))["basemap"] == [

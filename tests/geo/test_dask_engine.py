@@ -20,7 +20,7 @@ from distributed import Client, LocalCluster, get_client
 from scipy.spatial import cKDTree
 
 import geo.distributed
-import geo.distributed.dask_client
+import geo.distributed.scheduler
 from geo.analysis import PointAnalysis, analyse_points
 from geo.density import clark_evans_xy, nearest_neighbour_distances_xy, sites_per_km2
 from geo.distributed import (
@@ -290,7 +290,7 @@ def test_an_unreachable_scheduler_is_a_quick_one_line_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sirene_like(100, seed=4).to_csv(tmp_path / "a.csv", sep=";", index=False)
-    monkeypatch.setattr(geo.distributed.dask_client, "CONNECT_TIMEOUT_S", 2.0)
+    monkeypatch.setattr(geo.distributed.scheduler, "CONNECT_TIMEOUT_S", 2.0)
     address = f"tcp://127.0.0.1:{_closed_port()}"
     start = time.monotonic()
     args = ["density", str(tmp_path / "a.csv"), "--x", "x", "--y", "y", "--crs", L93]
