@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import gettext as _gettext
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import cache
 from pathlib import Path
 
@@ -88,6 +88,47 @@ def format_significant(value: float, *, lang: str, digits: int = 3) -> str:
     """
     text = f"{value:.{digits}g}"
     return text.replace(".", ",") if language_or_default(lang) == "fr" else text
+
+
+#: A ``%(name)...`` placeholder of a template, with its conversion.
+_SLOT = re.compile(r"%\((\w+)\)[-#0 +]*[0-9]*(?:\.[0-9]+)?[sdifgeEr]")
+
+
+def _template_pattern(template: str) -> re.Pattern[str]:
+    """A pattern matching ``template`` filled, each placeholder a named group."""
+    parts, seen, last = [], set(), 0
+    for slot in _SLOT.finditer(template):
+        parts.append(re.escape(template[last : slot.start()].replace("%%", "%")))
+        name = slot.group(1)
+        parts.append(f"(?P={name})" if name in seen else f"(?P<{name}>.+?)")
+        seen.add(name)
+        last = slot.end()
+    parts.append(re.escape(template[last:].replace("%%", "%")))
+    return re.compile("".join(parts), re.DOTALL)
+
+
+def translate_filled(text: str, templates: Iterable[str], *, lang: str) -> str:
+    """English ``text``, filled from one of ``templates`` (a measure's caveat, stored filled
+    in the JSON), in ``lang``: the template that matches is translated and filled again with
+    the values as written. Text no template matches is returned unchanged.
+
+    Examples
+    --------
+    >>> translate_filled("3 points", [N_("%(n)s points")], lang="en")
+    '3 points'
+    """
+    if language_or_default(lang) == DEFAULT_LANGUAGE:
+        return text
+    for template in templates:
+        match = _template_pattern(template).fullmatch(text)
+        if match is not None:
+            return _refill(translations(lang).gettext(template), match.groupdict())
+    return text
+
+
+def _refill(template: str, values: Mapping[str, str]) -> str:
+    """``template`` with each placeholder replaced by its value as written."""
+    return _SLOT.sub(lambda slot: values[slot.group(1)], template)
 
 
 _PRINTF = re.compile(r"%\.([0-9]+)([fg])")

@@ -12,7 +12,7 @@ import pytest
 from markupsafe import escape
 
 from webmap import create_app
-from webmap.i18n import format_number
+from webmap.i18n import format_number, translate_filled
 
 NNBSP = "\u202f"  # how French groups thousands (CLDR)
 
@@ -160,3 +160,28 @@ def test_error_pages_speak_the_language(client: Any) -> None:
     html = response.get_data(as_text=True)
     assert "404 Introuvable" in html and "Aucun pôle ne porte l\u2019identifiant" in html
     assert "Retour aux pôles" in html
+
+
+def test_a_caveat_is_translated_from_its_measures_template_with_its_values() -> None:
+    """Caveats are stored filled in English (the JSON); a French page finds the measure's
+    template, translates it and fills it again with the same values."""
+    from geo.measures import measures
+    from geo.messages import fill
+
+    cores = next(m for m in measures() if m.key == "cores")
+    assert cores.caveat is not None
+    english = fill(cores.caveat, {"n": 4, "min": 10, "min_samples": 3, "eps_m": 200.0})
+    templates = [m.caveat for m in measures() if m.caveat]
+    french = translate_filled(english, templates, lang="fr")
+    assert french != english
+    assert french.startswith("4 points") and "200 m" in french and "noyau" in french
+    assert translate_filled(english, templates, lang="en") == english
+    assert translate_filled("not a caveat", templates, lang="fr") == "not a caveat"
+
+
+def test_the_french_delft_page_gives_its_caveats_in_french(client: Any) -> None:
+    english = client.get("/clusters/delft?lang=en").get_data(as_text=True)
+    french = client.get("/clusters/delft?lang=fr").get_data(as_text=True)
+    assert "a Clark-Evans test needs" in english
+    assert "a Clark-Evans test needs" not in french
+    assert "test de Clark-Evans" in french

@@ -19,10 +19,11 @@ from branca.element import MacroElement
 from folium import plugins
 from jinja2 import Template
 
+from geo.measures import measures
 from geo.network import NetworkLayers
 from geo.overlays import Overlays, class_breaks
 from geo.registry import Registry
-from webmap.i18n import gettext
+from webmap.i18n import gettext, translate_filled
 from webmap.layer_registry import LAYERS, Layer
 from webmap.maps.basemaps import OSM_CREDIT
 from webmap.maps.escape import escape_text
@@ -231,7 +232,8 @@ def add_density(
         (c, f"≥ {_fmt(lo)}")
         for c, lo in zip(bands["colour"], bands["density_min_per_km2"], strict=True)
     ]
-    add_legend(fmap, keyed, layer, rows, note=overlays.caveats.get("kde", ""), lang=lang)
+    note = _caveat(overlays.caveats.get("kde", ""), lang=lang)
+    add_legend(fmap, keyed, layer, rows, note=note, lang=lang)
 
 
 def add_hexbins(
@@ -312,9 +314,15 @@ def add_cores(
         else gettext("no dense core", lang=lang)
     )
     if "cores" in overlays.caveats:
-        note = f"{note}; {overlays.caveats['cores']}"
+        note = f"{note}; {_caveat(overlays.caveats['cores'], lang=lang)}"
     rows = [("#6a3d9a", gettext("core outline", lang=lang))]
     add_legend(fmap, keyed, layer, rows, note=note, lang=lang)
+
+
+def _caveat(text: str, *, lang: str) -> str:
+    """A measure's caveat (stored filled in English) in ``lang``."""
+    templates = [m.caveat for m in measures() if m.caveat]
+    return translate_filled(text, templates, lang=lang) if text else text
 
 
 def add_nn_links(

@@ -38,6 +38,7 @@ from webmap.i18n import (
     format_printf,
     format_significant,
     localized,
+    translate_filled,
     translations,
 )
 
@@ -129,6 +130,15 @@ def _word(value: object) -> str:
     return translations(page_language()).gettext(text) if text else text
 
 
+def _caveat(text: object) -> str:
+    """A measure's caveat, stored filled in English, in the page's language (its template
+    found among the registered measures' caveats, :func:`webmap.i18n.translate_filled`)."""
+    from geo.measures import measures
+
+    templates = [m.caveat for m in measures() if m.caveat]
+    return translate_filled("" if text is None else str(text), templates, lang=page_language())
+
+
 def init_app(app: Flask) -> None:
     """Give templates ``_()``/``ngettext()`` in the page's language, ``page_lang``,
     ``switch_url`` and the filters ``tr`` (a word of the data), ``number(digits)``,
@@ -154,6 +164,7 @@ def init_app(app: Flask) -> None:
         value, fmt, lang=page_language()
     )
     app.jinja_env.filters["tr"] = _word
+    app.jinja_env.filters["caveat"] = _caveat
     app.jinja_env.filters["day"] = lambda text: format_day(text, lang=page_language())
     app.jinja_env.filters["localized"] = lambda record, field: localized(
         record, field, lang=page_language()
