@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, abort, render_template, request, url_for
 
@@ -38,6 +39,11 @@ from webmap.web.routes_embed import (
     parse_lang,
 )
 from webmap.web.state import get_registry
+
+if TYPE_CHECKING:
+    import folium
+
+    from geo.registry import Registry
 
 bp = Blueprint("pages", __name__)
 
@@ -101,6 +107,20 @@ def _variant() -> tuple[object, ...]:
     return (request_network_signature(), page_language())
 
 
+def _page_map(
+    registry: Registry, cluster_id: str, data: ClusterMapData, view: MapView
+) -> folium.Map:
+    """The cluster's Folium map for a page or an embed, in the page's language."""
+    return cluster_map(
+        registry,
+        cluster_id,
+        overlays=data.overlays,
+        network=_fetched(data, cluster_id),
+        view=view,
+        lang=page_language(),
+    )
+
+
 def _fetched(data: ClusterMapData, cluster_id: str) -> NetworkLayers | None:
     """The network layers, whose streets the offline basemap fetches from our server when it
     is shown (most visits never need them: 165 KB a page saved)."""
@@ -119,14 +139,7 @@ def cluster(cluster_id: str) -> str:
     data = cluster_map_data(registry, cluster_id, as_of=view.as_of)
     if view.layers is not None:  # on the full page, listed layers are the ones shown
         view = replace(view, layers=None)
-    fmap = cluster_map(
-        registry,
-        cluster_id,
-        overlays=data.overlays,
-        network=_fetched(data, cluster_id),
-        view=view,
-        lang=page_language(),
-    )
+    fmap = _page_map(registry, cluster_id, data, view)
     available = available_layers(has_network=request_network_signature() is not None)
     walking = []
     if data.network is not None:
@@ -186,14 +199,7 @@ def embed(cluster_id: str) -> str:
     data = cluster_map_data(registry, cluster_id, as_of=view.as_of)
     if view.layers is None:
         view = replace(view, layers=map_layers(has_network=True, defaults=True))
-    fmap = cluster_map(
-        registry,
-        cluster_id,
-        overlays=data.overlays,
-        network=_fetched(data, cluster_id),
-        view=view,
-        lang=page_language(),
-    )
+    fmap = _page_map(registry, cluster_id, data, view)
     return render_template(
         "embed.html",
         cluster=registry.cluster(cluster_id),
