@@ -122,7 +122,7 @@ def test_the_cluster_map_draws_every_label_and_legend_in_its_language(
         assert layer.legend.upper() in html, key
         if key not in ("hexbins", "sites"):  # named with their resolution, and by role
             assert f'"{layer.label.upper()}"' in html, key
-    assert "SITES: university" in html  # the role is data, not a message
+    assert "SITES: UNIVERSITY" in html  # the role is a word of the vocabulary, translated too
     assert "HEXAGONS (H3 R9)" in html
     english = cluster_map(registry, "delft", overlays=cluster_overlays(analysis)).get_root()
     assert "KERNEL DENSITY" not in english.render()

@@ -15,6 +15,7 @@ import folium
 import xyzservices
 import xyzservices.providers as xyz
 
+from webmap.i18n import N_, gettext
 from webmap.maps.offline import LABEL as OFFLINE_LABEL
 from webmap.maps.offline import add_offline_layer
 
@@ -41,7 +42,7 @@ BASEMAPS = {
     for b in (
         Basemap("osm", "OpenStreetMap", xyz.OpenStreetMap.Mapnik),
         Basemap("positron", "CartoDB Positron", xyz.CartoDB.Positron),
-        Basemap("none", "No basemap", None),
+        Basemap("none", N_("No basemap"), None),
         Basemap("offline", OFFLINE_LABEL, None),
     )
 }
@@ -52,7 +53,9 @@ DEFAULT_BASEMAP = "osm"
 OSM_CREDIT = xyz.OpenStreetMap.Mapnik.html_attribution
 
 
-def add_basemaps(fmap: folium.Map, *, selected: str = DEFAULT_BASEMAP, streets: Any = None) -> None:
+def add_basemaps(
+    fmap: folium.Map, *, selected: str = DEFAULT_BASEMAP, streets: Any = None, lang: str = "en"
+) -> None:
     """Add every basemap as a base layer, ``selected`` shown first.
 
     "No basemap" is an empty tile layer whose attribution still credits the data drawn.
@@ -67,14 +70,14 @@ def add_basemaps(fmap: folium.Map, *, selected: str = DEFAULT_BASEMAP, streets: 
             layer = folium.TileLayer(
                 tiles="",
                 attr=OSM_CREDIT,
-                name=basemap.label,
+                name=gettext(basemap.label, lang=lang),
                 show=basemap.key == selected,
             )
         else:
             layer = folium.TileLayer(
                 tiles=tile_url(basemap.provider),
                 attr=basemap.provider.html_attribution,
-                name=basemap.label,
+                name=gettext(basemap.label, lang=lang),
                 max_zoom=basemap.provider.get("max_zoom", 19),
                 subdomains=basemap.provider.get("subdomains", "abc"),
                 show=basemap.key == selected,

@@ -19,7 +19,7 @@ from jinja2 import Template
 from geo.network import NetworkLayers
 from geo.overlays import Overlays, drawn_bounds
 from geo.registry import Registry
-from webmap.i18n import gettext
+from webmap.i18n import N_, format_number, gettext
 from webmap.layer_registry import LAYERS, NETWORK_LAYERS, Layer, map_layers
 from webmap.maps.basemaps import BASEMAPS, TILELESS, add_basemaps
 from webmap.maps.elements import MapStyle, MeasureTool, zoomable
@@ -116,13 +116,14 @@ def base_map(
     basemap: str = "osm",
     controls: bool = True,
     streets: dict[str, Any] | str | None = None,
+    lang: str = "en",
 ) -> folium.Map:
     """An empty map with the basemaps (the offline one draws ``streets``: a GeoJSON geometry
     or the URL it is fetched from; else country outlines), a scale bar, and (``controls``)
     fullscreen, measure and minimap tools.
     Markers, popups and controls work when tiles cannot load."""
     fmap = folium.Map(location=list(location), zoom_start=zoom, tiles=None, control_scale=True)
-    add_basemaps(fmap, selected=basemap, streets=streets)
+    add_basemaps(fmap, selected=basemap, streets=streets, lang=lang)
     fmap.add_child(MapStyle())
     if controls:
         plugins.Fullscreen(position="topleft").add_to(fmap)
@@ -194,6 +195,7 @@ def cluster_map(
         basemap=view.basemap,
         controls=controls,
         streets=network.streets if network is not None else None,
+        lang=lang,
     )
 
     footprints = registry.footprints[registry.footprints.index.isin(sites.index)]
@@ -258,7 +260,7 @@ def add_sites(
         members = sites[sites["role"] == role]
         if members.empty:
             continue
-        name = gettext("Sites: %(role)s", lang=lang, role=role.replace("_", " "))
+        name = gettext("Sites: %(role)s", lang=lang, role=_role(role, lang=lang))
         group = (
             KeyedSubGroup(parent, name, key=layer.key, show=show)
             if parent is not fmap
@@ -276,7 +278,7 @@ def add_sites(
                 [point.y, point.x],
                 icon=_role_icon(role, colour, approximate=approximate),
                 popup=folium.Popup(
-                    _site_popup(str(site_id), site), parse_html=False, max_width=360
+                    _site_popup(str(site_id), site, lang=lang), parse_html=False, max_width=360
                 ),
                 tooltip=folium.Tooltip(escape_text(site["name"])),
             ).add_to(group)
@@ -300,7 +302,7 @@ def add_sites(
         marks.append(("cm-mark-footprint", footprint))
     anchor = folium.FeatureGroup(name="Site roles legend", show=show, control=False)
     fmap.add_child(anchor)
-    rows = [(ROLE_COLOURS[r], f"{ROLE_LETTERS[r]}  {r.replace('_', ' ')}") for r in roles]
+    rows = [(ROLE_COLOURS[r], f"{ROLE_LETTERS[r]}  {_role(r, lang=lang)}") for r in roles]
     add_legend(fmap, anchor, layer, rows, marks=marks, lang=lang)
 
 
@@ -357,21 +359,37 @@ def _footprint_style(colour: str) -> Any:
     return lambda _feature: {"color": colour, "weight": 1, "fillOpacity": 0.15}
 
 
-def _site_popup(site_id: str, site: Any) -> str:
+def _role(role: str, *, lang: str) -> str:
+    """A site's role as words (underscores read as spaces) in ``lang``
+    (:mod:`webmap.vocabulary`)."""
+    return gettext(role.replace("_", " "), lang=lang)
+
+
+def _site_popup(site_id: str, site: Any, *, lang: str = "en") -> str:
+    """A site's popup: its role, address, precision, confidence, source and dates, labelled
+    in ``lang`` (the registry's own text as written)."""
+
+    def word(value: Any) -> str:
+        return gettext(str(value), lang=lang) if value else ""
+
     rows = [
-        ("Role", str(site["role"]).replace("_", " ")),
-        ("Address", site["address"]),
-        ("Location precision", site["location_precision"]),
-        ("Confidence", site["confidence"]),
+        (gettext("Role", lang=lang), _role(str(site["role"]), lang=lang)),
+        (gettext("Address", lang=lang), site["address"]),
+        (gettext("Location precision", lang=lang), word(site["location_precision"])),
+        (gettext("Confidence", lang=lang), word(site["confidence"])),
     ]
     if site.get("approximates"):
         radius = site.get("uncertainty_m")
-        by = f"; within about {radius:,.0f} m" if radius else ""
-        rows.append(("Approximate position", f"the point stands for {site['approximates']}{by}"))
-    rows.append(("Source", site["source"]))
-    for key, label in (("valid_from", "Since"), ("valid_to", "Until"), ("notes", "Notes")):
+        stands = gettext("the point stands for %(place)s", lang=lang, place=site["approximates"])
+        if radius:
+            within = format_number(radius, lang=lang)
+            stands += gettext("; within about %(distance)s m", lang=lang, distance=within)
+        rows.append((gettext("Approximate position", lang=lang), stands))
+    rows.append((gettext("Source", lang=lang), site["source"]))
+    labels = (("valid_from", N_("Since")), ("valid_to", N_("Until")), ("notes", N_("Notes")))
+    for key, label in labels:
         if site.get(key):
-            rows.append((label, site[key]))
+            rows.append((gettext(label, lang=lang), site[key]))
     return _popup(site["name"], rows, site_id=site_id)
 
 

@@ -23,7 +23,7 @@ from geo.measures import measures
 from geo.network import NetworkLayers
 from geo.overlays import Overlays, class_breaks
 from geo.registry import Registry
-from webmap.i18n import gettext, translate_filled
+from webmap.i18n import format_number, format_significant, gettext, translate_filled
 from webmap.layer_registry import LAYERS, Layer
 from webmap.maps.basemaps import OSM_CREDIT
 from webmap.maps.escape import escape_text
@@ -174,8 +174,13 @@ def latlon(geometry: Any) -> list[tuple[float, float]]:
     return [(lat, lon) for lon, lat, *_ in geometry.coords]
 
 
-def _fmt(value: float, unit: str = "") -> str:
-    text = f"{value:,.0f}" if value >= 100 else f"{value:,.3g}"
+def _fmt(value: float, unit: str = "", *, lang: str) -> str:
+    """A value of a legend or a label as ``lang`` writes numbers, with its unit."""
+    text = (
+        format_number(value, lang=lang)
+        if value >= 100
+        else format_significant(value, lang=lang, digits=3)
+    )
     return f"{text} {unit}".strip()
 
 
@@ -215,7 +220,7 @@ def add_density(
     bands["colour"] = [colours[i] for i in range(len(bands))]
     band_text = gettext("%(low)s to %(high)s sites per km²", lang=lang)
     bands["label"] = [
-        escape_text(band_text % {"low": _fmt(lo), "high": _fmt(hi)})
+        escape_text(band_text % {"low": _fmt(lo, lang=lang), "high": _fmt(hi, lang=lang)})
         for lo, hi in zip(bands["density_min_per_km2"], bands["density_max_per_km2"], strict=True)
     ]
     _geojson(
@@ -229,7 +234,7 @@ def add_density(
         ["label"],
     ).add_to(keyed)
     rows = [
-        (c, f"≥ {_fmt(lo)}")
+        (c, f"≥ {_fmt(lo, lang=lang)}")
         for c, lo in zip(bands["colour"], bands["density_min_per_km2"], strict=True)
     ]
     note = _caveat(overlays.caveats.get("kde", ""), lang=lang)
@@ -261,7 +266,7 @@ def add_hexbins(
     cells["colour"] = [colour(v) for v in cells["sites_per_km2"]]
     cell_text = gettext("%(n)s site(s), %(density)s per km²", lang=lang)
     cells["label"] = [
-        escape_text(cell_text % {"n": n, "density": _fmt(d)})
+        escape_text(cell_text % {"n": n, "density": _fmt(d, lang=lang)})
         for n, d in zip(cells["count"], cells["sites_per_km2"], strict=True)
     ]
     _geojson(
@@ -276,7 +281,14 @@ def add_hexbins(
     ).add_to(keyed)
     lowers = [float(cells["sites_per_km2"].min()), *breaks[:-1]]
     rows = [
-        (colour(hi), f"{_fmt(lo)} to {_fmt(hi)}" if lo < hi else f"{_fmt(hi)}")
+        (
+            colour(hi),
+            gettext(
+                "%(low)s to %(high)s", lang=lang, low=_fmt(lo, lang=lang), high=_fmt(hi, lang=lang)
+            )
+            if lo < hi
+            else _fmt(hi, lang=lang),
+        )
         for lo, hi in zip(lowers, breaks, strict=True)
     ]
     add_legend(fmap, keyed, layer, rows, lang=lang)
@@ -294,7 +306,15 @@ def add_cores(
             "core %(core)s: %(n)s sites, %(area)s, %(density)s sites per km²", lang=lang
         )
         cores["label"] = [
-            escape_text(core_text % {"core": c, "n": n, "area": _fmt(a, "km²"), "density": _fmt(d)})
+            escape_text(
+                core_text
+                % {
+                    "core": c,
+                    "n": n,
+                    "area": _fmt(a, "km²", lang=lang),
+                    "density": _fmt(d, lang=lang),
+                }
+            )
             for c, n, a, d in zip(
                 cores["core"],
                 cores["n_sites"],
@@ -333,7 +353,7 @@ def add_nn_links(
     style = {"color": "#555555", "weight": 2, "dash_array": "2 6", "class_name": "cm-nn-link"}
     link_text = gettext("%(from)s to %(to)s: %(distance)s", lang=lang)
     for row in data.overlays.nn_links.itertuples():
-        distance = _fmt(row.distance_m, "m")
+        distance = _fmt(row.distance_m, "m", lang=lang)
         text = link_text % {"from": row.from_id, "to": row.to_id, "distance": distance}
         _line(keyed, latlon(row.geometry), style, folium.Tooltip(escape_text(text)))
     rows = [("#555555", gettext("link to nearest site", lang=lang))]
@@ -368,7 +388,9 @@ def add_epicentres(
             dash_array="2 4",
             fill=False,
             class_name="cm-epicentre-circle",
-            tooltip=folium.Tooltip(escape_text(circle_text % {"radius": _fmt(row.radius_m, "m")})),
+            tooltip=folium.Tooltip(
+                escape_text(circle_text % {"radius": _fmt(row.radius_m, "m", lang=lang)})
+            ),
         ).add_to(keyed)
     single_text = gettext("%(name)s: a single located place", lang=lang)
     for row in overlays.epicentres.itertuples():
@@ -390,7 +412,7 @@ def add_epicentres(
     side = {"color": EPICENTRE_COLOUR, "weight": 2, "dash_array": "6 6",
             "class_name": "cm-epicentre-side"}  # fmt: skip
     for row in overlays.epicentre_sides.itertuples():
-        tip = folium.Tooltip(escape_text(_fmt(row.length_m, "m")), permanent=True,
+        tip = folium.Tooltip(escape_text(_fmt(row.length_m, "m", lang=lang)), permanent=True,
                              direction="center", class_name="cm-side-label")  # fmt: skip
         _line(keyed, latlon(row.geometry), side, tip)
     _add_members(keyed, data, lang=lang)
@@ -437,7 +459,9 @@ def add_isochrones(
     frame["colour"] = [colours[float(m)] for m in frame["minutes"]]
     band_text = gettext("%(place)s: %(minutes)s min walk, %(area)s", lang=lang)
     frame["label"] = [
-        escape_text(band_text % {"place": label, "minutes": f"{m:g}", "area": _fmt(a, "km²")})
+        escape_text(
+            band_text % {"place": label, "minutes": f"{m:g}", "area": _fmt(a, "km²", lang=lang)}
+        )
         for label, m, a in zip(
             frame.get("epicentre", frame["minutes"]),
             frame["minutes"],
@@ -483,7 +507,7 @@ def add_paths(
             "from": row.from_site,
             "to": row.to_site,
             "minutes": f"{row.walk_minutes:.0f}",
-            "distance": _fmt(row.distance_m, "m"),
+            "distance": _fmt(row.distance_m, "m", lang=lang),
             "detour": f"{row.detour_index:.2f}",
         }
         for line in getattr(row.geometry, "geoms", [row.geometry]):
