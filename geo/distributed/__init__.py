@@ -40,7 +40,7 @@ scott bandwidth comes from combined moments: both agree to about 1e-12 relative.
 The ``"silverman"`` bandwidth needs exact quartiles of all points and is refused here.
 """
 
-from geo.distributed.analysis import DaskAnalysis, analyse_dask, analyse_frame, analyse_shuffled
+from geo.distributed.driver import DaskAnalysis, analyse_dask, analyse_frame, analyse_shuffled
 from geo.distributed.partitions import ShuffledPoints, nn_with_halo, shuffle_points
 from geo.distributed.read import read_dask
 from geo.distributed.scheduler import dask_client

@@ -6,7 +6,7 @@ engines, the command line's table, the pages and the equivalence tests iterate i
 ``CONTRIBUTING.md`` ("Adding a measure") shows a new one.
 """
 
-from geo.measures.registry import (
+from geo.measures.measure_registry import (
     ENV_MEASURES,
     AllPoints,
     Chunks,

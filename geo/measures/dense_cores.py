@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import shapely
 
 from geo.cores import DenseCores, auto_min_samples, dense_cores_xy
-from geo.measures.registry import AllPoints, Measure, Points, Row, SummaryKey, register
+from geo.measures.measure_registry import AllPoints, Measure, Points, Row, SummaryKey, register
 from geo.messages import N_
 from geo.options import AnalysisOptions
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from geo.measures.registry import Measure, Points, Primitive, Row, SummaryKey, register
+from geo.measures.measure_registry import Measure, Points, Primitive, Row, SummaryKey, register
 from geo.messages import N_
 from geo.options import AnalysisOptions
 

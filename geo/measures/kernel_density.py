@@ -15,7 +15,7 @@ import pyproj
 
 from geo.errors import ClustermapError
 from geo.kde import KDESurface
-from geo.measures.registry import Measure, Points, Primitive, Row, SummaryKey, register
+from geo.measures.measure_registry import Measure, Points, Primitive, Row, SummaryKey, register
 from geo.messages import N_
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from geo.density import ClarkEvansStats, clark_evans_stats
-from geo.measures.registry import Measure, Points, Primitive, Row, SummaryKey, register
+from geo.measures.measure_registry import Measure, Points, Primitive, Row, SummaryKey, register
 from geo.messages import N_
 
 if TYPE_CHECKING:

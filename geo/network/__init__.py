@@ -4,7 +4,7 @@
 - :mod:`geo.network.engine` converts it once into CSR arrays and runs scipy Dijkstra.
 - :mod:`geo.network.walking_measures` pair distances, detour indices, paths, accessibility.
 - :mod:`geo.network.isochrone` nested isochrone polygons from any point.
-- :mod:`geo.network.clusters` the same for a registry cluster's epicentres (map layers).
+- :mod:`geo.network.cluster_networks` the same for a registry cluster's epicentres (map layers).
 - :mod:`geo.network.streets` a network's streets as light line work (the offline basemap).
 - :mod:`geo.network.areas` named areas: an analyst's own street graph, imported once.
 - :mod:`geo.network.analyst` isochrones, distances and nearest destinations of their points.
@@ -16,7 +16,7 @@ Every result drawn from these networks is OpenStreetMap data: credit
 from geo.network._output import OSM_ATTRIBUTION, to_geojson
 from geo.network.analyst import destination_access, point_distances, point_isochrones
 from geo.network.areas import AreaInfo, area_engine, area_info, import_area, list_areas
-from geo.network.clusters import (
+from geo.network.cluster_networks import (
     ClusterNetwork,
     NetworkLayers,
     centroid_lonlat,

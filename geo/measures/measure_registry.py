@@ -261,7 +261,7 @@ def _discover() -> None:
         names = [
             f"{_BUILTIN}.{info.name}"
             for info in pkgutil.iter_modules(package.__path__)
-            if info.name != "registry"
+            if info.name != "measure_registry"
         ]
         extra = [n.strip() for n in os.environ.get(ENV_MEASURES, "").split(",") if n.strip()]
         _LOADED.append(_BUILTIN)
