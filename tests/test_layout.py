@@ -244,3 +244,17 @@ def test_the_readme_shows_the_tree() -> None:
         assert f"  {name}" in layout, name
     for folder in (p.name for p in (ROOT / "tests").iterdir() if (p / "__init__.py").is_file()):
         assert f"{folder}/" in layout, folder
+
+
+def test_no_two_modules_share_a_file_name() -> None:
+    """An editor's "go to file" finds one module per name: no basename repeats across
+    ``geo`` and ``webmap`` (blueprints are ``routes_<name>``, commands ``cmd_<name>``,
+    answers ``<name>_api`` where ``geo`` has the name)."""
+    names = [
+        p.name
+        for package in ("geo", "webmap")
+        for p in (ROOT / package).rglob("*.py")
+        if p.name != "__init__.py"
+    ]
+    assert names
+    assert sorted({n for n in names if names.count(n) > 1}) == []
