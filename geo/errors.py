@@ -196,3 +196,48 @@ def listing(items: Iterable[object], *, limit: int = 5) -> str:
     shown = ", ".join(quote(v) for v in values[:limit])
     more = len(values) - limit
     return f"{shown} and {more} more" if more > 0 else shown
+
+
+#: What native libraries say when an allocation failed: C++ (``std::bad_alloc``, as GEOS
+#: passes it on), Arrow and GDAL (``out of memory``), the C library (``ENOMEM``).
+_OUT_OF_MEMORY = re.compile(
+    r"bad_alloc|out of memory|cannot allocate memory|failed to allocate", re.IGNORECASE
+)
+
+
+def out_of_memory(exc: BaseException) -> bool:
+    """Whether ``exc``, or an exception it was raised from, is a failed allocation: a
+    :class:`MemoryError`, or a native library's wrapping of one.
+
+    Examples
+    --------
+    >>> out_of_memory(RuntimeError("std::bad_alloc"))
+    True
+    >>> out_of_memory(ValueError("not a GeoParquet file"))
+    False
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, MemoryError) or _OUT_OF_MEMORY.search(str(current)):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def unreadable(exc: Exception, *, name: str) -> Exception:
+    """The error to raise when a library failed to read the file ``name`` with ``exc``: a
+    :class:`MemoryError` when an allocation failed (:func:`out_of_memory`; the memory limit's
+    failure, not the file's), else an :class:`InputDataError` quoting the library.
+
+    Examples
+    --------
+    >>> unreadable(OSError("not a ZIP file"), name="up.zip")
+    InputDataError("up.zip: cannot read: 'not a ZIP file'")
+    >>> unreadable(RuntimeError("std::bad_alloc"), name="up.parquet")
+    MemoryError('up.parquet: out of memory while reading')
+    """
+    if out_of_memory(exc):
+        return MemoryError(f"{name}: out of memory while reading")
+    return InputDataError(f"{name}: cannot read: {quote(exc, limit=200)}")

@@ -47,7 +47,7 @@ from geo._containers import (
 )
 from geo._gdal import GDAL_CONFIG, restrict_drivers
 from geo._geojson import MAX_JSON_DEPTH, json_depth, read_geojson
-from geo.errors import InputDataError, TooLargeError, quote
+from geo.errors import InputDataError, TooLargeError, unreadable
 
 __all__ = [
     "GDAL_CONFIG",
@@ -214,8 +214,7 @@ def gdal_source(
                 warnings.filterwarnings("ignore", "File /vsimem/.* non conformant file extension")
                 info = pyogrio.read_info(source, **({"layer": layer} if layer else {}))
         except Exception as exc:  # pyogrio/GDAL raise many types for unreadable files
-            msg = f"{name}: cannot read: {quote(exc, limit=200)}"
-            raise InputDataError(msg) from exc
+            raise unreadable(exc, name=name) from exc
         if info["driver"] != _DRIVERS[kind]:
             msg = f"{name}: read as {info['driver']}, not as the expected {_DRIVERS[kind]}"
             raise InputDataError(msg)
@@ -249,8 +248,7 @@ def _read_gdal(
                 warnings.filterwarnings("ignore", "File /vsimem/.* non conformant file extension")
                 gdf = gpd.read_file(opened, engine="pyogrio", **kwargs)
         except Exception as exc:  # pyogrio/GDAL raise many types for unreadable files
-            msg = f"{name}: cannot read: {quote(exc, limit=200)}"
-            raise InputDataError(msg) from exc
+            raise unreadable(exc, name=name) from exc
     if max_points is not None and len(gdf) > max_points:
         msg = f"{name}: holds more features than the limit of {max_points:,} points"
         raise TooLargeError(msg)
@@ -282,8 +280,7 @@ def _read_parquet(
     except InputDataError:
         raise
     except Exception as exc:  # pyarrow raises several types for corrupt files
-        msg = f"{name}: cannot read: {quote(exc, limit=200)}"
-        raise InputDataError(msg) from exc
+        raise unreadable(exc, name=name) from exc
 
 
 #: Rows of GeoParquet whose decoded size is counted at a time.

@@ -53,6 +53,15 @@ def exhaust_then_fail() -> None:
         raise ValueError("Unknown error: Wrapping a MemoryError") from None
 
 
+def one_huge_allocation_wrapped() -> None:
+    """Fail one allocation far beyond the limit (the address space never comes near it),
+    then report it as GEOS does: a C++ ``std::bad_alloc`` in the library's own exception."""
+    try:
+        bytearray(8 * 1024 * MIB)
+    except MemoryError:
+        raise RuntimeError("std::bad_alloc") from None
+
+
 def spin() -> None:
     """Burn CPU forever."""
     n = 0
@@ -128,6 +137,11 @@ def test_a_memory_bomb_is_stopped_at_the_address_space_limit() -> None:
 def test_a_failure_at_the_memory_limit_counts_as_the_memory_limit() -> None:
     with pytest.raises(MemoryLimitError):
         Cage(LIMITS).run(exhaust_then_fail)
+
+
+def test_a_wrapped_failed_allocation_far_below_the_limit_counts_as_the_memory_limit() -> None:
+    with pytest.raises(MemoryLimitError):
+        Cage(LIMITS).run(one_huge_allocation_wrapped)
 
 
 def test_a_cpu_overrun_is_killed_at_the_cpu_limit() -> None:

@@ -20,9 +20,9 @@ The parent waits for the result at most ``wall_seconds``, then kills the child w
 ``SIGKILL``; a child that hit a limit is dead already. Either way nothing keeps working
 after the answer, and the failure is a :class:`webmap.error_table.CageLimitError`: memory
 ``413``, CPU ``422``, wall clock ``504``, a death by another signal ``422``. A child that
-fails or stalls after its address space came near the limit counts as out of memory
-(libraries wrap a ``MemoryError`` in their own exceptions). Any other exception (a bug) is
-raised again in the parent as :class:`CageCrashError`.
+fails with a library's wrapping of a failed allocation (:func:`geo.errors.out_of_memory`),
+or fails or stalls after its address space came near the limit, is out of memory. Any
+other exception (a bug) is raised again in the parent as :class:`CageCrashError`.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, TypeVar
 
+from geo.errors import out_of_memory
 from geo.measures import load_measures, plugin_modules
 from webmap.error_table import (
     CageSignalError,
@@ -217,9 +218,9 @@ def caged(
         send.send(("result", func(*args)))
     except MemoryError:
         os._exit(EXIT_MEMORY)
-    except BaseException:  # any failure is the parent's to answer
-        try:
-            exhausted = near_memory_limit(os.getpid(), limits)  # e.g. wrapped by Arrow
+    except BaseException as exc:  # any failure is the parent's to answer
+        try:  # a library's wrapping of a failed allocation, or one near the limit
+            exhausted = out_of_memory(exc) or near_memory_limit(os.getpid(), limits)
         except MemoryError:  # not even /proc can be read: the limit's
             exhausted = True
         if exhausted:
