@@ -229,11 +229,14 @@ class LonLatExtent:
         self.lat += float(lat.sum())
         self.n += len(lon)
 
-    def metric_crs(self) -> pyproj.CRS:
-        """The metric CRS :func:`geo.projection.metric_crs` picks for these points."""
+    def metric_crs(self, *, source: pyproj.CRS | None = None) -> pyproj.CRS:
+        """The metric CRS :func:`geo.projection.metric_crs` picks for these points, read in
+        the CRS ``source``."""
         from geo.projection import metric_crs_of_extent
 
         centre_lon = math.degrees(math.atan2(self.sin / self.n, self.cos / self.n))
         return metric_crs_of_extent(
-            (self.west, self.south, self.east, self.north), centre=(centre_lon, self.lat / self.n)
+            (self.west, self.south, self.east, self.north),
+            centre=(centre_lon, self.lat / self.n),
+            source=source,
         )

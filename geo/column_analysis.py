@@ -327,7 +327,7 @@ def _after_reading(
         msg = f"{data.name}: no row passes {param('where')} {selection.label}"
         raise InputDataError(msg)
     step("projecting")
-    metric = metric if metric is not None else data.extent.metric_crs()
+    metric = metric if metric is not None else data.extent.metric_crs(source=data.crs)
     project_kept(data, metric)
     xy = np.column_stack([data.x, data.y])
     data.x = data.y = np.empty(0)

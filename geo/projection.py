@@ -1,8 +1,11 @@
 """Metric CRS choice and geodesic helpers.
 
 Every distance, area and density in clustermap is computed either in a local metric CRS
-(a UTM zone from :meth:`geopandas.GeoDataFrame.estimate_utm_crs`, or a projected CRS in
-metres that the user names) or along geodesics on the WGS 84 ellipsoid (:class:`pyproj.Geod`).
+or along geodesics on the WGS 84 ellipsoid (:class:`pyproj.Geod`). The metric CRS is the
+one the user names, else the data's own projected CRS in metres where it stretches
+distances over the data no more than the local UTM zone would (France's Lambert-93 over
+France, the Dutch RD New over the Netherlands: :func:`scale_error`), else that UTM zone
+(:meth:`geopandas.GeoDataFrame.estimate_utm_crs`).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ __all__ = [
     "lonlat_arrays",
     "metric_crs",
     "metric_crs_of_extent",
+    "scale_error",
     "site_points",
     "to_metric",
     "transform_xy",
@@ -40,6 +44,10 @@ __all__ = [
 #: The WGS 84 ellipsoid used for every geodesic distance.
 
 _WGS84 = pyproj.CRS.from_epsg(4326)
+#: Points per side of the grid across the data's bounds where :func:`scale_error` measures.
+_SCALE_GRID = 5
+#: The geodesic step :func:`scale_error` measures, in metres.
+_SCALE_STEP_M = 10.0
 #: Points a thread transforms at least (fewer: one thread).
 _TRANSFORM_PART = 16_384
 _local = threading.local()
@@ -76,10 +84,11 @@ def metric_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries, *, crs: Any = None) -> pyp
         Features with a CRS.
     crs
         A projected CRS in metres named by the user (``"EPSG:28992"``, a :class:`pyproj.CRS`,
-        an EPSG integer ...). By default the UTM zone of the data's centre, from
-        :meth:`~geopandas.GeoDataFrame.estimate_utm_crs`; near a pole (beyond UTM's
-        80° S to 84° N) or across the antimeridian, a Lambert azimuthal equal-area
-        projection centred on the data.
+        an EPSG integer ...). By default :func:`metric_crs_of_extent`: the data's own CRS
+        when it is projected in metres and stretches distances no more than the UTM zone
+        of the data's centre (from :meth:`~geopandas.GeoDataFrame.estimate_utm_crs`), else
+        that zone; near a pole (beyond UTM's 80° S to 84° N) or across the antimeridian, a
+        Lambert azimuthal equal-area projection centred on the data.
 
     Returns
     -------
@@ -105,7 +114,9 @@ def metric_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries, *, crs: Any = None) -> pyp
         raise InputDataError(msg)
     lonlat = located if located.crs.equals(_WGS84) else located.to_crs(_WGS84)
     west, south, east, north = lonlat.total_bounds
-    return metric_crs_of_extent((west, south, east, north), centre=_centre(lonlat))
+    return metric_crs_of_extent(
+        (west, south, east, north), centre=_centre(lonlat), source=located.crs
+    )
 
 
 def checked_metric_crs(crs: Any) -> pyproj.CRS:
@@ -128,16 +139,91 @@ def checked_metric_crs(crs: Any) -> pyproj.CRS:
 
 
 def metric_crs_of_extent(
+    bounds: tuple[float, float, float, float],
+    *,
+    centre: tuple[float, float],
+    source: Any = None,
+) -> pyproj.CRS:
+    """The metric CRS :func:`metric_crs` picks for points of these lon/lat ``bounds``
+    (west, south, east, north) and ``centre`` (circular mean longitude, mean latitude),
+    given in the CRS ``source``.
+
+    ``source`` itself when it is projected in metres, its area of use holds the bounds, and
+    its :func:`scale_error` over them is no larger than the UTM zone's: the data's own
+    national grid measures them at least as truly, and they need no second projection.
+    Otherwise the UTM zone :meth:`~geopandas.GeoSeries.estimate_utm_crs` gives (the zone
+    whose area of use holds the centre of the bounds), whose database query (about 50 ms)
+    is made once per zone: strictly inside a 6° band and off the equator, that is the
+    band's zone; on a band's edge or the equator (two zones touch) the database is asked.
+
+    Examples
+    --------
+    >>> france = (-5.1, 41.4, 9.5, 51.0)
+    >>> metric_crs_of_extent(france, centre=(2.4, 46.6), source="EPSG:2154").to_epsg()
+    2154
+    >>> metric_crs_of_extent(france, centre=(2.4, 46.6), source="EPSG:3857").to_epsg()
+    32631
+    """
+    local = _local_crs(bounds, centre=centre)
+    if source is not None and _own_crs_is_as_true(pyproj.CRS(source), local, bounds):
+        return pyproj.CRS(source)
+    return local
+
+
+def scale_error(crs: Any, bounds: tuple[float, float, float, float]) -> float:
+    """How much the projected ``crs`` stretches or shrinks true distances over lon/lat
+    ``bounds``: the largest relative error of a 10 m step along the WGS 84 geodesic, east
+    and north, measured in ``crs``, from each point of a 5 x 5 grid across the bounds
+    (its meridional and parallel scale factors ``k``, as ``|k - 1|``, datum shift
+    included); ``inf`` where the projection is undefined.
+
+    Examples
+    --------
+    >>> paris = (2.22, 48.81, 2.47, 48.91)
+    >>> round(scale_error("EPSG:32631", paris), 5)  # UTM 31N, near its central meridian
+    0.00038
+    >>> round(scale_error("EPSG:3857", paris), 2)  # Web Mercator: 1 / cos(latitude)
+    0.52
+    """
+    west, south, east, north = bounds
+    lon, lat = np.meshgrid(
+        np.linspace(west, east, _SCALE_GRID), np.linspace(south, north, _SCALE_GRID)
+    )
+    lon, lat = np.tile(lon.ravel(), 2), np.tile(lat.ravel(), 2)
+    azimuth = np.repeat([90.0, 0.0], _SCALE_GRID * _SCALE_GRID)
+    step = np.full(len(lon), _SCALE_STEP_M)
+    lon1, lat1, _ = GEOD.fwd(lon, lat, azimuth, step)
+    to_crs = pyproj.Transformer.from_crs(_WGS84, pyproj.CRS(crs), always_xy=True)
+    x0, y0 = to_crs.transform(lon, lat, errcheck=False)
+    x1, y1 = to_crs.transform(lon1, lat1, errcheck=False)
+    errors = np.abs(np.hypot(x1 - x0, y1 - y0) / _SCALE_STEP_M - 1)
+    return float(errors.max()) if np.isfinite(errors).all() else math.inf
+
+
+def _own_crs_is_as_true(
+    source: pyproj.CRS, local: pyproj.CRS, bounds: tuple[float, float, float, float]
+) -> bool:
+    """Whether the data's CRS ``source`` is projected in metres, covers ``bounds`` and
+    stretches distances there no more than ``local``."""
+    units = {axis.unit_name for axis in source.axis_info}
+    if not source.is_projected or not units <= {"metre", "meter"}:
+        return False
+    if source.equals(local):
+        return True
+    area = source.area_of_use
+    west, south, east, north = bounds
+    if area is not None and not (
+        area.west <= west and east <= area.east and area.south <= south and north <= area.north
+    ):
+        return False
+    return scale_error(source, bounds) <= scale_error(local, bounds)
+
+
+def _local_crs(
     bounds: tuple[float, float, float, float], *, centre: tuple[float, float]
 ) -> pyproj.CRS:
-    """The metric CRS :func:`metric_crs` picks for lon/lat points of these ``bounds``
-    (west, south, east, north) and ``centre`` (circular mean longitude, mean latitude).
-
-    The UTM zone :meth:`~geopandas.GeoSeries.estimate_utm_crs` gives (the zone whose area
-    of use holds the centre of the bounds), whose database query (about 50 ms) is made once
-    per zone: strictly inside a 6° band and off the equator, that is the band's zone; on a
-    band's edge or the equator (two zones touch) the database is asked.
-    """
+    """The UTM zone of the data's centre, or a Lambert azimuthal equal-area projection
+    around a pole or across the antimeridian (:func:`metric_crs_of_extent`)."""
     west, south, east, north = bounds
     centre_lon, centre_lat = centre
     if east - west <= 180 and -80 <= centre_lat <= 84:

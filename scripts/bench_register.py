@@ -10,8 +10,11 @@ default a folder of the system's temporary directory) and runs, each in its own 
 * today's path at ``--small`` rows: ``geo.points.read_points`` (one shapely Point per row,
   then ``to_crs``) + ``geo.analysis.analyse_points``, the code ``clustermap density`` ran
   before the columnar path, against ``clustermap density`` on the same CSV;
-* ``clustermap density`` at ``--rows`` rows, CSV and GeoParquet, with the metric CRS
-  named (Lambert-93, the file's own) and with the default UTM zone;
+* ``clustermap density`` at ``--rows`` rows, CSV and GeoParquet, with its defaults (the
+  CSV's ``--crs EPSG:2154`` only says what its ``x;y`` are; the metric CRS is then the
+  file's own Lambert-93, which stretches France less than the UTM zone), and GeoParquet
+  with the UTM zone named (``--metric-crs EPSG:32631``, the default before: a second
+  projection of every point);
 * ``--by activitePrincipaleEtablissement:2`` (the 88 NAF divisions: counts, density,
   Clark-Evans and location quotients per division) against one unfiltered run of the same
   file.
@@ -102,15 +105,15 @@ def main() -> None:
     small = register(args.cache, args.small, "csv")
     big_csv = register(args.cache, args.rows, "csv")
     big_parquet = register(args.cache, args.rows, "parquet")
-    lambert = ("--metric-crs", "EPSG:2154")
+    utm = ("--metric-crs", "EPSG:32631")
     runs = {
         f"today's path, {args.small:,} rows CSV": [sys.executable, "-c", TODAY, str(small)],
         f"columnar, {args.small:,} rows CSV": density(small),
-        f"columnar, {args.rows:,} rows CSV, Lambert-93": density(big_csv, *lambert),
-        f"columnar, {args.rows:,} rows GeoParquet, Lambert-93": density(big_parquet, *lambert),
-        f"columnar, {args.rows:,} rows GeoParquet, UTM 31N": density(big_parquet),
-        f"--by NAF:2 (88 divisions), {args.rows:,} rows GeoParquet, L93": density(
-            big_parquet, *lambert, "--by", f"{NAF}:2"
+        f"defaults, {args.rows:,} rows CSV": density(big_csv),
+        f"defaults, {args.rows:,} rows GeoParquet": density(big_parquet),
+        f"UTM 31N named, {args.rows:,} rows GeoParquet": density(big_parquet, *utm),
+        f"--by NAF:2 (88 divisions), {args.rows:,} rows GeoParquet": density(
+            big_parquet, "--by", f"{NAF}:2"
         ),
     }
     figures = {}

@@ -98,7 +98,7 @@ def _lonlat_summary(part: gpd.GeoDataFrame) -> pd.DataFrame:
     return pd.DataFrame([row])
 
 
-def _choose_crs(summary: pd.DataFrame, crs: Any) -> pyproj.CRS:
+def _choose_crs(summary: pd.DataFrame, crs: Any, *, source: Any) -> pyproj.CRS:
     if crs is not None:
         return checked_metric_crs(crs)
     k = summary["coords"].sum()
@@ -110,7 +110,7 @@ def _choose_crs(summary: pd.DataFrame, crs: Any) -> pyproj.CRS:
         float(summary["north"].max()),
     )
     centre = (math.degrees(math.atan2(sin, cos)), float(summary["sum_lat"].sum() / k))
-    return metric_crs_of_extent(bounds, centre=centre)
+    return metric_crs_of_extent(bounds, centre=centre, source=source)
 
 
 def _metric_xy(
@@ -392,8 +392,9 @@ def shuffle_points(
     per worker), project them and summarise each partition.
 
     ``gdf`` is a :class:`dask_geopandas.GeoDataFrame` (:func:`read_dask`); ``keep`` names
-    columns carried along with the coordinates; ``crs`` is the metric CRS (default the
-    data's UTM zone, as in process). Needs a current :class:`distributed.Client`.
+    columns carried along with the coordinates; ``crs`` is the metric CRS (default
+    :func:`geo.projection.metric_crs_of_extent`, as in process). Needs a current
+    :class:`distributed.Client`.
     """
     from distributed import futures_of, get_client
 
@@ -408,7 +409,7 @@ def shuffle_points(
     if n == 0:
         msg = "no located point in the input"
         raise InputDataError(msg)
-    metric = _choose_crs(summary, crs)
+    metric = _choose_crs(summary, crs, source=gdf.crs)
     if npartitions is None:
         workers = len(get_client().scheduler_info().get("workers", {})) or 1
         npartitions = max(2 * workers, math.ceil(n / PARTITION_ROWS))

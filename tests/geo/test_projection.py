@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import math
+
 import geopandas as gpd
 import numpy as np
 import pyproj
 import pytest
 
 from geo.errors import InputDataError, ParameterError
-from geo.projection import geodesic_distance_m, metric_crs, site_points, to_metric, transform_xy
+from geo.projection import (
+    geodesic_distance_m,
+    metric_crs,
+    scale_error,
+    site_points,
+    to_metric,
+    transform_xy,
+)
 
 
 def _delft() -> gpd.GeoDataFrame:
@@ -21,6 +30,47 @@ def _delft() -> gpd.GeoDataFrame:
 def test_default_metric_crs_is_the_local_utm_zone() -> None:
     assert metric_crs(_delft()).to_epsg() == 32631
     assert to_metric(_delft()).crs.to_epsg() == 32631
+
+
+#: Metropolitan France: Brest, Strasbourg, Dunkirk, Menton, Bonifacio, Biarritz (lon, lat).
+FRANCE = [
+    (-4.49, 48.39),
+    (7.75, 48.58),
+    (2.38, 51.03),
+    (7.50, 43.77),
+    (9.16, 41.39),
+    (-1.56, 43.48),
+]
+
+
+def _france(crs: str) -> gpd.GeoDataFrame:
+    lon, lat = zip(*FRANCE, strict=True)
+    return gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326").to_crs(crs)
+
+
+@pytest.mark.parametrize("crs", ["EPSG:2154", "EPSG:32631", "EPSG:32632"])
+def test_scale_error_is_the_largest_scale_factor_proj_derives(crs: str) -> None:
+    west, south, east, north = -4.5, 41.4, 9.2, 51.0  # France; GRS 80 and WGS 84 datums
+    lon, lat = np.meshgrid(np.linspace(west, east, 5), np.linspace(south, north, 5))
+    factors = pyproj.Proj(crs).get_factors(lon.ravel(), lat.ravel())  # analytic, by PROJ
+    scales = np.concatenate([factors.meridional_scale, factors.parallel_scale])
+    reference = float(np.abs(scales - 1).max())
+    assert scale_error(crs, (west, south, east, north)) == pytest.approx(reference, abs=1e-7)
+
+
+def test_web_mercator_stretches_by_one_over_the_cosine_of_latitude() -> None:
+    error = scale_error("EPSG:3857", (2.0, 60.0, 3.0, 60.0))
+    assert error == pytest.approx(1 / math.cos(math.radians(60.0)) - 1, rel=5e-3)
+
+
+def test_data_in_their_own_national_grid_keep_it_where_it_stretches_less_than_utm() -> None:
+    bounds = (-4.49, 41.39, 9.16, 51.03)
+    assert scale_error("EPSG:2154", bounds) < scale_error("EPSG:32631", bounds)
+    assert metric_crs(_france("EPSG:2154")).to_epsg() == 2154  # Lambert-93: 0.3 % at most
+    assert metric_crs(_france("EPSG:3857")).to_epsg() == 32631  # Web Mercator: 50 % and more
+    assert metric_crs(_france("EPSG:4326")).to_epsg() == 32631  # geographic: never
+    assert metric_crs(_delft().to_crs("EPSG:28992")).to_epsg() == 28992  # RD New
+    assert metric_crs(_delft().to_crs("EPSG:2154")).to_epsg() == 32631  # outside its area
 
 
 def test_user_crs_must_be_projected_in_metres() -> None:
