@@ -187,7 +187,7 @@ def analyse_points(
     study_area
         A polygon study area, instead of ``options.area``.
     crs
-        Metric CRS (default: the data's UTM zone).
+        Metric CRS (default: :func:`geo.projection.metric_crs`).
     progress
         Called with the name of each stage as it starts.
 

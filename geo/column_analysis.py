@@ -9,7 +9,7 @@ filters, the per-category measures of ``--by`` and the location quotients added.
 Two passes
 ----------
 1. *Reading* (:mod:`geo.column_read`). For each chunk: the rows' lon/lat (one
-   ``Transformer`` to EPSG:4326, when H3 cells or the choice of the UTM zone need them),
+   ``Transformer`` to EPSG:4326, when H3 cells or the choice of the metric CRS need them),
    their H3 cells, summed per (cell, category) and, for location quotients, per cell
    over every row of the file; the float64 coordinates of the kept rows, their category
    codes, their lon/lat extent.

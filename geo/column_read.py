@@ -3,7 +3,7 @@ coordinates, their ``by`` category codes and their H3 counts (see that module's 
 
 For each chunk: the rows that pass the ``where`` filters (and lie inside a polygon study
 area), their float64 coordinates in the file's CRS, their category codes, and, when H3
-cells or the choice of the UTM zone need them, their lon/lat (one ``Transformer`` to
+cells or the choice of the metric CRS need them, their lon/lat (one ``Transformer`` to
 EPSG:4326), their extent and their cells, summed per (cell, category) and, for location
 quotients, per cell over every row of the file.
 """

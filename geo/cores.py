@@ -124,7 +124,7 @@ def dense_cores(
     min_cluster_size
         HDBSCAN's smallest cluster.
     crs
-        Metric CRS (default UTM).
+        Metric CRS (default :func:`geo.projection.metric_crs`).
     """
     metric = metric_crs(gdf, crs=crs)
     points = site_points(gdf, crs=metric)

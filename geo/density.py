@@ -204,7 +204,7 @@ def study_area(
     buffer_m
         Buffer distance in metres, for ``area="buffer"`` only.
     crs
-        Metric CRS to use (default: the UTM zone of the data).
+        Metric CRS to use (default: :func:`geo.projection.metric_crs`).
     """
     metric = metric_crs(gdf, crs=crs)
     if isinstance(area, str):

@@ -41,8 +41,8 @@ def _check_resolution(resolution: int) -> int:
 def hex_cells(gdf: gpd.GeoDataFrame, *, resolution: int, crs: Any = None) -> pd.Series:
     """The H3 cell (hex string) of each site, as a Series named ``h3_cell`` on ``gdf.index``.
 
-    Footprints count by their centroid (taken in the metric CRS ``crs``, default UTM); sites
-    without geometry get ``None``.
+    Footprints count by their centroid (taken in the metric CRS ``crs``, default
+    :func:`geo.projection.metric_crs`); sites without geometry get ``None``.
     """
     res = _check_resolution(resolution)
     points = site_points(gdf, crs=crs)
@@ -61,7 +61,7 @@ def hexbin_counts(gdf: gpd.GeoDataFrame, *, resolution: int, crs: Any = None) ->
     resolution
         H3 resolution, 0 (continent) to 15 (about 1 m²); 9 is about 0.1 km².
     crs
-        Metric CRS for footprint centroids (default UTM).
+        Metric CRS for footprint centroids (default :func:`geo.projection.metric_crs`).
 
     Returns
     -------

@@ -457,7 +457,7 @@ def kde_surface(
     grid_size
         Cells along the longest side when ``cell_m`` is not given.
     crs
-        Metric CRS (default: the UTM zone of the data).
+        Metric CRS (default: :func:`geo.projection.metric_crs`).
 
     Returns
     -------

@@ -229,7 +229,7 @@ def epicentre_geometry(
         Footprint polygons of some sites, indexed by site id, in any CRS; a member's
         footprint gives its edge-to-edge distances (its point stays its centre).
     crs
-        Metric CRS (default UTM).
+        Metric CRS (default :func:`geo.projection.metric_crs`).
     """
     members = [str(m) for m in members]
     has_geom = has_location(sites.geometry)

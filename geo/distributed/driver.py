@@ -192,7 +192,7 @@ def analyse_frame(
         point at once (:class:`~geo.measures.AllPoints`, e.g. dense cores: ``cores`` must
         be None) run in process: :class:`~geo.errors.ParameterError` otherwise.
     crs
-        Metric CRS (default: the data's UTM zone).
+        Metric CRS (default: :func:`geo.projection.metric_crs_of_extent`).
     """
     opts = options if options is not None else AnalysisOptions()
     _refuse(opts)
@@ -258,7 +258,7 @@ def analyse_dask(
     read
         How to find the coordinates (see :func:`read_dask`).
     crs
-        Metric CRS (default: the data's UTM zone).
+        Metric CRS (default: :func:`geo.projection.metric_crs_of_extent`).
 
     Raises
     ------

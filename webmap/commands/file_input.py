@@ -43,7 +43,10 @@ def loader_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--metric-crs",
             default=None,
-            help="Projected CRS in metres for distances (default: the data's UTM zone).",
+            help=(
+                "Projected CRS in metres for distances (default: the data's own projected CRS "
+                "where it stretches them less than their UTM zone, else that zone)."
+            ),
         ),
     ]
     return apply_options(func, options)

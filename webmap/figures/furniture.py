@@ -1,9 +1,10 @@
 """Map furniture: a scale bar in metres and a north arrow.
 
-Maps are drawn in the metric CRS of the analysis (a UTM zone by default), one data unit
-being one metre of that projection. The scale bar's length is a round number of metres
-measured in that unit; the projection's own scale error (below 0.1 % within a UTM zone)
-is far below what a printed bar can show.
+Maps are drawn in the metric CRS of the analysis (by default a UTM zone, or the data's own
+national grid where it is truer), one data unit being one metre of that projection. The
+scale bar's length is a round number of metres measured in that unit; the projection's own
+scale error (below 0.1 % within a UTM zone, 0.31 % for Lambert-93 over all of France) is
+far below what a printed bar can show.
 """
 
 from __future__ import annotations
