@@ -55,7 +55,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from geo._sorting import stable_order, take_rows
-from geo._threads import pool_map
+from geo._threads import map_parts, pool_map
 from geo.errors import ParameterError
 
 __all__ = ["GridDBSCAN", "dbscan_grid"]
@@ -74,6 +74,8 @@ _OUTLINE_CHUNK = 1_000_000
 _TABLE_CELLS_PER_POINT = 8
 #: ... and any grid of at most this many cells.
 _TABLE_MIN_CELLS = 2**16
+#: Points, or cells, a thread of the grid's kernels takes at least.
+_CELLS_PART = 500_000
 #: Above this many point pairs, a cell pair is tested with a k-d tree instead.
 _TREE_PAIRS = 250_000
 
@@ -170,18 +172,30 @@ class _Cells:
         return _ranges(self.starts[cells], self.counts[cells])
 
     def block_sum(self, cells: np.ndarray, values: np.ndarray) -> np.ndarray:
-        """The sum of ``values`` (one per cell) over the 5 x 5 block around each of ``cells``."""
-        total = np.zeros(len(cells), dtype=values.dtype)
-        for _, _, found in self.neighbours(cells):
-            total += np.where(found >= 0, values[found], 0)
-        return total
+        """The sum of ``values`` (one per cell) over the 5 x 5 block around each of ``cells``
+        (parts of ``cells`` on every core)."""
+
+        def part(which: slice) -> np.ndarray:
+            total = np.zeros(len(cells[which]), dtype=values.dtype)
+            for _, _, found in self.neighbours(cells[which]):
+                total += np.where(found >= 0, values[found], 0)
+            return total
+
+        return np.concatenate(map_parts(part, len(cells), min_part=_CELLS_PART))
 
     def block(self, cells: np.ndarray) -> np.ndarray:
-        """The occupied cells of the 5 x 5 blocks around ``cells``, each once."""
-        near = np.zeros(len(self.keys), dtype=bool)
-        for _, _, found in self.neighbours(cells):
-            near[found[found >= 0]] = True
-        return np.flatnonzero(near)
+        """The occupied cells of the 5 x 5 blocks around ``cells``, each once (parts of
+        ``cells`` on every core)."""
+
+        def part(which: slice) -> np.ndarray:
+            near = np.zeros(len(self.keys), dtype=bool)
+            for _, _, found in self.neighbours(cells[which]):
+                near[found[found >= 0]] = True
+            return near
+
+        return np.flatnonzero(
+            np.logical_or.reduce(map_parts(part, len(cells), min_part=_CELLS_PART))
+        )
 
 
 def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -212,19 +226,23 @@ def _cells(xy: np.ndarray, eps: float) -> tuple[_Cells, np.ndarray]:
     """The points sorted by cell, and the sort order."""
     side = _cell_side(xy, eps)
     lo = xy.min(axis=0)
-    part = xy[:, 0] - lo[0]  # one float temporary at a time: memory is the budget here
-    part /= side
-    key = np.floor(part, out=part).astype(np.int64)
-    part = np.subtract(xy[:, 1], lo[1], out=part)
-    part /= side
-    row = np.floor(part, out=part).astype(np.int64)
-    del part
-    width = int(row.max()) + 5  # offsets of ±2 rows never wrap to another column
-    key += 2
-    key *= width
-    key += row
-    key += 2
-    del row
+    # floor is monotonic: the largest row is that of the largest y
+    width = math.floor((float(xy[:, 1].max()) - lo[1]) / side) + 5  # ±2 rows never wrap
+    key = np.empty(len(xy), dtype=np.int64)
+
+    def fill(which: slice) -> None:  # one float temporary per part: memory is the budget
+        part = xy[which, 0] - lo[0]
+        part /= side
+        column = np.floor(part, out=part).astype(np.int64)
+        part = np.subtract(xy[which, 1], lo[1], out=part)
+        part /= side
+        column += 2
+        column *= width
+        column += np.floor(part, out=part).astype(np.int64)
+        column += 2
+        key[which] = column
+
+    map_parts(fill, len(xy), min_part=_CELLS_PART)
     order = stable_order(key)
     key = key[order]
     first = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))

@@ -171,16 +171,37 @@ class ClarkEvansStats:
     p: float
 
 
+#: Points a thread of :func:`hull_polygon` takes at least.
+_HULL_PART = 1_000_000
+
+
 def hull_polygon(xy: np.ndarray) -> BaseGeometry:
     """The convex hull of metric points ``xy`` (n x 2): a polygon, or a line or point when
-    they are collinear or fewer than three."""
-    if len(xy) >= 3:
-        try:
-            hull = ConvexHull(xy)
-        except QhullError:  # collinear or coincident points
-            return shapely.MultiPoint(xy).convex_hull
-        return shapely.Polygon(xy[hull.vertices])
-    return shapely.MultiPoint(xy).convex_hull
+    they are collinear or fewer than three.
+
+    Large inputs are cut into parts whose hulls are found on every core
+    (:mod:`geo._threads`; Qhull releases the GIL): the hull of all points is the hull of
+    the parts' hull vertices."""
+    if len(xy) < 3:
+        return shapely.MultiPoint(xy).convex_hull
+    cut = parts(len(xy), min_part=_HULL_PART)
+    candidates = (
+        xy if len(cut) == 1 else np.concatenate(pool_map(lambda p: _hull_vertices(xy[p]), cut))
+    )
+    try:
+        hull = ConvexHull(candidates)
+    except QhullError:  # collinear or coincident points
+        return shapely.MultiPoint(candidates).convex_hull
+    return shapely.Polygon(candidates[hull.vertices])
+
+
+def _hull_vertices(xy: np.ndarray) -> np.ndarray:
+    """The vertices of the convex hull of ``xy``, or all of ``xy`` when Qhull finds no
+    polygon (collinear or coincident points)."""
+    try:
+        return xy[ConvexHull(xy).vertices]
+    except QhullError:
+        return xy
 
 
 def study_area(

@@ -95,6 +95,20 @@ def test_binary_searches_of_the_cells_equal_the_look_up_table(
     assert_same_as_sklearn(np.array([(x, y) for x in step for y in step]) + ORIGIN, 10.0, 5)
 
 
+def test_grid_kernels_cut_into_parts_on_every_core_equal_scikit_learn(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The cell keys, block sums and blocks computed in parts in threads (forced into four
+    small parts here, whatever the machine) give scikit-learn's clusters."""
+    import geo._threads
+
+    monkeypatch.setattr(geo.dbscan, "_CELLS_PART", 100)
+    monkeypatch.setattr(geo._threads, "THREADS", 4)
+    xy = _blobs(np.random.default_rng(11), 4000, 150.0)
+    for min_samples in (2, 5, 20):
+        assert_same_as_sklearn(xy, 60.0, min_samples)
+
+
 def test_coincident_points_are_counted_each() -> None:
     rng = np.random.default_rng(3)
     places = rng.uniform(0, 1000, (60, 2)) + ORIGIN

@@ -14,6 +14,7 @@ from scipy.spatial import cKDTree, distance_matrix
 
 from geo.density import (
     clark_evans,
+    hull_polygon,
     nearest_neighbour_distances,
     nearest_neighbour_distances_xy,
     sites_per_km2,
@@ -160,3 +161,25 @@ def test_nearest_neighbours_in_strips_are_those_of_one_tree_over_all_points(
     ours = nearest_neighbour_distances_xy(xy)
     reference = cKDTree(xy).query(xy, k=2)[0][:, 1]
     np.testing.assert_array_equal(ours, reference)
+
+
+@pytest.mark.parametrize("shape", ["scatter", "line"])
+def test_a_hull_found_in_parts_on_every_core_is_the_hull_of_all_points(
+    shape: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import geo._threads
+    import geo.density
+
+    monkeypatch.setattr(geo.density, "_HULL_PART", 1_000)
+    monkeypatch.setattr(geo._threads, "THREADS", 4)  # four parts, whatever the machine
+    rng = np.random.default_rng(7)
+    t = rng.random(10_000)
+    xy = (
+        rng.normal(size=(10_000, 2)) * [300.0, 100.0]
+        if shape == "scatter"
+        else np.column_stack([t * 1_000.0, t * 500.0 + 20.0])  # collinear: a line
+    )
+    hull = hull_polygon(xy)
+    reference = shapely.MultiPoint(xy).convex_hull  # GEOS, on all points at once
+    assert hull.geom_type == reference.geom_type
+    assert hull.equals(reference)
