@@ -128,14 +128,23 @@ def checked_metric_crs(crs: Any) -> pyproj.CRS:
         If ``crs`` is unknown, geographic or not in metres.
     """
     chosen = parse_crs(crs)
-    units = {axis.unit_name for axis in chosen.axis_info}
-    if not chosen.is_projected or not units <= {"metre", "meter"}:
+    if not _in_metres(chosen):
+        units = ", ".join(sorted(_units(chosen))) or "none"
         msg = (
             f"CRS {chosen.to_string()} is not a projected CRS in metres "
-            f"(axis units: {', '.join(sorted(units)) or 'none'}); name one such as a UTM zone"
+            f"(axis units: {units}); name one such as a UTM zone"
         )
         raise ParameterError(msg)
     return chosen
+
+
+def _units(crs: pyproj.CRS) -> set[str]:
+    return {axis.unit_name for axis in crs.axis_info}
+
+
+def _in_metres(crs: pyproj.CRS) -> bool:
+    """Whether ``crs`` is projected, with axes in metres."""
+    return crs.is_projected and _units(crs) <= {"metre", "meter"}
 
 
 def metric_crs_of_extent(
@@ -165,9 +174,8 @@ def metric_crs_of_extent(
     32631
     """
     local = _local_crs(bounds, centre=centre)
-    if source is not None and _own_crs_is_as_true(pyproj.CRS(source), local, bounds):
-        return pyproj.CRS(source)
-    return local
+    own = None if source is None else pyproj.CRS(source)
+    return own if own is not None and _own_crs_is_as_true(own, local, bounds) else local
 
 
 def scale_error(crs: Any, bounds: tuple[float, float, float, float]) -> float:
@@ -193,7 +201,7 @@ def scale_error(crs: Any, bounds: tuple[float, float, float, float]) -> float:
     azimuth = np.repeat([90.0, 0.0], _SCALE_GRID * _SCALE_GRID)
     step = np.full(len(lon), _SCALE_STEP_M)
     lon1, lat1, _ = GEOD.fwd(lon, lat, azimuth, step)
-    to_crs = pyproj.Transformer.from_crs(_WGS84, pyproj.CRS(crs), always_xy=True)
+    to_crs = _transformer(_WGS84, pyproj.CRS(crs))
     x0, y0 = to_crs.transform(lon, lat, errcheck=False)
     x1, y1 = to_crs.transform(lon1, lat1, errcheck=False)
     errors = np.abs(np.hypot(x1 - x0, y1 - y0) / _SCALE_STEP_M - 1)
@@ -205,8 +213,7 @@ def _own_crs_is_as_true(
 ) -> bool:
     """Whether the data's CRS ``source`` is projected in metres, covers ``bounds`` and
     stretches distances there no more than ``local``."""
-    units = {axis.unit_name for axis in source.axis_info}
-    if not source.is_projected or not units <= {"metre", "meter"}:
+    if not _in_metres(source):
         return False
     if source.equals(local):
         return True
