@@ -205,16 +205,10 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.repeat(shift, lengths) + np.arange(total)
 
 
-def _scale(xy: np.ndarray) -> float:
-    """The largest absolute coordinate (without an array of absolute values)."""
-    return max(abs(float(xy.min())), abs(float(xy.max())))
-
-
-def _cell_side(xy: np.ndarray, eps: float) -> float:
+def _cell_side(scale: float, eps: float) -> float:
     """A cell width whose diagonal stays within ``eps`` after the rounding of the cell
-    arithmetic (a few units in the last place of the coordinates) and of the squared
-    distance (relative 1e-9)."""
-    scale = _scale(xy)
+    arithmetic (a few units in the last place of coordinates of magnitude up to ``scale``)
+    and of the squared distance (relative 1e-9)."""
     side = eps / math.sqrt(2) * (1 - 1e-9) - 16 * float(np.spacing(scale))
     if not side > 0:
         msg = f"eps_m {eps:g} is too small for coordinates of magnitude {scale:g}"
@@ -224,10 +218,10 @@ def _cell_side(xy: np.ndarray, eps: float) -> float:
 
 def _cells(xy: np.ndarray, eps: float) -> tuple[_Cells, np.ndarray]:
     """The points sorted by cell, and the sort order."""
-    side = _cell_side(xy, eps)
-    lo = xy.min(axis=0)
+    lo, hi = xy.min(axis=0), xy.max(axis=0)
+    side = _cell_side(max(abs(float(lo.min())), abs(float(hi.max()))), eps)
     # floor is monotonic: the largest row is that of the largest y
-    width = math.floor((float(xy[:, 1].max()) - lo[1]) / side) + 5  # ±2 rows never wrap
+    width = math.floor((float(hi[1]) - lo[1]) / side) + 5  # ±2 rows never wrap
     key = np.empty(len(xy), dtype=np.int64)
 
     def fill(which: slice) -> None:  # one float temporary per part: memory is the budget
