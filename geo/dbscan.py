@@ -74,6 +74,10 @@ _OUTLINE_CHUNK = 1_000_000
 _TABLE_CELLS_PER_POINT = 8
 #: ... and any grid of at most this many cells.
 _TABLE_MIN_CELLS = 2**16
+#: Above this ``min_samples``, core points are found by counting their neighbours within
+#: ``eps`` rather than by the distance to their ``min_samples``-th nearest one (a k-d tree
+#: keeps a heap of ``k`` neighbours per point: 4x slower for k = 823).
+_KTH_SAMPLES = 32
 #: Points, or cells, a thread of the grid's kernels takes at least.
 _CELLS_PART = 500_000
 #: Above this many point pairs, a cell pair is tested with a k-d tree instead.
@@ -265,6 +269,12 @@ def _core_points(cells: _Cells, eps: float, min_samples: int) -> np.ndarray:
     candidates = cells.members(cells.block(sparse))
     tree = cKDTree(take_rows(cells.xy, candidates))
     del candidates
+    if min_samples > _KTH_SAMPLES:  # a heap of many neighbours costs more than a count
+        count = tree.query_ball_point(
+            take_rows(cells.xy, queried), eps, return_length=True, workers=2
+        )
+        core[queried] = count >= min_samples
+        return core
     # the distance to the min_samples-th nearest point decides, but near eps, where the
     # rounding of a distance could differ from the count's, the neighbours are counted
     kth, _ = tree.query(

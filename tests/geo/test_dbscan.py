@@ -126,6 +126,20 @@ def test_a_lattice_at_exactly_eps_counts_its_neighbours(min_samples: int) -> Non
     assert_same_as_sklearn(lattice[::3] + ORIGIN, 10.0, min_samples)
 
 
+@pytest.mark.parametrize("min_samples", [3, 5, 40])
+def test_core_points_found_by_counting_neighbours_equal_scikit_learn(
+    min_samples: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above ``_KTH_SAMPLES`` (forced to 0 here) the neighbours are counted: the same core
+    points, at exactly eps too."""
+    monkeypatch.setattr(geo.dbscan, "_KTH_SAMPLES", 0)
+    step = np.arange(30) * 10.0
+    lattice = np.array([(x, y) for x in step for y in step]) + ORIGIN
+    assert_same_as_sklearn(lattice, 10.0, min(min_samples, 5))
+    xy = _blobs(np.random.default_rng(min_samples), 4000, 150.0)
+    assert_same_as_sklearn(xy, 60.0, min_samples)
+
+
 def test_pairs_exactly_eps_apart_in_every_direction() -> None:
     angles = np.linspace(0, 2 * np.pi, 48, endpoint=False)
     pairs = [
