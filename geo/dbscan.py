@@ -55,7 +55,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from geo._sorting import stable_order, take_rows
-from geo._threads import map_parts, pool_map
+from geo._threads import THREADS, map_parts, pool_map
 from geo.errors import ParameterError
 
 __all__ = ["GridDBSCAN", "dbscan_grid"]
@@ -271,7 +271,7 @@ def _core_points(cells: _Cells, eps: float, min_samples: int) -> np.ndarray:
     del candidates
     if min_samples > _KTH_SAMPLES:  # a heap of many neighbours costs more than a count
         count = tree.query_ball_point(
-            take_rows(cells.xy, queried), eps, return_length=True, workers=2
+            take_rows(cells.xy, queried), eps, return_length=True, workers=THREADS
         )
         core[queried] = count >= min_samples
         return core
@@ -281,7 +281,7 @@ def _core_points(cells: _Cells, eps: float, min_samples: int) -> np.ndarray:
         take_rows(cells.xy, queried),
         k=[min_samples],
         distance_upper_bound=eps * (1 + 1e-9),
-        workers=2,
+        workers=THREADS,
     )
     kth = kth[:, 0]
     core[queried] = kth < eps * (1 - 1e-9)

@@ -114,6 +114,13 @@ def child_ids() -> tuple[int, int]:
     return os.getpid(), os.getppid()
 
 
+def cores_seen() -> tuple[int | None, int, list[str]]:
+    """The CPUs the child counts, geo's kernel threads, and the threads running."""
+    import geo._threads
+
+    return os.cpu_count(), geo._threads.THREADS, [t.name for t in threading.enumerate()]
+
+
 # ---------------------------------------------------------------------- the tests
 
 
@@ -182,6 +189,12 @@ def test_the_child_has_only_the_gdal_drivers_uploads_need() -> None:
     assert {"GPKG", "ESRI Shapefile", "FlatGeobuf"} <= set(found)
     assert not {"GDALG", "OGR_VRT", "HTTP", "CSV", "WFS", "OAPIF", "SQLite"} & set(found)
     assert len(found) <= len(PROCESS_DRIVERS)  # of some 60 in the build
+
+
+def test_the_child_counts_one_core_and_geo_starts_no_kernel_thread() -> None:
+    cpus, threads, running = Cage(LIMITS).run(cores_seen)
+    assert cpus == 1 and threads == 1
+    assert running == ["MainThread"]
 
 
 def test_an_exception_in_the_child_is_raised_with_its_traceback() -> None:

@@ -13,8 +13,9 @@ read, in milliseconds. Before it touches its input the child:
   (as root, or through a user namespace), and Python refuses every socket but ``AF_UNIX``;
 * dies with the forkserver (``PR_SET_PDEATHSIG``), which dies with the server;
 * imports the measure modules its parent registered beyond :mod:`geo.measures`;
-* counts one CPU (``os.cpu_count()`` answers 1), so libraries compute in its one thread:
-  a thread started with no address space left would otherwise hang the child.
+* counts one CPU (``os.cpu_count()`` answers 1 from the forkserver's preload on), so
+  libraries and geo's kernels compute in its one thread: a thread started with no address
+  space left would otherwise hang or abort the child.
 
 The parent waits for the result at most ``wall_seconds``, then kills the child with
 ``SIGKILL``; a child that hit a limit is dead already. Either way nothing keeps working
@@ -212,7 +213,6 @@ def caged(
     _die_with_parent()
     _apply_limits(limits)
     leave_network()
-    os.cpu_count = lambda: 1  # one core per cage: libraries start no worker threads
     try:
         load_measures(measure_modules)
         send.send(("result", func(*args)))

@@ -2,12 +2,12 @@
 
 Importing this module has effects, on purpose, in the forkserver only (never import it
 elsewhere): it lowers the process's CPU priority (its children inherit it, so serving pages
-comes before reading uploads), sets one BLAS thread and Arrow's system allocator (mimalloc
-would reserve 1 GB of the child's address space) before numpy and pyarrow load, then locks
-GDAL down to the drivers uploads need, with its network settings
-(:func:`geo.points.gdal_environment`, :func:`geo.points.restrict_drivers`), imports the
-readers and measures, and measures a tiny upload once, so that each child starts with
-everything loaded and can use no other GDAL driver.
+comes before reading uploads), counts one CPU (``os.cpu_count()``), sets one BLAS thread
+and Arrow's system allocator (mimalloc would reserve 1 GB of the child's address space)
+before numpy and pyarrow load, then locks GDAL down to the drivers uploads need, with its
+network settings (:func:`geo.points.gdal_environment`, :func:`geo.points.restrict_drivers`),
+imports the readers and measures, and measures a tiny upload once, so that each child
+starts with everything loaded and can use no other GDAL driver.
 """
 
 from __future__ import annotations
@@ -15,6 +15,9 @@ from __future__ import annotations
 import os
 
 os.nice(10)  # the forkserver and every cage yield the CPU to serving requests
+# one core per cage, seen by every library as it loads (geo's kernels, scipy's workers=-1):
+# no worker thread, which a child at its address-space limit could not start
+os.cpu_count = lambda: 1
 for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_name] = "1"
 os.environ["ARROW_DEFAULT_MEMORY_POOL"] = "system"
